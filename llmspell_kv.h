@@ -1,0 +1,3097 @@
+/* llmspell_kv.h - ordered key-value storage for LLM agent runtimes, the base of llmspell-c.
+
+   Recipe: in exactly one C or C++ file,
+       #define LLMSPELL_KV_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
+       #include "llmspell_kv.h"
+   and include it without the define anywhere else. No dependency but libc and POSIX;
+   the SQLite backend is compiled only with  #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
+
+   Example:
+       llmspell_kv kv;
+       if (llmspell_kv_open_file(&kv, "app.db", NULL) != LLMSPELL_OK) {
+           fprintf(stderr, "%s\n", llmspell_kv_errmsg(&kv)); return 1;
+       }
+       llmspell_kv_put(&kv, "user:1", 6, "alice", 5);
+       const void *v; size_t n;
+       if (llmspell_kv_get(&kv, "user:1", 6, &v, &n) == LLMSPELL_OK) printf("%.*s\n", (int)n, (const char *)v);
+       llmspell_kv_close(&kv);
+
+   Options (define before the implementation):
+       LLMSPELL_MALLOC(sz) / LLMSPELL_REALLOC(p,sz) / LLMSPELL_FREE(p)   all three or none
+       LLMSPELL_STATIC            every public function static to the implementing file
+       LLMSPELL_KV_SQLITE         compile the SQLite backend
+       LLMSPELL_KV_MAX_KEY        largest key in bytes   (default 4096)
+       LLMSPELL_KV_MAX_VALUE      largest value in bytes (default 64 MiB)
+
+   Everything persistent in llmspell-c is bytes in ONE ordered keyspace behind the struct
+   llmspell_kv: a table of function pointers plus a context. The memory, file and SQLite
+   backends are constructors that fill it in; tenant views are backends that wrap another one.
+   A user-defined backend fills in the same struct (see "Writing a backend" below).
+
+   Keyspace: user keys are 1..LLMSPELL_KV_MAX_KEY bytes whose first byte is not 0xFF. Keys that
+   start with 0xFF are the system namespace, where views, vectors, graphs and exports keep
+   their records; only the *_sys functions write there. Keys sort as unsigned bytes
+   (memcmp order, a shorter key before its extensions).
+
+   Threads: one handle is used by one thread at a time. The library never prints, aborts or
+   exits; every failure is a result code plus a message from llmspell_kv_errmsg().
+*/
+#ifndef LLMSPELL_KV_H
+#define LLMSPELL_KV_H
+
+/* The implementation uses POSIX (files, locks, clocks). Strict -std=c99 hides it unless a
+   feature macro comes before the first system header: so include the implementing file's
+   llmspell headers first, or define _DEFAULT_SOURCE yourself. */
+#if (defined(LLMSPELL_KV_IMPLEMENTATION) || defined(LLMSPELL_IMPLEMENTATION)) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_DEFAULT_SOURCE) && !defined(_GNU_SOURCE) && !defined(__APPLE__)
+#define _DEFAULT_SOURCE 1
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLMSPELL_VERSION_MAJOR 0
+#define LLMSPELL_VERSION_MINOR 1
+#define LLMSPELL_VERSION_PATCH 0
+#define LLMSPELL_VERSION_STRING "0.1.0"
+
+#ifndef LLMSPELL_DEF
+#ifdef LLMSPELL_STATIC
+#define LLMSPELL_DEF static
+#else
+#define LLMSPELL_DEF extern
+#endif
+#endif
+
+#ifndef LLMSPELL_KV_MAX_KEY
+#define LLMSPELL_KV_MAX_KEY 4096
+#endif
+#ifndef LLMSPELL_KV_MAX_VALUE
+#define LLMSPELL_KV_MAX_VALUE (64u * 1024u * 1024u)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* >>results: one enum for the whole family. 0 is success, every failure has its own code. */
+typedef enum llmspell_result {
+    LLMSPELL_OK = 0,
+    LLMSPELL_ERR_NOT_FOUND,   /* no such key / record / id; also the end of an iterator */
+    LLMSPELL_ERR_INVALID,     /* bad argument: NULL pointer, empty key, bad option, ... */
+    LLMSPELL_ERR_NOMEM,       /* an allocation failed; the handle is still usable */
+    LLMSPELL_ERR_IO,          /* the operating system refused a read, write, sync or rename */
+    LLMSPELL_ERR_CORRUPT,     /* stored data failed a checksum or is structurally broken */
+    LLMSPELL_ERR_BUSY,        /* locked by another writer */
+    LLMSPELL_ERR_EXISTS,      /* already exists */
+    LLMSPELL_ERR_QUOTA,       /* a configured quota would be exceeded */
+    LLMSPELL_ERR_FORMAT,      /* not our format, or a newer version of it */
+    LLMSPELL_ERR_UNSUPPORTED, /* the backend cannot do this */
+    LLMSPELL_ERR_CONFLICT,    /* the operation conflicts with existing state */
+    LLMSPELL_ERR_TOO_LARGE,   /* key, value or other input over its documented limit */
+    LLMSPELL_ERR_RESERVED,    /* a user key in the 0xFF system namespace */
+    LLMSPELL_ERR_TXN,         /* transaction misuse: commit without begin, nested begin, ... */
+    LLMSPELL_ERR_CLOSED,      /* the handle was closed (or never opened) */
+    LLMSPELL_ERR_READONLY,    /* write to a read-only handle or file */
+    LLMSPELL_ERR_NOT_A_FILE,  /* the path is a directory or another non-regular file */
+    LLMSPELL_ERR_PARSE,       /* malformed text input (JSON, numbers, times) */
+    LLMSPELL_RESULT_COUNT
+} llmspell_result;
+
+/* A short constant English description of a code ("key not found"); never NULL. */
+LLMSPELL_DEF const char *llmspell_strerror(llmspell_result code);
+
+/* >>alloc: an allocator with a context pointer; all-zero means LLMSPELL_MALLOC/REALLOC/FREE. */
+typedef struct llmspell_allocator {
+    void *(*alloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} llmspell_allocator;
+
+/* >>time: microseconds since 1970-01-01T00:00:00Z. MIN / MAX stand for -inf / +inf. */
+typedef int64_t llmspell_time;
+#define LLMSPELL_TIME_MIN INT64_MIN
+#define LLMSPELL_TIME_MAX INT64_MAX
+
+/* A clock; all-zero means the system's real-time clock. Tests inject their own. */
+typedef struct llmspell_clock {
+    llmspell_time (*now)(void *ctx);
+    void *ctx;
+} llmspell_clock;
+
+/* The time of `clock` (NULL or all-zero: the system clock). */
+LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock);
+
+/* >>tuple: order-preserving, prefix-free encoding of composite keys.
+   A byte string is written with 0x00 escaped as 0x00 0xFF and ends with 0x00; integers are
+   8 bytes big-endian, signed ones with the sign bit flipped. Comparing encodings with memcmp
+   compares the tuples element by element, so ("a","b:c") and ("a:b","c") never collide and
+   ("t1") is not a prefix of ("t10").
+   Each writer appends to out[0..cap) and returns the number of bytes the element needs; it
+   writes only when that fits, so call it with cap 0 to measure (snprintf style). */
+LLMSPELL_DEF size_t llmspell_tuple_put_bytes(uint8_t *out, size_t cap, const void *s, size_t n);
+LLMSPELL_DEF size_t llmspell_tuple_put_u64(uint8_t *out, size_t cap, uint64_t v);
+LLMSPELL_DEF size_t llmspell_tuple_put_i64(uint8_t *out, size_t cap, int64_t v);
+/* Readers take *p, consume one element and advance *p. get_bytes writes up to cap decoded
+   bytes to out (out may be NULL to measure) and the decoded length to *n. A malformed or
+   truncated element is LLMSPELL_ERR_CORRUPT, and *p is left unchanged. */
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_bytes(const uint8_t **p, const uint8_t *end,
+                                                      uint8_t *out, size_t cap, size_t *n);
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v);
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_i64(const uint8_t **p, const uint8_t *end, int64_t *v);
+/* The smallest key greater than every key that starts with prefix[0..n): writes it to out
+   (at most n bytes) and returns its length. Returns 0 when the prefix is empty or all 0xFF
+   (no such key: scan to the end). */
+LLMSPELL_DEF size_t llmspell_key_successor(uint8_t *out, const void *prefix, size_t n);
+
+/* CRC-32C (Castagnoli) of data, continuing from crc (start with 0). */
+LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n);
+
+/* >>kv: the shared backend struct */
+typedef struct llmspell_kv llmspell_kv;
+typedef struct llmspell_kv_iter llmspell_kv_iter;   /* public ordered iterator */
+typedef struct llmspell_kv_cursor llmspell_kv_cursor; /* a backend's own cursor (opaque) */
+
+typedef enum llmspell_durability {
+    LLMSPELL_DURABILITY_SAFE = 0, /* fsync at every commit: a commit that returned is on disk */
+    LLMSPELL_DURABILITY_BALANCED, /* fsync at a commit >= 100 ms after the last one, and on sync/close */
+    LLMSPELL_DURABILITY_FAST      /* the same with 1000 ms */
+} llmspell_durability;
+
+/* Options for every backend; all-zero (or a NULL pointer) means the defaults. */
+typedef struct llmspell_kv_options {
+    llmspell_allocator allocator;
+    llmspell_durability durability;   /* file and SQLite backends */
+    int read_only;                    /* open without writing; writes fail with ERR_READONLY */
+    int no_create;                    /* fail with ERR_NOT_FOUND instead of creating the file */
+    double auto_compact_ratio;        /* file: compact when dead/file bytes passes it (0: 0.5; <0: never) */
+    uint64_t auto_compact_min_bytes;  /* file: ...and the file is at least this big (0: 4 MiB) */
+} llmspell_kv_options;
+
+typedef struct llmspell_kv_stats {
+    uint64_t keys;        /* live keys in this handle's namespace */
+    uint64_t bytes;       /* sum of their key and value lengths */
+    uint64_t file_size;   /* bytes on disk (0 for memory) */
+    uint64_t dead_bytes;  /* bytes on disk no longer reachable, reclaimed by compact */
+} llmspell_kv_stats;
+
+typedef struct llmspell_kv_characteristics {
+    int persistent;             /* survives close / process exit */
+    int transactional;          /* begin/commit/rollback are atomic */
+    int supports_prefix_scan;   /* ordered scans are native, not emulated */
+    int supports_atomic_ops;    /* batches are all-or-nothing */
+    uint64_t read_latency_ns;   /* typical point read, measured on the reference machine */
+    uint64_t write_latency_ns;  /* typical autocommitted put in the default durability */
+} llmspell_kv_characteristics;
+
+/* One key/value pair for batches. */
+typedef struct llmspell_kv_entry {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+} llmspell_kv_entry;
+
+/* Writing a backend: fill in `ctx`, `name` and every function pointer below, and set `open`
+   to 1. Keys and values arrive already validated (non-NULL, within the limits; 0xFF keys are
+   allowed because views and the family headers write the system namespace). The contract:
+     get       -> OK with the value pointer valid until the next call on the handle, or ERR_NOT_FOUND
+     put/del   -> del of a missing key is ERR_NOT_FOUND and changes nothing
+     cursor_*  -> an ordered cursor: seek(key) positions before the first key >= key, next()
+                  returns it and moves on (OK) or ERR_NOT_FOUND at the end. Pointers stay valid
+                  until the next cursor call or write. Writes while a cursor is open are allowed;
+                  the cursor then continues after the last key it returned.
+     begin/commit/rollback -> one transaction at a time; the family checks nesting for you
+     clear     -> may be NULL (the family deletes key by key in a transaction)
+     sync, compact -> may be NULL (treated as nothing to do)
+   On failure, write a message with llmspell_kv_set_error(). `close` frees ctx. */
+struct llmspell_kv {
+    void *ctx;
+    const char *name; /* "memory", "file", "sqlite", "tenant", or the user's */
+    llmspell_result (*get)(llmspell_kv *kv, const uint8_t *key, size_t klen, const void **val, size_t *vlen);
+    llmspell_result (*put)(llmspell_kv *kv, const uint8_t *key, size_t klen, const void *val, size_t vlen);
+    llmspell_result (*del)(llmspell_kv *kv, const uint8_t *key, size_t klen);
+    llmspell_result (*cursor_open)(llmspell_kv *kv, llmspell_kv_cursor **cur);
+    llmspell_result (*cursor_seek)(llmspell_kv_cursor *cur, const uint8_t *key, size_t klen);
+    llmspell_result (*cursor_next)(llmspell_kv_cursor *cur, const uint8_t **key, size_t *klen,
+                                   const void **val, size_t *vlen);
+    void (*cursor_close)(llmspell_kv_cursor *cur);
+    llmspell_result (*begin)(llmspell_kv *kv);
+    llmspell_result (*commit)(llmspell_kv *kv);
+    llmspell_result (*rollback)(llmspell_kv *kv);
+    llmspell_result (*clear)(llmspell_kv *kv);
+    llmspell_result (*sync)(llmspell_kv *kv);
+    llmspell_result (*compact)(llmspell_kv *kv);
+    llmspell_result (*stats)(llmspell_kv *kv, llmspell_kv_stats *out);
+    void (*characteristics)(llmspell_kv *kv, llmspell_kv_characteristics *out);
+    void (*close)(llmspell_kv *kv);
+    /* kept by the family: */
+    int open;           /* 1 between a successful open and close */
+    int in_txn;         /* inside begin .. commit/rollback */
+    int txn_failed;     /* a write inside the transaction failed: only rollback is allowed */
+    llmspell_allocator allocator;
+    char errmsg[256];
+};
+
+/* >>open: each constructor fills in *kv. On failure *kv is closed (every call on it returns
+   ERR_CLOSED) and llmspell_kv_errmsg(kv) says why. opts may be NULL. */
+LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llmspell_kv_options *opts);
+/* One file, an append-only checksummed log; see the file backend notes in the implementation. */
+LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *path,
+                                                   const llmspell_kv_options *opts);
+#ifdef LLMSPELL_KV_SQLITE
+/* path ":memory:" gives a private in-memory database. */
+LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char *path,
+                                                     const llmspell_kv_options *opts);
+#endif
+/* A view of `parent` that scopes every key under tenant[0..n) (any bytes, empty allowed).
+   The view cannot read, scan, clear or delete outside its tenant. Views nest. Transactions,
+   sync and compact act on the underlying store. `parent` must stay open while the view is. */
+LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell_kv *parent,
+                                                     const void *tenant, size_t n);
+/* Closes and frees the backend. Rolls back an open transaction. Safe on a closed handle. */
+LLMSPELL_DEF llmspell_result llmspell_kv_close(llmspell_kv *kv);
+
+/* >>ops. Keys must be 1..LLMSPELL_KV_MAX_KEY bytes, values 0..LLMSPELL_KV_MAX_VALUE. */
+/* *val points into the backend, valid until the next call on this handle. ERR_NOT_FOUND if absent. */
+LLMSPELL_DEF llmspell_result llmspell_kv_get(llmspell_kv *kv, const void *key, size_t klen,
+                                             const void **val, size_t *vlen);
+/* As get, but *val is a copy: free it with llmspell_kv_free(kv, *val). */
+LLMSPELL_DEF llmspell_result llmspell_kv_get_copy(llmspell_kv *kv, const void *key, size_t klen,
+                                                  void **val, size_t *vlen);
+/* *exists = 1 or 0. */
+LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key, size_t klen, int *exists);
+/* Copies key and value. A user key starting with 0xFF is ERR_RESERVED. */
+LLMSPELL_DEF llmspell_result llmspell_kv_put(llmspell_kv *kv, const void *key, size_t klen,
+                                             const void *val, size_t vlen);
+/* ERR_NOT_FOUND (and no change) when the key is absent. */
+LLMSPELL_DEF llmspell_result llmspell_kv_delete(llmspell_kv *kv, const void *key, size_t klen);
+/* Looks up entries[i].key for i < n and sets entries[i].val/vlen (NULL/0 when absent). The
+   values are copied into one block stored in *block: free it with llmspell_kv_free. */
+LLMSPELL_DEF llmspell_result llmspell_kv_get_batch(llmspell_kv *kv, llmspell_kv_entry *entries, size_t n,
+                                                   void **block);
+/* All or nothing: every entry is checked first; on any failure nothing is written. A later key
+   in the batch wins over an earlier equal one. Inside an open transaction the batch joins it. */
+LLMSPELL_DEF llmspell_result llmspell_kv_put_batch(llmspell_kv *kv, const llmspell_kv_entry *entries, size_t n);
+/* All or nothing; absent keys are skipped. Only .key/.klen are read. */
+LLMSPELL_DEF llmspell_result llmspell_kv_delete_batch(llmspell_kv *kv, const llmspell_kv_entry *entries, size_t n);
+/* Removes every key of this handle (a view: only its tenant's, system keys included). */
+LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv);
+
+/* The same for the 0xFF system namespace (and any other key); for the family's headers and
+   for applications that keep their own records there. */
+LLMSPELL_DEF llmspell_result llmspell_kv_put_sys(llmspell_kv *kv, const void *key, size_t klen,
+                                                 const void *val, size_t vlen);
+LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void *key, size_t klen);
+
+/* >>txn: one transaction per store at a time. Reads see the transaction's own writes. A nested
+   begin, or commit/rollback without begin, is ERR_TXN. If a write inside the transaction fails
+   the transaction can only be rolled back (commit returns ERR_TXN). */
+LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
+LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
+LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
+
+/* >>scan: ordered iteration over the keys that start with prefix[0..plen) (plen 0: all).
+   The pointers returned by next are valid until the next call on the iterator or a write on
+   the handle. Writes while iterating are allowed: the iterator continues after the last key it
+   returned. Free with llmspell_kv_iter_close. */
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *prefix, size_t plen,
+                                                   llmspell_kv_iter **it);
+/* Positions before the first key >= key (within the prefix). */
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const void *key, size_t klen);
+/* OK with the next pair, or ERR_NOT_FOUND past the last. */
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const void **key, size_t *klen,
+                                                   const void **val, size_t *vlen);
+LLMSPELL_DEF void llmspell_kv_iter_close(llmspell_kv_iter *it);
+
+/* Calls fn for each pair under prefix, in order, starting at the first key >= start (start may
+   be NULL); a non-zero return from fn stops the scan early (the scan still returns OK). */
+typedef int (*llmspell_kv_scan_fn)(void *user, const void *key, size_t klen, const void *val, size_t vlen);
+LLMSPELL_DEF llmspell_result llmspell_kv_scan(llmspell_kv *kv, const void *prefix, size_t plen,
+                                              const void *start, size_t slen, llmspell_kv_scan_fn fn,
+                                              void *user);
+
+/* >>admin */
+LLMSPELL_DEF llmspell_result llmspell_kv_sync(llmspell_kv *kv);    /* make every commit durable */
+LLMSPELL_DEF llmspell_result llmspell_kv_compact(llmspell_kv *kv); /* reclaim dead bytes */
+LLMSPELL_DEF llmspell_result llmspell_kv_stats_get(llmspell_kv *kv, llmspell_kv_stats *out);
+LLMSPELL_DEF llmspell_result llmspell_kv_characteristics_get(llmspell_kv *kv, llmspell_kv_characteristics *out);
+LLMSPELL_DEF const char *llmspell_kv_name(const llmspell_kv *kv);   /* "closed" when closed */
+/* The message of the last failure on this handle ("" if none); valid until the next call. */
+LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv);
+
+/* >>helpers for backends and the family's headers */
+/* Records a failure: formats the message (printf style) into kv->errmsg and returns code. */
+LLMSPELL_DEF llmspell_result llmspell_kv_set_error(llmspell_kv *kv, llmspell_result code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Allocates through the handle's allocator (used by the family; frees of returned copies). */
+LLMSPELL_DEF void *llmspell_kv_alloc(llmspell_kv *kv, size_t size);
+LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LLMSPELL_KV_H */
+
+/* ======================================================================================== */
+/*                                     IMPLEMENTATION                                       */
+/* ======================================================================================== */
+#if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_KV_IMPLEMENTATION)
+#define LLMSPELL_KV_IMPLEMENTATION
+#endif
+
+#ifdef LLMSPELL_KV_IMPLEMENTATION
+#ifndef LLMSPELL_KV_IMPLEMENTATION_ONCE
+#define LLMSPELL_KV_IMPLEMENTATION_ONCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef LLMSPELL_KV_SQLITE
+#include <sqlite3.h>
+#endif
+
+#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
+/* all three given */
+#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
+#define LLMSPELL_MALLOC(sz) malloc(sz)
+#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
+#define LLMSPELL_FREE(p) free(p)
+#else
+#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
+#endif
+
+#if LLMSPELL_KV_MAX_KEY > 65535 || LLMSPELL_KV_MAX_KEY < 16
+#error "llmspell: LLMSPELL_KV_MAX_KEY must be within 16..65535"
+#endif
+
+/* >>common ------------------------------------------------------------------------------ */
+
+LLMSPELL_DEF const char *llmspell_strerror(llmspell_result code) {
+    switch (code) {
+    case LLMSPELL_OK: return "success";
+    case LLMSPELL_ERR_NOT_FOUND: return "not found";
+    case LLMSPELL_ERR_INVALID: return "invalid argument";
+    case LLMSPELL_ERR_NOMEM: return "out of memory";
+    case LLMSPELL_ERR_IO: return "input/output error";
+    case LLMSPELL_ERR_CORRUPT: return "data is corrupt";
+    case LLMSPELL_ERR_BUSY: return "locked by another writer";
+    case LLMSPELL_ERR_EXISTS: return "already exists";
+    case LLMSPELL_ERR_QUOTA: return "quota exceeded";
+    case LLMSPELL_ERR_FORMAT: return "unknown or newer format";
+    case LLMSPELL_ERR_UNSUPPORTED: return "not supported by this backend";
+    case LLMSPELL_ERR_CONFLICT: return "conflicts with existing data";
+    case LLMSPELL_ERR_TOO_LARGE: return "over the size limit";
+    case LLMSPELL_ERR_RESERVED: return "key is in the reserved 0xFF system namespace";
+    case LLMSPELL_ERR_TXN: return "transaction misuse";
+    case LLMSPELL_ERR_CLOSED: return "handle is closed";
+    case LLMSPELL_ERR_READONLY: return "store is read-only";
+    case LLMSPELL_ERR_NOT_A_FILE: return "path is not a regular file";
+    case LLMSPELL_ERR_PARSE: return "malformed input";
+    case LLMSPELL_RESULT_COUNT: break;
+    }
+    return "unknown result code";
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_set_error(llmspell_kv *kv, llmspell_result code, const char *fmt, ...) {
+    if (kv) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(kv->errmsg, sizeof kv->errmsg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static void *llmspell__alloc(const llmspell_allocator *a, size_t n) {
+    if (n == 0) n = 1;
+    return a->alloc ? a->alloc(a->ctx, n) : LLMSPELL_MALLOC(n);
+}
+static void *llmspell__realloc(const llmspell_allocator *a, void *p, size_t n) {
+    if (n == 0) n = 1;
+    return a->realloc ? a->realloc(a->ctx, p, n) : LLMSPELL_REALLOC(p, n);
+}
+static void llmspell__free(const llmspell_allocator *a, void *p) {
+    if (!p) return;
+    if (a->free) a->free(a->ctx, p); else LLMSPELL_FREE(p);
+}
+
+LLMSPELL_DEF void *llmspell_kv_alloc(llmspell_kv *kv, size_t size) { return llmspell__alloc(&kv->allocator, size); }
+LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr) { llmspell__free(&kv->allocator, ptr); }
+
+/* Grows *buf to hold at least need bytes (doubling); keeps the contents. */
+static llmspell_result llmspell__reserve(const llmspell_allocator *a, void **buf, size_t *cap, size_t need) {
+    size_t n;
+    void *p;
+    if (need <= *cap) return LLMSPELL_OK;
+    n = *cap ? *cap : 64;
+    while (n < need) {
+        if (n > ((size_t)-1) / 2) return LLMSPELL_ERR_NOMEM;
+        n *= 2;
+    }
+    p = llmspell__realloc(a, *buf, n);
+    if (!p) return LLMSPELL_ERR_NOMEM;
+    *buf = p;
+    *cap = n;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock) {
+    struct timespec ts;
+    if (clock && clock->now) return clock->now(clock->ctx);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (llmspell_time)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t llmspell__mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* >>tuple -------------------------------------------------------------------------------- */
+
+LLMSPELL_DEF size_t llmspell_tuple_put_bytes(uint8_t *out, size_t cap, const void *s, size_t n) {
+    const uint8_t *p = (const uint8_t *)s;
+    size_t need = n + 1, i, o = 0;
+    for (i = 0; i < n; i++) need += p[i] == 0;
+    if (need > cap || !out) return need;
+    for (i = 0; i < n; i++) {
+        out[o++] = p[i];
+        if (p[i] == 0) out[o++] = 0xFF;
+    }
+    out[o] = 0;
+    return need;
+}
+
+LLMSPELL_DEF size_t llmspell_tuple_put_u64(uint8_t *out, size_t cap, uint64_t v) {
+    int i;
+    if (cap < 8 || !out) return 8;
+    for (i = 7; i >= 0; i--, v >>= 8) out[i] = (uint8_t)v;
+    return 8;
+}
+
+LLMSPELL_DEF size_t llmspell_tuple_put_i64(uint8_t *out, size_t cap, int64_t v) {
+    return llmspell_tuple_put_u64(out, cap, (uint64_t)v ^ 0x8000000000000000ull);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_bytes(const uint8_t **pp, const uint8_t *end, uint8_t *out,
+                                                      size_t cap, size_t *n) {
+    const uint8_t *p;
+    size_t o = 0;
+    if (!pp || !*pp || !end || !n) return LLMSPELL_ERR_INVALID;
+    for (p = *pp; p < end; p++) {
+        if (*p == 0) {
+            if (p + 1 < end && p[1] == 0xFF) { /* escaped 0x00 */
+                if (out && o < cap) out[o] = 0;
+                o++;
+                p++;
+                continue;
+            }
+            *n = o;
+            *pp = p + 1;
+            return LLMSPELL_OK;
+        }
+        if (out && o < cap) out[o] = *p;
+        o++;
+    }
+    return LLMSPELL_ERR_CORRUPT; /* no terminator */
+}
+
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_u64(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
+    uint64_t x = 0;
+    int i;
+    if (!pp || !*pp || !end || !v) return LLMSPELL_ERR_INVALID;
+    if (end - *pp < 8) return LLMSPELL_ERR_CORRUPT;
+    for (i = 0; i < 8; i++) x = (x << 8) | (*pp)[i];
+    *v = x;
+    *pp += 8;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_tuple_get_i64(const uint8_t **pp, const uint8_t *end, int64_t *v) {
+    uint64_t u;
+    llmspell_result r;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    r = llmspell_tuple_get_u64(pp, end, &u);
+    if (r == LLMSPELL_OK) {
+        u ^= 0x8000000000000000ull;
+        memcpy(v, &u, sizeof u); /* two's complement reinterpretation without UB */
+    }
+    return r;
+}
+
+LLMSPELL_DEF size_t llmspell_key_successor(uint8_t *out, const void *prefix, size_t n) {
+    const uint8_t *p = (const uint8_t *)prefix;
+    while (n > 0 && p[n - 1] == 0xFF) n--;
+    if (n == 0) return 0;
+    memcpy(out, p, n);
+    out[n - 1]++;
+    return n;
+}
+
+/* >>crc32c: table-driven, with the SSE4.2 instruction when the CPU has it. */
+static const uint32_t llmspell__crc_table[256] = {
+    0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u, 0xc79a971fu, 0x35f1141cu,
+    0x26a1e7e8u, 0xd4ca64ebu, 0x8ad958cfu, 0x78b2dbccu, 0x6be22838u, 0x9989ab3bu,
+    0x4d43cfd0u, 0xbf284cd3u, 0xac78bf27u, 0x5e133c24u, 0x105ec76fu, 0xe235446cu,
+    0xf165b798u, 0x030e349bu, 0xd7c45070u, 0x25afd373u, 0x36ff2087u, 0xc494a384u,
+    0x9a879fa0u, 0x68ec1ca3u, 0x7bbcef57u, 0x89d76c54u, 0x5d1d08bfu, 0xaf768bbcu,
+    0xbc267848u, 0x4e4dfb4bu, 0x20bd8edeu, 0xd2d60dddu, 0xc186fe29u, 0x33ed7d2au,
+    0xe72719c1u, 0x154c9ac2u, 0x061c6936u, 0xf477ea35u, 0xaa64d611u, 0x580f5512u,
+    0x4b5fa6e6u, 0xb93425e5u, 0x6dfe410eu, 0x9f95c20du, 0x8cc531f9u, 0x7eaeb2fau,
+    0x30e349b1u, 0xc288cab2u, 0xd1d83946u, 0x23b3ba45u, 0xf779deaeu, 0x05125dadu,
+    0x1642ae59u, 0xe4292d5au, 0xba3a117eu, 0x4851927du, 0x5b016189u, 0xa96ae28au,
+    0x7da08661u, 0x8fcb0562u, 0x9c9bf696u, 0x6ef07595u, 0x417b1dbcu, 0xb3109ebfu,
+    0xa0406d4bu, 0x522bee48u, 0x86e18aa3u, 0x748a09a0u, 0x67dafa54u, 0x95b17957u,
+    0xcba24573u, 0x39c9c670u, 0x2a993584u, 0xd8f2b687u, 0x0c38d26cu, 0xfe53516fu,
+    0xed03a29bu, 0x1f682198u, 0x5125dad3u, 0xa34e59d0u, 0xb01eaa24u, 0x42752927u,
+    0x96bf4dccu, 0x64d4cecfu, 0x77843d3bu, 0x85efbe38u, 0xdbfc821cu, 0x2997011fu,
+    0x3ac7f2ebu, 0xc8ac71e8u, 0x1c661503u, 0xee0d9600u, 0xfd5d65f4u, 0x0f36e6f7u,
+    0x61c69362u, 0x93ad1061u, 0x80fde395u, 0x72966096u, 0xa65c047du, 0x5437877eu,
+    0x4767748au, 0xb50cf789u, 0xeb1fcbadu, 0x197448aeu, 0x0a24bb5au, 0xf84f3859u,
+    0x2c855cb2u, 0xdeeedfb1u, 0xcdbe2c45u, 0x3fd5af46u, 0x7198540du, 0x83f3d70eu,
+    0x90a324fau, 0x62c8a7f9u, 0xb602c312u, 0x44694011u, 0x5739b3e5u, 0xa55230e6u,
+    0xfb410cc2u, 0x092a8fc1u, 0x1a7a7c35u, 0xe811ff36u, 0x3cdb9bddu, 0xceb018deu,
+    0xdde0eb2au, 0x2f8b6829u, 0x82f63b78u, 0x709db87bu, 0x63cd4b8fu, 0x91a6c88cu,
+    0x456cac67u, 0xb7072f64u, 0xa457dc90u, 0x563c5f93u, 0x082f63b7u, 0xfa44e0b4u,
+    0xe9141340u, 0x1b7f9043u, 0xcfb5f4a8u, 0x3dde77abu, 0x2e8e845fu, 0xdce5075cu,
+    0x92a8fc17u, 0x60c37f14u, 0x73938ce0u, 0x81f80fe3u, 0x55326b08u, 0xa759e80bu,
+    0xb4091bffu, 0x466298fcu, 0x1871a4d8u, 0xea1a27dbu, 0xf94ad42fu, 0x0b21572cu,
+    0xdfeb33c7u, 0x2d80b0c4u, 0x3ed04330u, 0xccbbc033u, 0xa24bb5a6u, 0x502036a5u,
+    0x4370c551u, 0xb11b4652u, 0x65d122b9u, 0x97baa1bau, 0x84ea524eu, 0x7681d14du,
+    0x2892ed69u, 0xdaf96e6au, 0xc9a99d9eu, 0x3bc21e9du, 0xef087a76u, 0x1d63f975u,
+    0x0e330a81u, 0xfc588982u, 0xb21572c9u, 0x407ef1cau, 0x532e023eu, 0xa145813du,
+    0x758fe5d6u, 0x87e466d5u, 0x94b49521u, 0x66df1622u, 0x38cc2a06u, 0xcaa7a905u,
+    0xd9f75af1u, 0x2b9cd9f2u, 0xff56bd19u, 0x0d3d3e1au, 0x1e6dcdeeu, 0xec064eedu,
+    0xc38d26c4u, 0x31e6a5c7u, 0x22b65633u, 0xd0ddd530u, 0x0417b1dbu, 0xf67c32d8u,
+    0xe52cc12cu, 0x1747422fu, 0x49547e0bu, 0xbb3ffd08u, 0xa86f0efcu, 0x5a048dffu,
+    0x8ecee914u, 0x7ca56a17u, 0x6ff599e3u, 0x9d9e1ae0u, 0xd3d3e1abu, 0x21b862a8u,
+    0x32e8915cu, 0xc083125fu, 0x144976b4u, 0xe622f5b7u, 0xf5720643u, 0x07198540u,
+    0x590ab964u, 0xab613a67u, 0xb831c993u, 0x4a5a4a90u, 0x9e902e7bu, 0x6cfbad78u,
+    0x7fab5e8cu, 0x8dc0dd8fu, 0xe330a81au, 0x115b2b19u, 0x020bd8edu, 0xf0605beeu,
+    0x24aa3f05u, 0xd6c1bc06u, 0xc5914ff2u, 0x37faccf1u, 0x69e9f0d5u, 0x9b8273d6u,
+    0x88d28022u, 0x7ab90321u, 0xae7367cau, 0x5c18e4c9u, 0x4f48173du, 0xbd23943eu,
+    0xf36e6f75u, 0x0105ec76u, 0x12551f82u, 0xe03e9c81u, 0x34f4f86au, 0xc69f7b69u,
+    0xd5cf889du, 0x27a40b9eu, 0x79b737bau, 0x8bdcb4b9u, 0x988c474du, 0x6ae7c44eu,
+    0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
+};
+
+static uint32_t llmspell__crc32c_sw(uint32_t crc, const uint8_t *p, size_t n) {
+    while (n--) crc = llmspell__crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LLMSPELL_NO_SIMD)
+#define LLMSPELL__CRC_HW 1
+__attribute__((target("sse4.2"))) static uint32_t llmspell__crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
+    uint64_t c = crc;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        n -= 8;
+    }
+    crc = (uint32_t)c;
+    while (n--) crc = __builtin_ia32_crc32qi(crc, *p++);
+    return crc;
+}
+#endif
+
+LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n) {
+    const uint8_t *p = (const uint8_t *)data;
+    crc = ~crc;
+#ifdef LLMSPELL__CRC_HW
+    if (__builtin_cpu_supports("sse4.2")) return ~llmspell__crc32c_hw(crc, p, n);
+#endif
+    return ~llmspell__crc32c_sw(crc, p, n);
+}
+
+static uint32_t llmspell__get32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t llmspell__get64(const uint8_t *p) { return llmspell__get32(p) | (uint64_t)llmspell__get32(p + 4) << 32; }
+static void llmspell__put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell__put32(p, (uint32_t)v); llmspell__put32(p + 4, (uint32_t)(v >> 32)); }
+
+/* memcmp order with the shorter key first on a common prefix. */
+static int llmspell__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(a, b, m) : 0;
+    if (c) return c;
+    return an < bn ? -1 : an > bn;
+}
+
+/* >>index: the ordered in-memory index shared by the memory and file backends.
+   A hash table (point lookups in one or two cache misses) plus a B+tree of the same entries
+   (ordered scans and seeks). An entry is one allocation: header, key, then a payload (the value
+   for the memory backend, the value's file offset for the file backend). B+tree separators
+   point at entries instead of copying keys; an entry still used as a separator after it left
+   the index is kept (refs > 0) until its last separator goes, so inserts never allocate keys. */
+
+typedef struct llmspell__ent {
+    uint32_t vlen;   /* value length */
+    uint16_t klen;
+    uint8_t refs;    /* separators pointing at this entry */
+    uint8_t dead;    /* released by its owner; freed when refs drops to 0 */
+} llmspell__ent;
+
+#define LLMSPELL__KEY(e) ((uint8_t *)((e) + 1))
+#define LLMSPELL__PAYLOAD(e) (LLMSPELL__KEY(e) + (e)->klen)
+#define LLMSPELL__BT_FAN 64
+#define LLMSPELL__BT_MAXDEPTH 24
+
+typedef struct llmspell__node {
+    uint16_t n;     /* entries (leaf) or children (inner) */
+    uint16_t leaf;
+    struct llmspell__node *prev, *next; /* leaf chain */
+    union {
+        llmspell__ent *e[LLMSPELL__BT_FAN];
+        struct {
+            struct llmspell__node *c[LLMSPELL__BT_FAN];
+            llmspell__ent *sep[LLMSPELL__BT_FAN - 1]; /* sep[i]: smallest key of c[i+1] or less */
+        } in;
+    } u;
+} llmspell__node;
+
+typedef struct llmspell__index {
+    llmspell_allocator a;
+    /* hash: tags[i] == 0 is an empty slot; the tag is the entry's 32-bit hash (never 0) */
+    uint32_t *tags;
+    llmspell__ent **slots;
+    size_t mask, count;
+    /* B+tree */
+    llmspell__node *root;
+    int depth;                 /* 1 = root is a leaf */
+    llmspell__node *spare[LLMSPELL__BT_MAXDEPTH + 1]; /* preallocated nodes for splits */
+    int nspare;
+    uint64_t mods;             /* bumped by every change; cursors re-seek when it moved */
+    int keep_leaves;           /* inside a transaction: empty leaves stay, so rollback never splits */
+    size_t payload;            /* fixed payload size, or 0 for "vlen bytes" */
+} llmspell__index;
+
+static uint32_t llmspell__hash(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull), w;
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    w = 0;
+    if (n) memcpy(&w, p, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+    return (uint32_t)h ? (uint32_t)h : 1u;
+}
+
+static void llmspell__ent_release(llmspell__index *ix, llmspell__ent *e) {
+    if (!e) return;
+    if (e->refs) e->dead = 1;
+    else llmspell__free(&ix->a, e);
+}
+static void llmspell__sep_drop(llmspell__index *ix, llmspell__ent *e) {
+    e->refs--;
+    if (!e->refs && e->dead) llmspell__free(&ix->a, e);
+}
+
+static llmspell_result llmspell__index_init(llmspell__index *ix, const llmspell_allocator *a, size_t payload) {
+    memset(ix, 0, sizeof *ix);
+    ix->a = *a;
+    ix->payload = payload;
+    ix->root = (llmspell__node *)llmspell__alloc(a, sizeof(llmspell__node));
+    if (!ix->root) return LLMSPELL_ERR_NOMEM;
+    memset(ix->root, 0, sizeof(llmspell__node));
+    ix->root->leaf = 1;
+    ix->depth = 1;
+    return LLMSPELL_OK;
+}
+
+/* Frees nodes (and entries when free_entries) below n. */
+static void llmspell__node_free(llmspell__index *ix, llmspell__node *n) {
+    int i;
+    if (!n->leaf) {
+        for (i = 0; i < n->n; i++) llmspell__node_free(ix, n->u.in.c[i]);
+        for (i = 0; i + 1 < n->n; i++) llmspell__sep_drop(ix, n->u.in.sep[i]);
+    } else {
+        for (i = 0; i < n->n; i++) llmspell__ent_release(ix, n->u.e[i]);
+    }
+    llmspell__free(&ix->a, n);
+}
+
+static void llmspell__index_free(llmspell__index *ix) {
+    int i;
+    if (ix->root) llmspell__node_free(ix, ix->root);
+    for (i = 0; i < ix->nspare; i++) llmspell__free(&ix->a, ix->spare[i]);
+    llmspell__free(&ix->a, ix->tags);
+    llmspell__free(&ix->a, ix->slots);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* hash table --------------------------------------------------------------------------- */
+
+static llmspell__ent *llmspell__hfind(const llmspell__index *ix, const uint8_t *k, size_t kn, uint32_t h) {
+    size_t i;
+    if (!ix->tags) return NULL;
+    for (i = h & ix->mask; ix->tags[i]; i = (i + 1) & ix->mask) {
+        llmspell__ent *e = ix->slots[i];
+        if (ix->tags[i] == h && e->klen == kn && memcmp(LLMSPELL__KEY(e), k, kn) == 0) return e;
+    }
+    return NULL;
+}
+
+static void llmspell__hplace(uint32_t *tags, llmspell__ent **slots, size_t mask, llmspell__ent *e, uint32_t h) {
+    size_t i = h & mask;
+    while (tags[i]) i = (i + 1) & mask;
+    tags[i] = h;
+    slots[i] = e;
+}
+
+/* Makes room for one more entry: grows at 3/4 load. */
+static llmspell_result llmspell__hreserve(llmspell__index *ix) {
+    size_t cap = ix->tags ? ix->mask + 1 : 0, ncap, i;
+    uint32_t *nt;
+    llmspell__ent **ns;
+    if (ix->count + 1 <= cap / 4 * 3) return LLMSPELL_OK;
+    ncap = cap ? cap * 2 : 64;
+    if (ncap > ((size_t)-1) / sizeof(llmspell__ent *)) return LLMSPELL_ERR_NOMEM;
+    nt = (uint32_t *)llmspell__alloc(&ix->a, ncap * sizeof *nt);
+    ns = (llmspell__ent **)llmspell__alloc(&ix->a, ncap * sizeof *ns);
+    if (!nt || !ns) {
+        llmspell__free(&ix->a, nt);
+        llmspell__free(&ix->a, ns);
+        return LLMSPELL_ERR_NOMEM;
+    }
+    memset(nt, 0, ncap * sizeof *nt);
+    for (i = 0; i < cap; i++)
+        if (ix->tags[i]) llmspell__hplace(nt, ns, ncap - 1, ix->slots[i], ix->tags[i]);
+    llmspell__free(&ix->a, ix->tags);
+    llmspell__free(&ix->a, ix->slots);
+    ix->tags = nt;
+    ix->slots = ns;
+    ix->mask = ncap - 1;
+    return LLMSPELL_OK;
+}
+
+/* Replaces the slot holding `old` (same key) with `e`, or removes it when e is NULL. */
+static void llmspell__hset(llmspell__index *ix, llmspell__ent *old, llmspell__ent *e, uint32_t h) {
+    size_t i, j;
+    for (i = h & ix->mask; ix->slots[i] != old || !ix->tags[i]; i = (i + 1) & ix->mask) {
+    }
+    if (e) {
+        ix->slots[i] = e;
+        return;
+    }
+    /* backward-shift deletion keeps probe chains intact without tombstones */
+    ix->count--;
+    for (j = (i + 1) & ix->mask; ix->tags[j]; j = (j + 1) & ix->mask) {
+        size_t home = ix->tags[j] & ix->mask;
+        /* move j into the hole i unless its home lies cyclically in (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+            ix->tags[i] = ix->tags[j];
+            ix->slots[i] = ix->slots[j];
+            i = j;
+        }
+    }
+    ix->tags[i] = 0;
+    ix->slots[i] = NULL;
+}
+
+/* B+tree ------------------------------------------------------------------------------- */
+
+static int llmspell__entcmp(const llmspell__ent *e, const uint8_t *k, size_t kn) {
+    return llmspell__keycmp(LLMSPELL__KEY(e), e->klen, k, kn);
+}
+
+/* Child index in an inner node: the number of separators <= key. */
+static int llmspell__inner_pos(const llmspell__node *n, const uint8_t *k, size_t kn) {
+    int lo = 0, hi = n->n - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (llmspell__entcmp(n->u.in.sep[mid], k, kn) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* First position in a leaf whose key is >= k. */
+static int llmspell__leaf_lower(const llmspell__node *n, const uint8_t *k, size_t kn) {
+    int lo = 0, hi = n->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (llmspell__entcmp(n->u.e[mid], k, kn) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Descends to the leaf for k, recording the path (nodes and child positions). */
+static llmspell__node *llmspell__descend(const llmspell__index *ix, const uint8_t *k, size_t kn,
+                                         llmspell__node **path, int *pos) {
+    llmspell__node *n = ix->root;
+    int d = 0;
+    while (!n->leaf) {
+        int i = llmspell__inner_pos(n, k, kn);
+        if (path) { path[d] = n; pos[d] = i; }
+        d++;
+        n = n->u.in.c[i];
+    }
+    return n;
+}
+
+static llmspell_result llmspell__spares(llmspell__index *ix) {
+    while (ix->nspare < ix->depth + 1) {
+        llmspell__node *n = (llmspell__node *)llmspell__alloc(&ix->a, sizeof(llmspell__node));
+        if (!n) return LLMSPELL_ERR_NOMEM;
+        ix->spare[ix->nspare++] = n;
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell__node *llmspell__take_spare(llmspell__index *ix, int leaf) {
+    llmspell__node *n = ix->spare[--ix->nspare];
+    memset(n, 0, sizeof *n);
+    n->leaf = (uint16_t)leaf;
+    return n;
+}
+
+/* Inserts child `right` (whose smallest key is >= sep) after position i of inner node
+   path[d], splitting upwards as needed. Spares were reserved by the caller. */
+static void llmspell__inner_insert(llmspell__index *ix, llmspell__node **path, int *pos, int d,
+                                   llmspell__ent *sep, llmspell__node *right) {
+    for (;;) {
+        llmspell__node *n, *r, *nr;
+        int i, half, j;
+        llmspell__ent *up;
+        if (d < 0) { /* grow a new root */
+            nr = llmspell__take_spare(ix, 0);
+            nr->n = 2;
+            nr->u.in.c[0] = ix->root;
+            nr->u.in.c[1] = right;
+            nr->u.in.sep[0] = sep;
+            ix->root = nr;
+            ix->depth++;
+            return;
+        }
+        n = path[d];
+        i = pos[d];
+        if (n->n < LLMSPELL__BT_FAN) {
+            memmove(&n->u.in.c[i + 2], &n->u.in.c[i + 1], (size_t)(n->n - i - 1) * sizeof n->u.in.c[0]);
+            memmove(&n->u.in.sep[i + 1], &n->u.in.sep[i], (size_t)(n->n - i - 1) * sizeof n->u.in.sep[0]);
+            n->u.in.c[i + 1] = right;
+            n->u.in.sep[i] = sep;
+            n->n++;
+            return;
+        }
+        /* full: build the FAN+1 children in order, split them half / half, push one sep up */
+        {
+            llmspell__node *cs[LLMSPELL__BT_FAN + 1];
+            llmspell__ent *ss[LLMSPELL__BT_FAN];
+            for (j = 0; j <= i; j++) cs[j] = n->u.in.c[j];
+            cs[i + 1] = right;
+            for (j = i + 1; j < n->n; j++) cs[j + 1] = n->u.in.c[j];
+            for (j = 0; j < i; j++) ss[j] = n->u.in.sep[j];
+            ss[i] = sep;
+            for (j = i; j < n->n - 1; j++) ss[j + 1] = n->u.in.sep[j];
+            half = (LLMSPELL__BT_FAN + 1) / 2;
+            r = llmspell__take_spare(ix, 0);
+            n->n = (uint16_t)half;
+            for (j = 0; j < half; j++) n->u.in.c[j] = cs[j];
+            for (j = 0; j < half - 1; j++) n->u.in.sep[j] = ss[j];
+            up = ss[half - 1];
+            r->n = (uint16_t)(LLMSPELL__BT_FAN + 1 - half);
+            for (j = 0; j < r->n; j++) r->u.in.c[j] = cs[half + j];
+            for (j = 0; j < r->n - 1; j++) r->u.in.sep[j] = ss[half + j];
+        }
+        sep = up;
+        right = r;
+        d--;
+    }
+}
+
+/* Inserts e, whose key is not in the tree. Fails only with NOMEM, before changing anything. */
+static llmspell_result llmspell__bt_insert(llmspell__index *ix, llmspell__ent *e) {
+    llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
+    int pos[LLMSPELL__BT_MAXDEPTH];
+    llmspell__node *leaf, *r;
+    int i, half;
+    leaf = llmspell__descend(ix, LLMSPELL__KEY(e), e->klen, path, pos);
+    i = llmspell__leaf_lower(leaf, LLMSPELL__KEY(e), e->klen);
+    if (leaf->n < LLMSPELL__BT_FAN) { /* the common case needs no allocation (rollback relies on it) */
+        memmove(&leaf->u.e[i + 1], &leaf->u.e[i], (size_t)(leaf->n - i) * sizeof leaf->u.e[0]);
+        leaf->u.e[i] = e;
+        leaf->n++;
+        return LLMSPELL_OK;
+    }
+    if (ix->depth >= LLMSPELL__BT_MAXDEPTH) return LLMSPELL_ERR_NOMEM;
+    if (llmspell__spares(ix) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    /* split the full leaf; appends at the right end split unevenly so sequential loads fill up */
+    r = llmspell__take_spare(ix, 1);
+    half = (i == LLMSPELL__BT_FAN && !leaf->next) ? LLMSPELL__BT_FAN : LLMSPELL__BT_FAN / 2;
+    r->n = (uint16_t)(LLMSPELL__BT_FAN - half);
+    memcpy(r->u.e, &leaf->u.e[half], (size_t)r->n * sizeof r->u.e[0]);
+    leaf->n = (uint16_t)half;
+    if (i <= half && half != LLMSPELL__BT_FAN) {
+        memmove(&leaf->u.e[i + 1], &leaf->u.e[i], (size_t)(leaf->n - i) * sizeof leaf->u.e[0]);
+        leaf->u.e[i] = e;
+        leaf->n++;
+    } else {
+        i -= half;
+        memmove(&r->u.e[i + 1], &r->u.e[i], (size_t)(r->n - i) * sizeof r->u.e[0]);
+        r->u.e[i] = e;
+        r->n++;
+    }
+    r->next = leaf->next;
+    r->prev = leaf;
+    if (leaf->next) leaf->next->prev = r;
+    leaf->next = r;
+    r->u.e[0]->refs++;
+    llmspell__inner_insert(ix, path, pos, ix->depth - 2, r->u.e[0], r);
+    return LLMSPELL_OK;
+}
+
+/* Removes the entry with key k from the tree (it must be there); returns it. Never allocates.
+   Empty nodes are unlinked; nodes are not merged (the tree stays balanced in depth). */
+static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k, size_t kn) {
+    llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
+    int pos[LLMSPELL__BT_MAXDEPTH];
+    llmspell__node *leaf = llmspell__descend(ix, k, kn, path, pos);
+    int i = llmspell__leaf_lower(leaf, k, kn), d;
+    llmspell__ent *e = leaf->u.e[i];
+    memmove(&leaf->u.e[i], &leaf->u.e[i + 1], (size_t)(leaf->n - i - 1) * sizeof leaf->u.e[0]);
+    leaf->n--;
+    if (leaf->n > 0 || ix->depth == 1 || ix->keep_leaves) return e;
+    /* unlink the empty leaf, then empty ancestors */
+    if (leaf->prev) leaf->prev->next = leaf->next;
+    if (leaf->next) leaf->next->prev = leaf->prev;
+    llmspell__free(&ix->a, leaf);
+    for (d = ix->depth - 2; d >= 0; d--) {
+        llmspell__node *n = path[d];
+        int c = pos[d];
+        /* drop child c and one separator next to it */
+        if (n->n > 1) {
+            int s = c > 0 ? c - 1 : 0;
+            llmspell__sep_drop(ix, n->u.in.sep[s]);
+            memmove(&n->u.in.sep[s], &n->u.in.sep[s + 1], (size_t)(n->n - 2 - s) * sizeof n->u.in.sep[0]);
+        }
+        memmove(&n->u.in.c[c], &n->u.in.c[c + 1], (size_t)(n->n - c - 1) * sizeof n->u.in.c[0]);
+        n->n--;
+        if (n->n > 0) break;
+        if (d == 0) { /* the whole tree is empty: back to one leaf */
+            n->leaf = 1;
+            n->prev = n->next = NULL;
+            ix->depth = 1;
+            return e;
+        }
+        llmspell__free(&ix->a, n);
+    }
+    /* a root with one child is replaced by it */
+    while (!ix->root->leaf && ix->root->n == 1) {
+        llmspell__node *old = ix->root;
+        ix->root = old->u.in.c[0];
+        llmspell__free(&ix->a, old);
+        ix->depth--;
+    }
+    return e;
+}
+
+/* Swaps entry old for e (same key) in the tree. */
+static void llmspell__bt_replace(llmspell__index *ix, llmspell__ent *old, llmspell__ent *e) {
+    llmspell__node *leaf = llmspell__descend(ix, LLMSPELL__KEY(e), e->klen, NULL, NULL);
+    int i = llmspell__leaf_lower(leaf, LLMSPELL__KEY(e), e->klen);
+    (void)old;
+    leaf->u.e[i] = e;
+}
+
+/* index operations --------------------------------------------------------------------- */
+
+static llmspell__ent *llmspell__ix_get(const llmspell__index *ix, const uint8_t *k, size_t kn) {
+    return llmspell__hfind(ix, k, kn, llmspell__hash(k, kn));
+}
+
+/* Makes an entry with key k and room for vlen payload bytes (or ix->payload when fixed). */
+static llmspell__ent *llmspell__ent_new(llmspell__index *ix, const uint8_t *k, size_t kn, size_t vlen) {
+    size_t pay = ix->payload ? ix->payload : vlen;
+    llmspell__ent *e = (llmspell__ent *)llmspell__alloc(&ix->a, sizeof *e + kn + pay);
+    if (!e) return NULL;
+    e->vlen = (uint32_t)vlen;
+    e->klen = (uint16_t)kn;
+    e->refs = 0;
+    e->dead = 0;
+    memcpy(LLMSPELL__KEY(e), k, kn);
+    return e;
+}
+
+/* Puts e into the index. *old receives the entry it replaced (or NULL); the caller owns it. */
+static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__ent *e, llmspell__ent **old) {
+    uint32_t h = llmspell__hash(LLMSPELL__KEY(e), e->klen);
+    llmspell__ent *o = llmspell__hfind(ix, LLMSPELL__KEY(e), e->klen, h);
+    *old = o;
+    if (o) {
+        llmspell__hset(ix, o, e, h);
+        llmspell__bt_replace(ix, o, e);
+    } else {
+        if (llmspell__hreserve(ix) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+        if (llmspell__bt_insert(ix, e) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+        llmspell__hplace(ix->tags, ix->slots, ix->mask, e, h);
+        ix->count++;
+    }
+    ix->mods++;
+    return LLMSPELL_OK;
+}
+
+/* Removes key k; returns its entry (the caller owns it) or NULL. */
+static llmspell__ent *llmspell__ix_del(llmspell__index *ix, const uint8_t *k, size_t kn) {
+    uint32_t h = llmspell__hash(k, kn);
+    llmspell__ent *o = llmspell__hfind(ix, k, kn, h);
+    if (!o) return NULL;
+    llmspell__hset(ix, o, NULL, h);
+    llmspell__bt_remove(ix, k, kn);
+    ix->mods++;
+    return o;
+}
+
+/* An ordered position in the index that survives writes: it remembers the last key it
+   returned (or the key it was seeked to) and finds its place again when the tree changed. */
+typedef struct llmspell__ixcur {
+    llmspell__index *ix;
+    llmspell__node *leaf;
+    int i;
+    uint64_t mods;
+    uint8_t *last;
+    size_t lastn, lastcap;
+    int excl; /* 1: continue after `last`; 0: at the first key >= `last` */
+} llmspell__ixcur;
+
+static void llmspell__ixcur_place(llmspell__ixcur *c) {
+    c->leaf = llmspell__descend(c->ix, c->last, c->lastn, NULL, NULL);
+    c->i = llmspell__leaf_lower(c->leaf, c->last, c->lastn);
+    for (;;) {
+        while (c->leaf && c->i >= c->leaf->n) { c->leaf = c->leaf->next; c->i = 0; }
+        if (!c->leaf || !c->excl || llmspell__entcmp(c->leaf->u.e[c->i], c->last, c->lastn) > 0) break;
+        c->i++;
+    }
+    c->mods = c->ix->mods;
+}
+
+static llmspell_result llmspell__ixcur_seek(llmspell__ixcur *c, const uint8_t *k, size_t kn) {
+    if (llmspell__reserve(&c->ix->a, (void **)&c->last, &c->lastcap, kn) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    if (kn) memcpy(c->last, k, kn);
+    c->lastn = kn;
+    c->excl = 0;
+    llmspell__ixcur_place(c);
+    return LLMSPELL_OK;
+}
+
+/* Next entry or NULL at the end; NOMEM is reported through *rc (the position is kept). */
+static llmspell__ent *llmspell__ixcur_next(llmspell__ixcur *c, llmspell_result *rc) {
+    llmspell__ent *e;
+    *rc = LLMSPELL_OK;
+    if (c->mods != c->ix->mods) llmspell__ixcur_place(c);
+    while (c->leaf && c->i >= c->leaf->n) { c->leaf = c->leaf->next; c->i = 0; }
+    if (!c->leaf) return NULL;
+    e = c->leaf->u.e[c->i];
+    if (llmspell__reserve(&c->ix->a, (void **)&c->last, &c->lastcap, e->klen) != LLMSPELL_OK) {
+        *rc = LLMSPELL_ERR_NOMEM;
+        return NULL;
+    }
+    c->i++;
+    memcpy(c->last, LLMSPELL__KEY(e), e->klen);
+    c->lastn = e->klen;
+    c->excl = 1;
+    return e;
+}
+
+/* >>ixstore: an index plus the undo log that gives it transactions (memory and file backends).
+   Inside a transaction every replaced or deleted entry is kept in the undo log; rollback puts
+   them back in reverse order without allocating (see keep_leaves), commit releases them. */
+
+typedef struct llmspell__undo {
+    llmspell__ent *old, *neu;
+} llmspell__undo;
+
+typedef struct llmspell__ixstore {
+    llmspell__index ix;
+    uint64_t bytes; /* key + value bytes of the live entries */
+    llmspell__undo *undo;
+    size_t nundo, capundo;
+    int in_txn;
+} llmspell__ixstore;
+
+/* The base of every backend cursor (backends cast their own struct to it). */
+struct llmspell_kv_cursor {
+    llmspell_kv *kv;
+};
+
+static llmspell_result llmspell__ixs_undo_room(llmspell__ixstore *s) {
+    size_t cap = s->capundo * sizeof *s->undo;
+    llmspell_result r;
+    if (!s->in_txn) return LLMSPELL_OK;
+    r = llmspell__reserve(&s->ix.a, (void **)&s->undo, &cap, (s->nundo + 1) * sizeof *s->undo);
+    s->capundo = cap / sizeof *s->undo;
+    return r;
+}
+
+/* Puts e (replacing any entry with its key). On failure nothing changed and e is not taken. */
+static llmspell_result llmspell__ixs_put(llmspell__ixstore *s, llmspell__ent *e) {
+    llmspell__ent *old;
+    if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    if (llmspell__ix_put(&s->ix, e, &old) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    s->bytes += e->klen + (uint64_t)e->vlen;
+    if (old) s->bytes -= old->klen + (uint64_t)old->vlen;
+    if (s->in_txn) {
+        s->undo[s->nundo].old = old;
+        s->undo[s->nundo++].neu = e;
+    } else {
+        llmspell__ent_release(&s->ix, old);
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__ixs_del(llmspell__ixstore *s, const uint8_t *k, size_t kn) {
+    llmspell__ent *old;
+    if (!llmspell__ix_get(&s->ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
+    if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    old = llmspell__ix_del(&s->ix, k, kn);
+    s->bytes -= old->klen + (uint64_t)old->vlen;
+    if (s->in_txn) {
+        s->undo[s->nundo].old = old;
+        s->undo[s->nundo++].neu = NULL;
+    } else {
+        llmspell__ent_release(&s->ix, old);
+    }
+    return LLMSPELL_OK;
+}
+
+static void llmspell__ixs_begin(llmspell__ixstore *s) {
+    s->in_txn = 1;
+    s->nundo = 0;
+    s->ix.keep_leaves = 1;
+}
+
+static void llmspell__ixs_commit(llmspell__ixstore *s) {
+    size_t i;
+    for (i = 0; i < s->nundo; i++) llmspell__ent_release(&s->ix, s->undo[i].old);
+    s->nundo = 0;
+    s->in_txn = 0;
+    s->ix.keep_leaves = 0;
+}
+
+static void llmspell__ixs_rollback(llmspell__ixstore *s) {
+    size_t i = s->nundo;
+    while (i-- > 0) {
+        llmspell__ent *old = s->undo[i].old, *neu = s->undo[i].neu, *x;
+        if (neu) {
+            llmspell__ix_del(&s->ix, LLMSPELL__KEY(neu), neu->klen);
+            s->bytes -= neu->klen + (uint64_t)neu->vlen;
+            llmspell__ent_release(&s->ix, neu);
+        }
+        if (old) {
+            /* cannot fail: the hash never shrank and the leaf has room (no leaf was freed) */
+            (void)llmspell__ix_put(&s->ix, old, &x);
+            s->bytes += old->klen + (uint64_t)old->vlen;
+        }
+    }
+    s->nundo = 0;
+    s->in_txn = 0;
+    s->ix.keep_leaves = 0;
+}
+
+static void llmspell__ixs_free(llmspell__ixstore *s) {
+    if (s->in_txn) llmspell__ixs_rollback(s);
+    llmspell__free(&s->ix.a, s->undo);
+    llmspell__index_free(&s->ix);
+}
+
+/* A cursor over an ixstore; `fetch` turns an entry into its value bytes. */
+typedef struct llmspell__ixcursor {
+    llmspell_kv_cursor base;
+    llmspell__ixcur c;
+} llmspell__ixcursor;
+
+static llmspell_result llmspell__ixcursor_open(llmspell_kv *kv, llmspell__ixstore *s, size_t size,
+                                               llmspell_kv_cursor **out) {
+    llmspell__ixcursor *c = (llmspell__ixcursor *)llmspell__alloc(&kv->allocator, size);
+    if (!c) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory opening a cursor", kv->name);
+    memset(c, 0, size);
+    c->base.kv = kv;
+    c->c.ix = &s->ix;
+    c->c.leaf = NULL;
+    *out = &c->base;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__ixcursor_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
+    llmspell__ixcursor *c = (llmspell__ixcursor *)cur;
+    if (llmspell__ixcur_seek(&c->c, k, kn) != LLMSPELL_OK)
+        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "%s: out of memory in seek", cur->kv->name);
+    return LLMSPELL_OK;
+}
+
+static void llmspell__ixcursor_close(llmspell_kv_cursor *cur) {
+    llmspell__ixcursor *c = (llmspell__ixcursor *)cur;
+    llmspell_kv *kv = cur->kv;
+    llmspell__free(&kv->allocator, c->c.last);
+    llmspell__free(&kv->allocator, c);
+}
+
+/* >>memory backend ------------------------------------------------------------------------ */
+
+typedef struct llmspell__mem {
+    llmspell__ixstore s;
+} llmspell__mem;
+
+#define LLMSPELL__MEM(kv) ((llmspell__mem *)(kv)->ctx)
+
+static llmspell_result llmspell__mem_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+    llmspell__ent *e = llmspell__ix_get(&LLMSPELL__MEM(kv)->s.ix, k, kn);
+    if (!e) return LLMSPELL_ERR_NOT_FOUND;
+    *v = LLMSPELL__PAYLOAD(e);
+    *vn = e->vlen;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+    llmspell__ixstore *s = &LLMSPELL__MEM(kv)->s;
+    llmspell__ent *e;
+    if (!s->in_txn) { /* same-size overwrite outside a transaction: in place, no allocation */
+        e = llmspell__ix_get(&s->ix, k, kn);
+        if (e && e->vlen == vn) {
+            if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
+            return LLMSPELL_OK;
+        }
+    }
+    e = llmspell__ent_new(&s->ix, k, kn, vn);
+    if (!e) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory storing a %zu-byte value", vn);
+    if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
+    if (llmspell__ixs_put(s, e) != LLMSPELL_OK) {
+        llmspell__free(&kv->allocator, e);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory growing the index");
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    llmspell_result r = llmspell__ixs_del(&LLMSPELL__MEM(kv)->s, k, kn);
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell_kv_set_error(kv, r, "memory: out of memory in delete");
+    return r;
+}
+
+static llmspell_result llmspell__mem_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    return llmspell__ixcursor_open(kv, &LLMSPELL__MEM(kv)->s, sizeof(llmspell__ixcursor), cur);
+}
+
+static llmspell_result llmspell__mem_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn,
+                                                 const void **v, size_t *vn) {
+    llmspell__ixcursor *c = (llmspell__ixcursor *)cur;
+    llmspell_result r;
+    llmspell__ent *e = llmspell__ixcur_next(&c->c, &r);
+    if (!e) return r ? llmspell_kv_set_error(cur->kv, r, "memory: out of memory in scan") : LLMSPELL_ERR_NOT_FOUND;
+    *k = LLMSPELL__KEY(e);
+    *kn = e->klen;
+    *v = LLMSPELL__PAYLOAD(e);
+    *vn = e->vlen;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_begin(llmspell_kv *kv) { llmspell__ixs_begin(&LLMSPELL__MEM(kv)->s); return LLMSPELL_OK; }
+static llmspell_result llmspell__mem_commit(llmspell_kv *kv) { llmspell__ixs_commit(&LLMSPELL__MEM(kv)->s); return LLMSPELL_OK; }
+static llmspell_result llmspell__mem_rollback(llmspell_kv *kv) { llmspell__ixs_rollback(&LLMSPELL__MEM(kv)->s); return LLMSPELL_OK; }
+static llmspell_result llmspell__nothing(llmspell_kv *kv) { (void)kv; return LLMSPELL_OK; }
+
+static llmspell_result llmspell__mem_clear(llmspell_kv *kv) {
+    llmspell__mem *m = LLMSPELL__MEM(kv);
+    llmspell__index fresh;
+    if (m->s.in_txn) return LLMSPELL_ERR_UNSUPPORTED; /* the family falls back to deleting key by key */
+    if (llmspell__index_init(&fresh, &kv->allocator, 0) != LLMSPELL_OK)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory in clear");
+    fresh.mods = m->s.ix.mods + 1;
+    llmspell__index_free(&m->s.ix);
+    m->s.ix = fresh;
+    m->s.bytes = 0;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_stats(llmspell_kv *kv, llmspell_kv_stats *st) {
+    llmspell__mem *m = LLMSPELL__MEM(kv);
+    memset(st, 0, sizeof *st);
+    st->keys = m->s.ix.count;
+    st->bytes = m->s.bytes;
+    return LLMSPELL_OK;
+}
+
+static void llmspell__mem_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) {
+    (void)kv;
+    c->persistent = 0;
+    c->transactional = 1;
+    c->supports_prefix_scan = 1;
+    c->supports_atomic_ops = 1;
+    c->read_latency_ns = 150;
+    c->write_latency_ns = 400;
+}
+
+static void llmspell__mem_close(llmspell_kv *kv) {
+    llmspell__mem *m = LLMSPELL__MEM(kv);
+    llmspell__ixs_free(&m->s);
+    llmspell__free(&kv->allocator, m);
+}
+
+/* Resets *kv to the closed state, keeping the message and allocator. */
+static void llmspell__kv_reset(llmspell_kv *kv, const llmspell_kv_options *opts) {
+    char msg[sizeof kv->errmsg];
+    memcpy(msg, kv->errmsg, sizeof msg);
+    memset(kv, 0, sizeof *kv);
+    memcpy(kv->errmsg, msg, sizeof msg);
+    kv->name = "closed";
+    if (opts) kv->allocator = opts->allocator;
+}
+
+static llmspell_result llmspell__check_opts(llmspell_kv *kv, const llmspell_kv_options *o) {
+    if (!o) return LLMSPELL_OK;
+    if ((o->allocator.alloc || o->allocator.realloc || o->allocator.free) &&
+        !(o->allocator.alloc && o->allocator.realloc && o->allocator.free))
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "options: allocator needs alloc, realloc and free, or none");
+    if ((unsigned)o->durability > LLMSPELL_DURABILITY_FAST)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "options: unknown durability %d", (int)o->durability);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llmspell_kv_options *opts) {
+    llmspell__mem *m;
+    llmspell_result r;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    kv->errmsg[0] = 0;
+    llmspell__kv_reset(kv, opts);
+    if ((r = llmspell__check_opts(kv, opts)) != LLMSPELL_OK) { llmspell__kv_reset(kv, NULL); return r; }
+    m = (llmspell__mem *)llmspell__alloc(&kv->allocator, sizeof *m);
+    if (!m) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory opening the store");
+    memset(m, 0, sizeof *m);
+    if (llmspell__index_init(&m->s.ix, &kv->allocator, 0) != LLMSPELL_OK) {
+        llmspell__free(&kv->allocator, m);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory opening the store");
+    }
+    kv->ctx = m;
+    kv->name = "memory";
+    kv->get = llmspell__mem_get;
+    kv->put = llmspell__mem_put;
+    kv->del = llmspell__mem_del;
+    kv->cursor_open = llmspell__mem_cursor_open;
+    kv->cursor_seek = llmspell__ixcursor_seek;
+    kv->cursor_next = llmspell__mem_cursor_next;
+    kv->cursor_close = llmspell__ixcursor_close;
+    kv->begin = llmspell__mem_begin;
+    kv->commit = llmspell__mem_commit;
+    kv->rollback = llmspell__mem_rollback;
+    kv->clear = llmspell__mem_clear;
+    kv->sync = llmspell__nothing;
+    kv->compact = llmspell__nothing;
+    kv->stats = llmspell__mem_stats;
+    kv->characteristics = llmspell__mem_chars;
+    kv->close = llmspell__mem_close;
+    kv->open = 1;
+    return LLMSPELL_OK;
+}
+
+/* >>file backend ---------------------------------------------------------------------------
+   One file: a 32-byte header, then an append-only log of records. The in-memory index maps
+   each key to the file offset of its value; open() rebuilds it by replaying the log.
+
+   header  "llmspkv\0" | u32 version (1) | u32 header size (32) | 12 zero bytes | u32 CRC-32C of bytes 0..27
+   record  u32 CRC-32C of the rest | u8 type (1 put, 2 delete, 3 commit) | u8 flags (1: commits
+           its transaction) | u16 zero | u32 key length | u32 value length | u64 transaction id
+           | key | value                                            (all integers little-endian)
+
+   A transaction's records share an id; only its last record carries the commit flag (an
+   autocommitted put is one record with the flag; an explicit transaction ends with a commit
+   record). Replay applies a transaction when it reaches the flag and drops records whose
+   transaction never committed. A record that fails its checksum at the end of the file is a
+   torn write from a crash: the file is cut back to the last commit. A bad record followed by
+   a valid committed one is corruption in the middle, reported with its offset. */
+
+#include <sys/mman.h>
+
+#define LLMSPELL__FHDR 32
+#define LLMSPELL__FREC 24
+#define LLMSPELL__FVERSION 1u
+#define LLMSPELL__WBUF_MAX (1u << 20)
+enum { LLMSPELL__R_PUT = 1, LLMSPELL__R_DEL = 2, LLMSPELL__R_COMMIT = 3 };
+
+typedef struct llmspell__file {
+    llmspell__ixstore s;
+    int fd;
+    char *path;
+    int read_only;
+    llmspell_durability durability;
+    uint64_t flushed;          /* bytes of the file written */
+    uint8_t *wbuf;             /* records appended after `flushed`, not yet written */
+    size_t wlen, wcap;
+    uint64_t txn;              /* id of the open (or next) transaction */
+    uint64_t txn_start;        /* log offset where the open transaction began */
+    uint64_t last_sync_ms;
+    int unsynced;              /* written since the last fsync */
+    int broken;                /* an I/O failure left the tail unknown: writes are refused */
+    uint8_t *rbuf;             /* value buffer for get */
+    size_t rcap;
+    double ac_ratio;
+    uint64_t ac_min;
+} llmspell__file;
+
+typedef struct llmspell__fcursor {
+    llmspell__ixcursor ic;
+    uint8_t *vbuf;
+    size_t vcap;
+} llmspell__fcursor;
+
+#define LLMSPELL__FILE(kv) ((llmspell__file *)(kv)->ctx)
+
+static void llmspell__file_header(uint8_t h[LLMSPELL__FHDR]) {
+    memset(h, 0, LLMSPELL__FHDR);
+    memcpy(h, "llmspkv", 8);
+    llmspell__put32(h + 8, LLMSPELL__FVERSION);
+    llmspell__put32(h + 12, LLMSPELL__FHDR);
+    llmspell__put32(h + 28, llmspell_crc32c(0, h, 28));
+}
+
+static uint64_t llmspell__fend(const llmspell__file *f) { return f->flushed + f->wlen; }
+
+static uint64_t llmspell__fdead(const llmspell__file *f) {
+    uint64_t live = f->s.bytes + (uint64_t)f->s.ix.count * LLMSPELL__FREC;
+    uint64_t body = llmspell__fend(f) - LLMSPELL__FHDR;
+    return body > live ? body - live : 0;
+}
+
+static int llmspell__datasync(int fd) {
+#if defined(__APPLE__)
+    return fcntl(fd, F_FULLFSYNC);
+#elif defined(__linux__)
+    return fdatasync(fd);
+#else
+    return fsync(fd);
+#endif
+}
+
+static int llmspell__write_all(int fd, const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int llmspell__pread_all(int fd, uint8_t *p, size_t n, uint64_t off) {
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (r == 0) { errno = EIO; return -1; } /* the file is shorter than the index says */
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+static int llmspell__sync_dir(const char *path) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+    if (!slash) strcpy(dir, ".");
+    else if (slash == path) strcpy(dir, "/");
+    else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return -1;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    fd = open(dir, O_RDONLY);
+    if (fd < 0) return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Writes the buffered records. On failure the file is cut back to what it was. */
+static llmspell_result llmspell__fflush(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    if (!f->wlen) return LLMSPELL_OK;
+    if (llmspell__write_all(f->fd, f->wbuf, f->wlen) != 0) {
+        int e = errno;
+        if (ftruncate(f->fd, (off_t)f->flushed) != 0 || lseek(f->fd, (off_t)f->flushed, SEEK_SET) < 0) f->broken = 1;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: write at offset %llu failed: %s", f->path,
+                                     (unsigned long long)f->flushed, strerror(e));
+    }
+    f->flushed += f->wlen;
+    f->wlen = 0;
+    f->unsynced = 1;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__fsync_now(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    if (!f->unsynced) return LLMSPELL_OK;
+    if (llmspell__datasync(f->fd) != 0) {
+        /* after a failed fsync the kernel may have dropped the dirty pages: never pretend */
+        f->broken = 1;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: fsync failed: %s", f->path, strerror(errno));
+    }
+    f->unsynced = 0;
+    f->last_sync_ms = llmspell__mono_ms();
+    return LLMSPELL_OK;
+}
+
+/* Appends one record to the write buffer; *voff receives the log offset of its value. */
+static llmspell_result llmspell__fappend(llmspell_kv *kv, int type, int commit, const uint8_t *k, size_t kn,
+                                         const void *v, size_t vn, uint64_t *voff) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    size_t need = LLMSPELL__FREC + kn + vn;
+    uint8_t *h;
+    if (f->wlen && f->wlen + need > LLMSPELL__WBUF_MAX) { /* keep the buffer bounded in big transactions */
+        llmspell_result r = llmspell__fflush(kv);
+        if (r != LLMSPELL_OK) return r;
+    }
+    if (llmspell__reserve(&kv->allocator, (void **)&f->wbuf, &f->wcap, f->wlen + need) != LLMSPELL_OK)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory buffering a record", f->path);
+    h = f->wbuf + f->wlen;
+    h[4] = (uint8_t)type;
+    h[5] = (uint8_t)(commit ? 1 : 0);
+    h[6] = h[7] = 0;
+    llmspell__put32(h + 8, (uint32_t)kn);
+    llmspell__put32(h + 12, (uint32_t)vn);
+    llmspell__put64(h + 16, f->txn);
+    if (kn) memcpy(h + LLMSPELL__FREC, k, kn);
+    if (vn) memcpy(h + LLMSPELL__FREC + kn, v, vn);
+    llmspell__put32(h, llmspell_crc32c(0, h + 4, need - 4));
+    if (voff) *voff = llmspell__fend(f) + LLMSPELL__FREC + kn;
+    f->wlen += need;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__fwritable(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    if (f->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "file %s: opened read-only", f->path);
+    if (f->broken)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: an earlier I/O failure left the file in an unknown state; reopen it", f->path);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__ent *e, uint8_t **buf, size_t *cap,
+                                             const void **v) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    uint64_t off;
+    memcpy(&off, LLMSPELL__PAYLOAD(e), 8);
+    if (off >= f->flushed) { /* still in the write buffer */
+        *v = f->wbuf + (off - f->flushed);
+        return LLMSPELL_OK;
+    }
+    if (llmspell__reserve(&kv->allocator, (void **)buf, cap, e->vlen) != LLMSPELL_OK)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading a %u-byte value", f->path, e->vlen);
+    if (e->vlen && llmspell__pread_all(f->fd, *buf, e->vlen, off) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: read at offset %llu failed: %s", f->path,
+                                     (unsigned long long)off, strerror(errno));
+    *v = *buf;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell__ent *e = llmspell__ix_get(&f->s.ix, k, kn);
+    if (!e) return LLMSPELL_ERR_NOT_FOUND;
+    *vn = e->vlen;
+    return llmspell__fread_value(kv, e, &f->rbuf, &f->rcap, v);
+}
+
+static llmspell_result llmspell__fcommit_io(llmspell_kv *kv);
+
+/* Applies one write: the record goes to the log and the entry to the index. Outside a
+   transaction it runs as a transaction of its own, committed by the record's flag. */
+static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uint8_t *k, size_t kn, const void *v,
+                                            size_t vn) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    int auto_txn = !f->s.in_txn;
+    size_t wlen0 = f->wlen;
+    uint64_t voff = 0;
+    llmspell__ent *e = NULL;
+    llmspell_result r;
+    if ((r = llmspell__fwritable(kv)) != LLMSPELL_OK) return r;
+    if (type == LLMSPELL__R_DEL && !llmspell__ix_get(&f->s.ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
+    if (type == LLMSPELL__R_PUT) {
+        e = llmspell__ent_new(&f->s.ix, k, kn, vn);
+        if (!e) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", f->path);
+    }
+    if (auto_txn) {
+        llmspell__ixs_begin(&f->s);
+        f->txn_start = llmspell__fend(f);
+    }
+    r = llmspell__fappend(kv, type, auto_txn, k, kn, v, vn, &voff);
+    if (r == LLMSPELL_OK) wlen0 = f->wlen - (LLMSPELL__FREC + kn + vn);
+    if (r == LLMSPELL_OK && e) {
+        memcpy(LLMSPELL__PAYLOAD(e), &voff, 8);
+        if (llmspell__ixs_put(&f->s, e) != LLMSPELL_OK)
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory growing the index", f->path);
+        else e = NULL;
+        if (r != LLMSPELL_OK) f->wlen = wlen0;
+    } else if (r == LLMSPELL_OK) {
+        if (llmspell__ixs_del(&f->s, k, kn) != LLMSPELL_OK) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", f->path);
+            f->wlen = wlen0;
+        }
+    }
+    llmspell__free(&kv->allocator, e);
+    if (!auto_txn) return r;
+    if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
+    if (r == LLMSPELL_OK) {
+        llmspell__ixs_commit(&f->s);
+    } else {
+        llmspell__ixs_rollback(&f->s);
+        if (f->txn_start >= f->flushed) f->wlen = (size_t)(f->txn_start - f->flushed);
+    }
+    f->txn++;
+    return r;
+}
+
+static llmspell_result llmspell__file_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+    return llmspell__file_write(kv, LLMSPELL__R_PUT, k, kn, v, vn);
+}
+static llmspell_result llmspell__file_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    return llmspell__file_write(kv, LLMSPELL__R_DEL, k, kn, NULL, 0);
+}
+
+/* Makes the buffered commit reach the file, and the disk as the durability mode asks. */
+static llmspell_result llmspell__fcommit_io(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell_result r = llmspell__fflush(kv);
+    uint64_t every;
+    if (r != LLMSPELL_OK) return r;
+    every = f->durability == LLMSPELL_DURABILITY_SAFE ? 0 : f->durability == LLMSPELL_DURABILITY_BALANCED ? 100 : 1000;
+    if (every == 0 || llmspell__mono_ms() - f->last_sync_ms >= every) return llmspell__fsync_now(kv);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_compact(llmspell_kv *kv);
+
+static void llmspell__file_maybe_compact(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    uint64_t end = llmspell__fend(f);
+    if (f->ac_ratio < 0 || end < f->ac_min) return;
+    if ((double)llmspell__fdead(f) > f->ac_ratio * (double)end) {
+        char keep[sizeof kv->errmsg];
+        memcpy(keep, kv->errmsg, sizeof keep);
+        (void)llmspell__file_compact(kv); /* best effort: on failure the store is unchanged */
+        memcpy(kv->errmsg, keep, sizeof keep);
+    }
+}
+
+static llmspell_result llmspell__file_begin(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell_result r = llmspell__fwritable(kv);
+    if (r != LLMSPELL_OK) return r;
+    llmspell__ixs_begin(&f->s);
+    f->txn_start = llmspell__fend(f);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_rollback(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell__ixs_rollback(&f->s);
+    /* records still buffered are simply dropped; written ones stay as uncommitted garbage */
+    if (f->txn_start >= f->flushed) f->wlen = (size_t)(f->txn_start - f->flushed);
+    f->txn++;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_commit(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell_result r;
+    if (f->s.nundo == 0 && f->txn_start == llmspell__fend(f)) { /* nothing written */
+        llmspell__ixs_commit(&f->s);
+        f->txn++;
+        return LLMSPELL_OK;
+    }
+    r = llmspell__fwritable(kv);
+    if (r == LLMSPELL_OK) r = llmspell__fappend(kv, LLMSPELL__R_COMMIT, 1, NULL, 0, NULL, 0, NULL);
+    if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
+    if (r != LLMSPELL_OK) {
+        llmspell__file_rollback(kv);
+        return r;
+    }
+    llmspell__ixs_commit(&f->s);
+    f->txn++;
+    llmspell__file_maybe_compact(kv);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_sync(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell_result r;
+    if (f->read_only) return LLMSPELL_OK;
+    if (f->broken) return llmspell__fwritable(kv);
+    if (f->s.in_txn) return llmspell__fsync_now(kv); /* the open transaction is not committed anyway */
+    r = llmspell__fflush(kv);
+    return r != LLMSPELL_OK ? r : llmspell__fsync_now(kv);
+}
+
+static llmspell_result llmspell__file_clear(llmspell_kv *kv) {
+    (void)kv;
+    return LLMSPELL_ERR_UNSUPPORTED; /* the family deletes key by key in one transaction */
+}
+
+/* Rewrites the live entries, in key order, to a new file and renames it over the old one. */
+static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    char tmp[4200];
+    uint8_t hdr[LLMSPELL__FHDR];
+    uint8_t *out = NULL, *val = NULL;
+    size_t ocap = 0, olen = 0, vcap = 0;
+    uint64_t off = LLMSPELL__FHDR, left = f->s.ix.count;
+    llmspell__node *leaf;
+    struct stat st;
+    int fd = -1, i, err = 0;
+    llmspell_result r = llmspell__fwritable(kv);
+    const char *what = "write";
+    if (r != LLMSPELL_OK) return r;
+    if (f->s.in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "file %s: cannot compact inside a transaction", f->path);
+    if ((r = llmspell__fflush(kv)) != LLMSPELL_OK) return r;
+    if (strlen(f->path) + 9 > sizeof tmp) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "file: path too long");
+    snprintf(tmp, sizeof tmp, "%s.compact", f->path);
+    if (fstat(f->fd, &st) != 0) st.st_mode = 0644;
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, st.st_mode & 0777);
+    if (fd < 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create %s: %s", f->path, tmp, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) { err = errno; what = "lock"; goto fail; }
+    llmspell__file_header(hdr);
+    if (llmspell__write_all(fd, hdr, sizeof hdr) != 0) { err = errno; goto fail; }
+    for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
+    }
+    for (; leaf; leaf = leaf->next) {
+        for (i = 0; i < leaf->n; i++) {
+            llmspell__ent *e = leaf->u.e[i];
+            size_t need = LLMSPELL__FREC + e->klen + e->vlen;
+            uint64_t voff;
+            uint8_t *h;
+            memcpy(&voff, LLMSPELL__PAYLOAD(e), 8);
+            if (olen + need > LLMSPELL__WBUF_MAX && olen) {
+                if (llmspell__write_all(fd, out, olen) != 0) { err = errno; goto fail; }
+                olen = 0;
+            }
+            if (llmspell__reserve(&kv->allocator, (void **)&out, &ocap, olen + need) != LLMSPELL_OK) {
+                err = ENOMEM;
+                goto fail;
+            }
+            h = out + olen;
+            h[4] = LLMSPELL__R_PUT;
+            h[5] = (uint8_t)(--left == 0);
+            h[6] = h[7] = 0;
+            llmspell__put32(h + 8, e->klen);
+            llmspell__put32(h + 12, e->vlen);
+            llmspell__put64(h + 16, 1);
+            memcpy(h + LLMSPELL__FREC, LLMSPELL__KEY(e), e->klen);
+            if (e->vlen && llmspell__pread_all(f->fd, h + LLMSPELL__FREC + e->klen, e->vlen, voff) != 0) {
+                err = errno;
+                what = "read";
+                goto fail;
+            }
+            llmspell__put32(h, llmspell_crc32c(0, h + 4, need - 4));
+            olen += need;
+        }
+    }
+    if (olen && llmspell__write_all(fd, out, olen) != 0) { err = errno; goto fail; }
+    if (llmspell__datasync(fd) != 0) { err = errno; what = "fsync"; goto fail; }
+    if (rename(tmp, f->path) != 0) { err = errno; what = "rename"; goto fail; }
+    /* from here the new file is the store: switch to it, then make the rename durable */
+    close(f->fd);
+    f->fd = fd;
+    for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
+    }
+    for (; leaf; leaf = leaf->next) {
+        for (i = 0; i < leaf->n; i++) {
+            llmspell__ent *e = leaf->u.e[i];
+            uint64_t voff = off + LLMSPELL__FREC + e->klen;
+            memcpy(LLMSPELL__PAYLOAD(e), &voff, 8);
+            off = voff + e->vlen;
+        }
+    }
+    f->flushed = off;
+    f->txn = 2;
+    f->unsynced = 0;
+    f->s.ix.mods++;
+    llmspell__free(&kv->allocator, out);
+    llmspell__free(&kv->allocator, val);
+    (void)vcap;
+    if (lseek(fd, 0, SEEK_END) < 0 || llmspell__sync_dir(f->path) != 0) {
+        f->broken = 1;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: syncing the directory after compaction failed: %s",
+                                     f->path, strerror(errno));
+    }
+    return LLMSPELL_OK;
+fail:
+    close(fd);
+    unlink(tmp);
+    llmspell__free(&kv->allocator, out);
+    llmspell__free(&kv->allocator, val);
+    if (err == ENOMEM) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory compacting", f->path);
+    return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: compaction %s failed: %s (store unchanged)", f->path, what,
+                                 strerror(err));
+}
+
+static llmspell_result llmspell__file_stats(llmspell_kv *kv, llmspell_kv_stats *st) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    st->keys = f->s.ix.count;
+    st->bytes = f->s.bytes;
+    st->file_size = llmspell__fend(f);
+    st->dead_bytes = llmspell__fdead(f);
+    return LLMSPELL_OK;
+}
+
+static void llmspell__file_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    c->persistent = 1;
+    c->transactional = 1;
+    c->supports_prefix_scan = 1;
+    c->supports_atomic_ops = 1;
+    c->read_latency_ns = 1000;
+    c->write_latency_ns = f->durability == LLMSPELL_DURABILITY_SAFE ? 2000000 : 2000;
+}
+
+static llmspell_result llmspell__file_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    return llmspell__ixcursor_open(kv, &LLMSPELL__FILE(kv)->s, sizeof(llmspell__fcursor), cur);
+}
+
+static llmspell_result llmspell__file_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn,
+                                                  const void **v, size_t *vn) {
+    llmspell__fcursor *c = (llmspell__fcursor *)cur;
+    llmspell_result r;
+    llmspell__ent *e = llmspell__ixcur_next(&c->ic.c, &r);
+    if (!e) return r ? llmspell_kv_set_error(cur->kv, r, "file: out of memory in scan") : LLMSPELL_ERR_NOT_FOUND;
+    r = llmspell__fread_value(cur->kv, e, &c->vbuf, &c->vcap, v);
+    if (r != LLMSPELL_OK) {
+        /* step back so that a retry returns this entry again */
+        c->ic.c.excl = 0;
+        c->ic.c.mods = c->ic.c.ix->mods - 1;
+        return r;
+    }
+    *k = LLMSPELL__KEY(e);
+    *kn = e->klen;
+    *vn = e->vlen;
+    return LLMSPELL_OK;
+}
+
+static void llmspell__file_cursor_close(llmspell_kv_cursor *cur) {
+    llmspell__fcursor *c = (llmspell__fcursor *)cur;
+    llmspell__free(&cur->kv->allocator, c->vbuf);
+    llmspell__ixcursor_close(cur);
+}
+
+static void llmspell__file_free(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell__ixs_free(&f->s);
+    if (f->fd >= 0) close(f->fd);
+    llmspell__free(&kv->allocator, f->wbuf);
+    llmspell__free(&kv->allocator, f->rbuf);
+    llmspell__free(&kv->allocator, f->path);
+    llmspell__free(&kv->allocator, f);
+}
+
+static void llmspell__file_close(llmspell_kv *kv) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    if (f->s.in_txn) llmspell__file_rollback(kv);
+    if (!f->read_only && !f->broken && llmspell__fflush(kv) == LLMSPELL_OK) (void)llmspell__fsync_now(kv);
+    llmspell__file_free(kv);
+}
+
+/* Replays the log into the index. `map` holds the whole file. */
+static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map, uint64_t size, uint64_t *good_end) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    uint64_t off = LLMSPELL__FHDR, committed = LLMSPELL__FHDR, cur_txn = 0, max_txn = 0;
+    int pending = 0;
+    while (off < size) {
+        const uint8_t *h = map + off;
+        uint64_t rest = size - off, need, txn, scan;
+        uint32_t kn, vn;
+        int type, flags, ok;
+        ok = rest >= LLMSPELL__FREC;
+        if (ok) {
+            type = h[4];
+            flags = h[5];
+            kn = llmspell__get32(h + 8);
+            vn = llmspell__get32(h + 12);
+            txn = llmspell__get64(h + 16);
+            need = LLMSPELL__FREC + (uint64_t)kn + vn;
+            ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && flags <= 1 && h[6] == 0 && h[7] == 0 &&
+                 kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 0 && flags == 1 : kn > 0) &&
+                 (type != LLMSPELL__R_DEL || vn == 0) && llmspell__get32(h) == llmspell_crc32c(0, h + 4, (size_t)need - 4);
+        }
+        if (!ok) {
+            /* torn tail, or corruption in the middle? look for any valid committing record after it */
+            for (scan = off + 1; scan + LLMSPELL__FREC <= size; scan++) {
+                const uint8_t *q = map + scan;
+                uint64_t qn = LLMSPELL__FREC + (uint64_t)llmspell__get32(q + 8) + llmspell__get32(q + 12);
+                if (q[5] == 1 && q[4] >= 1 && q[4] <= 3 && q[6] == 0 && q[7] == 0 && qn <= size - scan &&
+                    llmspell__get32(q) == llmspell_crc32c(0, q + 4, (size_t)qn - 4)) {
+                    if (pending) llmspell__ixs_rollback(&f->s);
+                    return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT,
+                                                 "file %s: corrupt record at offset %llu (committed records follow at offset %llu)",
+                                                 f->path, (unsigned long long)off, (unsigned long long)scan);
+                }
+            }
+            break; /* a torn tail: everything from the last commit on is dropped */
+        }
+        if (pending && txn != cur_txn) llmspell__ixs_rollback(&f->s); /* that transaction never committed */
+        if (!f->s.in_txn) {
+            llmspell__ixs_begin(&f->s);
+            pending = 1;
+            cur_txn = txn;
+        }
+        if (txn > max_txn) max_txn = txn;
+        if (type == LLMSPELL__R_PUT) {
+            llmspell__ent *e = llmspell__ent_new(&f->s.ix, h + LLMSPELL__FREC, kn, vn);
+            uint64_t voff = off + LLMSPELL__FREC + kn;
+            if (!e || (memcpy(LLMSPELL__PAYLOAD(e), &voff, 8), llmspell__ixs_put(&f->s, e)) != LLMSPELL_OK) {
+                llmspell__free(&kv->allocator, e);
+                llmspell__ixs_rollback(&f->s);
+                return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory loading the index", f->path);
+            }
+        } else if (type == LLMSPELL__R_DEL) {
+            if (llmspell__ixs_del(&f->s, h + LLMSPELL__FREC, kn) == LLMSPELL_ERR_NOMEM) {
+                llmspell__ixs_rollback(&f->s);
+                return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory loading the index", f->path);
+            }
+        }
+        off += need;
+        if (flags & 1) {
+            llmspell__ixs_commit(&f->s);
+            pending = 0;
+            committed = off;
+        }
+    }
+    if (pending) llmspell__ixs_rollback(&f->s);
+    f->txn = max_txn + 1;
+    *good_end = committed;
+    /* keep uncommitted-but-valid records after the last commit? no: they can never commit */
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t size) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    uint8_t fresh[LLMSPELL__FHDR];
+    const uint8_t *map;
+    uint64_t good = LLMSPELL__FHDR;
+    llmspell_result r;
+    llmspell__file_header(fresh);
+    if (size < LLMSPELL__FHDR) {
+        uint8_t got[LLMSPELL__FHDR];
+        if (size && llmspell__pread_all(fd, got, (size_t)size, 0) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot read the header: %s", f->path, strerror(errno));
+        if (size && memcmp(got, fresh, (size_t)(size < 8 ? size : 8)) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
+        if (memcmp(got, fresh, (size_t)size) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: truncated header (%llu bytes)", f->path,
+                                         (unsigned long long)size);
+        /* empty, or a header cut short while the file was being created: start it afresh */
+        if (f->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: no header (%llu bytes)", f->path, (unsigned long long)size);
+        if (ftruncate(fd, 0) != 0 || llmspell__write_all(fd, fresh, sizeof fresh) != 0 || llmspell__datasync(fd) != 0 ||
+            llmspell__sync_dir(f->path) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot write the header: %s", f->path, strerror(errno));
+        f->flushed = LLMSPELL__FHDR;
+        f->txn = 1;
+        return LLMSPELL_OK;
+    }
+    map = (const uint8_t *)mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == (const uint8_t *)MAP_FAILED)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot map %llu bytes: %s", f->path,
+                                     (unsigned long long)size, strerror(errno));
+    if (memcmp(map, fresh, 8) != 0) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
+    } else if (llmspell__get32(map + 28) != llmspell_crc32c(0, map, 28)) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: header checksum mismatch at offset 28", f->path);
+    } else if (llmspell__get32(map + 8) != LLMSPELL__FVERSION) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: format version %u, this library reads version %u",
+                                  f->path, llmspell__get32(map + 8), LLMSPELL__FVERSION);
+    } else {
+        r = llmspell__file_replay(kv, map, size, &good);
+    }
+    munmap((void *)(uintptr_t)map, (size_t)size);
+    if (r != LLMSPELL_OK) return r;
+    f->flushed = good;
+    if (good < size && !f->read_only) { /* drop the torn tail so new records follow the last commit */
+        if (ftruncate(fd, (off_t)good) != 0 || llmspell__datasync(fd) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot cut the torn tail at offset %llu: %s",
+                                         f->path, (unsigned long long)good, strerror(errno));
+    }
+    if (!f->read_only && lseek(fd, (off_t)good, SEEK_SET) < 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: seek failed: %s", f->path, strerror(errno));
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *path, const llmspell_kv_options *opts) {
+    llmspell__file *f;
+    llmspell_kv_options o;
+    struct stat st, st2;
+    llmspell_result r;
+    int attempt, fd = -1;
+    size_t plen;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    kv->errmsg[0] = 0;
+    llmspell__kv_reset(kv, opts);
+    if (!path || !*path) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "file: empty path");
+    if ((r = llmspell__check_opts(kv, opts)) != LLMSPELL_OK) { llmspell__kv_reset(kv, NULL); return r; }
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    plen = strlen(path);
+    if (plen > 4096) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "file: path longer than 4096 bytes");
+    f = (llmspell__file *)llmspell__alloc(&kv->allocator, sizeof *f);
+    if (!f) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", path);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    kv->ctx = f;
+    f->read_only = o.read_only;
+    f->durability = o.durability;
+    f->ac_ratio = o.auto_compact_ratio == 0 ? 0.5 : o.auto_compact_ratio;
+    f->ac_min = o.auto_compact_min_bytes ? o.auto_compact_min_bytes : (4u << 20);
+    f->last_sync_ms = llmspell__mono_ms();
+    f->path = (char *)llmspell__alloc(&kv->allocator, plen + 1);
+    if (!f->path || llmspell__index_init(&f->s.ix, &kv->allocator, 8) != LLMSPELL_OK) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", path);
+        goto fail;
+    }
+    memcpy(f->path, path, plen + 1);
+    for (attempt = 0;; attempt++) {
+        int flags = o.read_only ? O_RDONLY : O_RDWR | (o.no_create ? 0 : O_CREAT);
+        fd = open(path, flags | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            int e = errno;
+            if (e == ENOENT) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "file %s: does not exist", path);
+            else if (e == EISDIR) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "file %s: is a directory", path);
+            else if (e == EACCES || e == EROFS || e == EPERM)
+                r = llmspell_kv_set_error(kv, o.read_only ? LLMSPELL_ERR_IO : LLMSPELL_ERR_READONLY,
+                                          "file %s: cannot open for %s: %s", path, o.read_only ? "reading" : "writing", strerror(e));
+            else r = llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot open: %s", path, strerror(e));
+            goto fail;
+        }
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "file %s: not a regular file", path);
+            goto fail;
+        }
+        if (flock(fd, (o.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+            int e = errno;
+            r = e == EWOULDBLOCK ? llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "file %s: locked by another writer", path)
+                                 : llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot lock: %s", path, strerror(e));
+            goto fail;
+        }
+        /* a compaction elsewhere may have renamed a new file over the path before we locked */
+        if (stat(path, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev) break;
+        close(fd);
+        fd = -1;
+        if (attempt == 5) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "file %s: keeps being replaced by another process", path);
+            goto fail;
+        }
+    }
+    f->fd = fd;
+    fd = -1;
+    r = llmspell__file_load(kv, f->fd, (uint64_t)st.st_size);
+    if (r != LLMSPELL_OK) goto fail;
+    kv->name = "file";
+    kv->get = llmspell__file_get;
+    kv->put = llmspell__file_put;
+    kv->del = llmspell__file_del;
+    kv->cursor_open = llmspell__file_cursor_open;
+    kv->cursor_seek = llmspell__ixcursor_seek;
+    kv->cursor_next = llmspell__file_cursor_next;
+    kv->cursor_close = llmspell__file_cursor_close;
+    kv->begin = llmspell__file_begin;
+    kv->commit = llmspell__file_commit;
+    kv->rollback = llmspell__file_rollback;
+    kv->clear = llmspell__file_clear;
+    kv->sync = llmspell__file_sync;
+    kv->compact = llmspell__file_compact;
+    kv->stats = llmspell__file_stats;
+    kv->characteristics = llmspell__file_chars;
+    kv->close = llmspell__file_close;
+    kv->open = 1;
+    return LLMSPELL_OK;
+fail:
+    if (fd >= 0) close(fd);
+    llmspell__file_free(kv);
+    llmspell__kv_reset(kv, NULL);
+    return r;
+}
+
+/* >>sqlite backend (opt-in) ------------------------------------------------------------------
+   table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID, WAL journal, prepared
+   statements; cursors read ordered chunks of rows by primary-key range. */
+#ifdef LLMSPELL_KV_SQLITE
+
+#define LLMSPELL__SQ_CHUNK 128
+
+typedef struct llmspell__sq {
+    sqlite3 *db;
+    sqlite3_stmt *get, *put, *del, *from_incl, *from_excl;
+    uint8_t *vbuf;
+    size_t vcap;
+    char *path;
+    int read_only;
+    llmspell_durability durability;
+} llmspell__sq;
+
+typedef struct llmspell__sqcursor {
+    llmspell_kv_cursor base;
+    uint8_t *rows;        /* (u32 klen, u32 vlen, key, value)* */
+    size_t rlen, rcap, rpos;
+    int nrows, at_end;
+    uint8_t *last;        /* the key to continue from */
+    size_t lastn, lastcap;
+    int excl;
+} llmspell__sqcursor;
+
+#define LLMSPELL__SQ(kv) ((llmspell__sq *)(kv)->ctx)
+
+static llmspell_result llmspell__sq_err(llmspell_kv *kv, int rc, const char *what) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    llmspell_result code = LLMSPELL_ERR_IO;
+    switch (rc & 0xFF) {
+    case SQLITE_NOMEM: code = LLMSPELL_ERR_NOMEM; break;
+    case SQLITE_BUSY: case SQLITE_LOCKED: code = LLMSPELL_ERR_BUSY; break;
+    case SQLITE_CORRUPT: code = LLMSPELL_ERR_CORRUPT; break;
+    case SQLITE_NOTADB: code = LLMSPELL_ERR_FORMAT; break;
+    case SQLITE_READONLY: code = LLMSPELL_ERR_READONLY; break;
+    case SQLITE_FULL: case SQLITE_IOERR: code = LLMSPELL_ERR_IO; break;
+    default: break;
+    }
+    return llmspell_kv_set_error(kv, code, "sqlite %s: %s: %s", s->path, what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+static llmspell_result llmspell__sq_exec(llmspell_kv *kv, const char *sql) {
+    int rc = sqlite3_exec(LLMSPELL__SQ(kv)->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LLMSPELL_OK : llmspell__sq_err(kv, rc, sql);
+}
+
+static llmspell_result llmspell__sq_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    llmspell_result r = LLMSPELL_OK;
+    int rc;
+    sqlite3_bind_blob(s->get, 1, k, (int)kn, SQLITE_STATIC);
+    rc = sqlite3_step(s->get);
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(s->get, 0);
+        const void *p = sqlite3_column_blob(s->get, 0);
+        if (llmspell__reserve(&kv->allocator, (void **)&s->vbuf, &s->vcap, n + 1) != LLMSPELL_OK) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite %s: out of memory reading a value", s->path);
+        } else {
+            if (n) memcpy(s->vbuf, p, n);
+            *v = s->vbuf;
+            *vn = n;
+        }
+    } else if (rc == SQLITE_DONE) {
+        r = LLMSPELL_ERR_NOT_FOUND;
+    } else {
+        r = llmspell__sq_err(kv, rc, "get");
+    }
+    sqlite3_reset(s->get);
+    sqlite3_clear_bindings(s->get);
+    return r;
+}
+
+static llmspell_result llmspell__sq_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    int rc;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite %s: opened read-only", s->path);
+    sqlite3_bind_blob(s->put, 1, k, (int)kn, SQLITE_STATIC);
+    sqlite3_bind_blob(s->put, 2, vn ? v : (const void *)"", (int)vn, SQLITE_STATIC);
+    rc = sqlite3_step(s->put);
+    sqlite3_reset(s->put);
+    sqlite3_clear_bindings(s->put);
+    return rc == SQLITE_DONE ? LLMSPELL_OK : llmspell__sq_err(kv, rc, "put");
+}
+
+static llmspell_result llmspell__sq_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    int rc;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite %s: opened read-only", s->path);
+    sqlite3_bind_blob(s->del, 1, k, (int)kn, SQLITE_STATIC);
+    rc = sqlite3_step(s->del);
+    sqlite3_reset(s->del);
+    sqlite3_clear_bindings(s->del);
+    if (rc != SQLITE_DONE) return llmspell__sq_err(kv, rc, "delete");
+    return sqlite3_changes(s->db) ? LLMSPELL_OK : LLMSPELL_ERR_NOT_FOUND;
+}
+
+static llmspell_result llmspell__sq_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    llmspell__sqcursor *c = (llmspell__sqcursor *)llmspell__alloc(&kv->allocator, sizeof *c);
+    if (!c) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory opening a cursor");
+    memset(c, 0, sizeof *c);
+    c->base.kv = kv;
+    c->at_end = 1; /* until seeked */
+    *cur = &c->base;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__sq_cursor_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
+    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
+    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, kn + 1) != LLMSPELL_OK)
+        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in seek");
+    if (kn) memcpy(c->last, k, kn);
+    c->lastn = kn;
+    c->excl = 0;
+    c->nrows = 0;
+    c->rpos = c->rlen = 0;
+    c->at_end = 0;
+    return LLMSPELL_OK;
+}
+
+/* Reads the next chunk of rows after (or from) the remembered key. */
+static llmspell_result llmspell__sq_fill(llmspell_kv_cursor *cur) {
+    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
+    llmspell_kv *kv = cur->kv;
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    sqlite3_stmt *st = c->excl ? s->from_excl : s->from_incl;
+    llmspell_result r = LLMSPELL_OK;
+    int rc;
+    c->rlen = c->rpos = 0;
+    c->nrows = 0;
+    sqlite3_bind_blob(st, 1, c->lastn ? (const void *)c->last : (const void *)"", (int)c->lastn, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t kn = (size_t)sqlite3_column_bytes(st, 0), vn;
+        const void *kp = sqlite3_column_blob(st, 0), *vp;
+        vn = (size_t)sqlite3_column_bytes(st, 1);
+        vp = sqlite3_column_blob(st, 1);
+        if (llmspell__reserve(&kv->allocator, (void **)&c->rows, &c->rcap, c->rlen + 8 + kn + vn) != LLMSPELL_OK) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in scan");
+            break;
+        }
+        llmspell__put32(c->rows + c->rlen, (uint32_t)kn);
+        llmspell__put32(c->rows + c->rlen + 4, (uint32_t)vn);
+        if (kn) memcpy(c->rows + c->rlen + 8, kp, kn);
+        if (vn) memcpy(c->rows + c->rlen + 8 + kn, vp, vn);
+        c->rlen += 8 + kn + vn;
+        c->nrows++;
+    }
+    if (r == LLMSPELL_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) r = llmspell__sq_err(kv, rc, "scan");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (r != LLMSPELL_OK) c->rlen = 0, c->nrows = 0;
+    else if (c->nrows < LLMSPELL__SQ_CHUNK) c->at_end = 1;
+    return r;
+}
+
+static llmspell_result llmspell__sq_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn, const void **v,
+                                                size_t *vn) {
+    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
+    const uint8_t *row;
+    if (c->rpos >= c->rlen) {
+        llmspell_result r;
+        if (c->at_end) return LLMSPELL_ERR_NOT_FOUND;
+        if ((r = llmspell__sq_fill(cur)) != LLMSPELL_OK) return r;
+        if (c->rlen == 0) return LLMSPELL_ERR_NOT_FOUND;
+    }
+    row = c->rows + c->rpos;
+    *kn = llmspell__get32(row);
+    *vn = llmspell__get32(row + 4);
+    *k = row + 8;
+    *v = row + 8 + *kn;
+    c->rpos += 8 + *kn + *vn;
+    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, *kn) != LLMSPELL_OK) {
+        c->rpos -= 8 + *kn + *vn;
+        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in scan");
+    }
+    memcpy(c->last, *k, *kn);
+    c->lastn = *kn;
+    c->excl = 1;
+    return LLMSPELL_OK;
+}
+
+static void llmspell__sq_cursor_close(llmspell_kv_cursor *cur) {
+    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
+    llmspell_kv *kv = cur->kv;
+    llmspell__free(&kv->allocator, c->rows);
+    llmspell__free(&kv->allocator, c->last);
+    llmspell__free(&kv->allocator, c);
+}
+
+static llmspell_result llmspell__sq_begin(llmspell_kv *kv) {
+    if (LLMSPELL__SQ(kv)->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite: opened read-only");
+    return llmspell__sq_exec(kv, "BEGIN IMMEDIATE");
+}
+static llmspell_result llmspell__sq_commit(llmspell_kv *kv) {
+    llmspell_result r = llmspell__sq_exec(kv, "COMMIT");
+    if (r != LLMSPELL_OK && !sqlite3_get_autocommit(LLMSPELL__SQ(kv)->db)) (void)sqlite3_exec(LLMSPELL__SQ(kv)->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+static llmspell_result llmspell__sq_rollback(llmspell_kv *kv) {
+    if (sqlite3_get_autocommit(LLMSPELL__SQ(kv)->db)) return LLMSPELL_OK; /* sqlite already rolled back */
+    return llmspell__sq_exec(kv, "ROLLBACK");
+}
+static llmspell_result llmspell__sq_clear(llmspell_kv *kv) {
+    if (LLMSPELL__SQ(kv)->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite: opened read-only");
+    return llmspell__sq_exec(kv, "DELETE FROM kv");
+}
+static llmspell_result llmspell__sq_sync(llmspell_kv *kv) {
+    if (LLMSPELL__SQ(kv)->read_only || kv->in_txn) return LLMSPELL_OK;
+    return llmspell__sq_exec(kv, "PRAGMA wal_checkpoint(FULL)");
+}
+static llmspell_result llmspell__sq_compact(llmspell_kv *kv) {
+    if (LLMSPELL__SQ(kv)->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite: opened read-only");
+    return llmspell__sq_exec(kv, "VACUUM");
+}
+
+static int64_t llmspell__sq_int(llmspell__sq *s, const char *sql, int col) {
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, col);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static llmspell_result llmspell__sq_stats(llmspell_kv *kv, llmspell_kv_stats *st) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    int64_t psz = llmspell__sq_int(s, "PRAGMA page_size", 0);
+    st->keys = (uint64_t)llmspell__sq_int(s, "SELECT count(*) FROM kv", 0);
+    st->bytes = (uint64_t)llmspell__sq_int(s, "SELECT coalesce(sum(length(k) + length(v)), 0) FROM kv", 0);
+    st->file_size = (uint64_t)(llmspell__sq_int(s, "PRAGMA page_count", 0) * psz);
+    st->dead_bytes = (uint64_t)(llmspell__sq_int(s, "PRAGMA freelist_count", 0) * psz);
+    return LLMSPELL_OK;
+}
+
+static void llmspell__sq_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    c->persistent = strcmp(s->path, ":memory:") != 0;
+    c->transactional = 1;
+    c->supports_prefix_scan = 1;
+    c->supports_atomic_ops = 1;
+    c->read_latency_ns = 4000;
+    c->write_latency_ns = s->durability == LLMSPELL_DURABILITY_SAFE ? 3000000 : 20000;
+}
+
+static void llmspell__sq_free(llmspell_kv *kv) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    sqlite3_finalize(s->get);
+    sqlite3_finalize(s->put);
+    sqlite3_finalize(s->del);
+    sqlite3_finalize(s->from_incl);
+    sqlite3_finalize(s->from_excl);
+    if (s->db) sqlite3_close(s->db);
+    llmspell__free(&kv->allocator, s->vbuf);
+    llmspell__free(&kv->allocator, s->path);
+    llmspell__free(&kv->allocator, s);
+}
+
+static void llmspell__sq_close(llmspell_kv *kv) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    if (!sqlite3_get_autocommit(s->db)) (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    llmspell__sq_free(kv);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char *path, const llmspell_kv_options *opts) {
+    static const char *const sync_mode[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL", "PRAGMA synchronous=OFF"};
+    llmspell__sq *s;
+    llmspell_kv_options o;
+    llmspell_result r;
+    struct stat st;
+    size_t plen;
+    int rc, flags, mem;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    kv->errmsg[0] = 0;
+    llmspell__kv_reset(kv, opts);
+    if (!path || !*path) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "sqlite: empty path");
+    if ((r = llmspell__check_opts(kv, opts)) != LLMSPELL_OK) { llmspell__kv_reset(kv, NULL); return r; }
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    mem = strcmp(path, ":memory:") == 0;
+    if (!mem && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "sqlite %s: not a regular file", path);
+    if (!mem && (o.no_create || o.read_only) && stat(path, &st) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "sqlite %s: does not exist", path);
+    if (!mem && !o.read_only && access(path, F_OK) == 0 && access(path, W_OK) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite %s: file is not writable", path);
+    plen = strlen(path);
+    s = (llmspell__sq *)llmspell__alloc(&kv->allocator, sizeof *s);
+    if (!s) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite %s: out of memory", path);
+    memset(s, 0, sizeof *s);
+    kv->ctx = s;
+    s->read_only = o.read_only;
+    s->durability = o.durability;
+    s->path = (char *)llmspell__alloc(&kv->allocator, plen + 1);
+    if (!s->path) { r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite %s: out of memory", path); goto fail; }
+    memcpy(s->path, path, plen + 1);
+    flags = o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) { r = llmspell__sq_err(kv, rc, "open"); goto fail; }
+    sqlite3_extended_result_codes(s->db, 0);
+    if (!mem && !o.read_only && (r = llmspell__sq_exec(kv, "PRAGMA journal_mode=WAL")) != LLMSPELL_OK) goto fail;
+    if ((r = llmspell__sq_exec(kv, sync_mode[o.durability])) != LLMSPELL_OK) goto fail;
+    if (!o.read_only &&
+        (r = llmspell__sq_exec(kv, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")) != LLMSPELL_OK)
+        goto fail;
+#define LLMSPELL__PREP(stmt, sql)                                                       \
+    if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL)) != SQLITE_OK) { \
+        r = llmspell__sq_err(kv, rc, "prepare");                                        \
+        goto fail;                                                                      \
+    }
+    LLMSPELL__PREP(get, "SELECT v FROM kv WHERE k = ?1")
+    LLMSPELL__PREP(put, "INSERT OR REPLACE INTO kv(k, v) VALUES (?1, ?2)")
+    LLMSPELL__PREP(del, "DELETE FROM kv WHERE k = ?1")
+    LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT 128")
+    LLMSPELL__PREP(from_excl, "SELECT k, v FROM kv WHERE k > ?1 ORDER BY k LIMIT 128")
+#undef LLMSPELL__PREP
+    kv->name = "sqlite";
+    kv->get = llmspell__sq_get;
+    kv->put = llmspell__sq_put;
+    kv->del = llmspell__sq_del;
+    kv->cursor_open = llmspell__sq_cursor_open;
+    kv->cursor_seek = llmspell__sq_cursor_seek;
+    kv->cursor_next = llmspell__sq_cursor_next;
+    kv->cursor_close = llmspell__sq_cursor_close;
+    kv->begin = llmspell__sq_begin;
+    kv->commit = llmspell__sq_commit;
+    kv->rollback = llmspell__sq_rollback;
+    kv->clear = llmspell__sq_clear;
+    kv->sync = llmspell__sq_sync;
+    kv->compact = llmspell__sq_compact;
+    kv->stats = llmspell__sq_stats;
+    kv->characteristics = llmspell__sq_chars;
+    kv->close = llmspell__sq_close;
+    kv->open = 1;
+    return LLMSPELL_OK;
+fail:
+    llmspell__sq_free(kv);
+    llmspell__kv_reset(kv, NULL);
+    return r;
+}
+#endif /* LLMSPELL_KV_SQLITE */
+
+/* >>public operations: argument checks, transaction rules and error bookkeeping, then the
+   backend's function pointer. */
+
+#define LLMSPELL__CHECK_OPEN(kv)                                                          \
+    do {                                                                                  \
+        if (!(kv)) return LLMSPELL_ERR_INVALID;                                           \
+        if (!(kv)->open) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CLOSED, "handle is closed"); \
+    } while (0)
+
+static llmspell_result llmspell__check_key(llmspell_kv *kv, const void *key, size_t klen, int user) {
+    if (!key) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: key is NULL", kv->name);
+    if (klen == 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: key is empty", kv->name);
+    if (klen > LLMSPELL_KV_MAX_KEY)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: key of %zu bytes is over the %d-byte limit", kv->name,
+                                     klen, LLMSPELL_KV_MAX_KEY);
+    if (user && ((const uint8_t *)key)[0] == 0xFF)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_RESERVED, "%s: keys starting with 0xFF are reserved (use the _sys functions)",
+                                     kv->name);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__check_val(llmspell_kv *kv, const void *val, size_t vlen) {
+    if (!val && vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: value is NULL", kv->name);
+    if (vlen > LLMSPELL_KV_MAX_VALUE)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: value of %zu bytes is over the %u-byte limit", kv->name,
+                                     vlen, (unsigned)LLMSPELL_KV_MAX_VALUE);
+    return LLMSPELL_OK;
+}
+
+/* Writes inside a transaction that failed must not be committed. */
+static llmspell_result llmspell__write_done(llmspell_kv *kv, llmspell_result r) {
+    if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND && kv->in_txn) kv->txn_failed = 1;
+    return r;
+}
+
+static llmspell_result llmspell__writable_txn(llmspell_kv *kv) {
+    if (kv->in_txn && kv->txn_failed)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_get(llmspell_kv *kv, const void *key, size_t klen, const void **val, size_t *vlen) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, 0)) != LLMSPELL_OK) return r;
+    if (!val || !vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get needs val and vlen", kv->name);
+    return kv->get(kv, (const uint8_t *)key, klen, val, vlen);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_get_copy(llmspell_kv *kv, const void *key, size_t klen, void **val, size_t *vlen) {
+    const void *v;
+    size_t n;
+    llmspell_result r;
+    if (!val || !vlen) {
+        LLMSPELL__CHECK_OPEN(kv);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_copy needs val and vlen", kv->name);
+    }
+    if ((r = llmspell_kv_get(kv, key, klen, &v, &n)) != LLMSPELL_OK) return r;
+    *val = llmspell__alloc(&kv->allocator, n + 1);
+    if (!*val) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory copying a %zu-byte value", kv->name, n);
+    if (n) memcpy(*val, v, n);
+    ((uint8_t *)*val)[n] = 0; /* handy for text values */
+    *vlen = n;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key, size_t klen, int *exists) {
+    const void *v;
+    size_t n;
+    llmspell_result r;
+    if (!exists) {
+        LLMSPELL__CHECK_OPEN(kv);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: exists needs an output", kv->name);
+    }
+    r = llmspell_kv_get(kv, key, klen, &v, &n);
+    *exists = r == LLMSPELL_OK;
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen, int user) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__check_val(kv, val, vlen)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
+    return llmspell__write_done(kv, kv->put(kv, (const uint8_t *)key, klen, val, vlen));
+}
+
+static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t klen, int user) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
+    r = kv->del(kv, (const uint8_t *)key, klen);
+    if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
+    return llmspell__write_done(kv, r);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
+    return llmspell__put(kv, key, klen, val, vlen, 1);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_put_sys(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
+    return llmspell__put(kv, key, klen, val, vlen, 0);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_delete(llmspell_kv *kv, const void *key, size_t klen) {
+    return llmspell__del(kv, key, klen, 1);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void *key, size_t klen) {
+    return llmspell__del(kv, key, klen, 0);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction is already open (no nesting)", kv->name);
+    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
+    kv->in_txn = 1;
+    kv->txn_failed = 0;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: commit without begin", kv->name);
+    if (kv->txn_failed)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
+    r = kv->commit(kv);
+    /* a failed commit has rolled back */
+    kv->in_txn = 0;
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv) {
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: rollback without begin", kv->name);
+    kv->in_txn = 0;
+    kv->txn_failed = 0;
+    return kv->rollback(kv);
+}
+
+/* Runs fn inside the open transaction, or inside one of its own that it commits. */
+typedef llmspell_result (*llmspell__txn_body)(llmspell_kv *kv, const void *arg, size_t n);
+
+static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
+    llmspell_result r;
+    if (kv->in_txn) {
+        if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
+        return llmspell__write_done(kv, body(kv, arg, n));
+    }
+    if ((r = llmspell_kv_begin(kv)) != LLMSPELL_OK) return r;
+    r = body(kv, arg, n);
+    if (r != LLMSPELL_OK) {
+        char keep[sizeof kv->errmsg];
+        memcpy(keep, kv->errmsg, sizeof keep);
+        (void)llmspell_kv_rollback(kv);
+        memcpy(kv->errmsg, keep, sizeof keep);
+        return r;
+    }
+    return llmspell_kv_commit(kv);
+}
+
+static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg, size_t n) {
+    const llmspell_kv_entry *e = (const llmspell_kv_entry *)arg;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        llmspell_result r = kv->put(kv, (const uint8_t *)e[i].key, e[i].klen, e[i].val, e[i].vlen);
+        if (r != LLMSPELL_OK) return r;
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__del_batch_body(llmspell_kv *kv, const void *arg, size_t n) {
+    const llmspell_kv_entry *e = (const llmspell_kv_entry *)arg;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        llmspell_result r = kv->del(kv, (const uint8_t *)e[i].key, e[i].klen);
+        if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND) return r;
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__check_batch(llmspell_kv *kv, const llmspell_kv_entry *e, size_t n, int vals) {
+    size_t i;
+    if (!e && n) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: batch entries are NULL", kv->name);
+    for (i = 0; i < n; i++) {
+        llmspell_result r = llmspell__check_key(kv, e[i].key, e[i].klen, 1);
+        if (r == LLMSPELL_OK && vals) r = llmspell__check_val(kv, e[i].val, e[i].vlen);
+        if (r != LLMSPELL_OK) {
+            char msg[sizeof kv->errmsg];
+            snprintf(msg, sizeof msg, "batch entry %zu: %.200s", i, kv->errmsg);
+            memcpy(kv->errmsg, msg, sizeof msg);
+            return r;
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_put_batch(llmspell_kv *kv, const llmspell_kv_entry *entries, size_t n) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_batch(kv, entries, n, 1)) != LLMSPELL_OK) return r;
+    return n ? llmspell__atomically(kv, llmspell__put_batch_body, entries, n) : LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_delete_batch(llmspell_kv *kv, const llmspell_kv_entry *entries, size_t n) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_batch(kv, entries, n, 0)) != LLMSPELL_OK) return r;
+    return n ? llmspell__atomically(kv, llmspell__del_batch_body, entries, n) : LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_get_batch(llmspell_kv *kv, llmspell_kv_entry *entries, size_t n, void **block) {
+    size_t i, total = 0, off = 0;
+    llmspell_result r;
+    uint8_t *buf;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!block) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_batch needs a block output", kv->name);
+    *block = NULL;
+    if ((r = llmspell__check_batch(kv, entries, n, 0)) != LLMSPELL_OK) {
+        /* reads may name system keys: recheck without the reserved rule */
+        for (i = 0; i < n; i++)
+            if ((r = llmspell__check_key(kv, entries[i].key, entries[i].klen, 0)) != LLMSPELL_OK) return r;
+    }
+    /* two passes: sizes (pointers from get are invalidated by the next call), then copies */
+    for (i = 0; i < n; i++) {
+        const void *v;
+        size_t vn;
+        r = kv->get(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
+        if (r == LLMSPELL_OK) total += vn + 1;
+        else if (r != LLMSPELL_ERR_NOT_FOUND) return r;
+    }
+    buf = (uint8_t *)llmspell__alloc(&kv->allocator, total + 1);
+    if (!buf) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory for a %zu-byte batch", kv->name, total);
+    for (i = 0; i < n; i++) {
+        const void *v;
+        size_t vn;
+        r = kv->get(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
+        entries[i].val = NULL;
+        entries[i].vlen = 0;
+        if (r == LLMSPELL_ERR_NOT_FOUND) continue;
+        if (r != LLMSPELL_OK || off + vn + 1 > total) {
+            llmspell__free(&kv->allocator, buf);
+            return r != LLMSPELL_OK ? r : llmspell_kv_set_error(kv, LLMSPELL_ERR_CONFLICT, "%s: values changed during get_batch", kv->name);
+        }
+        if (vn) memcpy(buf + off, v, vn);
+        buf[off + vn] = 0;
+        entries[i].val = buf + off;
+        entries[i].vlen = vn;
+        off += vn + 1;
+    }
+    *block = buf;
+    return LLMSPELL_OK;
+}
+
+/* >>iterators */
+struct llmspell_kv_iter {
+    llmspell_kv *kv;
+    llmspell_kv_cursor *cur;
+    size_t plen;
+    int done;
+    /* prefix bytes follow */
+};
+
+#define LLMSPELL__ITER_PREFIX(it) ((uint8_t *)((it) + 1))
+
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *prefix, size_t plen, llmspell_kv_iter **out) {
+    llmspell_kv_iter *it;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!out || (!prefix && plen)) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: iter_open needs an output and a prefix", kv->name);
+    *out = NULL;
+    if (plen > LLMSPELL_KV_MAX_KEY) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: prefix over the key limit", kv->name);
+    it = (llmspell_kv_iter *)llmspell__alloc(&kv->allocator, sizeof *it + plen);
+    if (!it) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory opening an iterator", kv->name);
+    it->kv = kv;
+    it->plen = plen;
+    it->done = 0;
+    if (plen) memcpy(LLMSPELL__ITER_PREFIX(it), prefix, plen);
+    if ((r = kv->cursor_open(kv, &it->cur)) != LLMSPELL_OK) {
+        llmspell__free(&kv->allocator, it);
+        return r;
+    }
+    if ((r = kv->cursor_seek(it->cur, LLMSPELL__ITER_PREFIX(it), plen)) != LLMSPELL_OK) {
+        kv->cursor_close(it->cur);
+        llmspell__free(&kv->allocator, it);
+        return r;
+    }
+    *out = it;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const void *key, size_t klen) {
+    const uint8_t *pre;
+    if (!it) return LLMSPELL_ERR_INVALID;
+    LLMSPELL__CHECK_OPEN(it->kv);
+    if (!key && klen) return llmspell_kv_set_error(it->kv, LLMSPELL_ERR_INVALID, "%s: seek key is NULL", it->kv->name);
+    pre = LLMSPELL__ITER_PREFIX(it);
+    it->done = 0;
+    /* a key before the prefix starts at the prefix */
+    if (llmspell__keycmp((const uint8_t *)key, klen, pre, it->plen) < 0) { key = pre; klen = it->plen; }
+    return it->kv->cursor_seek(it->cur, (const uint8_t *)key, klen);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const void **key, size_t *klen, const void **val,
+                                                   size_t *vlen) {
+    const uint8_t *k;
+    size_t kn, vn;
+    const void *v;
+    llmspell_result r;
+    if (!it) return LLMSPELL_ERR_INVALID;
+    LLMSPELL__CHECK_OPEN(it->kv);
+    if (it->done) return LLMSPELL_ERR_NOT_FOUND;
+    r = it->kv->cursor_next(it->cur, &k, &kn, &v, &vn);
+    if (r != LLMSPELL_OK) {
+        if (r == LLMSPELL_ERR_NOT_FOUND) it->done = 1;
+        return r;
+    }
+    if (kn < it->plen || (it->plen && memcmp(k, LLMSPELL__ITER_PREFIX(it), it->plen) != 0)) {
+        it->done = 1;
+        return LLMSPELL_ERR_NOT_FOUND;
+    }
+    if (key) *key = k;
+    if (klen) *klen = kn;
+    if (val) *val = v;
+    if (vlen) *vlen = vn;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF void llmspell_kv_iter_close(llmspell_kv_iter *it) {
+    llmspell_kv *kv;
+    if (!it) return;
+    kv = it->kv;
+    if (kv->open && it->cur) kv->cursor_close(it->cur);
+    llmspell__free(&kv->allocator, it);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_scan(llmspell_kv *kv, const void *prefix, size_t plen, const void *start, size_t slen,
+                                              llmspell_kv_scan_fn fn, void *user) {
+    llmspell_kv_iter *it;
+    llmspell_result r;
+    const void *k, *v;
+    size_t kn, vn;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!fn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: scan needs a callback", kv->name);
+    if ((r = llmspell_kv_iter_open(kv, prefix, plen, &it)) != LLMSPELL_OK) return r;
+    if (start && (r = llmspell_kv_iter_seek(it, start, slen)) != LLMSPELL_OK) {
+        llmspell_kv_iter_close(it);
+        return r;
+    }
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK)
+        if (fn(user, k, kn, v, vn)) break;
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+static llmspell_result llmspell__clear_body(llmspell_kv *kv, const void *arg, size_t n) {
+    llmspell_kv_iter *it;
+    llmspell_result r;
+    const void *k;
+    size_t kn;
+    (void)arg;
+    (void)n;
+    if ((r = llmspell_kv_iter_open(kv, NULL, 0, &it)) != LLMSPELL_OK) return r;
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, NULL, NULL)) == LLMSPELL_OK) {
+        /* the iterator continues after the deleted key */
+        if ((r = kv->del(kv, (const uint8_t *)k, kn)) != LLMSPELL_OK) break;
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
+    if (kv->clear && !kv->in_txn) {
+        r = kv->clear(kv);
+        if (r != LLMSPELL_ERR_UNSUPPORTED) return r;
+    }
+    return llmspell__atomically(kv, llmspell__clear_body, NULL, 0);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_sync(llmspell_kv *kv) {
+    LLMSPELL__CHECK_OPEN(kv);
+    return kv->sync ? kv->sync(kv) : LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_compact(llmspell_kv *kv) {
+    LLMSPELL__CHECK_OPEN(kv);
+    if (kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: cannot compact inside a transaction", kv->name);
+    return kv->compact ? kv->compact(kv) : LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_stats_get(llmspell_kv *kv, llmspell_kv_stats *out) {
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!out) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: stats needs an output", kv->name);
+    memset(out, 0, sizeof *out);
+    return kv->stats(kv, out);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_characteristics_get(llmspell_kv *kv, llmspell_kv_characteristics *out) {
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!out) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: characteristics needs an output", kv->name);
+    memset(out, 0, sizeof *out);
+    kv->characteristics(kv, out);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF const char *llmspell_kv_name(const llmspell_kv *kv) {
+    return kv && kv->open && kv->name ? kv->name : "closed";
+}
+
+LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv) { return kv ? kv->errmsg : "no handle"; }
+
+LLMSPELL_DEF llmspell_result llmspell_kv_close(llmspell_kv *kv) {
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    if (kv->open) {
+        kv->open = 0;
+        if (kv->close) kv->close(kv);
+    }
+    llmspell__kv_reset(kv, NULL);
+    return LLMSPELL_OK;
+}
+
+/* >>tenant views: every key is stored as  0xFF 'T' tuple(tenant)  + key  in the parent. */
+
+typedef struct llmspell__view {
+    llmspell_kv *parent;
+    uint8_t *kbuf; /* prefix, then scratch space for one key */
+    size_t plen;
+} llmspell__view;
+
+typedef struct llmspell__vcursor {
+    llmspell_kv_cursor base;
+    llmspell_kv_iter *it;
+} llmspell__vcursor;
+
+#define LLMSPELL__VIEW(kv) ((llmspell__view *)(kv)->ctx)
+
+static llmspell_result llmspell__view_fail(llmspell_kv *kv, llmspell_result r) {
+    if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND)
+        llmspell_kv_set_error(kv, r, "tenant view: %s", LLMSPELL__VIEW(kv)->parent->errmsg);
+    return r;
+}
+
+/* The parent key for k: the view's buffer holds the prefix followed by k. */
+static const uint8_t *llmspell__view_key(llmspell_kv *kv, const uint8_t *k, size_t kn, size_t *n) {
+    llmspell__view *v = LLMSPELL__VIEW(kv);
+    if (kn) memcpy(v->kbuf + v->plen, k, kn);
+    *n = v->plen + kn;
+    return v->kbuf;
+}
+
+static llmspell_result llmspell__view_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **val, size_t *vn) {
+    size_t n;
+    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    return llmspell__view_fail(kv, llmspell_kv_get(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
+}
+
+static llmspell_result llmspell__view_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *val, size_t vn) {
+    size_t n;
+    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    return llmspell__view_fail(kv, llmspell_kv_put_sys(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
+}
+
+static llmspell_result llmspell__view_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    size_t n;
+    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    return llmspell__view_fail(kv, llmspell_kv_delete_sys(LLMSPELL__VIEW(kv)->parent, pk, n));
+}
+
+static llmspell_result llmspell__view_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    llmspell__view *v = LLMSPELL__VIEW(kv);
+    llmspell__vcursor *c = (llmspell__vcursor *)llmspell__alloc(&kv->allocator, sizeof *c);
+    llmspell_result r;
+    if (!c) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "tenant view: out of memory opening a cursor");
+    c->base.kv = kv;
+    r = llmspell_kv_iter_open(v->parent, v->kbuf, v->plen, &c->it);
+    if (r != LLMSPELL_OK) {
+        llmspell__free(&kv->allocator, c);
+        return llmspell__view_fail(kv, r);
+    }
+    *cur = &c->base;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__view_cursor_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
+    llmspell__vcursor *c = (llmspell__vcursor *)cur;
+    size_t n;
+    const uint8_t *pk = llmspell__view_key(cur->kv, k, kn, &n);
+    return llmspell__view_fail(cur->kv, llmspell_kv_iter_seek(c->it, pk, n));
+}
+
+static llmspell_result llmspell__view_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn, const void **val,
+                                                  size_t *vn) {
+    llmspell__vcursor *c = (llmspell__vcursor *)cur;
+    size_t plen = LLMSPELL__VIEW(cur->kv)->plen;
+    const void *pk;
+    size_t pn;
+    llmspell_result r = llmspell_kv_iter_next(c->it, &pk, &pn, val, vn);
+    if (r != LLMSPELL_OK) return llmspell__view_fail(cur->kv, r);
+    *k = (const uint8_t *)pk + plen;
+    *kn = pn - plen;
+    return LLMSPELL_OK;
+}
+
+static void llmspell__view_cursor_close(llmspell_kv_cursor *cur) {
+    llmspell__vcursor *c = (llmspell__vcursor *)cur;
+    llmspell_kv_iter_close(c->it);
+    llmspell__free(&cur->kv->allocator, c);
+}
+
+static llmspell_result llmspell__view_begin(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_begin(LLMSPELL__VIEW(kv)->parent)); }
+static llmspell_result llmspell__view_commit(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_commit(LLMSPELL__VIEW(kv)->parent)); }
+static llmspell_result llmspell__view_rollback(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_rollback(LLMSPELL__VIEW(kv)->parent)); }
+static llmspell_result llmspell__view_sync(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_sync(LLMSPELL__VIEW(kv)->parent)); }
+static llmspell_result llmspell__view_compact(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_compact(LLMSPELL__VIEW(kv)->parent)); }
+
+static llmspell_result llmspell__view_stats(llmspell_kv *kv, llmspell_kv_stats *st) {
+    llmspell__view *v = LLMSPELL__VIEW(kv);
+    llmspell_kv_stats ps;
+    llmspell_kv_iter *it;
+    const void *k, *val;
+    size_t kn, vn;
+    llmspell_result r = llmspell_kv_stats_get(v->parent, &ps);
+    if (r != LLMSPELL_OK) return llmspell__view_fail(kv, r);
+    st->file_size = ps.file_size;
+    st->dead_bytes = ps.dead_bytes;
+    if ((r = llmspell_kv_iter_open(v->parent, v->kbuf, v->plen, &it)) != LLMSPELL_OK) return llmspell__view_fail(kv, r);
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &val, &vn)) == LLMSPELL_OK) {
+        st->keys++;
+        st->bytes += (kn - v->plen) + vn;
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__view_fail(kv, r);
+}
+
+static void llmspell__view_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) {
+    (void)llmspell_kv_characteristics_get(LLMSPELL__VIEW(kv)->parent, c);
+}
+
+static void llmspell__view_close(llmspell_kv *kv) {
+    llmspell__view *v = LLMSPELL__VIEW(kv);
+    if (kv->in_txn && v->parent->open && v->parent->in_txn) (void)llmspell_kv_rollback(v->parent);
+    llmspell__free(&kv->allocator, v->kbuf);
+    llmspell__free(&kv->allocator, v);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell_kv *parent, const void *tenant, size_t n) {
+    llmspell__view *v;
+    size_t plen;
+    if (!view) return LLMSPELL_ERR_INVALID;
+    view->errmsg[0] = 0;
+    llmspell__kv_reset(view, NULL);
+    if (!parent || !parent->open)
+        return llmspell_kv_set_error(view, parent ? LLMSPELL_ERR_CLOSED : LLMSPELL_ERR_INVALID, "tenant view: the parent store is %s",
+                                     parent ? "closed" : "NULL");
+    if (!tenant && n) return llmspell_kv_set_error(view, LLMSPELL_ERR_INVALID, "tenant view: tenant id is NULL");
+    view->allocator = parent->allocator;
+    plen = 2 + llmspell_tuple_put_bytes(NULL, 0, tenant, n);
+    if (plen >= LLMSPELL_KV_MAX_KEY)
+        return llmspell_kv_set_error(view, LLMSPELL_ERR_TOO_LARGE, "tenant view: tenant id of %zu bytes leaves no room for keys", n);
+    v = (llmspell__view *)llmspell__alloc(&view->allocator, sizeof *v);
+    if (!v) return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
+    v->kbuf = (uint8_t *)llmspell__alloc(&view->allocator, plen + LLMSPELL_KV_MAX_KEY);
+    if (!v->kbuf) {
+        llmspell__free(&view->allocator, v);
+        return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
+    }
+    v->parent = parent;
+    v->plen = plen;
+    v->kbuf[0] = 0xFF;
+    v->kbuf[1] = 'T';
+    llmspell_tuple_put_bytes(v->kbuf + 2, plen - 2, tenant, n);
+    view->ctx = v;
+    view->name = "tenant";
+    view->get = llmspell__view_get;
+    view->put = llmspell__view_put;
+    view->del = llmspell__view_del;
+    view->cursor_open = llmspell__view_cursor_open;
+    view->cursor_seek = llmspell__view_cursor_seek;
+    view->cursor_next = llmspell__view_cursor_next;
+    view->cursor_close = llmspell__view_cursor_close;
+    view->begin = llmspell__view_begin;
+    view->commit = llmspell__view_commit;
+    view->rollback = llmspell__view_rollback;
+    view->clear = NULL;
+    view->sync = llmspell__view_sync;
+    view->compact = llmspell__view_compact;
+    view->stats = llmspell__view_stats;
+    view->characteristics = llmspell__view_chars;
+    view->close = llmspell__view_close;
+    view->open = 1;
+    return LLMSPELL_OK;
+}
+
+#endif /* LLMSPELL_KV_IMPLEMENTATION_ONCE */
+#endif /* LLMSPELL_KV_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License. Copyright (c) 2026 the llmspell-c authors.
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions: The above copyright notice
+and this permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+------------------------------------------------------------------------------
+*/
