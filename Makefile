@@ -1,0 +1,48 @@
+# llmspell-c: make demo | make test | make bench
+CC     ?= cc
+CXX    ?= c++
+CFLAGS ?= -O2 -g
+WARN    = -Wall -Wextra -Wpedantic
+SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+HEADERS = $(wildcard llmspell_*.h)
+
+.PHONY: all demo test bench clean
+all: build/demo build/test_kv build/crash_kv
+
+build:
+	mkdir -p build
+
+build/demo: examples/demo.c $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
+
+build/test_kv: tests/test_kv.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
+
+build/test_kv_san: tests/test_kv.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
+
+build/crash_kv: tests/crash_kv.c $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
+
+build/crash_kv_san: tests/crash_kv.c $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
+
+build/bench_kv: bench/bench_kv.c $(HEADERS) | build
+	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }
+	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -llmdb -lsqlite3
+
+# The end-to-end story on the file backend (the embedded default).
+demo: build/demo
+	cd build && ./demo
+
+# Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
+# suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
+test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/demo
+	bash tests/run.sh
+
+bench: build/bench_kv
+	./build/bench_kv
+
+clean:
+	rm -rf build

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every check and prints one PASS/FAIL line each, then "N passed, M failed".
+# A program that dies without reporting counts as a failure of its own.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+log=build/test.log
+: > "$log"
+
+count() { # name, command...: run it, relay its PASS/FAIL lines, judge its exit code
+    local name=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" >> "$log"
+    local p f
+    p=$(printf '%s\n' "$out" | grep -c '^PASS ')
+    f=$(printf '%s\n' "$out" | grep -c '^FAIL ')
+    printf '%s\n' "$out" | grep -E '^(PASS|FAIL) '
+    pass=$((pass + p))
+    fail=$((fail + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "FAIL $name: exited with status $rc (last lines below)"
+        printf '%s\n' "$out" | tail -5
+        fail=$((fail + 1))
+    fi
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$rc" -eq 0 ]; then
+        echo "FAIL $name: ran no check"
+        fail=$((fail + 1))
+    fi
+}
+
+compile_check() { # header compiler std-flags
+    local h=$1 cc=$2 lang=$3 m tmp
+    m=$(echo "$h" | sed 's/llmspell_\(.*\)\.h/\1/' | tr a-z A-Z)
+    tmp=$(mktemp -d)
+    printf '#define LLMSPELL_%s_IMPLEMENTATION\n#include "%s"\nint main(void){return 0;}\n' "$m" "$PWD/$h" > "$tmp/t.$lang"
+    local std="-std=c99"
+    [ "$lang" = cpp ] && std="-std=c++11"
+    if $cc $std -Wall -Wextra -Wpedantic -Werror -c "$tmp/t.$lang" -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "PASS compile_${m}_${cc}_${lang}"
+        pass=$((pass + 1))
+    else
+        echo "FAIL compile_${m}_${cc}_${lang}: $(head -3 "$tmp/err" | tr '\n' ' ')"
+        fail=$((fail + 1))
+    fi
+    rm -rf "$tmp"
+}
+
+for h in llmspell_*.h; do
+    for cc in gcc clang; do
+        compile_check "$h" "$cc" c
+    done
+    for cxx in g++ clang++; do
+        compile_check "$h" "$cxx" cpp
+    done
+done
+
+count test_kv build/test_kv
+count test_kv_san build/test_kv_san
+count crash_kv build/crash_kv 200
+count crash_kv_san build/crash_kv_san 20
+count demo bash -c 'cd build && ./demo && echo "PASS demo"'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
