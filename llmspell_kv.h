@@ -20,8 +20,9 @@
        LLMSPELL_MALLOC(sz) / LLMSPELL_REALLOC(p,sz) / LLMSPELL_FREE(p)   all three or none
        LLMSPELL_STATIC            every public function static to the implementing file
        LLMSPELL_KV_SQLITE         compile the SQLite backend
-       LLMSPELL_KV_MAX_KEY        largest key in bytes   (default 4096)
+       LLMSPELL_KV_MAX_KEY        largest user key in bytes (default 4096, at most 32768)
        LLMSPELL_KV_MAX_VALUE      largest value in bytes (default 64 MiB)
+       LLMSPELL_KV_MAX_TENANT     longest tenant id in bytes (default 1024)
 
    Everything persistent in llmspell-c is bytes in ONE ordered keyspace behind the struct
    llmspell_kv: a table of function pointers plus a context. The memory, file and SQLite
@@ -66,6 +67,9 @@
 
 #ifndef LLMSPELL_KV_MAX_KEY
 #define LLMSPELL_KV_MAX_KEY 4096
+#endif
+#ifndef LLMSPELL_KV_MAX_TENANT
+#define LLMSPELL_KV_MAX_TENANT 1024
 #endif
 #ifndef LLMSPELL_KV_MAX_VALUE
 #define LLMSPELL_KV_MAX_VALUE (64u * 1024u * 1024u)
@@ -125,8 +129,9 @@ typedef struct llmspell_clock {
 LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock);
 
 /* >>tuple: order-preserving, prefix-free encoding of composite keys.
-   A byte string is written with 0x00 escaped as 0x00 0xFF and ends with 0x00; integers are
-   8 bytes big-endian, signed ones with the sign bit flipped. Comparing encodings with memcmp
+   A byte string is written with 0x00 escaped as 0x00 0xFF and ends with 0x00 0x01 (so a zero
+   byte followed by anything but 0xFF is always the end); integers are 8 bytes big-endian,
+   signed ones with the sign bit flipped. Comparing encodings with memcmp
    compares the tuples element by element, so ("a","b:c") and ("a:b","c") never collide and
    ("t1") is not a prefix of ("t10").
    Each writer appends to out[0..cap) and returns the number of bytes the element needs; it
@@ -246,7 +251,8 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
 LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char *path,
                                                      const llmspell_kv_options *opts);
 #endif
-/* A view of `parent` that scopes every key under tenant[0..n) (any bytes, empty allowed).
+/* A view of `parent` that scopes every key under tenant[0..n) (any bytes, empty allowed, at
+   most LLMSPELL_KV_MAX_TENANT).
    The view cannot read, scan, clear or delete outside its tenant. Views nest. Transactions,
    sync and compact act on the underlying store. `parent` must stay open while the view is. */
 LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell_kv *parent,
@@ -373,9 +379,12 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
 #endif
 
-#if LLMSPELL_KV_MAX_KEY > 65535 || LLMSPELL_KV_MAX_KEY < 16
-#error "llmspell: LLMSPELL_KV_MAX_KEY must be within 16..65535"
+#if LLMSPELL_KV_MAX_KEY > 32768 || LLMSPELL_KV_MAX_KEY < 16
+#error "llmspell: LLMSPELL_KV_MAX_KEY must be within 16..32768"
 #endif
+/* Keys in the 0xFF system namespace may exceed LLMSPELL_KV_MAX_KEY: a tenant view stores a
+   user key of the maximum size behind its tenant prefix. Stored keys are at most this long. */
+#define LLMSPELL__SYS_MAX_KEY 65535u
 
 /* >>common ------------------------------------------------------------------------------ */
 
@@ -465,7 +474,7 @@ static uint64_t llmspell__mono_ms(void) {
 
 LLMSPELL_DEF size_t llmspell_tuple_put_bytes(uint8_t *out, size_t cap, const void *s, size_t n) {
     const uint8_t *p = (const uint8_t *)s;
-    size_t need = n + 1, i, o = 0;
+    size_t need = n + 2, i, o = 0;
     for (i = 0; i < n; i++) need += p[i] == 0;
     if (need > cap || !out) return need;
     for (i = 0; i < n; i++) {
@@ -473,6 +482,7 @@ LLMSPELL_DEF size_t llmspell_tuple_put_bytes(uint8_t *out, size_t cap, const voi
         if (p[i] == 0) out[o++] = 0xFF;
     }
     out[o] = 0;
+    out[o + 1] = 1;
     return need;
 }
 
@@ -494,20 +504,22 @@ LLMSPELL_DEF llmspell_result llmspell_tuple_get_bytes(const uint8_t **pp, const 
     if (!pp || !*pp || !end || !n) return LLMSPELL_ERR_INVALID;
     for (p = *pp; p < end; p++) {
         if (*p == 0) {
-            if (p + 1 < end && p[1] == 0xFF) { /* escaped 0x00 */
+            if (p + 1 >= end) break;
+            if (p[1] == 0xFF) { /* escaped 0x00 */
                 if (out && o < cap) out[o] = 0;
                 o++;
                 p++;
                 continue;
             }
+            if (p[1] != 0x01) break; /* neither an escape nor the terminator */
             *n = o;
-            *pp = p + 1;
+            *pp = p + 2;
             return LLMSPELL_OK;
         }
         if (out && o < cap) out[o] = *p;
         o++;
     }
-    return LLMSPELL_ERR_CORRUPT; /* no terminator */
+    return LLMSPELL_ERR_CORRUPT; /* no terminator, or a stray zero byte */
 }
 
 LLMSPELL_DEF llmspell_result llmspell_tuple_get_u64(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
@@ -678,12 +690,16 @@ typedef struct llmspell__index {
     /* B+tree */
     llmspell__node *root;
     int depth;                 /* 1 = root is a leaf */
-    llmspell__node *spare[LLMSPELL__BT_MAXDEPTH + 1]; /* preallocated nodes for splits */
+    llmspell__node *spare[LLMSPELL__BT_MAXDEPTH]; /* preallocated inner nodes for splits */
     int nspare;
+    llmspell__node *spare_leaf;                   /* and one leaf */
     uint64_t mods;             /* bumped by every change; cursors re-seek when it moved */
     int keep_leaves;           /* inside a transaction: empty leaves stay, so rollback never splits */
     size_t payload;            /* fixed payload size, or 0 for "vlen bytes" */
 } llmspell__index;
+
+/* Leaves are allocated without the inner part of the union: half the size. */
+#define LLMSPELL__LEAF_SIZE (offsetof(llmspell__node, u) + sizeof(llmspell__ent *) * LLMSPELL__BT_FAN)
 
 static uint32_t llmspell__hash(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull), w;
@@ -717,9 +733,9 @@ static llmspell_result llmspell__index_init(llmspell__index *ix, const llmspell_
     memset(ix, 0, sizeof *ix);
     ix->a = *a;
     ix->payload = payload;
-    ix->root = (llmspell__node *)llmspell__alloc(a, sizeof(llmspell__node));
+    ix->root = (llmspell__node *)llmspell__alloc(a, LLMSPELL__LEAF_SIZE);
     if (!ix->root) return LLMSPELL_ERR_NOMEM;
-    memset(ix->root, 0, sizeof(llmspell__node));
+    memset(ix->root, 0, LLMSPELL__LEAF_SIZE);
     ix->root->leaf = 1;
     ix->depth = 1;
     return LLMSPELL_OK;
@@ -741,6 +757,7 @@ static void llmspell__index_free(llmspell__index *ix) {
     int i;
     if (ix->root) llmspell__node_free(ix, ix->root);
     for (i = 0; i < ix->nspare; i++) llmspell__free(&ix->a, ix->spare[i]);
+    llmspell__free(&ix->a, ix->spare_leaf);
     llmspell__free(&ix->a, ix->tags);
     llmspell__free(&ix->a, ix->slots);
     memset(ix, 0, sizeof *ix);
@@ -858,7 +875,9 @@ static llmspell__node *llmspell__descend(const llmspell__index *ix, const uint8_
 }
 
 static llmspell_result llmspell__spares(llmspell__index *ix) {
-    while (ix->nspare < ix->depth + 1) {
+    if (!ix->spare_leaf && !(ix->spare_leaf = (llmspell__node *)llmspell__alloc(&ix->a, LLMSPELL__LEAF_SIZE)))
+        return LLMSPELL_ERR_NOMEM;
+    while (ix->nspare < ix->depth) {
         llmspell__node *n = (llmspell__node *)llmspell__alloc(&ix->a, sizeof(llmspell__node));
         if (!n) return LLMSPELL_ERR_NOMEM;
         ix->spare[ix->nspare++] = n;
@@ -867,9 +886,16 @@ static llmspell_result llmspell__spares(llmspell__index *ix) {
 }
 
 static llmspell__node *llmspell__take_spare(llmspell__index *ix, int leaf) {
-    llmspell__node *n = ix->spare[--ix->nspare];
-    memset(n, 0, sizeof *n);
-    n->leaf = (uint16_t)leaf;
+    llmspell__node *n;
+    if (leaf) {
+        n = ix->spare_leaf;
+        ix->spare_leaf = NULL;
+        memset(n, 0, LLMSPELL__LEAF_SIZE);
+        n->leaf = 1;
+    } else {
+        n = ix->spare[--ix->nspare];
+        memset(n, 0, sizeof *n);
+    }
     return n;
 }
 
@@ -970,15 +996,9 @@ static llmspell_result llmspell__bt_insert(llmspell__index *ix, llmspell__ent *e
 
 /* Removes the entry with key k from the tree (it must be there); returns it. Never allocates.
    Empty nodes are unlinked; nodes are not merged (the tree stays balanced in depth). */
-static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k, size_t kn) {
-    llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
-    int pos[LLMSPELL__BT_MAXDEPTH];
-    llmspell__node *leaf = llmspell__descend(ix, k, kn, path, pos);
-    int i = llmspell__leaf_lower(leaf, k, kn), d;
-    llmspell__ent *e = leaf->u.e[i];
-    memmove(&leaf->u.e[i], &leaf->u.e[i + 1], (size_t)(leaf->n - i - 1) * sizeof leaf->u.e[0]);
-    leaf->n--;
-    if (leaf->n > 0 || ix->depth == 1 || ix->keep_leaves) return e;
+static void llmspell__bt_unlink(llmspell__index *ix, llmspell__node *leaf, llmspell__node **path, int *pos) {
+    int d;
+    ix->mods++;
     /* unlink the empty leaf, then empty ancestors */
     if (leaf->prev) leaf->prev->next = leaf->next;
     if (leaf->next) leaf->next->prev = leaf->prev;
@@ -999,7 +1019,7 @@ static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k,
             n->leaf = 1;
             n->prev = n->next = NULL;
             ix->depth = 1;
-            return e;
+            return;
         }
         llmspell__free(&ix->a, n);
     }
@@ -1010,7 +1030,26 @@ static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k,
         llmspell__free(&ix->a, old);
         ix->depth--;
     }
+}
+
+static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k, size_t kn) {
+    llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
+    int pos[LLMSPELL__BT_MAXDEPTH];
+    llmspell__node *leaf = llmspell__descend(ix, k, kn, path, pos);
+    int i = llmspell__leaf_lower(leaf, k, kn);
+    llmspell__ent *e = leaf->u.e[i];
+    memmove(&leaf->u.e[i], &leaf->u.e[i + 1], (size_t)(leaf->n - i - 1) * sizeof leaf->u.e[0]);
+    leaf->n--;
+    if (leaf->n == 0 && ix->depth > 1 && !ix->keep_leaves) llmspell__bt_unlink(ix, leaf, path, pos);
     return e;
+}
+
+/* Frees the leaf where k would live if a transaction left it empty. */
+static void llmspell__bt_prune(llmspell__index *ix, const uint8_t *k, size_t kn) {
+    llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
+    int pos[LLMSPELL__BT_MAXDEPTH];
+    llmspell__node *leaf = llmspell__descend(ix, k, kn, path, pos);
+    if (leaf->n == 0 && ix->depth > 1) llmspell__bt_unlink(ix, leaf, path, pos);
 }
 
 /* Swaps entry old for e (same key) in the tree. */
@@ -1109,6 +1148,9 @@ static llmspell__ent *llmspell__ixcur_next(llmspell__ixcur *c, llmspell_result *
     while (c->leaf && c->i >= c->leaf->n) { c->leaf = c->leaf->next; c->i = 0; }
     if (!c->leaf) return NULL;
     e = c->leaf->u.e[c->i];
+#if defined(__GNUC__) || defined(__clang__)
+    if (c->i + 6 < c->leaf->n) __builtin_prefetch(c->leaf->u.e[c->i + 6]); /* entries are scattered in the heap */
+#endif
     if (llmspell__reserve(&c->ix->a, (void **)&c->last, &c->lastcap, e->klen) != LLMSPELL_OK) {
         *rc = LLMSPELL_ERR_NOMEM;
         return NULL;
@@ -1181,6 +1223,18 @@ static llmspell_result llmspell__ixs_del(llmspell__ixstore *s, const uint8_t *k,
     return LLMSPELL_OK;
 }
 
+/* A huge transaction's undo log is not kept around afterwards. */
+static void llmspell__ixs_end(llmspell__ixstore *s) {
+    s->nundo = 0;
+    s->in_txn = 0;
+    s->ix.keep_leaves = 0;
+    if (s->capundo > 4096) {
+        llmspell__free(&s->ix.a, s->undo);
+        s->undo = NULL;
+        s->capundo = 0;
+    }
+}
+
 static void llmspell__ixs_begin(llmspell__ixstore *s) {
     s->in_txn = 1;
     s->nundo = 0;
@@ -1189,10 +1243,11 @@ static void llmspell__ixs_begin(llmspell__ixstore *s) {
 
 static void llmspell__ixs_commit(llmspell__ixstore *s) {
     size_t i;
-    for (i = 0; i < s->nundo; i++) llmspell__ent_release(&s->ix, s->undo[i].old);
-    s->nundo = 0;
-    s->in_txn = 0;
     s->ix.keep_leaves = 0;
+    for (i = 0; i < s->nundo; i++) /* deletes may have left empty leaves behind */
+        if (s->undo[i].old && !s->undo[i].neu) llmspell__bt_prune(&s->ix, LLMSPELL__KEY(s->undo[i].old), s->undo[i].old->klen);
+    for (i = 0; i < s->nundo; i++) llmspell__ent_release(&s->ix, s->undo[i].old);
+    llmspell__ixs_end(s);
 }
 
 static void llmspell__ixs_rollback(llmspell__ixstore *s) {
@@ -1210,9 +1265,7 @@ static void llmspell__ixs_rollback(llmspell__ixstore *s) {
             s->bytes += old->klen + (uint64_t)old->vlen;
         }
     }
-    s->nundo = 0;
-    s->in_txn = 0;
-    s->ix.keep_leaves = 0;
+    llmspell__ixs_end(s);
 }
 
 static void llmspell__ixs_free(llmspell__ixstore *s) {
@@ -1414,8 +1467,8 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
    One file: a 32-byte header, then an append-only log of records. The in-memory index maps
    each key to the file offset of its value; open() rebuilds it by replaying the log.
 
-   header  "llmspkv\0" | u32 version (1) | u32 header size (32) | 12 zero bytes | u32 CRC-32C of bytes 0..27
-   record  u32 CRC-32C of the rest | u8 type (1 put, 2 delete, 3 commit) | u8 flags (1: commits
+   header  "llmspkv\0" | u32 version (1) | u32 header size (32) | u64 salt | u32 zero | u32 CRC-32C of bytes 0..27
+   record  u32 CRC-32C of the rest, seeded from the salt | u8 type (1 put, 2 delete, 3 commit) | u8 flags (1: commits
            its transaction) | u16 zero | u32 key length | u32 value length | u64 transaction id
            | key | value                                            (all integers little-endian)
 
@@ -1424,7 +1477,11 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
    record). Replay applies a transaction when it reaches the flag and drops records whose
    transaction never committed. A record that fails its checksum at the end of the file is a
    torn write from a crash: the file is cut back to the last commit. A bad record followed by
-   a valid committed one is corruption in the middle, reported with its offset. */
+   a valid committed one is corruption in the middle, reported with its offset. Transaction
+   ids only grow over the life of a file (compaction keeps counting) and each file has its
+   own random salt, so bytes inside a torn value (say, a copy of another store) are never
+   mistaken for later committed records. New files appear atomically (written aside, then
+   linked into place), so a file shorter than its header is damage, not an interrupted create. */
 
 #include <sys/mman.h>
 
@@ -1448,10 +1505,13 @@ typedef struct llmspell__file {
     uint64_t last_sync_ms;
     int unsynced;              /* written since the last fsync */
     int broken;                /* an I/O failure left the tail unknown: writes are refused */
-    uint8_t *rbuf;             /* value buffer for get */
+    uint8_t *rbuf;             /* value buffer for get when the file is not mapped */
     size_t rcap;
+    const uint8_t *map;        /* read-only map of the file (values are read from it) */
+    uint64_t maplen;
     double ac_ratio;
     uint64_t ac_min;
+    uint32_t seed;             /* record checksum seed, from the header's salt */
 } llmspell__file;
 
 typedef struct llmspell__fcursor {
@@ -1462,13 +1522,28 @@ typedef struct llmspell__fcursor {
 
 #define LLMSPELL__FILE(kv) ((llmspell__file *)(kv)->ctx)
 
-static void llmspell__file_header(uint8_t h[LLMSPELL__FHDR]) {
+static const uint8_t llmspell__fmagic[8] = {'l', 'l', 'm', 's', 'p', 'k', 'v', 0};
+
+/* A header with a fresh salt (not cryptographic: it only has to differ between files). */
+static uint32_t llmspell__file_header(uint8_t h[LLMSPELL__FHDR]) {
+    struct timespec ts;
+    uint64_t mix[4], salt;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    mix[0] = (uint64_t)ts.tv_sec;
+    mix[1] = (uint64_t)ts.tv_nsec;
+    mix[2] = (uint64_t)getpid();
+    mix[3] = (uint64_t)(uintptr_t)h;
+    salt = (uint64_t)llmspell__hash((const uint8_t *)mix, sizeof mix) << 32 | llmspell__hash((const uint8_t *)mix, 24);
     memset(h, 0, LLMSPELL__FHDR);
-    memcpy(h, "llmspkv", 8);
+    memcpy(h, llmspell__fmagic, 8);
     llmspell__put32(h + 8, LLMSPELL__FVERSION);
     llmspell__put32(h + 12, LLMSPELL__FHDR);
+    llmspell__put64(h + 16, salt);
     llmspell__put32(h + 28, llmspell_crc32c(0, h, 28));
+    return (uint32_t)salt ^ (uint32_t)(salt >> 32);
 }
+
+static uint32_t llmspell__file_seed(const uint8_t *h) { return llmspell__get32(h + 16) ^ llmspell__get32(h + 20); }
 
 static uint64_t llmspell__fend(const llmspell__file *f) { return f->flushed + f->wlen; }
 
@@ -1535,6 +1610,24 @@ static int llmspell__sync_dir(const char *path) {
     return rc;
 }
 
+/* Maps the written part of the file for reading, with room to grow. Without a map (mmap
+   failed, e.g. no address space) values are read with pread. */
+static void llmspell__fmap(llmspell__file *f, int force) {
+    uint64_t len;
+    void *m;
+    if (!force && f->flushed <= f->maplen) return;
+    if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
+    f->map = NULL;
+    f->maplen = 0;
+    for (len = 1u << 20; len < f->flushed * 2 && len < ((uint64_t)1 << 62); len *= 2) {
+    }
+    if ((uint64_t)(size_t)len != len) return;
+    m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, f->fd, 0);
+    if (m == MAP_FAILED) return;
+    f->map = (const uint8_t *)m;
+    f->maplen = len;
+}
+
 /* Writes the buffered records. On failure the file is cut back to what it was. */
 static llmspell_result llmspell__fflush(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
@@ -1548,6 +1641,7 @@ static llmspell_result llmspell__fflush(llmspell_kv *kv) {
     f->flushed += f->wlen;
     f->wlen = 0;
     f->unsynced = 1;
+    llmspell__fmap(f, 0);
     return LLMSPELL_OK;
 }
 
@@ -1585,7 +1679,7 @@ static llmspell_result llmspell__fappend(llmspell_kv *kv, int type, int commit, 
     llmspell__put64(h + 16, f->txn);
     if (kn) memcpy(h + LLMSPELL__FREC, k, kn);
     if (vn) memcpy(h + LLMSPELL__FREC + kn, v, vn);
-    llmspell__put32(h, llmspell_crc32c(0, h + 4, need - 4));
+    llmspell__put32(h, llmspell_crc32c(f->seed, h + 4, need - 4));
     if (voff) *voff = llmspell__fend(f) + LLMSPELL__FREC + kn;
     f->wlen += need;
     return LLMSPELL_OK;
@@ -1608,6 +1702,10 @@ static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__en
         *v = f->wbuf + (off - f->flushed);
         return LLMSPELL_OK;
     }
+    if (f->map && off + e->vlen <= f->flushed) {
+        *v = f->map + off;
+        return LLMSPELL_OK;
+    }
     if (llmspell__reserve(&kv->allocator, (void **)buf, cap, e->vlen) != LLMSPELL_OK)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading a %u-byte value", f->path, e->vlen);
     if (e->vlen && llmspell__pread_all(f->fd, *buf, e->vlen, off) != 0)
@@ -1626,6 +1724,7 @@ static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, siz
 }
 
 static llmspell_result llmspell__fcommit_io(llmspell_kv *kv);
+static void llmspell__file_maybe_compact(llmspell_kv *kv);
 
 /* Applies one write: the record goes to the log and the entry to the index. Outside a
    transaction it runs as a transaction of its own, committed by the record's flag. */
@@ -1664,14 +1763,15 @@ static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uin
     llmspell__free(&kv->allocator, e);
     if (!auto_txn) return r;
     if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
-    if (r == LLMSPELL_OK) {
-        llmspell__ixs_commit(&f->s);
-    } else {
+    f->txn++;
+    if (r != LLMSPELL_OK) {
         llmspell__ixs_rollback(&f->s);
         if (f->txn_start >= f->flushed) f->wlen = (size_t)(f->txn_start - f->flushed);
+        return r;
     }
-    f->txn++;
-    return r;
+    llmspell__ixs_commit(&f->s);
+    llmspell__file_maybe_compact(kv);
+    return LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__file_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
@@ -1773,6 +1873,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     int fd = -1, i, err = 0;
     llmspell_result r = llmspell__fwritable(kv);
     const char *what = "write";
+    uint32_t seed;
     if (r != LLMSPELL_OK) return r;
     if (f->s.in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "file %s: cannot compact inside a transaction", f->path);
     if ((r = llmspell__fflush(kv)) != LLMSPELL_OK) return r;
@@ -1782,7 +1883,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, st.st_mode & 0777);
     if (fd < 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create %s: %s", f->path, tmp, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) { err = errno; what = "lock"; goto fail; }
-    llmspell__file_header(hdr);
+    seed = llmspell__file_header(hdr);
     if (llmspell__write_all(fd, hdr, sizeof hdr) != 0) { err = errno; goto fail; }
     for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
     }
@@ -1807,14 +1908,14 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             h[6] = h[7] = 0;
             llmspell__put32(h + 8, e->klen);
             llmspell__put32(h + 12, e->vlen);
-            llmspell__put64(h + 16, 1);
+            llmspell__put64(h + 16, f->txn); /* ids keep growing across compactions */
             memcpy(h + LLMSPELL__FREC, LLMSPELL__KEY(e), e->klen);
             if (e->vlen && llmspell__pread_all(f->fd, h + LLMSPELL__FREC + e->klen, e->vlen, voff) != 0) {
                 err = errno;
                 what = "read";
                 goto fail;
             }
-            llmspell__put32(h, llmspell_crc32c(0, h + 4, need - 4));
+            llmspell__put32(h, llmspell_crc32c(seed, h + 4, need - 4));
             olen += need;
         }
     }
@@ -1835,9 +1936,11 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
         }
     }
     f->flushed = off;
-    f->txn = 2;
+    f->txn++;
+    f->seed = seed;
     f->unsynced = 0;
     f->s.ix.mods++;
+    llmspell__fmap(f, 1);
     llmspell__free(&kv->allocator, out);
     llmspell__free(&kv->allocator, val);
     (void)vcap;
@@ -1908,6 +2011,7 @@ static void llmspell__file_cursor_close(llmspell_kv_cursor *cur) {
 static void llmspell__file_free(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     llmspell__ixs_free(&f->s);
+    if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
     if (f->fd >= 0) close(f->fd);
     llmspell__free(&kv->allocator, f->wbuf);
     llmspell__free(&kv->allocator, f->rbuf);
@@ -1942,15 +2046,16 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
             need = LLMSPELL__FREC + (uint64_t)kn + vn;
             ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && flags <= 1 && h[6] == 0 && h[7] == 0 &&
                  kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 0 && flags == 1 : kn > 0) &&
-                 (type != LLMSPELL__R_DEL || vn == 0) && llmspell__get32(h) == llmspell_crc32c(0, h + 4, (size_t)need - 4);
+                 (type != LLMSPELL__R_DEL || vn == 0) && llmspell__get32(h) == llmspell_crc32c(f->seed, h + 4, (size_t)need - 4);
         }
         if (!ok) {
-            /* torn tail, or corruption in the middle? look for any valid committing record after it */
+            /* torn tail, or corruption in the middle? look for a valid committing record of a
+               later transaction after it */
             for (scan = off + 1; scan + LLMSPELL__FREC <= size; scan++) {
                 const uint8_t *q = map + scan;
                 uint64_t qn = LLMSPELL__FREC + (uint64_t)llmspell__get32(q + 8) + llmspell__get32(q + 12);
                 if (q[5] == 1 && q[4] >= 1 && q[4] <= 3 && q[6] == 0 && q[7] == 0 && qn <= size - scan &&
-                    llmspell__get32(q) == llmspell_crc32c(0, q + 4, (size_t)qn - 4)) {
+                    llmspell__get64(q + 16) > max_txn && llmspell__get32(q) == llmspell_crc32c(f->seed, q + 4, (size_t)qn - 4)) {
                     if (pending) llmspell__ixs_rollback(&f->s);
                     return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT,
                                                  "file %s: corrupt record at offset %llu (committed records follow at offset %llu)",
@@ -2000,20 +2105,19 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
     const uint8_t *map;
     uint64_t good = LLMSPELL__FHDR;
     llmspell_result r;
-    llmspell__file_header(fresh);
     if (size < LLMSPELL__FHDR) {
         uint8_t got[LLMSPELL__FHDR];
         if (size && llmspell__pread_all(fd, got, (size_t)size, 0) != 0)
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot read the header: %s", f->path, strerror(errno));
-        if (size && memcmp(got, fresh, (size_t)(size < 8 ? size : 8)) != 0)
+        if (size && memcmp(got, llmspell__fmagic, (size_t)(size < 8 ? size : 8)) != 0)
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
-        if (memcmp(got, fresh, (size_t)size) != 0)
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: truncated header (%llu bytes)", f->path,
-                                         (unsigned long long)size);
-        /* empty, or a header cut short while the file was being created: start it afresh */
-        if (f->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: no header (%llu bytes)", f->path, (unsigned long long)size);
-        if (ftruncate(fd, 0) != 0 || llmspell__write_all(fd, fresh, sizeof fresh) != 0 || llmspell__datasync(fd) != 0 ||
-            llmspell__sync_dir(f->path) != 0)
+        if (size)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: truncated header (%llu of %d bytes)", f->path,
+                                         (unsigned long long)size, LLMSPELL__FHDR);
+        /* an empty file (made by the user) holds nothing to lose: make it a store */
+        if (f->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: empty, not an llmspell kv file", f->path);
+        f->seed = llmspell__file_header(fresh);
+        if (llmspell__write_all(fd, fresh, sizeof fresh) != 0 || llmspell__datasync(fd) != 0)
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot write the header: %s", f->path, strerror(errno));
         f->flushed = LLMSPELL__FHDR;
         f->txn = 1;
@@ -2023,7 +2127,7 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
     if (map == (const uint8_t *)MAP_FAILED)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot map %llu bytes: %s", f->path,
                                      (unsigned long long)size, strerror(errno));
-    if (memcmp(map, fresh, 8) != 0) {
+    if (memcmp(map, llmspell__fmagic, 8) != 0) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
     } else if (llmspell__get32(map + 28) != llmspell_crc32c(0, map, 28)) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: header checksum mismatch at offset 28", f->path);
@@ -2031,6 +2135,7 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: format version %u, this library reads version %u",
                                   f->path, llmspell__get32(map + 8), LLMSPELL__FVERSION);
     } else {
+        f->seed = llmspell__file_seed(map);
         r = llmspell__file_replay(kv, map, size, &good);
     }
     munmap((void *)(uintptr_t)map, (size_t)size);
@@ -2043,6 +2148,30 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
     }
     if (!f->read_only && lseek(fd, (off_t)good, SEEK_SET) < 0)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: seek failed: %s", f->path, strerror(errno));
+    return LLMSPELL_OK;
+}
+
+/* Creates the store at path atomically: the header is written to a side file, synced, and
+   linked into place (never replacing a file that appeared meanwhile). */
+static llmspell_result llmspell__file_create(llmspell_kv *kv, const char *path) {
+    char tmp[4200];
+    uint8_t hdr[LLMSPELL__FHDR];
+    int fd, ok;
+    snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        return llmspell_kv_set_error(kv, e == EACCES || e == EROFS ? LLMSPELL_ERR_READONLY : LLMSPELL_ERR_IO,
+                                     "file %s: cannot create: %s", path, strerror(e));
+    }
+    llmspell__file_header(hdr);
+    ok = llmspell__write_all(fd, hdr, sizeof hdr) == 0 && llmspell__datasync(fd) == 0;
+    close(fd);
+    if (ok && link(tmp, path) != 0 && errno != EEXIST)
+        ok = rename(tmp, path) == 0; /* file systems without hard links */
+    unlink(tmp);
+    if (!ok || llmspell__sync_dir(path) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create: %s", path, strerror(errno));
     return LLMSPELL_OK;
 }
 
@@ -2079,8 +2208,11 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     }
     memcpy(f->path, path, plen + 1);
     for (attempt = 0;; attempt++) {
-        int flags = o.read_only ? O_RDONLY : O_RDWR | (o.no_create ? 0 : O_CREAT);
-        fd = open(path, flags | O_CLOEXEC, 0644);
+        fd = open(path, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && !o.read_only && !o.no_create && attempt < 5) {
+            if ((r = llmspell__file_create(kv, path)) != LLMSPELL_OK) goto fail;
+            continue;
+        }
         if (fd < 0) {
             int e = errno;
             if (e == ENOENT) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "file %s: does not exist", path);
@@ -2102,7 +2234,14 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
             goto fail;
         }
         /* a compaction elsewhere may have renamed a new file over the path before we locked */
-        if (stat(path, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev) break;
+        if (stat(path, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev) {
+            if (!o.read_only) { /* a compaction killed midway leaves its side file */
+                char side[4200];
+                snprintf(side, sizeof side, "%s.compact", path);
+                unlink(side);
+            }
+            break;
+        }
         close(fd);
         fd = -1;
         if (attempt == 5) {
@@ -2114,6 +2253,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     fd = -1;
     r = llmspell__file_load(kv, f->fd, (uint64_t)st.st_size);
     if (r != LLMSPELL_OK) goto fail;
+    llmspell__fmap(f, 1);
     kv->name = "file";
     kv->get = llmspell__file_get;
     kv->put = llmspell__file_put;
@@ -2155,6 +2295,7 @@ typedef struct llmspell__sq {
     char *path;
     int read_only;
     llmspell_durability durability;
+    uint64_t writes; /* bumped by every change, so cursors drop rows they read ahead */
 } llmspell__sq;
 
 typedef struct llmspell__sqcursor {
@@ -2162,6 +2303,7 @@ typedef struct llmspell__sqcursor {
     uint8_t *rows;        /* (u32 klen, u32 vlen, key, value)* */
     size_t rlen, rcap, rpos;
     int nrows, at_end;
+    uint64_t seen;        /* the store's write count when the rows were read */
     uint8_t *last;        /* the key to continue from */
     size_t lastn, lastcap;
     int excl;
@@ -2186,6 +2328,7 @@ static llmspell_result llmspell__sq_err(llmspell_kv *kv, int rc, const char *wha
 
 static llmspell_result llmspell__sq_exec(llmspell_kv *kv, const char *sql) {
     int rc = sqlite3_exec(LLMSPELL__SQ(kv)->db, sql, NULL, NULL, NULL);
+    LLMSPELL__SQ(kv)->writes++; /* ROLLBACK, DELETE and VACUUM change what a cursor sees */
     return rc == SQLITE_OK ? LLMSPELL_OK : llmspell__sq_err(kv, rc, sql);
 }
 
@@ -2222,6 +2365,7 @@ static llmspell_result llmspell__sq_put(llmspell_kv *kv, const uint8_t *k, size_
     sqlite3_bind_blob(s->put, 1, k, (int)kn, SQLITE_STATIC);
     sqlite3_bind_blob(s->put, 2, vn ? v : (const void *)"", (int)vn, SQLITE_STATIC);
     rc = sqlite3_step(s->put);
+    s->writes++;
     sqlite3_reset(s->put);
     sqlite3_clear_bindings(s->put);
     return rc == SQLITE_DONE ? LLMSPELL_OK : llmspell__sq_err(kv, rc, "put");
@@ -2233,6 +2377,7 @@ static llmspell_result llmspell__sq_del(llmspell_kv *kv, const uint8_t *k, size_
     if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite %s: opened read-only", s->path);
     sqlite3_bind_blob(s->del, 1, k, (int)kn, SQLITE_STATIC);
     rc = sqlite3_step(s->del);
+    s->writes++;
     sqlite3_reset(s->del);
     sqlite3_clear_bindings(s->del);
     if (rc != SQLITE_DONE) return llmspell__sq_err(kv, rc, "delete");
@@ -2272,6 +2417,7 @@ static llmspell_result llmspell__sq_fill(llmspell_kv_cursor *cur) {
     int rc;
     c->rlen = c->rpos = 0;
     c->nrows = 0;
+    c->seen = s->writes;
     sqlite3_bind_blob(st, 1, c->lastn ? (const void *)c->last : (const void *)"", (int)c->lastn, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t kn = (size_t)sqlite3_column_bytes(st, 0), vn;
@@ -2301,6 +2447,10 @@ static llmspell_result llmspell__sq_cursor_next(llmspell_kv_cursor *cur, const u
                                                 size_t *vn) {
     llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
     const uint8_t *row;
+    if (c->seen != LLMSPELL__SQ(cur->kv)->writes) { /* rows read ahead may be stale */
+        c->rpos = c->rlen = 0;
+        c->at_end = 0;
+    }
     if (c->rpos >= c->rlen) {
         llmspell_result r;
         if (c->at_end) return LLMSPELL_ERR_NOT_FOUND;
@@ -2341,6 +2491,7 @@ static llmspell_result llmspell__sq_commit(llmspell_kv *kv) {
     return r;
 }
 static llmspell_result llmspell__sq_rollback(llmspell_kv *kv) {
+    LLMSPELL__SQ(kv)->writes++;
     if (sqlite3_get_autocommit(LLMSPELL__SQ(kv)->db)) return LLMSPELL_OK; /* sqlite already rolled back */
     return llmspell__sq_exec(kv, "ROLLBACK");
 }
@@ -2492,12 +2643,16 @@ fail:
         if (!(kv)->open) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CLOSED, "handle is closed"); \
     } while (0)
 
+/* user: a user key (at most LLMSPELL_KV_MAX_KEY, no 0xFF start); otherwise a system key,
+   which may be longer (views prepend their tenant) up to the stored limit of 65535. */
 static llmspell_result llmspell__check_key(llmspell_kv *kv, const void *key, size_t klen, int user) {
+    size_t limit;
     if (!key) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: key is NULL", kv->name);
     if (klen == 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: key is empty", kv->name);
-    if (klen > LLMSPELL_KV_MAX_KEY)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: key of %zu bytes is over the %d-byte limit", kv->name,
-                                     klen, LLMSPELL_KV_MAX_KEY);
+    limit = user || ((const uint8_t *)key)[0] != 0xFF ? LLMSPELL_KV_MAX_KEY : LLMSPELL__SYS_MAX_KEY;
+    if (klen > limit)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: key of %zu bytes is over the %zu-byte limit", kv->name,
+                                     klen, limit);
     if (user && ((const uint8_t *)key)[0] == 0xFF)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_RESERVED, "%s: keys starting with 0xFF are reserved (use the _sys functions)",
                                      kv->name);
@@ -2913,7 +3068,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_close(llmspell_kv *kv) {
 typedef struct llmspell__view {
     llmspell_kv *parent;
     uint8_t *kbuf; /* prefix, then scratch space for one key */
-    size_t plen;
+    size_t plen, kcap;
 } llmspell__view;
 
 typedef struct llmspell__vcursor {
@@ -2929,9 +3084,13 @@ static llmspell_result llmspell__view_fail(llmspell_kv *kv, llmspell_result r) {
     return r;
 }
 
-/* The parent key for k: the view's buffer holds the prefix followed by k. */
+/* The parent key for k: the view's buffer holds the prefix followed by k. NULL: no memory. */
 static const uint8_t *llmspell__view_key(llmspell_kv *kv, const uint8_t *k, size_t kn, size_t *n) {
     llmspell__view *v = LLMSPELL__VIEW(kv);
+    if (llmspell__reserve(&kv->allocator, (void **)&v->kbuf, &v->kcap, v->plen + kn) != LLMSPELL_OK) {
+        llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "tenant view: out of memory for a %zu-byte key", kn);
+        return NULL;
+    }
     if (kn) memcpy(v->kbuf + v->plen, k, kn);
     *n = v->plen + kn;
     return v->kbuf;
@@ -2940,18 +3099,21 @@ static const uint8_t *llmspell__view_key(llmspell_kv *kv, const uint8_t *k, size
 static llmspell_result llmspell__view_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **val, size_t *vn) {
     size_t n;
     const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    if (!pk) return LLMSPELL_ERR_NOMEM;
     return llmspell__view_fail(kv, llmspell_kv_get(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
 }
 
 static llmspell_result llmspell__view_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *val, size_t vn) {
     size_t n;
     const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    if (!pk) return LLMSPELL_ERR_NOMEM;
     return llmspell__view_fail(kv, llmspell_kv_put_sys(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
 }
 
 static llmspell_result llmspell__view_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
     size_t n;
     const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    if (!pk) return LLMSPELL_ERR_NOMEM;
     return llmspell__view_fail(kv, llmspell_kv_delete_sys(LLMSPELL__VIEW(kv)->parent, pk, n));
 }
 
@@ -2974,6 +3136,7 @@ static llmspell_result llmspell__view_cursor_seek(llmspell_kv_cursor *cur, const
     llmspell__vcursor *c = (llmspell__vcursor *)cur;
     size_t n;
     const uint8_t *pk = llmspell__view_key(cur->kv, k, kn, &n);
+    if (!pk) return LLMSPELL_ERR_NOMEM;
     return llmspell__view_fail(cur->kv, llmspell_kv_iter_seek(c->it, pk, n));
 }
 
@@ -3044,11 +3207,13 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell
     if (!tenant && n) return llmspell_kv_set_error(view, LLMSPELL_ERR_INVALID, "tenant view: tenant id is NULL");
     view->allocator = parent->allocator;
     plen = 2 + llmspell_tuple_put_bytes(NULL, 0, tenant, n);
-    if (plen >= LLMSPELL_KV_MAX_KEY)
-        return llmspell_kv_set_error(view, LLMSPELL_ERR_TOO_LARGE, "tenant view: tenant id of %zu bytes leaves no room for keys", n);
+    if (n > LLMSPELL_KV_MAX_TENANT)
+        return llmspell_kv_set_error(view, LLMSPELL_ERR_TOO_LARGE, "tenant view: tenant id of %zu bytes is over the %d-byte limit",
+                                     n, LLMSPELL_KV_MAX_TENANT);
     v = (llmspell__view *)llmspell__alloc(&view->allocator, sizeof *v);
     if (!v) return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
-    v->kbuf = (uint8_t *)llmspell__alloc(&view->allocator, plen + LLMSPELL_KV_MAX_KEY);
+    v->kcap = plen + 64;
+    v->kbuf = (uint8_t *)llmspell__alloc(&view->allocator, v->kcap);
     if (!v->kbuf) {
         llmspell__free(&view->allocator, v);
         return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
