@@ -650,19 +650,30 @@ static int llmspell__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_
 }
 
 /* >>index: the ordered in-memory index shared by the memory and file backends.
-   A hash table (point lookups in one or two cache misses) plus a B+tree of the same entries
-   (ordered scans and seeks). An entry is one allocation: header, key, then a payload (the value
-   for the memory backend, the value's file offset for the file backend). B+tree separators
-   point at entries instead of copying keys; an entry still used as a separator after it left
-   the index is kept (refs > 0) until its last separator goes, so inserts never allocate keys. */
+   A hash table for point lookups plus a B+tree of the same entries for ordered scans and
+   seeks. An entry is header, key, then a payload (the value for the memory backend, the
+   value's file offset for the file backend). Entries live in 64 KiB slabs and are named by
+   32-bit handles (slab number, 8-byte unit), so a hash slot is 8 bytes and a leaf slot 4:
+   less memory per key and one cache miss fewer per lookup than a pointer to a malloc'd block.
+   Freed entries go to exact-size free lists; compaction (memory backend) lays the entries out
+   again in key order, which also makes scans read memory sequentially.
+   B+tree separators are handles of entries; an entry still used as a separator after it left
+   the index is kept (refs > 0) until its last separator goes, so inserts never copy keys. */
+
+typedef uint32_t llmspell__h; /* slab << 13 | unit; 0 is "none" (slab 0 is never used) */
 
 typedef struct llmspell__ent {
     uint32_t vlen;   /* value length */
     uint16_t klen;
-    uint8_t refs;    /* separators pointing at this entry */
-    uint8_t dead;    /* released by its owner; freed when refs drops to 0 */
+    uint16_t refs;   /* separators pointing at this entry; the top bit: released by its owner */
 } llmspell__ent;
 
+#define LLMSPELL__DEAD 0x8000u
+
+#define LLMSPELL__SLAB_SIZE (1u << 16)
+#define LLMSPELL__UNITS (LLMSPELL__SLAB_SIZE / 8)      /* units per slab */
+#define LLMSPELL__BIG (LLMSPELL__SLAB_SIZE / 4)        /* larger entries get an allocation of their own */
+#define LLMSPELL__MAX_SLABS (1u << 19)                 /* 32 GiB of entries */
 #define LLMSPELL__KEY(e) ((uint8_t *)((e) + 1))
 #define LLMSPELL__PAYLOAD(e) (LLMSPELL__KEY(e) + (e)->klen)
 #define LLMSPELL__BT_FAN 64
@@ -673,19 +684,35 @@ typedef struct llmspell__node {
     uint16_t leaf;
     struct llmspell__node *prev, *next; /* leaf chain */
     union {
-        llmspell__ent *e[LLMSPELL__BT_FAN];
+        llmspell__h e[LLMSPELL__BT_FAN];
         struct {
+            llmspell__h sep[LLMSPELL__BT_FAN - 1]; /* sep[i]: smallest key of c[i+1] or less */
             struct llmspell__node *c[LLMSPELL__BT_FAN];
-            llmspell__ent *sep[LLMSPELL__BT_FAN - 1]; /* sep[i]: smallest key of c[i+1] or less */
         } in;
     } u;
 } llmspell__node;
 
+/* Leaves are allocated without the inner part of the union. */
+#define LLMSPELL__LEAF_SIZE (offsetof(llmspell__node, u) + sizeof(llmspell__h) * LLMSPELL__BT_FAN)
+
+typedef struct llmspell__slot {
+    uint32_t tag;    /* the key's hash (never 0) */
+    llmspell__h h;   /* 0: empty */
+} llmspell__slot;
+
 typedef struct llmspell__index {
     llmspell_allocator a;
-    /* hash: tags[i] == 0 is an empty slot; the tag is the entry's 32-bit hash (never 0) */
-    uint32_t *tags;
-    llmspell__ent **slots;
+    /* entry storage */
+    uint8_t **slab;            /* slab[i]: a 64 KiB slab, one big entry, or NULL */
+    uint32_t nslab, capslab;
+    uint32_t *idle;            /* slab numbers freed by big entries, for reuse */
+    uint32_t nidle;
+    uint32_t cur, bump;        /* the slab being filled and its next free unit */
+    llmspell__h *free_units;   /* free_units[u]: a free chunk of u units, chained */
+    uint64_t slab_bytes;       /* bytes held in slabs */
+    size_t payload;            /* fixed payload size, or 0 for "vlen bytes" */
+    /* hash */
+    llmspell__slot *slots;
     size_t mask, count;
     /* B+tree */
     llmspell__node *root;
@@ -695,11 +722,9 @@ typedef struct llmspell__index {
     llmspell__node *spare_leaf;                   /* and one leaf */
     uint64_t mods;             /* bumped by every change; cursors re-seek when it moved */
     int keep_leaves;           /* inside a transaction: empty leaves stay, so rollback never splits */
-    size_t payload;            /* fixed payload size, or 0 for "vlen bytes" */
 } llmspell__index;
 
-/* Leaves are allocated without the inner part of the union: half the size. */
-#define LLMSPELL__LEAF_SIZE (offsetof(llmspell__node, u) + sizeof(llmspell__ent *) * LLMSPELL__BT_FAN)
+#define LLMSPELL__E(ix, h) ((llmspell__ent *)((ix)->slab[(h) >> 13] + (size_t)((h) & 8191u) * 8u))
 
 static uint32_t llmspell__hash(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull), w;
@@ -719,154 +744,271 @@ static uint32_t llmspell__hash(const uint8_t *p, size_t n) {
     return (uint32_t)h ? (uint32_t)h : 1u;
 }
 
-static void llmspell__ent_release(llmspell__index *ix, llmspell__ent *e) {
-    if (!e) return;
-    if (e->refs) e->dead = 1;
-    else llmspell__free(&ix->a, e);
+/* entry storage ------------------------------------------------------------------------- */
+
+static size_t llmspell__ent_size(const llmspell__index *ix, size_t klen, size_t vlen) {
+    return sizeof(llmspell__ent) + klen + (ix->payload ? ix->payload : vlen);
 }
-static void llmspell__sep_drop(llmspell__index *ix, llmspell__ent *e) {
+
+/* A free slab number (growing the table when needed), or 0. */
+static uint32_t llmspell__slab_number(llmspell__index *ix) {
+    if (ix->nidle) return ix->idle[--ix->nidle];
+    if (ix->nslab == ix->capslab) {
+        uint32_t ncap = ix->capslab ? ix->capslab * 2 : 64;
+        uint8_t **ns;
+        uint32_t *ni;
+        if (ix->capslab >= LLMSPELL__MAX_SLABS) return 0;
+        ns = (uint8_t **)llmspell__realloc(&ix->a, ix->slab, ncap * sizeof *ns);
+        if (!ns) return 0;
+        ix->slab = ns;
+        ni = (uint32_t *)llmspell__realloc(&ix->a, ix->idle, ncap * sizeof *ni);
+        if (!ni) return 0; /* the larger slab table is kept; harmless */
+        ix->idle = ni;
+        ix->capslab = ncap;
+    }
+    ix->slab[ix->nslab] = NULL;
+    return ix->nslab++;
+}
+
+static void llmspell__units_free(llmspell__index *ix, llmspell__h h, uint32_t units) {
+    memcpy(LLMSPELL__E(ix, h), &ix->free_units[units], sizeof(llmspell__h));
+    ix->free_units[units] = h;
+}
+
+/* Room for an entry of `size` bytes; 0 when out of memory. */
+static llmspell__h llmspell__slab_alloc(llmspell__index *ix, size_t size) {
+    uint32_t units = (uint32_t)((size + 7) / 8), n;
+    llmspell__h h;
+    if (size > LLMSPELL__BIG) {
+        uint8_t *p;
+        if (!(n = llmspell__slab_number(ix))) return 0;
+        if (!(p = (uint8_t *)llmspell__alloc(&ix->a, size))) {
+            ix->idle[ix->nidle++] = n;
+            return 0;
+        }
+        ix->slab[n] = p;
+        ix->slab_bytes += size;
+        return n << 13;
+    }
+    if ((h = ix->free_units[units]) != 0) {
+        memcpy(&ix->free_units[units], LLMSPELL__E(ix, h), sizeof h);
+        return h;
+    }
+    if (!ix->cur || ix->bump + units > LLMSPELL__UNITS) {
+        uint8_t *p;
+        if (!(n = llmspell__slab_number(ix))) return 0;
+        if (!(p = (uint8_t *)llmspell__alloc(&ix->a, LLMSPELL__SLAB_SIZE))) {
+            ix->idle[ix->nidle++] = n;
+            return 0;
+        }
+        ix->slab[n] = p;
+        ix->slab_bytes += LLMSPELL__SLAB_SIZE;
+        while (ix->cur && ix->bump < LLMSPELL__UNITS) { /* the old slab's tail becomes free chunks */
+            uint32_t rest = LLMSPELL__UNITS - ix->bump;
+            if (rest > LLMSPELL__BIG / 8) rest = LLMSPELL__BIG / 8;
+            llmspell__units_free(ix, ix->cur << 13 | ix->bump, rest);
+            ix->bump += rest;
+        }
+        ix->cur = n;
+        ix->bump = 0;
+    }
+    h = ix->cur << 13 | ix->bump;
+    ix->bump += units;
+    return h;
+}
+
+static void llmspell__slab_free(llmspell__index *ix, llmspell__h h) {
+    llmspell__ent *e = LLMSPELL__E(ix, h);
+    size_t size = llmspell__ent_size(ix, e->klen, e->vlen);
+    if (size > LLMSPELL__BIG) {
+        llmspell__free(&ix->a, ix->slab[h >> 13]);
+        ix->slab[h >> 13] = NULL;
+        ix->slab_bytes -= size;
+        ix->idle[ix->nidle++] = h >> 13;
+        return;
+    }
+    llmspell__units_free(ix, h, (uint32_t)((size + 7) / 8));
+}
+
+static void llmspell__ent_release(llmspell__index *ix, llmspell__h h) {
+    if (!h) return;
+    if (LLMSPELL__E(ix, h)->refs) LLMSPELL__E(ix, h)->refs |= LLMSPELL__DEAD; /* a separator still needs its key */
+    else llmspell__slab_free(ix, h);
+}
+
+static void llmspell__sep_drop(llmspell__index *ix, llmspell__h h) {
+    llmspell__ent *e = LLMSPELL__E(ix, h);
     e->refs--;
-    if (!e->refs && e->dead) llmspell__free(&ix->a, e);
+    if (e->refs == LLMSPELL__DEAD) llmspell__slab_free(ix, h);
+}
+
+/* An entry with key k and room for vlen payload bytes (or ix->payload when fixed); 0: no memory. */
+static llmspell__h llmspell__ent_new(llmspell__index *ix, const uint8_t *k, size_t kn, size_t vlen) {
+    llmspell__h h = llmspell__slab_alloc(ix, llmspell__ent_size(ix, kn, vlen));
+    llmspell__ent *e;
+    if (!h) return 0;
+    e = LLMSPELL__E(ix, h);
+    e->vlen = (uint32_t)vlen;
+    e->klen = (uint16_t)kn;
+    e->refs = 0;
+    memcpy(LLMSPELL__KEY(e), k, kn);
+    return h;
 }
 
 static llmspell_result llmspell__index_init(llmspell__index *ix, const llmspell_allocator *a, size_t payload) {
     memset(ix, 0, sizeof *ix);
     ix->a = *a;
     ix->payload = payload;
+    ix->free_units = (llmspell__h *)llmspell__alloc(a, (LLMSPELL__BIG / 8 + 1) * sizeof(llmspell__h));
     ix->root = (llmspell__node *)llmspell__alloc(a, LLMSPELL__LEAF_SIZE);
-    if (!ix->root) return LLMSPELL_ERR_NOMEM;
+    if (ix->free_units && ix->root) (void)llmspell__slab_number(ix); /* slab 0 stays unused: handle 0 is "none" */
+    if (!ix->free_units || !ix->root || ix->nslab != 1) {
+        llmspell__free(a, ix->free_units);
+        llmspell__free(a, ix->root);
+        llmspell__free(a, ix->slab);
+        llmspell__free(a, ix->idle);
+        memset(ix, 0, sizeof *ix);
+        return LLMSPELL_ERR_NOMEM;
+    }
+    memset(ix->free_units, 0, (LLMSPELL__BIG / 8 + 1) * sizeof(llmspell__h));
     memset(ix->root, 0, LLMSPELL__LEAF_SIZE);
     ix->root->leaf = 1;
     ix->depth = 1;
     return LLMSPELL_OK;
 }
 
-/* Frees nodes (and entries when free_entries) below n. */
-static void llmspell__node_free(llmspell__index *ix, llmspell__node *n) {
+static void llmspell__nodes_free(llmspell__index *ix, llmspell__node *n) {
     int i;
-    if (!n->leaf) {
-        for (i = 0; i < n->n; i++) llmspell__node_free(ix, n->u.in.c[i]);
-        for (i = 0; i + 1 < n->n; i++) llmspell__sep_drop(ix, n->u.in.sep[i]);
-    } else {
-        for (i = 0; i < n->n; i++) llmspell__ent_release(ix, n->u.e[i]);
-    }
+    if (!n->leaf)
+        for (i = 0; i < n->n; i++) llmspell__nodes_free(ix, n->u.in.c[i]);
     llmspell__free(&ix->a, n);
 }
 
+/* Frees everything: nodes, slabs (and so every entry), tables. */
 static void llmspell__index_free(llmspell__index *ix) {
-    int i;
-    if (ix->root) llmspell__node_free(ix, ix->root);
-    for (i = 0; i < ix->nspare; i++) llmspell__free(&ix->a, ix->spare[i]);
+    uint32_t i;
+    int j;
+    if (ix->root) llmspell__nodes_free(ix, ix->root);
+    for (j = 0; j < ix->nspare; j++) llmspell__free(&ix->a, ix->spare[j]);
     llmspell__free(&ix->a, ix->spare_leaf);
-    llmspell__free(&ix->a, ix->tags);
+    for (i = 0; i < ix->nslab; i++) llmspell__free(&ix->a, ix->slab[i]);
+    llmspell__free(&ix->a, ix->slab);
+    llmspell__free(&ix->a, ix->idle);
+    llmspell__free(&ix->a, ix->free_units);
     llmspell__free(&ix->a, ix->slots);
     memset(ix, 0, sizeof *ix);
 }
 
 /* hash table --------------------------------------------------------------------------- */
 
-static llmspell__ent *llmspell__hfind(const llmspell__index *ix, const uint8_t *k, size_t kn, uint32_t h) {
+/* Key equality in 8-byte words: lookups are short and hot, a call to memcmp costs more. */
+static int llmspell__same_key(const uint8_t *a, const uint8_t *b, size_t n) {
+    uint64_t x, y, diff = 0;
+    for (; n >= 8; n -= 8, a += 8, b += 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        diff |= x ^ y;
+    }
+    while (n--) diff |= (uint64_t)(*a++ ^ *b++);
+    return diff == 0;
+}
+
+static llmspell__h llmspell__hfind(const llmspell__index *ix, const uint8_t *k, size_t kn, uint32_t tag) {
     size_t i;
-    if (!ix->tags) return NULL;
-    for (i = h & ix->mask; ix->tags[i]; i = (i + 1) & ix->mask) {
-        llmspell__ent *e = ix->slots[i];
-        if (ix->tags[i] == h && e->klen == kn && memcmp(LLMSPELL__KEY(e), k, kn) == 0) return e;
+    if (!ix->slots) return 0;
+    for (i = tag & ix->mask; ix->slots[i].h; i = (i + 1) & ix->mask) {
+        if (ix->slots[i].tag == tag) {
+            const llmspell__ent *e = LLMSPELL__E(ix, ix->slots[i].h);
+            if (e->klen == kn && llmspell__same_key(LLMSPELL__KEY(e), k, kn)) return ix->slots[i].h;
+        }
     }
-    return NULL;
+    return 0;
 }
 
-static void llmspell__hplace(uint32_t *tags, llmspell__ent **slots, size_t mask, llmspell__ent *e, uint32_t h) {
-    size_t i = h & mask;
-    while (tags[i]) i = (i + 1) & mask;
-    tags[i] = h;
-    slots[i] = e;
+static void llmspell__hplace(llmspell__slot *slots, size_t mask, llmspell__h h, uint32_t tag) {
+    size_t i = tag & mask;
+    while (slots[i].h) i = (i + 1) & mask;
+    slots[i].tag = tag;
+    slots[i].h = h;
 }
 
-/* Makes room for one more entry: grows at 3/4 load. */
-static llmspell_result llmspell__hreserve(llmspell__index *ix) {
-    size_t cap = ix->tags ? ix->mask + 1 : 0, ncap, i;
-    uint32_t *nt;
-    llmspell__ent **ns;
-    if (ix->count + 1 <= cap / 4 * 3) return LLMSPELL_OK;
-    ncap = cap ? cap * 2 : 64;
-    if (ncap > ((size_t)-1) / sizeof(llmspell__ent *)) return LLMSPELL_ERR_NOMEM;
-    nt = (uint32_t *)llmspell__alloc(&ix->a, ncap * sizeof *nt);
-    ns = (llmspell__ent **)llmspell__alloc(&ix->a, ncap * sizeof *ns);
-    if (!nt || !ns) {
-        llmspell__free(&ix->a, nt);
-        llmspell__free(&ix->a, ns);
-        return LLMSPELL_ERR_NOMEM;
-    }
-    memset(nt, 0, ncap * sizeof *nt);
+/* Makes room for `more` entries: grows at 3/4 load. */
+static llmspell_result llmspell__hreserve(llmspell__index *ix, size_t more) {
+    size_t cap = ix->slots ? ix->mask + 1 : 0, ncap, i;
+    llmspell__slot *ns;
+    if (ix->count + more <= cap / 4 * 3) return LLMSPELL_OK;
+    for (ncap = cap ? cap * 2 : 64; ncap / 4 * 3 < ix->count + more; ncap *= 2)
+        if (ncap > ((size_t)-1) / 2 / sizeof *ns) return LLMSPELL_ERR_NOMEM;
+    ns = (llmspell__slot *)llmspell__alloc(&ix->a, ncap * sizeof *ns);
+    if (!ns) return LLMSPELL_ERR_NOMEM;
+    memset(ns, 0, ncap * sizeof *ns);
     for (i = 0; i < cap; i++)
-        if (ix->tags[i]) llmspell__hplace(nt, ns, ncap - 1, ix->slots[i], ix->tags[i]);
-    llmspell__free(&ix->a, ix->tags);
+        if (ix->slots[i].h) llmspell__hplace(ns, ncap - 1, ix->slots[i].h, ix->slots[i].tag);
     llmspell__free(&ix->a, ix->slots);
-    ix->tags = nt;
     ix->slots = ns;
     ix->mask = ncap - 1;
     return LLMSPELL_OK;
 }
 
-/* Replaces the slot holding `old` (same key) with `e`, or removes it when e is NULL. */
-static void llmspell__hset(llmspell__index *ix, llmspell__ent *old, llmspell__ent *e, uint32_t h) {
+/* Replaces the slot holding `old` with `h`, or removes it when h is 0. */
+static void llmspell__hset(llmspell__index *ix, llmspell__h old, llmspell__h h, uint32_t tag) {
     size_t i, j;
-    for (i = h & ix->mask; ix->slots[i] != old || !ix->tags[i]; i = (i + 1) & ix->mask) {
+    for (i = tag & ix->mask; ix->slots[i].h != old; i = (i + 1) & ix->mask) {
     }
-    if (e) {
-        ix->slots[i] = e;
+    if (h) {
+        ix->slots[i].h = h;
         return;
     }
     /* backward-shift deletion keeps probe chains intact without tombstones */
     ix->count--;
-    for (j = (i + 1) & ix->mask; ix->tags[j]; j = (j + 1) & ix->mask) {
-        size_t home = ix->tags[j] & ix->mask;
+    for (j = (i + 1) & ix->mask; ix->slots[j].h; j = (j + 1) & ix->mask) {
+        size_t home = ix->slots[j].tag & ix->mask;
         /* move j into the hole i unless its home lies cyclically in (i, j] */
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-            ix->tags[i] = ix->tags[j];
             ix->slots[i] = ix->slots[j];
             i = j;
         }
     }
-    ix->tags[i] = 0;
-    ix->slots[i] = NULL;
+    ix->slots[i].h = 0;
+    ix->slots[i].tag = 0;
 }
 
 /* B+tree ------------------------------------------------------------------------------- */
 
-static int llmspell__entcmp(const llmspell__ent *e, const uint8_t *k, size_t kn) {
+static int llmspell__entcmp(const llmspell__index *ix, llmspell__h h, const uint8_t *k, size_t kn) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
     return llmspell__keycmp(LLMSPELL__KEY(e), e->klen, k, kn);
 }
 
 /* Child index in an inner node: the number of separators <= key. */
-static int llmspell__inner_pos(const llmspell__node *n, const uint8_t *k, size_t kn) {
+static int llmspell__inner_pos(const llmspell__index *ix, const llmspell__node *n, const uint8_t *k, size_t kn) {
     int lo = 0, hi = n->n - 1;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (llmspell__entcmp(n->u.in.sep[mid], k, kn) <= 0) lo = mid + 1;
+        if (llmspell__entcmp(ix, n->u.in.sep[mid], k, kn) <= 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
 /* First position in a leaf whose key is >= k. */
-static int llmspell__leaf_lower(const llmspell__node *n, const uint8_t *k, size_t kn) {
+static int llmspell__leaf_lower(const llmspell__index *ix, const llmspell__node *n, const uint8_t *k, size_t kn) {
     int lo = 0, hi = n->n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (llmspell__entcmp(n->u.e[mid], k, kn) < 0) lo = mid + 1;
+        if (llmspell__entcmp(ix, n->u.e[mid], k, kn) < 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
 /* Descends to the leaf for k, recording the path (nodes and child positions). */
-static llmspell__node *llmspell__descend(const llmspell__index *ix, const uint8_t *k, size_t kn,
-                                         llmspell__node **path, int *pos) {
+static llmspell__node *llmspell__descend(const llmspell__index *ix, const uint8_t *k, size_t kn, llmspell__node **path,
+                                         int *pos) {
     llmspell__node *n = ix->root;
     int d = 0;
     while (!n->leaf) {
-        int i = llmspell__inner_pos(n, k, kn);
+        int i = llmspell__inner_pos(ix, n, k, kn);
         if (path) { path[d] = n; pos[d] = i; }
         d++;
         n = n->u.in.c[i];
@@ -899,14 +1041,14 @@ static llmspell__node *llmspell__take_spare(llmspell__index *ix, int leaf) {
     return n;
 }
 
-/* Inserts child `right` (whose smallest key is >= sep) after position i of inner node
+/* Inserts child `right` (whose smallest key is >= sep) after position pos[d] of inner node
    path[d], splitting upwards as needed. Spares were reserved by the caller. */
-static void llmspell__inner_insert(llmspell__index *ix, llmspell__node **path, int *pos, int d,
-                                   llmspell__ent *sep, llmspell__node *right) {
+static void llmspell__inner_insert(llmspell__index *ix, llmspell__node **path, int *pos, int d, llmspell__h sep,
+                                   llmspell__node *right) {
     for (;;) {
         llmspell__node *n, *r, *nr;
         int i, half, j;
-        llmspell__ent *up;
+        llmspell__h up;
         if (d < 0) { /* grow a new root */
             nr = llmspell__take_spare(ix, 0);
             nr->n = 2;
@@ -927,10 +1069,10 @@ static void llmspell__inner_insert(llmspell__index *ix, llmspell__node **path, i
             n->n++;
             return;
         }
-        /* full: build the FAN+1 children in order, split them half / half, push one sep up */
+        /* full: lay the FAN+1 children out in order, split them half / half, push one sep up */
         {
             llmspell__node *cs[LLMSPELL__BT_FAN + 1];
-            llmspell__ent *ss[LLMSPELL__BT_FAN];
+            llmspell__h ss[LLMSPELL__BT_FAN];
             for (j = 0; j <= i; j++) cs[j] = n->u.in.c[j];
             cs[i + 1] = right;
             for (j = i + 1; j < n->n; j++) cs[j + 1] = n->u.in.c[j];
@@ -953,17 +1095,18 @@ static void llmspell__inner_insert(llmspell__index *ix, llmspell__node **path, i
     }
 }
 
-/* Inserts e, whose key is not in the tree. Fails only with NOMEM, before changing anything. */
-static llmspell_result llmspell__bt_insert(llmspell__index *ix, llmspell__ent *e) {
+/* Inserts h, whose key is not in the tree. Fails only with NOMEM, before changing anything. */
+static llmspell_result llmspell__bt_insert(llmspell__index *ix, llmspell__h h) {
     llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
     int pos[LLMSPELL__BT_MAXDEPTH];
     llmspell__node *leaf, *r;
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
     int i, half;
     leaf = llmspell__descend(ix, LLMSPELL__KEY(e), e->klen, path, pos);
-    i = llmspell__leaf_lower(leaf, LLMSPELL__KEY(e), e->klen);
+    i = llmspell__leaf_lower(ix, leaf, LLMSPELL__KEY(e), e->klen);
     if (leaf->n < LLMSPELL__BT_FAN) { /* the common case needs no allocation (rollback relies on it) */
         memmove(&leaf->u.e[i + 1], &leaf->u.e[i], (size_t)(leaf->n - i) * sizeof leaf->u.e[0]);
-        leaf->u.e[i] = e;
+        leaf->u.e[i] = h;
         leaf->n++;
         return LLMSPELL_OK;
     }
@@ -977,29 +1120,28 @@ static llmspell_result llmspell__bt_insert(llmspell__index *ix, llmspell__ent *e
     leaf->n = (uint16_t)half;
     if (i <= half && half != LLMSPELL__BT_FAN) {
         memmove(&leaf->u.e[i + 1], &leaf->u.e[i], (size_t)(leaf->n - i) * sizeof leaf->u.e[0]);
-        leaf->u.e[i] = e;
+        leaf->u.e[i] = h;
         leaf->n++;
     } else {
         i -= half;
         memmove(&r->u.e[i + 1], &r->u.e[i], (size_t)(r->n - i) * sizeof r->u.e[0]);
-        r->u.e[i] = e;
+        r->u.e[i] = h;
         r->n++;
     }
     r->next = leaf->next;
     r->prev = leaf;
     if (leaf->next) leaf->next->prev = r;
     leaf->next = r;
-    r->u.e[0]->refs++;
+    LLMSPELL__E(ix, r->u.e[0])->refs++;
     llmspell__inner_insert(ix, path, pos, ix->depth - 2, r->u.e[0], r);
     return LLMSPELL_OK;
 }
 
-/* Removes the entry with key k from the tree (it must be there); returns it. Never allocates.
-   Empty nodes are unlinked; nodes are not merged (the tree stays balanced in depth). */
+/* Unlinks an empty leaf and its emptied ancestors. Nodes are not merged otherwise (the tree
+   stays balanced in depth; an underfull node only costs space). */
 static void llmspell__bt_unlink(llmspell__index *ix, llmspell__node *leaf, llmspell__node **path, int *pos) {
     int d;
     ix->mods++;
-    /* unlink the empty leaf, then empty ancestors */
     if (leaf->prev) leaf->prev->next = leaf->next;
     if (leaf->next) leaf->next->prev = leaf->prev;
     llmspell__free(&ix->a, leaf);
@@ -1032,16 +1174,15 @@ static void llmspell__bt_unlink(llmspell__index *ix, llmspell__node *leaf, llmsp
     }
 }
 
-static llmspell__ent *llmspell__bt_remove(llmspell__index *ix, const uint8_t *k, size_t kn) {
+/* Removes key k from the tree (it must be there). Never allocates. */
+static void llmspell__bt_remove(llmspell__index *ix, const uint8_t *k, size_t kn) {
     llmspell__node *path[LLMSPELL__BT_MAXDEPTH];
     int pos[LLMSPELL__BT_MAXDEPTH];
     llmspell__node *leaf = llmspell__descend(ix, k, kn, path, pos);
-    int i = llmspell__leaf_lower(leaf, k, kn);
-    llmspell__ent *e = leaf->u.e[i];
+    int i = llmspell__leaf_lower(ix, leaf, k, kn);
     memmove(&leaf->u.e[i], &leaf->u.e[i + 1], (size_t)(leaf->n - i - 1) * sizeof leaf->u.e[0]);
     leaf->n--;
     if (leaf->n == 0 && ix->depth > 1 && !ix->keep_leaves) llmspell__bt_unlink(ix, leaf, path, pos);
-    return e;
 }
 
 /* Frees the leaf where k would live if a transaction left it empty. */
@@ -1052,60 +1193,146 @@ static void llmspell__bt_prune(llmspell__index *ix, const uint8_t *k, size_t kn)
     if (leaf->n == 0 && ix->depth > 1) llmspell__bt_unlink(ix, leaf, path, pos);
 }
 
-/* Swaps entry old for e (same key) in the tree. */
-static void llmspell__bt_replace(llmspell__index *ix, llmspell__ent *old, llmspell__ent *e) {
+/* Swaps the entry with h's key for h. */
+static void llmspell__bt_replace(llmspell__index *ix, llmspell__h h) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
     llmspell__node *leaf = llmspell__descend(ix, LLMSPELL__KEY(e), e->klen, NULL, NULL);
-    int i = llmspell__leaf_lower(leaf, LLMSPELL__KEY(e), e->klen);
-    (void)old;
-    leaf->u.e[i] = e;
+    leaf->u.e[llmspell__leaf_lower(ix, leaf, LLMSPELL__KEY(e), e->klen)] = h;
+}
+
+/* Builds the tree of an index whose tree is empty over n handles in key order, leaves filled
+   to 7/8 so the next inserts do not split at once. Every node is allocated before any is
+   linked, so on NOMEM nothing changed. */
+static llmspell_result llmspell__bt_build(llmspell__index *ix, const llmspell__h *hs, size_t n) {
+    const size_t fill = LLMSPELL__BT_FAN / 8 * 7;
+    size_t counts[LLMSPELL__BT_MAXDEPTH], total = 0, got, at, i, c;
+    llmspell__node **nodes;
+    int levels = 0, lv;
+    if (n == 0) return LLMSPELL_OK;
+    counts[0] = (n + fill - 1) / fill;
+    for (levels = 1; counts[levels - 1] > 1; levels++)
+        counts[levels] = (counts[levels - 1] + LLMSPELL__BT_FAN - 1) / LLMSPELL__BT_FAN;
+    for (lv = 0; lv < levels; lv++) total += counts[lv];
+    nodes = (llmspell__node **)llmspell__alloc(&ix->a, total * sizeof *nodes);
+    if (!nodes) return LLMSPELL_ERR_NOMEM;
+    for (got = 0; got < total; got++) {
+        size_t size = got < counts[0] ? LLMSPELL__LEAF_SIZE : sizeof(llmspell__node);
+        if (!(nodes[got] = (llmspell__node *)llmspell__alloc(&ix->a, size))) break;
+        memset(nodes[got], 0, size);
+    }
+    if (got < total) {
+        for (i = 0; i < got; i++) llmspell__free(&ix->a, nodes[i]);
+        llmspell__free(&ix->a, nodes);
+        return LLMSPELL_ERR_NOMEM;
+    }
+    for (i = 0; i < counts[0]; i++) { /* leaves, evenly filled */
+        llmspell__node *l = nodes[i];
+        size_t from = i * n / counts[0], to = (i + 1) * n / counts[0];
+        l->leaf = 1;
+        l->n = (uint16_t)(to - from);
+        memcpy(l->u.e, hs + from, (to - from) * sizeof *hs);
+        if (i) { l->prev = nodes[i - 1]; nodes[i - 1]->next = l; }
+    }
+    for (at = 0, lv = 1; lv < levels; at += counts[lv - 1], lv++) { /* each level adopts the one below */
+        llmspell__node **below = nodes + at, **here = nodes + at + counts[lv - 1];
+        for (i = 0; i < counts[lv]; i++) {
+            size_t from = i * counts[lv - 1] / counts[lv], to = (i + 1) * counts[lv - 1] / counts[lv];
+            here[i]->n = (uint16_t)(to - from);
+            for (c = from; c < to; c++) {
+                here[i]->u.in.c[c - from] = below[c];
+                if (c > from) { /* separator: the smallest key below this child */
+                    llmspell__node *ch = below[c];
+                    while (!ch->leaf) ch = ch->u.in.c[0];
+                    LLMSPELL__E(ix, ch->u.e[0])->refs++;
+                    here[i]->u.in.sep[c - from - 1] = ch->u.e[0];
+                }
+            }
+        }
+    }
+    llmspell__nodes_free(ix, ix->root);
+    ix->root = nodes[total - 1];
+    ix->depth = levels;
+    ix->mods++;
+    llmspell__free(&ix->a, nodes);
+    return LLMSPELL_OK;
 }
 
 /* index operations --------------------------------------------------------------------- */
 
-static llmspell__ent *llmspell__ix_get(const llmspell__index *ix, const uint8_t *k, size_t kn) {
+static llmspell__h llmspell__ix_find(const llmspell__index *ix, const uint8_t *k, size_t kn) {
     return llmspell__hfind(ix, k, kn, llmspell__hash(k, kn));
 }
 
-/* Makes an entry with key k and room for vlen payload bytes (or ix->payload when fixed). */
-static llmspell__ent *llmspell__ent_new(llmspell__index *ix, const uint8_t *k, size_t kn, size_t vlen) {
-    size_t pay = ix->payload ? ix->payload : vlen;
-    llmspell__ent *e = (llmspell__ent *)llmspell__alloc(&ix->a, sizeof *e + kn + pay);
-    if (!e) return NULL;
-    e->vlen = (uint32_t)vlen;
-    e->klen = (uint16_t)kn;
-    e->refs = 0;
-    e->dead = 0;
-    memcpy(LLMSPELL__KEY(e), k, kn);
-    return e;
+static llmspell__ent *llmspell__ix_get(const llmspell__index *ix, const uint8_t *k, size_t kn) {
+    llmspell__h h = llmspell__ix_find(ix, k, kn);
+    return h ? LLMSPELL__E(ix, h) : NULL;
 }
 
-/* Puts e into the index. *old receives the entry it replaced (or NULL); the caller owns it. */
-static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__ent *e, llmspell__ent **old) {
-    uint32_t h = llmspell__hash(LLMSPELL__KEY(e), e->klen);
-    llmspell__ent *o = llmspell__hfind(ix, LLMSPELL__KEY(e), e->klen, h);
+/* Puts entry h into the index. *old receives the entry it replaced (or 0); the caller owns it. */
+static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__h h, llmspell__h *old) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
+    uint32_t tag = llmspell__hash(LLMSPELL__KEY(e), e->klen);
+    llmspell__h o = llmspell__hfind(ix, LLMSPELL__KEY(e), e->klen, tag);
     *old = o;
     if (o) {
-        llmspell__hset(ix, o, e, h);
-        llmspell__bt_replace(ix, o, e);
+        llmspell__hset(ix, o, h, tag);
+        llmspell__bt_replace(ix, h);
     } else {
-        if (llmspell__hreserve(ix) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-        if (llmspell__bt_insert(ix, e) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-        llmspell__hplace(ix->tags, ix->slots, ix->mask, e, h);
+        if (llmspell__hreserve(ix, 1) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+        if (llmspell__bt_insert(ix, h) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+        llmspell__hplace(ix->slots, ix->mask, h, tag);
         ix->count++;
     }
     ix->mods++;
     return LLMSPELL_OK;
 }
 
-/* Removes key k; returns its entry (the caller owns it) or NULL. */
-static llmspell__ent *llmspell__ix_del(llmspell__index *ix, const uint8_t *k, size_t kn) {
-    uint32_t h = llmspell__hash(k, kn);
-    llmspell__ent *o = llmspell__hfind(ix, k, kn, h);
-    if (!o) return NULL;
-    llmspell__hset(ix, o, NULL, h);
+/* Removes key k; returns its entry (the caller owns it) or 0. */
+static llmspell__h llmspell__ix_del(llmspell__index *ix, const uint8_t *k, size_t kn) {
+    uint32_t tag = llmspell__hash(k, kn);
+    llmspell__h o = llmspell__hfind(ix, k, kn, tag);
+    if (!o) return 0;
+    llmspell__hset(ix, o, 0, tag);
     llmspell__bt_remove(ix, k, kn);
     ix->mods++;
     return o;
+}
+
+/* Lays every live entry out again, in key order, in fresh slabs, and rebuilds the hash and the
+   tree around them: reclaims free chunks and makes ordered scans read memory sequentially.
+   Needs room for a second copy while it works; on NOMEM nothing changed. */
+static llmspell_result llmspell__ix_relayout(llmspell__index *ix) {
+    llmspell__index nx;
+    llmspell__h *hs = NULL;
+    llmspell__node *leaf;
+    size_t i = 0;
+    int j;
+    if (llmspell__index_init(&nx, &ix->a, ix->payload) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    if (ix->count && !(hs = (llmspell__h *)llmspell__alloc(&ix->a, ix->count * sizeof *hs))) goto fail;
+    if (llmspell__hreserve(&nx, ix->count) != LLMSPELL_OK) goto fail;
+    for (leaf = ix->root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
+    }
+    for (; leaf; leaf = leaf->next) {
+        for (j = 0; j < leaf->n; j++, i++) {
+            const llmspell__ent *e = LLMSPELL__E(ix, leaf->u.e[j]);
+            size_t size = llmspell__ent_size(ix, e->klen, e->vlen);
+            if (!(hs[i] = llmspell__slab_alloc(&nx, size))) goto fail;
+            memcpy(LLMSPELL__E(&nx, hs[i]), e, size);
+            LLMSPELL__E(&nx, hs[i])->refs = 0;
+            llmspell__hplace(nx.slots, nx.mask, hs[i], llmspell__hash(LLMSPELL__KEY(e), e->klen));
+        }
+    }
+    nx.count = ix->count;
+    if (llmspell__bt_build(&nx, hs, nx.count) != LLMSPELL_OK) goto fail;
+    llmspell__free(&ix->a, hs);
+    nx.mods = ix->mods + 1;
+    llmspell__index_free(ix);
+    *ix = nx;
+    return LLMSPELL_OK;
+fail:
+    llmspell__free(&ix->a, hs);
+    llmspell__index_free(&nx);
+    return LLMSPELL_ERR_NOMEM;
 }
 
 /* An ordered position in the index that survives writes: it remembers the last key it
@@ -1122,10 +1349,10 @@ typedef struct llmspell__ixcur {
 
 static void llmspell__ixcur_place(llmspell__ixcur *c) {
     c->leaf = llmspell__descend(c->ix, c->last, c->lastn, NULL, NULL);
-    c->i = llmspell__leaf_lower(c->leaf, c->last, c->lastn);
+    c->i = llmspell__leaf_lower(c->ix, c->leaf, c->last, c->lastn);
     for (;;) {
         while (c->leaf && c->i >= c->leaf->n) { c->leaf = c->leaf->next; c->i = 0; }
-        if (!c->leaf || !c->excl || llmspell__entcmp(c->leaf->u.e[c->i], c->last, c->lastn) > 0) break;
+        if (!c->leaf || !c->excl || llmspell__entcmp(c->ix, c->leaf->u.e[c->i], c->last, c->lastn) > 0) break;
         c->i++;
     }
     c->mods = c->ix->mods;
@@ -1147,11 +1374,11 @@ static llmspell__ent *llmspell__ixcur_next(llmspell__ixcur *c, llmspell_result *
     if (c->mods != c->ix->mods) llmspell__ixcur_place(c);
     while (c->leaf && c->i >= c->leaf->n) { c->leaf = c->leaf->next; c->i = 0; }
     if (!c->leaf) return NULL;
-    e = c->leaf->u.e[c->i];
+    e = LLMSPELL__E(c->ix, c->leaf->u.e[c->i]);
 #if defined(__GNUC__) || defined(__clang__)
-    if (c->i + 6 < c->leaf->n) __builtin_prefetch(c->leaf->u.e[c->i + 6]); /* entries are scattered in the heap */
+    if (c->i + 4 < c->leaf->n) __builtin_prefetch(LLMSPELL__E(c->ix, c->leaf->u.e[c->i + 4]));
 #endif
-    if (llmspell__reserve(&c->ix->a, (void **)&c->last, &c->lastcap, e->klen) != LLMSPELL_OK) {
+    if (e->klen > c->lastcap && llmspell__reserve(&c->ix->a, (void **)&c->last, &c->lastcap, e->klen) != LLMSPELL_OK) {
         *rc = LLMSPELL_ERR_NOMEM;
         return NULL;
     }
@@ -1167,7 +1394,7 @@ static llmspell__ent *llmspell__ixcur_next(llmspell__ixcur *c, llmspell_result *
    them back in reverse order without allocating (see keep_leaves), commit releases them. */
 
 typedef struct llmspell__undo {
-    llmspell__ent *old, *neu;
+    llmspell__h old, neu; /* the entry before and after the write (0: none) */
 } llmspell__undo;
 
 typedef struct llmspell__ixstore {
@@ -1192,16 +1419,21 @@ static llmspell_result llmspell__ixs_undo_room(llmspell__ixstore *s) {
     return r;
 }
 
-/* Puts e (replacing any entry with its key). On failure nothing changed and e is not taken. */
-static llmspell_result llmspell__ixs_put(llmspell__ixstore *s, llmspell__ent *e) {
-    llmspell__ent *old;
+static uint64_t llmspell__ent_bytes(const llmspell__index *ix, llmspell__h h) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
+    return e->klen + (uint64_t)e->vlen;
+}
+
+/* Puts entry h (replacing any entry with its key). On failure nothing changed and h is not taken. */
+static llmspell_result llmspell__ixs_put(llmspell__ixstore *s, llmspell__h h) {
+    llmspell__h old;
     if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-    if (llmspell__ix_put(&s->ix, e, &old) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-    s->bytes += e->klen + (uint64_t)e->vlen;
-    if (old) s->bytes -= old->klen + (uint64_t)old->vlen;
+    if (llmspell__ix_put(&s->ix, h, &old) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    s->bytes += llmspell__ent_bytes(&s->ix, h);
+    if (old) s->bytes -= llmspell__ent_bytes(&s->ix, old);
     if (s->in_txn) {
         s->undo[s->nundo].old = old;
-        s->undo[s->nundo++].neu = e;
+        s->undo[s->nundo++].neu = h;
     } else {
         llmspell__ent_release(&s->ix, old);
     }
@@ -1209,14 +1441,14 @@ static llmspell_result llmspell__ixs_put(llmspell__ixstore *s, llmspell__ent *e)
 }
 
 static llmspell_result llmspell__ixs_del(llmspell__ixstore *s, const uint8_t *k, size_t kn) {
-    llmspell__ent *old;
-    if (!llmspell__ix_get(&s->ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
+    llmspell__h old;
+    if (!llmspell__ix_find(&s->ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
     if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
     old = llmspell__ix_del(&s->ix, k, kn);
-    s->bytes -= old->klen + (uint64_t)old->vlen;
+    s->bytes -= llmspell__ent_bytes(&s->ix, old);
     if (s->in_txn) {
         s->undo[s->nundo].old = old;
-        s->undo[s->nundo++].neu = NULL;
+        s->undo[s->nundo++].neu = 0;
     } else {
         llmspell__ent_release(&s->ix, old);
     }
@@ -1244,8 +1476,12 @@ static void llmspell__ixs_begin(llmspell__ixstore *s) {
 static void llmspell__ixs_commit(llmspell__ixstore *s) {
     size_t i;
     s->ix.keep_leaves = 0;
-    for (i = 0; i < s->nundo; i++) /* deletes may have left empty leaves behind */
-        if (s->undo[i].old && !s->undo[i].neu) llmspell__bt_prune(&s->ix, LLMSPELL__KEY(s->undo[i].old), s->undo[i].old->klen);
+    for (i = 0; i < s->nundo; i++) { /* deletes may have left empty leaves behind */
+        if (s->undo[i].old && !s->undo[i].neu) {
+            const llmspell__ent *e = LLMSPELL__E(&s->ix, s->undo[i].old);
+            llmspell__bt_prune(&s->ix, LLMSPELL__KEY(e), e->klen);
+        }
+    }
     for (i = 0; i < s->nundo; i++) llmspell__ent_release(&s->ix, s->undo[i].old);
     llmspell__ixs_end(s);
 }
@@ -1253,16 +1489,17 @@ static void llmspell__ixs_commit(llmspell__ixstore *s) {
 static void llmspell__ixs_rollback(llmspell__ixstore *s) {
     size_t i = s->nundo;
     while (i-- > 0) {
-        llmspell__ent *old = s->undo[i].old, *neu = s->undo[i].neu, *x;
+        llmspell__h old = s->undo[i].old, neu = s->undo[i].neu, x;
         if (neu) {
-            llmspell__ix_del(&s->ix, LLMSPELL__KEY(neu), neu->klen);
-            s->bytes -= neu->klen + (uint64_t)neu->vlen;
+            const llmspell__ent *e = LLMSPELL__E(&s->ix, neu);
+            llmspell__ix_del(&s->ix, LLMSPELL__KEY(e), e->klen);
+            s->bytes -= llmspell__ent_bytes(&s->ix, neu);
             llmspell__ent_release(&s->ix, neu);
         }
         if (old) {
             /* cannot fail: the hash never shrank and the leaf has room (no leaf was freed) */
             (void)llmspell__ix_put(&s->ix, old, &x);
-            s->bytes += old->klen + (uint64_t)old->vlen;
+            s->bytes += llmspell__ent_bytes(&s->ix, old);
         }
     }
     llmspell__ixs_end(s);
@@ -1324,19 +1561,19 @@ static llmspell_result llmspell__mem_get(llmspell_kv *kv, const uint8_t *k, size
 
 static llmspell_result llmspell__mem_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
     llmspell__ixstore *s = &LLMSPELL__MEM(kv)->s;
-    llmspell__ent *e;
+    llmspell__h h;
     if (!s->in_txn) { /* same-size overwrite outside a transaction: in place, no allocation */
-        e = llmspell__ix_get(&s->ix, k, kn);
+        llmspell__ent *e = llmspell__ix_get(&s->ix, k, kn);
         if (e && e->vlen == vn) {
             if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
             return LLMSPELL_OK;
         }
     }
-    e = llmspell__ent_new(&s->ix, k, kn, vn);
-    if (!e) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory storing a %zu-byte value", vn);
-    if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
-    if (llmspell__ixs_put(s, e) != LLMSPELL_OK) {
-        llmspell__free(&kv->allocator, e);
+    h = llmspell__ent_new(&s->ix, k, kn, vn);
+    if (!h) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory storing a %zu-byte value", vn);
+    if (vn) memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&s->ix, h)), v, vn);
+    if (llmspell__ixs_put(s, h) != LLMSPELL_OK) {
+        llmspell__slab_free(&s->ix, h);
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory growing the index");
     }
     return LLMSPELL_OK;
@@ -1380,6 +1617,12 @@ static llmspell_result llmspell__mem_clear(llmspell_kv *kv) {
     llmspell__index_free(&m->s.ix);
     m->s.ix = fresh;
     m->s.bytes = 0;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_compact(llmspell_kv *kv) {
+    if (llmspell__ix_relayout(&LLMSPELL__MEM(kv)->s.ix) != LLMSPELL_OK)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: not enough memory to compact (needs a second copy)");
     return LLMSPELL_OK;
 }
 
@@ -1455,7 +1698,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
     kv->rollback = llmspell__mem_rollback;
     kv->clear = llmspell__mem_clear;
     kv->sync = llmspell__nothing;
-    kv->compact = llmspell__nothing;
+    kv->compact = llmspell__mem_compact;
     kv->stats = llmspell__mem_stats;
     kv->characteristics = llmspell__mem_chars;
     kv->close = llmspell__mem_close;
@@ -1734,13 +1977,13 @@ static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uin
     int auto_txn = !f->s.in_txn;
     size_t wlen0 = f->wlen;
     uint64_t voff = 0;
-    llmspell__ent *e = NULL;
+    llmspell__h h = 0;
     llmspell_result r;
     if ((r = llmspell__fwritable(kv)) != LLMSPELL_OK) return r;
     if (type == LLMSPELL__R_DEL && !llmspell__ix_get(&f->s.ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
     if (type == LLMSPELL__R_PUT) {
-        e = llmspell__ent_new(&f->s.ix, k, kn, vn);
-        if (!e) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", f->path);
+        h = llmspell__ent_new(&f->s.ix, k, kn, vn);
+        if (!h) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", f->path);
     }
     if (auto_txn) {
         llmspell__ixs_begin(&f->s);
@@ -1748,11 +1991,11 @@ static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uin
     }
     r = llmspell__fappend(kv, type, auto_txn, k, kn, v, vn, &voff);
     if (r == LLMSPELL_OK) wlen0 = f->wlen - (LLMSPELL__FREC + kn + vn);
-    if (r == LLMSPELL_OK && e) {
-        memcpy(LLMSPELL__PAYLOAD(e), &voff, 8);
-        if (llmspell__ixs_put(&f->s, e) != LLMSPELL_OK)
+    if (r == LLMSPELL_OK && h) {
+        memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&f->s.ix, h)), &voff, 8);
+        if (llmspell__ixs_put(&f->s, h) != LLMSPELL_OK)
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory growing the index", f->path);
-        else e = NULL;
+        else h = 0;
         if (r != LLMSPELL_OK) f->wlen = wlen0;
     } else if (r == LLMSPELL_OK) {
         if (llmspell__ixs_del(&f->s, k, kn) != LLMSPELL_OK) {
@@ -1760,7 +2003,7 @@ static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uin
             f->wlen = wlen0;
         }
     }
-    llmspell__free(&kv->allocator, e);
+    if (h) llmspell__slab_free(&f->s.ix, h);
     if (!auto_txn) return r;
     if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
     f->txn++;
@@ -1889,7 +2132,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     }
     for (; leaf; leaf = leaf->next) {
         for (i = 0; i < leaf->n; i++) {
-            llmspell__ent *e = leaf->u.e[i];
+            llmspell__ent *e = LLMSPELL__E(&f->s.ix, leaf->u.e[i]);
             size_t need = LLMSPELL__FREC + e->klen + e->vlen;
             uint64_t voff;
             uint8_t *h;
@@ -1929,7 +2172,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     }
     for (; leaf; leaf = leaf->next) {
         for (i = 0; i < leaf->n; i++) {
-            llmspell__ent *e = leaf->u.e[i];
+            llmspell__ent *e = LLMSPELL__E(&f->s.ix, leaf->u.e[i]);
             uint64_t voff = off + LLMSPELL__FREC + e->klen;
             memcpy(LLMSPELL__PAYLOAD(e), &voff, 8);
             off = voff + e->vlen;
@@ -2072,10 +2315,11 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
         }
         if (txn > max_txn) max_txn = txn;
         if (type == LLMSPELL__R_PUT) {
-            llmspell__ent *e = llmspell__ent_new(&f->s.ix, h + LLMSPELL__FREC, kn, vn);
+            llmspell__h eh = llmspell__ent_new(&f->s.ix, h + LLMSPELL__FREC, kn, vn);
             uint64_t voff = off + LLMSPELL__FREC + kn;
-            if (!e || (memcpy(LLMSPELL__PAYLOAD(e), &voff, 8), llmspell__ixs_put(&f->s, e)) != LLMSPELL_OK) {
-                llmspell__free(&kv->allocator, e);
+            if (eh) memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&f->s.ix, eh)), &voff, 8);
+            if (!eh || llmspell__ixs_put(&f->s, eh) != LLMSPELL_OK) {
+                if (eh) llmspell__slab_free(&f->s.ix, eh);
                 llmspell__ixs_rollback(&f->s);
                 return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory loading the index", f->path);
             }
@@ -2904,6 +3148,14 @@ struct llmspell_kv_iter {
 
 #define LLMSPELL__ITER_PREFIX(it) ((uint8_t *)((it) + 1))
 
+/* Scans check every key against a short prefix: a plain loop beats a call to memcmp. */
+static int llmspell__has_prefix(const uint8_t *k, const uint8_t *p, size_t n) {
+    size_t i;
+    for (i = n; i > 0; i--) /* keys under one prefix differ first near its end */
+        if (k[i - 1] != p[i - 1]) return 0;
+    return 1;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *prefix, size_t plen, llmspell_kv_iter **out) {
     llmspell_kv_iter *it;
     llmspell_result r;
@@ -2956,7 +3208,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const v
         if (r == LLMSPELL_ERR_NOT_FOUND) it->done = 1;
         return r;
     }
-    if (kn < it->plen || (it->plen && memcmp(k, LLMSPELL__ITER_PREFIX(it), it->plen) != 0)) {
+    if (kn < it->plen || !llmspell__has_prefix(k, LLMSPELL__ITER_PREFIX(it), it->plen)) {
         it->done = 1;
         return LLMSPELL_ERR_NOT_FOUND;
     }

@@ -2737,6 +2737,102 @@ static void ca_free(void *ctx, void *ptr)
     free(ptr);
 }
 
+/* Memory compaction re-lays every entry out in key order: the data, the order, an open
+   iterator and later writes must not notice, and a compaction that runs out of memory part
+   way must leave the store exactly as it was. */
+static int compact_check(llmspell_kv *kv, const char *model, int nkeys)
+{
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    int i = 0, ok = 1;
+    char key[16];
+    if (llmspell_kv_iter_open(kv, NULL, 0, &it) != LLMSPELL_OK) return 0;
+    while (llmspell_kv_iter_next(it, &k, &kn, &v, &vn) == LLMSPELL_OK) {
+        while (i < nkeys && !model[i]) i++;
+        snprintf(key, sizeof key, "k%06d", i);
+        if (i >= nkeys || kn != strlen(key) || memcmp(k, key, kn) != 0 || vn != 1 || *(const char *)v != model[i]) ok = 0;
+        i++;
+    }
+    while (i < nkeys && !model[i]) i++;
+    llmspell_kv_iter_close(it);
+    return ok && i >= nkeys;
+}
+
+static void test_memory_compact(void)
+{
+    enum { NK = 6000 };
+    static char model[NK];
+    counting_alloc ca = {0, 0, 0, 0};
+    llmspell_kv_options o;
+    llmspell_kv kv;
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    char key[16], val;
+    long n;
+    int i, seen;
+    unsigned x = 7;
+    memset(&o, 0, sizeof o);
+    o.allocator.alloc = ca_alloc;
+    o.allocator.realloc = ca_realloc;
+    o.allocator.free = ca_free;
+    o.allocator.ctx = &ca;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, &o), LLMSPELL_OK);
+    memset(model, 0, sizeof model);
+    for (i = 0; i < 3 * NK; i++) { /* random puts and deletes leave free chunks and separators behind */
+        int j;
+        x = x * 1103515245u + 12345u;
+        j = (int)((x >> 8) % NK);
+        snprintf(key, sizeof key, "k%06d", j);
+        if ((x >> 4) % 4 == 0) {
+            if (model[j]) CHECK_RC(llmspell_kv_delete(&kv, key, strlen(key)), LLMSPELL_OK);
+            model[j] = 0;
+        } else {
+            val = (char)('a' + (x >> 12) % 26);
+            CHECK_RC(llmspell_kv_put(&kv, key, strlen(key), &val, 1), LLMSPELL_OK);
+            model[j] = val;
+        }
+    }
+    /* an iterator half way through survives the compaction */
+    REQUIRE_RC(llmspell_kv_iter_open(&kv, "k", 1, &it), LLMSPELL_OK);
+    for (seen = 0; seen < 100; seen++) REQUIRE_RC(llmspell_kv_iter_next(it, &k, &kn, &v, &vn), LLMSPELL_OK);
+    memcpy(key, k, kn);
+    key[kn] = 0;
+    /* out of memory at each allocation of the compaction: nothing changes */
+    for (n = 1;; n++) {
+        llmspell_result r;
+        ca.calls = 0;
+        ca.fail_at = n;
+        ca.injected = 0;
+        r = llmspell_kv_compact(&kv);
+        if (!ca.injected) { CHECK_RC(r, LLMSPELL_OK); break; }
+        CHECK_RC(r, LLMSPELL_ERR_NOMEM);
+        REQUIRE(compact_check(&kv, model, NK), "store changed by a compaction that failed at allocation %ld", n);
+    }
+    ca.fail_at = 0;
+    CHECK(n > 2, "compaction made only %ld allocations", n - 1);
+    CHECK(compact_check(&kv, model, NK), "store differs from the model after compaction");
+    /* the iterator goes on after the last key it returned */
+    REQUIRE_RC(llmspell_kv_iter_next(it, &k, &kn, &v, &vn), LLMSPELL_OK);
+    CHECK(llmspell__keycmp((const uint8_t *)k, kn, (const uint8_t *)key, strlen(key)) > 0, "iterator went back after compaction");
+    llmspell_kv_iter_close(it);
+    /* writes after compaction, then compact again (in a transaction it is refused) */
+    for (i = 0; i < NK; i += 3) {
+        snprintf(key, sizeof key, "k%06d", i);
+        if (model[i]) CHECK_RC(llmspell_kv_delete(&kv, key, strlen(key)), LLMSPELL_OK);
+        model[i] = 0;
+    }
+    CHECK(compact_check(&kv, model, NK), "store differs from the model after deletes");
+    CHECK_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_compact(&kv), LLMSPELL_ERR_TXN);
+    CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_compact(&kv), LLMSPELL_OK);
+    CHECK(compact_check(&kv, model, NK), "store differs from the model after the second compaction");
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    CHECK(ca.live == 0, "%ld blocks leaked", ca.live);
+}
+
 /* One run of the scripted scenario; returns 0 when it must stop (a failure was recorded).
    An operation that meets the injected failure must say ERR_NOMEM and change nothing; the
    retry (the allocator fails only once) must then work: the handle stays usable. */
@@ -3011,6 +3107,7 @@ int main(void)
     RUN(test_file_flipped_byte);
     RUN(test_file_crash_uncommitted);
     RUN(test_file_compact);
+    RUN(test_memory_compact);
     RUN(test_file_auto_compact);
 
     RUN(test_tuple_roundtrip);
