@@ -1,0 +1,3347 @@
+/* llmspell_vec.h - vector collections for RAG and agent memory: a self-contained HNSW index
+   with SIMD distance kernels chosen at run time, metadata filters, deletes, TTL, persistence.
+
+   Recipe: in exactly one C or C++ file,
+       #define LLMSPELL_KV_IMPLEMENTATION
+       #define LLMSPELL_VEC_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
+       #include "llmspell_vec.h"                (it includes llmspell_kv.h)
+   Link nothing extra: the kernels are compiled for SSE2/AVX2/AVX-512 (x86-64) or NEON (arm64)
+   inside the header and the best one the CPU and OS support is picked when a collection opens,
+   so a plain `cc -O2` build runs AVX2 on an AVX2 machine.
+
+   Example:
+       llmspell_kv kv;  llmspell_vec *docs;
+       llmspell_kv_open_file(&kv, "app.db", NULL);
+       llmspell_vec_create(&kv, "docs", NULL, NULL);            // cosine, M 16, ef 200 / 50
+       llmspell_vec_open(&docs, &kv, "docs", NULL);
+       llmspell_vec_record r = {0};
+       r.id = "doc1"; r.embedding = emb; r.dim = 384; r.metadata = "{\"lang\":\"en\"}";
+       llmspell_vec_add(docs, &r);
+       llmspell_vec_hit hits[10]; size_t n;
+       llmspell_vec_query q = {0};  q.vector = query; q.dim = 384; q.k = 10;
+       llmspell_vec_search(docs, &q, hits, &n);                 // hits[i].id, .score, .metadata
+       llmspell_vec_close(docs);
+
+   Options (define before the implementation):
+       LLMSPELL_VEC_NO_SIMD       use the scalar reference kernels only
+       LLMSPELL_VEC_MAX_DIM       largest dimension (default 65536)
+       LLMSPELL_VEC_MAX_ID        longest record id in bytes (default 512)
+
+   Model. A collection has a name, a metric and HNSW parameters. Its records have a string id
+   (adding an existing id replaces the record), a float32 embedding, a metadata JSON object, a
+   scope string, created/updated times and an optional expiry. Vectors of different dimensions
+   live in separate indexes inside the collection and a query goes to the index of its
+   dimension ("dimension routing"). Scores, best first:
+       cosine   cosine similarity in [-1, 1], higher is better
+       l2       Euclidean distance, lower is better
+       ip       inner product, higher is better
+   Deletes and expiry are visible at once; deleted nodes stay in the graph as waypoints until a
+   later add reuses their slot, so the graph never needs a rebuild.
+
+   Persistence: with a llmspell_kv (root or tenant view) every record lives in the kv and every
+   write also writes the index pages it changed, in one kv transaction. Opening a collection
+   loads the saved graph (checksummed, versioned pages) instead of rebuilding it; pages that are
+   missing, corrupt or older than the records are detected and the graph is rebuilt from the
+   records. With kv NULL the collection lives in memory only.
+
+   Threads: one writer at a time per collection; searches and gets are read-only and may run
+   concurrently with each other (not with writes).
+*/
+#ifndef LLMSPELL_VEC_H
+#define LLMSPELL_VEC_H
+
+#include "llmspell_kv.h"
+
+#ifndef LLMSPELL_VEC_MAX_DIM
+#define LLMSPELL_VEC_MAX_DIM 65536
+#endif
+#ifndef LLMSPELL_VEC_MAX_ID
+#define LLMSPELL_VEC_MAX_ID 512
+#endif
+#define LLMSPELL_VEC_MAX_NAME 256   /* collection names: 1..256 bytes, any but NUL */
+#define LLMSPELL_VEC_MAX_K 100000   /* largest k of one search */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* >>kernels: distances between float32 vectors of any length. */
+typedef struct llmspell_vec_kernel {
+    const char *name; /* "scalar", "sse", "avx2", "avx512", "neon" */
+    float (*dot)(const float *a, const float *b, size_t n);
+    float (*l2sq)(const float *a, const float *b, size_t n);  /* squared Euclidean distance */
+    float (*cosine)(const float *a, const float *b, size_t n); /* similarity; 0 if a norm is 0 */
+} llmspell_vec_kernel;
+
+/* The best kernel this CPU and OS run (the scalar one under LLMSPELL_VEC_NO_SIMD). */
+LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_best(void);
+/* A kernel by name, or NULL when it is not compiled in or the machine cannot run it. */
+LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name);
+
+/* >>collections */
+typedef enum llmspell_metric {
+    LLMSPELL_METRIC_COSINE = 0,
+    LLMSPELL_METRIC_L2,
+    LLMSPELL_METRIC_IP
+} llmspell_metric;
+
+/* Collection settings, fixed at creation; zero fields mean the defaults. */
+typedef struct llmspell_vec_config {
+    llmspell_metric metric;   /* default cosine */
+    uint32_t M;               /* links per node and layer (16; layer 0 has 2M); 2..100 */
+    uint32_t ef_construction; /* candidate list while adding (200) */
+    uint32_t ef_search;       /* candidate list while searching (50); a query may override */
+} llmspell_vec_config;
+
+/* Per-handle options; zero fields mean the defaults. The quotas count per kv handle, which is
+   per tenant when the kv is a tenant view (0 = no limit). */
+typedef struct llmspell_vec_options {
+    llmspell_allocator allocator;   /* used when kv is NULL; otherwise the kv's allocator */
+    llmspell_clock clock;           /* created/updated times and TTL */
+    const char *kernel;             /* force a kernel by name (tests, benchmarks); NULL = best */
+    uint64_t seed;                  /* for the HNSW level generator (0 = fixed default) */
+    uint64_t max_collections;       /* quota, checked by llmspell_vec_create */
+    uint64_t max_vectors;           /* quota per collection */
+    uint64_t max_total_vectors;     /* quota over all collections of this kv handle */
+} llmspell_vec_options;
+
+typedef struct llmspell_vec llmspell_vec; /* an open collection */
+
+/* Creates collection `name` in kv (1..LLMSPELL_VEC_MAX_NAME bytes, NUL-terminated; any bytes
+   including ':' '/' are fine: keys are tuple-encoded). ERR_EXISTS if it exists, ERR_QUOTA past
+   max_collections. Errors are described by llmspell_kv_errmsg(kv). cfg and opts may be NULL. */
+LLMSPELL_DEF llmspell_result llmspell_vec_create(llmspell_kv *kv, const char *name, const llmspell_vec_config *cfg,
+                                                 const llmspell_vec_options *opts);
+/* Opens a collection of kv; with kv NULL makes a new in-memory collection (cfg applies then;
+   with a kv cfg must be NULL or equal to what the collection was created with). On failure
+   *out is NULL and the message is in llmspell_kv_errmsg(kv) (kv NULL: only the code). */
+LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *kv, const char *name,
+                                               const llmspell_vec_config *cfg, const llmspell_vec_options *opts);
+/* Frees the handle (the data stays in kv). */
+LLMSPELL_DEF void llmspell_vec_close(llmspell_vec *v);
+/* Deletes a collection and all its records and pages. ERR_NOT_FOUND if absent. Close open
+   handles of it first. */
+LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name);
+/* Calls fn for every collection whose name starts with prefix (NULL or "" = all), in name
+   order; a non-zero return stops the listing. */
+typedef int (*llmspell_vec_list_fn)(void *user, const char *name);
+LLMSPELL_DEF llmspell_result llmspell_vec_list(llmspell_kv *kv, const char *prefix, llmspell_vec_list_fn fn, void *user);
+
+#define LLMSPELL_VEC_INFO_DIMS 16
+typedef struct llmspell_vec_info {
+    uint64_t count;           /* live records */
+    llmspell_vec_config config;
+    uint32_t ndims;           /* dimensions present (the first LLMSPELL_VEC_INFO_DIMS listed) */
+    uint32_t dims[LLMSPELL_VEC_INFO_DIMS];
+    uint64_t dim_counts[LLMSPELL_VEC_INFO_DIMS];
+    uint64_t memory_bytes;    /* held by this handle: vectors, graph, records, metadata */
+    const char *kernel;       /* the distance kernel in use */
+    int graph_loaded;         /* 1: the graph was loaded from saved pages at open; 0: rebuilt or new */
+} llmspell_vec_info;
+LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out);
+LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v);
+
+/* >>records */
+typedef struct llmspell_vec_record {
+    const char *id;          /* 1..LLMSPELL_VEC_MAX_ID bytes, NUL-terminated */
+    const float *embedding;  /* dim finite floats; for cosine not all zero */
+    uint32_t dim;            /* 1..LLMSPELL_VEC_MAX_DIM */
+    const char *metadata;    /* a JSON object, NULL = {} */
+    size_t metadata_len;     /* 0 = strlen(metadata) */
+    const char *scope;       /* free text kept for export ("global", "session:x"...); NULL = "global" */
+    llmspell_time ttl;       /* on add: > 0 expires ttl microseconds after now; 0 = never */
+    /* filled in by get: */
+    llmspell_time created_at, updated_at, expires_at; /* expires_at LLMSPELL_TIME_MAX = never */
+} llmspell_vec_record;
+
+/* Adds or replaces one record (the vector is copied). Visible to search at once. */
+LLMSPELL_DEF llmspell_result llmspell_vec_add(llmspell_vec *v, const llmspell_vec_record *rec);
+/* All or nothing: every record is checked first (duplicate ids in one batch: ERR_INVALID). */
+LLMSPELL_DEF llmspell_result llmspell_vec_add_batch(llmspell_vec *v, const llmspell_vec_record *recs, size_t n);
+/* Fills *out (id, embedding, dim, metadata, scope, times); pointers stay valid until the next
+   write on v. An expired record is ERR_NOT_FOUND. */
+LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, llmspell_vec_record *out);
+/* ERR_NOT_FOUND if absent (or expired). */
+LLMSPELL_DEF llmspell_result llmspell_vec_delete(llmspell_vec *v, const char *id);
+/* Deletes every expired record; *purged (may be NULL) receives how many. Writes also purge. */
+LLMSPELL_DEF llmspell_result llmspell_vec_purge_expired(llmspell_vec *v, size_t *purged);
+/* Calls fn for every live record in id order (for export); a non-zero return stops. The
+   record's pointers are valid during the call only. */
+typedef int (*llmspell_vec_each_fn)(void *user, const llmspell_vec_record *rec);
+LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_each_fn fn, void *user);
+
+/* >>filters over the metadata's top-level scalar fields (string, integer, float, bool, null).
+   Numbers compare numerically across integer and float; strings by bytes; bool and null only
+   with eq / ne / in. A record without the field, or with a nested value there, matches no
+   condition on it (ne included), as in SQL. */
+typedef enum llmspell_vec_value_type {
+    LLMSPELL_VAL_NULL = 0,
+    LLMSPELL_VAL_BOOL,
+    LLMSPELL_VAL_INT,
+    LLMSPELL_VAL_DOUBLE,
+    LLMSPELL_VAL_STRING
+} llmspell_vec_value_type;
+
+typedef struct llmspell_vec_value {
+    llmspell_vec_value_type type;
+    int64_t i;      /* INT, and BOOL (0/1) */
+    double d;       /* DOUBLE */
+    const char *s;  /* STRING (NUL-terminated unless slen > 0) */
+    size_t slen;
+} llmspell_vec_value;
+
+typedef enum llmspell_vec_op {
+    LLMSPELL_F_EQ = 1, LLMSPELL_F_NE, LLMSPELL_F_LT, LLMSPELL_F_LE, LLMSPELL_F_GT, LLMSPELL_F_GE,
+    LLMSPELL_F_RANGE, /* lo <= x <= hi (value, value2) */
+    LLMSPELL_F_IN,    /* x equals one of values[0..nvalues) */
+    LLMSPELL_F_AND,   /* every child */
+    LLMSPELL_F_OR     /* any child */
+} llmspell_vec_op;
+
+typedef struct llmspell_vec_filter {
+    llmspell_vec_op op;
+    const char *field;                     /* comparisons */
+    llmspell_vec_value value, value2;
+    const llmspell_vec_value *values;      /* IN */
+    size_t nvalues;
+    const struct llmspell_vec_filter *children; /* AND / OR (at most 64 deep) */
+    size_t nchildren;
+} llmspell_vec_filter;
+
+/* >>search */
+typedef struct llmspell_vec_query {
+    const float *vector;
+    uint32_t dim;                      /* routes the query to the index of that dimension */
+    size_t k;                          /* 1..LLMSPELL_VEC_MAX_K */
+    uint32_t ef;                       /* 0 = the collection's ef_search; raised to k when smaller */
+    const llmspell_vec_filter *filter; /* NULL = none */
+} llmspell_vec_query;
+
+typedef struct llmspell_vec_hit {
+    const char *id;
+    float score;                       /* see the metric table at the top */
+    const char *metadata;              /* the JSON object as added */
+    size_t metadata_len;
+} llmspell_vec_hit;
+
+/* Writes up to q->k hits, best first, to hits[] and their number to *n (fewer than k when the
+   collection, or the filter, has fewer). A dimension the collection has no vectors of gives
+   ERR_NOT_FOUND. With a filter the planner scans the matching records exactly when they are
+   few, and otherwise searches the graph keeping only matches, widening the search until k are
+   found. The pointers in hits stay valid until the next write on v. */
+LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits,
+                                                 size_t *n);
+/* The exact k best by brute force (same filter rules): for recall measurements and tests. */
+LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits,
+                                                       size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LLMSPELL_VEC_H */
+
+/* ======================================================================================== */
+/*                                     IMPLEMENTATION                                       */
+/* ======================================================================================== */
+#if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_VEC_IMPLEMENTATION)
+#define LLMSPELL_VEC_IMPLEMENTATION
+#endif
+
+#ifdef LLMSPELL_VEC_IMPLEMENTATION
+#ifndef LLMSPELL_VEC_IMPLEMENTATION_ONCE
+#define LLMSPELL_VEC_IMPLEMENTATION_ONCE
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the family's allocation macros (llmspell_kv.h's implementation may live in another file) */
+#if !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
+#define LLMSPELL_MALLOC(sz) malloc(sz)
+#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
+#define LLMSPELL_FREE(p) free(p)
+#elif !defined(LLMSPELL_MALLOC) || !defined(LLMSPELL_REALLOC) || !defined(LLMSPELL_FREE)
+#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
+#endif
+
+/* One place decides which SIMD variants are compiled (see STYLE.md: no && / || chains at the
+   use sites). Each is still only called after the run-time check says the CPU and OS run it. */
+#if !defined(LLMSPELL_VEC_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LLMSPELL__VEC_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+#if !defined(LLMSPELL_VEC_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#define LLMSPELL__VEC_NEON 1
+#include <arm_neon.h>
+#endif
+
+/* >>kernels: the scalar reference is the definition; the variants must agree with it within
+   float rounding (the summation order differs). */
+
+static float llmspell__dot_ref(const float *a, const float *b, size_t n) {
+    float s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float llmspell__l2sq_ref(const float *a, const float *b, size_t n) {
+    float s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static float llmspell__cos_finish(float dot, float na, float nb) {
+    return na > 0 && nb > 0 ? dot / (sqrtf(na) * sqrtf(nb)) : 0.0f;
+}
+
+static float llmspell__cos_ref(const float *a, const float *b, size_t n) {
+    float d = 0, na = 0, nb = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        d += a[i] * b[i];
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+    }
+    return llmspell__cos_finish(d, na, nb);
+}
+
+static const llmspell_vec_kernel llmspell__k_scalar = {"scalar", llmspell__dot_ref, llmspell__l2sq_ref, llmspell__cos_ref};
+
+#ifdef LLMSPELL__VEC_X86
+/* SSE2 is part of x86-64: always there. */
+static float llmspell__hsum128(__m128 v) {
+    __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+static float llmspell__dot_sse(const float *a, const float *b, size_t n) {
+    __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+        s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4)));
+    }
+    for (; i + 4 <= n; i += 4) s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    s = llmspell__hsum128(_mm_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float llmspell__l2sq_sse(const float *a, const float *b, size_t n) {
+    __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        __m128 d0 = _mm_sub_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i));
+        __m128 d1 = _mm_sub_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4));
+        s0 = _mm_add_ps(s0, _mm_mul_ps(d0, d0));
+        s1 = _mm_add_ps(s1, _mm_mul_ps(d1, d1));
+    }
+    for (; i + 4 <= n; i += 4) {
+        __m128 d = _mm_sub_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i));
+        s0 = _mm_add_ps(s0, _mm_mul_ps(d, d));
+    }
+    s = llmspell__hsum128(_mm_add_ps(s0, s1));
+    for (; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static float llmspell__cos_sse(const float *a, const float *b, size_t n) {
+    __m128 d = _mm_setzero_ps(), x = _mm_setzero_ps(), y = _mm_setzero_ps();
+    size_t i = 0;
+    float sd, sx, sy;
+    for (; i + 4 <= n; i += 4) {
+        __m128 va = _mm_loadu_ps(a + i), vb = _mm_loadu_ps(b + i);
+        d = _mm_add_ps(d, _mm_mul_ps(va, vb));
+        x = _mm_add_ps(x, _mm_mul_ps(va, va));
+        y = _mm_add_ps(y, _mm_mul_ps(vb, vb));
+    }
+    sd = llmspell__hsum128(d);
+    sx = llmspell__hsum128(x);
+    sy = llmspell__hsum128(y);
+    for (; i < n; i++) {
+        sd += a[i] * b[i];
+        sx += a[i] * a[i];
+        sy += b[i] * b[i];
+    }
+    return llmspell__cos_finish(sd, sx, sy);
+}
+
+__attribute__((target("avx2,fma"))) static float llmspell__hsum256(__m256 v) {
+    return llmspell__hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
+}
+
+/* Four accumulators hide the FMA latency. */
+__attribute__((target("avx2,fma"))) static float llmspell__dot_avx2(const float *a, const float *b, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s = llmspell__hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+__attribute__((target("avx2,fma"))) static float llmspell__l2sq_avx2(const float *a, const float *b, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 32 <= n; i += 32) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        __m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+        __m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+        s2 = _mm256_fmadd_ps(d2, d2, s2);
+        s3 = _mm256_fmadd_ps(d3, d3, s3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(d, d, s0);
+    }
+    s = llmspell__hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+__attribute__((target("avx2,fma"))) static float llmspell__cos_avx2(const float *a, const float *b, size_t n) {
+    __m256 d = _mm256_setzero_ps(), x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
+    size_t i = 0;
+    float sd, sx, sy;
+    for (; i + 8 <= n; i += 8) {
+        __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        d = _mm256_fmadd_ps(va, vb, d);
+        x = _mm256_fmadd_ps(va, va, x);
+        y = _mm256_fmadd_ps(vb, vb, y);
+    }
+    sd = llmspell__hsum256(d);
+    sx = llmspell__hsum256(x);
+    sy = llmspell__hsum256(y);
+    for (; i < n; i++) {
+        sd += a[i] * b[i];
+        sx += a[i] * a[i];
+        sy += b[i] * b[i];
+    }
+    return llmspell__cos_finish(sd, sx, sy);
+}
+
+/* AVX-512: masked loads take the tail, so there is no scalar loop. */
+__attribute__((target("avx512f"))) static float llmspell__dot_avx512(const float *a, const float *b, size_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+__attribute__((target("avx512f"))) static float llmspell__l2sq_avx512(const float *a, const float *b, size_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+__attribute__((target("avx512f"))) static float llmspell__cos_avx512(const float *a, const float *b, size_t n) {
+    __m512 d = _mm512_setzero_ps(), x = _mm512_setzero_ps(), y = _mm512_setzero_ps();
+    size_t i;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 va = _mm512_maskz_loadu_ps(m, a + i), vb = _mm512_maskz_loadu_ps(m, b + i);
+        d = _mm512_fmadd_ps(va, vb, d);
+        x = _mm512_fmadd_ps(va, va, x);
+        y = _mm512_fmadd_ps(vb, vb, y);
+    }
+    return llmspell__cos_finish(_mm512_reduce_add_ps(d), _mm512_reduce_add_ps(x), _mm512_reduce_add_ps(y));
+}
+
+static const llmspell_vec_kernel llmspell__k_sse = {"sse", llmspell__dot_sse, llmspell__l2sq_sse, llmspell__cos_sse};
+static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2", llmspell__dot_avx2, llmspell__l2sq_avx2, llmspell__cos_avx2};
+static const llmspell_vec_kernel llmspell__k_avx512 = {"avx512", llmspell__dot_avx512, llmspell__l2sq_avx512,
+                                                        llmspell__cos_avx512};
+
+/* The CPU must have the instructions AND the OS must save the wider registers (XCR0). */
+static int llmspell__x86_level(void) {
+    unsigned a, b, c, d, xlo = 0, xhi = 0;
+    int level = 1; /* sse */
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return level;
+    if (!(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12))) return level; /* OSXSAVE, AVX, FMA */
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    (void)xhi;
+    if ((xlo & 0x6u) != 0x6u) return level; /* XMM and YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 5))) return level; /* AVX2 */
+    level = 2;
+    if ((b & (1u << 16)) && (xlo & 0xE6u) == 0xE6u) level = 3; /* AVX512F, opmask + ZMM state */
+    return level;
+}
+#endif /* LLMSPELL__VEC_X86 */
+
+#ifdef LLMSPELL__VEC_NEON
+static float llmspell__dot_neon(const float *a, const float *b, size_t n) {
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+        s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+    }
+    for (; i + 4 <= n; i += 4) s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+    s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float llmspell__l2sq_neon(const float *a, const float *b, size_t n) {
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        float32x4_t d0 = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
+        float32x4_t d1 = vsubq_f32(vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+        s0 = vfmaq_f32(s0, d0, d0);
+        s1 = vfmaq_f32(s1, d1, d1);
+    }
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t d = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
+        s0 = vfmaq_f32(s0, d, d);
+    }
+    s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static float llmspell__cos_neon(const float *a, const float *b, size_t n) {
+    float32x4_t d = vdupq_n_f32(0), x = vdupq_n_f32(0), y = vdupq_n_f32(0);
+    size_t i = 0;
+    float sd, sx, sy;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t va = vld1q_f32(a + i), vb = vld1q_f32(b + i);
+        d = vfmaq_f32(d, va, vb);
+        x = vfmaq_f32(x, va, va);
+        y = vfmaq_f32(y, vb, vb);
+    }
+    sd = vaddvq_f32(d);
+    sx = vaddvq_f32(x);
+    sy = vaddvq_f32(y);
+    for (; i < n; i++) {
+        sd += a[i] * b[i];
+        sx += a[i] * a[i];
+        sy += b[i] * b[i];
+    }
+    return llmspell__cos_finish(sd, sx, sy);
+}
+
+static const llmspell_vec_kernel llmspell__k_neon = {"neon", llmspell__dot_neon, llmspell__l2sq_neon, llmspell__cos_neon};
+#endif /* LLMSPELL__VEC_NEON */
+
+LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_best(void) {
+#ifdef LLMSPELL__VEC_X86
+    int level = llmspell__x86_level();
+    return level >= 3 ? &llmspell__k_avx512 : level == 2 ? &llmspell__k_avx2 : &llmspell__k_sse;
+#elif defined(LLMSPELL__VEC_NEON)
+    return &llmspell__k_neon;
+#else
+    return &llmspell__k_scalar;
+#endif
+}
+
+LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name) {
+    if (!name) return NULL;
+    if (strcmp(name, "scalar") == 0) return &llmspell__k_scalar;
+#ifdef LLMSPELL__VEC_X86
+    if (strcmp(name, "sse") == 0) return &llmspell__k_sse;
+    if (strcmp(name, "avx2") == 0) return llmspell__x86_level() >= 2 ? &llmspell__k_avx2 : NULL;
+    if (strcmp(name, "avx512") == 0) return llmspell__x86_level() >= 3 ? &llmspell__k_avx512 : NULL;
+#endif
+#ifdef LLMSPELL__VEC_NEON
+    if (strcmp(name, "neon") == 0) return &llmspell__k_neon;
+#endif
+    return NULL;
+}
+
+/* >>json: the metadata is a JSON object kept verbatim; its top-level scalar fields are
+   extracted for filters. A strict RFC 8259 scan without recursion (nesting limit 512). */
+
+#include <locale.h>
+
+#define LLMSPELL__JSON_DEPTH 512
+
+typedef struct llmspell__jfield {
+    const char *name; /* decoded, in the caller's scratch */
+    size_t nlen;
+    int type;         /* llmspell_vec_value_type, or -1 for a nested array/object */
+    int64_t i;
+    double d;
+    const char *s;    /* decoded string value, in the caller's scratch */
+    size_t slen;
+} llmspell__jfield;
+
+typedef struct llmspell__jscan {
+    const char *p, *end, *start;
+    char *out;        /* decoded strings go here (at most the input's size) */
+    size_t olen;
+    const char *err;
+    size_t err_at;
+} llmspell__jscan;
+
+static int llmspell__jfail(llmspell__jscan *j, const char *msg) {
+    if (!j->err) {
+        j->err = msg;
+        j->err_at = (size_t)(j->p - j->start);
+    }
+    return 0;
+}
+
+static void llmspell__jws(llmspell__jscan *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static void llmspell__utf8_put(llmspell__jscan *j, uint32_t c) {
+    char *o = j->out ? j->out + j->olen : NULL;
+    int n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (o) {
+        if (n == 1) o[0] = (char)c;
+        else if (n == 2) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 0x3F)); }
+        else if (n == 3) { o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | ((c >> 6) & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F)); }
+        else {
+            o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+            o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    j->olen += (size_t)n;
+}
+
+static int llmspell__jhex4(llmspell__jscan *j, uint32_t *v) {
+    int i;
+    *v = 0;
+    if (j->end - j->p < 4) return llmspell__jfail(j, "truncated \\u escape");
+    for (i = 0; i < 4; i++) {
+        char c = *j->p++;
+        *v <<= 4;
+        if (c >= '0' && c <= '9') *v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') *v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') *v |= (uint32_t)(c - 'A' + 10);
+        else return llmspell__jfail(j, "bad hex digit in \\u escape");
+    }
+    return 1;
+}
+
+/* Scans a string at *p == '"', decoding it to j->out (when set); *s / *n give the result. */
+static int llmspell__jstring(llmspell__jscan *j, const char **s, size_t *n) {
+    size_t from = j->olen;
+    j->p++;
+    while (j->p < j->end) {
+        unsigned char c = (unsigned char)*j->p;
+        if (c == '"') {
+            j->p++;
+            if (s) *s = j->out ? j->out + from : NULL;
+            if (n) *n = j->olen - from;
+            return 1;
+        }
+        if (c < 0x20) return llmspell__jfail(j, "control character in a string");
+        if (c == '\\') {
+            uint32_t u;
+            j->p++;
+            if (j->p >= j->end) break;
+            switch (*j->p++) {
+            case '"': llmspell__utf8_put(j, '"'); break;
+            case '\\': llmspell__utf8_put(j, '\\'); break;
+            case '/': llmspell__utf8_put(j, '/'); break;
+            case 'b': llmspell__utf8_put(j, '\b'); break;
+            case 'f': llmspell__utf8_put(j, '\f'); break;
+            case 'n': llmspell__utf8_put(j, '\n'); break;
+            case 'r': llmspell__utf8_put(j, '\r'); break;
+            case 't': llmspell__utf8_put(j, '\t'); break;
+            case 'u':
+                if (!llmspell__jhex4(j, &u)) return 0;
+                if (u >= 0xD800 && u <= 0xDBFF) { /* a high surrogate needs its low half */
+                    uint32_t lo;
+                    if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u') return llmspell__jfail(j, "lone surrogate");
+                    j->p += 2;
+                    if (!llmspell__jhex4(j, &lo)) return 0;
+                    if (lo < 0xDC00 || lo > 0xDFFF) return llmspell__jfail(j, "lone surrogate");
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    return llmspell__jfail(j, "lone surrogate");
+                }
+                llmspell__utf8_put(j, u);
+                break;
+            default: j->p--; return llmspell__jfail(j, "bad escape");
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            if (j->out) j->out[j->olen] = (char)c;
+            j->olen++;
+            j->p++;
+            continue;
+        }
+        { /* a multi-byte UTF-8 sequence: checked, then copied */
+            const unsigned char *q = (const unsigned char *)j->p;
+            size_t left = (size_t)(j->end - j->p), len;
+            uint32_t cp;
+            if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+            else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+            else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+            else return llmspell__jfail(j, "invalid UTF-8");
+            if (left < len) return llmspell__jfail(j, "invalid UTF-8");
+            {
+                size_t k;
+                for (k = 1; k < len; k++) {
+                    if ((q[k] & 0xC0) != 0x80) return llmspell__jfail(j, "invalid UTF-8");
+                    cp = cp << 6 | (q[k] & 0x3Fu);
+                }
+            }
+            if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+                return llmspell__jfail(j, "invalid UTF-8");
+            if (j->out) memcpy(j->out + j->olen, j->p, len);
+            j->olen += len;
+            j->p += len;
+        }
+    }
+    return llmspell__jfail(j, "unterminated string");
+}
+
+/* Converts a JSON number: int64 when it is an integer that fits, otherwise double. Doubles
+   take the exact fast path (mantissa < 2^53, |exponent| <= 22: one correctly rounded operation)
+   and fall back to strtod with the locale's decimal point otherwise. */
+static int llmspell__jnumber(llmspell__jscan *j, llmspell__jfield *f) {
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *s = j->p;
+    int neg = 0, digits = 0, frac = 0, ex = 0, exneg = 0, is_int = 1;
+    uint64_t m = 0;
+    if (*j->p == '-') { neg = 1; j->p++; }
+    if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
+    if (*j->p == '0' && j->p + 1 < j->end && j->p[1] >= '0' && j->p[1] <= '9') return llmspell__jfail(j, "leading zero");
+    for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++, digits++)
+        if (digits < 19) m = m * 10 + (uint64_t)(*j->p - '0');
+    if (j->p < j->end && *j->p == '.') {
+        is_int = 0;
+        j->p++;
+        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
+        for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++, frac++)
+            if (digits + frac < 19) m = m * 10 + (uint64_t)(*j->p - '0');
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        is_int = 0;
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) exneg = *j->p++ == '-';
+        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
+        for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++)
+            if (ex < 100000) ex = ex * 10 + (*j->p - '0');
+    }
+    if (is_int && digits <= 19 && (m <= (uint64_t)INT64_MAX || (neg && m == (uint64_t)INT64_MAX + 1))) {
+        f->type = LLMSPELL_VAL_INT;
+        f->i = neg ? (int64_t)(0 - m) : (int64_t)m;
+        return 1;
+    }
+    f->type = LLMSPELL_VAL_DOUBLE;
+    {
+        int e10 = (exneg ? -ex : ex) - frac;
+        if (digits + frac <= 19 && m < ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+            double d = (double)m;
+            d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+            f->d = neg ? -d : d;
+            return 1;
+        }
+    }
+    { /* the rare hard case */
+        char buf[128], *q = buf;
+        size_t len = (size_t)(j->p - s);
+        const char *dp = localeconv()->decimal_point;
+        char *heap = NULL;
+        if (len + 1 > sizeof buf) {
+            heap = (char *)malloc(len + 1);
+            if (!heap) return llmspell__jfail(j, "out of memory parsing a number");
+            q = heap;
+        }
+        memcpy(q, s, len);
+        q[len] = 0;
+        if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
+            char *dot = strchr(q, '.');
+            if (dot) *dot = dp[0];
+        }
+        f->d = strtod(q, NULL);
+        free(heap);
+    }
+    return 1;
+}
+
+/* Skips one value of any kind, nested ones included, without recursion. */
+static int llmspell__jskip(llmspell__jscan *j, llmspell__jfield *scalar) {
+    char stack[LLMSPELL__JSON_DEPTH];
+    int depth = 0, expect_value = 1;
+    size_t saved = j->olen;
+    char *out = j->out;
+    j->out = NULL; /* nothing inside a nested value is kept */
+    for (;;) {
+        llmspell__jws(j);
+        if (j->p >= j->end) break;
+        if (expect_value) {
+            char c = *j->p;
+            expect_value = 0;
+            if (c == '{' || c == '[') {
+                if (depth == LLMSPELL__JSON_DEPTH) { j->out = out; return llmspell__jfail(j, "nesting deeper than 512"); }
+                stack[depth++] = c;
+                j->p++;
+                llmspell__jws(j);
+                if (j->p < j->end && *j->p == (c == '{' ? '}' : ']')) { j->p++; depth--; goto closed; }
+                if (c == '{') {
+                    if (j->p >= j->end || *j->p != '"') { j->out = out; return llmspell__jfail(j, "expected a key"); }
+                    if (!llmspell__jstring(j, NULL, NULL)) { j->out = out; return 0; }
+                    llmspell__jws(j);
+                    if (j->p >= j->end || *j->p != ':') { j->out = out; return llmspell__jfail(j, "expected ':'"); }
+                    j->p++;
+                }
+                expect_value = 1;
+                continue;
+            }
+            if (c == '"') {
+                if (depth == 0) { j->out = out; j->olen = saved; }
+                if (!llmspell__jstring(j, scalar && depth == 0 ? &scalar->s : NULL, scalar && depth == 0 ? &scalar->slen : NULL)) {
+                    j->out = out;
+                    return 0;
+                }
+                if (scalar && depth == 0) scalar->type = LLMSPELL_VAL_STRING;
+            } else if (c == '-' || (c >= '0' && c <= '9')) {
+                llmspell__jfield tmp;
+                if (!llmspell__jnumber(j, scalar && depth == 0 ? scalar : &tmp)) { j->out = out; return 0; }
+            } else if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) {
+                j->p += 4;
+                if (scalar && depth == 0) { scalar->type = LLMSPELL_VAL_BOOL; scalar->i = 1; }
+            } else if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) {
+                j->p += 5;
+                if (scalar && depth == 0) { scalar->type = LLMSPELL_VAL_BOOL; scalar->i = 0; }
+            } else if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) {
+                j->p += 4;
+                if (scalar && depth == 0) scalar->type = LLMSPELL_VAL_NULL;
+            } else {
+                j->out = out;
+                return llmspell__jfail(j, "unexpected character");
+            }
+        }
+    closed:
+        if (depth == 0) { j->out = out; if (j->olen < saved) j->olen = saved; return 1; }
+        llmspell__jws(j);
+        if (j->p >= j->end) break;
+        if (*j->p == ',') {
+            j->p++;
+            if (stack[depth - 1] == '{') {
+                llmspell__jws(j);
+                if (j->p >= j->end || *j->p != '"') { j->out = out; return llmspell__jfail(j, "expected a key"); }
+                if (!llmspell__jstring(j, NULL, NULL)) { j->out = out; return 0; }
+                llmspell__jws(j);
+                if (j->p >= j->end || *j->p != ':') { j->out = out; return llmspell__jfail(j, "expected ':'"); }
+                j->p++;
+            }
+            expect_value = 1;
+            continue;
+        }
+        if (*j->p == (stack[depth - 1] == '{' ? '}' : ']')) {
+            j->p++;
+            depth--;
+            goto closed;
+        }
+        j->out = out;
+        return llmspell__jfail(j, "expected ',' or a closing bracket");
+    }
+    j->out = out;
+    return llmspell__jfail(j, "unexpected end");
+}
+
+/* Walks a JSON object, calling fn for each top-level field (duplicate names are an error).
+   out (at least n bytes) receives decoded names and strings. Returns 0 with j->err set on
+   malformed input. */
+typedef int (*llmspell__jfield_fn)(void *user, const llmspell__jfield *f);
+
+static int llmspell__jobject(const char *text, size_t n, char *out, llmspell__jfield_fn fn, void *user, llmspell__jscan *j) {
+    memset(j, 0, sizeof *j);
+    j->p = j->start = text;
+    j->end = text + n;
+    j->out = out;
+    llmspell__jws(j);
+    if (j->p >= j->end || *j->p != '{') return llmspell__jfail(j, "not a JSON object");
+    j->p++;
+    llmspell__jws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+    } else {
+        for (;;) {
+            llmspell__jfield f;
+            memset(&f, 0, sizeof f);
+            llmspell__jws(j);
+            if (j->p >= j->end || *j->p != '"') return llmspell__jfail(j, "expected a key");
+            if (!llmspell__jstring(j, &f.name, &f.nlen)) return 0;
+            llmspell__jws(j);
+            if (j->p >= j->end || *j->p != ':') return llmspell__jfail(j, "expected ':'");
+            j->p++;
+            llmspell__jws(j);
+            f.type = (j->p < j->end && (*j->p == '{' || *j->p == '[')) ? -1 : LLMSPELL_VAL_NULL;
+            if (!llmspell__jskip(j, f.type == -1 ? NULL : &f)) return 0;
+            if (!fn(user, &f)) return llmspell__jfail(j, "duplicate key");
+            llmspell__jws(j);
+            if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+            if (j->p < j->end && *j->p == '}') { j->p++; break; }
+            return llmspell__jfail(j, "expected ',' or '}'");
+        }
+    }
+    llmspell__jws(j);
+    if (j->p != j->end) return llmspell__jfail(j, "text after the object");
+    return 1;
+}
+
+/* >>structures ----------------------------------------------------------------------------- */
+
+#define LLMSPELL__NONE 0xFFFFFFFFu
+#define LLMSPELL__PAGE_NODES 64u   /* graph nodes per saved page */
+#define LLMSPELL__MAX_LEVEL 31
+
+typedef struct llmspell__vfld { /* one filterable top-level field of a record's metadata */
+    uint32_t id;                /* interned field name */
+    uint32_t type;              /* llmspell_vec_value_type */
+    int64_t i;
+    double d;
+    const char *s;
+    size_t slen;
+} llmspell__vfld;
+
+typedef struct llmspell__vrec {
+    char *blob;                 /* one allocation: fields[], id, scope, metadata, decoded strings */
+    const char *id, *scope, *meta;
+    uint32_t idlen, scopelen, metalen, nfields;
+    llmspell__vfld *fields;
+    llmspell_time created, updated, expires;
+    uint32_t ix, node;          /* its index (dimension) and node there; ix NONE: free slot */
+    uint32_t hash;
+} llmspell__vrec;
+
+/* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
+   its 2M links and its vector, so one cache line brings both to a search (as in hnswlib).
+   Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0. */
+typedef struct llmspell__hnsw {
+    uint32_t dim, M, M0;
+    size_t stride;              /* bytes of one level-0 block */
+    uint8_t *l0;
+    uint32_t **up;
+    uint8_t *level;
+    uint32_t *rec;              /* record of the node, or NONE once deleted */
+    uint32_t n, cap;            /* node slots in use / allocated */
+    uint32_t *free;             /* deleted slots waiting for reuse */
+    uint32_t nfree, capfree;
+    uint32_t entry;
+    int maxlevel;
+    uint64_t live;
+    uint8_t *dirty;             /* a bit per page changed since the last save */
+    uint32_t dirty_pages;       /* bits allocated */
+    int saved_header;           /* the header must be written */
+} llmspell__hnsw;
+
+typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
+
+struct llmspell_vec {
+    llmspell_kv *kv;
+    llmspell_allocator a;
+    llmspell_clock clock;
+    const llmspell_vec_kernel *k;
+    llmspell_vec_config cfg;
+    llmspell_vec_options opts;
+    char *name;
+    size_t nlen;
+    llmspell__vrec *recs;
+    uint32_t nrecs, caprecs, free_rec; /* free slots chained through .node */
+    uint32_t *idmap;            /* open addressing of record index + 1 */
+    size_t idmask, idcount;
+    llmspell__fname *fnames;    /* interned metadata field names */
+    uint32_t nfnames, capfnames;
+    uint32_t *fmap;
+    size_t fmask;
+    llmspell__hnsw **ix;
+    uint32_t nix;
+    uint64_t live, gen;
+    llmspell_time next_expiry;  /* earliest expiry among records (MAX: none) */
+    uint64_t rng;
+    int graph_loaded;
+    int broken;                 /* a failed write could not be undone: reopen */
+    /* writer scratch (one writer at a time) */
+    struct llmspell__vscratch *ws;
+    char errmsg[256];
+};
+
+static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void *llmspell__valloc(const llmspell_vec *v, size_t n) {
+    if (n == 0) n = 1;
+    return v->a.alloc ? v->a.alloc(v->a.ctx, n) : LLMSPELL_MALLOC(n);
+}
+static void *llmspell__vrealloc(const llmspell_vec *v, void *p, size_t n) {
+    if (n == 0) n = 1;
+    return v->a.realloc ? v->a.realloc(v->a.ctx, p, n) : LLMSPELL_REALLOC(p, n);
+}
+static void llmspell__vfree(const llmspell_vec *v, void *p) {
+    if (!p) return;
+    if (v->a.free) v->a.free(v->a.ctx, p);
+    else LLMSPELL_FREE(p);
+}
+
+/* Grows an array to hold at least need elements of size sz (doubling). */
+static int llmspell__vgrow(const llmspell_vec *v, void **arr, uint32_t *cap, size_t need, size_t sz) {
+    size_t n = *cap ? *cap : 16;
+    void *p;
+    if (need <= *cap) return 1;
+    while (n < need) n *= 2;
+    if (n > 0xFFFFFFF0u || n > ((size_t)-1) / sz) return 0;
+    p = llmspell__vrealloc(v, *arr, n * sz);
+    if (!p) return 0;
+    *arr = p;
+    *cap = (uint32_t)n;
+    return 1;
+}
+
+static uint32_t llmspell__vhash(const void *p, size_t n) { /* FNV-1a, then mixed */
+    const unsigned char *s = (const unsigned char *)p;
+    uint32_t h = 2166136261u;
+    while (n--) h = (h ^ *s++) * 16777619u;
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 12;
+    return h;
+}
+
+static uint64_t llmspell__vrand(llmspell_vec *v) { /* splitmix64 */
+    uint64_t z = (v->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int llmspell__vrandom_level(llmspell_vec *v) {
+    double u = ((double)(llmspell__vrand(v) >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
+    double l = -log(u) / log((double)v->cfg.M);
+    return l >= LLMSPELL__MAX_LEVEL ? LLMSPELL__MAX_LEVEL : (int)l;
+}
+
+/* >>ids: record index by id */
+
+static uint32_t llmspell__id_find(const llmspell_vec *v, const char *id, size_t n, uint32_t h) {
+    size_t i;
+    if (!v->idmap) return LLMSPELL__NONE;
+    for (i = h & v->idmask; v->idmap[i]; i = (i + 1) & v->idmask) {
+        const llmspell__vrec *r = &v->recs[v->idmap[i] - 1];
+        if (r->hash == h && r->idlen == n && memcmp(r->id, id, n) == 0) return v->idmap[i] - 1;
+    }
+    return LLMSPELL__NONE;
+}
+
+static int llmspell__id_reserve(llmspell_vec *v, size_t more) {
+    size_t cap = v->idmap ? v->idmask + 1 : 0, ncap, i;
+    uint32_t *m;
+    if (v->idcount + more <= cap / 4 * 3) return 1;
+    for (ncap = cap ? cap : 64; ncap / 4 * 3 < v->idcount + more; ncap *= 2) {
+    }
+    m = (uint32_t *)llmspell__valloc(v, ncap * sizeof *m);
+    if (!m) return 0;
+    memset(m, 0, ncap * sizeof *m);
+    for (i = 0; i < cap; i++) {
+        if (v->idmap[i]) {
+            size_t j = v->recs[v->idmap[i] - 1].hash & (ncap - 1);
+            while (m[j]) j = (j + 1) & (ncap - 1);
+            m[j] = v->idmap[i];
+        }
+    }
+    llmspell__vfree(v, v->idmap);
+    v->idmap = m;
+    v->idmask = ncap - 1;
+    return 1;
+}
+
+static void llmspell__id_insert(llmspell_vec *v, uint32_t r) {
+    size_t i = v->recs[r].hash & v->idmask;
+    while (v->idmap[i]) i = (i + 1) & v->idmask;
+    v->idmap[i] = r + 1;
+    v->idcount++;
+}
+
+static void llmspell__id_remove(llmspell_vec *v, uint32_t r) {
+    size_t i = v->recs[r].hash & v->idmask, j;
+    while (v->idmap[i] != r + 1) i = (i + 1) & v->idmask;
+    v->idcount--;
+    for (j = (i + 1) & v->idmask; v->idmap[j]; j = (j + 1) & v->idmask) { /* backward shift */
+        size_t home = v->recs[v->idmap[j] - 1].hash & v->idmask;
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            v->idmap[i] = v->idmap[j];
+            i = j;
+        }
+    }
+    v->idmap[i] = 0;
+}
+
+/* >>field names: interned so that a filter compares small integers */
+
+static uint32_t llmspell__fname_find(const llmspell_vec *v, const char *s, size_t n) {
+    uint32_t h = llmspell__vhash(s, n);
+    size_t i;
+    if (!v->fmap) return LLMSPELL__NONE;
+    for (i = h & v->fmask; v->fmap[i]; i = (i + 1) & v->fmask) {
+        const llmspell__fname *f = &v->fnames[v->fmap[i] - 1];
+        if (f->hash == h && f->n == n && memcmp(f->s, s, n) == 0) return v->fmap[i] - 1;
+    }
+    return LLMSPELL__NONE;
+}
+
+static uint32_t llmspell__fname_intern(llmspell_vec *v, const char *s, size_t n) {
+    uint32_t id = llmspell__fname_find(v, s, n), h = llmspell__vhash(s, n);
+    size_t i;
+    char *copy;
+    if (id != LLMSPELL__NONE) return id;
+    if (!v->fmap || v->nfnames + 1 > (v->fmask + 1) / 2) { /* grow the map */
+        size_t ncap = v->fmap ? (v->fmask + 1) * 2 : 64, k;
+        uint32_t *m = (uint32_t *)llmspell__valloc(v, ncap * sizeof *m);
+        if (!m) return LLMSPELL__NONE;
+        memset(m, 0, ncap * sizeof *m);
+        for (k = 0; k < v->nfnames; k++) {
+            size_t j = v->fnames[k].hash & (ncap - 1);
+            while (m[j]) j = (j + 1) & (ncap - 1);
+            m[j] = (uint32_t)k + 1;
+        }
+        llmspell__vfree(v, v->fmap);
+        v->fmap = m;
+        v->fmask = ncap - 1;
+    }
+    if (!llmspell__vgrow(v, (void **)&v->fnames, &v->capfnames, v->nfnames + 1, sizeof *v->fnames)) return LLMSPELL__NONE;
+    if (!(copy = (char *)llmspell__valloc(v, n + 1))) return LLMSPELL__NONE;
+    memcpy(copy, s, n);
+    copy[n] = 0;
+    v->fnames[v->nfnames].s = copy;
+    v->fnames[v->nfnames].n = n;
+    v->fnames[v->nfnames].hash = h;
+    for (i = h & v->fmask; v->fmap[i]; i = (i + 1) & v->fmask) {
+    }
+    v->fmap[i] = v->nfnames + 1;
+    return v->nfnames++;
+}
+
+/* >>hnsw ----------------------------------------------------------------------------------- */
+
+/* level-0 block: u32 count, u32 links[M0], float 1/|x| (cosine; 1 otherwise), float x[dim] */
+#define LLMSPELL__L0(ix, node) ((uint32_t *)((ix)->l0 + (size_t)(node) * (ix)->stride))
+#define LLMSPELL__INV(ix, node) (((const float *)(LLMSPELL__L0(ix, node) + 1 + (ix)->M0))[0])
+#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 2 + (ix)->M0))
+
+/* The link list of node at level l: [count, links...]. */
+static uint32_t *llmspell__links(const llmspell__hnsw *ix, uint32_t node, int l) {
+    return l == 0 ? LLMSPELL__L0(ix, node) : ix->up[node] + (size_t)(l - 1) * (1 + ix->M);
+}
+
+static void llmspell__mark_dirty(llmspell__hnsw *ix, uint32_t node) {
+    uint32_t page = node / LLMSPELL__PAGE_NODES;
+    if (page < ix->dirty_pages) ix->dirty[page / 8] |= (uint8_t)(1u << (page % 8));
+    ix->saved_header = 1;
+}
+
+/* Distance used inside the graph: smaller is closer. Vectors are kept as given (get and export
+   return them bit for bit); cosine multiplies the dot product by the stored inverse norms. */
+static float llmspell__dist(const llmspell_vec *v, const float *a, float ainv, const float *b, float binv, uint32_t dim) {
+    if (v->cfg.metric == LLMSPELL_METRIC_L2) return v->k->l2sq(a, b, dim);
+    if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - v->k->dot(a, b, dim);
+    return 1.0f - v->k->dot(a, b, dim) * ainv * binv;
+}
+
+/* The distance from query q (inverse norm qinv) to a node. */
+#define LLMSPELL__DQ(v, ix, q, qinv, node) llmspell__dist(v, q, qinv, LLMSPELL__VEC(ix, node), LLMSPELL__INV(ix, node), (ix)->dim)
+
+static float llmspell__score(const llmspell_vec *v, float dist) {
+    if (v->cfg.metric == LLMSPELL_METRIC_L2) return sqrtf(dist > 0 ? dist : 0);
+    return 1.0f - dist;
+}
+
+typedef struct llmspell__dn { float d; uint32_t id; } llmspell__dn;
+
+/* Binary heaps of (distance, node): max-heap for results, min-heap for candidates. */
+typedef struct llmspell__heap {
+    llmspell__dn *h;
+    uint32_t n, cap;
+    int max;
+    int fixed;  /* the writer's heaps never allocate: a full candidate heap drops the new one */
+} llmspell__heap;
+
+static int llmspell__heap_less(const llmspell__heap *q, const llmspell__dn *a, const llmspell__dn *b) {
+    return q->max ? a->d > b->d : a->d < b->d; /* "a goes above b" */
+}
+
+static int llmspell__heap_push(const llmspell_vec *v, llmspell__heap *q, float d, uint32_t id) {
+    uint32_t i;
+    if (q->n == q->cap) {
+        if (q->fixed) return 1;
+        if (!llmspell__vgrow(v, (void **)&q->h, &q->cap, (size_t)q->n + 1, sizeof *q->h)) return 0;
+    }
+    i = q->n++;
+    q->h[i].d = d;
+    q->h[i].id = id;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        llmspell__dn t;
+        if (!llmspell__heap_less(q, &q->h[i], &q->h[p])) break;
+        t = q->h[i]; q->h[i] = q->h[p]; q->h[p] = t;
+        i = p;
+    }
+    return 1;
+}
+
+static llmspell__dn llmspell__heap_pop(llmspell__heap *q) {
+    llmspell__dn top = q->h[0];
+    uint32_t i = 0;
+    q->h[0] = q->h[--q->n];
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        llmspell__dn t;
+        if (l < q->n && llmspell__heap_less(q, &q->h[l], &q->h[m])) m = l;
+        if (r < q->n && llmspell__heap_less(q, &q->h[r], &q->h[m])) m = r;
+        if (m == i) break;
+        t = q->h[i]; q->h[i] = q->h[m]; q->h[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* Per-search memory: a visited bitset and the two heaps. Searches allocate their own, so
+   concurrent readers never share it; the writer keeps one on the handle. */
+typedef struct llmspell__vscratch {
+    uint64_t *visited;
+    uint32_t vwords, vcap;
+    llmspell__heap cand, res;
+    llmspell__dn *sel;          /* neighbour selection */
+    uint32_t nsel, capsel;
+    uint8_t *match;             /* filter cache: 0 unknown, 1 no, 2 yes */
+    uint32_t capmatch;
+} llmspell__vscratch;
+
+static int llmspell__scratch_reset(const llmspell_vec *v, llmspell__vscratch *s, uint32_t nodes) {
+    uint32_t words = (nodes + 63) / 64;
+    if (words > s->vcap && (s->cand.fixed || !llmspell__vgrow(v, (void **)&s->visited, &s->vcap, words, sizeof *s->visited)))
+        return 0;
+    memset(s->visited, 0, (size_t)words * sizeof *s->visited);
+    s->vwords = words;
+    s->cand.n = s->res.n = 0;
+    s->cand.max = 0;
+    s->res.max = 1;
+    return 1;
+}
+
+static void llmspell__scratch_free(const llmspell_vec *v, llmspell__vscratch *s) {
+    if (!s) return;
+    llmspell__vfree(v, s->visited);
+    llmspell__vfree(v, s->cand.h);
+    llmspell__vfree(v, s->res.h);
+    llmspell__vfree(v, s->sel);
+    llmspell__vfree(v, s->match);
+    memset(s, 0, sizeof *s);
+}
+
+static int llmspell__visit(llmspell__vscratch *s, uint32_t id) {
+    uint64_t bit = (uint64_t)1 << (id & 63), *w = &s->visited[id >> 6];
+    if (*w & bit) return 0;
+    *w |= bit;
+    return 1;
+}
+
+/* Decides which nodes may be results: live ones, and those the filter accepts. */
+typedef struct llmspell__accept {
+    const llmspell_vec *v;
+    const struct llmspell__cfilter *f;
+    llmspell__vscratch *s;      /* caches filter answers per node */
+    uint32_t skip;              /* a node never accepted (the one being inserted) */
+    llmspell_time now;
+} llmspell__accept;
+
+static int llmspell__filter_match(const llmspell_vec *v, const struct llmspell__cfilter *f, const llmspell__vrec *r);
+
+static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *acc, uint32_t node) {
+    uint32_t r = ix->rec[node];
+    const llmspell__vrec *rec;
+    if (r == LLMSPELL__NONE || node == acc->skip) return 0;
+    rec = &acc->v->recs[r];
+    if (rec->expires <= acc->now) return 0;
+    if (!acc->f) return 1;
+    if (!acc->s->match[node]) acc->s->match[node] = (uint8_t)(llmspell__filter_match(acc->v, acc->f, rec) ? 2 : 1);
+    return acc->s->match[node] == 2;
+}
+
+/* Greedy descent on one upper level: moves *cur to the closest neighbour while it improves. */
+static void llmspell__greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t *cur, float *dcur,
+                             int l) {
+    int changed = 1;
+    while (changed) {
+        uint32_t *ln = llmspell__links(ix, *cur, l), i;
+        changed = 0;
+        for (i = 1; i <= ln[0]; i++) {
+            float d = LLMSPELL__DQ(v, ix, q, qinv, ln[i]);
+            if (d < *dcur) {
+                *dcur = d;
+                *cur = ln[i];
+                changed = 1;
+            }
+        }
+    }
+}
+
+/* The HNSW beam search on level l from ep; leaves up to ef accepted nodes in s->res
+   (max-heap). Every node is a candidate (deleted and filtered-out ones too: they keep the
+   graph connected); only accepted ones become results. Returns 0 on NOMEM. */
+static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t ep, float dep,
+                                  uint32_t ef, int l, const llmspell__accept *acc, llmspell__vscratch *s) {
+    float bound = 1e30f;
+    s->cand.n = s->res.n = 0;
+    llmspell__visit(s, ep);
+    if (!llmspell__heap_push(v, &s->cand, dep, ep)) return 0;
+    if (llmspell__accepts(ix, acc, ep)) {
+        if (!llmspell__heap_push(v, &s->res, dep, ep)) return 0;
+        bound = dep;
+    }
+    while (s->cand.n) {
+        llmspell__dn c = llmspell__heap_pop(&s->cand);
+        uint32_t *ln, i, cnt;
+        if (c.d > bound && s->res.n >= ef) break;
+        ln = llmspell__links(ix, c.id, l);
+        cnt = ln[0];
+#if defined(__GNUC__) || defined(__clang__)
+        for (i = 1; i <= cnt && i <= 4; i++) __builtin_prefetch(LLMSPELL__L0(ix, ln[i]));
+#endif
+        for (i = 1; i <= cnt; i++) {
+            uint32_t nb = ln[i];
+            float d;
+#if defined(__GNUC__) || defined(__clang__)
+            if (i + 4 <= cnt) __builtin_prefetch(LLMSPELL__L0(ix, ln[i + 4]));
+#endif
+            if (!llmspell__visit(s, nb)) continue;
+            d = LLMSPELL__DQ(v, ix, q, qinv, nb);
+            if (s->res.n < ef || d < bound) {
+                if (!llmspell__heap_push(v, &s->cand, d, nb)) return 0;
+                if (llmspell__accepts(ix, acc, nb)) {
+                    if (!llmspell__heap_push(v, &s->res, d, nb)) return 0;
+                    if (s->res.n > ef) llmspell__heap_pop(&s->res);
+                    bound = s->res.h[0].d;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+static int llmspell__dn_cmp(const void *a, const void *b) {
+    float x = ((const llmspell__dn *)a)->d, y = ((const llmspell__dn *)b)->d;
+    return x < y ? -1 : x > y;
+}
+
+/* The HNSW neighbour-selection heuristic: from candidates sorted by distance to the base,
+   keep one only if it is closer to the base than to every one kept so far (spreads the links
+   around the base instead of bunching them). Keeps at most m; returns how many. */
+static uint32_t llmspell__select(const llmspell_vec *v, const llmspell__hnsw *ix, llmspell__dn *c, uint32_t n, uint32_t m) {
+    uint32_t kept = 0, i, j;
+    for (i = 0; i < n && kept < m; i++) {
+        int good = 1;
+        const float *vi = LLMSPELL__VEC(ix, c[i].id);
+        float ii = LLMSPELL__INV(ix, c[i].id);
+        for (j = 0; j < kept; j++) {
+            if (LLMSPELL__DQ(v, ix, vi, ii, c[j].id) < c[i].d) {
+                good = 0;
+                break;
+            }
+        }
+        if (good) c[kept++] = c[i];
+    }
+    return kept;
+}
+
+/* Adds `node` to the links of nb at level l, re-selecting nb's links when full. */
+static int llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb, uint32_t node, int l, llmspell__vscratch *s) {
+    uint32_t *ln = llmspell__links(ix, nb, l), cap = l == 0 ? ix->M0 : ix->M, i;
+    const float *base = LLMSPELL__VEC(ix, nb);
+    float binv = LLMSPELL__INV(ix, nb);
+    for (i = 1; i <= ln[0]; i++)
+        if (ln[i] == node) return 1; /* a reused slot may still be linked */
+    llmspell__mark_dirty(ix, nb);
+    if (ln[0] < cap) {
+        ln[++ln[0]] = node;
+        return 1;
+    }
+    for (i = 0; i < cap; i++) { /* s->sel holds at least M0 + 2 (llmspell__insert_reserve) */
+        s->sel[i].id = ln[i + 1];
+        s->sel[i].d = LLMSPELL__DQ(v, ix, base, binv, ln[i + 1]);
+    }
+    s->sel[cap].id = node;
+    s->sel[cap].d = LLMSPELL__DQ(v, ix, base, binv, node);
+    qsort(s->sel, (size_t)cap + 1, sizeof *s->sel, llmspell__dn_cmp);
+    ln[0] = llmspell__select(v, ix, s->sel, cap + 1, cap);
+    for (i = 0; i < ln[0]; i++) ln[i + 1] = s->sel[i].id;
+    return 1;
+}
+
+/* Reserves the writer's scratch so that connecting a node into an index of `nodes` slots
+   cannot fail: the graph is never left half linked. */
+static int llmspell__insert_reserve(const llmspell_vec *v, llmspell__vscratch *s, uint32_t nodes) {
+    uint32_t ef = v->cfg.ef_construction, m0 = 2 * v->cfg.M, cand = 32 * ef + 1024;
+    if (cand > nodes + 1) cand = nodes + 1;
+    s->cand.fixed = s->res.fixed = 0;
+    return llmspell__vgrow(v, (void **)&s->visited, &s->vcap, (nodes + 63) / 64 + 1, sizeof *s->visited) &&
+           llmspell__vgrow(v, (void **)&s->cand.h, &s->cand.cap, cand, sizeof *s->cand.h) &&
+           llmspell__vgrow(v, (void **)&s->res.h, &s->res.cap, (size_t)ef + 2, sizeof *s->res.h) &&
+           llmspell__vgrow(v, (void **)&s->sel, &s->capsel, (size_t)(ef > m0 ? ef : m0) + 2, sizeof *s->sel);
+}
+
+/* Connects node (its vector and level already in place) into the graph. The scratch was
+   reserved by llmspell__insert_reserve, so nothing here allocates or fails. */
+static int llmspell__connect(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
+    const float *q = LLMSPELL__VEC(ix, node);
+    float qinv = LLMSPELL__INV(ix, node);
+    int L = ix->level[node], l;
+    uint32_t cur = ix->entry, i;
+    float dcur;
+    llmspell__accept acc;
+    memset(&acc, 0, sizeof acc);
+    acc.v = v;
+    acc.s = s;
+    acc.skip = node;
+    acc.now = LLMSPELL_TIME_MIN; /* expired records still shape the graph */
+    for (l = 0; l <= L; l++) llmspell__links(ix, node, l)[0] = 0;
+    llmspell__mark_dirty(ix, node);
+    if (cur == LLMSPELL__NONE || cur == node) {
+        ix->entry = node;
+        ix->maxlevel = L;
+        return 1;
+    }
+    s->cand.fixed = s->res.fixed = 1;
+    dcur = LLMSPELL__DQ(v, ix, q, qinv, cur);
+    for (l = ix->maxlevel; l > L; l--) llmspell__greedy(v, ix, q, qinv, &cur, &dcur, l);
+    for (l = L < ix->maxlevel ? L : ix->maxlevel; l >= 0; l--) {
+        uint32_t *ln, m, cnt;
+        (void)llmspell__scratch_reset(v, s, ix->n); /* reserved: cannot fail */
+        (void)llmspell__search_layer(v, ix, q, qinv, cur, dcur, v->cfg.ef_construction, l, &acc, s);
+        cnt = s->res.n;
+        for (i = 0; i < cnt; i++) s->sel[i] = s->res.h[i];
+        qsort(s->sel, cnt, sizeof *s->sel, llmspell__dn_cmp);
+        if (cnt) { cur = s->sel[0].id; dcur = s->sel[0].d; }
+        m = llmspell__select(v, ix, s->sel, cnt, ix->M);
+        ln = llmspell__links(ix, node, l);
+        ln[0] = m;
+        for (i = 0; i < m; i++) ln[i + 1] = s->sel[i].id;
+        for (i = 0; i < m; i++) llmspell__link_back(v, ix, ln[i + 1], node, l, s);
+    }
+    if (L > ix->maxlevel) {
+        ix->entry = node;
+        ix->maxlevel = L;
+    }
+    s->cand.fixed = s->res.fixed = 0;
+    return 1;
+}
+
+/* >>filters: compiled once per query (field names to interned ids), evaluated per record. */
+
+#define LLMSPELL__FILTER_DEPTH 64
+
+typedef struct llmspell__cfilter {
+    const llmspell_vec_filter *f;
+    uint32_t fid;                       /* NONE: no record has this field */
+    struct llmspell__cfilter *kids;     /* AND / OR */
+} llmspell__cfilter;
+
+static size_t llmspell__fvalue_len(const llmspell_vec_value *x) { return x->slen ? x->slen : (x->s ? strlen(x->s) : 0); }
+
+static llmspell_result llmspell__filter_check(llmspell_vec *v, const llmspell_vec_filter *f, int depth, size_t *nodes) {
+    size_t i;
+    if (depth > LLMSPELL__FILTER_DEPTH) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "filter: nested deeper than %d", LLMSPELL__FILTER_DEPTH);
+    (*nodes)++;
+    switch (f->op) {
+    case LLMSPELL_F_AND:
+    case LLMSPELL_F_OR:
+        if (!f->children && f->nchildren) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "filter: AND/OR without children");
+        for (i = 0; i < f->nchildren; i++) {
+            llmspell_result r = llmspell__filter_check(v, &f->children[i], depth + 1, nodes);
+            if (r != LLMSPELL_OK) return r;
+        }
+        return LLMSPELL_OK;
+    case LLMSPELL_F_EQ: case LLMSPELL_F_NE: case LLMSPELL_F_LT: case LLMSPELL_F_LE: case LLMSPELL_F_GT:
+    case LLMSPELL_F_GE: case LLMSPELL_F_RANGE: case LLMSPELL_F_IN:
+        if (!f->field || !*f->field) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "filter: a comparison needs a field name");
+        if (f->op == LLMSPELL_F_IN && !f->values && f->nvalues) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "filter: IN without values");
+        return LLMSPELL_OK;
+    }
+    return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "filter: unknown operator %d", (int)f->op);
+}
+
+/* Compiles f into node c; children sit side by side in out[] from *used on (out was sized by
+   llmspell__filter_check). */
+static void llmspell__filter_build(const llmspell_vec *v, const llmspell_vec_filter *f, llmspell__cfilter *c,
+                                   llmspell__cfilter *out, size_t *used) {
+    size_t i;
+    c->f = f;
+    c->fid = LLMSPELL__NONE;
+    c->kids = NULL;
+    if (f->op == LLMSPELL_F_AND || f->op == LLMSPELL_F_OR) {
+        c->kids = &out[*used];
+        *used += f->nchildren;
+        for (i = 0; i < f->nchildren; i++) llmspell__filter_build(v, &f->children[i], &c->kids[i], out, used);
+    } else {
+        c->fid = llmspell__fname_find(v, f->field, strlen(f->field));
+    }
+}
+
+/* Compares a record's field with a filter value: -1, 0, 1, or 2 when they cannot be ordered
+   (different kinds, or bool/null under an ordering operator). */
+static int llmspell__fcmp(const llmspell__vfld *x, const llmspell_vec_value *y) {
+    int xnum = x->type == LLMSPELL_VAL_INT || x->type == LLMSPELL_VAL_DOUBLE;
+    int ynum = y->type == LLMSPELL_VAL_INT || y->type == LLMSPELL_VAL_DOUBLE;
+    if (xnum && ynum) {
+        if (x->type == LLMSPELL_VAL_INT && y->type == LLMSPELL_VAL_INT) return x->i < y->i ? -1 : x->i > y->i;
+        {
+            double a = x->type == LLMSPELL_VAL_INT ? (double)x->i : x->d, b = y->type == LLMSPELL_VAL_INT ? (double)y->i : y->d;
+            return a < b ? -1 : a > b ? 1 : a == b ? 0 : 2; /* NaN never occurs in JSON */
+        }
+    }
+    if (x->type == LLMSPELL_VAL_STRING && y->type == LLMSPELL_VAL_STRING) {
+        size_t yn = llmspell__fvalue_len(y), m = x->slen < yn ? x->slen : yn;
+        int c = m ? memcmp(x->s, y->s, m) : 0;
+        if (c) return c < 0 ? -1 : 1;
+        return x->slen < yn ? -1 : x->slen > yn;
+    }
+    if ((unsigned)x->type == (unsigned)y->type) { /* bool or null: equal or not, never ordered */
+        return x->type == LLMSPELL_VAL_BOOL && (x->i != 0) != (y->i != 0) ? 3 : 0;
+    }
+    return 2;
+}
+
+static int llmspell__cf_match(const llmspell__cfilter *c, const llmspell__vrec *r) {
+    const llmspell_vec_filter *f = c->f;
+    const llmspell__vfld *x = NULL;
+    size_t i;
+    int cmp;
+    if (f->op == LLMSPELL_F_AND) {
+        for (i = 0; i < f->nchildren; i++)
+            if (!llmspell__cf_match(&c->kids[i], r)) return 0;
+        return 1;
+    }
+    if (f->op == LLMSPELL_F_OR) {
+        for (i = 0; i < f->nchildren; i++)
+            if (llmspell__cf_match(&c->kids[i], r)) return 1;
+        return 0;
+    }
+    if (c->fid == LLMSPELL__NONE) return 0;
+    for (i = 0; i < r->nfields; i++)
+        if (r->fields[i].id == c->fid) { x = &r->fields[i]; break; }
+    if (!x) return 0; /* missing (or nested): no condition matches */
+    if (f->op != LLMSPELL_F_EQ && f->op != LLMSPELL_F_NE && f->op != LLMSPELL_F_IN &&
+        (x->type == LLMSPELL_VAL_BOOL || x->type == LLMSPELL_VAL_NULL))
+        return 0; /* bool and null are not ordered */
+    if (f->op == LLMSPELL_F_IN) {
+        for (i = 0; i < f->nvalues; i++)
+            if (llmspell__fcmp(x, &f->values[i]) == 0) return 1;
+        return 0;
+    }
+    cmp = llmspell__fcmp(x, &f->value);
+    switch (f->op) {
+    case LLMSPELL_F_EQ: return cmp == 0;
+    case LLMSPELL_F_NE: return cmp != 0;
+    case LLMSPELL_F_LT: return cmp == -1;
+    case LLMSPELL_F_LE: return cmp == -1 || cmp == 0;
+    case LLMSPELL_F_GT: return cmp == 1;
+    case LLMSPELL_F_GE: return cmp == 1 || cmp == 0;
+    case LLMSPELL_F_RANGE: {
+        int hi = llmspell__fcmp(x, &f->value2);
+        return (cmp == 1 || cmp == 0) && (hi == -1 || hi == 0);
+    }
+    default: return 0;
+    }
+}
+
+static int llmspell__filter_match(const llmspell_vec *v, const struct llmspell__cfilter *f, const llmspell__vrec *r) {
+    (void)v;
+    return llmspell__cf_match(f, r);
+}
+
+/* >>storage: keys and blobs. Everything of collection `name` sits under
+       0xFF 'V' 'm' tuple(name)                           settings, write generation, count
+       0xFF 'V' 'r' tuple(name) tuple(id)                 one record
+       0xFF 'V' 'h' tuple(name) u32(dim)                  graph header of one dimension
+       0xFF 'V' 'p' tuple(name) u32(dim) u32(page)        64 graph nodes
+   Every write transaction bumps the generation in the settings and in each graph header, so a
+   header whose generation differs from the settings' belongs to another state of the records
+   (written by something that did not update the graph, say an import): the graph is rebuilt. */
+
+#define LLMSPELL__VKEY_MAX (3 + 2 * LLMSPELL_VEC_MAX_NAME + 2 + 2 * LLMSPELL_VEC_MAX_ID + 2 + 16)
+
+static void llmspell__w32(uint8_t *p, uint32_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(x >> 8); p[2] = (uint8_t)(x >> 16); p[3] = (uint8_t)(x >> 24); }
+static void llmspell__w64(uint8_t *p, uint64_t x) { llmspell__w32(p, (uint32_t)x); llmspell__w32(p + 4, (uint32_t)(x >> 32)); }
+static uint32_t llmspell__r32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t llmspell__r64(const uint8_t *p) { return llmspell__r32(p) | (uint64_t)llmspell__r32(p + 4) << 32; }
+static int64_t llmspell__ri64(const uint8_t *p) { uint64_t u = llmspell__r64(p); int64_t x; memcpy(&x, &u, 8); return x; }
+static void llmspell__wi64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__w64(p, u); }
+
+/* 0xFF 'V' tag tuple(name) [+ tuple(id)] [+ u32 dim [+ u32 page]]; returns the length. */
+static size_t llmspell__vkey(uint8_t *k, char tag, const char *name, size_t nlen, const char *id, size_t idlen, int ndim,
+                             uint32_t dim, int npage, uint32_t page) {
+    size_t n = 3;
+    k[0] = 0xFF;
+    k[1] = 'V';
+    k[2] = (uint8_t)tag;
+    n += llmspell_tuple_put_bytes(k + n, LLMSPELL__VKEY_MAX - n, name, nlen);
+    if (id) n += llmspell_tuple_put_bytes(k + n, LLMSPELL__VKEY_MAX - n, id, idlen);
+    if (ndim) n += llmspell_tuple_put_u64(k + n, 8, dim);
+    if (npage) n += llmspell_tuple_put_u64(k + n, 8, page);
+    return n;
+}
+
+#define LLMSPELL__META_SIZE 48
+static void llmspell__meta_blob(const llmspell_vec *v, uint8_t b[LLMSPELL__META_SIZE], llmspell_time created) {
+    memcpy(b, "LVC1", 4);
+    b[4] = (uint8_t)v->cfg.metric;
+    b[5] = 0;
+    b[6] = (uint8_t)v->cfg.M;
+    b[7] = (uint8_t)(v->cfg.M >> 8);
+    llmspell__w32(b + 8, v->cfg.ef_construction);
+    llmspell__w32(b + 12, v->cfg.ef_search);
+    llmspell__w64(b + 16, v->gen);
+    llmspell__w64(b + 24, v->live);
+    llmspell__wi64(b + 32, created);
+    llmspell__w32(b + 40, 0);
+    llmspell__w32(b + 44, llmspell_crc32c(0, b, 44));
+}
+
+static int llmspell__meta_parse(const uint8_t *b, size_t n, llmspell_vec_config *cfg, uint64_t *gen, uint64_t *count,
+                                llmspell_time *created) {
+    if (n != LLMSPELL__META_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__r32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
+    cfg->metric = (llmspell_metric)b[4];
+    cfg->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
+    cfg->ef_construction = llmspell__r32(b + 8);
+    cfg->ef_search = llmspell__r32(b + 12);
+    *gen = llmspell__r64(b + 16);
+    *count = llmspell__r64(b + 24);
+    *created = llmspell__ri64(b + 32);
+    return cfg->metric <= LLMSPELL_METRIC_IP && cfg->M >= 2 && cfg->M <= 100;
+}
+
+/* A prepared record: everything allocated and checked before anything changes. */
+typedef struct llmspell__vprep {
+    llmspell__vrec r;        /* the in-memory record (blob owned until it is installed) */
+    const float *vec;        /* the caller's vector */
+    uint32_t dim;
+    uint8_t *kvblob;         /* the stored form (NULL without kv) */
+    size_t kvlen;
+    int level;
+    uint32_t *up;            /* upper-level links for a fresh node */
+} llmspell__vprep;
+
+typedef struct llmspell__fcollect {
+    llmspell_vec *v;
+    llmspell__vfld *f;
+    uint32_t n, cap;
+    int nomem;
+} llmspell__fcollect;
+
+static int llmspell__collect_field(void *user, const llmspell__jfield *jf) {
+    llmspell__fcollect *c = (llmspell__fcollect *)user;
+    uint32_t id, i;
+    if (jf->type < 0) {
+        /* nested values are kept verbatim but are not filterable; a name still counts once */
+        id = llmspell__fname_find(c->v, jf->name, jf->nlen);
+    } else {
+        id = llmspell__fname_intern(c->v, jf->name, jf->nlen);
+        if (id == LLMSPELL__NONE) { c->nomem = 1; return 0; }
+    }
+    for (i = 0; i < c->n; i++)
+        if (c->f[i].id == id && id != LLMSPELL__NONE) return 0; /* duplicate key */
+    if (jf->type < 0) return 1;
+    if (!llmspell__vgrow(c->v, (void **)&c->f, &c->cap, (size_t)c->n + 1, sizeof *c->f)) { c->nomem = 1; return 0; }
+    c->f[c->n].id = id;
+    c->f[c->n].type = (uint32_t)jf->type;
+    c->f[c->n].i = jf->i;
+    c->f[c->n].d = jf->d;
+    c->f[c->n].s = jf->s;
+    c->f[c->n].slen = jf->slen;
+    c->n++;
+    return 1;
+}
+
+/* Builds the in-memory record: one blob holding fields[], id, scope, metadata and the decoded
+   strings the fields point at. */
+static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, const char *id, size_t idlen, const char *scope,
+                                           size_t scopelen, const char *meta, size_t metalen, const char *where) {
+    llmspell__fcollect fc;
+    llmspell__jscan js;
+    char *scratch, *p;
+    size_t need, i;
+    memset(&fc, 0, sizeof fc);
+    fc.v = v;
+    scratch = (char *)llmspell__valloc(v, metalen + 1);
+    if (!scratch) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+    if (!llmspell__jobject(meta, metalen, scratch, llmspell__collect_field, &fc, &js)) {
+        llmspell__vfree(v, scratch);
+        llmspell__vfree(v, fc.f);
+        if (fc.nomem) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+        return llmspell__vfail(v, js.err && strcmp(js.err, "not a JSON object") == 0 ? LLMSPELL_ERR_INVALID : LLMSPELL_ERR_PARSE,
+                               "%s: metadata at byte %zu: %s", where, js.err_at, js.err ? js.err : "malformed");
+    }
+    need = fc.n * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
+    for (i = 0; i < fc.n; i++)
+        if (fc.f[i].type == LLMSPELL_VAL_STRING) need += fc.f[i].slen + 1;
+    r->blob = (char *)llmspell__valloc(v, need);
+    if (!r->blob) {
+        llmspell__vfree(v, scratch);
+        llmspell__vfree(v, fc.f);
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+    }
+    r->fields = (llmspell__vfld *)r->blob;
+    r->nfields = fc.n;
+    p = r->blob + fc.n * sizeof(llmspell__vfld);
+    memcpy(p, id, idlen); p[idlen] = 0; r->id = p; r->idlen = (uint32_t)idlen; p += idlen + 1;
+    memcpy(p, scope, scopelen); p[scopelen] = 0; r->scope = p; r->scopelen = (uint32_t)scopelen; p += scopelen + 1;
+    memcpy(p, meta, metalen); p[metalen] = 0; r->meta = p; r->metalen = (uint32_t)metalen; p += metalen + 1;
+    for (i = 0; i < fc.n; i++) {
+        r->fields[i] = fc.f[i];
+        if (fc.f[i].type == LLMSPELL_VAL_STRING) {
+            if (fc.f[i].slen) memcpy(p, fc.f[i].s, fc.f[i].slen);
+            p[fc.f[i].slen] = 0;
+            r->fields[i].s = p;
+            p += fc.f[i].slen + 1;
+        }
+    }
+    r->hash = llmspell__vhash(id, idlen);
+    llmspell__vfree(v, scratch);
+    llmspell__vfree(v, fc.f);
+    return LLMSPELL_OK;
+}
+
+/* record blob: "LVR1" u32 dim, i64 created, updated, expires, u32 scope len, u32 metadata len,
+   scope, metadata, dim float32 (little-endian) */
+static uint8_t *llmspell__rec_blob(const llmspell_vec *v, const llmspell__vrec *r, const float *vec, uint32_t dim, size_t *len) {
+    size_t n = 40 + (size_t)r->scopelen + r->metalen + (size_t)dim * 4, i;
+    uint8_t *b = (uint8_t *)llmspell__valloc(v, n), *p;
+    if (!b) return NULL;
+    memcpy(b, "LVR1", 4);
+    llmspell__w32(b + 4, dim);
+    llmspell__wi64(b + 8, r->created);
+    llmspell__wi64(b + 16, r->updated);
+    llmspell__wi64(b + 24, r->expires);
+    llmspell__w32(b + 32, r->scopelen);
+    llmspell__w32(b + 36, r->metalen);
+    p = b + 40;
+    memcpy(p, r->scope, r->scopelen);
+    p += r->scopelen;
+    memcpy(p, r->meta, r->metalen);
+    p += r->metalen;
+    for (i = 0; i < dim; i++, p += 4) {
+        uint32_t u;
+        memcpy(&u, &vec[i], 4);
+        llmspell__w32(p, u);
+    }
+    *len = n;
+    return b;
+}
+
+static int llmspell__vec_ok(const float *x, uint32_t dim, int cosine, double *norm2) {
+    double s = 0;
+    uint32_t i;
+    for (i = 0; i < dim; i++) {
+        if (!(x[i] - x[i] == 0.0f)) return 0; /* NaN or infinity */
+        s += (double)x[i] * x[i];
+    }
+    *norm2 = s;
+    return !cosine || s > 0;
+}
+
+/* >>indexes */
+
+static void llmspell__vix_free(const llmspell_vec *v, llmspell__hnsw *ix) {
+    uint32_t i;
+    if (!ix) return;
+    if (ix->up)
+        for (i = 0; i < ix->n; i++) llmspell__vfree(v, ix->up[i]);
+    llmspell__vfree(v, ix->up);
+    llmspell__vfree(v, ix->l0);
+    llmspell__vfree(v, ix->level);
+    llmspell__vfree(v, ix->rec);
+    llmspell__vfree(v, ix->free);
+    llmspell__vfree(v, ix->dirty);
+    llmspell__vfree(v, ix);
+}
+
+static llmspell__hnsw *llmspell__vix_find(const llmspell_vec *v, uint32_t dim, uint32_t *at) {
+    uint32_t i;
+    for (i = 0; i < v->nix; i++)
+        if (v->ix[i]->dim == dim) { if (at) *at = i; return v->ix[i]; }
+    return NULL;
+}
+
+static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
+    llmspell__hnsw *ix = (llmspell__hnsw *)llmspell__valloc(v, sizeof *ix);
+    if (!ix) return NULL;
+    memset(ix, 0, sizeof *ix);
+    ix->dim = dim;
+    ix->M = v->cfg.M;
+    ix->M0 = 2 * v->cfg.M;
+    ix->stride = 4 * (2 + (size_t)ix->M0) + 4 * (size_t)dim;
+    ix->entry = LLMSPELL__NONE;
+    ix->maxlevel = -1;
+    return ix;
+}
+
+/* Room for `more` node slots (and their dirty-page bits) without allocating later. */
+static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t more) {
+    size_t need = (size_t)ix->n + more, pages;
+    if (need > ix->cap) {
+        size_t ncap = ix->cap ? ix->cap : 64;
+        void *p;
+        while (ncap < need) ncap *= 2;
+        if (ncap >= LLMSPELL__NONE || ncap > ((size_t)-1) / ix->stride) return 0;
+        if (!(p = llmspell__vrealloc(v, ix->l0, ncap * ix->stride))) return 0;
+        ix->l0 = (uint8_t *)p;
+        if (!(p = llmspell__vrealloc(v, ix->up, ncap * sizeof *ix->up))) return 0;
+        ix->up = (uint32_t **)p;
+        if (!(p = llmspell__vrealloc(v, ix->level, ncap))) return 0;
+        ix->level = (uint8_t *)p;
+        if (!(p = llmspell__vrealloc(v, ix->rec, ncap * sizeof *ix->rec))) return 0;
+        ix->rec = (uint32_t *)p;
+        ix->cap = (uint32_t)ncap;
+    }
+    pages = (need + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
+    if (pages > ix->dirty_pages) {
+        size_t nb = (pages * 2 + 7) / 8, old = (ix->dirty_pages + 7) / 8;
+        uint8_t *d = (uint8_t *)llmspell__vrealloc(v, ix->dirty, nb);
+        if (!d) return 0;
+        memset(d + old, 0, nb - old);
+        ix->dirty = d;
+        ix->dirty_pages = (uint32_t)(nb * 8);
+    }
+    /* any node may become free: the list never needs to grow while a write applies */
+    return llmspell__vgrow(v, (void **)&ix->free, &ix->capfree, need + 1, sizeof *ix->free);
+}
+
+/* The inverse norm cosine needs, from the vector in node's block. */
+static void llmspell__vix_setinv(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node) {
+    float *inv = (float *)(LLMSPELL__L0(ix, node) + 1 + ix->M0);
+    *inv = 1.0f;
+    if (v->cfg.metric == LLMSPELL_METRIC_COSINE) {
+        const float *x = LLMSPELL__VEC(ix, node);
+        double s = 0;
+        uint32_t i;
+        for (i = 0; i < ix->dim; i++) s += (double)x[i] * x[i];
+        if (s > 0) *inv = (float)(1.0 / sqrt(s));
+    }
+}
+
+/* Writes vector x into node's block (as given) and its inverse norm. */
+static void llmspell__vix_setvec(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, const float *x) {
+    if ((const float *)LLMSPELL__VEC(ix, node) != x) memcpy((float *)LLMSPELL__VEC(ix, node), x, (size_t)ix->dim * 4);
+    llmspell__vix_setinv(v, ix, node);
+}
+
+/* Takes a node slot for record r: a deleted slot when there is one (its level grows to the
+   new one if needed, using `up` prepared by the caller), else a new one. Never allocates. */
+static uint32_t llmspell__vix_take(llmspell__hnsw *ix, uint32_t r, int level, uint32_t **up) {
+    uint32_t node;
+    if (ix->nfree) {
+        node = ix->free[--ix->nfree];
+        if (level > ix->level[node]) {
+            /* caller prepared up for `level`; the old array is released by the caller */
+            uint32_t *old = ix->up[node];
+            ix->up[node] = *up;
+            *up = old;
+            ix->level[node] = (uint8_t)level;
+        }
+    } else {
+        node = ix->n++;
+        ix->up[node] = *up;
+        *up = NULL;
+        ix->level[node] = (uint8_t)level;
+    }
+    ix->rec[node] = r;
+    ix->live++;
+    return node;
+}
+
+/* >>saving the graph: a page is "LVP1" u32 page, u32 nodes, then per node u8 level, u8 live,
+   u16 id length, the id, and per level 0..level a u32 count and the links; a deleted node
+   (a waypoint) also carries its vector, which no record holds any more. A CRC-32C ends it. */
+
+static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw *ix, uint32_t page, size_t *len) {
+    uint32_t first = page * LLMSPELL__PAGE_NODES, last = first + LLMSPELL__PAGE_NODES, node;
+    size_t n = 12 + 4;
+    uint8_t *b, *p;
+    int l;
+    if (last > ix->n) last = ix->n;
+    for (node = first; node < last; node++) {
+        uint32_t r = ix->rec[node];
+        n += 4 + (r == LLMSPELL__NONE ? 4 * (size_t)ix->dim : v->recs[r].idlen);
+        for (l = 0; l <= ix->level[node]; l++) n += 4 + 4 * (size_t)llmspell__links(ix, node, l)[0];
+    }
+    if (!(b = (uint8_t *)llmspell__valloc(v, n))) return NULL;
+    memcpy(b, "LVP1", 4);
+    llmspell__w32(b + 4, page);
+    llmspell__w32(b + 8, last - first);
+    p = b + 12;
+    for (node = first; node < last; node++) {
+        uint32_t r = ix->rec[node], i;
+        p[0] = ix->level[node];
+        p[1] = r != LLMSPELL__NONE;
+        if (r != LLMSPELL__NONE) {
+            p[2] = (uint8_t)v->recs[r].idlen;
+            p[3] = (uint8_t)(v->recs[r].idlen >> 8);
+            memcpy(p + 4, v->recs[r].id, v->recs[r].idlen);
+            p += 4 + v->recs[r].idlen;
+        } else {
+            const float *x = LLMSPELL__VEC(ix, node);
+            p[2] = p[3] = 0;
+            p += 4;
+            for (i = 0; i < ix->dim; i++, p += 4) {
+                uint32_t u;
+                memcpy(&u, &x[i], 4);
+                llmspell__w32(p, u);
+            }
+        }
+        for (l = 0; l <= ix->level[node]; l++) {
+            const uint32_t *ln = llmspell__links(ix, node, l);
+            for (i = 0; i <= ln[0]; i++, p += 4) llmspell__w32(p, ln[i]);
+        }
+    }
+    llmspell__w32(p, llmspell_crc32c(0, b, (size_t)(p - b)));
+    *len = n;
+    return b;
+}
+
+#define LLMSPELL__HEAD_SIZE 44
+static void llmspell__head_blob(const llmspell_vec *v, const llmspell__hnsw *ix, uint8_t b[LLMSPELL__HEAD_SIZE]) {
+    memcpy(b, "LVH1", 4);
+    llmspell__w32(b + 4, 1);
+    llmspell__w64(b + 8, v->gen);
+    llmspell__w32(b + 16, ix->dim);
+    llmspell__w32(b + 20, ix->M);
+    llmspell__w32(b + 24, ix->n);
+    llmspell__w32(b + 28, ix->entry);
+    llmspell__w32(b + 32, (uint32_t)ix->maxlevel);
+    llmspell__w32(b + 36, (uint32_t)ix->live);
+    llmspell__w32(b + 40, llmspell_crc32c(0, b, 40));
+}
+
+/* Writes the settings, every header, and the changed pages (inside the open transaction). */
+static llmspell_result llmspell__save(llmspell_vec *v, llmspell_time created) {
+    uint8_t key[LLMSPELL__VKEY_MAX], meta[LLMSPELL__META_SIZE], head[LLMSPELL__HEAD_SIZE];
+    llmspell_result r;
+    uint32_t i, page;
+    size_t kn;
+    kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell__meta_blob(v, meta, created);
+    if ((r = llmspell_kv_put_sys(v->kv, key, kn, meta, sizeof meta)) != LLMSPELL_OK) return r;
+    for (i = 0; i < v->nix; i++) {
+        llmspell__hnsw *ix = v->ix[i];
+        uint32_t pages = (ix->n + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
+        kn = llmspell__vkey(key, 'h', v->name, v->nlen, NULL, 0, 1, ix->dim, 0, 0);
+        llmspell__head_blob(v, ix, head);
+        if ((r = llmspell_kv_put_sys(v->kv, key, kn, head, sizeof head)) != LLMSPELL_OK) return r;
+        for (page = 0; page < pages; page++) {
+            uint8_t *blob;
+            size_t len;
+            if (!(ix->dirty[page / 8] & (1u << (page % 8)))) continue;
+            if (!(blob = llmspell__page_blob(v, ix, page, &len))) return LLMSPELL_ERR_NOMEM;
+            kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
+            r = llmspell_kv_put_sys(v->kv, key, kn, blob, len);
+            llmspell__vfree(v, blob);
+            if (r != LLMSPELL_OK) return r;
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+static void llmspell__clear_dirty(llmspell_vec *v) {
+    uint32_t i;
+    for (i = 0; i < v->nix; i++) memset(v->ix[i]->dirty, 0, (v->ix[i]->dirty_pages + 7) / 8);
+}
+
+/* >>loading */
+
+static void llmspell__unload(llmspell_vec *v) {
+    uint32_t i;
+    for (i = 0; i < v->nrecs; i++)
+        if (v->recs[i].ix != LLMSPELL__NONE) llmspell__vfree(v, v->recs[i].blob);
+    llmspell__vfree(v, v->recs);
+    llmspell__vfree(v, v->idmap);
+    for (i = 0; i < v->nfnames; i++) llmspell__vfree(v, v->fnames[i].s);
+    llmspell__vfree(v, v->fnames);
+    llmspell__vfree(v, v->fmap);
+    for (i = 0; i < v->nix; i++) llmspell__vix_free(v, v->ix[i]);
+    llmspell__vfree(v, v->ix);
+    v->recs = NULL;
+    v->nrecs = v->caprecs = 0;
+    v->free_rec = LLMSPELL__NONE;
+    v->idmap = NULL;
+    v->idmask = v->idcount = 0;
+    v->fnames = NULL;
+    v->nfnames = v->capfnames = 0;
+    v->fmap = NULL;
+    v->fmask = 0;
+    v->ix = NULL;
+    v->nix = 0;
+    v->live = 0;
+    v->next_expiry = LLMSPELL_TIME_MAX;
+}
+
+/* A free record slot (the chain runs through .node). */
+static uint32_t llmspell__rec_slot(llmspell_vec *v) {
+    uint32_t r = v->free_rec;
+    if (r != LLMSPELL__NONE) {
+        v->free_rec = v->recs[r].node;
+        return r;
+    }
+    return v->nrecs++;
+}
+
+static void llmspell__rec_release(llmspell_vec *v, uint32_t r) {
+    llmspell__vfree(v, v->recs[r].blob);
+    memset(&v->recs[r], 0, sizeof v->recs[r]);
+    v->recs[r].ix = LLMSPELL__NONE;
+    v->recs[r].node = v->free_rec;
+    v->free_rec = r;
+}
+
+static int llmspell__add_index(llmspell_vec *v, llmspell__hnsw *ix) {
+    uint32_t cap = v->nix;
+    void *p = llmspell__vrealloc(v, v->ix, ((size_t)cap + 1) * sizeof *v->ix);
+    if (!p) return 0;
+    v->ix = (llmspell__hnsw **)p;
+    v->ix[v->nix++] = ix;
+    return 1;
+}
+
+/* Connects every node of ix afresh, from the vectors in its blocks, in slot order. */
+static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
+    llmspell__vscratch s;
+    uint32_t node, n = ix->n;
+    memset(&s, 0, sizeof s);
+    ix->entry = LLMSPELL__NONE;
+    ix->maxlevel = -1;
+    for (node = 0; node < n; node++) { /* fresh levels: the old upper arrays may not fit */
+        int lv = llmspell__vrandom_level(v);
+        llmspell__vfree(v, ix->up[node]);
+        ix->up[node] = NULL;
+        ix->level[node] = 0;
+        if (lv > 0) {
+            ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)lv * (1 + ix->M) * sizeof(uint32_t));
+            if (!ix->up[node]) return 0;
+            ix->level[node] = (uint8_t)lv;
+        }
+    }
+    if (!llmspell__insert_reserve(v, &s, n)) { llmspell__scratch_free(v, &s); return 0; }
+    for (node = 0; node < n; node++) {
+        if (ix->rec[node] == LLMSPELL__NONE) continue;
+        llmspell__connect(v, ix, node, &s);
+    }
+    llmspell__scratch_free(v, &s);
+    memset(ix->dirty, 0xFF, (ix->dirty_pages + 7) / 8);
+    return 1;
+}
+
+/* Where the saved pages put each live record: id -> (index, node), built while loading. */
+typedef struct llmspell__place { const uint8_t *id; uint32_t idlen, hash, ix, node; } llmspell__place;
+
+typedef struct llmspell__loader {
+    llmspell_vec *v;
+    llmspell__place *pl;
+    uint32_t npl, cappl;
+    uint32_t *map;             /* open addressing of place index + 1 */
+    size_t mask;
+    uint8_t **pages;           /* page blobs kept alive while their ids are referenced */
+    uint32_t npages, cappages;
+    uint8_t *valid;            /* per index: 1 while its saved graph can be trusted */
+    uint32_t *matched;         /* per index: live nodes that found their record */
+} llmspell__loader;
+
+static uint32_t llmspell__place_find(const llmspell__loader *ld, const char *id, size_t n, uint32_t h) {
+    size_t i;
+    if (!ld->map) return LLMSPELL__NONE;
+    for (i = h & ld->mask; ld->map[i]; i = (i + 1) & ld->mask) {
+        const llmspell__place *p = &ld->pl[ld->map[i] - 1];
+        if (p->hash == h && p->idlen == n && memcmp(p->id, id, n) == 0) return ld->map[i] - 1;
+    }
+    return LLMSPELL__NONE;
+}
+
+/* Parses one page into ix; returns 0 when it does not check out. */
+static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_t ixno, uint32_t page, const uint8_t *b, size_t n) {
+    llmspell_vec *v = ld->v;
+    uint32_t first = page * LLMSPELL__PAGE_NODES, cnt, k, i;
+    const uint8_t *p = b + 12, *end = b + n - 4;
+    if (n < 16 || memcmp(b, "LVP1", 4) != 0 || llmspell__r32(b + 4) != page || llmspell__r32(end) != llmspell_crc32c(0, b, n - 4))
+        return 0;
+    cnt = llmspell__r32(b + 8);
+    if (cnt > LLMSPELL__PAGE_NODES || first + cnt > ix->n || (first + cnt < ix->n && cnt != LLMSPELL__PAGE_NODES)) return 0;
+    for (k = 0; k < cnt; k++) {
+        uint32_t node = first + k, idlen;
+        int level, live, l;
+        if (end - p < 4) return 0;
+        level = p[0];
+        live = p[1];
+        idlen = (uint32_t)p[2] | (uint32_t)p[3] << 8;
+        p += 4;
+        if (level > LLMSPELL__MAX_LEVEL || live > 1 || (live && (idlen == 0 || idlen > LLMSPELL_VEC_MAX_ID)) || (!live && idlen))
+            return 0;
+        ix->level[node] = (uint8_t)level;
+        ix->up[node] = NULL;
+        if (level > 0 && !(ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)level * (1 + ix->M) * sizeof(uint32_t)))) return 0;
+        if (live) {
+            llmspell__place *pl;
+            uint32_t h;
+            size_t j;
+            if ((size_t)(end - p) < idlen) return 0;
+            if (!llmspell__vgrow(v, (void **)&ld->pl, &ld->cappl, (size_t)ld->npl + 1, sizeof *ld->pl)) return 0;
+            h = llmspell__vhash(p, idlen);
+            if (llmspell__place_find(ld, (const char *)p, idlen, h) != LLMSPELL__NONE) return 0; /* an id twice */
+            pl = &ld->pl[ld->npl];
+            pl->id = p;
+            pl->idlen = idlen;
+            pl->hash = h;
+            pl->ix = ixno;
+            pl->node = node;
+            for (j = h & ld->mask; ld->map[j]; j = (j + 1) & ld->mask) {
+            }
+            ld->map[j] = ++ld->npl;
+            ix->rec[node] = LLMSPELL__NONE; /* until its record is seen */
+            p += idlen;
+        } else {
+            float *x = (float *)LLMSPELL__VEC(ix, node);
+            if ((size_t)(end - p) < 4 * (size_t)ix->dim) return 0;
+            for (i = 0; i < ix->dim; i++, p += 4) {
+                uint32_t u = llmspell__r32(p);
+                memcpy(&x[i], &u, 4);
+            }
+            ix->rec[node] = LLMSPELL__NONE;
+            ix->free[ix->nfree++] = node;
+            llmspell__vix_setinv(v, ix, node);
+        }
+        for (l = 0; l <= level; l++) {
+            uint32_t *ln = llmspell__links(ix, node, l), c, cap = l == 0 ? ix->M0 : ix->M;
+            if (end - p < 4) return 0;
+            c = llmspell__r32(p);
+            p += 4;
+            if (c > cap || (size_t)(end - p) < 4 * (size_t)c) return 0;
+            ln[0] = c;
+            for (i = 1; i <= c; i++, p += 4) {
+                ln[i] = llmspell__r32(p);
+                if (ln[i] >= ix->n || ln[i] == node) return 0;
+            }
+        }
+    }
+    return p == end;
+}
+
+/* Loads the saved graph of one dimension; 0 means "do not trust it" (the records decide). */
+static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8_t *head, size_t hn) {
+    llmspell_vec *v = ld->v;
+    llmspell__hnsw *ix = v->ix[ixno];
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    uint32_t n, pages, page, live_pages = 0;
+    if (hn != LLMSPELL__HEAD_SIZE || memcmp(head, "LVH1", 4) != 0 || llmspell__r32(head + 40) != llmspell_crc32c(0, head, 40) ||
+        llmspell__r32(head + 4) != 1 || llmspell__r64(head + 8) != v->gen || llmspell__r32(head + 20) != v->cfg.M)
+        return 0;
+    n = llmspell__r32(head + 24);
+    if (!llmspell__vix_reserve(v, ix, n)) return 0;
+    /* capacity for the place map: at most n live nodes */
+    if (!ld->map || (ld->mask + 1) / 2 < ld->npl + (size_t)n) {
+        size_t cap = 64, i;
+        uint32_t *m;
+        while (cap / 2 < ld->npl + (size_t)n) cap *= 2;
+        if (!(m = (uint32_t *)llmspell__valloc(v, cap * sizeof *m))) return 0;
+        memset(m, 0, cap * sizeof *m);
+        for (i = 0; i < ld->npl; i++) {
+            size_t j = ld->pl[i].hash & (cap - 1);
+            while (m[j]) j = (j + 1) & (cap - 1);
+            m[j] = (uint32_t)i + 1;
+        }
+        llmspell__vfree(v, ld->map);
+        ld->map = m;
+        ld->mask = cap - 1;
+    }
+    memset(ix->up, 0, (size_t)n * sizeof *ix->up);
+    ix->n = n;
+    pages = (n + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
+    for (page = 0; page < pages; page++) {
+        const void *val;
+        size_t vn, kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
+        uint8_t *copy;
+        if (llmspell_kv_get(v->kv, key, kn, &val, &vn) != LLMSPELL_OK) return 0;
+        if (!llmspell__vgrow(v, (void **)&ld->pages, &ld->cappages, (size_t)ld->npages + 1, sizeof *ld->pages)) return 0;
+        if (!(copy = (uint8_t *)llmspell__valloc(v, vn))) return 0;
+        memcpy(copy, val, vn);
+        ld->pages[ld->npages++] = copy; /* the place map points into it */
+        if (!llmspell__page_load(ld, ix, ixno, page, copy, vn)) return 0;
+        live_pages++;
+    }
+    ix->entry = llmspell__r32(head + 28);
+    ix->maxlevel = (int)llmspell__r32(head + 32);
+    if (n && (ix->entry >= n || ix->maxlevel != ix->level[ix->entry])) return 0;
+    if (!n && ix->entry != LLMSPELL__NONE) return 0;
+    {
+        uint32_t node;
+        for (node = 0; node < n; node++) { /* every upper link must point at a node that has that level */
+            int l;
+            for (l = 1; l <= ix->level[node]; l++) {
+                const uint32_t *ln = llmspell__links(ix, node, l);
+                uint32_t i;
+                for (i = 1; i <= ln[0]; i++)
+                    if (ix->level[ln[i]] < l) return 0;
+            }
+        }
+    }
+    (void)live_pages;
+    return 1;
+}
+
+static void llmspell__vix_reset(const llmspell_vec *v, llmspell__hnsw *ix) {
+    uint32_t i;
+    for (i = 0; i < ix->n; i++) {
+        llmspell__vfree(v, ix->up[i]);
+        ix->up[i] = NULL;
+    }
+    ix->n = ix->nfree = 0;
+    ix->live = 0;
+    ix->entry = LLMSPELL__NONE;
+    ix->maxlevel = -1;
+}
+
+/* Re-lays the live nodes of ix in a fresh index and connects them (when its saved graph was
+   missing, stale or corrupt). The records are told their new nodes. */
+static int llmspell__vix_relay(llmspell_vec *v, uint32_t ixno) {
+    llmspell__hnsw *old = v->ix[ixno], *ix = llmspell__vix_new(v, old->dim);
+    uint32_t node;
+    if (!ix || !llmspell__vix_reserve(v, ix, (uint32_t)old->live)) { llmspell__vix_free(v, ix); return 0; }
+    for (node = 0; node < old->n; node++) {
+        uint32_t r = old->rec[node], nn;
+        if (r == LLMSPELL__NONE) continue;
+        nn = ix->n++;
+        memcpy(LLMSPELL__L0(ix, nn), LLMSPELL__L0(old, node), ix->stride);
+        ix->up[nn] = NULL;
+        ix->level[nn] = 0;
+        ix->rec[nn] = r;
+        ix->live++;
+        v->recs[r].node = nn;
+    }
+    if (!llmspell__vix_rebuild(v, ix)) { llmspell__vix_free(v, ix); return 0; }
+    llmspell__vix_free(v, old);
+    v->ix[ixno] = ix;
+    return 1;
+}
+
+typedef struct llmspell__recview {
+    uint32_t dim;
+    llmspell_time created, updated, expires;
+    const char *scope, *meta;
+    uint32_t scopelen, metalen;
+    const uint8_t *vec; /* dim little-endian float32 */
+} llmspell__recview;
+
+static int llmspell__rec_parse(const uint8_t *b, size_t n, llmspell__recview *rv) {
+    if (n < 40 || memcmp(b, "LVR1", 4) != 0) return 0;
+    rv->dim = llmspell__r32(b + 4);
+    rv->created = llmspell__ri64(b + 8);
+    rv->updated = llmspell__ri64(b + 16);
+    rv->expires = llmspell__ri64(b + 24);
+    rv->scopelen = llmspell__r32(b + 32);
+    rv->metalen = llmspell__r32(b + 36);
+    if (rv->dim == 0 || rv->dim > LLMSPELL_VEC_MAX_DIM || rv->scopelen > n || rv->metalen > n ||
+        40 + (size_t)rv->scopelen + rv->metalen + 4 * (size_t)rv->dim != n)
+        return 0;
+    rv->scope = (const char *)b + 40;
+    rv->meta = rv->scope + rv->scopelen;
+    rv->vec = (const uint8_t *)rv->meta + rv->metalen;
+    return 1;
+}
+
+static void llmspell__vec_decode(const uint8_t *p, float *out, uint32_t dim) {
+    uint32_t i;
+    for (i = 0; i < dim; i++, p += 4) {
+        uint32_t u = llmspell__r32(p);
+        memcpy(&out[i], &u, 4);
+    }
+}
+
+static void llmspell__loader_free(llmspell__loader *ld) {
+    uint32_t i;
+    for (i = 0; i < ld->npages; i++) llmspell__vfree(ld->v, ld->pages[i]);
+    llmspell__vfree(ld->v, ld->pages);
+    llmspell__vfree(ld->v, ld->pl);
+    llmspell__vfree(ld->v, ld->map);
+    llmspell__vfree(ld->v, ld->valid);
+    llmspell__vfree(ld->v, ld->matched);
+}
+
+static llmspell_result llmspell__save_txn(llmspell_vec *v, llmspell_time created);
+
+/* Fills an empty handle from its kv: settings, saved graphs, records; rebuilds what it
+   cannot trust. */
+static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    const void *val;
+    size_t vn, kn, pre;
+    llmspell_vec_config cfg;
+    uint64_t count;
+    llmspell__loader ld;
+    llmspell_kv_iter *it = NULL;
+    const void *k;
+    size_t kl;
+    llmspell_result r;
+    uint32_t i, rebuilt = 0;
+    memset(&ld, 0, sizeof ld);
+    ld.v = v;
+    kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    r = llmspell_kv_get(v->kv, key, kn, &val, &vn);
+    if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell__vfail(v, r, "vec: no collection '%s'", v->name);
+    if (r != LLMSPELL_OK) return llmspell__vfail(v, r, "vec '%s': %s", v->name, llmspell_kv_errmsg(v->kv));
+    memset(&cfg, 0, sizeof cfg);
+    if (!llmspell__meta_parse((const uint8_t *)val, vn, &cfg, &v->gen, &count, created))
+        return llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': the collection's settings record is corrupt", v->name);
+    v->cfg = cfg;
+    /* saved graphs */
+    pre = llmspell__vkey(key, 'h', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    if ((r = llmspell_kv_iter_open(v->kv, key, pre, &it)) != LLMSPELL_OK) goto kvfail;
+    while ((r = llmspell_kv_iter_next(it, &k, &kl, &val, &vn)) == LLMSPELL_OK) {
+        const uint8_t *q = (const uint8_t *)k + pre;
+        uint64_t dim;
+        llmspell__hnsw *ix;
+        if (kl != pre + 8 || llmspell_tuple_get_u64(&q, q + 8, &dim) != LLMSPELL_OK || dim == 0 || dim > LLMSPELL_VEC_MAX_DIM)
+            continue; /* not ours: ignored */
+        if (!(ix = llmspell__vix_new(v, (uint32_t)dim)) || !llmspell__add_index(v, ix)) { llmspell__vix_free(v, ix); r = LLMSPELL_ERR_NOMEM; break; }
+        {
+            uint8_t *nv = (uint8_t *)llmspell__vrealloc(v, ld.valid, v->nix);
+            uint32_t *nm = nv ? (uint32_t *)llmspell__vrealloc(v, ld.matched, v->nix * sizeof *nm) : NULL;
+            if (nv) ld.valid = nv;
+            if (!nm) { r = LLMSPELL_ERR_NOMEM; break; }
+            ld.matched = nm;
+        }
+        {
+            /* the iterator's pointers die at the next kv call: copy the header first */
+            uint8_t head[LLMSPELL__HEAD_SIZE];
+            size_t hn = vn == LLMSPELL__HEAD_SIZE ? vn : 0;
+            if (hn) memcpy(head, val, hn);
+            ld.matched[v->nix - 1] = 0;
+            ld.valid[v->nix - 1] = (uint8_t)(hn && llmspell__graph_load(&ld, v->nix - 1, head, hn));
+            if (!ld.valid[v->nix - 1]) llmspell__vix_reset(v, ix);
+        }
+    }
+    llmspell_kv_iter_close(it);
+    it = NULL;
+    if (r != LLMSPELL_ERR_NOT_FOUND) goto kvfail;
+    /* records */
+    pre = llmspell__vkey(key, 'r', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    if ((r = llmspell_kv_iter_open(v->kv, key, pre, &it)) != LLMSPELL_OK) goto kvfail;
+    while ((r = llmspell_kv_iter_next(it, &k, &kl, &val, &vn)) == LLMSPELL_OK) {
+        char id[LLMSPELL_VEC_MAX_ID + 1];
+        const uint8_t *q = (const uint8_t *)k + pre;
+        size_t idlen;
+        llmspell__recview rv;
+        llmspell__vrec rec;
+        llmspell__hnsw *ix;
+        uint32_t ixno, slot, node, pl;
+        if (llmspell_tuple_get_bytes(&q, (const uint8_t *)k + kl, (uint8_t *)id, LLMSPELL_VEC_MAX_ID, &idlen) != LLMSPELL_OK ||
+            idlen == 0 || idlen > LLMSPELL_VEC_MAX_ID || q != (const uint8_t *)k + kl || !llmspell__rec_parse((const uint8_t *)val, vn, &rv)) {
+            r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': a record (key of %zu bytes) is corrupt", v->name, kl);
+            goto fail;
+        }
+        id[idlen] = 0;
+        memset(&rec, 0, sizeof rec);
+        if ((r = llmspell__rec_build(v, &rec, id, idlen, rv.scope, rv.scopelen, rv.meta, rv.metalen, "vec load")) != LLMSPELL_OK) {
+            if (r != LLMSPELL_ERR_NOMEM) r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': record '%s' has bad metadata", v->name, id);
+            goto fail;
+        }
+        rec.created = rv.created;
+        rec.updated = rv.updated;
+        rec.expires = rv.expires;
+        if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + 1, sizeof *v->recs) || !llmspell__id_reserve(v, 1)) {
+            llmspell__vfree(v, rec.blob);
+            r = LLMSPELL_ERR_NOMEM;
+            goto fail;
+        }
+        pl = llmspell__place_find(&ld, id, idlen, rec.hash);
+        ix = NULL;
+        if (pl != LLMSPELL__NONE && ld.valid[ld.pl[pl].ix] && v->ix[ld.pl[pl].ix]->dim == rv.dim &&
+            v->ix[ld.pl[pl].ix]->rec[ld.pl[pl].node] == LLMSPELL__NONE) {
+            ixno = ld.pl[pl].ix;
+            ix = v->ix[ixno];
+            node = ld.pl[pl].node;
+            ld.matched[ixno]++;
+        } else {
+            /* not in a trusted graph: append it to the index of its dimension, rebuilt below */
+            if (!(ix = llmspell__vix_find(v, rv.dim, &ixno))) {
+                uint8_t *nv;
+                uint32_t *nm;
+                if (!(ix = llmspell__vix_new(v, rv.dim)) || !llmspell__add_index(v, ix)) {
+                    llmspell__vix_free(v, ix);
+                    llmspell__vfree(v, rec.blob);
+                    r = LLMSPELL_ERR_NOMEM;
+                    goto fail;
+                }
+                ixno = v->nix - 1;
+                nv = (uint8_t *)llmspell__vrealloc(v, ld.valid, v->nix);
+                if (nv) ld.valid = nv;
+                nm = nv ? (uint32_t *)llmspell__vrealloc(v, ld.matched, v->nix * sizeof *nm) : NULL;
+                if (!nm) { llmspell__vfree(v, rec.blob); r = LLMSPELL_ERR_NOMEM; goto fail; }
+                ld.matched = nm;
+                ld.matched[ixno] = 0;
+            }
+            ld.valid[ixno] = 0;
+            if (!llmspell__vix_reserve(v, ix, 1)) { llmspell__vfree(v, rec.blob); r = LLMSPELL_ERR_NOMEM; goto fail; }
+            node = ix->n++;
+            ix->up[node] = NULL;
+            ix->level[node] = 0;
+        }
+        slot = llmspell__rec_slot(v);
+        rec.ix = ixno;
+        rec.node = node;
+        v->recs[slot] = rec;
+        llmspell__id_insert(v, slot);
+        {
+            float *x = (float *)LLMSPELL__VEC(ix, node);
+            llmspell__vec_decode(rv.vec, x, rv.dim);
+            llmspell__vix_setvec(v, ix, node, x);
+        }
+        ix->rec[node] = slot;
+        ix->live++;
+        v->live++;
+        if (rec.expires < v->next_expiry) v->next_expiry = rec.expires;
+    }
+    llmspell_kv_iter_close(it);
+    it = NULL;
+    if (r != LLMSPELL_ERR_NOT_FOUND) goto kvfail;
+    /* a trusted graph must have found a record for every live node */
+    for (i = 0; i < ld.npl; i++)
+        if (ld.valid[ld.pl[i].ix] && v->ix[ld.pl[i].ix]->rec[ld.pl[i].node] == LLMSPELL__NONE) ld.valid[ld.pl[i].ix] = 0;
+    for (i = 0; i < v->nix; i++) {
+        if (ld.valid[i]) continue;
+        if (!llmspell__vix_relay(v, i)) { r = LLMSPELL_ERR_NOMEM; goto fail; }
+        rebuilt++;
+    }
+    /* indexes left with no records at all are dropped */
+    for (i = 0; i < v->nix;) {
+        if (v->ix[i]->live == 0 && v->ix[i]->n == 0) {
+            uint32_t j;
+            llmspell__vix_free(v, v->ix[i]);
+            for (j = i; j + 1 < v->nix; j++) v->ix[j] = v->ix[j + 1];
+            v->nix--;
+            for (j = 0; j < v->nrecs; j++)
+                if (v->recs[j].ix != LLMSPELL__NONE && v->recs[j].ix > i) v->recs[j].ix--;
+            continue;
+        }
+        i++;
+    }
+    llmspell__loader_free(&ld);
+    v->graph_loaded = rebuilt == 0 && v->nix > 0;
+    if (rebuilt) (void)llmspell__save_txn(v, *created); /* best effort: the next open loads instead */
+    llmspell__clear_dirty(v);
+    return LLMSPELL_OK;
+kvfail:
+    r = llmspell__vfail(v, r == LLMSPELL_ERR_NOMEM ? r : r, "vec '%s': reading the store: %s", v->name,
+                        r == LLMSPELL_ERR_NOMEM ? "out of memory" : llmspell_kv_errmsg(v->kv));
+fail:
+    if (it) llmspell_kv_iter_close(it);
+    llmspell__loader_free(&ld);
+    llmspell__unload(v);
+    return r;
+}
+
+/* Writes the settings, headers and changed pages in a transaction of their own. */
+static llmspell_result llmspell__save_txn(llmspell_vec *v, llmspell_time created) {
+    llmspell_result r;
+    if ((r = llmspell_kv_begin(v->kv)) != LLMSPELL_OK) return r;
+    r = llmspell__save(v, created);
+    if (r == LLMSPELL_OK) return llmspell_kv_commit(v->kv);
+    (void)llmspell_kv_rollback(v->kv);
+    return r;
+}
+
+/* >>writes. A write runs in a kv transaction of its own: records first, then the in-memory
+   change (whose memory is reserved beforehand, so it cannot fail half way), then the pages it
+   touched, then commit. If the kv refuses after memory changed, the handle reloads itself
+   from the kv, which rolled back: memory and store always agree. */
+
+typedef struct llmspell__vwrite {
+    llmspell__vprep *prep;
+    size_t n;
+    uint32_t *purge;           /* expired records to delete in the same transaction */
+    uint32_t npurge, cappurge;
+    int own_txn;
+} llmspell__vwrite;
+
+static llmspell_time llmspell__created_of(llmspell_vec *v) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    const void *val;
+    size_t vn, kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell_vec_config cfg;
+    uint64_t gen, count;
+    llmspell_time created = 0;
+    if (v->kv && llmspell_kv_get(v->kv, key, kn, &val, &vn) == LLMSPELL_OK)
+        (void)llmspell__meta_parse((const uint8_t *)val, vn, &cfg, &gen, &count, &created);
+    return created;
+}
+
+/* After a failure that left memory ahead of the store: reload from the store. */
+static llmspell_result llmspell__recover(llmspell_vec *v, llmspell_result r) {
+    char msg[sizeof v->errmsg];
+    llmspell_time created;
+    memcpy(msg, v->errmsg, sizeof msg);
+    llmspell__unload(v);
+    if (!v->kv || llmspell__load(v, &created) != LLMSPELL_OK) v->broken = 1;
+    memcpy(v->errmsg, msg, sizeof msg);
+    return r;
+}
+
+static llmspell_result llmspell__vcheck_id(llmspell_vec *v, const char *id, size_t *n) {
+    if (!id) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id is NULL", v->name);
+    *n = strlen(id);
+    if (*n == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id is empty", v->name);
+    if (*n > LLMSPELL_VEC_MAX_ID)
+        return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': id of %zu bytes is over the %d-byte limit", v->name, *n,
+                               LLMSPELL_VEC_MAX_ID);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__vready(llmspell_vec *v) {
+    if (v->broken)
+        return llmspell__vfail(v, LLMSPELL_ERR_IO, "vec '%s': an earlier failure could not be undone in memory; reopen the collection",
+                               v->name);
+    if (v->kv && v->kv->in_txn)
+        return llmspell__vfail(v, LLMSPELL_ERR_TXN, "vec '%s': writes run in a transaction of their own; commit the open one first",
+                               v->name);
+    return LLMSPELL_OK;
+}
+
+static void llmspell__prep_free(llmspell_vec *v, llmspell__vprep *p, size_t n) {
+    size_t i;
+    if (!p) return;
+    for (i = 0; i < n; i++) {
+        llmspell__vfree(v, p[i].r.blob);
+        llmspell__vfree(v, p[i].kvblob);
+        llmspell__vfree(v, p[i].up);
+    }
+    llmspell__vfree(v, p);
+}
+
+/* Checks and prepares records i of n: everything that can fail happens here. */
+static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_record *rec, size_t i, llmspell__vprep *p,
+                                         llmspell_time now) {
+    char where[64];
+    size_t idlen, mlen;
+    const char *meta = rec->metadata ? rec->metadata : "{}";
+    const char *scope = rec->scope ? rec->scope : "global";
+    double norm2;
+    llmspell_result r;
+    uint32_t old;
+    snprintf(where, sizeof where, "vec '%.24s' record %zu", v->name, i);
+    if ((r = llmspell__vcheck_id(v, rec->id, &idlen)) != LLMSPELL_OK) return r;
+    if (rec->dim == 0 || rec->dim > LLMSPELL_VEC_MAX_DIM)
+        return llmspell__vfail(v, rec->dim ? LLMSPELL_ERR_TOO_LARGE : LLMSPELL_ERR_INVALID, "%s ('%s'): dimension %u is outside 1..%d", where,
+                               rec->id, rec->dim, LLMSPELL_VEC_MAX_DIM);
+    if (!rec->embedding) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): embedding is NULL", where, rec->id);
+    if (!llmspell__vec_ok(rec->embedding, rec->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &norm2))
+        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): %s", where, rec->id,
+                               norm2 == 0 ? "a zero vector has no cosine similarity" : "the embedding holds NaN or infinity");
+    if (rec->ttl < 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): negative ttl", where, rec->id);
+    mlen = rec->metadata ? (rec->metadata_len ? rec->metadata_len : strlen(rec->metadata)) : 2;
+    if (mlen > 0xFFFFFFu) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): metadata over 16 MiB", where, rec->id);
+    if (strlen(scope) > 0xFFFF) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): scope over 64 KiB", where, rec->id);
+    memset(p, 0, sizeof *p);
+    if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, where)) != LLMSPELL_OK) return r;
+    old = llmspell__id_find(v, rec->id, idlen, p->r.hash);
+    p->r.created = old != LLMSPELL__NONE ? v->recs[old].created : now;
+    p->r.updated = now;
+    p->r.expires = rec->ttl > 0 ? (now > LLMSPELL_TIME_MAX - rec->ttl ? LLMSPELL_TIME_MAX : now + rec->ttl) : LLMSPELL_TIME_MAX;
+    p->vec = rec->embedding;
+    p->dim = rec->dim;
+    p->level = llmspell__vrandom_level(v);
+    if (p->level > 0) {
+        p->up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + v->cfg.M) * sizeof(uint32_t));
+        if (!p->up) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+    }
+    if (v->kv && !(p->kvblob = llmspell__rec_blob(v, &p->r, rec->embedding, rec->dim, &p->kvlen)))
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+    return LLMSPELL_OK;
+}
+
+/* Records whose expiry has passed (and that the write does not replace). */
+static llmspell_result llmspell__collect_expired(llmspell_vec *v, llmspell__vwrite *w, llmspell_time now) {
+    uint32_t r;
+    w->npurge = 0;
+    if (v->next_expiry > now) return LLMSPELL_OK;
+    for (r = 0; r < v->nrecs; r++) {
+        if (v->recs[r].ix == LLMSPELL__NONE || v->recs[r].expires > now) continue;
+        if (!llmspell__vgrow(v, (void **)&w->purge, &w->cappurge, (size_t)w->npurge + 1, sizeof *w->purge))
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        w->purge[w->npurge++] = r;
+    }
+    return LLMSPELL_OK;
+}
+
+/* Removes record r from memory (its node becomes a reusable waypoint). Never allocates: the
+   free list has room (llmspell__vix_reserve). */
+static void llmspell__forget(llmspell_vec *v, uint32_t r) {
+    llmspell__vrec *rec = &v->recs[r];
+    llmspell__hnsw *ix = v->ix[rec->ix];
+    ix->rec[rec->node] = LLMSPELL__NONE;
+    ix->live--;
+    ix->free[ix->nfree++] = rec->node;
+    llmspell__mark_dirty(ix, rec->node);
+    llmspell__id_remove(v, r);
+    llmspell__rec_release(v, r);
+    v->live--;
+}
+
+static void llmspell__recompute_expiry(llmspell_vec *v) {
+    uint32_t r;
+    v->next_expiry = LLMSPELL_TIME_MAX;
+    for (r = 0; r < v->nrecs; r++)
+        if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires < v->next_expiry) v->next_expiry = v->recs[r].expires;
+}
+
+static llmspell_result llmspell__kv_fail(llmspell_vec *v, llmspell_result r) {
+    if (r == LLMSPELL_ERR_NOMEM && !v->kv->errmsg[0]) return llmspell__vfail(v, r, "vec '%s': out of memory", v->name);
+    return llmspell__vfail(v, r, "vec '%s': %s", v->name, llmspell_kv_errmsg(v->kv));
+}
+
+/* Total live vectors over every collection of the kv handle, for max_total_vectors. */
+static uint64_t llmspell__tenant_total(llmspell_vec *v) {
+    uint8_t key[3] = {0xFF, 'V', 'm'};
+    llmspell_kv_iter *it;
+    const void *k, *val;
+    size_t kl, vn;
+    uint64_t total = 0;
+    if (!v->kv || llmspell_kv_iter_open(v->kv, key, 3, &it) != LLMSPELL_OK) return v->live;
+    while (llmspell_kv_iter_next(it, &k, &kl, &val, &vn) == LLMSPELL_OK) {
+        llmspell_vec_config cfg;
+        uint64_t gen, count;
+        llmspell_time created;
+        if (llmspell__meta_parse((const uint8_t *)val, vn, &cfg, &gen, &count, &created)) total += count;
+    }
+    llmspell_kv_iter_close(it);
+    return total;
+}
+
+static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_record *recs, size_t n, const char *del_id) {
+    llmspell__vwrite w;
+    llmspell_time now = llmspell_time_now(&v->clock), created;
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    llmspell_result r;
+    size_t i, kn, fresh = 0;
+    uint32_t j, del_rec = LLMSPELL__NONE;
+    int changed = 0;
+    if ((r = llmspell__vready(v)) != LLMSPELL_OK) return r;
+    memset(&w, 0, sizeof w);
+    if (n && !(w.prep = (llmspell__vprep *)llmspell__valloc(v, n * sizeof *w.prep)))
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    if (n) memset(w.prep, 0, n * sizeof *w.prep);
+    w.n = n;
+    for (i = 0; i < n; i++)
+        if ((r = llmspell__prepare(v, &recs[i], i, &w.prep[i], now)) != LLMSPELL_OK) goto out;
+    for (i = 0; i < n; i++) /* duplicate ids in one batch are ambiguous */
+        for (j = 0; j < i; j++)
+            if (w.prep[i].r.hash == w.prep[j].r.hash && w.prep[i].r.idlen == w.prep[j].r.idlen &&
+                memcmp(w.prep[i].r.id, w.prep[j].r.id, w.prep[i].r.idlen) == 0) {
+                r = llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id '%s' appears twice in the batch (records %u and %zu)", v->name,
+                                    w.prep[i].r.id, j, i);
+                goto out;
+            }
+    if (del_id) {
+        size_t dl = strlen(del_id);
+        del_rec = llmspell__id_find(v, del_id, dl, llmspell__vhash(del_id, dl));
+        if (del_rec == LLMSPELL__NONE || v->recs[del_rec].expires <= now) {
+            r = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, del_id);
+            goto out;
+        }
+    }
+    if ((r = llmspell__collect_expired(v, &w, now)) != LLMSPELL_OK) goto out;
+    for (i = 0; i < n; i++)
+        if (llmspell__id_find(v, w.prep[i].r.id, w.prep[i].r.idlen, w.prep[i].r.hash) == LLMSPELL__NONE) fresh++;
+    if (v->opts.max_vectors && v->live + fresh > v->opts.max_vectors) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_QUOTA, "vec '%s': %llu vectors would pass the quota of %llu", v->name,
+                            (unsigned long long)(v->live + fresh), (unsigned long long)v->opts.max_vectors);
+        goto out;
+    }
+    if (v->opts.max_total_vectors && fresh && llmspell__tenant_total(v) + fresh > v->opts.max_total_vectors) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_QUOTA, "vec '%s': the total of all collections would pass the quota of %llu vectors",
+                            v->name, (unsigned long long)v->opts.max_total_vectors);
+        goto out;
+    }
+    /* reserve every bit of memory the change needs */
+    if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + n, sizeof *v->recs) || !llmspell__id_reserve(v, n)) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        llmspell__hnsw *ix = llmspell__vix_find(v, w.prep[i].dim, NULL);
+        if (!ix) {
+            if (!(ix = llmspell__vix_new(v, w.prep[i].dim)) || !llmspell__add_index(v, ix)) {
+                llmspell__vix_free(v, ix);
+                r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+                goto out;
+            }
+        }
+    }
+    for (j = 0; j < v->nix; j++) {
+        uint32_t more = 0;
+        for (i = 0; i < n; i++) more += w.prep[i].dim == v->ix[j]->dim;
+        if (!llmspell__vix_reserve(v, v->ix[j], more + 1) ||
+            (more && !llmspell__insert_reserve(v, v->ws, v->ix[j]->n + more))) {
+            r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+            goto out;
+        }
+    }
+    /* the store first: records in, replaced and purged ones out */
+    if (v->kv) {
+        if ((r = llmspell_kv_begin(v->kv)) != LLMSPELL_OK) { r = llmspell__kv_fail(v, r); goto out; }
+        w.own_txn = 1;
+        for (i = 0; i < n && r == LLMSPELL_OK; i++) {
+            kn = llmspell__vkey(key, 'r', v->name, v->nlen, w.prep[i].r.id, w.prep[i].r.idlen, 0, 0, 0, 0);
+            r = llmspell_kv_put_sys(v->kv, key, kn, w.prep[i].kvblob, w.prep[i].kvlen);
+        }
+        for (j = 0; j < w.npurge && r == LLMSPELL_OK; j++) {
+            const llmspell__vrec *pr = &v->recs[w.purge[j]];
+            int replaced = 0;
+            for (i = 0; i < n; i++)
+                if (pr->hash == w.prep[i].r.hash && pr->idlen == w.prep[i].r.idlen && memcmp(pr->id, w.prep[i].r.id, pr->idlen) == 0)
+                    replaced = 1;
+            if (replaced) continue;
+            kn = llmspell__vkey(key, 'r', v->name, v->nlen, pr->id, pr->idlen, 0, 0, 0, 0);
+            r = llmspell_kv_delete_sys(v->kv, key, kn);
+        }
+        if (r == LLMSPELL_OK && del_rec != LLMSPELL__NONE && v->recs[del_rec].expires > now) {
+            kn = llmspell__vkey(key, 'r', v->name, v->nlen, v->recs[del_rec].id, v->recs[del_rec].idlen, 0, 0, 0, 0);
+            r = llmspell_kv_delete_sys(v->kv, key, kn);
+        }
+        if (r != LLMSPELL_OK) {
+            r = llmspell__kv_fail(v, r);
+            (void)llmspell_kv_rollback(v->kv);
+            goto out;
+        }
+    }
+    /* memory: cannot fail from here */
+    changed = 1;
+    for (j = 0; j < w.npurge; j++)
+        if (v->recs[w.purge[j]].ix != LLMSPELL__NONE && v->recs[w.purge[j]].expires <= now) llmspell__forget(v, w.purge[j]);
+    if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
+    for (i = 0; i < n; i++) {
+        llmspell__vprep *p = &w.prep[i];
+        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno;
+        llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
+        if (old != LLMSPELL__NONE) llmspell__forget(v, old);
+        slot = llmspell__rec_slot(v);
+        p->r.ix = ixno;
+        node = llmspell__vix_take(ix, slot, p->level, &p->up);
+        p->r.node = node;
+        v->recs[slot] = p->r;
+        p->r.blob = NULL; /* installed */
+        llmspell__id_insert(v, slot);
+        llmspell__vix_setvec(v, ix, node, p->vec);
+        llmspell__connect(v, ix, node, v->ws);
+        v->live++;
+        if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
+    }
+    if (w.npurge || del_rec != LLMSPELL__NONE) llmspell__recompute_expiry(v);
+    v->gen++;
+    if (v->kv) {
+        created = llmspell__created_of(v);
+        r = llmspell__save(v, created);
+        if (r == LLMSPELL_OK) r = llmspell_kv_commit(v->kv);
+        else (void)llmspell_kv_rollback(v->kv);
+        w.own_txn = 0;
+        if (r != LLMSPELL_OK) {
+            r = llmspell__kv_fail(v, r);
+            r = llmspell__recover(v, r);
+            goto out;
+        }
+        llmspell__clear_dirty(v);
+    }
+out:
+    (void)changed;
+    llmspell__prep_free(v, w.prep, w.n);
+    llmspell__vfree(v, w.purge);
+    return r;
+}
+
+/* >>public API */
+
+static llmspell_result llmspell__check_name(llmspell_kv *kv, const char *name, size_t *n) {
+    if (!name) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: collection name is NULL");
+    *n = strlen(name);
+    if (*n == 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: collection name is empty");
+    if (*n > LLMSPELL_VEC_MAX_NAME)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "vec: collection name of %zu bytes is over the %d-byte limit", *n,
+                                     LLMSPELL_VEC_MAX_NAME);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__check_config(llmspell_kv *kv, const llmspell_vec_config *in, llmspell_vec_config *out) {
+    memset(out, 0, sizeof *out);
+    if (in) *out = *in;
+    if (!out->M) out->M = 16;
+    if (!out->ef_construction) out->ef_construction = 200;
+    if (!out->ef_search) out->ef_search = 50;
+    if ((unsigned)out->metric > LLMSPELL_METRIC_IP)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: unknown metric %d", (int)out->metric);
+    if (out->M < 2 || out->M > 100) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: M %u is outside 2..100", out->M);
+    if (out->ef_construction > 100000 || out->ef_search > 100000)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: ef over 100000");
+    return LLMSPELL_OK;
+}
+
+static uint64_t llmspell__count_collections(llmspell_kv *kv) {
+    uint8_t key[3] = {0xFF, 'V', 'm'};
+    llmspell_kv_iter *it;
+    const void *k;
+    size_t kl;
+    uint64_t n = 0;
+    if (llmspell_kv_iter_open(kv, key, 3, &it) != LLMSPELL_OK) return 0;
+    while (llmspell_kv_iter_next(it, &k, &kl, NULL, NULL) == LLMSPELL_OK) n++;
+    llmspell_kv_iter_close(it);
+    return n;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_create(llmspell_kv *kv, const char *name, const llmspell_vec_config *cfg,
+                                                 const llmspell_vec_options *opts) {
+    uint8_t key[LLMSPELL__VKEY_MAX], meta[LLMSPELL__META_SIZE];
+    llmspell_vec tmp;
+    size_t nlen, kn;
+    llmspell_result r;
+    int exists;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    if ((r = llmspell__check_name(kv, name, &nlen)) != LLMSPELL_OK) return r;
+    memset(&tmp, 0, sizeof tmp);
+    if ((r = llmspell__check_config(kv, cfg, &tmp.cfg)) != LLMSPELL_OK) return r;
+    kn = llmspell__vkey(key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
+    if ((r = llmspell_kv_exists(kv, key, kn, &exists)) != LLMSPELL_OK) return r;
+    if (exists) return llmspell_kv_set_error(kv, LLMSPELL_ERR_EXISTS, "vec: collection '%s' exists", name);
+    if (opts && opts->max_collections && llmspell__count_collections(kv) >= opts->max_collections)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_QUOTA, "vec: the quota of %llu collections is reached",
+                                     (unsigned long long)opts->max_collections);
+    llmspell__meta_blob(&tmp, meta, llmspell_time_now(opts ? &opts->clock : NULL));
+    return llmspell_kv_put_sys(kv, key, kn, meta, sizeof meta);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *kv, const char *name, const llmspell_vec_config *cfg,
+                                               const llmspell_vec_options *opts) {
+    llmspell_vec *v;
+    llmspell_allocator a;
+    llmspell_vec_config want;
+    llmspell_time created;
+    llmspell_result r;
+    size_t nlen;
+    if (!out) return LLMSPELL_ERR_INVALID;
+    *out = NULL;
+    if (kv && !kv->open) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CLOSED, "vec: the store is closed");
+    if (!name) name = "memory";
+    nlen = strlen(name);
+    if (nlen == 0 || nlen > LLMSPELL_VEC_MAX_NAME)
+        return kv ? llmspell__check_name(kv, name, &nlen) : (nlen ? LLMSPELL_ERR_TOO_LARGE : LLMSPELL_ERR_INVALID);
+    if ((r = llmspell__check_config(kv, cfg, &want)) != LLMSPELL_OK) return r;
+    memset(&a, 0, sizeof a);
+    if (kv) a = kv->allocator;
+    else if (opts) a = opts->allocator;
+    v = (llmspell_vec *)(a.alloc ? a.alloc(a.ctx, sizeof *v) : LLMSPELL_MALLOC(sizeof *v));
+    if (!v) return kv ? llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "vec: out of memory") : LLMSPELL_ERR_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->a = a;
+    v->kv = kv;
+    v->cfg = want;
+    v->free_rec = LLMSPELL__NONE;
+    v->next_expiry = LLMSPELL_TIME_MAX;
+    if (opts) {
+        v->opts = *opts;
+        v->clock = opts->clock;
+    }
+    v->rng = v->opts.seed ? v->opts.seed : 0x5EED5EED5EEDull;
+    v->k = v->opts.kernel ? llmspell_vec_kernel_get(v->opts.kernel) : llmspell_vec_kernel_best();
+    v->name = (char *)llmspell__valloc(v, nlen + 1);
+    v->ws = (llmspell__vscratch *)llmspell__valloc(v, sizeof *v->ws);
+    if (!v->name || !v->ws) { r = LLMSPELL_ERR_NOMEM; goto fail; }
+    memcpy(v->name, name, nlen + 1);
+    v->nlen = nlen;
+    memset(v->ws, 0, sizeof *v->ws);
+    if (!v->k) {
+        r = LLMSPELL_ERR_UNSUPPORTED;
+        if (kv) llmspell_kv_set_error(kv, r, "vec: kernel '%s' is not available on this machine", v->opts.kernel);
+        goto fail;
+    }
+    if (kv) {
+        r = llmspell__load(v, &created);
+        if (r == LLMSPELL_OK && cfg && (want.metric != v->cfg.metric || want.M != v->cfg.M ||
+                                         want.ef_construction != v->cfg.ef_construction || want.ef_search != v->cfg.ef_search)) {
+            r = llmspell__vfail(v, LLMSPELL_ERR_CONFLICT, "vec: '%s' was created with other settings", name);
+            llmspell__unload(v);
+        }
+        if (r != LLMSPELL_OK) {
+            llmspell_kv_set_error(kv, r, "%s", v->errmsg);
+            goto fail;
+        }
+    }
+    *out = v;
+    return LLMSPELL_OK;
+fail:
+    llmspell__scratch_free(v, v->ws);
+    llmspell__vfree(v, v->ws);
+    llmspell__vfree(v, v->name);
+    llmspell__vfree(v, v);
+    if (r == LLMSPELL_ERR_NOMEM && kv) llmspell_kv_set_error(kv, r, "vec: out of memory opening '%s'", name);
+    return r;
+}
+
+LLMSPELL_DEF void llmspell_vec_close(llmspell_vec *v) {
+    if (!v) return;
+    llmspell__unload(v);
+    llmspell__scratch_free(v, v->ws);
+    llmspell__vfree(v, v->ws);
+    llmspell__vfree(v, v->name);
+    llmspell__vfree(v, v);
+}
+
+/* Deletes every key under 0xFF 'V' tag tuple(name), in the open transaction. */
+static llmspell_result llmspell__drop_prefix(llmspell_kv *kv, char tag, const char *name, size_t nlen) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    size_t pre = llmspell__vkey(key, tag, name, nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell_kv_iter *it;
+    const void *k;
+    size_t kl;
+    llmspell_result r = llmspell_kv_iter_open(kv, key, pre, &it);
+    if (r != LLMSPELL_OK) return r;
+    while ((r = llmspell_kv_iter_next(it, &k, &kl, NULL, NULL)) == LLMSPELL_OK) {
+        uint8_t copy[LLMSPELL__VKEY_MAX + 64];
+        if (kl > sizeof copy) { r = LLMSPELL_ERR_CORRUPT; break; }
+        memcpy(copy, k, kl); /* the iterator's key dies with the delete */
+        if ((r = llmspell_kv_delete_sys(kv, copy, kl)) != LLMSPELL_OK) break;
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    size_t nlen, kn;
+    llmspell_result r;
+    int exists;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    if ((r = llmspell__check_name(kv, name, &nlen)) != LLMSPELL_OK) return r;
+    kn = llmspell__vkey(key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
+    if ((r = llmspell_kv_exists(kv, key, kn, &exists)) != LLMSPELL_OK) return r;
+    if (!exists) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "vec: no collection '%s'", name);
+    if ((r = llmspell_kv_begin(kv)) != LLMSPELL_OK) return r;
+    r = llmspell_kv_delete_sys(kv, key, kn);
+    if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'r', name, nlen);
+    if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'h', name, nlen);
+    if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'p', name, nlen);
+    if (r != LLMSPELL_OK) {
+        char msg[sizeof kv->errmsg];
+        memcpy(msg, kv->errmsg, sizeof msg);
+        (void)llmspell_kv_rollback(kv);
+        memcpy(kv->errmsg, msg, sizeof msg);
+        return r;
+    }
+    return llmspell_kv_commit(kv);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_list(llmspell_kv *kv, const char *prefix, llmspell_vec_list_fn fn, void *user) {
+    uint8_t key[3] = {0xFF, 'V', 'm'};
+    llmspell_kv_iter *it;
+    const void *k;
+    size_t kl, plen = prefix ? strlen(prefix) : 0;
+    llmspell_result r;
+    if (!kv || !fn) return kv ? llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: list needs a callback") : LLMSPELL_ERR_INVALID;
+    if ((r = llmspell_kv_iter_open(kv, key, 3, &it)) != LLMSPELL_OK) return r;
+    while ((r = llmspell_kv_iter_next(it, &k, &kl, NULL, NULL)) == LLMSPELL_OK) {
+        char name[LLMSPELL_VEC_MAX_NAME + 1];
+        const uint8_t *q = (const uint8_t *)k + 3;
+        size_t n;
+        if (llmspell_tuple_get_bytes(&q, (const uint8_t *)k + kl, (uint8_t *)name, LLMSPELL_VEC_MAX_NAME, &n) != LLMSPELL_OK ||
+            n > LLMSPELL_VEC_MAX_NAME || q != (const uint8_t *)k + kl)
+            continue;
+        name[n] = 0;
+        if (plen && (n < plen || memcmp(name, prefix, plen) != 0)) continue;
+        if (fn(user, name)) break;
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND || r == LLMSPELL_OK ? LLMSPELL_OK : r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out) {
+    uint32_t i;
+    uint64_t mem = sizeof *v;
+    if (!v || !out) return LLMSPELL_ERR_INVALID;
+    memset(out, 0, sizeof *out);
+    out->count = v->live;
+    out->config = v->cfg;
+    out->kernel = v->k->name;
+    out->graph_loaded = v->graph_loaded;
+    for (i = 0; i < v->nix; i++) {
+        const llmspell__hnsw *ix = v->ix[i];
+        uint32_t node;
+        if (out->ndims < LLMSPELL_VEC_INFO_DIMS) {
+            out->dims[out->ndims] = ix->dim;
+            out->dim_counts[out->ndims] = ix->live;
+            out->ndims++;
+        }
+        mem += (uint64_t)ix->cap * (ix->stride + sizeof *ix->up + 1 + sizeof *ix->rec) + (uint64_t)ix->capfree * 4;
+        for (node = 0; node < ix->n; node++)
+            if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->M) * 4;
+    }
+    mem += (uint64_t)v->caprecs * sizeof *v->recs + (v->idmap ? (v->idmask + 1) * 4 : 0);
+    for (i = 0; i < v->nrecs; i++) {
+        const llmspell__vrec *r = &v->recs[i];
+        if (r->ix == LLMSPELL__NONE) continue;
+        mem += r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
+    }
+    out->memory_bytes = mem;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v) { return v ? v->errmsg : "no handle"; }
+
+LLMSPELL_DEF llmspell_result llmspell_vec_add(llmspell_vec *v, const llmspell_vec_record *rec) {
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!rec) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': record is NULL", v->name);
+    return llmspell__write(v, rec, 1, NULL);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_add_batch(llmspell_vec *v, const llmspell_vec_record *recs, size_t n) {
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!recs && n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': records are NULL", v->name);
+    return n ? llmspell__write(v, recs, n, NULL) : LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_delete(llmspell_vec *v, const char *id) {
+    size_t n;
+    llmspell_result r;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if ((r = llmspell__vcheck_id(v, id, &n)) != LLMSPELL_OK) return r;
+    return llmspell__write(v, NULL, 0, id);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_purge_expired(llmspell_vec *v, size_t *purged) {
+    uint64_t before;
+    llmspell_result r;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    before = v->live;
+    if (purged) *purged = 0;
+    if (v->next_expiry > llmspell_time_now(&v->clock)) return llmspell__vready(v);
+    r = llmspell__write(v, NULL, 0, NULL);
+    if (r == LLMSPELL_OK && purged) *purged = (size_t)(before - v->live);
+    return r;
+}
+
+static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_vec_record *out) {
+    const llmspell__vrec *rec = &v->recs[r];
+    const llmspell__hnsw *ix = v->ix[rec->ix];
+    memset(out, 0, sizeof *out);
+    out->id = rec->id;
+    out->embedding = LLMSPELL__VEC(ix, rec->node); /* exactly as added */
+    out->dim = ix->dim;
+    out->metadata = rec->meta;
+    out->metadata_len = rec->metalen;
+    out->scope = rec->scope;
+    out->created_at = rec->created;
+    out->updated_at = rec->updated;
+    out->expires_at = rec->expires;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, llmspell_vec_record *out) {
+    size_t n;
+    uint32_t r;
+    llmspell_result rc;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if ((rc = llmspell__vcheck_id(v, id, &n)) != LLMSPELL_OK) return rc;
+    if (!out) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': get needs an output", v->name);
+    r = llmspell__id_find(v, id, n, llmspell__vhash(id, n));
+    if (r == LLMSPELL__NONE || v->recs[r].expires <= llmspell_time_now(&v->clock))
+        return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
+    llmspell__fill_record(v, r, out);
+    return LLMSPELL_OK;
+}
+
+static int llmspell__rec_idcmp(const void *a, const void *b, void *v) {
+    const llmspell__vrec *x = &((const llmspell_vec *)v)->recs[*(const uint32_t *)a];
+    const llmspell__vrec *y = &((const llmspell_vec *)v)->recs[*(const uint32_t *)b];
+    size_t m = x->idlen < y->idlen ? x->idlen : y->idlen;
+    int c = memcmp(x->id, y->id, m);
+    return c ? c : (x->idlen < y->idlen ? -1 : x->idlen > y->idlen);
+}
+
+/* An insertion sort is enough for ids already nearly in order; otherwise a heap sort keeps
+   this free of recursion and of qsort's missing context pointer. */
+static void llmspell__sort_recs(const llmspell_vec *v, uint32_t *a, uint32_t n) {
+    uint32_t i, end;
+    for (i = n / 2; i-- > 0;) { /* heapify */
+        uint32_t j = i;
+        for (;;) {
+            uint32_t c = 2 * j + 1, t;
+            if (c >= n) break;
+            if (c + 1 < n && llmspell__rec_idcmp(&a[c + 1], &a[c], (void *)(uintptr_t)v) > 0) c++;
+            if (llmspell__rec_idcmp(&a[c], &a[j], (void *)(uintptr_t)v) <= 0) break;
+            t = a[c]; a[c] = a[j]; a[j] = t;
+            j = c;
+        }
+    }
+    for (end = n; end > 1; end--) {
+        uint32_t t = a[0], j = 0;
+        a[0] = a[end - 1];
+        a[end - 1] = t;
+        for (;;) {
+            uint32_t c = 2 * j + 1, u;
+            if (c >= end - 1) break;
+            if (c + 1 < end - 1 && llmspell__rec_idcmp(&a[c + 1], &a[c], (void *)(uintptr_t)v) > 0) c++;
+            if (llmspell__rec_idcmp(&a[c], &a[j], (void *)(uintptr_t)v) <= 0) break;
+            u = a[c]; a[c] = a[j]; a[j] = u;
+            j = c;
+        }
+    }
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_each_fn fn, void *user) {
+    uint32_t *order, n = 0, r;
+    llmspell_time now;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!fn) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': each needs a callback", v->name);
+    now = llmspell_time_now(&v->clock);
+    order = (uint32_t *)llmspell__valloc(v, ((size_t)v->live + 1) * sizeof *order);
+    if (!order) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    for (r = 0; r < v->nrecs; r++)
+        if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires > now) order[n++] = r;
+    llmspell__sort_recs(v, order, n);
+    for (r = 0; r < n; r++) {
+        llmspell_vec_record rec;
+        llmspell__fill_record(v, order[r], &rec);
+        if (fn(user, &rec)) break;
+    }
+    llmspell__vfree(v, order);
+    return LLMSPELL_OK;
+}
+
+/* >>search */
+
+typedef struct llmspell__squery {
+    llmspell__hnsw *ix;
+    const float *q;
+    float qinv;
+    size_t k;
+    uint32_t ef;
+    llmspell__cfilter *cf;     /* compiled filter or NULL */
+    llmspell__accept acc;
+    llmspell__vscratch s;
+} llmspell__squery;
+
+static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec_query *q, llmspell__squery *sq) {
+    size_t nodes = 1;
+    double n2;
+    llmspell_result r;
+    memset(sq, 0, sizeof *sq);
+    if ((r = llmspell__vready(v)) != LLMSPELL_OK && v->broken) return r;
+    if (!q || !q->vector) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query vector is NULL", v->name);
+    if (q->k == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': k is 0", v->name);
+    if (q->k > LLMSPELL_VEC_MAX_K)
+        return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': k %zu is over %d", v->name, q->k, LLMSPELL_VEC_MAX_K);
+    if (q->dim == 0 || q->dim > LLMSPELL_VEC_MAX_DIM)
+        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query dimension %u is outside 1..%d", v->name, q->dim, LLMSPELL_VEC_MAX_DIM);
+    if (!llmspell__vec_ok(q->vector, q->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &n2))
+        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': %s", v->name,
+                               n2 == 0 ? "a zero query vector has no cosine similarity" : "the query holds NaN or infinity");
+    sq->ix = llmspell__vix_find(v, q->dim, NULL);
+    if (!sq->ix) return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no vectors of dimension %u", v->name, q->dim);
+    sq->q = q->vector;
+    sq->qinv = v->cfg.metric == LLMSPELL_METRIC_COSINE ? (float)(1.0 / sqrt(n2)) : 1.0f;
+    sq->k = q->k;
+    sq->ef = q->ef ? q->ef : v->cfg.ef_search;
+    if (sq->ef < q->k) sq->ef = (uint32_t)q->k; /* documented: ef is raised to k */
+    sq->acc.v = v;
+    sq->acc.s = &sq->s;
+    sq->acc.skip = LLMSPELL__NONE;
+    sq->acc.now = llmspell_time_now(&v->clock);
+    if (q->filter) {
+        size_t used = 1;
+        if ((r = llmspell__filter_check(v, q->filter, 0, &nodes)) != LLMSPELL_OK) return r;
+        sq->cf = (llmspell__cfilter *)llmspell__valloc(v, nodes * sizeof *sq->cf);
+        sq->s.match = (uint8_t *)llmspell__valloc(v, (size_t)sq->ix->n + 1);
+        if (!sq->cf || !sq->s.match) {
+            llmspell__vfree(v, sq->cf);
+            llmspell__vfree(v, sq->s.match);
+            sq->cf = NULL;
+            sq->s.match = NULL;
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        }
+        memset(sq->s.match, 0, (size_t)sq->ix->n + 1);
+        llmspell__filter_build(v, q->filter, sq->cf, sq->cf, &used);
+        sq->acc.f = sq->cf;
+    }
+    return LLMSPELL_OK;
+}
+
+static void llmspell__squery_free(llmspell_vec *v, llmspell__squery *sq) {
+    llmspell__vfree(v, sq->cf);
+    llmspell__scratch_free(v, &sq->s);
+}
+
+/* Turns the result heap (max-heap of up to ef) into the k best hits, best first. */
+static void llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llmspell_vec_hit *hits, size_t *n) {
+    llmspell__heap *res = &sq->s.res;
+    size_t i;
+    while (res->n > sq->k) llmspell__heap_pop(res);
+    *n = res->n;
+    for (i = res->n; i-- > 0;) {
+        llmspell__dn d = llmspell__heap_pop(res);
+        const llmspell__vrec *r = &v->recs[sq->ix->rec[d.id]];
+        hits[i].id = r->id;
+        hits[i].score = llmspell__score(v, d.d);
+        hits[i].metadata = r->meta;
+        hits[i].metadata_len = r->metalen;
+    }
+}
+
+/* Brute force over the index: every accepted node, the k best kept in the result heap. */
+static int llmspell__scan(llmspell_vec *v, llmspell__squery *sq) {
+    llmspell__hnsw *ix = sq->ix;
+    uint32_t node;
+    sq->s.res.n = 0;
+    sq->s.res.max = 1;
+    for (node = 0; node < ix->n; node++) {
+        float d;
+        if (!llmspell__accepts(ix, &sq->acc, node)) continue;
+        d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
+        if (sq->s.res.n >= sq->k && d >= sq->s.res.h[0].d) continue;
+        if (!llmspell__heap_push(v, &sq->s.res, d, node)) return 0;
+        if (sq->s.res.n > sq->k) llmspell__heap_pop(&sq->s.res);
+    }
+    return 1;
+}
+
+/* The graph search: greedy down the upper levels, then a beam of width ef on level 0. */
+static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef) {
+    llmspell__hnsw *ix = sq->ix;
+    uint32_t cur = ix->entry;
+    float dcur;
+    int l;
+    if (cur == LLMSPELL__NONE) return 1;
+    if (!llmspell__scratch_reset(v, &sq->s, ix->n)) return 0;
+    dcur = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, cur);
+    for (l = ix->maxlevel; l > 0; l--) llmspell__greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
+    return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, &sq->s);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits, size_t *n) {
+    llmspell__squery sq;
+    llmspell_result r;
+    int ok = 1;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
+    *n = 0;
+    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) return r;
+    if (!sq.cf) {
+        ok = llmspell__graph(v, &sq, sq.ef);
+    } else {
+        /* the planner: estimate the filter's selectivity on a sample of nodes */
+        llmspell__hnsw *ix = sq.ix;
+        uint32_t step = ix->n > 512 ? ix->n / 512 : 1, node, tried = 0, hit = 0;
+        double sel, expect;
+        for (node = 0; node < ix->n; node += step) {
+            if (ix->rec[node] == LLMSPELL__NONE) continue;
+            tried++;
+            hit += (uint32_t)llmspell__accepts(ix, &sq.acc, node);
+        }
+        sel = tried ? (double)hit / tried : 0;
+        expect = sel * (double)ix->live;
+        if (expect <= 2048.0 || expect <= 8.0 * sq.ef) {
+            ok = llmspell__scan(v, &sq); /* few matches: the exact answer is cheap */
+        } else {
+            /* many matches: search the graph, keeping only matches, with the beam widened by
+               the selectivity so that about ef matches are in reach */
+            double w = (double)sq.ef / (sel > 0.01 ? sel : 0.01);
+            uint32_t ef = w > 4096 ? 4096 : (uint32_t)w;
+            if (ef < sq.ef) ef = sq.ef;
+            ok = llmspell__graph(v, &sq, ef);
+            if (ok && sq.s.res.n < sq.k) ok = llmspell__scan(v, &sq); /* never return fewer than exist */
+        }
+    }
+    if (!ok) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+    else llmspell__emit(v, &sq, hits, n);
+    llmspell__squery_free(v, &sq);
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits,
+                                                       size_t *n) {
+    llmspell__squery sq;
+    llmspell_result r;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
+    *n = 0;
+    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) return r;
+    if (!llmspell__scan(v, &sq)) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+    else llmspell__emit(v, &sq, hits, n);
+    llmspell__squery_free(v, &sq);
+    return r;
+}
+
+#endif /* LLMSPELL_VEC_IMPLEMENTATION_ONCE */
+#endif /* LLMSPELL_VEC_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License. Copyright (c) 2026 the llmspell-c authors.
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions: The above copyright notice
+and this permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+------------------------------------------------------------------------------
+*/
