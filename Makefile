@@ -38,7 +38,7 @@ demo: build/demo
 
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
-test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/demo
+test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san
 	bash tests/run.sh
 
 bench: build/bench_kv

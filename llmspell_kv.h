@@ -3196,10 +3196,14 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const v
 
 LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const void **key, size_t *klen, const void **val,
                                                    size_t *vlen) {
-    const uint8_t *k;
-    size_t kn, vn;
-    const void *v;
+    const uint8_t *k = NULL;
+    size_t kn = 0, vn = 0;
+    const void *v = NULL;
     llmspell_result r;
+    if (key) *key = NULL; /* defined outputs on every path */
+    if (klen) *klen = 0;
+    if (val) *val = NULL;
+    if (vlen) *vlen = 0;
     if (!it) return LLMSPELL_ERR_INVALID;
     LLMSPELL__CHECK_OPEN(it->kv);
     if (it->done) return LLMSPELL_ERR_NOT_FOUND;
@@ -3396,8 +3400,8 @@ static llmspell_result llmspell__view_cursor_next(llmspell_kv_cursor *cur, const
                                                   size_t *vn) {
     llmspell__vcursor *c = (llmspell__vcursor *)cur;
     size_t plen = LLMSPELL__VIEW(cur->kv)->plen;
-    const void *pk;
-    size_t pn;
+    const void *pk = NULL;
+    size_t pn = 0;
     llmspell_result r = llmspell_kv_iter_next(c->it, &pk, &pn, val, vn);
     if (r != LLMSPELL_OK) return llmspell__view_fail(cur->kv, r);
     *k = (const uint8_t *)pk + plen;

@@ -448,6 +448,21 @@ __attribute__((target("avx2,fma"))) static float llmspell__cos_avx2(const float 
     return llmspell__cos_finish(sd, sx, sy);
 }
 
+/* GCC 12's AVX-512 intrinsics seed results with a self-initialised "undefined" vector, which
+   its own -Wuninitialized then reports under C++ -O2: silence that here only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+/* Folds 16 lanes to one. */
+__attribute__((target("avx512f"))) static float llmspell__hsum512(__m512 v) {
+    __m512 t = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    return llmspell__hsum128(_mm512_castps512_ps128(t));
+}
+
 /* AVX-512: masked loads take the tail, so there is no scalar loop. */
 __attribute__((target("avx512f"))) static float llmspell__dot_avx512(const float *a, const float *b, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
@@ -460,7 +475,7 @@ __attribute__((target("avx512f"))) static float llmspell__dot_avx512(const float
         __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
         s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    return llmspell__hsum512(_mm512_add_ps(s0, s1));
 }
 
 __attribute__((target("avx512f"))) static float llmspell__l2sq_avx512(const float *a, const float *b, size_t n) {
@@ -477,7 +492,7 @@ __attribute__((target("avx512f"))) static float llmspell__l2sq_avx512(const floa
         __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
         s0 = _mm512_fmadd_ps(d, d, s0);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    return llmspell__hsum512(_mm512_add_ps(s0, s1));
 }
 
 __attribute__((target("avx512f"))) static float llmspell__cos_avx512(const float *a, const float *b, size_t n) {
@@ -490,8 +505,12 @@ __attribute__((target("avx512f"))) static float llmspell__cos_avx512(const float
         x = _mm512_fmadd_ps(va, va, x);
         y = _mm512_fmadd_ps(vb, vb, y);
     }
-    return llmspell__cos_finish(_mm512_reduce_add_ps(d), _mm512_reduce_add_ps(x), _mm512_reduce_add_ps(y));
+    return llmspell__cos_finish(llmspell__hsum512(d), llmspell__hsum512(x), llmspell__hsum512(y));
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 static const llmspell_vec_kernel llmspell__k_sse = {"sse", llmspell__dot_sse, llmspell__l2sq_sse, llmspell__cos_sse};
 static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2", llmspell__dot_avx2, llmspell__l2sq_avx2, llmspell__cos_avx2};
@@ -1792,6 +1811,7 @@ static uint8_t *llmspell__rec_blob(const llmspell_vec *v, const llmspell__vrec *
 static int llmspell__vec_ok(const float *x, uint32_t dim, int cosine, double *norm2) {
     double s = 0;
     uint32_t i;
+    *norm2 = -1; /* "not finite" until the loop says otherwise */
     for (i = 0; i < dim; i++) {
         if (!(x[i] - x[i] == 0.0f)) return 0; /* NaN or infinity */
         s += (double)x[i] * x[i];
@@ -2543,6 +2563,7 @@ static llmspell_result llmspell__recover(llmspell_vec *v, llmspell_result r) {
 }
 
 static llmspell_result llmspell__vcheck_id(llmspell_vec *v, const char *id, size_t *n) {
+    *n = 0;
     if (!id) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id is NULL", v->name);
     *n = strlen(id);
     if (*n == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id is empty", v->name);
@@ -2577,7 +2598,7 @@ static void llmspell__prep_free(llmspell_vec *v, llmspell__vprep *p, size_t n) {
 static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_record *rec, size_t i, llmspell__vprep *p,
                                          llmspell_time now) {
     char where[64];
-    size_t idlen, mlen;
+    size_t idlen = 0, mlen;
     const char *meta = rec->metadata ? rec->metadata : "{}";
     const char *scope = rec->scope ? rec->scope : "global";
     double norm2;
@@ -2776,7 +2797,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
     for (i = 0; i < n; i++) {
         llmspell__vprep *p = &w.prep[i];
-        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno;
+        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno = 0;
         llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
         if (old != LLMSPELL__NONE) llmspell__forget(v, old);
         slot = llmspell__rec_slot(v);
@@ -2816,6 +2837,7 @@ out:
 /* >>public API */
 
 static llmspell_result llmspell__check_name(llmspell_kv *kv, const char *name, size_t *n) {
+    *n = 0;
     if (!name) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: collection name is NULL");
     *n = strlen(name);
     if (*n == 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: collection name is empty");
@@ -2855,7 +2877,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_create(llmspell_kv *kv, const char *na
                                                  const llmspell_vec_options *opts) {
     uint8_t key[LLMSPELL__VKEY_MAX], meta[LLMSPELL__META_SIZE];
     llmspell_vec tmp;
-    size_t nlen, kn;
+    size_t nlen = 0, kn;
     llmspell_result r;
     int exists;
     if (!kv) return LLMSPELL_ERR_INVALID;
@@ -2969,7 +2991,7 @@ static llmspell_result llmspell__drop_prefix(llmspell_kv *kv, char tag, const ch
 
 LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name) {
     uint8_t key[LLMSPELL__VKEY_MAX];
-    size_t nlen, kn;
+    size_t nlen = 0, kn;
     llmspell_result r;
     int exists;
     if (!kv) return LLMSPELL_ERR_INVALID;
