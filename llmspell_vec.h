@@ -1910,7 +1910,12 @@ static void llmspell__vix_setvec(const llmspell_vec *v, llmspell__hnsw *ix, uint
    new one if needed, using `up` prepared by the caller), else a new one. Never allocates. */
 static uint32_t llmspell__vix_take(llmspell__hnsw *ix, uint32_t r, int level, uint32_t **up) {
     uint32_t node;
-    if (ix->nfree) {
+    if (ix->nfree && ix->free[ix->nfree - 1] == ix->entry && ix->nfree > 1) { /* keep the entry point's links */
+        uint32_t t = ix->free[0];
+        ix->free[0] = ix->free[ix->nfree - 1];
+        ix->free[ix->nfree - 1] = t;
+    }
+    if (ix->nfree && ix->free[ix->nfree - 1] != ix->entry) {
         node = ix->free[--ix->nfree];
         if (level > ix->level[node]) {
             /* caller prepared up for `level`; the old array is released by the caller */
