@@ -165,6 +165,35 @@ typedef enum llmspell_durability {
     LLMSPELL_DURABILITY_FAST      /* the same with 1000 ms */
 } llmspell_durability;
 
+/* >>io: the operating system as the file backend sees it. NULL in the options means the real
+   one (llmspell_kv_io_os); tests put a simulated disk here to crash the store at every sync
+   point, or wrap the real one to make calls fail with EIO or ENOSPC. With an io other than the
+   OS's the backend reads through pread only (it maps the file only with the real one).
+   Every function returns 0 or an errno value. */
+typedef struct llmspell_kv_io {
+    void *ctx;
+    /* write 0: read only. create 0: the file must exist; 1: create it if missing; 2: create or
+       truncate. mode is used when creating. */
+    int (*open)(void *ctx, const char *path, int write, int create, unsigned mode, int *fd);
+    int (*close)(void *ctx, int fd);
+    /* size, whether it is a regular file, its permission bits and its identity (device, inode) */
+    int (*stat)(void *ctx, int fd, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]);
+    int (*stat_path)(void *ctx, const char *path, uint64_t id[2]);
+    int (*lock)(void *ctx, int fd, int exclusive);   /* EWOULDBLOCK when another handle holds it */
+    /* reads up to n bytes at off; *got < n only at the end of the file */
+    int (*pread)(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got);
+    int (*pwrite)(void *ctx, int fd, const void *buf, size_t n, uint64_t off); /* all n or an error */
+    int (*truncate)(void *ctx, int fd, uint64_t size);
+    int (*sync)(void *ctx, int fd);                   /* data and size durable */
+    int (*sync_dir)(void *ctx, const char *path);     /* the directory entry of path durable */
+    int (*rename)(void *ctx, const char *from, const char *to);
+    int (*link)(void *ctx, const char *from, const char *to); /* EEXIST if `to` exists */
+    int (*unlink)(void *ctx, const char *path);
+} llmspell_kv_io;
+
+/* The real operating system (POSIX), for wrappers that forward to it. */
+LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void);
+
 /* Options for every backend; all-zero (or a NULL pointer) means the defaults. */
 typedef struct llmspell_kv_options {
     llmspell_allocator allocator;
@@ -173,6 +202,7 @@ typedef struct llmspell_kv_options {
     int no_create;                    /* fail with ERR_NOT_FOUND instead of creating the file */
     double auto_compact_ratio;        /* file: compact when dead/file bytes passes it (0: 0.5; <0: never) */
     uint64_t auto_compact_min_bytes;  /* file: ...and the file is at least this big (0: 4 MiB) */
+    const llmspell_kv_io *io;         /* file: the operating system to use (NULL: the real one) */
 } llmspell_kv_options;
 
 typedef struct llmspell_kv_stats {
@@ -1755,6 +1785,7 @@ typedef struct llmspell__file {
     double ac_ratio;
     uint64_t ac_min;
     uint32_t seed;             /* record checksum seed, from the header's salt */
+    const llmspell_kv_io *io;  /* the operating system (real or simulated) */
 } llmspell__file;
 
 typedef struct llmspell__fcursor {
@@ -1796,61 +1827,114 @@ static uint64_t llmspell__fdead(const llmspell__file *f) {
     return body > live ? body - live : 0;
 }
 
-static int llmspell__datasync(int fd) {
-#if defined(__APPLE__)
-    return fcntl(fd, F_FULLFSYNC);
-#elif defined(__linux__)
-    return fdatasync(fd);
-#else
-    return fsync(fd);
-#endif
-}
+/* >>io, the real one */
 
-static int llmspell__write_all(int fd, const uint8_t *p, size_t n) {
+static int llmspell__os_open(void *ctx, const char *path, int write, int create, unsigned mode, int *fd) {
+    int flags = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | (create ? O_CREAT : 0) | (create == 2 ? O_TRUNC : 0);
+    (void)ctx;
+    *fd = open(path, flags, (mode_t)mode);
+    return *fd < 0 ? errno : 0;
+}
+static int llmspell__os_close(void *ctx, int fd) { (void)ctx; return close(fd) != 0 ? errno : 0; }
+static int llmspell__os_stat(void *ctx, int fd, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]) {
+    struct stat st;
+    (void)ctx;
+    if (fstat(fd, &st) != 0) return errno;
+    *size = (uint64_t)st.st_size;
+    *regular = S_ISREG(st.st_mode) != 0;
+    *mode = (unsigned)(st.st_mode & 0777);
+    id[0] = (uint64_t)st.st_dev;
+    id[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+static int llmspell__os_stat_path(void *ctx, const char *path, uint64_t id[2]) {
+    struct stat st;
+    (void)ctx;
+    if (stat(path, &st) != 0) return errno;
+    id[0] = (uint64_t)st.st_dev;
+    id[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+static int llmspell__os_lock(void *ctx, int fd, int exclusive) {
+    (void)ctx;
+    return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 ? errno : 0;
+}
+static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got) {
+    uint8_t *p = (uint8_t *)buf;
+    (void)ctx;
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = pread(fd, p + *got, n - *got, (off_t)(off + *got));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+static int llmspell__os_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off) {
+    const uint8_t *p = (const uint8_t *)buf;
+    (void)ctx;
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return -1;
+            return errno;
         }
         p += w;
         n -= (size_t)w;
+        off += (uint64_t)w;
     }
     return 0;
 }
-
-static int llmspell__pread_all(int fd, uint8_t *p, size_t n, uint64_t off) {
-    while (n) {
-        ssize_t r = pread(fd, p, n, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (r == 0) { errno = EIO; return -1; } /* the file is shorter than the index says */
-        p += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
+static int llmspell__os_truncate(void *ctx, int fd, uint64_t size) { (void)ctx; return ftruncate(fd, (off_t)size) != 0 ? errno : 0; }
+static int llmspell__os_sync(void *ctx, int fd) {
+    (void)ctx;
+#if defined(__APPLE__)
+    return fcntl(fd, F_FULLFSYNC) != 0 ? errno : 0;
+#elif defined(__linux__)
+    return fdatasync(fd) != 0 ? errno : 0;
+#else
+    return fsync(fd) != 0 ? errno : 0;
+#endif
 }
-
-static int llmspell__sync_dir(const char *path) {
-    char dir[4096];
+static int llmspell__os_sync_dir(void *ctx, const char *path) {
+    char dir[4200];
     const char *slash = strrchr(path, '/');
     int fd, rc;
+    (void)ctx;
     if (!slash) strcpy(dir, ".");
     else if (slash == path) strcpy(dir, "/");
     else {
         size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) return -1;
+        if (n >= sizeof dir) return ENAMETOOLONG;
         memcpy(dir, path, n);
         dir[n] = 0;
     }
-    fd = open(dir, O_RDONLY);
-    if (fd < 0) return -1;
-    rc = fsync(fd);
+    fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    rc = fsync(fd) != 0 ? errno : 0;
     close(fd);
     return rc;
+}
+static int llmspell__os_rename(void *ctx, const char *from, const char *to) { (void)ctx; return rename(from, to) != 0 ? errno : 0; }
+static int llmspell__os_link(void *ctx, const char *from, const char *to) { (void)ctx; return link(from, to) != 0 ? errno : 0; }
+static int llmspell__os_unlink(void *ctx, const char *path) { (void)ctx; return unlink(path) != 0 ? errno : 0; }
+
+static const llmspell_kv_io llmspell__io_os = {
+    NULL, llmspell__os_open, llmspell__os_close, llmspell__os_stat, llmspell__os_stat_path, llmspell__os_lock, llmspell__os_pread,
+    llmspell__os_pwrite, llmspell__os_truncate, llmspell__os_sync, llmspell__os_sync_dir, llmspell__os_rename, llmspell__os_link,
+    llmspell__os_unlink};
+
+LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void) { return &llmspell__io_os; }
+
+/* Reads exactly n bytes at off; a short file is EIO (the index says the bytes are there). */
+static int llmspell__read_exact(const llmspell_kv_io *io, int fd, void *buf, size_t n, uint64_t off) {
+    size_t got;
+    int e = io->pread(io->ctx, fd, buf, n, off, &got);
+    return e ? e : got == n ? 0 : EIO;
 }
 
 /* Maps the written part of the file for reading, with room to grow. Without a map (mmap
@@ -1862,6 +1946,7 @@ static void llmspell__fmap(llmspell__file *f, int force) {
     if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
     f->map = NULL;
     f->maplen = 0;
+    if (f->io != &llmspell__io_os) return; /* a simulated disk has nothing to map */
     for (len = 1u << 20; len < f->flushed * 2 && len < ((uint64_t)1 << 62); len *= 2) {
     }
     if ((uint64_t)(size_t)len != len) return;
@@ -1874,10 +1959,11 @@ static void llmspell__fmap(llmspell__file *f, int force) {
 /* Writes the buffered records. On failure the file is cut back to what it was. */
 static llmspell_result llmspell__fflush(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
+    int e;
     if (!f->wlen) return LLMSPELL_OK;
-    if (llmspell__write_all(f->fd, f->wbuf, f->wlen) != 0) {
-        int e = errno;
-        if (ftruncate(f->fd, (off_t)f->flushed) != 0 || lseek(f->fd, (off_t)f->flushed, SEEK_SET) < 0) f->broken = 1;
+    if ((e = f->io->pwrite(f->io->ctx, f->fd, f->wbuf, f->wlen, f->flushed)) != 0) {
+        /* part of it may be in the file: cut it off, or stop writing if even that fails */
+        if (f->io->truncate(f->io->ctx, f->fd, f->flushed) != 0) f->broken = 1;
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: write at offset %llu failed: %s", f->path,
                                      (unsigned long long)f->flushed, strerror(e));
     }
@@ -1890,11 +1976,12 @@ static llmspell_result llmspell__fflush(llmspell_kv *kv) {
 
 static llmspell_result llmspell__fsync_now(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
+    int e;
     if (!f->unsynced) return LLMSPELL_OK;
-    if (llmspell__datasync(f->fd) != 0) {
+    if ((e = f->io->sync(f->io->ctx, f->fd)) != 0) {
         /* after a failed fsync the kernel may have dropped the dirty pages: never pretend */
         f->broken = 1;
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: fsync failed: %s", f->path, strerror(errno));
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: fsync failed: %s", f->path, strerror(e));
     }
     f->unsynced = 0;
     f->last_sync_ms = llmspell__mono_ms();
@@ -1940,6 +2027,7 @@ static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__en
                                              const void **v) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     uint64_t off;
+    int err;
     memcpy(&off, LLMSPELL__PAYLOAD(e), 8);
     if (off >= f->flushed) { /* still in the write buffer */
         *v = f->wbuf + (off - f->flushed);
@@ -1951,9 +2039,9 @@ static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__en
     }
     if (llmspell__reserve(&kv->allocator, (void **)buf, cap, e->vlen) != LLMSPELL_OK)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading a %u-byte value", f->path, e->vlen);
-    if (e->vlen && llmspell__pread_all(f->fd, *buf, e->vlen, off) != 0)
+    if (e->vlen && (err = llmspell__read_exact(f->io, f->fd, *buf, e->vlen, off)) != 0)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: read at offset %llu failed: %s", f->path,
-                                     (unsigned long long)off, strerror(errno));
+                                     (unsigned long long)off, strerror(err));
     *v = *buf;
     return LLMSPELL_OK;
 }
@@ -2106,28 +2194,29 @@ static llmspell_result llmspell__file_clear(llmspell_kv *kv) {
 /* Rewrites the live entries, in key order, to a new file and renames it over the old one. */
 static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
+    const llmspell_kv_io *io = f->io;
     char tmp[4200];
     uint8_t hdr[LLMSPELL__FHDR];
-    uint8_t *out = NULL, *val = NULL;
-    size_t ocap = 0, olen = 0, vcap = 0;
-    uint64_t off = LLMSPELL__FHDR, left = f->s.ix.count;
+    uint8_t *out = NULL;
+    size_t ocap = 0, olen = 0;
+    uint64_t off = LLMSPELL__FHDR, woff = 0, left = f->s.ix.count, size, id[2];
     llmspell__node *leaf;
-    struct stat st;
-    int fd = -1, i, err = 0;
+    unsigned mode = 0644;
+    int fd = -1, i, err = 0, regular;
     llmspell_result r = llmspell__fwritable(kv);
     const char *what = "write";
     uint32_t seed;
     if (r != LLMSPELL_OK) return r;
     if (f->s.in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "file %s: cannot compact inside a transaction", f->path);
     if ((r = llmspell__fflush(kv)) != LLMSPELL_OK) return r;
-    if (strlen(f->path) + 9 > sizeof tmp) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "file: path too long");
     snprintf(tmp, sizeof tmp, "%s.compact", f->path);
-    if (fstat(f->fd, &st) != 0) st.st_mode = 0644;
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, st.st_mode & 0777);
-    if (fd < 0) return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create %s: %s", f->path, tmp, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) { err = errno; what = "lock"; goto fail; }
+    (void)io->stat(io->ctx, f->fd, &size, &regular, &mode, id); /* keep the permissions */
+    if ((err = io->open(io->ctx, tmp, 1, 2, mode, &fd)) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create %s: %s", f->path, tmp, strerror(err));
+    if ((err = io->lock(io->ctx, fd, 1)) != 0) { what = "lock"; goto fail; }
     seed = llmspell__file_header(hdr);
-    if (llmspell__write_all(fd, hdr, sizeof hdr) != 0) { err = errno; goto fail; }
+    if ((err = io->pwrite(io->ctx, fd, hdr, sizeof hdr, 0)) != 0) goto fail;
+    woff = sizeof hdr;
     for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
     }
     for (; leaf; leaf = leaf->next) {
@@ -2138,7 +2227,8 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             uint8_t *h;
             memcpy(&voff, LLMSPELL__PAYLOAD(e), 8);
             if (olen + need > LLMSPELL__WBUF_MAX && olen) {
-                if (llmspell__write_all(fd, out, olen) != 0) { err = errno; goto fail; }
+                if ((err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
+                woff += olen;
                 olen = 0;
             }
             if (llmspell__reserve(&kv->allocator, (void **)&out, &ocap, olen + need) != LLMSPELL_OK) {
@@ -2153,8 +2243,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             llmspell__put32(h + 12, e->vlen);
             llmspell__put64(h + 16, f->txn); /* ids keep growing across compactions */
             memcpy(h + LLMSPELL__FREC, LLMSPELL__KEY(e), e->klen);
-            if (e->vlen && llmspell__pread_all(f->fd, h + LLMSPELL__FREC + e->klen, e->vlen, voff) != 0) {
-                err = errno;
+            if (e->vlen && (err = llmspell__read_exact(io, f->fd, h + LLMSPELL__FREC + e->klen, e->vlen, voff)) != 0) {
                 what = "read";
                 goto fail;
             }
@@ -2162,11 +2251,11 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             olen += need;
         }
     }
-    if (olen && llmspell__write_all(fd, out, olen) != 0) { err = errno; goto fail; }
-    if (llmspell__datasync(fd) != 0) { err = errno; what = "fsync"; goto fail; }
-    if (rename(tmp, f->path) != 0) { err = errno; what = "rename"; goto fail; }
+    if (olen && (err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
+    if ((err = io->sync(io->ctx, fd)) != 0) { what = "fsync"; goto fail; }
+    if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { what = "rename"; goto fail; }
     /* from here the new file is the store: switch to it, then make the rename durable */
-    close(f->fd);
+    (void)io->close(io->ctx, f->fd);
     f->fd = fd;
     for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
     }
@@ -2185,19 +2274,16 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     f->s.ix.mods++;
     llmspell__fmap(f, 1);
     llmspell__free(&kv->allocator, out);
-    llmspell__free(&kv->allocator, val);
-    (void)vcap;
-    if (lseek(fd, 0, SEEK_END) < 0 || llmspell__sync_dir(f->path) != 0) {
+    if ((err = io->sync_dir(io->ctx, f->path)) != 0) {
         f->broken = 1;
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: syncing the directory after compaction failed: %s",
-                                     f->path, strerror(errno));
+                                     f->path, strerror(err));
     }
     return LLMSPELL_OK;
 fail:
-    close(fd);
-    unlink(tmp);
+    (void)io->close(io->ctx, fd);
+    (void)io->unlink(io->ctx, tmp);
     llmspell__free(&kv->allocator, out);
-    llmspell__free(&kv->allocator, val);
     if (err == ENOMEM) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory compacting", f->path);
     return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: compaction %s failed: %s (store unchanged)", f->path, what,
                                  strerror(err));
@@ -2255,7 +2341,7 @@ static void llmspell__file_free(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     llmspell__ixs_free(&f->s);
     if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
-    if (f->fd >= 0) close(f->fd);
+    if (f->fd >= 0) (void)f->io->close(f->io->ctx, f->fd);
     llmspell__free(&kv->allocator, f->wbuf);
     llmspell__free(&kv->allocator, f->rbuf);
     llmspell__free(&kv->allocator, f->path);
@@ -2345,14 +2431,17 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
 
 static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t size) {
     llmspell__file *f = LLMSPELL__FILE(kv);
+    const llmspell_kv_io *io = f->io;
     uint8_t fresh[LLMSPELL__FHDR];
     const uint8_t *map;
+    uint8_t *copy = NULL;
     uint64_t good = LLMSPELL__FHDR;
     llmspell_result r;
+    int e;
     if (size < LLMSPELL__FHDR) {
         uint8_t got[LLMSPELL__FHDR];
-        if (size && llmspell__pread_all(fd, got, (size_t)size, 0) != 0)
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot read the header: %s", f->path, strerror(errno));
+        if (size && (e = llmspell__read_exact(io, fd, got, (size_t)size, 0)) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot read the header: %s", f->path, strerror(e));
         if (size && memcmp(got, llmspell__fmagic, (size_t)(size < 8 ? size : 8)) != 0)
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
         if (size)
@@ -2361,16 +2450,30 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
         /* an empty file (made by the user) holds nothing to lose: make it a store */
         if (f->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: empty, not an llmspell kv file", f->path);
         f->seed = llmspell__file_header(fresh);
-        if (llmspell__write_all(fd, fresh, sizeof fresh) != 0 || llmspell__datasync(fd) != 0)
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot write the header: %s", f->path, strerror(errno));
+        if ((e = io->pwrite(io->ctx, fd, fresh, sizeof fresh, 0)) != 0 || (e = io->sync(io->ctx, fd)) != 0)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot write the header: %s", f->path, strerror(e));
         f->flushed = LLMSPELL__FHDR;
         f->txn = 1;
         return LLMSPELL_OK;
     }
-    map = (const uint8_t *)mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == (const uint8_t *)MAP_FAILED)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot map %llu bytes: %s", f->path,
-                                     (unsigned long long)size, strerror(errno));
+    if ((uint64_t)(size_t)size != size)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "file %s: %llu bytes do not fit the address space", f->path,
+                                     (unsigned long long)size);
+    if (io == &llmspell__io_os) {
+        map = (const uint8_t *)mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == (const uint8_t *)MAP_FAILED)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot map %llu bytes: %s", f->path,
+                                         (unsigned long long)size, strerror(errno));
+    } else { /* a simulated disk: read it whole */
+        if (!(copy = (uint8_t *)llmspell__alloc(&kv->allocator, (size_t)size)))
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading %llu bytes", f->path,
+                                         (unsigned long long)size);
+        if ((e = llmspell__read_exact(io, fd, copy, (size_t)size, 0)) != 0) {
+            llmspell__free(&kv->allocator, copy);
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot read: %s", f->path, strerror(e));
+        }
+        map = copy;
+    }
     if (memcmp(map, llmspell__fmagic, 8) != 0) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
     } else if (llmspell__get32(map + 28) != llmspell_crc32c(0, map, 28)) {
@@ -2382,49 +2485,47 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
         f->seed = llmspell__file_seed(map);
         r = llmspell__file_replay(kv, map, size, &good);
     }
-    munmap((void *)(uintptr_t)map, (size_t)size);
+    if (copy) llmspell__free(&kv->allocator, copy);
+    else munmap((void *)(uintptr_t)map, (size_t)size);
     if (r != LLMSPELL_OK) return r;
     f->flushed = good;
     if (good < size && !f->read_only) { /* drop the torn tail so new records follow the last commit */
-        if (ftruncate(fd, (off_t)good) != 0 || llmspell__datasync(fd) != 0)
+        if ((e = io->truncate(io->ctx, fd, good)) != 0 || (e = io->sync(io->ctx, fd)) != 0)
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot cut the torn tail at offset %llu: %s",
-                                         f->path, (unsigned long long)good, strerror(errno));
+                                         f->path, (unsigned long long)good, strerror(e));
     }
-    if (!f->read_only && lseek(fd, (off_t)good, SEEK_SET) < 0)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: seek failed: %s", f->path, strerror(errno));
     return LLMSPELL_OK;
 }
 
 /* Creates the store at path atomically: the header is written to a side file, synced, and
    linked into place (never replacing a file that appeared meanwhile). */
-static llmspell_result llmspell__file_create(llmspell_kv *kv, const char *path) {
+static llmspell_result llmspell__file_create(llmspell_kv *kv, const llmspell_kv_io *io, const char *path) {
     char tmp[4200];
     uint8_t hdr[LLMSPELL__FHDR];
-    int fd, ok;
+    int fd, e;
     snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        return llmspell_kv_set_error(kv, e == EACCES || e == EROFS ? LLMSPELL_ERR_READONLY : LLMSPELL_ERR_IO,
+    if ((e = io->open(io->ctx, tmp, 1, 2, 0644, &fd)) != 0)
+        return llmspell_kv_set_error(kv, e == EACCES || e == EROFS ? LLMSPELL_ERR_READONLY : e == ENOENT ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_ERR_IO,
                                      "file %s: cannot create: %s", path, strerror(e));
-    }
     llmspell__file_header(hdr);
-    ok = llmspell__write_all(fd, hdr, sizeof hdr) == 0 && llmspell__datasync(fd) == 0;
-    close(fd);
-    if (ok && link(tmp, path) != 0 && errno != EEXIST)
-        ok = rename(tmp, path) == 0; /* file systems without hard links */
-    unlink(tmp);
-    if (!ok || llmspell__sync_dir(path) != 0)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create: %s", path, strerror(errno));
+    if ((e = io->pwrite(io->ctx, fd, hdr, sizeof hdr, 0)) == 0) e = io->sync(io->ctx, fd);
+    (void)io->close(io->ctx, fd);
+    if (!e && (e = io->link(io->ctx, tmp, path)) == EEXIST) e = 0; /* someone else made it: use theirs */
+    else if (e == EPERM || e == ENOTSUP || e == EXDEV) e = io->rename(io->ctx, tmp, path); /* no hard links here */
+    (void)io->unlink(io->ctx, tmp);
+    if (!e) e = io->sync_dir(io->ctx, path);
+    if (e) return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot create: %s", path, strerror(e));
     return LLMSPELL_OK;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *path, const llmspell_kv_options *opts) {
     llmspell__file *f;
     llmspell_kv_options o;
-    struct stat st, st2;
+    const llmspell_kv_io *io;
     llmspell_result r;
-    int attempt, fd = -1;
+    int attempt, fd = -1, e, regular = 0;
+    uint64_t size = 0, id[2], id2[2];
+    unsigned mode;
     size_t plen;
     if (!kv) return LLMSPELL_ERR_INVALID;
     kv->errmsg[0] = 0;
@@ -2433,12 +2534,14 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     if ((r = llmspell__check_opts(kv, opts)) != LLMSPELL_OK) { llmspell__kv_reset(kv, NULL); return r; }
     memset(&o, 0, sizeof o);
     if (opts) o = *opts;
+    io = o.io ? o.io : &llmspell__io_os;
     plen = strlen(path);
     if (plen > 4096) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "file: path longer than 4096 bytes");
     f = (llmspell__file *)llmspell__alloc(&kv->allocator, sizeof *f);
     if (!f) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", path);
     memset(f, 0, sizeof *f);
     f->fd = -1;
+    f->io = io;
     kv->ctx = f;
     f->read_only = o.read_only;
     f->durability = o.durability;
@@ -2452,13 +2555,13 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     }
     memcpy(f->path, path, plen + 1);
     for (attempt = 0;; attempt++) {
-        fd = open(path, (o.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && !o.read_only && !o.no_create && attempt < 5) {
-            if ((r = llmspell__file_create(kv, path)) != LLMSPELL_OK) goto fail;
+        e = io->open(io->ctx, path, !o.read_only, 0, 0, &fd);
+        if (e == ENOENT && !o.read_only && !o.no_create && attempt < 5) {
+            if ((r = llmspell__file_create(kv, io, path)) != LLMSPELL_OK) goto fail;
             continue;
         }
-        if (fd < 0) {
-            int e = errno;
+        if (e) {
+            fd = -1;
             if (e == ENOENT) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "file %s: does not exist", path);
             else if (e == EISDIR) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "file %s: is a directory", path);
             else if (e == EACCES || e == EROFS || e == EPERM)
@@ -2467,26 +2570,25 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
             else r = llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot open: %s", path, strerror(e));
             goto fail;
         }
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (io->stat(io->ctx, fd, &size, &regular, &mode, id) != 0 || !regular) {
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "file %s: not a regular file", path);
             goto fail;
         }
-        if (flock(fd, (o.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
-            int e = errno;
+        if ((e = io->lock(io->ctx, fd, !o.read_only)) != 0) {
             r = e == EWOULDBLOCK ? llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "file %s: locked by another writer", path)
                                  : llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot lock: %s", path, strerror(e));
             goto fail;
         }
         /* a compaction elsewhere may have renamed a new file over the path before we locked */
-        if (stat(path, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev) {
+        if (io->stat_path(io->ctx, path, id2) == 0 && id2[0] == id[0] && id2[1] == id[1]) {
             if (!o.read_only) { /* a compaction killed midway leaves its side file */
                 char side[4200];
                 snprintf(side, sizeof side, "%s.compact", path);
-                unlink(side);
+                (void)io->unlink(io->ctx, side);
             }
             break;
         }
-        close(fd);
+        (void)io->close(io->ctx, fd);
         fd = -1;
         if (attempt == 5) {
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "file %s: keeps being replaced by another process", path);
@@ -2495,7 +2597,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     }
     f->fd = fd;
     fd = -1;
-    r = llmspell__file_load(kv, f->fd, (uint64_t)st.st_size);
+    r = llmspell__file_load(kv, f->fd, size);
     if (r != LLMSPELL_OK) goto fail;
     llmspell__fmap(f, 1);
     kv->name = "file";
@@ -2518,7 +2620,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     kv->open = 1;
     return LLMSPELL_OK;
 fail:
-    if (fd >= 0) close(fd);
+    if (fd >= 0) (void)io->close(io->ctx, fd);
     llmspell__file_free(kv);
     llmspell__kv_reset(kv, NULL);
     return r;
