@@ -7,7 +7,7 @@ SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 HEADERS = $(wildcard llmspell_*.h)
 
 .PHONY: all demo test bench clean
-all: build/demo build/test_kv build/crash_kv
+all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_graph
 
 build:
 	mkdir -p build
@@ -27,6 +27,22 @@ build/crash_kv: tests/crash_kv.c $(HEADERS) | build
 build/crash_kv_san: tests/crash_kv.c $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
 
+build/crashsim_kv: tests/crashsim_kv.c $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
+
+build/crashsim_kv_san: tests/crashsim_kv.c $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
+
+build/test_graph: tests/test_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
+
+build/test_graph_san: tests/test_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
+
+build/bench_graph: bench/bench_graph.c $(HEADERS) | build
+	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3
+
 build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
@@ -38,11 +54,13 @@ demo: build/demo
 
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
-test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san
+test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
+      build/test_graph build/test_graph_san
 	bash tests/run.sh
 
-bench: build/bench_kv
+bench: build/bench_kv build/bench_graph
 	./build/bench_kv
+	./build/bench_graph
 
 clean:
 	rm -rf build

@@ -210,6 +210,7 @@ typedef struct llmspell_kv_stats {
     uint64_t bytes;       /* sum of their key and value lengths */
     uint64_t file_size;   /* bytes on disk (0 for memory) */
     uint64_t dead_bytes;  /* bytes on disk no longer reachable, reclaimed by compact */
+    uint64_t recovered_bytes; /* file: a torn tail dropped when the file was opened */
 } llmspell_kv_stats;
 
 typedef struct llmspell_kv_characteristics {
@@ -1742,15 +1743,21 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
 
    header  "llmspkv\0" | u32 version (1) | u32 header size (32) | u64 salt | u32 zero | u32 CRC-32C of bytes 0..27
    record  u32 CRC-32C of the rest, seeded from the salt | u8 type (1 put, 2 delete, 3 commit) | u8 flags (1: commits
-           its transaction) | u16 zero | u32 key length | u32 value length | u64 transaction id
-           | key | value                                            (all integers little-endian)
+           its transaction, 2: written by a handle in safe mode) | u16 zero | u32 key length |
+           u32 value length | u64 transaction id | key | value        (all integers little-endian)
+           A commit record has no key and an 8-byte value: the offset of its transaction's first
+           record.
 
    A transaction's records share an id; only its last record carries the commit flag (an
    autocommitted put is one record with the flag; an explicit transaction ends with a commit
    record). Replay applies a transaction when it reaches the flag and drops records whose
    transaction never committed. A record that fails its checksum at the end of the file is a
-   torn write from a crash: the file is cut back to the last commit. A bad record followed by
-   a valid committed one is corruption in the middle, reported with its offset. Transaction
+   torn write from a crash: the file is cut back to the last commit (stats.recovered_bytes says
+   how much was dropped). A bad record followed by a valid committing record of a later
+   transaction written in safe mode is corruption in the middle, reported with its offset: in
+   safe mode every commit was synced before the next one was written, so it cannot be a torn
+   write. (Later records written in balanced or fast mode prove nothing: the disk may reorder
+   unsynced writes.) Transaction
    ids only grow over the life of a file (compaction keeps counting) and each file has its
    own random salt, so bytes inside a torn value (say, a copy of another store) are never
    mistaken for later committed records. New files appear atomically (written aside, then
@@ -1786,6 +1793,7 @@ typedef struct llmspell__file {
     uint64_t ac_min;
     uint32_t seed;             /* record checksum seed, from the header's salt */
     const llmspell_kv_io *io;  /* the operating system (real or simulated) */
+    uint64_t recovered;        /* torn tail bytes dropped at open */
 } llmspell__file;
 
 typedef struct llmspell__fcursor {
@@ -1822,7 +1830,8 @@ static uint32_t llmspell__file_seed(const uint8_t *h) { return llmspell__get32(h
 static uint64_t llmspell__fend(const llmspell__file *f) { return f->flushed + f->wlen; }
 
 static uint64_t llmspell__fdead(const llmspell__file *f) {
-    uint64_t live = f->s.bytes + (uint64_t)f->s.ix.count * LLMSPELL__FREC;
+    /* what compaction would reclaim: everything but the live records and one commit record */
+    uint64_t live = f->s.bytes + (uint64_t)f->s.ix.count * LLMSPELL__FREC + LLMSPELL__FREC + 8;
     uint64_t body = llmspell__fend(f) - LLMSPELL__FHDR;
     return body > live ? body - live : 0;
 }
@@ -2002,7 +2011,7 @@ static llmspell_result llmspell__fappend(llmspell_kv *kv, int type, int commit, 
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory buffering a record", f->path);
     h = f->wbuf + f->wlen;
     h[4] = (uint8_t)type;
-    h[5] = (uint8_t)(commit ? 1 : 0);
+    h[5] = (uint8_t)(commit ? 1 | (f->durability == LLMSPELL_DURABILITY_SAFE ? 2 : 0) : 0);
     h[6] = h[7] = 0;
     llmspell__put32(h + 8, (uint32_t)kn);
     llmspell__put32(h + 12, (uint32_t)vn);
@@ -2149,9 +2158,20 @@ static llmspell_result llmspell__file_begin(llmspell_kv *kv) {
 static llmspell_result llmspell__file_rollback(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     llmspell__ixs_rollback(&f->s);
-    /* records still buffered are simply dropped; written ones stay as uncommitted garbage */
-    if (f->txn_start >= f->flushed) f->wlen = (size_t)(f->txn_start - f->flushed);
     f->txn++;
+    if (f->txn_start >= f->flushed) { /* still buffered: simply dropped */
+        f->wlen = (size_t)(f->txn_start - f->flushed);
+        return LLMSPELL_OK;
+    }
+    /* A big transaction already wrote records. They were never synced, so a crash could tear
+       them in front of a later commit and make recovery see corruption: cut them off. */
+    f->wlen = 0;
+    if (f->io->truncate(f->io->ctx, f->fd, f->txn_start) != 0) {
+        f->broken = 1;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot cut a rolled-back transaction off the log; reopen it",
+                                     f->path);
+    }
+    f->flushed = f->txn_start;
     return LLMSPELL_OK;
 }
 
@@ -2164,7 +2184,11 @@ static llmspell_result llmspell__file_commit(llmspell_kv *kv) {
         return LLMSPELL_OK;
     }
     r = llmspell__fwritable(kv);
-    if (r == LLMSPELL_OK) r = llmspell__fappend(kv, LLMSPELL__R_COMMIT, 1, NULL, 0, NULL, 0, NULL);
+    if (r == LLMSPELL_OK) {
+        uint8_t start[8];
+        llmspell__put64(start, f->txn_start); /* lets recovery tell this transaction's records from later ones */
+        r = llmspell__fappend(kv, LLMSPELL__R_COMMIT, 1, NULL, 0, start, 8, NULL);
+    }
     if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
     if (r != LLMSPELL_OK) {
         llmspell__file_rollback(kv);
@@ -2237,7 +2261,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             }
             h = out + olen;
             h[4] = LLMSPELL__R_PUT;
-            h[5] = (uint8_t)(--left == 0);
+            h[5] = 0;
             h[6] = h[7] = 0;
             llmspell__put32(h + 8, e->klen);
             llmspell__put32(h + 12, e->vlen);
@@ -2251,7 +2275,24 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             olen += need;
         }
     }
-    if (olen && (err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
+    { /* one commit record for all of them: the rewrite is atomic like any transaction */
+        uint8_t *h;
+        if (llmspell__reserve(&kv->allocator, (void **)&out, &ocap, olen + LLMSPELL__FREC + 8) != LLMSPELL_OK) {
+            err = ENOMEM;
+            goto fail;
+        }
+        h = out + olen;
+        memset(h, 0, LLMSPELL__FREC + 8);
+        h[4] = LLMSPELL__R_COMMIT;
+        h[5] = 3; /* synced before it counts, like safe mode */
+        llmspell__put32(h + 12, 8);
+        llmspell__put64(h + 16, f->txn);
+        llmspell__put64(h + LLMSPELL__FREC, LLMSPELL__FHDR);
+        llmspell__put32(h, llmspell_crc32c(seed, h + 4, LLMSPELL__FREC + 8 - 4));
+        olen += LLMSPELL__FREC + 8;
+    }
+    (void)left;
+    if ((err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
     if ((err = io->sync(io->ctx, fd)) != 0) { what = "fsync"; goto fail; }
     if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { what = "rename"; goto fail; }
     /* from here the new file is the store: switch to it, then make the rename durable */
@@ -2267,7 +2308,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             off = voff + e->vlen;
         }
     }
-    f->flushed = off;
+    f->flushed = off + LLMSPELL__FREC + 8; /* and the commit record */
     f->txn++;
     f->seed = seed;
     f->unsynced = 0;
@@ -2295,6 +2336,7 @@ static llmspell_result llmspell__file_stats(llmspell_kv *kv, llmspell_kv_stats *
     st->bytes = f->s.bytes;
     st->file_size = llmspell__fend(f);
     st->dead_bytes = llmspell__fdead(f);
+    st->recovered_bytes = f->recovered;
     return LLMSPELL_OK;
 }
 
@@ -2373,18 +2415,19 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
             vn = llmspell__get32(h + 12);
             txn = llmspell__get64(h + 16);
             need = LLMSPELL__FREC + (uint64_t)kn + vn;
-            ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && flags <= 1 && h[6] == 0 && h[7] == 0 &&
-                 kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 0 && flags == 1 : kn > 0) &&
+            ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && flags <= 3 && h[6] == 0 && h[7] == 0 &&
+                 kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 8 && (flags & 1) : kn > 0) &&
                  (type != LLMSPELL__R_DEL || vn == 0) && llmspell__get32(h) == llmspell_crc32c(f->seed, h + 4, (size_t)need - 4);
         }
         if (!ok) {
-            /* torn tail, or corruption in the middle? look for a valid committing record of a
-               later transaction after it */
+            /* torn tail, or corruption in the middle? Look for a valid committing record, written
+               in safe mode, of a transaction that began after the bad record */
             for (scan = off + 1; scan + LLMSPELL__FREC <= size; scan++) {
                 const uint8_t *q = map + scan;
                 uint64_t qn = LLMSPELL__FREC + (uint64_t)llmspell__get32(q + 8) + llmspell__get32(q + 12);
-                if (q[5] == 1 && q[4] >= 1 && q[4] <= 3 && q[6] == 0 && q[7] == 0 && qn <= size - scan &&
-                    llmspell__get64(q + 16) > max_txn && llmspell__get32(q) == llmspell_crc32c(f->seed, q + 4, (size_t)qn - 4)) {
+                if (q[5] == 3 && q[4] >= 1 && q[4] <= 3 && q[6] == 0 && q[7] == 0 && qn <= size - scan &&
+                    llmspell__get64(q + 16) > max_txn && llmspell__get32(q) == llmspell_crc32c(f->seed, q + 4, (size_t)qn - 4) &&
+                    (q[4] != LLMSPELL__R_COMMIT || (qn == LLMSPELL__FREC + 8 && llmspell__get64(q + LLMSPELL__FREC) > off))) {
                     if (pending) llmspell__ixs_rollback(&f->s);
                     return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT,
                                                  "file %s: corrupt record at offset %llu (committed records follow at offset %llu)",
@@ -2424,8 +2467,8 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
     }
     if (pending) llmspell__ixs_rollback(&f->s);
     f->txn = max_txn + 1;
-    *good_end = committed;
-    /* keep uncommitted-but-valid records after the last commit? no: they can never commit */
+    *good_end = committed; /* records after the last commit can never commit: they go too */
+    f->recovered = size - committed;
     return LLMSPELL_OK;
 }
 

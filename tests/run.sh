@@ -91,6 +91,10 @@ count test_kv build/test_kv
 count test_kv_san build/test_kv_san
 count crash_kv build/crash_kv 200
 count crash_kv_san build/crash_kv_san 20
+count crashsim_kv build/crashsim_kv
+count crashsim_kv_san build/crashsim_kv_san
+count test_graph build/test_graph
+count test_graph_san build/test_graph_san
 for ex in examples/*.c; do run_example "$ex"; done
 
 echo "$pass passed, $fail failed"

@@ -1,0 +1,2840 @@
+/* llmspell_graph.h - bi-temporal knowledge graph for LLM agent runtimes, part of llmspell-c.
+
+   Recipe: in exactly one C or C++ file,
+       #define LLMSPELL_GRAPH_IMPLEMENTATION   (or LLMSPELL_IMPLEMENTATION for the whole family)
+       #define LLMSPELL_KV_IMPLEMENTATION      (llmspell_kv.h's own implementation, once per program)
+       #include "llmspell_graph.h"
+   and include it without the defines anywhere else. It includes llmspell_kv.h itself; the graph
+   implementation needs only standard C on top of it.
+
+   Example:
+       llmspell_kv kv;
+       llmspell_graph g;
+       llmspell_graph_entity e;
+       llmspell_kv_open_file(&kv, "app.db", NULL);
+       if (llmspell_graph_open(&g, &kv, NULL) != LLMSPELL_OK) { puts(llmspell_graph_errmsg(&g)); return 1; }
+       llmspell_graph_put_entity(&g, "alice", "person", "Alice", "{\"city\":\"Paris\"}",
+                                 LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX);
+       if (llmspell_graph_get_entity(&g, "alice", LLMSPELL_GRAPH_NOW, LLMSPELL_GRAPH_NOW, &e) == LLMSPELL_OK)
+           printf("%s lives in %s\n", e.name, e.properties);
+       llmspell_graph_close(&g);
+       llmspell_kv_close(&kv);
+
+   Options (define before the implementation):
+       LLMSPELL_MALLOC(sz) / LLMSPELL_REALLOC(p,sz) / LLMSPELL_FREE(p)   all three or none; used
+                                   only when the kv handle has no allocator of its own
+       LLMSPELL_STATIC             every public function static to the implementing file
+       LLMSPELL_GRAPH_MAX_ID       longest entity / relationship id in bytes (default 255)
+       LLMSPELL_GRAPH_MAX_TEXT     longest type or name in bytes (default 4096)
+       LLMSPELL_GRAPH_MAX_PROPS    longest properties text in bytes (default 1 MiB)
+       LLMSPELL_GRAPH_MAX_DEPTH    deepest traversal / shortest path in hops (default 10, as rs-llmspell)
+       LLMSPELL_GRAPH_MAX_JSON_DEPTH  deepest nesting inside properties (default 64)
+
+   >>model
+   Entities (id, type, name, properties) and relationships (id, type, source id, target id,
+   properties). Every id has versions; each version carries its content and four times
+   (llmspell_time, microseconds since the Unix epoch): valid time [valid_from, valid_to) - when it
+   was true in the world - and transaction time [tx_from, tx_to) - when the graph held it - plus
+   created_at, the transaction time at which the id was first created. Entity ids and
+   relationship ids are separate namespaces. A relationship's source and target are part of its
+   identity: they never change between its versions. Properties are a JSON object given as text.
+
+   The rules (DESIGN.md section 5):
+   1. Intervals are half-open and non-empty: valid_from < valid_to, otherwise ERR_INVALID.
+      LLMSPELL_TIME_MAX as an end means "until further notice", LLMSPELL_TIME_MIN as a start
+      "since always".
+   2. Transaction time T = max(clock, last + 1 us): it never goes backwards, whatever the clock
+      does. A transaction opened with llmspell_graph_begin_at (import) names T itself; it must be
+      after the last one (ERR_CONFLICT otherwise).
+   3. A write over valid time [a,b) replaces exactly [a,b) of that id for every snapshot from T
+      on; valid time outside [a,b) keeps its content, and snapshots before T answer as before.
+      Precisely: a current version (tx_to = +inf) whose content changes at any point is closed
+      (tx_to = T) - or dropped, if the same transaction created it, since no snapshot could see
+      it - and the changed points plus the rest of the closed versions are covered again by new
+      versions (tx_from = T), one per maximal run of adjacent points with equal content.
+      Current versions whose content does not change anywhere stay as they are.
+   4. Ending validity is a delete over [t, +inf): history stays. Erase removes every version of
+      an id and, for an entity, every relationship touching it, in the store and in memory.
+   5. As-of (v, t) gives the version with valid_from <= v < valid_to and tx_from <= t < tx_to.
+      Range queries select versions whose intervals overlap the window.
+   6. A relationship is visible in a snapshot only if both its endpoints are; every hop of a
+      traversal uses the caller's one snapshot.
+   7. Re-asserting identical content creates no version (and takes no transaction time).
+      "Identical" means the same type, name and canonical properties: JSON with insignificant
+      whitespace removed and object members sorted by key at every level. Strings and numbers
+      are compared as written ("\u0061" differs from "a", 1.0 from 1); duplicate keys are
+      ERR_PARSE.
+
+   Snapshot shortcuts: as a valid time, LLMSPELL_GRAPH_NOW means the clock's now; as a
+   transaction time it means "current knowledge" (versions with tx_to = +inf). Both are
+   LLMSPELL_TIME_MAX, which no half-open interval can contain, so nothing is lost. As the start of
+   a write's valid range, LLMSPELL_GRAPH_NOW is the clock's now too.
+
+   >>transactions
+   Every write is atomic: on any failure (bad input, ERR_NOMEM, a failed kv write) the store and
+   the in-memory indexes are exactly as before. A write outside a transaction commits on its own
+   (one kv transaction, one transaction time). llmspell_graph_begin / begin_at ... commit groups
+   writes under one transaction time and one kv transaction; other records may be written to the
+   same kv handle inside it and commit with it. If a kv transaction is already open on the
+   handle the graph was opened on, the graph joins it instead of beginning one: each write (or
+   each graph transaction) then takes its own transaction time, and whether it happened is
+   decided by your commit or rollback of the kv transaction - the graph notices a rollback on
+   its next call (it keeps a sequence number in the store) and restores its indexes.
+   If a write inside a kv transaction fails in the kv, the kv allows only rollback; so does the
+   graph (llmspell_graph_commit returns ERR_TXN).
+
+   >>seeds: the rs-llmspell KnowledgeGraph API maps onto these calls directly
+       add_entity(e)                 put_entity(g, id, type, name, props, NOW, TIME_MAX)
+                                     (or the entity's event time as valid_from)
+       update_entity(id, changes)    update_entity(g, id, NULL, NULL, changes_json, NOW, TIME_MAX)
+       get_entity(id)                get_entity(g, id, NOW, NOW, &e)
+       get_entity_at(id, event_time) get_entity(g, id, event_time, NOW, &e)
+       add_relationship(r)           put_rel(g, id, type, from, to, props, NOW, TIME_MAX)
+       get_related(id, rel_type)     neighbors(g, id, LLMSPELL_GRAPH_OUT, rel_type, NOW, NOW, &rows)
+       get_relationships(id)         neighbors(g, id, LLMSPELL_GRAPH_BOTH, NULL, NOW, NOW, &rows): rows.rel
+       query_temporal(q)             query(g, &q, &rows): entity_type -> type, event_time_start/end ->
+                                     valid window, ingestion_time_start/end -> tx window,
+                                     property_filters -> filters, limit -> limit
+       delete_before(ts)             delete_before(g, ts, &n) - see its note: history superseded
+                                     before ts goes; current knowledge is kept (use delete / erase)
+       traverse(id, type, depth, at) traverse(g, id, LLMSPELL_GRAPH_OUT, type, depth, at or NOW, NOW,
+                                     &rows): rows 1.. are the seeds' (entity, depth, path) tuples
+   (all names with the llmspell_graph_ prefix and LLMSPELL_GRAPH_ constants).
+
+   >>storage: every record lives in the kv's 0xFF system namespace, so a tenant view gives a
+   tenant its own graph. Keys use llmspell_kv.h's tuple encoding; integers in values are 8-byte
+   little-endian, lengths 4-byte little-endian:
+       0xFF 'G' 'M'                                meta: u8 1, i64 last transaction time, u64 sequence
+       0xFF 'G' 'E' bytes(id) i64(tx_from) i64(valid_from)
+                                                   u8 1, i64 valid_to, i64 tx_to, i64 created_at,
+                                                   len+type, len+name, len+properties
+       0xFF 'G' 'R' bytes(id) i64(tx_from) i64(valid_from)
+                                                   u8 1, i64 valid_to, i64 tx_to, i64 created_at,
+                                                   len+type, len+source, len+target, len+properties
+   One record per version: this is what an export writes (entity_id, entity_type, name,
+   properties, valid_time_start/end, transaction_time_start/end, created_at; relationships
+   likewise). An import can rebuild the same versions through this API: for each distinct
+   transaction time T in increasing order, begin_at(T), delete [valid_from, valid_to) of every
+   version whose tx_to is T, put every version whose tx_from is T, commit.
+
+   Threads: one handle is used by one thread at a time; reads update internal scratch state, so
+   even concurrent reads need a lock. The library never prints, aborts or exits.
+*/
+#ifndef LLMSPELL_GRAPH_H
+#define LLMSPELL_GRAPH_H
+
+#ifndef LLMSPELL_KV_H
+#include "llmspell_kv.h"
+#endif
+
+#ifndef LLMSPELL_GRAPH_MAX_ID
+#define LLMSPELL_GRAPH_MAX_ID 255
+#endif
+#ifndef LLMSPELL_GRAPH_MAX_TEXT
+#define LLMSPELL_GRAPH_MAX_TEXT 4096
+#endif
+#ifndef LLMSPELL_GRAPH_MAX_PROPS
+#define LLMSPELL_GRAPH_MAX_PROPS (1u << 20)
+#endif
+#ifndef LLMSPELL_GRAPH_MAX_DEPTH
+#define LLMSPELL_GRAPH_MAX_DEPTH 10
+#endif
+#ifndef LLMSPELL_GRAPH_MAX_JSON_DEPTH
+#define LLMSPELL_GRAPH_MAX_JSON_DEPTH 64
+#endif
+
+/* As a valid time: the clock's now. As a transaction time: current knowledge. */
+#define LLMSPELL_GRAPH_NOW LLMSPELL_TIME_MAX
+/* rows.parent of a traversal's start row. */
+#define LLMSPELL_GRAPH_NO_PARENT 0xFFFFFFFFu
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Options; all-zero (or a NULL pointer) means the defaults. */
+typedef struct llmspell_graph_options {
+    llmspell_clock clock; /* transaction time and "now"; all-zero: the system clock */
+} llmspell_graph_options;
+
+/* A graph handle. Declare one, open it, close it; the fields are for reading only. */
+typedef struct llmspell_graph {
+    llmspell_kv *kv;  /* the store it was opened on; not owned, must stay open while the graph is */
+    void *impl;       /* private */
+    char errmsg[256]; /* the last failure, see llmspell_graph_errmsg */
+} llmspell_graph;
+
+/* One version of an entity. The strings are NUL-terminated and owned by the graph: they stay
+   valid until the next write, commit, rollback, delete_before or close on the graph (and, when
+   the graph joined a kv transaction you opened, until you end it). */
+typedef struct llmspell_graph_entity {
+    const char *id, *type, *name, *properties; /* properties: canonical JSON object text */
+    llmspell_time valid_from, valid_to, tx_from, tx_to, created_at;
+} llmspell_graph_entity;
+
+/* One version of a relationship; strings as for llmspell_graph_entity. */
+typedef struct llmspell_graph_rel {
+    const char *id, *type, *source, *target, *properties;
+    llmspell_time valid_from, valid_to, tx_from, tx_to, created_at;
+} llmspell_graph_rel;
+
+typedef enum llmspell_graph_dir {
+    LLMSPELL_GRAPH_OUT = 1, /* follow relationships from source to target */
+    LLMSPELL_GRAPH_IN = 2,  /* from target to source */
+    LLMSPELL_GRAPH_BOTH = 3 /* either way (a self-loop counts once) */
+} llmspell_graph_dir;
+
+/* Results of the list calls. Zero-initialise one, pass it to any number of calls (each call
+   replaces its contents and reuses its memory), free it with llmspell_graph_rows_free. Which
+   arrays a call fills is said at the call; the strings inside follow llmspell_graph_entity's
+   lifetime rule, the arrays belong to the rows. */
+typedef struct llmspell_graph_rows {
+    size_t count;
+    llmspell_graph_entity *entity; /* count entity versions */
+    llmspell_graph_rel *rel;       /* count relationship versions */
+    uint32_t *depth;               /* traverse / shortest_path: hops from the start */
+    uint32_t *parent;              /* traverse / shortest_path: the row reached from */
+    size_t cap;                    /* private */
+    llmspell_allocator alloc;      /* private: the allocator of the arrays */
+} llmspell_graph_rows;
+
+/* A property equality filter: the top-level member `key` (matched as written in the JSON, without
+   decoding escapes) equals `value`, a JSON value as text ("\"Paris\"", "42", "true", "null"),
+   compared canonically (see rule 7). */
+typedef struct llmspell_graph_filter {
+    const char *key;
+    const char *value;
+} llmspell_graph_filter;
+
+/* A temporal query over entity versions; all-zero selects every version of every entity. */
+typedef struct llmspell_graph_query_desc {
+    const char *type;                  /* exact type, NULL: any */
+    const char *name;                  /* exact name, NULL: any */
+    llmspell_time valid_from, valid_to; /* versions overlapping [from,to); both 0: all valid time */
+    llmspell_time tx_from, tx_to;      /* versions overlapping [from,to); both 0: all; both
+                                          LLMSPELL_GRAPH_NOW: current knowledge only */
+    const llmspell_graph_filter *filters; /* all must match */
+    size_t nfilters;
+    size_t limit;                      /* at most this many rows (the first in result order); 0: all */
+} llmspell_graph_query_desc;
+
+typedef struct llmspell_graph_info {
+    uint64_t entities, relationships;          /* ids with at least one version */
+    uint64_t entity_versions, rel_versions;    /* versions of every transaction time */
+    llmspell_time last_tx;                     /* the last transaction time used */
+    int in_txn;                                /* a graph transaction is open */
+} llmspell_graph_info;
+
+/* >>open / close */
+/* Opens the graph stored in kv (the root or a tenant view) and rebuilds its in-memory indexes by
+   scanning the records. kv must stay open until llmspell_graph_close. On failure the handle is
+   closed and llmspell_graph_errmsg says why (ERR_CORRUPT names the bad record). opts may be NULL. */
+LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv *kv, const llmspell_graph_options *opts);
+/* Frees the indexes; an open graph transaction is rolled back. The kv stays open. Safe on a
+   closed handle. */
+LLMSPELL_DEF llmspell_result llmspell_graph_close(llmspell_graph *g);
+/* The message of the last failure on this handle ("" if none); valid until the next call. */
+LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g);
+/* Counts and state. */
+LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out);
+
+/* >>transactions (see "transactions" above). A nested begin, or commit / rollback without
+   begin, is ERR_TXN. begin_at: tx must be after every transaction time used so far
+   (ERR_CONFLICT) and not LLMSPELL_TIME_MIN / MAX (ERR_INVALID). */
+LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g);
+LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx);
+LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g);
+/* Undoes every write since begin. If the graph joined a kv transaction you opened, that whole
+   kv transaction is rolled back (a kv transaction cannot be rolled back in part). */
+LLMSPELL_DEF llmspell_result llmspell_graph_rollback(llmspell_graph *g);
+
+/* >>writes. Common rules: ids are 1..LLMSPELL_GRAPH_MAX_ID bytes (ERR_INVALID when NULL or
+   empty, ERR_TOO_LARGE when longer), type and name at most LLMSPELL_GRAPH_MAX_TEXT (NULL means
+   ""), properties at most LLMSPELL_GRAPH_MAX_PROPS and a JSON object (ERR_PARSE otherwise, with
+   the byte offset in the message; NULL means "{}"). [valid_from, valid_to) must be non-empty
+   (ERR_INVALID); valid_from may be LLMSPELL_GRAPH_NOW. All text is copied. */
+
+/* Sets the entity's content over [valid_from, valid_to) (rule 3), creating the id if new. */
+LLMSPELL_DEF llmspell_result llmspell_graph_put_entity(llmspell_graph *g, const char *id, const char *type,
+                                                       const char *name, const char *properties,
+                                                       llmspell_time valid_from, llmspell_time valid_to);
+/* Changes the content of every version valid within [valid_from, valid_to), only there: type and
+   name when not NULL, and properties merged with `patch` (a JSON object, NULL: none): each
+   top-level member of the patch replaces the member of the same key, a null member removes it.
+   ERR_NOT_FOUND when the id is unknown or has no current version overlapping the range. */
+LLMSPELL_DEF llmspell_result llmspell_graph_update_entity(llmspell_graph *g, const char *id, const char *type,
+                                                          const char *name, const char *patch,
+                                                          llmspell_time valid_from, llmspell_time valid_to);
+/* Ends the entity's validity over [valid_from, valid_to) (rule 4: "stopped being true at t" is
+   [t, LLMSPELL_TIME_MAX)). History stays. ERR_NOT_FOUND for an unknown id; a range where it is
+   not valid anyway changes nothing. Its relationships become invisible there (rule 6). */
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_entity(llmspell_graph *g, const char *id,
+                                                          llmspell_time valid_from, llmspell_time valid_to);
+/* Removes every version of the entity and every relationship touching it, from the store and
+   the indexes: no later query at any snapshot returns any of it. The id may be used again
+   afterwards, as a new entity. ERR_NOT_FOUND for an unknown id. */
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_entity(llmspell_graph *g, const char *id);
+
+/* Sets a relationship's content over the range. source and target must be entities that have
+   at least one version (ERR_NOT_FOUND otherwise: missing or erased); an existing id with other
+   endpoints is ERR_CONFLICT. */
+LLMSPELL_DEF llmspell_result llmspell_graph_put_rel(llmspell_graph *g, const char *id, const char *type,
+                                                    const char *source, const char *target,
+                                                    const char *properties, llmspell_time valid_from,
+                                                    llmspell_time valid_to);
+/* As update_entity, for a relationship (type when not NULL, properties merged with patch). */
+LLMSPELL_DEF llmspell_result llmspell_graph_update_rel(llmspell_graph *g, const char *id, const char *type,
+                                                       const char *patch, llmspell_time valid_from,
+                                                       llmspell_time valid_to);
+/* As delete_entity / erase_entity, for a relationship. */
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_rel(llmspell_graph *g, const char *id,
+                                                       llmspell_time valid_from, llmspell_time valid_to);
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_rel(llmspell_graph *g, const char *id);
+
+/* Retention: removes every version (entity and relationship) whose transaction time ended at or
+   before t (tx_to <= t), i.e. history that no snapshot at or after t can see. Current knowledge
+   is never removed by it. *removed (may be NULL) gets the number of versions removed. Unlike
+   the seeds' delete_before, which drops rows by ingestion time, snapshots at or after t answer
+   exactly as before. */
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llmspell_time t, size_t *removed);
+
+/* >>reads. v: valid time (LLMSPELL_GRAPH_NOW: the clock's now); t: transaction time
+   (LLMSPELL_GRAPH_NOW: current knowledge). Unknown ids are ERR_NOT_FOUND. */
+
+/* The version visible at (v, t), or ERR_NOT_FOUND (unknown id, or not visible then). */
+LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const char *id, llmspell_time v,
+                                                       llmspell_time t, llmspell_graph_entity *out);
+/* The same for a relationship; rule 6 applies (both endpoints must be visible at (v, t)). */
+LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const char *id, llmspell_time v,
+                                                    llmspell_time t, llmspell_graph_rel *out);
+/* Every version of the id with its four times, ordered by (tx_from, valid_from): fills rows.entity
+   (entity_history) or rows.rel (rel_history). */
+LLMSPELL_DEF llmspell_result llmspell_graph_entity_history(llmspell_graph *g, const char *id,
+                                                           llmspell_graph_rows *rows);
+LLMSPELL_DEF llmspell_result llmspell_graph_rel_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows);
+/* Entity versions matching q (see llmspell_graph_query_desc), ordered by (id bytes, tx_from,
+   valid_from): fills rows.entity. ERR_INVALID for an empty or inverted window, ERR_PARSE for a
+   filter value that is not JSON. */
+LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmspell_graph_query_desc *q,
+                                                  llmspell_graph_rows *rows);
+/* The neighbours of entity id at (v, t): one row per visible relationship in the direction (of
+   the type rel_type when not NULL) whose other endpoint is visible; rows.rel is the relationship,
+   rows.entity the entity at its other end. Ordered by relationship id (out before in for BOTH).
+   An entity not visible at (v, t) has no neighbours (rule 6). */
+LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const char *id, llmspell_graph_dir dir,
+                                                      const char *rel_type, llmspell_time v, llmspell_time t,
+                                                      llmspell_graph_rows *rows);
+/* Breadth-first k-hop traversal at (v, t): every entity reachable within max_depth hops, once,
+   at its smallest depth, in breadth-first order (ties by relationship id), cycles included.
+   Row 0 is the start (depth 0, parent LLMSPELL_GRAPH_NO_PARENT); row i > 0 has rows.depth[i],
+   rows.rel[i] (the relationship that reached it) and rows.parent[i] (the row it was reached
+   from): its path is given by llmspell_graph_rows_path. No row if the start is not visible.
+   max_depth: 1..LLMSPELL_GRAPH_MAX_DEPTH (0 is ERR_INVALID, more is ERR_TOO_LARGE). */
+LLMSPELL_DEF llmspell_result llmspell_graph_traverse(llmspell_graph *g, const char *id, llmspell_graph_dir dir,
+                                                     const char *rel_type, unsigned max_depth, llmspell_time v,
+                                                     llmspell_time t, llmspell_graph_rows *rows);
+/* A shortest path (fewest hops, at most max_depth) from `from` to `to` at (v, t): rows 0..count-1
+   are the entities along it, rows.rel[i] the relationship into row i (i > 0), depth[i] = i.
+   ERR_NOT_FOUND if there is none. max_depth as for traverse. */
+LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, const char *from, const char *to,
+                                                          llmspell_graph_dir dir, const char *rel_type,
+                                                          unsigned max_depth, llmspell_time v, llmspell_time t,
+                                                          llmspell_graph_rows *rows);
+
+/* The path of traverse row i: writes up to cap entity ids, start first, to ids and returns the
+   path's length (depth + 1), so cap 0 measures. */
+LLMSPELL_DEF size_t llmspell_graph_rows_path(const llmspell_graph_rows *rows, size_t i, const char **ids, size_t cap);
+/* Frees the arrays of rows and zeroes it. Works after the graph is closed. */
+LLMSPELL_DEF void llmspell_graph_rows_free(llmspell_graph_rows *rows);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LLMSPELL_GRAPH_H */
+
+/* ======================================================================================== */
+/*                                     IMPLEMENTATION                                       */
+/* ======================================================================================== */
+#if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_GRAPH_IMPLEMENTATION)
+#define LLMSPELL_GRAPH_IMPLEMENTATION
+#endif
+
+#ifdef LLMSPELL_GRAPH_IMPLEMENTATION
+#ifndef LLMSPELL_GRAPH_IMPLEMENTATION_ONCE
+#define LLMSPELL_GRAPH_IMPLEMENTATION_ONCE
+
+/* The whole family in one file: make sure kv's implementation is compiled too. */
+#if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_KV_IMPLEMENTATION_ONCE)
+#ifndef LLMSPELL_KV_IMPLEMENTATION
+#define LLMSPELL_KV_IMPLEMENTATION
+#endif
+#include "llmspell_kv.h"
+#endif
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
+/* all three given (or defined by llmspell_kv.h's implementation in this file) */
+#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
+#define LLMSPELL_MALLOC(sz) malloc(sz)
+#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
+#define LLMSPELL_FREE(p) free(p)
+#else
+#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
+#endif
+
+#if LLMSPELL_GRAPH_MAX_ID < 1 || LLMSPELL_GRAPH_MAX_ID > 4000
+#error "llmspell: LLMSPELL_GRAPH_MAX_ID must be within 1..4000 (it is part of a kv key)"
+#endif
+#if LLMSPELL_GRAPH_MAX_DEPTH < 1 || LLMSPELL_GRAPH_MAX_DEPTH > 1000
+#error "llmspell: LLMSPELL_GRAPH_MAX_DEPTH must be within 1..1000"
+#endif
+
+/* >>internals ----------------------------------------------------------------------------- */
+
+enum { LLMSPELL__GE = 'E', LLMSPELL__GR = 'R' }; /* node kinds, also the key tags */
+
+/* An interned, reference-counted string: types, names and properties. Equal text is one
+   object, so "identical content" (rule 7) is three pointer comparisons. Type and name strings
+   also list the entity nodes that use them (the type / name index); entries for nodes that no
+   longer use them are tolerated and skipped by queries, and removed when the node dies. */
+typedef struct llmspell__gstr {
+    struct llmspell__gstr *next; /* hash chain */
+    struct llmspell__gnode **nodes;
+    uint32_t refs, len, hash, nn, ncap, sweep;
+    char s[1]; /* len bytes + NUL */
+} llmspell__gstr;
+
+/* One version. Arrays of versions own one reference to each of their strings. */
+typedef struct llmspell__gver {
+    llmspell_time vf, vt, tf, tt, created;
+    llmspell__gstr *type, *name, *props; /* name is NULL for relationships */
+} llmspell__gver;
+
+/* One id. v[0..nclosed) are closed versions (tx_to < +inf) sorted by tx_to, then tx_from,
+   valid_from; v[nclosed..nv) are the current ones, sorted by valid_from, with disjoint valid
+   ranges. Closing always happens at the newest transaction time, so appending keeps the order. */
+typedef struct llmspell__gnode {
+    llmspell__gver *v;
+    struct llmspell__gnode **out, **in; /* entity: relationships, sorted by id */
+    struct llmspell__gnode *src, *dst;  /* relationship: endpoints */
+    llmspell__gstr **mem;               /* entity: the type / name lists it is in (one ref each) */
+    uint32_t nv, nclosed, vcap, nout, outcap, nin, incap, nmem, memcap;
+    uint32_t hash, idlen, epoch, mark, row;
+    uint8_t kind, dead, doomed;
+    char id[1]; /* idlen bytes + NUL */
+} llmspell__gnode;
+
+typedef struct llmspell__gmap { /* open addressing, linear probing, load <= 1/2 */
+    llmspell__gnode **slot;
+    size_t mask, count;
+} llmspell__gmap;
+
+typedef struct llmspell__gbuf {
+    char *p;
+    size_t n, cap;
+} llmspell__gbuf;
+
+/* Undo log. A group is the writes of one transaction (or of one write when joining a kv
+   transaction); it starts with a MARK carrying its sequence number and the previous last
+   transaction time. */
+enum { LLMSPELL__U_MARK, LLMSPELL__U_SAVE, LLMSPELL__U_CREATE, LLMSPELL__U_ERASE };
+typedef struct llmspell__gundo {
+    int op;
+    llmspell__gnode *n;
+    llmspell__gver *v; /* SAVE: the node's previous versions */
+    uint32_t nv, nclosed;
+    uint64_t seq;          /* MARK */
+    llmspell_time last_tx; /* MARK */
+} llmspell__gundo;
+
+/* A piece of a write: content over [a,b); props NULL means "no content" (delete). */
+typedef struct llmspell__gpiece {
+    llmspell_time a, b;
+    llmspell__gstr *type, *name, *props;
+} llmspell__gpiece;
+
+typedef struct llmspell__gseg { /* an elementary valid-time segment while planning a write */
+    llmspell_time s, e;
+    int32_t old; /* index of the current version covering it, or -1 */
+    llmspell__gstr *type, *name, *props;
+} llmspell__gseg;
+
+/* What a write does to one node: its new version array, plus what to tell the store. */
+typedef struct llmspell__gplan {
+    llmspell__gver *arr;
+    uint32_t nv, nclosed, nold_closed;
+    uint32_t nfresh, nremoved;
+    int changed;
+} llmspell__gplan;
+
+typedef struct llmspell__gimpl {
+    llmspell_graph *g;
+    llmspell_kv *kv;
+    llmspell_allocator a;
+    llmspell_clock clock;
+    llmspell__gmap ents, rels;
+    llmspell__gstr **sb; /* string table buckets */
+    size_t smask, scount;
+    uint32_t sweep;
+    llmspell_time last_tx;
+    uint64_t seq;
+    uint32_t epoch, mark;
+    /* transaction */
+    int txn, txn_owns, txn_failed, txn_dirty, txn_lost;
+    llmspell_time txn_T;
+    llmspell__gundo *undo;
+    size_t nundo, capundo, nlife; /* nlife: CREATE + ERASE entries, each may need a grave slot */
+    llmspell__gnode **grave;
+    size_t ngrave, capgrave;
+    /* scratch */
+    llmspell__gbuf key, val, js, jtmp, jpatch, jmerge, jfil;
+    struct llmspell__gjmem *jm;
+    size_t njm, capjm;
+    llmspell_time *bnd;
+    size_t capbnd;
+    llmspell__gseg *seg;
+    size_t capseg;
+    uint8_t *rep, *fresh;
+    size_t caprep, capfresh;
+    llmspell__gver *runs;
+    size_t capruns;
+    llmspell__gpiece *pieces;
+    size_t cappieces;
+    llmspell_time *removed; /* (tx_from, valid_from) pairs */
+    size_t capremoved;
+    llmspell__gnode **qn; /* traversal: node of each row */
+    size_t capqn;
+    llmspell_graph_rows tmprows;
+    size_t *fil;          /* filter value offsets in jfil */
+    size_t capfil;
+} llmspell__gimpl;
+
+#define LLMSPELL__GI(g) ((llmspell__gimpl *)(g)->impl)
+
+/* >>alloc: the kv handle's allocator, copied, so rows and the graph outlive nothing. */
+static void *llmspell__galloc(const llmspell_allocator *a, size_t n) {
+    if (n == 0) n = 1;
+    return a->alloc ? a->alloc(a->ctx, n) : LLMSPELL_MALLOC(n);
+}
+static void *llmspell__grealloc(const llmspell_allocator *a, void *p, size_t n) {
+    if (n == 0) n = 1;
+    return a->realloc ? a->realloc(a->ctx, p, n) : LLMSPELL_REALLOC(p, n);
+}
+static void llmspell__gfree(const llmspell_allocator *a, void *p) {
+    if (!p) return;
+    if (a->free) a->free(a->ctx, p); else LLMSPELL_FREE(p);
+}
+
+/* Grows *buf (elements of size sz, capacity *cap) to hold need elements; doubling. */
+static int llmspell__ggrow(const llmspell_allocator *a, void **buf, size_t *cap, size_t need, size_t sz) {
+    size_t n;
+    void *p;
+    if (need <= *cap) return 0;
+    n = *cap ? *cap : 8;
+    while (n < need) {
+        if (n > ((size_t)-1) / 4 / sz) return -1;
+        n *= 2;
+    }
+    p = llmspell__grealloc(a, *buf, n * sz);
+    if (!p) return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+#define LLMSPELL__GROW(I, arr, cap, need) llmspell__ggrow(&(I)->a, (void **)&(arr), &(cap), (need), sizeof *(arr))
+
+/* 32-bit capacities of the node arrays */
+static int llmspell__ggrow32(const llmspell_allocator *a, void **buf, uint32_t *cap, size_t need, size_t sz) {
+    size_t c = *cap;
+    if (need > 0x7FFFFFFFu) return -1;
+    if (llmspell__ggrow(a, buf, &c, need, sz)) return -1;
+    *cap = (uint32_t)c;
+    return 0;
+}
+
+static int llmspell__gbuf_add(const llmspell_allocator *a, llmspell__gbuf *b, const void *s, size_t n) {
+    if (llmspell__ggrow(a, (void **)&b->p, &b->cap, b->n + n + 1, 1)) return -1;
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+static int llmspell__gbuf_ch(const llmspell_allocator *a, llmspell__gbuf *b, char c) { return llmspell__gbuf_add(a, b, &c, 1); }
+static void llmspell__gbuf_free(const llmspell_allocator *a, llmspell__gbuf *b) {
+    llmspell__gfree(a, b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+/* >>errors */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static llmspell_result llmspell__gerr(llmspell_graph *g, llmspell_result code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->errmsg, sizeof g->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+/* A failure of the kv: its message, prefixed. */
+static llmspell_result llmspell__gkverr(llmspell__gimpl *I, llmspell_result r, const char *what) {
+    return llmspell__gerr(I->g, r, "graph: %s: %.200s", what, llmspell_kv_errmsg(I->kv));
+}
+#define LLMSPELL__NOMEM(I, what) llmspell__gerr((I)->g, LLMSPELL_ERR_NOMEM, "graph: out of memory %s", what)
+
+static uint32_t llmspell__ghash(const void *data, size_t n) {
+    const uint8_t *s = (const uint8_t *)data;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n, w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    w = 0;
+    if (n) memcpy(&w, s, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* byte order, a shorter string before its extensions */
+static int llmspell__gcmp(const char *a, size_t an, const char *b, size_t bn) {
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(a, b, m) : 0;
+    if (c) return c;
+    return an < bn ? -1 : an > bn;
+}
+
+/* >>strings: the intern table */
+static llmspell__gstr *llmspell__gstr_find(const llmspell__gimpl *I, const char *s, size_t n, uint32_t h) {
+    llmspell__gstr *x;
+    if (!I->sb) return NULL;
+    for (x = I->sb[h & I->smask]; x; x = x->next)
+        if (x->hash == h && x->len == n && memcmp(x->s, s, n) == 0) return x;
+    return NULL;
+}
+
+/* A referenced string equal to s[0..n); NULL when out of memory. */
+static llmspell__gstr *llmspell__gstr_get(llmspell__gimpl *I, const char *s, size_t n) {
+    uint32_t h = llmspell__ghash(s, n);
+    llmspell__gstr *x = llmspell__gstr_find(I, s, n, h);
+    if (x) {
+        x->refs++;
+        return x;
+    }
+    if (I->scount + 1 > I->smask + 1 || !I->sb) { /* load <= 1 */
+        size_t nb = I->sb ? (I->smask + 1) * 2 : 256, i;
+        llmspell__gstr **nt = (llmspell__gstr **)llmspell__galloc(&I->a, nb * sizeof *nt);
+        if (!nt) return NULL;
+        memset(nt, 0, nb * sizeof *nt);
+        if (I->sb) {
+            for (i = 0; i <= I->smask; i++) {
+                llmspell__gstr *e = I->sb[i], *nx;
+                for (; e; e = nx) {
+                    nx = e->next;
+                    e->next = nt[e->hash & (nb - 1)];
+                    nt[e->hash & (nb - 1)] = e;
+                }
+            }
+            llmspell__gfree(&I->a, I->sb);
+        }
+        I->sb = nt;
+        I->smask = nb - 1;
+    }
+    x = (llmspell__gstr *)llmspell__galloc(&I->a, offsetof(llmspell__gstr, s) + n + 1);
+    if (!x) return NULL;
+    memset(x, 0, offsetof(llmspell__gstr, s));
+    memcpy(x->s, s, n);
+    x->s[n] = 0;
+    x->len = (uint32_t)n;
+    x->hash = h;
+    x->refs = 1;
+    x->next = I->sb[h & I->smask];
+    I->sb[h & I->smask] = x;
+    I->scount++;
+    return x;
+}
+
+static void llmspell__gstr_ref(llmspell__gstr *x) {
+    if (x) x->refs++;
+}
+
+static void llmspell__gstr_unref(llmspell__gimpl *I, llmspell__gstr *x) {
+    llmspell__gstr **pp;
+    if (!x || --x->refs) return;
+    for (pp = &I->sb[x->hash & I->smask]; *pp != x; pp = &(*pp)->next) {}
+    *pp = x->next;
+    I->scount--;
+    llmspell__gfree(&I->a, x->nodes);
+    llmspell__gfree(&I->a, x);
+}
+
+static void llmspell__gver_ref(const llmspell__gver *v) {
+    llmspell__gstr_ref(v->type);
+    llmspell__gstr_ref(v->name);
+    llmspell__gstr_ref(v->props);
+}
+static void llmspell__garr_free(llmspell__gimpl *I, llmspell__gver *v, uint32_t n) {
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        llmspell__gstr_unref(I, v[i].type);
+        llmspell__gstr_unref(I, v[i].name);
+        llmspell__gstr_unref(I, v[i].props);
+    }
+    llmspell__gfree(&I->a, v);
+}
+
+/* >>maps: id -> node */
+static llmspell__gnode *llmspell__gmap_find(const llmspell__gmap *m, const char *id, size_t n, uint32_t h) {
+    size_t i;
+    if (!m->slot) return NULL;
+    for (i = h & m->mask;; i = (i + 1) & m->mask) {
+        llmspell__gnode *x = m->slot[i];
+        if (!x) return NULL;
+        if (x->hash == h && x->idlen == n && memcmp(x->id, id, n) == 0) return x;
+    }
+}
+
+static void llmspell__gmap_place(llmspell__gnode **slot, size_t mask, llmspell__gnode *x) {
+    size_t i = x->hash & mask;
+    while (slot[i]) i = (i + 1) & mask;
+    slot[i] = x;
+}
+
+/* Room for `need` entries; inserts up to that never allocate (rollback relies on it). */
+static int llmspell__gmap_reserve(llmspell__gimpl *I, llmspell__gmap *m, size_t need) {
+    size_t nc, i;
+    llmspell__gnode **ns;
+    if (m->slot && need * 2 <= m->mask + 1) return 0;
+    nc = m->slot ? (m->mask + 1) : 16;
+    while (need * 2 > nc) nc *= 2;
+    ns = (llmspell__gnode **)llmspell__galloc(&I->a, nc * sizeof *ns);
+    if (!ns) return -1;
+    memset(ns, 0, nc * sizeof *ns);
+    if (m->slot) {
+        for (i = 0; i <= m->mask; i++)
+            if (m->slot[i]) llmspell__gmap_place(ns, nc - 1, m->slot[i]);
+        llmspell__gfree(&I->a, m->slot);
+    }
+    m->slot = ns;
+    m->mask = nc - 1;
+    return 0;
+}
+
+static void llmspell__gmap_put(llmspell__gmap *m, llmspell__gnode *x) {
+    llmspell__gmap_place(m->slot, m->mask, x);
+    m->count++;
+}
+
+static void llmspell__gmap_del(llmspell__gmap *m, llmspell__gnode *x) {
+    size_t i = x->hash & m->mask, j, k;
+    while (m->slot[i] != x) i = (i + 1) & m->mask;
+    m->slot[i] = NULL;
+    m->count--;
+    /* backward shift: move up every entry whose probe run crossed the hole */
+    for (j = (i + 1) & m->mask; m->slot[j]; j = (j + 1) & m->mask) {
+        k = m->slot[j]->hash & m->mask;
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            m->slot[i] = m->slot[j];
+            m->slot[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* >>json: a validator that writes the canonical form (no whitespace, object members sorted by
+   key at every level), a merge of two canonical objects and member lookup. */
+typedef struct llmspell__gjmem {
+    size_t koff, klen, off, len; /* key text (without quotes) and member text in the output */
+    const char *kp;              /* key pointer, set just before sorting */
+    const char *mp;
+} llmspell__gjmem;
+
+typedef struct llmspell__gjs {
+    llmspell__gimpl *I;
+    const char *s, *p, *end;
+    llmspell__gbuf *out;
+    const char *what; /* "properties", "patch", "filter value" */
+    llmspell_result err;
+} llmspell__gjs;
+
+static int llmspell__gjs_fail(llmspell__gjs *j, llmspell_result code, const char *msg) {
+    if (j->err == LLMSPELL_OK) {
+        j->err = code;
+        if (code == LLMSPELL_ERR_NOMEM)
+            llmspell__gerr(j->I->g, code, "graph: out of memory reading %s", j->what);
+        else
+            llmspell__gerr(j->I->g, code, "graph: %s: %s at byte %zu", j->what, msg, (size_t)(j->p - j->s));
+    }
+    return -1;
+}
+static int llmspell__gjs_put(llmspell__gjs *j, const char *s, size_t n) {
+    if (llmspell__gbuf_add(&j->I->a, j->out, s, n)) return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
+    return 0;
+}
+static void llmspell__gjs_ws(llmspell__gjs *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+/* A string token, validated (escapes, control characters, UTF-8) and copied verbatim. */
+static int llmspell__gjs_string(llmspell__gjs *j) {
+    const uint8_t *p = (const uint8_t *)j->p + 1, *e = (const uint8_t *)j->end, *start = (const uint8_t *)j->p;
+    while (p < e && *p != '"') {
+        uint8_t c = *p;
+        if (c < 0x20) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "control character in a string"); }
+        if (c == '\\') {
+            if (p + 1 >= e) break;
+            c = p[1];
+            if (c == 'u') {
+                int i;
+                for (i = 2; i < 6; i++)
+                    if (p + i >= e || !((p[i] >= '0' && p[i] <= '9') || ((p[i] | 32) >= 'a' && (p[i] | 32) <= 'f'))) {
+                        j->p = (const char *)p;
+                        return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad \\u escape");
+                    }
+                p += 6;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", c) || c == 0) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad escape"); }
+            p += 2;
+            continue;
+        }
+        if (c < 0x80) { p++; continue; }
+        { /* UTF-8: no overlongs, no surrogates, nothing above U+10FFFF */
+            int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1, i;
+            uint32_t cp;
+            if (c < 0xC2 || c > 0xF4 || p + n >= e) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8"); }
+            cp = c & (n == 1 ? 0x1F : n == 2 ? 0x0F : 0x07);
+            for (i = 1; i <= n; i++) {
+                if ((p[i] & 0xC0) != 0x80) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8"); }
+                cp = (cp << 6) | (p[i] & 0x3F);
+            }
+            if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                j->p = (const char *)p;
+                return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8");
+            }
+            p += n + 1;
+        }
+    }
+    if (p >= e) { j->p = (const char *)start; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "unterminated string"); }
+    p++;
+    j->p = (const char *)p;
+    return llmspell__gjs_put(j, (const char *)start, (size_t)(p - start));
+}
+
+static int llmspell__gjs_number(llmspell__gjs *j) {
+    const char *p = j->p, *start = p, *e = j->end;
+    if (p < e && *p == '-') p++;
+    if (p >= e || *p < '0' || *p > '9') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number");
+    if (*p == '0') p++;
+    else while (p < e && *p >= '0' && *p <= '9') p++;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || *p < '0' || *p > '9') { j->p = p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number"); }
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        if (p >= e || *p < '0' || *p > '9') { j->p = p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number"); }
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    j->p = p;
+    return llmspell__gjs_put(j, start, (size_t)(p - start));
+}
+
+static int llmspell__gjmem_cmp(const void *a, const void *b) {
+    const llmspell__gjmem *x = (const llmspell__gjmem *)a, *y = (const llmspell__gjmem *)b;
+    return llmspell__gcmp(x->kp, x->klen, y->kp, y->klen);
+}
+
+static int llmspell__gjs_value(llmspell__gjs *j, int depth);
+
+static int llmspell__gjs_object(llmspell__gjs *j, int depth) {
+    llmspell__gimpl *I = j->I;
+    size_t base = I->njm, first, i, k, n;
+    j->p++; /* '{' */
+    if (llmspell__gjs_put(j, "{", 1)) return -1;
+    first = j->out->n;
+    llmspell__gjs_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        return llmspell__gjs_put(j, "}", 1);
+    }
+    for (;;) {
+        llmspell__gjmem *m;
+        size_t off = j->out->n;
+        llmspell__gjs_ws(j);
+        if (j->p >= j->end || *j->p != '"') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected a member name");
+        if (LLMSPELL__GROW(I, I->jm, I->capjm, I->njm + 1)) return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
+        if (llmspell__gjs_string(j)) return -1;
+        m = &I->jm[I->njm++];
+        m->off = off;
+        m->koff = off + 1;
+        m->klen = j->out->n - off - 2;
+        llmspell__gjs_ws(j);
+        if (j->p >= j->end || *j->p != ':') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ':'");
+        j->p++;
+        if (llmspell__gjs_put(j, ":", 1)) return -1;
+        llmspell__gjs_ws(j);
+        if (llmspell__gjs_value(j, depth + 1)) return -1;
+        I->jm[I->njm - 1].len = j->out->n - off;
+        llmspell__gjs_ws(j);
+        if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+        if (j->p < j->end && *j->p == '}') { j->p++; break; }
+        return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ',' or '}'");
+    }
+    /* the members are written back to back; sort them and put the commas in */
+    n = I->njm - base;
+    for (i = base; i < I->njm; i++) {
+        I->jm[i].kp = j->out->p + I->jm[i].koff;
+        I->jm[i].mp = j->out->p + I->jm[i].off;
+    }
+    qsort(I->jm + base, n, sizeof *I->jm, llmspell__gjmem_cmp);
+    for (i = base + 1; i < I->njm; i++)
+        if (llmspell__gjmem_cmp(&I->jm[i - 1], &I->jm[i]) == 0) {
+            I->njm = base;
+            return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "duplicate member name");
+        }
+    I->jtmp.n = 0;
+    for (i = base, k = 0; i < I->njm; i++, k++) {
+        if ((k && llmspell__gbuf_ch(&I->a, &I->jtmp, ',')) || llmspell__gbuf_add(&I->a, &I->jtmp, I->jm[i].mp, I->jm[i].len)) {
+            I->njm = base;
+            return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
+        }
+    }
+    I->njm = base;
+    j->out->n = first;
+    if (llmspell__gjs_put(j, I->jtmp.p, I->jtmp.n)) return -1;
+    return llmspell__gjs_put(j, "}", 1);
+}
+
+static int llmspell__gjs_value(llmspell__gjs *j, int depth) {
+    if (depth > LLMSPELL_GRAPH_MAX_JSON_DEPTH) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "nested too deeply");
+    llmspell__gjs_ws(j);
+    if (j->p >= j->end) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected a value");
+    switch (*j->p) {
+    case '{': return llmspell__gjs_object(j, depth);
+    case '[': {
+        j->p++;
+        if (llmspell__gjs_put(j, "[", 1)) return -1;
+        llmspell__gjs_ws(j);
+        if (j->p < j->end && *j->p == ']') { j->p++; return llmspell__gjs_put(j, "]", 1); }
+        for (;;) {
+            if (llmspell__gjs_value(j, depth + 1)) return -1;
+            llmspell__gjs_ws(j);
+            if (j->p < j->end && *j->p == ',') {
+                j->p++;
+                if (llmspell__gjs_put(j, ",", 1)) return -1;
+                continue;
+            }
+            if (j->p < j->end && *j->p == ']') { j->p++; return llmspell__gjs_put(j, "]", 1); }
+            return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ',' or ']'");
+        }
+    }
+    case '"': return llmspell__gjs_string(j);
+    case 't': case 'f': case 'n': {
+        const char *w = *j->p == 't' ? "true" : *j->p == 'f' ? "false" : "null";
+        size_t n = strlen(w);
+        if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad literal");
+        j->p += n;
+        return llmspell__gjs_put(j, w, n);
+    }
+    default: return llmspell__gjs_number(j);
+    }
+}
+
+/* Canonical text of the JSON in text[0..n) into out (replaced). object: it must be an object. */
+static llmspell_result llmspell__gjson_canon(llmspell__gimpl *I, const char *text, size_t n, int object, const char *what,
+                                             llmspell__gbuf *out) {
+    llmspell__gjs j;
+    j.I = I;
+    j.s = j.p = text;
+    j.end = text + n;
+    j.out = out;
+    j.what = what;
+    j.err = LLMSPELL_OK;
+    out->n = 0;
+    I->njm = 0;
+    llmspell__gjs_ws(&j);
+    if (object && (j.p >= j.end || *j.p != '{')) {
+        llmspell__gjs_fail(&j, LLMSPELL_ERR_PARSE, "not a JSON object");
+        return j.err;
+    }
+    if (llmspell__gjs_value(&j, 0)) return j.err;
+    llmspell__gjs_ws(&j);
+    if (j.p != j.end) {
+        llmspell__gjs_fail(&j, LLMSPELL_ERR_PARSE, "text after the value");
+        return j.err;
+    }
+    if (llmspell__gbuf_add(&I->a, out, "", 0)) return LLMSPELL__NOMEM(I, "for properties");
+    return LLMSPELL_OK;
+}
+
+/* Length of the canonical value starting at p (no whitespace inside, by construction). */
+static size_t llmspell__gjs_skip(const char *p, const char *end) {
+    const char *s = p;
+    int depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\') p++;
+            p++;
+            if (!depth) return (size_t)(p - s);
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') {
+            if (!depth) return (size_t)(p - s);
+            if (!--depth) return (size_t)(p + 1 - s);
+        } else if (c == ',' && !depth) return (size_t)(p - s);
+        p++;
+    }
+    return (size_t)(p - s);
+}
+
+/* Iterates the members of a canonical object: *pos starts at 1. Returns 0 at the end. */
+static int llmspell__gjs_next(const char *o, size_t n, size_t *pos, const char **k, size_t *kn, const char **v, size_t *vn) {
+    const char *p = o + *pos, *end = o + n - 1, *ks;
+    if (p >= end) return 0;
+    if (*p == ',') p++;
+    ks = p + 1;
+    p += llmspell__gjs_skip(p, end); /* the key string */
+    *k = ks;
+    *kn = (size_t)(p - 1 - ks);
+    p++; /* ':' */
+    *v = p;
+    *vn = llmspell__gjs_skip(p, end);
+    *pos = (size_t)(p + *vn - o);
+    return 1;
+}
+
+/* Canonical merge of base with patch into out: patch members replace, null members remove. */
+static int llmspell__gjson_merge(llmspell__gimpl *I, const char *b, size_t bn, const char *p, size_t pn, llmspell__gbuf *out) {
+    size_t bp = 1, pp = 1, kbn = 0, kpn = 0, vbn = 0, vpn = 0;
+    const char *kb = NULL, *kp = NULL, *vb = NULL, *vp = NULL;
+    int hb, hp, first = 1;
+    out->n = 0;
+    if (llmspell__gbuf_ch(&I->a, out, '{')) return -1;
+    hb = llmspell__gjs_next(b, bn, &bp, &kb, &kbn, &vb, &vbn);
+    hp = llmspell__gjs_next(p, pn, &pp, &kp, &kpn, &vp, &vpn);
+    while (hb || hp) {
+        int c = !hb ? 1 : !hp ? -1 : llmspell__gcmp(kb, kbn, kp, kpn);
+        const char *k = c < 0 ? kb : kp, *v = c < 0 ? vb : vp;
+        size_t kn = c < 0 ? kbn : kpn, vn = c < 0 ? vbn : vpn;
+        if (!(c >= 0 && vn == 4 && memcmp(v, "null", 4) == 0)) {
+            if ((!first && llmspell__gbuf_ch(&I->a, out, ',')) || llmspell__gbuf_ch(&I->a, out, '"') ||
+                llmspell__gbuf_add(&I->a, out, k, kn) || llmspell__gbuf_add(&I->a, out, "\":", 2) ||
+                llmspell__gbuf_add(&I->a, out, v, vn))
+                return -1;
+            first = 0;
+        }
+        if (c <= 0) hb = llmspell__gjs_next(b, bn, &bp, &kb, &kbn, &vb, &vbn);
+        if (c >= 0) hp = llmspell__gjs_next(p, pn, &pp, &kp, &kpn, &vp, &vpn);
+    }
+    return llmspell__gbuf_ch(&I->a, out, '}');
+}
+
+/* The value of top-level member key in a canonical object, or NULL. */
+static const char *llmspell__gjson_member(const char *o, size_t n, const char *key, size_t keyn, size_t *vn) {
+    size_t pos = 1, kn;
+    const char *k, *v;
+    while (llmspell__gjs_next(o, n, &pos, &k, &kn, &v, vn))
+        if (kn == keyn && memcmp(k, key, kn) == 0) return v;
+    return NULL;
+}
+
+/* >>nodes */
+static llmspell__gnode *llmspell__gnode_new(llmspell__gimpl *I, int kind, const char *id, size_t n, uint32_t h) {
+    llmspell__gnode *x = (llmspell__gnode *)llmspell__galloc(&I->a, offsetof(llmspell__gnode, id) + n + 1);
+    if (!x) return NULL;
+    memset(x, 0, offsetof(llmspell__gnode, id));
+    memcpy(x->id, id, n);
+    x->id[n] = 0;
+    x->idlen = (uint32_t)n;
+    x->hash = h;
+    x->kind = (uint8_t)kind;
+    return x;
+}
+
+static void llmspell__gnode_free(llmspell__gimpl *I, llmspell__gnode *x) {
+    uint32_t i;
+    llmspell__garr_free(I, x->v, x->nv);
+    for (i = 0; i < x->nmem; i++) llmspell__gstr_unref(I, x->mem[i]);
+    llmspell__gfree(&I->a, x->mem);
+    llmspell__gfree(&I->a, x->out);
+    llmspell__gfree(&I->a, x->in);
+    llmspell__gfree(&I->a, x);
+}
+
+static llmspell__gmap *llmspell__gmap_of(llmspell__gimpl *I, int kind) { return kind == LLMSPELL__GE ? &I->ents : &I->rels; }
+
+/* Adjacency arrays are sorted by relationship id, so results do not depend on write order. */
+static uint32_t llmspell__gadj_pos(llmspell__gnode *const *a, uint32_t n, const llmspell__gnode *r) {
+    uint32_t lo = 0, hi = n;
+    if (n && llmspell__gcmp(a[n - 1]->id, a[n - 1]->idlen, r->id, r->idlen) < 0) return n; /* appending */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (llmspell__gcmp(a[mid]->id, a[mid]->idlen, r->id, r->idlen) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+static void llmspell__gadj_ins(llmspell__gnode **a, uint32_t *n, llmspell__gnode *r) {
+    uint32_t p = llmspell__gadj_pos(a, *n, r);
+    memmove(a + p + 1, a + p, (*n - p) * sizeof *a);
+    a[p] = r;
+    (*n)++;
+}
+static void llmspell__gadj_del(llmspell__gnode **a, uint32_t *n, llmspell__gnode *r) {
+    uint32_t p = llmspell__gadj_pos(a, *n, r);
+    while (p < *n && a[p] != r) p++;
+    if (p == *n) return;
+    memmove(a + p, a + p + 1, (*n - p - 1) * sizeof *a);
+    (*n)--;
+}
+/* Room in the endpoints' arrays for one more relationship (linking then cannot fail). */
+static int llmspell__glink_room(llmspell__gimpl *I, llmspell__gnode *src, llmspell__gnode *dst) {
+    return llmspell__ggrow32(&I->a, (void **)&src->out, &src->outcap, (size_t)src->nout + 1, sizeof *src->out) ||
+           llmspell__ggrow32(&I->a, (void **)&dst->in, &dst->incap, (size_t)dst->nin + 1, sizeof *dst->in);
+}
+static void llmspell__glink(llmspell__gnode *r) {
+    llmspell__gadj_ins(r->src->out, &r->src->nout, r);
+    llmspell__gadj_ins(r->dst->in, &r->dst->nin, r);
+}
+static void llmspell__gunlink(llmspell__gnode *r) {
+    llmspell__gadj_del(r->src->out, &r->src->nout, r);
+    llmspell__gadj_del(r->dst->in, &r->dst->nin, r);
+}
+
+static int llmspell__gin_mem(const llmspell__gnode *n, const llmspell__gstr *s) {
+    uint32_t i;
+    for (i = 0; i < n->nmem; i++)
+        if (n->mem[i] == s) return 1;
+    return 0;
+}
+/* Room to add the type and name of versions v[0..k) to the type / name index. */
+static int llmspell__gmem_room(llmspell__gimpl *I, llmspell__gnode *n, const llmspell__gver *v, uint32_t k, const uint8_t *only) {
+    uint32_t i, need = 0;
+    int t;
+    for (i = 0; i < k; i++) {
+        if (only && !only[i]) continue;
+        for (t = 0; t < 2; t++) {
+            llmspell__gstr *s = t ? v[i].name : v[i].type;
+            if (llmspell__gin_mem(n, s)) continue;
+            if (llmspell__ggrow32(&I->a, (void **)&s->nodes, &s->ncap, (size_t)s->nn + 1, sizeof *s->nodes)) return -1;
+            need++;
+        }
+    }
+    return llmspell__ggrow32(&I->a, (void **)&n->mem, &n->memcap, (size_t)n->nmem + need, sizeof *n->mem);
+}
+static void llmspell__gmem_add(llmspell__gnode *n, const llmspell__gver *v, uint32_t k, const uint8_t *only) {
+    uint32_t i;
+    int t;
+    for (i = 0; i < k; i++) {
+        if (only && !only[i]) continue;
+        for (t = 0; t < 2; t++) {
+            llmspell__gstr *s = t ? v[i].name : v[i].type;
+            if (llmspell__gin_mem(n, s)) continue;
+            s->refs++;
+            n->mem[n->nmem++] = s;
+            s->nodes[s->nn++] = n;
+        }
+    }
+}
+
+/* >>visibility: the version of n visible at valid time v and transaction time t (t may be
+   LLMSPELL_GRAPH_NOW: current knowledge). At any t the visible versions have disjoint valid
+   ranges, so the first match is the answer. */
+static const llmspell__gver *llmspell__gvis(const llmspell__gnode *n, llmspell_time v, llmspell_time t) {
+    const llmspell__gver *cur = n->v + n->nclosed;
+    uint32_t lo = 0, hi = n->nv - n->nclosed, i;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cur[mid].vf <= v) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo > 0 && v < cur[lo - 1].vt && (t == LLMSPELL_GRAPH_NOW || cur[lo - 1].tf <= t)) return &cur[lo - 1];
+    if (t == LLMSPELL_GRAPH_NOW) return NULL;
+    lo = 0;
+    hi = n->nclosed;
+    while (lo < hi) { /* the first closed version with tx_to > t */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (n->v[mid].tt <= t) lo = mid + 1;
+        else hi = mid;
+    }
+    for (i = lo; i < n->nclosed; i++) {
+        const llmspell__gver *c = &n->v[i];
+        if (c->tf <= t && c->vf <= v && v < c->vt) return c;
+    }
+    return NULL;
+}
+
+/* A relationship version visible at (v, t) whose endpoints are visible too (rule 6). */
+static const llmspell__gver *llmspell__grel_vis(const llmspell__gnode *r, llmspell_time v, llmspell_time t) {
+    const llmspell__gver *x = llmspell__gvis(r, v, t);
+    if (!x || !llmspell__gvis(r->src, v, t) || !llmspell__gvis(r->dst, v, t)) return NULL;
+    return x;
+}
+
+static void llmspell__gfill_e(llmspell_graph_entity *o, const llmspell__gnode *n, const llmspell__gver *v) {
+    o->id = n->id;
+    o->type = v->type->s;
+    o->name = v->name->s;
+    o->properties = v->props->s;
+    o->valid_from = v->vf;
+    o->valid_to = v->vt;
+    o->tx_from = v->tf;
+    o->tx_to = v->tt;
+    o->created_at = v->created;
+}
+static void llmspell__gfill_r(llmspell_graph_rel *o, const llmspell__gnode *n, const llmspell__gver *v) {
+    o->id = n->id;
+    o->type = v->type->s;
+    o->source = n->src->id;
+    o->target = n->dst->id;
+    o->properties = v->props->s;
+    o->valid_from = v->vf;
+    o->valid_to = v->vt;
+    o->tx_from = v->tf;
+    o->tx_to = v->tt;
+    o->created_at = v->created;
+}
+
+/* >>records */
+static void llmspell__gput64(uint8_t *p, uint64_t v) {
+    int i;
+    for (i = 0; i < 8; i++, v >>= 8) p[i] = (uint8_t)v;
+}
+static uint64_t llmspell__gget64(const uint8_t *p) {
+    uint64_t v = 0;
+    int i;
+    for (i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+static void llmspell__gput32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static uint32_t llmspell__gget32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static llmspell_time llmspell__gtime(uint64_t u) {
+    llmspell_time t;
+    memcpy(&t, &u, sizeof t); /* two's complement without UB */
+    return t;
+}
+
+static const uint8_t llmspell__gmeta_key[3] = {0xFF, 'G', 'M'};
+
+/* The key of version (tf, vf) of n, in I->key. */
+static llmspell_result llmspell__gkey(llmspell__gimpl *I, const llmspell__gnode *n, llmspell_time tf, llmspell_time vf, size_t *len) {
+    size_t need = 3 + llmspell_tuple_put_bytes(NULL, 0, n->id, n->idlen) + 16, o;
+    uint8_t *k;
+    if (llmspell__ggrow(&I->a, (void **)&I->key.p, &I->key.cap, need, 1)) return LLMSPELL__NOMEM(I, "for a key");
+    k = (uint8_t *)I->key.p;
+    k[0] = 0xFF;
+    k[1] = 'G';
+    k[2] = n->kind;
+    o = 3 + llmspell_tuple_put_bytes(k + 3, need - 3, n->id, n->idlen);
+    o += llmspell_tuple_put_i64(k + o, need - o, tf);
+    o += llmspell_tuple_put_i64(k + o, need - o, vf);
+    *len = o;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__gput_rec(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gver *v) {
+    const llmspell__gstr *s2 = n->kind == LLMSPELL__GE ? v->name : NULL;
+    const char *a = s2 ? s2->s : n->src->id, *b = n->kind == LLMSPELL__GE ? NULL : n->dst->id;
+    size_t an = s2 ? s2->len : n->src->idlen, bn = b ? n->dst->idlen : 0, klen;
+    size_t need = 25 + 4 + v->type->len + 4 + an + (b ? 4 + bn : 0) + 4 + v->props->len;
+    uint8_t *p;
+    llmspell_result r;
+    if ((r = llmspell__gkey(I, n, v->tf, v->vf, &klen)) != LLMSPELL_OK) return r;
+    if (llmspell__ggrow(&I->a, (void **)&I->val.p, &I->val.cap, need, 1)) return LLMSPELL__NOMEM(I, "for a record");
+    p = (uint8_t *)I->val.p;
+    p[0] = 1;
+    llmspell__gput64(p + 1, (uint64_t)v->vt);
+    llmspell__gput64(p + 9, (uint64_t)v->tt);
+    llmspell__gput64(p + 17, (uint64_t)v->created);
+    p += 25;
+    llmspell__gput32(p, v->type->len);
+    memcpy(p + 4, v->type->s, v->type->len);
+    p += 4 + v->type->len;
+    llmspell__gput32(p, (uint32_t)an);
+    memcpy(p + 4, a, an);
+    p += 4 + an;
+    if (b) {
+        llmspell__gput32(p, (uint32_t)bn);
+        memcpy(p + 4, b, bn);
+        p += 4 + bn;
+    }
+    llmspell__gput32(p, v->props->len);
+    memcpy(p + 4, v->props->s, v->props->len);
+    r = llmspell_kv_put_sys(I->kv, I->key.p, klen, I->val.p, need);
+    return r == LLMSPELL_OK ? r : llmspell__gkverr(I, r, "writing a version");
+}
+
+static llmspell_result llmspell__gdel_rec(llmspell__gimpl *I, const llmspell__gnode *n, llmspell_time tf, llmspell_time vf) {
+    size_t klen;
+    llmspell_result r = llmspell__gkey(I, n, tf, vf, &klen);
+    if (r != LLMSPELL_OK) return r;
+    r = llmspell_kv_delete_sys(I->kv, I->key.p, klen);
+    if (r == LLMSPELL_ERR_NOT_FOUND)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: the record of a version of '%.64s' is missing from the store", n->id);
+    return r == LLMSPELL_OK ? r : llmspell__gkverr(I, r, "deleting a version");
+}
+
+/* >>undo log and write groups */
+static int llmspell__gundo_room(llmspell__gimpl *I, size_t k) { return LLMSPELL__GROW(I, I->undo, I->capundo, I->nundo + k); }
+/* Every CREATE / ERASE may send its node to the grave: keep a slot for each. */
+static int llmspell__glife_room(llmspell__gimpl *I, size_t k) {
+    return LLMSPELL__GROW(I, I->grave, I->capgrave, I->nlife + I->ngrave + k);
+}
+static void llmspell__gpush(llmspell__gimpl *I, int op, llmspell__gnode *n) {
+    llmspell__gundo *u = &I->undo[I->nundo++];
+    memset(u, 0, sizeof *u);
+    u->op = op;
+    u->n = n;
+    if (op == LLMSPELL__U_CREATE || op == LLMSPELL__U_ERASE) I->nlife++;
+}
+
+/* Frees the nodes in the grave; first removes them from the type / name lists they are in. */
+static void llmspell__gsweep(llmspell__gimpl *I) {
+    size_t i;
+    uint32_t k, j, o;
+    if (!I->ngrave) return;
+    for (i = 0; i < I->ngrave; i++) I->grave[i]->dead = 2;
+    if (++I->sweep == 0) I->sweep = 1;
+    for (i = 0; i < I->ngrave; i++) {
+        llmspell__gnode *n = I->grave[i];
+        for (k = 0; k < n->nmem; k++) {
+            llmspell__gstr *s = n->mem[k];
+            if (s->sweep == I->sweep) continue;
+            s->sweep = I->sweep;
+            for (j = o = 0; j < s->nn; j++)
+                if (s->nodes[j]->dead != 2) s->nodes[o++] = s->nodes[j];
+            s->nn = o;
+        }
+    }
+    for (i = 0; i < I->ngrave; i++) llmspell__gnode_free(I, I->grave[i]);
+    I->ngrave = 0;
+}
+
+static void llmspell__gbury(llmspell__gimpl *I, llmspell__gnode *n) {
+    n->dead = 1;
+    I->grave[I->ngrave++] = n;
+}
+
+/* Undoes entries [from, nundo) in reverse order. Never allocates. */
+static void llmspell__gundo_to(llmspell__gimpl *I, size_t from) {
+    while (I->nundo > from) {
+        llmspell__gundo *u = &I->undo[--I->nundo];
+        llmspell__gnode *n = u->n;
+        switch (u->op) {
+        case LLMSPELL__U_MARK: I->last_tx = u->last_tx; break;
+        case LLMSPELL__U_SAVE:
+            llmspell__garr_free(I, n->v, n->nv);
+            n->v = u->v;
+            n->nv = n->vcap = u->nv;
+            n->nclosed = u->nclosed;
+            break;
+        case LLMSPELL__U_CREATE:
+            I->nlife--;
+            llmspell__gmap_del(llmspell__gmap_of(I, n->kind), n);
+            if (n->kind == LLMSPELL__GR) llmspell__gunlink(n);
+            llmspell__gbury(I, n);
+            break;
+        case LLMSPELL__U_ERASE:
+            I->nlife--;
+            llmspell__gmap_put(llmspell__gmap_of(I, n->kind), n);
+            if (n->kind == LLMSPELL__GR) llmspell__glink(n);
+            n->dead = 0;
+            break;
+        }
+    }
+    llmspell__gsweep(I);
+}
+
+/* Makes entries [from, nundo) permanent. */
+static void llmspell__gfinal(llmspell__gimpl *I, size_t from) {
+    size_t i;
+    for (i = from; i < I->nundo; i++) {
+        llmspell__gundo *u = &I->undo[i];
+        if (u->op == LLMSPELL__U_SAVE) llmspell__garr_free(I, u->v, u->nv);
+        else if (u->op == LLMSPELL__U_CREATE) I->nlife--;
+        else if (u->op == LLMSPELL__U_ERASE) {
+            I->nlife--;
+            llmspell__gbury(I, u->n);
+        }
+    }
+    I->nundo = from;
+    llmspell__gsweep(I);
+    if (I->nundo == 0 && I->capundo > 4096) { /* a huge transaction's log is not kept */
+        llmspell__gfree(&I->a, I->undo);
+        I->undo = NULL;
+        I->capundo = 0;
+    }
+}
+
+/* Joined kv transactions: the store's meta record holds the sequence number of the last write
+   group that reached it; groups after it were rolled back with the kv transaction. */
+static llmspell_result llmspell__gresolve(llmspell__gimpl *I) {
+    const void *v;
+    size_t vn;
+    uint64_t stored = 0;
+    llmspell_result r = llmspell_kv_get(I->kv, llmspell__gmeta_key, 3, &v, &vn);
+    if (r == LLMSPELL_OK) {
+        if (vn < 17) return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: the meta record is %zu bytes", vn);
+        stored = llmspell__gget64((const uint8_t *)v + 9);
+    } else if (r != LLMSPELL_ERR_NOT_FOUND) {
+        return llmspell__gkverr(I, r, "reading the meta record");
+    }
+    while (I->nundo) {
+        size_t m = I->nundo - 1;
+        while (I->undo[m].op != LLMSPELL__U_MARK) m--;
+        if (I->undo[m].seq <= stored) break;
+        llmspell__gundo_to(I, m);
+    }
+    if (!I->kv->in_txn) llmspell__gfinal(I, 0);
+    return LLMSPELL_OK;
+}
+
+/* Every call starts here: the handle is open, and a kv transaction that ended behind the
+   graph's back has been accounted for. */
+static llmspell_result llmspell__genter(llmspell_graph *g, llmspell__gimpl **out) {
+    llmspell__gimpl *I;
+    if (!g) return LLMSPELL_ERR_INVALID;
+    I = LLMSPELL__GI(g);
+    *out = I;
+    if (!I) return llmspell__gerr(g, LLMSPELL_ERR_CLOSED, "graph: handle is closed");
+    if (!I->kv->open) return llmspell__gerr(g, LLMSPELL_ERR_CLOSED, "graph: its kv store was closed");
+    if (I->txn) {
+        if (I->kv->in_txn) return LLMSPELL_OK;
+        I->txn = 0; /* committed or rolled back directly on the kv */
+        I->txn_lost = 1;
+    }
+    return I->nundo ? llmspell__gresolve(I) : LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__gnext_tx(llmspell__gimpl *I, llmspell_time *T) {
+    llmspell_time now = llmspell_time_now(&I->clock);
+    if (I->last_tx >= LLMSPELL_TIME_MAX - 1) return llmspell__gerr(I->g, LLMSPELL_ERR_CONFLICT, "graph: transaction time is exhausted");
+    *T = now > I->last_tx && now < LLMSPELL_TIME_MAX ? now : I->last_tx + 1;
+    return LLMSPELL_OK;
+}
+
+enum { LLMSPELL__GW_TXN, LLMSPELL__GW_JOINED, LLMSPELL__GW_AUTO };
+typedef struct llmspell__gw {
+    int mode;
+    size_t mark;
+    llmspell_time T;
+} llmspell__gw;
+
+static void llmspell__gopen_group(llmspell__gimpl *I, llmspell_time T) {
+    llmspell__gpush(I, LLMSPELL__U_MARK, NULL);
+    I->undo[I->nundo - 1].seq = ++I->seq;
+    I->undo[I->nundo - 1].last_tx = I->last_tx;
+    if (++I->epoch == 0) I->epoch = 1;
+    I->txn_dirty = 0;
+    I->txn_T = T;
+}
+
+/* Starts a write: its transaction time and a kv transaction to write in. */
+static llmspell_result llmspell__gw_begin(llmspell__gimpl *I, llmspell__gw *w) {
+    llmspell_result r;
+    if (I->txn) {
+        if (I->txn_failed)
+            return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
+        w->mode = LLMSPELL__GW_TXN;
+        w->T = I->txn_T;
+        return LLMSPELL_OK;
+    }
+    if ((r = llmspell__gnext_tx(I, &w->T)) != LLMSPELL_OK) return r;
+    if (llmspell__gundo_room(I, 1)) return LLMSPELL__NOMEM(I, "for the undo log");
+    if (I->kv->in_txn) {
+        if (I->kv->txn_failed)
+            return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
+        w->mode = LLMSPELL__GW_JOINED;
+    } else {
+        if ((r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
+        w->mode = LLMSPELL__GW_AUTO;
+    }
+    w->mark = I->nundo;
+    llmspell__gopen_group(I, w->T);
+    return LLMSPELL_OK;
+}
+
+/* Before a write's first record in its group: the meta record (last time, group sequence). */
+static llmspell_result llmspell__gw_meta(llmspell__gimpl *I, const llmspell__gw *w) {
+    uint8_t m[17];
+    size_t i = I->nundo;
+    llmspell_result r;
+    if (I->txn_dirty) return LLMSPELL_OK;
+    while (I->undo[--i].op != LLMSPELL__U_MARK) {}
+    m[0] = 1;
+    llmspell__gput64(m + 1, (uint64_t)w->T);
+    llmspell__gput64(m + 9, I->undo[i].seq);
+    r = llmspell_kv_put_sys(I->kv, llmspell__gmeta_key, 3, m, sizeof m);
+    if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "writing the meta record");
+    I->txn_dirty = 1;
+    return LLMSPELL_OK;
+}
+
+/* Ends a write: commits its own kv transaction, or leaves the group to the open transaction. */
+static llmspell_result llmspell__gw_end(llmspell__gimpl *I, llmspell__gw *w, llmspell_result r) {
+    char keep[sizeof I->g->errmsg];
+    if (w->mode == LLMSPELL__GW_TXN) {
+        if (r != LLMSPELL_OK && I->kv->in_txn && I->kv->txn_failed) I->txn_failed = 1;
+        return r;
+    }
+    if (w->mode == LLMSPELL__GW_JOINED) {
+        if (r != LLMSPELL_OK || !I->txn_dirty) llmspell__gundo_to(I, w->mark);
+        return r;
+    }
+    if (r != LLMSPELL_OK || !I->txn_dirty) {
+        memcpy(keep, I->g->errmsg, sizeof keep);
+        (void)llmspell_kv_rollback(I->kv);
+        memcpy(I->g->errmsg, keep, sizeof keep);
+        llmspell__gundo_to(I, w->mark);
+        return r;
+    }
+    if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
+        llmspell__gkverr(I, r, "committing");
+        llmspell__gundo_to(I, w->mark);
+        return r;
+    }
+    llmspell__gfinal(I, w->mark);
+    return LLMSPELL_OK;
+}
+
+/* >>planning a write on one node (rule 3, rule 7) */
+static int llmspell__gtime_cmp(const void *a, const void *b) {
+    llmspell_time x = *(const llmspell_time *)a, y = *(const llmspell_time *)b;
+    return x < y ? -1 : x > y;
+}
+static int llmspell__gsame(const llmspell__gstr *t1, const llmspell__gstr *n1, const llmspell__gstr *p1, const llmspell__gstr *t2,
+                           const llmspell__gstr *n2, const llmspell__gstr *p2) {
+    return t1 == t2 && n1 == n2 && p1 == p2;
+}
+
+/* Plans writing pieces p[0..np) (sorted, disjoint, non-empty) on n (NULL: a new id) at
+   transaction time T. On success pl->arr (when pl->changed) is the node's new version array
+   (owning its references); I->fresh marks its new current versions and I->removed lists the
+   (tx_from, valid_from) of versions dropped outright. Nothing is changed yet. */
+static llmspell_result llmspell__gplan_write(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gpiece *p, size_t np,
+                                       llmspell_time T, llmspell__gplan *pl) {
+    uint32_t nclosed = n ? n->nclosed : 0, nc = n ? n->nv - n->nclosed : 0, i0, i1, na, lo, hi, i, nrep = 0, nrem = 0;
+    const llmspell__gver *K = n ? n->v + nclosed : NULL;
+    llmspell_time created = (n && n->nv) ? n->v[0].created : T;
+    size_t nb = 0, nseg = 0, nruns = 0, j, k, ai, pi, total, o, ki, ri;
+    int open = 0;
+    memset(pl, 0, sizeof *pl);
+    lo = 0;
+    hi = nc;
+    while (lo < hi) { /* the current versions are sorted and disjoint: sorted by valid_to too */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (K[mid].vt <= p[0].a) lo = mid + 1;
+        else hi = mid;
+    }
+    i0 = lo;
+    for (i1 = i0; i1 < nc && K[i1].vf < p[np - 1].b; i1++) {}
+    na = i1 - i0;
+    total = 2 * (size_t)na + 2 * np;
+    if (LLMSPELL__GROW(I, I->bnd, I->capbnd, total) || LLMSPELL__GROW(I, I->seg, I->capseg, total) ||
+        LLMSPELL__GROW(I, I->rep, I->caprep, (size_t)na + 1) || LLMSPELL__GROW(I, I->runs, I->capruns, total))
+        return LLMSPELL__NOMEM(I, "planning a write");
+    for (i = i0; i < i1; i++) {
+        I->bnd[nb++] = K[i].vf;
+        I->bnd[nb++] = K[i].vt;
+    }
+    for (j = 0; j < np; j++) {
+        I->bnd[nb++] = p[j].a;
+        I->bnd[nb++] = p[j].b;
+    }
+    qsort(I->bnd, nb, sizeof *I->bnd, llmspell__gtime_cmp);
+    for (j = k = 0; j < nb; j++)
+        if (!k || I->bnd[k - 1] != I->bnd[j]) I->bnd[k++] = I->bnd[j];
+    nb = k;
+    memset(I->rep, 0, (size_t)na + 1);
+    /* the content of every elementary segment before and after the write */
+    for (j = 0, ai = i0, pi = 0; j + 1 < nb; j++) {
+        llmspell__gseg *s = &I->seg[nseg++];
+        s->s = I->bnd[j];
+        s->e = I->bnd[j + 1];
+        while (ai < i1 && K[ai].vt <= s->s) ai++;
+        while (pi < np && p[pi].b <= s->s) pi++;
+        s->old = (ai < i1 && K[ai].vf <= s->s) ? (int32_t)(ai - i0) : -1;
+        if (pi < np && p[pi].a <= s->s) {
+            s->type = p[pi].type;
+            s->name = p[pi].name;
+            s->props = p[pi].props;
+        } else if (s->old >= 0) {
+            s->type = K[ai].type;
+            s->name = K[ai].name;
+            s->props = K[ai].props;
+        } else {
+            s->type = s->name = s->props = NULL;
+        }
+        if (s->old >= 0 && (!s->props || !llmspell__gsame(s->type, s->name, s->props, K[ai].type, K[ai].name, K[ai].props)))
+            I->rep[s->old] = 1;
+    }
+    /* new versions: maximal runs of equal content over the points not kept */
+    for (j = 0; j < nseg; j++) {
+        const llmspell__gseg *s = &I->seg[j];
+        llmspell__gver *r;
+        if ((s->old >= 0 && !I->rep[s->old]) || !s->props) {
+            open = 0;
+            continue;
+        }
+        r = &I->runs[nruns - (open ? 1 : 0)];
+        if (open && r->vt == s->s && llmspell__gsame(r->type, r->name, r->props, s->type, s->name, s->props)) {
+            r->vt = s->e;
+            continue;
+        }
+        r = &I->runs[nruns++];
+        r->vf = s->s;
+        r->vt = s->e;
+        r->tf = T;
+        r->tt = LLMSPELL_TIME_MAX;
+        r->created = created;
+        r->type = s->type;
+        r->name = s->name;
+        r->props = s->props;
+        open = 1;
+    }
+    for (i = 0; i < na; i++)
+        if (I->rep[i]) {
+            nrep++;
+            nrem += K[i0 + i].tf == T;
+        }
+    pl->changed = nrep || nruns;
+    if (!pl->changed) return LLMSPELL_OK;
+    pl->nold_closed = nclosed;
+    pl->nclosed = nclosed + nrep - nrem;
+    pl->nv = pl->nclosed + (nc - nrep) + (uint32_t)nruns;
+    pl->nfresh = (uint32_t)nruns;
+    pl->nremoved = nrem;
+    if (LLMSPELL__GROW(I, I->fresh, I->capfresh, (size_t)pl->nv - pl->nclosed + 1) ||
+        LLMSPELL__GROW(I, I->removed, I->capremoved, 2 * (size_t)nrem + 2))
+        return LLMSPELL__NOMEM(I, "planning a write");
+    pl->arr = (llmspell__gver *)llmspell__galloc(&I->a, (size_t)pl->nv * sizeof *pl->arr);
+    if (!pl->arr) return LLMSPELL__NOMEM(I, "for versions");
+    if (nclosed) memcpy(pl->arr, n->v, nclosed * sizeof *pl->arr);
+    o = nclosed;
+    for (i = 0, k = 0; i < na; i++) {
+        if (!I->rep[i]) continue;
+        if (K[i0 + i].tf == T) { /* created by this transaction: no snapshot ever saw it */
+            I->removed[k++] = K[i0 + i].tf;
+            I->removed[k++] = K[i0 + i].vf;
+        } else {
+            pl->arr[o] = K[i0 + i];
+            pl->arr[o++].tt = T;
+        }
+    }
+    /* current: the untouched ones before, kept and new merged by valid_from, the ones after */
+    for (i = 0; i < i0; i++, o++) {
+        pl->arr[o] = K[i];
+        I->fresh[o - pl->nclosed] = 0;
+    }
+    ki = i0;
+    ri = 0;
+    for (;;) {
+        while (ki < i1 && I->rep[ki - i0]) ki++;
+        if (ki >= i1 && ri >= nruns) break;
+        if (ri >= nruns || (ki < i1 && K[ki].vf < I->runs[ri].vf)) {
+            pl->arr[o] = K[ki++];
+            I->fresh[o++ - pl->nclosed] = 0;
+        } else {
+            pl->arr[o] = I->runs[ri++];
+            I->fresh[o++ - pl->nclosed] = 1;
+        }
+    }
+    for (i = i1; i < nc; i++, o++) {
+        pl->arr[o] = K[i];
+        I->fresh[o - pl->nclosed] = 0;
+    }
+    for (i = 0; i < pl->nv; i++) llmspell__gver_ref(&pl->arr[i]);
+    return LLMSPELL_OK;
+}
+
+/* Writes what the plan changes to the store: drops first (a new version may reuse the key). */
+static llmspell_result llmspell__gplan_store(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gplan *pl) {
+    uint32_t i;
+    llmspell_result r;
+    for (i = 0; i < pl->nremoved; i++)
+        if ((r = llmspell__gdel_rec(I, n, I->removed[2 * i], I->removed[2 * i + 1])) != LLMSPELL_OK) return r;
+    for (i = pl->nold_closed; i < pl->nclosed; i++)
+        if ((r = llmspell__gput_rec(I, n, &pl->arr[i])) != LLMSPELL_OK) return r;
+    for (i = pl->nclosed; i < pl->nv; i++)
+        if (I->fresh[i - pl->nclosed] && (r = llmspell__gput_rec(I, n, &pl->arr[i])) != LLMSPELL_OK) return r;
+    return LLMSPELL_OK;
+}
+
+/* Installs a node's new version array (the old one goes to the undo log once per group). */
+static void llmspell__ginstall(llmspell__gimpl *I, llmspell__gnode *n, llmspell__gver *arr, uint32_t nv, uint32_t nclosed) {
+    if (n->epoch != I->epoch) {
+        llmspell__gpush(I, LLMSPELL__U_SAVE, n);
+        I->undo[I->nundo - 1].v = n->v;
+        I->undo[I->nundo - 1].nv = n->nv;
+        I->undo[I->nundo - 1].nclosed = n->nclosed;
+        n->epoch = I->epoch;
+    } else {
+        llmspell__garr_free(I, n->v, n->nv);
+    }
+    n->v = arr;
+    n->nv = n->vcap = nv;
+    n->nclosed = nclosed;
+}
+
+/* The whole write of pieces on one node: plan, reserve, store, then apply (which cannot fail).
+   n NULL creates the id (src / dst: a relationship's endpoints). */
+static llmspell_result llmspell__gwrite(llmspell__gimpl *I, int kind, const char *id, size_t idn, llmspell__gnode *n,
+                                        llmspell__gnode *src, llmspell__gnode *dst, const llmspell__gpiece *p, size_t np) {
+    llmspell__gw w;
+    llmspell__gplan pl;
+    llmspell__gnode *fresh_node = NULL;
+    llmspell_result r;
+    pl.arr = NULL;
+    pl.nv = 0;
+    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gplan_write(I, n, p, np, w.T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
+    if (!n) {
+        fresh_node = llmspell__gnode_new(I, kind, id, idn, llmspell__ghash(id, idn));
+        if (!fresh_node || llmspell__gmap_reserve(I, llmspell__gmap_of(I, kind), llmspell__gmap_of(I, kind)->count + 1) ||
+            llmspell__glife_room(I, 1) || (kind == LLMSPELL__GR && llmspell__glink_room(I, src, dst))) {
+            r = LLMSPELL__NOMEM(I, "for a new id");
+            goto done;
+        }
+        fresh_node->src = src;
+        fresh_node->dst = dst;
+    }
+    if (llmspell__gundo_room(I, 1) ||
+        (kind == LLMSPELL__GE && llmspell__gmem_room(I, n ? n : fresh_node, pl.arr + pl.nclosed, pl.nv - pl.nclosed, I->fresh))) {
+        r = LLMSPELL__NOMEM(I, "for the indexes");
+        goto done;
+    }
+    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    if ((r = llmspell__gplan_store(I, n ? n : fresh_node, &pl)) != LLMSPELL_OK) goto done;
+    /* apply */
+    if (!n) {
+        n = fresh_node;
+        fresh_node = NULL;
+        llmspell__gmap_put(llmspell__gmap_of(I, kind), n);
+        llmspell__gpush(I, LLMSPELL__U_CREATE, n);
+        n->epoch = I->epoch;
+        if (kind == LLMSPELL__GR) llmspell__glink(n);
+    }
+    llmspell__ginstall(I, n, pl.arr, pl.nv, pl.nclosed);
+    pl.arr = NULL;
+    if (kind == LLMSPELL__GE) llmspell__gmem_add(n, n->v + n->nclosed, n->nv - n->nclosed, I->fresh);
+    I->last_tx = w.T;
+done:
+    if (pl.arr) llmspell__garr_free(I, pl.arr, pl.nv);
+    if (fresh_node) llmspell__gnode_free(I, fresh_node); /* nothing references it yet */
+    return llmspell__gw_end(I, &w, r);
+}
+
+/* >>argument checks */
+static llmspell_result llmspell__gcheck_id(llmspell__gimpl *I, const char *id, const char *what, size_t *n) {
+    if (!id) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: %s id is NULL", what);
+    *n = strlen(id);
+    if (*n == 0) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: %s id is empty", what);
+    if (*n > LLMSPELL_GRAPH_MAX_ID)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_TOO_LARGE, "graph: %s id of %zu bytes is over the %d-byte limit", what, *n,
+                              LLMSPELL_GRAPH_MAX_ID);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__gcheck_range(llmspell__gimpl *I, llmspell_time *a, llmspell_time b) {
+    if (*a == LLMSPELL_GRAPH_NOW) *a = llmspell_time_now(&I->clock);
+    if (*a >= b)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: valid range [%lld, %lld) is empty or inverted", (long long)*a,
+                              (long long)b);
+    return LLMSPELL_OK;
+}
+
+/* A referenced interned copy of text (NULL: dflt); max: its length limit. */
+static llmspell_result llmspell__gtext(llmspell__gimpl *I, const char *text, const char *dflt, size_t max, const char *what,
+                                       llmspell__gstr **out) {
+    size_t n;
+    if (!text) text = dflt;
+    n = strlen(text);
+    if (n > max) return llmspell__gerr(I->g, LLMSPELL_ERR_TOO_LARGE, "graph: %s of %zu bytes is over the %zu-byte limit", what, n, max);
+    *out = llmspell__gstr_get(I, text, n);
+    return *out ? LLMSPELL_OK : LLMSPELL__NOMEM(I, "for text");
+}
+
+/* Canonical properties (NULL: "{}") into I->js. */
+static llmspell_result llmspell__gprops(llmspell__gimpl *I, const char *props, const char *what) {
+    size_t n;
+    if (!props) props = "{}";
+    n = strlen(props);
+    if (n > LLMSPELL_GRAPH_MAX_PROPS)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_TOO_LARGE, "graph: %s of %zu bytes is over the %u-byte limit", what, n,
+                              (unsigned)LLMSPELL_GRAPH_MAX_PROPS);
+    return llmspell__gjson_canon(I, props, n, 1, what, &I->js);
+}
+
+static void llmspell__gpieces_unref(llmspell__gimpl *I, llmspell__gpiece *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        llmspell__gstr_unref(I, p[i].type);
+        llmspell__gstr_unref(I, p[i].name);
+        llmspell__gstr_unref(I, p[i].props);
+    }
+}
+
+/* >>writes */
+static llmspell_result llmspell__gput(llmspell_graph *g, int kind, const char *id, const char *type, const char *name,
+                                      const char *source, const char *target, const char *props, llmspell_time a,
+                                      llmspell_time b) {
+    llmspell__gimpl *I;
+    llmspell__gpiece p;
+    llmspell__gnode *n, *src = NULL, *dst = NULL;
+    size_t idn, sn, tn;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, kind == LLMSPELL__GE ? "entity" : "relationship", &idn)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_range(I, &a, b)) != LLMSPELL_OK) return r;
+    n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
+    if (kind == LLMSPELL__GR) {
+        if ((r = llmspell__gcheck_id(I, source, "source", &sn)) != LLMSPELL_OK) return r;
+        if ((r = llmspell__gcheck_id(I, target, "target", &tn)) != LLMSPELL_OK) return r;
+        src = llmspell__gmap_find(&I->ents, source, sn, llmspell__ghash(source, sn));
+        dst = llmspell__gmap_find(&I->ents, target, tn, llmspell__ghash(target, tn));
+        if (!src || !src->nv) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: source entity '%.64s' does not exist", source);
+        if (!dst || !dst->nv) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: target entity '%.64s' does not exist", target);
+        if (n && (n->src != src || n->dst != dst))
+            return llmspell__gerr(g, LLMSPELL_ERR_CONFLICT, "graph: relationship '%.64s' links '%.64s' -> '%.64s'; its endpoints cannot change",
+                                  id, n->src->id, n->dst->id);
+    }
+    if ((r = llmspell__gprops(I, props, "properties")) != LLMSPELL_OK) return r;
+    memset(&p, 0, sizeof p);
+    p.a = a;
+    p.b = b;
+    if (!(p.props = llmspell__gstr_get(I, I->js.p, I->js.n))) return LLMSPELL__NOMEM(I, "for properties");
+    r = llmspell__gtext(I, type, "", LLMSPELL_GRAPH_MAX_TEXT, "type", &p.type);
+    if (r == LLMSPELL_OK && kind == LLMSPELL__GE) r = llmspell__gtext(I, name, "", LLMSPELL_GRAPH_MAX_TEXT, "name", &p.name);
+    if (r == LLMSPELL_OK) r = llmspell__gwrite(I, kind, id, idn, n, src, dst, &p, 1);
+    llmspell__gpieces_unref(I, &p, 1);
+    return r;
+}
+
+/* update (patch or type/name given) and delete (del) of the current versions within [a,b) */
+static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char *id, int del, const char *type, const char *name,
+                                         const char *patch, llmspell_time a, llmspell_time b) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    llmspell__gstr *nt = NULL, *nn = NULL;
+    size_t idn, np = 0;
+    uint32_t k;
+    llmspell_result r = llmspell__genter(g, &I);
+    const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_range(I, &a, b)) != LLMSPELL_OK) return r;
+    n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
+    if (!n || !n->nv) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
+    if (del) {
+        llmspell__gpiece p;
+        memset(&p, 0, sizeof p);
+        p.a = a;
+        p.b = b;
+        return llmspell__gwrite(I, kind, id, idn, n, n->src, n->dst, &p, 1);
+    }
+    if (patch) { /* canonical, kept aside: merging reuses the other buffers */
+        if ((r = llmspell__gprops(I, patch, "patch")) != LLMSPELL_OK) return r;
+        I->jpatch.n = 0;
+        if (llmspell__gbuf_add(&I->a, &I->jpatch, I->js.p, I->js.n)) return LLMSPELL__NOMEM(I, "for a patch");
+    }
+    if (type && (r = llmspell__gtext(I, type, "", LLMSPELL_GRAPH_MAX_TEXT, "type", &nt)) != LLMSPELL_OK) return r;
+    if (name && kind == LLMSPELL__GE && (r = llmspell__gtext(I, name, "", LLMSPELL_GRAPH_MAX_TEXT, "name", &nn)) != LLMSPELL_OK) {
+        llmspell__gstr_unref(I, nt);
+        return r;
+    }
+    /* one piece per current version overlapping [a,b), with its merged content */
+    for (k = n->nclosed; k < n->nv && r == LLMSPELL_OK; k++) {
+        const llmspell__gver *o = &n->v[k];
+        llmspell__gpiece *p;
+        if (o->vt <= a || o->vf >= b) continue;
+        if (LLMSPELL__GROW(I, I->pieces, I->cappieces, np + 1)) {
+            r = LLMSPELL__NOMEM(I, "planning an update");
+            break;
+        }
+        p = &I->pieces[np];
+        p->a = o->vf > a ? o->vf : a;
+        p->b = o->vt < b ? o->vt : b;
+        p->type = nt ? nt : o->type;
+        p->name = kind == LLMSPELL__GE ? (nn ? nn : o->name) : NULL;
+        llmspell__gstr_ref(p->type);
+        llmspell__gstr_ref(p->name);
+        if (patch) {
+            if (llmspell__gjson_merge(I, o->props->s, o->props->len, I->jpatch.p, I->jpatch.n, &I->jmerge) ||
+                !(p->props = llmspell__gstr_get(I, I->jmerge.p, I->jmerge.n))) {
+                p->props = NULL;
+                np++;
+                r = LLMSPELL__NOMEM(I, "merging properties");
+                break;
+            }
+        } else {
+            p->props = o->props;
+            llmspell__gstr_ref(p->props);
+        }
+        np++;
+    }
+    if (r == LLMSPELL_OK && np == 0)
+        r = llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: %s '%.64s' has no current version within [%lld, %lld)", what, id,
+                           (long long)a, (long long)b);
+    if (r == LLMSPELL_OK) r = llmspell__gwrite(I, kind, id, idn, n, n->src, n->dst, I->pieces, np);
+    llmspell__gpieces_unref(I, I->pieces, np);
+    llmspell__gstr_unref(I, nt);
+    llmspell__gstr_unref(I, nn);
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_put_entity(llmspell_graph *g, const char *id, const char *type, const char *name,
+                                                       const char *properties, llmspell_time valid_from, llmspell_time valid_to) {
+    return llmspell__gput(g, LLMSPELL__GE, id, type, name, NULL, NULL, properties, valid_from, valid_to);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_update_entity(llmspell_graph *g, const char *id, const char *type, const char *name,
+                                                          const char *patch, llmspell_time valid_from, llmspell_time valid_to) {
+    return llmspell__gchange(g, LLMSPELL__GE, id, 0, type, name, patch, valid_from, valid_to);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_entity(llmspell_graph *g, const char *id, llmspell_time valid_from,
+                                                          llmspell_time valid_to) {
+    return llmspell__gchange(g, LLMSPELL__GE, id, 1, NULL, NULL, NULL, valid_from, valid_to);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_put_rel(llmspell_graph *g, const char *id, const char *type, const char *source,
+                                                    const char *target, const char *properties, llmspell_time valid_from,
+                                                    llmspell_time valid_to) {
+    return llmspell__gput(g, LLMSPELL__GR, id, type, NULL, source, target, properties, valid_from, valid_to);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_update_rel(llmspell_graph *g, const char *id, const char *type, const char *patch,
+                                                       llmspell_time valid_from, llmspell_time valid_to) {
+    return llmspell__gchange(g, LLMSPELL__GR, id, 0, type, NULL, patch, valid_from, valid_to);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_rel(llmspell_graph *g, const char *id, llmspell_time valid_from,
+                                                       llmspell_time valid_to) {
+    return llmspell__gchange(g, LLMSPELL__GR, id, 1, NULL, NULL, NULL, valid_from, valid_to);
+}
+
+/* Deletes every record of n from the store. */
+static llmspell_result llmspell__gdel_all(llmspell__gimpl *I, const llmspell__gnode *n, uint32_t upto) {
+    uint32_t i;
+    llmspell_result r;
+    for (i = 0; i < upto; i++)
+        if ((r = llmspell__gdel_rec(I, n, n->v[i].tf, n->v[i].vf)) != LLMSPELL_OK) return r;
+    return LLMSPELL_OK;
+}
+
+/* Takes a node out of the graph (kept until its group is final, for rollback). */
+static void llmspell__gkill(llmspell__gimpl *I, llmspell__gnode *n) {
+    llmspell__gmap_del(llmspell__gmap_of(I, n->kind), n);
+    if (n->kind == LLMSPELL__GR) llmspell__gunlink(n);
+    n->dead = 1;
+    llmspell__gpush(I, LLMSPELL__U_ERASE, n);
+}
+
+static llmspell_result llmspell__gerase(llmspell_graph *g, int kind, const char *id) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    llmspell__gw w;
+    size_t idn, nr = 0, i;
+    uint32_t k;
+    const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
+    n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
+    if (!n) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
+    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
+    /* the relationships touching it (a self-loop is in both lists) */
+    if (LLMSPELL__GROW(I, I->qn, I->capqn, (size_t)n->nout + n->nin + 1)) {
+        r = LLMSPELL__NOMEM(I, "erasing");
+        goto done;
+    }
+    for (k = 0; k < n->nout; k++) I->qn[nr++] = n->out[k];
+    for (k = 0; k < n->nin; k++)
+        if (n->in[k]->src != n) I->qn[nr++] = n->in[k];
+    if (llmspell__gundo_room(I, nr + 1) || llmspell__glife_room(I, nr + 1)) {
+        r = LLMSPELL__NOMEM(I, "for the undo log");
+        goto done;
+    }
+    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    for (i = 0; i < nr; i++)
+        if ((r = llmspell__gdel_all(I, I->qn[i], I->qn[i]->nv)) != LLMSPELL_OK) goto done;
+    if ((r = llmspell__gdel_all(I, n, n->nv)) != LLMSPELL_OK) goto done;
+    for (i = 0; i < nr; i++) llmspell__gkill(I, I->qn[i]);
+    llmspell__gkill(I, n);
+    I->last_tx = w.T;
+done:
+    return llmspell__gw_end(I, &w, r);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_entity(llmspell_graph *g, const char *id) { return llmspell__gerase(g, LLMSPELL__GE, id); }
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_rel(llmspell_graph *g, const char *id) { return llmspell__gerase(g, LLMSPELL__GR, id); }
+
+/* How many closed versions of n ended at or before t (a prefix: closed ones are sorted by tx_to). */
+static uint32_t llmspell__gexpired(const llmspell__gnode *n, llmspell_time t) {
+    uint32_t lo = 0, hi = n->nclosed;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (n->v[mid].tt <= t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llmspell_time t, size_t *removed) {
+    llmspell__gimpl *I;
+    llmspell__gw w;
+    llmspell__gver **arrs = NULL;
+    size_t nt = 0, nd = 0, i, total = 0, pass;
+    uint32_t k;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (removed) *removed = 0;
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
+    /* touched nodes into I->qn (relationships first), expired count in ->row, doomed when empty */
+    for (pass = 0; pass < 2; pass++) {
+        llmspell__gmap *m = pass ? &I->ents : &I->rels;
+        for (i = 0; m->slot && i <= m->mask; i++) {
+            llmspell__gnode *n = m->slot[i];
+            int doom;
+            if (!n) continue;
+            n->row = llmspell__gexpired(n, t);
+            doom = n->row == n->nv;
+            if (doom && n->kind == LLMSPELL__GE) {
+                for (k = 0; k < n->nout && doom; k++) doom = n->out[k]->doomed;
+                for (k = 0; k < n->nin && doom; k++) doom = n->in[k]->doomed;
+                if (!n->row && !n->nout && !n->nin) doom = 0; /* nothing to do for it */
+            }
+            if (!n->row && !doom) continue;
+            if (LLMSPELL__GROW(I, I->qn, I->capqn, nt + 1)) {
+                r = LLMSPELL__NOMEM(I, "for retention");
+                goto done;
+            }
+            n->doomed = (uint8_t)doom;
+            I->qn[nt++] = n;
+            nd += doom;
+            total += n->row;
+        }
+    }
+    if (!nt) goto done;
+    arrs = (llmspell__gver **)llmspell__galloc(&I->a, nt * sizeof *arrs);
+    if (!arrs || llmspell__gundo_room(I, nt) || llmspell__glife_room(I, nd)) {
+        r = LLMSPELL__NOMEM(I, "for retention");
+        goto done;
+    }
+    memset(arrs, 0, nt * sizeof *arrs);
+    for (i = 0; i < nt; i++) {
+        llmspell__gnode *n = I->qn[i];
+        uint32_t keep = n->nv - n->row, j;
+        if (n->doomed || !keep) continue;
+        if (!(arrs[i] = (llmspell__gver *)llmspell__galloc(&I->a, keep * sizeof **arrs))) {
+            r = LLMSPELL__NOMEM(I, "for retention");
+            goto done;
+        }
+        memcpy(arrs[i], n->v + n->row, keep * sizeof **arrs);
+        for (j = 0; j < keep; j++) llmspell__gver_ref(&arrs[i][j]);
+    }
+    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    for (i = 0; i < nt; i++)
+        if ((r = llmspell__gdel_all(I, I->qn[i], I->qn[i]->row)) != LLMSPELL_OK) goto done;
+    for (i = 0; i < nt; i++) {
+        llmspell__gnode *n = I->qn[i];
+        if (n->doomed) llmspell__gkill(I, n);
+        else {
+            llmspell__ginstall(I, n, arrs[i], n->nv - n->row, n->nclosed - n->row);
+            arrs[i] = NULL;
+        }
+    }
+    I->last_tx = w.T;
+    if (removed) *removed = total;
+done:
+    for (i = 0; i < nt; i++) {
+        I->qn[i]->doomed = 0;
+        if (arrs && arrs[i]) llmspell__garr_free(I, arrs[i], I->qn[i]->nv - I->qn[i]->row);
+    }
+    llmspell__gfree(&I->a, arrs);
+    return llmspell__gw_end(I, &w, r);
+}
+
+/* >>transactions */
+LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx) {
+    llmspell__gimpl *I;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
+    if (tx == LLMSPELL_TIME_MIN || tx == LLMSPELL_TIME_MAX)
+        return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: a transaction time must be finite");
+    if (tx <= I->last_tx)
+        return llmspell__gerr(g, LLMSPELL_ERR_CONFLICT, "graph: transaction time %lld is not after the last one (%lld)", (long long)tx,
+                              (long long)I->last_tx);
+    if (llmspell__gundo_room(I, 1)) return LLMSPELL__NOMEM(I, "for the undo log");
+    if (I->kv->in_txn) {
+        if (I->kv->txn_failed) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
+        I->txn_owns = 0;
+    } else {
+        if ((r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
+        I->txn_owns = 1;
+    }
+    llmspell__gopen_group(I, tx);
+    I->txn = 1;
+    I->txn_failed = 0;
+    I->txn_lost = 0;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g) {
+    llmspell__gimpl *I;
+    llmspell_time T = 0;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
+    if ((r = llmspell__gnext_tx(I, &T)) != LLMSPELL_OK) return r;
+    return llmspell_graph_begin_at(g, T);
+}
+
+/* The index of the open transaction's MARK. */
+static size_t llmspell__gtxn_mark(const llmspell__gimpl *I) {
+    size_t m = I->nundo - 1;
+    while (I->undo[m].op != LLMSPELL__U_MARK) m--;
+    return m;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g) {
+    llmspell__gimpl *I;
+    size_t m;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (!I->txn)
+        return llmspell__gerr(g, LLMSPELL_ERR_TXN, I->txn_lost ? "graph: the kv transaction of this graph transaction was ended on the kv"
+                                                               : "graph: commit without begin");
+    if (I->txn_failed) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
+    m = llmspell__gtxn_mark(I);
+    I->txn = 0;
+    if (!I->txn_owns) { /* the kv transaction is the caller's: the group waits for its outcome */
+        if (!I->txn_dirty) llmspell__gundo_to(I, m);
+        return LLMSPELL_OK;
+    }
+    if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
+        llmspell__gkverr(I, r, "committing");
+        llmspell__gundo_to(I, m);
+        return r;
+    }
+    llmspell__gfinal(I, m);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_rollback(llmspell_graph *g) {
+    llmspell__gimpl *I;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (!I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: rollback without begin");
+    I->txn = 0;
+    r = llmspell_kv_rollback(I->kv);
+    if (I->txn_owns) {
+        llmspell__gundo_to(I, llmspell__gtxn_mark(I));
+        return r == LLMSPELL_OK ? r : llmspell__gkverr(I, r, "rolling back");
+    }
+    if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "rolling back");
+    return llmspell__gresolve(I);
+}
+
+/* >>rows */
+LLMSPELL_DEF void llmspell_graph_rows_free(llmspell_graph_rows *rows) {
+    if (!rows) return;
+    llmspell__gfree(&rows->alloc, rows->entity);
+    llmspell__gfree(&rows->alloc, rows->rel);
+    llmspell__gfree(&rows->alloc, rows->depth);
+    llmspell__gfree(&rows->alloc, rows->parent);
+    memset(rows, 0, sizeof *rows);
+}
+
+static int llmspell__grows_room(llmspell__gimpl *I, llmspell_graph_rows *rows, size_t need) {
+    size_t n;
+    void *p;
+    if (rows->cap && memcmp(&rows->alloc, &I->a, sizeof I->a) != 0) llmspell_graph_rows_free(rows);
+    if (need <= rows->cap) return 0;
+    rows->alloc = I->a;
+    n = rows->cap ? rows->cap * 2 : 16;
+    while (n < need) n *= 2;
+    if (n > ((size_t)-1) / sizeof *rows->entity) return -1;
+    /* each array keeps working at the old capacity if a later one fails */
+    if (!(p = llmspell__grealloc(&I->a, rows->entity, n * sizeof *rows->entity))) return -1;
+    rows->entity = (llmspell_graph_entity *)p;
+    if (!(p = llmspell__grealloc(&I->a, rows->rel, n * sizeof *rows->rel))) return -1;
+    rows->rel = (llmspell_graph_rel *)p;
+    if (!(p = llmspell__grealloc(&I->a, rows->depth, n * sizeof *rows->depth))) return -1;
+    rows->depth = (uint32_t *)p;
+    if (!(p = llmspell__grealloc(&I->a, rows->parent, n * sizeof *rows->parent))) return -1;
+    rows->parent = (uint32_t *)p;
+    rows->cap = n;
+    return 0;
+}
+
+LLMSPELL_DEF size_t llmspell_graph_rows_path(const llmspell_graph_rows *rows, size_t i, const char **ids, size_t cap) {
+    size_t n = 0, k;
+    uint32_t j;
+    if (!rows || i >= rows->count || !rows->parent) return 0;
+    for (j = (uint32_t)i; j != LLMSPELL_GRAPH_NO_PARENT && n <= rows->count; j = rows->parent[j]) n++;
+    for (j = (uint32_t)i, k = n; j != LLMSPELL_GRAPH_NO_PARENT && k > 0; j = rows->parent[j]) {
+        k--;
+        if (ids && k < cap) ids[k] = rows->entity[j].id;
+    }
+    return n;
+}
+
+/* >>reads */
+static llmspell_time llmspell__gvt(llmspell__gimpl *I, llmspell_time v) {
+    return v == LLMSPELL_GRAPH_NOW ? llmspell_time_now(&I->clock) : v;
+}
+
+static llmspell__gnode *llmspell__gfind(llmspell__gimpl *I, int kind, const char *id, size_t n) {
+    llmspell__gnode *x = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, n, llmspell__ghash(id, n));
+    return x && x->nv ? x : NULL;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
+                                                       llmspell_graph_entity *out) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    const llmspell__gver *x;
+    size_t idn;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
+    if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_entity needs an output");
+    if (!(n = llmspell__gfind(I, LLMSPELL__GE, id, idn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", id);
+    if (!(x = llmspell__gvis(n, llmspell__gvt(I, v), t)))
+        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: entity '%.64s' is not visible at that time", id);
+    llmspell__gfill_e(out, n, x);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
+                                                    llmspell_graph_rel *out) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    const llmspell__gver *x;
+    size_t idn;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, "relationship", &idn)) != LLMSPELL_OK) return r;
+    if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_rel needs an output");
+    if (!(n = llmspell__gfind(I, LLMSPELL__GR, id, idn)))
+        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no relationship '%.64s'", id);
+    if (!(x = llmspell__grel_vis(n, llmspell__gvt(I, v), t)))
+        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: relationship '%.64s' is not visible at that time", id);
+    llmspell__gfill_r(out, n, x);
+    return LLMSPELL_OK;
+}
+
+static int llmspell__gcmp_e(const void *a, const void *b) {
+    const llmspell_graph_entity *x = (const llmspell_graph_entity *)a, *y = (const llmspell_graph_entity *)b;
+    int c = strcmp(x->id, y->id);
+    if (c) return c;
+    if (x->tx_from != y->tx_from) return x->tx_from < y->tx_from ? -1 : 1;
+    return x->valid_from < y->valid_from ? -1 : x->valid_from > y->valid_from;
+}
+static int llmspell__gcmp_r(const void *a, const void *b) {
+    const llmspell_graph_rel *x = (const llmspell_graph_rel *)a, *y = (const llmspell_graph_rel *)b;
+    if (x->tx_from != y->tx_from) return x->tx_from < y->tx_from ? -1 : 1;
+    return x->valid_from < y->valid_from ? -1 : x->valid_from > y->valid_from;
+}
+
+static llmspell_result llmspell__ghistory(llmspell_graph *g, int kind, const char *id, llmspell_graph_rows *rows) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    size_t idn;
+    uint32_t i;
+    llmspell_result r = llmspell__genter(g, &I);
+    const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
+    if (!rows) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: history needs rows");
+    rows->count = 0;
+    if (!(n = llmspell__gfind(I, kind, id, idn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
+    if (llmspell__grows_room(I, rows, n->nv)) return LLMSPELL__NOMEM(I, "for rows");
+    for (i = 0; i < n->nv; i++) {
+        if (kind == LLMSPELL__GE) llmspell__gfill_e(&rows->entity[i], n, &n->v[i]);
+        else llmspell__gfill_r(&rows->rel[i], n, &n->v[i]);
+    }
+    rows->count = n->nv;
+    if (kind == LLMSPELL__GE) qsort(rows->entity, rows->count, sizeof *rows->entity, llmspell__gcmp_e);
+    else qsort(rows->rel, rows->count, sizeof *rows->rel, llmspell__gcmp_r);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_entity_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
+    return llmspell__ghistory(g, LLMSPELL__GE, id, rows);
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_rel_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
+    return llmspell__ghistory(g, LLMSPELL__GR, id, rows);
+}
+
+static uint32_t llmspell__gnext_mark(llmspell__gimpl *I) {
+    if (++I->mark == 0) { /* wrapped: clear every mark */
+        size_t i;
+        for (i = 0; I->ents.slot && i <= I->ents.mask; i++)
+            if (I->ents.slot[i]) I->ents.slot[i]->mark = 0;
+        I->mark = 1;
+    }
+    return I->mark;
+}
+
+static llmspell_result llmspell__gwindow(llmspell__gimpl *I, llmspell_time *a, llmspell_time *b, const char *what) {
+    if (*a == 0 && *b == 0) {
+        *a = LLMSPELL_TIME_MIN;
+        *b = LLMSPELL_TIME_MAX;
+    } else if (*a >= *b) {
+        return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: %s window [%lld, %lld) is empty or inverted", what, (long long)*a,
+                              (long long)*b);
+    }
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmspell_graph_query_desc *q, llmspell_graph_rows *rows) {
+    llmspell__gimpl *I;
+    llmspell_time va, vb, ta, tb;
+    int current = 0;
+    llmspell__gstr *ts = NULL, *ns = NULL;
+    llmspell__gnode **list = NULL;
+    size_t nlist = 0, i, f;
+    uint32_t mark, k;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (!q || !rows) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: query needs a query and rows");
+    rows->count = 0;
+    va = q->valid_from;
+    vb = q->valid_to;
+    ta = q->tx_from;
+    tb = q->tx_to;
+    if ((r = llmspell__gwindow(I, &va, &vb, "valid")) != LLMSPELL_OK) return r;
+    if (ta == LLMSPELL_GRAPH_NOW && tb == LLMSPELL_GRAPH_NOW) current = 1;
+    else if ((r = llmspell__gwindow(I, &ta, &tb, "transaction")) != LLMSPELL_OK) return r;
+    if (q->nfilters && !q->filters) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: query filters are NULL");
+    I->jfil.n = 0;
+    if (LLMSPELL__GROW(I, I->fil, I->capfil, 2 * q->nfilters + 1)) return LLMSPELL__NOMEM(I, "for filters");
+    for (f = 0; f < q->nfilters; f++) {
+        const llmspell_graph_filter *x = &q->filters[f];
+        if (!x->key || !x->value) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: filter %zu has a NULL key or value", f);
+        if ((r = llmspell__gjson_canon(I, x->value, strlen(x->value), 0, "filter value", &I->js)) != LLMSPELL_OK) return r;
+        I->fil[2 * f] = I->jfil.n;
+        I->fil[2 * f + 1] = I->js.n;
+        if (llmspell__gbuf_add(&I->a, &I->jfil, I->js.p, I->js.n)) return LLMSPELL__NOMEM(I, "for filters");
+    }
+    if (q->type && !(ts = llmspell__gstr_find(I, q->type, strlen(q->type), llmspell__ghash(q->type, strlen(q->type))))) return LLMSPELL_OK;
+    if (q->name && !(ns = llmspell__gstr_find(I, q->name, strlen(q->name), llmspell__ghash(q->name, strlen(q->name))))) return LLMSPELL_OK;
+    /* candidates: the name index, the type index, or every entity */
+    if (ns) {
+        list = ns->nodes;
+        nlist = ns->nn;
+    } else if (ts) {
+        list = ts->nodes;
+        nlist = ts->nn;
+    } else {
+        list = I->ents.slot;
+        nlist = I->ents.slot ? I->ents.mask + 1 : 0;
+    }
+    mark = llmspell__gnext_mark(I);
+    for (i = 0; i < nlist; i++) {
+        llmspell__gnode *n = list[i];
+        if (!n || n->dead || n->mark == mark) continue;
+        n->mark = mark;
+        for (k = 0; k < n->nv; k++) {
+            const llmspell__gver *x = &n->v[k];
+            if ((ts && x->type != ts) || (ns && x->name != ns)) continue;
+            if (!(x->vf < vb && va < x->vt)) continue;
+            if (current ? x->tt != LLMSPELL_TIME_MAX : !(x->tf < tb && ta < x->tt)) continue;
+            for (f = 0; f < q->nfilters; f++) {
+                size_t vn;
+                const char *val = llmspell__gjson_member(x->props->s, x->props->len, q->filters[f].key, strlen(q->filters[f].key), &vn);
+                if (!val || vn != I->fil[2 * f + 1] || memcmp(val, I->jfil.p + I->fil[2 * f], vn) != 0) break;
+            }
+            if (f < q->nfilters) continue;
+            if (llmspell__grows_room(I, rows, rows->count + 1)) {
+                rows->count = 0;
+                return LLMSPELL__NOMEM(I, "for rows");
+            }
+            llmspell__gfill_e(&rows->entity[rows->count++], n, x);
+        }
+    }
+    if (rows->count > 1) qsort(rows->entity, rows->count, sizeof *rows->entity, llmspell__gcmp_e);
+    if (q->limit && rows->count > q->limit) rows->count = q->limit;
+    return LLMSPELL_OK;
+}
+
+/* Common checks of the graph walks; *ts is NULL for any type, *none set when no relationship
+   can match (a type never used). */
+static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                            llmspell_graph_rows *rows, llmspell__gnode **n, llmspell__gstr **ts, int *none) {
+    size_t idn;
+    llmspell_result r;
+    if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
+    if (!rows) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: a walk needs rows");
+    rows->count = 0;
+    if (dir != LLMSPELL_GRAPH_OUT && dir != LLMSPELL_GRAPH_IN && dir != LLMSPELL_GRAPH_BOTH)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: direction %d is not OUT, IN or BOTH", (int)dir);
+    if (!(*n = llmspell__gfind(I, LLMSPELL__GE, id, idn))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", id);
+    *ts = NULL;
+    *none = 0;
+    if (rel_type) {
+        size_t tn = strlen(rel_type);
+        *ts = llmspell__gstr_find(I, rel_type, tn, llmspell__ghash(rel_type, tn));
+        *none = !*ts;
+    }
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                                      llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    llmspell__gstr *ts;
+    int none, pass;
+    uint32_t k;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    v = llmspell__gvt(I, v);
+    if (none || !llmspell__gvis(n, v, t)) return LLMSPELL_OK;
+    for (pass = 0; pass < 2; pass++) {
+        llmspell__gnode **arr = pass ? n->in : n->out;
+        uint32_t cnt = pass ? n->nin : n->nout;
+        if (!(dir & (pass ? LLMSPELL_GRAPH_IN : LLMSPELL_GRAPH_OUT))) continue;
+        for (k = 0; k < cnt; k++) {
+            llmspell__gnode *rel = arr[k], *m = pass ? rel->src : rel->dst;
+            const llmspell__gver *rv, *mv;
+            if (pass && dir == LLMSPELL_GRAPH_BOTH && rel->src == rel->dst) continue;
+            if (!(rv = llmspell__gvis(rel, v, t)) || (ts && rv->type != ts) || !(mv = llmspell__gvis(m, v, t))) continue;
+            if (llmspell__grows_room(I, rows, rows->count + 1)) {
+                rows->count = 0;
+                return LLMSPELL__NOMEM(I, "for rows");
+            }
+            llmspell__gfill_e(&rows->entity[rows->count], m, mv);
+            llmspell__gfill_r(&rows->rel[rows->count], rel, rv);
+            rows->depth[rows->count] = 1;
+            rows->parent[rows->count] = LLMSPELL_GRAPH_NO_PARENT;
+            rows->count++;
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+/* Breadth-first search from start at (v, t) into rows; stops early when it reaches target. */
+static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gnode *start, llmspell_graph_dir dir, const llmspell__gstr *ts,
+                                      int none, unsigned maxd, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows,
+                                      const llmspell__gnode *target, size_t *found) {
+    const llmspell__gver *sv = llmspell__gvis(start, v, t);
+    uint32_t mark, k;
+    size_t i;
+    int pass;
+    rows->count = 0;
+    *found = (size_t)-1;
+    if (!sv) return LLMSPELL_OK;
+    if (llmspell__grows_room(I, rows, 1) || LLMSPELL__GROW(I, I->qn, I->capqn, 1)) return LLMSPELL__NOMEM(I, "for rows");
+    mark = llmspell__gnext_mark(I);
+    start->mark = mark;
+    llmspell__gfill_e(&rows->entity[0], start, sv);
+    memset(&rows->rel[0], 0, sizeof rows->rel[0]);
+    rows->depth[0] = 0;
+    rows->parent[0] = LLMSPELL_GRAPH_NO_PARENT;
+    I->qn[0] = start;
+    rows->count = 1;
+    if (start == target) {
+        *found = 0;
+        return LLMSPELL_OK;
+    }
+    if (none) return LLMSPELL_OK;
+    for (i = 0; i < rows->count && rows->depth[i] < maxd; i++) {
+        llmspell__gnode *n = I->qn[i];
+        for (pass = 0; pass < 2; pass++) {
+            llmspell__gnode **arr = pass ? n->in : n->out;
+            uint32_t cnt = pass ? n->nin : n->nout;
+            if (!(dir & (pass ? LLMSPELL_GRAPH_IN : LLMSPELL_GRAPH_OUT))) continue;
+            for (k = 0; k < cnt; k++) {
+                llmspell__gnode *rel = arr[k], *m = pass ? rel->src : rel->dst;
+                const llmspell__gver *rv, *mv;
+                size_t c = rows->count;
+                if (m->mark == mark) continue;
+                if (!(rv = llmspell__gvis(rel, v, t)) || (ts && rv->type != ts) || !(mv = llmspell__gvis(m, v, t))) continue;
+                if (llmspell__grows_room(I, rows, c + 1) || LLMSPELL__GROW(I, I->qn, I->capqn, c + 1)) {
+                    rows->count = 0;
+                    return LLMSPELL__NOMEM(I, "for rows");
+                }
+                m->mark = mark;
+                I->qn[c] = m;
+                llmspell__gfill_e(&rows->entity[c], m, mv);
+                llmspell__gfill_r(&rows->rel[c], rel, rv);
+                rows->depth[c] = rows->depth[i] + 1;
+                rows->parent[c] = (uint32_t)i;
+                rows->count = c + 1;
+                if (m == target) {
+                    *found = c;
+                    return LLMSPELL_OK;
+                }
+            }
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__gcheck_depth(llmspell__gimpl *I, unsigned d) {
+    if (d == 0) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: a traversal needs a depth of at least 1");
+    if (d > LLMSPELL_GRAPH_MAX_DEPTH)
+        return llmspell__gerr(I->g, LLMSPELL_ERR_TOO_LARGE, "graph: depth %u is over the maximum of %d", d, LLMSPELL_GRAPH_MAX_DEPTH);
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_traverse(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                                     unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n;
+    llmspell__gstr *ts;
+    int none;
+    size_t found;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
+    return llmspell__gbfs(I, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, rows, NULL, &found);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, const char *from, const char *to, llmspell_graph_dir dir,
+                                                          const char *rel_type, unsigned max_depth, llmspell_time v,
+                                                          llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__gimpl *I;
+    llmspell__gnode *n, *target;
+    llmspell__gstr *ts;
+    llmspell_graph_rows *tmp;
+    int none;
+    size_t found, tn, len, i;
+    uint32_t j;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, from, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gcheck_id(I, to, "entity", &tn)) != LLMSPELL_OK) return r;
+    if (!(target = llmspell__gfind(I, LLMSPELL__GE, to, tn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", to);
+    if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
+    tmp = &I->tmprows;
+    if ((r = llmspell__gbfs(I, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, tmp, target, &found)) != LLMSPELL_OK) return r;
+    if (found == (size_t)-1)
+        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no path from '%.64s' to '%.64s' within %u hops", from, to, max_depth);
+    len = tmp->depth[found] + 1;
+    if (llmspell__grows_room(I, rows, len)) return LLMSPELL__NOMEM(I, "for rows");
+    for (j = (uint32_t)found, i = len; j != LLMSPELL_GRAPH_NO_PARENT; j = tmp->parent[j]) {
+        i--;
+        rows->entity[i] = tmp->entity[j];
+        rows->rel[i] = tmp->rel[j];
+        rows->depth[i] = (uint32_t)i;
+        rows->parent[i] = i ? (uint32_t)i - 1 : LLMSPELL_GRAPH_NO_PARENT;
+    }
+    rows->count = len;
+    return LLMSPELL_OK;
+}
+
+/* >>open / close */
+static int llmspell__gver_order(const void *a, const void *b) {
+    const llmspell__gver *x = (const llmspell__gver *)a, *y = (const llmspell__gver *)b;
+    int cx = x->tt == LLMSPELL_TIME_MAX, cy = y->tt == LLMSPELL_TIME_MAX;
+    if (cx != cy) return cx - cy; /* closed first */
+    if (!cx) {
+        if (x->tt != y->tt) return x->tt < y->tt ? -1 : 1;
+        if (x->tf != y->tf) return x->tf < y->tf ? -1 : 1;
+    }
+    return x->vf < y->vf ? -1 : x->vf > y->vf;
+}
+
+/* Reads a length-prefixed string of a record. */
+static int llmspell__grd(const uint8_t **p, const uint8_t *end, const char **s, size_t *n) {
+    uint32_t len;
+    if (end - *p < 4) return -1;
+    len = llmspell__gget32(*p);
+    if ((size_t)(end - *p - 4) < len) return -1;
+    *s = (const char *)*p + 4;
+    *n = len;
+    *p += 4 + len;
+    return 0;
+}
+
+static llmspell__gnode *llmspell__gload_node(llmspell__gimpl *I, int kind, const char *id, size_t n) {
+    uint32_t h = llmspell__ghash(id, n);
+    llmspell__gmap *m = llmspell__gmap_of(I, kind);
+    llmspell__gnode *x = llmspell__gmap_find(m, id, n, h);
+    if (x) return x;
+    if (llmspell__gmap_reserve(I, m, m->count + 1) || !(x = llmspell__gnode_new(I, kind, id, n, h))) return NULL;
+    llmspell__gmap_put(m, x);
+    return x;
+}
+
+static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
+    uint8_t prefix[3];
+    llmspell_kv_iter *it;
+    const void *kp, *vp;
+    size_t kn, vn, count = 0;
+    char id[LLMSPELL_GRAPH_MAX_ID + 1];
+    llmspell__gnode *last = NULL;
+    llmspell_result r;
+    const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
+    prefix[0] = 0xFF;
+    prefix[1] = 'G';
+    prefix[2] = (uint8_t)kind;
+    if ((r = llmspell_kv_iter_open(I->kv, prefix, 3, &it)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "scanning");
+    while ((r = llmspell_kv_iter_next(it, &kp, &kn, &vp, &vn)) == LLMSPELL_OK) {
+        const uint8_t *p = (const uint8_t *)kp + 3, *end = (const uint8_t *)kp + kn, *q = (const uint8_t *)vp, *qe = q + vn;
+        size_t idn, tn, an, bn = 0, pn;
+        const char *ts, *as, *bs = NULL, *ps;
+        int64_t tf, vf;
+        llmspell__gver *x;
+        const char *bad = NULL;
+        count++;
+        if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id - 1, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL_GRAPH_MAX_ID ||
+            memchr(id, 0, idn) || llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK ||
+            llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end)
+            bad = "malformed key";
+        else if (vn < 25 || q[0] != 1)
+            bad = vn >= 1 && q[0] != 1 ? "unknown record version" : "short value";
+        if (!bad) {
+            q += 25;
+            if (llmspell__grd(&q, qe, &ts, &tn) || llmspell__grd(&q, qe, &as, &an) ||
+                (kind == LLMSPELL__GR && llmspell__grd(&q, qe, &bs, &bn)) || llmspell__grd(&q, qe, &ps, &pn) || q != qe)
+                bad = "malformed value";
+        }
+        if (bad) {
+            llmspell_kv_iter_close(it);
+            return llmspell__gerr(I->g, bad[0] == 'u' ? LLMSPELL_ERR_FORMAT : LLMSPELL_ERR_CORRUPT, "graph: %s record %zu: %s", what, count, bad);
+        }
+        id[idn] = 0;
+        if (!last || last->idlen != idn || memcmp(last->id, id, idn) != 0) last = llmspell__gload_node(I, kind, id, idn);
+        if (last && last->nv == last->vcap) { /* most ids have one or a few versions: grow from 1 */
+            uint32_t nc = last->vcap ? last->vcap * 2 : 1;
+            llmspell__gver *nvv = nc < last->vcap ? NULL : (llmspell__gver *)llmspell__grealloc(&I->a, last->v, (size_t)nc * sizeof *nvv);
+            if (nvv) {
+                last->v = nvv;
+                last->vcap = nc;
+            }
+        }
+        if (!last || last->nv == last->vcap) {
+            llmspell_kv_iter_close(it);
+            return LLMSPELL__NOMEM(I, "loading the graph");
+        }
+        x = &last->v[last->nv];
+        memset(x, 0, sizeof *x);
+        q = (const uint8_t *)vp;
+        x->tf = tf;
+        x->vf = vf;
+        x->vt = llmspell__gtime(llmspell__gget64(q + 1));
+        x->tt = llmspell__gtime(llmspell__gget64(q + 9));
+        x->created = llmspell__gtime(llmspell__gget64(q + 17));
+        if (x->vf >= x->vt || x->tf >= x->tt) bad = "empty interval";
+        else if (kind == LLMSPELL__GR) {
+            if (!last->src) { /* endpoints: entities (loaded first), or placeholders left by retention */
+                if (an == 0 || an > LLMSPELL_GRAPH_MAX_ID || bn == 0 || bn > LLMSPELL_GRAPH_MAX_ID || memchr(as, 0, an) || memchr(bs, 0, bn)) bad = "bad endpoint";
+                else if (!(last->src = llmspell__gload_node(I, LLMSPELL__GE, as, an)) ||
+                         !(last->dst = llmspell__gload_node(I, LLMSPELL__GE, bs, bn))) {
+                    llmspell_kv_iter_close(it);
+                    return LLMSPELL__NOMEM(I, "loading the graph");
+                }
+            } else if (last->src->idlen != an || memcmp(last->src->id, as, an) != 0 || last->dst->idlen != bn ||
+                       memcmp(last->dst->id, bs, bn) != 0) {
+                bad = "endpoints differ between versions";
+            }
+        }
+        if (bad) {
+            llmspell_kv_iter_close(it);
+            return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: %s record %zu ('%.64s'): %s", what, count, id, bad);
+        }
+        if (!(x->type = llmspell__gstr_get(I, ts, tn)) || !(x->props = llmspell__gstr_get(I, ps, pn)) ||
+            (kind == LLMSPELL__GE && !(x->name = llmspell__gstr_get(I, as, an)))) {
+            llmspell__gstr_unref(I, x->type);
+            llmspell__gstr_unref(I, x->props);
+            llmspell_kv_iter_close(it);
+            return LLMSPELL__NOMEM(I, "loading the graph");
+        }
+        last->nv++;
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__gkverr(I, r, "scanning");
+}
+
+/* After loading: order the versions, check them, build the indexes. */
+static llmspell_result llmspell__gfinish(llmspell__gimpl *I, llmspell__gmap *m) {
+    size_t i;
+    uint32_t k;
+    for (i = 0; m->slot && i <= m->mask; i++) {
+        llmspell__gnode *n = m->slot[i];
+        if (!n) continue;
+        if (n->nv > 1) qsort(n->v, n->nv, sizeof *n->v, llmspell__gver_order);
+        for (n->nclosed = 0; n->nclosed < n->nv && n->v[n->nclosed].tt != LLMSPELL_TIME_MAX; n->nclosed++) {}
+        for (k = 0; k < n->nv; k++) {
+            if (n->v[k].tf > I->last_tx) I->last_tx = n->v[k].tf;
+            if (n->v[k].tt != LLMSPELL_TIME_MAX && n->v[k].tt > I->last_tx) I->last_tx = n->v[k].tt;
+            if (k > n->nclosed && n->v[k - 1].vt > n->v[k].vf)
+                return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: current versions of '%.64s' overlap in valid time", n->id);
+        }
+        if (n->kind == LLMSPELL__GE) {
+            if (llmspell__gmem_room(I, n, n->v, n->nv, NULL)) return LLMSPELL__NOMEM(I, "loading the graph");
+            llmspell__gmem_add(n, n->v, n->nv, NULL);
+        } else {
+            if (llmspell__glink_room(I, n->src, n->dst)) return LLMSPELL__NOMEM(I, "loading the graph");
+            llmspell__glink(n);
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+static void llmspell__gfree_all(llmspell__gimpl *I) {
+    int pass;
+    size_t i;
+    llmspell__gfinal(I, 0);
+    for (pass = 0; pass < 2; pass++) {
+        llmspell__gmap *m = pass ? &I->ents : &I->rels;
+        for (i = 0; m->slot && i <= m->mask; i++)
+            if (m->slot[i]) llmspell__gnode_free(I, m->slot[i]);
+        llmspell__gfree(&I->a, m->slot);
+    }
+    for (i = 0; I->sb && i <= I->smask; i++) { /* nothing should be left; free it anyway */
+        llmspell__gstr *x = I->sb[i], *nx;
+        for (; x; x = nx) {
+            nx = x->next;
+            llmspell__gfree(&I->a, x->nodes);
+            llmspell__gfree(&I->a, x);
+        }
+    }
+    llmspell__gfree(&I->a, I->sb);
+    llmspell__gfree(&I->a, I->undo);
+    llmspell__gfree(&I->a, I->grave);
+    llmspell__gbuf_free(&I->a, &I->key);
+    llmspell__gbuf_free(&I->a, &I->val);
+    llmspell__gbuf_free(&I->a, &I->js);
+    llmspell__gbuf_free(&I->a, &I->jtmp);
+    llmspell__gbuf_free(&I->a, &I->jpatch);
+    llmspell__gbuf_free(&I->a, &I->jmerge);
+    llmspell__gbuf_free(&I->a, &I->jfil);
+    llmspell__gfree(&I->a, I->jm);
+    llmspell__gfree(&I->a, I->bnd);
+    llmspell__gfree(&I->a, I->seg);
+    llmspell__gfree(&I->a, I->rep);
+    llmspell__gfree(&I->a, I->fresh);
+    llmspell__gfree(&I->a, I->runs);
+    llmspell__gfree(&I->a, I->pieces);
+    llmspell__gfree(&I->a, I->removed);
+    llmspell__gfree(&I->a, I->qn);
+    llmspell__gfree(&I->a, I->fil);
+    llmspell_graph_rows_free(&I->tmprows);
+    llmspell__gfree(&I->a, I);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv *kv, const llmspell_graph_options *opts) {
+    llmspell__gimpl *I;
+    llmspell_result r;
+    const void *v;
+    size_t vn;
+    if (!g) return LLMSPELL_ERR_INVALID;
+    memset(g, 0, sizeof *g);
+    if (!kv) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: the kv store is NULL");
+    if (!kv->open) return llmspell__gerr(g, LLMSPELL_ERR_CLOSED, "graph: the kv store is closed");
+    I = (llmspell__gimpl *)llmspell__galloc(&kv->allocator, sizeof *I);
+    if (!I) return llmspell__gerr(g, LLMSPELL_ERR_NOMEM, "graph: out of memory opening");
+    memset(I, 0, sizeof *I);
+    I->a = kv->allocator;
+    I->g = g;
+    I->kv = kv;
+    if (opts) I->clock = opts->clock;
+    I->last_tx = LLMSPELL_TIME_MIN;
+    g->impl = I;
+    g->kv = kv;
+    r = llmspell_kv_get(kv, llmspell__gmeta_key, 3, &v, &vn);
+    if (r == LLMSPELL_OK) {
+        if (vn != 17 || ((const uint8_t *)v)[0] != 1) r = llmspell__gerr(g, vn && ((const uint8_t *)v)[0] != 1 ? LLMSPELL_ERR_FORMAT : LLMSPELL_ERR_CORRUPT,
+                                                                 "graph: bad meta record (%zu bytes)", vn);
+        else {
+            I->last_tx = llmspell__gtime(llmspell__gget64((const uint8_t *)v + 1));
+            I->seq = llmspell__gget64((const uint8_t *)v + 9);
+        }
+    } else if (r == LLMSPELL_ERR_NOT_FOUND) {
+        r = LLMSPELL_OK;
+    } else {
+        llmspell__gkverr(I, r, "reading the meta record");
+    }
+    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GE);
+    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GR);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, &I->ents);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, &I->rels);
+    if (r != LLMSPELL_OK) {
+        llmspell__gfree_all(I);
+        g->impl = NULL;
+    }
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_close(llmspell_graph *g) {
+    llmspell__gimpl *I;
+    if (!g) return LLMSPELL_ERR_INVALID;
+    I = LLMSPELL__GI(g);
+    if (!I) return LLMSPELL_OK;
+    if (I->txn && I->txn_owns && I->kv->open && I->kv->in_txn) {
+        (void)llmspell_kv_rollback(I->kv);
+        llmspell__gundo_to(I, 0);
+    }
+    llmspell__gfree_all(I);
+    g->impl = NULL;
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g) { return g ? g->errmsg : "no handle"; }
+
+LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out) {
+    llmspell__gimpl *I;
+    int pass;
+    size_t i;
+    llmspell_result r = llmspell__genter(g, &I);
+    if (r != LLMSPELL_OK) return r;
+    if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: info needs an output");
+    memset(out, 0, sizeof *out);
+    for (pass = 0; pass < 2; pass++) {
+        llmspell__gmap *m = pass ? &I->rels : &I->ents;
+        for (i = 0; m->slot && i <= m->mask; i++) {
+            llmspell__gnode *n = m->slot[i];
+            if (!n || !n->nv) continue;
+            if (pass) {
+                out->relationships++;
+                out->rel_versions += n->nv;
+            } else {
+                out->entities++;
+                out->entity_versions += n->nv;
+            }
+        }
+    }
+    out->last_tx = I->last_tx;
+    out->in_txn = I->txn;
+    return LLMSPELL_OK;
+}
+
+#endif /* LLMSPELL_GRAPH_IMPLEMENTATION_ONCE */
+#endif /* LLMSPELL_GRAPH_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License. Copyright (c) 2026 the llmspell-c authors.
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions: The above copyright notice
+and this permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+------------------------------------------------------------------------------
+*/
