@@ -7,7 +7,7 @@ SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 HEADERS = $(wildcard llmspell_*.h)
 
 .PHONY: all demo test bench clean
-all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_graph
+all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_graph build/test_json
 
 build:
 	mkdir -p build
@@ -39,6 +39,20 @@ build/test_graph: tests/test_graph.c tests/harness.h $(HEADERS) | build
 build/test_graph_san: tests/test_graph.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
 
+build/test_json: tests/test_json.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
+
+build/test_json_san: tests/test_json.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
+
+build/bench_json: bench/bench_json.c $(HEADERS) | build
+	@test -f /usr/include/cjson/cJSON.h || { echo "bench: cJSON is missing: apt-get install -y libcjson-dev"; exit 1; }
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lcjson
+
+# simdjson is only a reference point for bench_json (C++); built when its header is there
+build/bench_simdjson: bench/bench_simdjson.cpp | build
+	$(CXX) -std=c++17 -O2 -DNDEBUG $< -o $@ -lsimdjson
+
 build/bench_graph: bench/bench_graph.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3
@@ -55,12 +69,14 @@ demo: build/demo
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
-      build/test_graph build/test_graph_san
+      build/test_graph build/test_graph_san build/test_json build/test_json_san
 	bash tests/run.sh
 
-bench: build/bench_kv build/bench_graph
+bench: build/bench_kv build/bench_graph build/bench_json
 	./build/bench_kv
 	./build/bench_graph
+	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
+	./build/bench_json
 
 clean:
 	rm -rf build

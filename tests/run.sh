@@ -95,6 +95,15 @@ count crashsim_kv build/crashsim_kv
 count crashsim_kv_san build/crashsim_kv_san
 count test_graph build/test_graph
 count test_graph_san build/test_graph_san
+# the JSON conformance files are read when ../shared is there; the built-in cases always run
+json_suite=../shared/testsuites/JSONTestSuite/test_parsing
+if [ -d "$json_suite" ]; then
+    count test_json build/test_json "$json_suite"
+    count test_json_san build/test_json_san "$json_suite"
+else
+    count test_json build/test_json
+    count test_json_san build/test_json_san
+fi
 for ex in examples/*.c; do run_example "$ex"; done
 
 echo "$pass passed, $fail failed"

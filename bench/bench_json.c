@@ -1,0 +1,499 @@
+/* bench_json.c - the codec of llmspell_export.h against cJSON (and simdjson for reference), in one run.
+
+   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_json.c -o build/bench_json -lcjson
+   build/bench_json [--quick]      (--quick: the JSON document 10x smaller, a smoke run)
+
+   Data: an llmspell v1.0 export as our writer produces it: {"version", "exported_at",
+   "source_backend", "migrations", "data": {"vector_embeddings": {"1536": [records]}}} with
+   100,000 records (10,000 with --quick), each an id, tenant, scope, dimension, a metadata object
+   (strings, ints, a double, an array) and the base64 of 1536 little-endian float32 (8,192
+   characters), about 850 MB (85 MB). It is written once to a temporary file by our FILE* writer.
+   Measured, single thread, best of several runs:
+     - base64 of 64 MB: encode (64 MB of bytes) and decode (64 MB of text), every implementation
+     - JSON parse of the same bytes in memory: our DOM (llmspell_json_parse, a fresh tree each
+       time; and llmspell_json_parse_into reusing one document's memory), our pull reader walking
+       every event, cJSON (cJSON_ParseWithLength; its freed nodes are recycled by malloc from one
+       run to the next); simdjson (build/bench_simdjson, C++, run on the same file, parser
+       buffers reused) for reference when it was built
+     - JSON write: our writer producing the document into a counting sink (no I/O)
+     - the same parses once each in a fresh process ("cold": the tree's memory is page-faulted
+       in; warm runs may reuse what the previous run freed, which favours many small mallocs)
+     - peak memory (getrusage ru_maxrss of that fresh process) of reading the file with the DOM,
+       with the pull reader taking one record at a time (what an importer does), and with cJSON
+   Every measured run checks what it parsed (record count, an embedding value), so nothing can be
+   optimised away or silently wrong. Output: one line per measurement, '#' lines for context. */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#define LLMSPELL_EXPORT_IMPLEMENTATION
+#define LLMSPELL_KV_IMPLEMENTATION
+#include "../llmspell_export.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIM 1536
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, format(printf, 1, 2)))
+#endif
+static void die(const char *fmt, ...);
+static void die(const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "bench_json: FAILED: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_state = 12345;
+static uint64_t rng_next(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The embedding of record i: deterministic, so readers can check any value. */
+static float emb_value(size_t i, size_t k) { return (float)((double)((i * 7919 + k * 104729) % 20001) / 10000.0 - 1.0); }
+
+/* ---- the document ----------------------------------------------------------------------- */
+
+static void write_export(llmspell_json_writer *w, size_t records) {
+    static float v[DIM];
+    size_t i, k;
+    char id[64], scope[32];
+    llmspell_json_object_begin(w);
+    llmspell_json_key(w, "version", 7);
+    llmspell_json_string(w, "1.0", 3);
+    llmspell_json_key(w, "exported_at", 11);
+    llmspell_json_string(w, "2026-01-01T00:00:00Z", 20);
+    llmspell_json_key(w, "source_backend", 14);
+    llmspell_json_string(w, "memory", 6);
+    llmspell_json_key(w, "migrations", 10);
+    llmspell_json_array_begin(w);
+    llmspell_json_string(w, "V3", 2);
+    llmspell_json_array_end(w);
+    llmspell_json_key(w, "data", 4);
+    llmspell_json_object_begin(w);
+    llmspell_json_key(w, "vector_embeddings", 17);
+    llmspell_json_object_begin(w);
+    llmspell_json_key(w, "1536", 4);
+    llmspell_json_array_begin(w);
+    for (i = 0; i < records; i++) {
+        for (k = 0; k < DIM; k++) v[k] = emb_value(i, k);
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", i);
+        snprintf(scope, sizeof scope, "session:s%zu", i % 97);
+        llmspell_json_object_begin(w);
+        llmspell_json_key(w, "id", 2);
+        llmspell_json_string(w, id, strlen(id));
+        llmspell_json_key(w, "tenant_id", 9);
+        llmspell_json_string(w, "tenant-7", 8);
+        llmspell_json_key(w, "scope", 5);
+        llmspell_json_string(w, scope, strlen(scope));
+        llmspell_json_key(w, "dimension", 9);
+        llmspell_json_int(w, DIM);
+        llmspell_json_key(w, "embedding", 9);
+        llmspell_json_base64(w, v, sizeof v);
+        llmspell_json_key(w, "metadata", 8);
+        llmspell_json_object_begin(w);
+        llmspell_json_key(w, "source", 6);
+        llmspell_json_string(w, "docs/guide.md", 13);
+        llmspell_json_key(w, "chunk", 5);
+        llmspell_json_int(w, (int64_t)(i % 1000));
+        llmspell_json_key(w, "score", 5);
+        llmspell_json_double(w, (double)(i % 977) / 977.0);
+        llmspell_json_key(w, "tags", 4);
+        llmspell_json_array_begin(w);
+        llmspell_json_string(w, "rag", 3);
+        llmspell_json_string(w, "caf\xC3\xA9", 5);
+        llmspell_json_array_end(w);
+        llmspell_json_object_end(w);
+        llmspell_json_key(w, "created_at", 10);
+        llmspell_json_int(w, 1767225600000000LL + (int64_t)i);
+        llmspell_json_key(w, "updated_at", 10);
+        llmspell_json_int(w, 1767225600000000LL + (int64_t)i);
+        llmspell_json_object_end(w);
+    }
+    llmspell_json_array_end(w);
+    llmspell_json_object_end(w);
+    llmspell_json_object_end(w);
+    llmspell_json_object_end(w);
+    if (llmspell_json_writer_finish(w) != LLMSPELL_OK) die("writer: %s", llmspell_json_writer_error(w)->message);
+}
+
+static llmspell_result count_sink(void *user, const void *data, size_t n) {
+    (void)data;
+    *(uint64_t *)user += n;
+    return LLMSPELL_OK;
+}
+
+static char *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    char *p;
+    if (!f || fstat(fileno(f), &st) != 0) die("cannot open %s", path);
+    p = (char *)malloc((size_t)st.st_size + 1);
+    if (!p || fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size) die("cannot read %s", path);
+    fclose(f);
+    p[st.st_size] = 0; /* cJSON wants room to look at */
+    *n = (size_t)st.st_size;
+    return p;
+}
+
+/* ---- checks: each parser must have seen every record and the right embedding --------------- */
+
+static void check_embedding(const char *b64, size_t n, size_t rec) {
+    static float v[DIM];
+    size_t got;
+    if (llmspell_b64_decode(v, sizeof v, b64, n, &got, NULL) != LLMSPELL_OK || got != sizeof v)
+        die("record %zu: embedding does not decode", rec);
+    if (v[DIM - 1] != emb_value(rec, DIM - 1)) die("record %zu: wrong embedding", rec);
+}
+
+static void check_dom(const llmspell_json_doc *doc, size_t records) {
+    const llmspell_json_value *arr =
+        llmspell_json_get(llmspell_json_get(llmspell_json_get(llmspell_json_doc_root(doc), "data"), "vector_embeddings"),
+                          "1536");
+    const llmspell_json_value *last, *e;
+    if (!arr || arr->len != records) die("DOM: %zu records", arr ? arr->len : 0);
+    last = llmspell_json_at(arr, records - 1);
+    e = llmspell_json_get(last, "embedding");
+    check_embedding(e->u.str, e->len, records - 1);
+}
+
+static void check_cjson(const cJSON *root, size_t records) {
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "vector_embeddings"), "1536");
+    const cJSON *last, *e;
+    if (!arr || (size_t)cJSON_GetArraySize(arr) != records) die("cJSON: wrong record count");
+    last = arr->child;
+    while (last->next) last = last->next;
+    e = cJSON_GetObjectItemCaseSensitive(last, "embedding");
+    check_embedding(e->valuestring, strlen(e->valuestring), records - 1);
+}
+
+/* Walks every event of a pull reader; returns the number of records (objects at depth 4). */
+static size_t walk_events(llmspell_json_reader *r) {
+    llmspell_json_token t;
+    size_t recs = 0, strings = 0;
+    for (;;) {
+        if (llmspell_json_next(r, &t) != LLMSPELL_OK) die("reader: %s", llmspell_json_reader_error(r)->message);
+        if (t.event == LLMSPELL_JSON_EV_END) break;
+        if (t.event == LLMSPELL_JSON_EV_OBJECT_BEGIN && t.depth == 4) recs++;
+        if (t.event == LLMSPELL_JSON_EV_STRING) strings += t.len;
+    }
+    if (!strings) die("reader saw no strings");
+    return recs;
+}
+
+/* The importer pattern: one record at a time as a small DOM. */
+static size_t stream_records(llmspell_json_reader *r) {
+    llmspell_json_token t;
+    llmspell_json_doc *rec;
+    size_t n = 0;
+    int i;
+    llmspell_result rc;
+    /* { "version" .. "migrations" [..] "data" { "vector_embeddings" { "1536" [ */
+    for (;;) {
+        if (llmspell_json_next(r, &t) != LLMSPELL_OK) die("reader: %s", llmspell_json_reader_error(r)->message);
+        if (t.event == LLMSPELL_JSON_EV_KEY && t.len == 4 && !memcmp(t.str, "1536", 4)) break;
+        if (t.event == LLMSPELL_JSON_EV_KEY && t.len == 10 && !memcmp(t.str, "migrations", 10)) llmspell_json_skip(r);
+    }
+    if (llmspell_json_next(r, &t) != LLMSPELL_OK || t.event != LLMSPELL_JSON_EV_ARRAY_BEGIN) die("no record array");
+    while ((rc = llmspell_json_read_value(r, &rec)) == LLMSPELL_OK) {
+        const llmspell_json_value *e = llmspell_json_get(llmspell_json_doc_root(rec), "embedding");
+        if (!e) die("record without embedding");
+        if (n % 997 == 0) check_embedding(e->u.str, e->len, n);
+        llmspell_json_doc_free(rec);
+        n++;
+    }
+    if (rc != LLMSPELL_ERR_NOT_FOUND) die("reader: %s", llmspell_json_reader_error(r)->message);
+    for (i = 0; i < 4; i++)
+        if (llmspell_json_next(r, &t) != LLMSPELL_OK) die("reader: %s", llmspell_json_reader_error(r)->message);
+    if (llmspell_json_next(r, &t) != LLMSPELL_OK || t.event != LLMSPELL_JSON_EV_END) die("trailing content");
+    return n;
+}
+
+/* ---- peak memory: a fresh process per reader ---------------------------------------------- */
+
+/* Runs one reader in this (fresh) process; writes the seconds it took to fd. */
+static int child_mem(const char *what, const char *path, size_t records, int fd) {
+    char msg[64];
+    double t0, dt = 0;
+    int n;
+    if (!strcmp(what, "dom")) {
+        size_t len;
+        char *buf = read_all(path, &len);
+        llmspell_json_doc *doc;
+        llmspell_json_error err;
+        t0 = now();
+        if (llmspell_json_parse(buf, len, NULL, &doc, &err) != LLMSPELL_OK) die("parse: %s", err.message);
+        dt = now() - t0;
+        check_dom(doc, records);
+        llmspell_json_doc_free(doc);
+        free(buf);
+    } else if (!strcmp(what, "stream")) {
+        FILE *f = fopen(path, "rb");
+        llmspell_json_reader *r;
+        t0 = now();
+        if (!f || llmspell_json_reader_open_file(&r, f, NULL) != LLMSPELL_OK) die("open %s", path);
+        if (stream_records(r) != records) die("stream: wrong record count");
+        llmspell_json_reader_close(r);
+        dt = now() - t0;
+        fclose(f);
+    } else if (!strcmp(what, "cjson")) {
+        size_t len;
+        char *buf = read_all(path, &len);
+        cJSON *root;
+        t0 = now();
+        root = cJSON_ParseWithLength(buf, len);
+        dt = now() - t0;
+        if (!root) die("cJSON parse failed");
+        check_cjson(root, records);
+        cJSON_Delete(root);
+        free(buf);
+    } else {
+        die("unknown child %s", what);
+    }
+    n = snprintf(msg, sizeof msg, "%.9f", dt);
+    if (write(fd, msg, (size_t)n) != n) die("pipe");
+    return 0;
+}
+
+/* Runs `what` in a fresh process (exec of this program): its peak RSS in MiB and its time. */
+static double fresh_run(const char *self, const char *what, const char *path, size_t records, double *secs) {
+    char num[32], fdnum[16], msg[64];
+    int fds[2], st;
+    ssize_t got;
+    pid_t pid;
+    struct rusage ru;
+    snprintf(num, sizeof num, "%zu", records);
+    if (pipe(fds) != 0) die("pipe");
+    snprintf(fdnum, sizeof fdnum, "%d", fds[1]);
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        close(fds[0]);
+        execl(self, self, "--child", what, path, num, fdnum, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    got = read(fds[0], msg, sizeof msg - 1);
+    close(fds[0]);
+    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || got <= 0)
+        die("child '%s' failed", what);
+    msg[got] = 0;
+    *secs = strtod(msg, NULL);
+    return (double)ru.ru_maxrss / 1024.0; /* KiB -> MiB */
+}
+
+/* ---- base64 ------------------------------------------------------------------------------- */
+
+static double b64_rate(int decode, llmspell_b64_impl impl, const unsigned char *bytes, size_t nbytes, const char *text,
+                       size_t ntext, unsigned char *out, size_t cap, int runs) {
+    double best = 1e9;
+    int i;
+    for (i = 0; i < runs; i++) {
+        size_t n = 0, pos;
+        double t0 = now(), dt;
+        llmspell_result rc = decode ? llmspell_b64_decode_with(impl, out, cap, text, ntext, &n, &pos)
+                                    : llmspell_b64_encode_with(impl, (char *)out, bytes, nbytes, &n);
+        dt = now() - t0;
+        if (rc != LLMSPELL_OK) die("base64 %s failed", llmspell_b64_impl_name(impl));
+        if (decode ? (n != nbytes || memcmp(out, bytes, n)) : (n != ntext || memcmp(out, text, n)))
+            die("base64 %s produced different bytes", llmspell_b64_impl_name(impl));
+        if (dt < best) best = dt;
+    }
+    return (double)(decode ? ntext : nbytes) / best / 1e9;
+}
+
+static void bench_base64(void) {
+    size_t nb = (size_t)64 << 20, i;
+    size_t nt = llmspell_b64_encoded_len(nb), nb_dec = nt / 4 * 3;
+    unsigned char *bytes = (unsigned char *)malloc(nb), *out = (unsigned char *)malloc(nt + 64);
+    char *text = (char *)malloc(nt);
+    llmspell_b64_impl impls[3] = {LLMSPELL_B64_SSSE3, LLMSPELL_B64_TABLE, LLMSPELL_B64_SCALAR};
+    double enc[3] = {0, 0, 0}, dec[3] = {0, 0, 0};
+    size_t ntext_dec = (size_t)64 << 20; /* decode exactly 64 MB of text */
+    if (!bytes || !out || !text) die("malloc");
+    for (i = 0; i < nb; i += 8) {
+        uint64_t x = rng_next();
+        memcpy(bytes + i, &x, 8);
+    }
+    llmspell_b64_encode_with(LLMSPELL_B64_SCALAR, text, bytes, nb, &nt);
+    (void)nb_dec;
+    for (i = 0; i < 3; i++) {
+        if (impls[i] == LLMSPELL_B64_SSSE3 && llmspell_b64_best() != LLMSPELL_B64_SSSE3) continue;
+        enc[i] = b64_rate(0, impls[i], bytes, nb, text, nt, out, nt + 64, 5);
+        dec[i] = b64_rate(1, impls[i], bytes, ntext_dec / 4 * 3, text, ntext_dec, out, nt + 64, 5);
+    }
+    printf("# base64: fast path = %s (chosen at run time); table = portable 24-bit-word path; scalar = reference\n",
+           llmspell_b64_impl_name(llmspell_b64_best()));
+    printf("base64 encode 64 MB: fast %.2f GB/s, table %.2f GB/s, scalar %.2f GB/s\n", enc[0] ? enc[0] : enc[1], enc[1],
+           enc[2]);
+    printf("base64 decode 64 MB: fast %.2f GB/s, table %.2f GB/s, scalar %.2f GB/s (goal >= 2 GB/s)\n",
+           dec[0] ? dec[0] : dec[1], dec[1], dec[2]);
+    free(bytes);
+    free(out);
+    free(text);
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    int quick = 0, runs, i;
+    size_t records, n;
+    char path[256], self[1024], simd[1100];
+    char *buf;
+    double t0, best_dom = 1e9, best_pull = 1e9, best_cjson = 1e9, best_write = 1e9, best_reuse = 1e9, mb;
+    llmspell_json_doc *reuse;
+    uint64_t written = 0;
+    llmspell_json_writer *w;
+    FILE *f;
+    struct utsname u;
+    ssize_t sl;
+
+    if (argc == 6 && !strcmp(argv[1], "--child"))
+        return child_mem(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10), atoi(argv[5]));
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else die("usage: bench_json [--quick]");
+    }
+    records = quick ? 10000 : 100000;
+    runs = quick ? 3 : 3;
+    sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0) die("readlink /proc/self/exe");
+    self[sl] = 0;
+    if (uname(&u) == 0) printf("# kernel %s %s %s, %ld cpus\n", u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("# llmspell_export %s, cJSON %d.%d.%d; %zu records of dimension %d (base64 float32)%s\n",
+           LLMSPELL_VERSION_STRING, CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR, CJSON_VERSION_PATCH, records, DIM,
+           quick ? " (--quick)" : "");
+
+    /* writer speed, then the file */
+    for (i = 0; i < runs; i++) {
+        written = 0;
+        if (llmspell_json_writer_open_sink(&w, count_sink, &written, NULL) != LLMSPELL_OK) die("writer");
+        t0 = now();
+        write_export(w, records);
+        t0 = now() - t0;
+        if (t0 < best_write) best_write = t0;
+        llmspell_json_writer_free(w);
+    }
+    snprintf(path, sizeof path, "/tmp/bench_json_%ld.json", (long)getpid());
+    if (!(f = fopen(path, "wb"))) die("cannot create %s", path);
+    if (llmspell_json_writer_open_file(&w, f, NULL) != LLMSPELL_OK) die("writer");
+    write_export(w, records);
+    llmspell_json_writer_free(w);
+    if (fclose(f) != 0) die("write %s", path);
+    mb = (double)written / 1e6;
+    printf("# document: %.1f MB in %s\n", mb, path);
+    printf("json write: ours %.0f MB/s (writer into a counting sink, base64 and escaping included)\n", mb / best_write);
+
+    {
+        double t_dom = 1e9, t_st = 1e9, t_cj = 1e9, dom = 0, st = 0, cj = 0, t, m;
+        for (i = 0; i < runs; i++) { /* best time, highest peak */
+            m = fresh_run(self, "dom", path, records, &t);
+            if (t < t_dom) t_dom = t;
+            if (m > dom) dom = m;
+            m = fresh_run(self, "stream", path, records, &t);
+            if (t < t_st) t_st = t;
+            if (m > st) st = m;
+            m = fresh_run(self, "cjson", path, records, &t);
+            if (t < t_cj) t_cj = t;
+            if (m > cj) cj = m;
+        }
+        printf("# cold = one parse in a fresh process (the tree's memory is page-faulted in, nothing recycled), best of %d\n",
+               runs);
+        printf("json parse cold: ours %.0f MB/s, cjson %.0f MB/s, ratio %.2f\n", mb / t_dom, mb / t_cj, t_cj / t_dom);
+        printf("json stream import (FILE*, one record at a time as a DOM): ours %.0f MB/s\n", mb / t_st);
+        printf("# peak memory = ru_maxrss of that fresh process reading the %.0f MB file (run before this process grew)\n", mb);
+        printf("json peak memory: DOM %.1f MB (file buffer + tree), streaming %.1f MB (FILE*, one record at a time), "
+               "cjson %.1f MB (file buffer + tree)\n", dom, st, cj);
+    }
+    bench_base64();
+
+    buf = read_all(path, &n);
+    if (n != written) die("file size %zu, written %llu", n, (unsigned long long)written);
+    if (llmspell_json_doc_new(NULL, &reuse) != LLMSPELL_OK) die("doc_new");
+    for (i = 0; i < runs; i++) {
+        llmspell_json_doc *doc;
+        llmspell_json_error err;
+        llmspell_json_reader *r;
+        cJSON *root;
+        t0 = now();
+        if (llmspell_json_parse(buf, n, NULL, &doc, &err) != LLMSPELL_OK) die("parse: %s", err.message);
+        t0 = now() - t0;
+        if (t0 < best_dom) best_dom = t0;
+        check_dom(doc, records);
+        llmspell_json_doc_free(doc);
+
+        t0 = now();
+        if (llmspell_json_parse_into(reuse, buf, n, NULL, &err) != LLMSPELL_OK) die("parse_into: %s", err.message);
+        t0 = now() - t0;
+        if (t0 < best_reuse) best_reuse = t0;
+        check_dom(reuse, records);
+
+        if (llmspell_json_reader_open_buffer(&r, buf, n, NULL) != LLMSPELL_OK) die("reader");
+        t0 = now();
+        if (walk_events(r) != records) die("pull: wrong record count");
+        t0 = now() - t0;
+        if (t0 < best_pull) best_pull = t0;
+        llmspell_json_reader_close(r);
+
+        t0 = now();
+        root = cJSON_ParseWithLength(buf, n);
+        t0 = now() - t0;
+        if (!root) die("cJSON parse failed");
+        if (t0 < best_cjson) best_cjson = t0;
+        check_cjson(root, records);
+        cJSON_Delete(root);
+    }
+    free(buf);
+    printf("# parse = bytes in memory -> tree, best of %d in one process (warm: freed memory can be reused); every run checked\n", runs);
+    llmspell_json_doc_free(reuse);
+    printf("json parse: ours %.0f MB/s, cjson %.0f MB/s, ratio %.2f (goal >= 3x; a fresh tree each parse)\n",
+           mb / best_dom, mb / best_cjson, best_cjson / best_dom);
+    printf("json parse, tree memory reused: ours %.0f MB/s, cjson %.0f MB/s, ratio %.2f (goal >= 3x; ours "
+           "llmspell_json_parse_into one doc, cjson's heap recycled by malloc)\n",
+           mb / best_reuse, mb / best_cjson, best_cjson / best_reuse);
+    printf("json pull (every event, no tree): ours %.0f MB/s\n", mb / best_pull);
+
+    /* simdjson, for reference, on the same file */
+    snprintf(simd, sizeof simd, "%s", self);
+    {
+        char *slash = strrchr(simd, '/');
+        if (slash) snprintf(slash + 1, sizeof simd - (size_t)(slash + 1 - simd), "bench_simdjson");
+    }
+    if (access(simd, X_OK) == 0) {
+        char cmd[1500];
+        fflush(stdout);
+        snprintf(cmd, sizeof cmd, "'%s' '%s' %zu %d", simd, path, records, runs);
+        if (system(cmd) != 0) die("bench_simdjson failed");
+    } else {
+        printf("# simdjson: not built (build/bench_simdjson needs libsimdjson-dev)\n");
+    }
+
+    if (!getenv("BENCH_JSON_KEEP")) unlink(path);
+    return 0;
+}
