@@ -6,8 +6,8 @@ WARN    = -Wall -Wextra -Wpedantic
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 HEADERS = $(wildcard llmspell_*.h)
 
-.PHONY: all demo test bench clean
-all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_graph build/test_json
+.PHONY: all demo test bench bench-vec bench-vec-quick clean
+all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json
 
 build:
 	mkdir -p build
@@ -32,6 +32,34 @@ build/crashsim_kv: tests/crashsim_kv.c $(HEADERS) | build
 
 build/crashsim_kv_san: tests/crashsim_kv.c $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
+
+build/test_vec: tests/test_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+build/test_vec_san: tests/test_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+# bench_vec: llmspell_vec against hnswlib (Debian libhnswlib-dev) and SimSIMD (npm package simsimd,
+# fetched into $(SIMSIMD), outside the repository). Every part is built with -O2 -DNDEBUG and no
+# -march: our kernels dispatch at run time, hnswlib uses what the compiler enables by default.
+SIMSIMD ?= /tmp/simsimd/package
+
+build/bench_vec: bench/bench_vec.cpp bench/vec_impl.c bench/bench_vec.sh $(HEADERS) | build
+	@sh bench/bench_vec.sh hnswlib
+	$(CC) -std=c99 -O2 -DNDEBUG -I. -c bench/vec_impl.c -o build/vec_impl.o
+	@if sh bench/bench_vec.sh simsimd $(SIMSIMD); then set -x; \
+	    $(CC) -O2 -DNDEBUG -I$(SIMSIMD)/include -c $(SIMSIMD)/c/lib.c -o build/simsimd.o && \
+	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. -DBENCH_SIMSIMD -isystem $(SIMSIMD)/include $< build/vec_impl.o build/simsimd.o -o $@ -lm; \
+	else \
+	    echo "bench: SimSIMD not available: building bench_vec without it (the kernel lines say so)"; set -x; \
+	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. $< build/vec_impl.o -o $@ -lm; \
+	fi
+
+bench-vec: build/bench_vec
+	./build/bench_vec
+
+bench-vec-quick: build/bench_vec
+	./build/bench_vec --quick
 
 build/test_graph: tests/test_graph.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
@@ -69,11 +97,12 @@ demo: build/demo
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
-      build/test_graph build/test_graph_san build/test_json build/test_json_san
+      build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san
 	bash tests/run.sh
 
-bench: build/bench_kv build/bench_graph build/bench_json
+bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json
 	./build/bench_kv
+	./build/bench_vec
 	./build/bench_graph
 	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
 	./build/bench_json

@@ -1,0 +1,955 @@
+/* bench_vec.cpp - llmspell_vec (HNSW + run-time dispatched SIMD kernels) against hnswlib and
+   SimSIMD, in one run, single thread.
+
+   Build (see the Makefile rule build/bench_vec; every part with the same -O2 -DNDEBUG, no -march):
+       cc  -std=c99 -O2 -DNDEBUG -I. -c bench/vec_impl.c -o build/vec_impl.o
+       cc  -O2 -DNDEBUG -I$SIMSIMD/include -c $SIMSIMD/c/lib.c -o build/simsimd.o        (optional)
+       c++ -std=c++17 -O2 -DNDEBUG -I. [-DBENCH_SIMSIMD -I$SIMSIMD/include] bench/bench_vec.cpp \
+           build/vec_impl.o [build/simsimd.o] -o build/bench_vec
+   Run from the repository root:
+       ./build/bench_vec [--quick] [--data DIR] [--only PART]    (DIR defaults to ../shared/data)
+   --quick: siftsmall only (every section runs on it, so the smoke run covers all the code),
+   fewer repetitions. --only kernels|siftsmall|glove100k runs one part.
+
+   Data: ../shared/data (see its README): siftsmall (10K x 128, L2) and glove100k (100K x 100,
+   cosine), texmex fvecs/ivecs with the exact top-100 of every query.
+   Peers:
+     hnswlib (Debian libhnswlib-dev, header only), M=16, ef_construction=200, seed 100, compiled
+     with the same flags, so it uses the SIMD the compiler enables by default (SSE on x86-64).
+     For cosine it gets L2-normalised vectors and InnerProductSpace; the base is normalised
+     inside its build time and every query inside its search time (ours takes the raw vectors
+     with METRIC_COSINE and keeps inverse norms).
+     SimSIMD (npm package simsimd, its C headers and c/lib.c compiled with its own run-time
+     dispatch, SIMSIMD_DYNAMIC_DISPATCH=1) for the kernels, when it was built in.
+   Ours: llmspell_vec with M=16, ef_construction=200, the kernel llmspell_vec_kernel_best picks,
+   in memory (kv NULL) for the sweeps; through a file-backed kv for the persistence and filter
+   sections. Records are added with add_batch in batches of 1000, ids are the decimal row number.
+   Timing: compute is timed in the thread's CPU time (CLOCK_THREAD_CPUTIME_ID; the bench machine
+   is shared, and a preempted single-threaded loop should not be charged for other jobs' time;
+   on an idle machine it is the wall time); the file-backed build and the open are wall time.
+   Each QPS figure is the best of 3 timed passes over the query set (1 in --quick),
+   after an untimed warm-up pass that also gives the recall; a pass repeats the query set until
+   it lasts >= 0.3 s; ours and hnswlib passes alternate. Every search result is turned into
+   row numbers inside the timed loop for both libraries.
+   Output: one line per measurement, "vec <dataset> <what>: ours ..., <peer> ..., ratio ...",
+   plus '#' lines for context. Any failed call aborts with a message and exit status 1. */
+#include "../llmspell_vec.h"
+
+#include <hnswlib/hnswlib.h>
+
+#ifdef BENCH_SIMSIMD
+#define SIMSIMD_DYNAMIC_DISPATCH 1
+#define SIMSIMD_NATIVE_F16 0
+#define SIMSIMD_NATIVE_BF16 0
+#include <simsimd/simsimd.h>
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+/* ---- settings ----------------------------------------------------------------------------- */
+
+static bool g_quick = false;
+static int g_passes = 3;            /* timed passes per QPS figure (best kept) */
+static double g_min_pass_s = 0.3;   /* a pass repeats the query set until it lasts this long */
+static const int K = 10;            /* recall@10 */
+static const uint32_t HNSW_M = 16, HNSW_EFC = 200;
+static const int EFS[] = {10, 20, 40, 80, 160, 320};
+static const int NEFS = (int)(sizeof EFS / sizeof EFS[0]);
+static const double TARGET_RECALL = 0.95;
+static volatile double g_sink; /* keeps timed results alive */
+static char g_workdir[256];
+static std::string g_only;          /* --only kernels|siftsmall|glove100k: run one section */
+
+/* ---- failure handling --------------------------------------------------------------------- */
+
+static void cleanup_workdir(void) {
+    DIR *d;
+    struct dirent *e;
+    char p[600];
+    if (!g_workdir[0]) return;
+    if ((d = opendir(g_workdir)) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", g_workdir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(g_workdir);
+    g_workdir[0] = 0;
+}
+
+[[noreturn]] static void die(const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "bench_vec: FAILED: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    cleanup_workdir();
+    exit(1);
+}
+
+static void vcheck(llmspell_result r, llmspell_vec *v, const char *what) {
+    if (r != LLMSPELL_OK) die("%s: %s (%s)", what, llmspell_strerror(r), llmspell_vec_errmsg(v));
+}
+
+static void kcheck(llmspell_result r, llmspell_kv *kv, const char *what) {
+    if (r != LLMSPELL_OK) die("%s: %s (%s)", what, llmspell_strerror(r), llmspell_kv_errmsg(kv));
+}
+
+/* Compute is timed in this thread's CPU time: the machine is shared (other jobs on 2 cores), and
+   a single-threaded loop that is preempted should not be charged for the other job's slices. On
+   an idle machine it equals the wall time. Anything touching the file system is timed with
+   wall_s(). */
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double wall_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Bytes malloc has handed out and not got back (arena + mmapped chunks). */
+static size_t heap_in_use(void) {
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+
+/* ---- data --------------------------------------------------------------------------------- */
+
+struct Data {
+    std::string name;
+    bool cosine = false;
+    int n = 0, d = 0, nq = 0, gk = 0;
+    std::vector<float> base, query;
+    std::vector<int32_t> gt; /* nq x gk, nearest first */
+    std::vector<char> ids;   /* n x IDLEN, "%d" */
+};
+static const int IDLEN = 12;
+
+static bool file_exists(const std::string &p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* texmex .fvecs / .ivecs: records of int32 dim + dim 4-byte values, all of one dim. */
+template <class T>
+static void read_vecs(const std::string &path, std::vector<T> &out, int &n, int &d) {
+    FILE *f = fopen(path.c_str(), "rb");
+    int32_t dim;
+    long size;
+    if (!f) die("cannot open %s", path.c_str());
+    if (fread(&dim, 4, 1, f) != 1 || dim <= 0 || dim > 1000000) die("%s: bad header", path.c_str());
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) die("%s: cannot seek", path.c_str());
+    if (size % (4 + 4L * dim) != 0) die("%s: size %ld is not a multiple of the record size", path.c_str(), size);
+    n = (int)(size / (4 + 4L * dim));
+    d = dim;
+    out.resize((size_t)n * (size_t)d);
+    for (int i = 0; i < n; i++) {
+        int32_t di;
+        if (fread(&di, 4, 1, f) != 1 || di != dim) die("%s: record %d has dim %d, not %d", path.c_str(), i, (int)di, (int)dim);
+        if (fread(&out[(size_t)i * (size_t)d], 4, (size_t)d, f) != (size_t)d) die("%s: short read", path.c_str());
+    }
+    fclose(f);
+}
+
+static bool load(Data &D, const std::string &dir, const char *name, const char *gtname, bool cosine) {
+    std::string b = dir + "/" + name + "/" + name + "_base.fvecs", q = dir + "/" + name + "/" + name + "_query.fvecs",
+                g = dir + "/" + name + "/" + gtname;
+    int n2, d2;
+    if (!file_exists(b) || !file_exists(q) || !file_exists(g)) return false;
+    D.name = name;
+    D.cosine = cosine;
+    read_vecs(b, D.base, D.n, D.d);
+    read_vecs(q, D.query, D.nq, d2);
+    if (d2 != D.d) die("%s: queries have dim %d, the base %d", name, d2, D.d);
+    read_vecs(g, D.gt, n2, D.gk);
+    if (n2 != D.nq || D.gk < K) die("%s: ground truth is %d x %d for %d queries", name, n2, D.gk, D.nq);
+    for (int i = 0; i < D.nq * D.gk; i++)
+        if (D.gt[(size_t)i] < 0 || D.gt[(size_t)i] >= D.n) die("%s: ground truth id %d out of range", name, (int)D.gt[(size_t)i]);
+    D.ids.resize((size_t)D.n * IDLEN);
+    for (int i = 0; i < D.n; i++) snprintf(&D.ids[(size_t)i * IDLEN], IDLEN, "%d", i);
+    return true;
+}
+
+static inline int parse_id(const char *s) {
+    int x = 0;
+    if (!*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        x = x * 10 + (*s - '0');
+    }
+    return x;
+}
+
+/* recall@10 of out (nq x K row numbers, -1 = none) against the file's exact top-10. */
+static double recall_gt(const Data &D, const std::vector<int> &out) {
+    long good = 0;
+    for (int q = 0; q < D.nq; q++)
+        for (int j = 0; j < K; j++) {
+            int id = out[(size_t)q * K + j];
+            if (id < 0) continue;
+            for (int g = 0; g < K; g++)
+                if (D.gt[(size_t)q * D.gk + g] == id) {
+                    good++;
+                    break;
+                }
+        }
+    return (double)good / (10.0 * D.nq);
+}
+
+/* recall of out against ref (both nq x K, -1 = none); the denominator counts ref's entries. */
+static double recall_ref(const std::vector<int> &out, const std::vector<int> &ref, int nq) {
+    long good = 0, total = 0;
+    for (int q = 0; q < nq; q++)
+        for (int g = 0; g < K; g++) {
+            int want = ref[(size_t)q * K + g];
+            if (want < 0) continue;
+            total++;
+            for (int j = 0; j < K; j++)
+                if (out[(size_t)q * K + j] == want) {
+                    good++;
+                    break;
+                }
+        }
+    return total ? (double)good / (double)total : 1.0;
+}
+
+/* ---- ours --------------------------------------------------------------------------------- */
+
+static llmspell_vec_config our_config(const Data &D) {
+    llmspell_vec_config c;
+    memset(&c, 0, sizeof c);
+    c.metric = D.cosine ? LLMSPELL_METRIC_COSINE : LLMSPELL_METRIC_L2;
+    c.M = HNSW_M;
+    c.ef_construction = HNSW_EFC;
+    return c;
+}
+
+/* Adds every base vector in batches of 1000; metadata {"bucket": i % 1000} when asked. */
+static double ours_add_all(llmspell_vec *v, const Data &D, bool metadata) {
+    const int B = 1000;
+    std::vector<llmspell_vec_record> recs((size_t)B);
+    std::vector<char> meta(metadata ? (size_t)B * 24 : 0);
+    double t0 = now_s();
+    for (int i = 0; i < D.n; i += B) {
+        int m = std::min(B, D.n - i);
+        for (int j = 0; j < m; j++) {
+            llmspell_vec_record &r = recs[(size_t)j];
+            memset(&r, 0, sizeof r);
+            r.id = &D.ids[(size_t)(i + j) * IDLEN];
+            r.embedding = &D.base[(size_t)(i + j) * (size_t)D.d];
+            r.dim = (uint32_t)D.d;
+            if (metadata) {
+                snprintf(&meta[(size_t)j * 24], 24, "{\"bucket\":%d}", (i + j) % 1000);
+                r.metadata = &meta[(size_t)j * 24];
+            }
+        }
+        vcheck(llmspell_vec_add_batch(v, recs.data(), (size_t)m), v, "llmspell_vec_add_batch");
+    }
+    return now_s() - t0;
+}
+
+/* One pass over the queries; out gets the row numbers. Returns the seconds it took. */
+static double ours_pass(llmspell_vec *v, const Data &D, uint32_t ef, const llmspell_vec_filter *f, bool exact, std::vector<int> &out,
+                        int nq) {
+    llmspell_vec_hit hits[K];
+    size_t nh;
+    double t0 = now_s();
+    for (int qi = 0; qi < nq; qi++) {
+        llmspell_vec_query q;
+        memset(&q, 0, sizeof q);
+        q.vector = &D.query[(size_t)qi * (size_t)D.d];
+        q.dim = (uint32_t)D.d;
+        q.k = K;
+        q.ef = ef;
+        q.filter = f;
+        llmspell_result r = exact ? llmspell_vec_search_exact(v, &q, hits, &nh) : llmspell_vec_search(v, &q, hits, &nh);
+        if (r != LLMSPELL_OK) vcheck(r, v, exact ? "llmspell_vec_search_exact" : "llmspell_vec_search");
+        if (nh > (size_t)K) die("search returned %zu hits for k %d", nh, K);
+        for (int j = 0; j < K; j++) {
+            int id = j < (int)nh ? parse_id(hits[j].id) : -1;
+            if (j < (int)nh && id < 0) die("search returned a foreign id '%s'", hits[j].id);
+            out[(size_t)qi * K + j] = id;
+        }
+    }
+    return now_s() - t0;
+}
+
+/* ---- hnswlib ------------------------------------------------------------------------------ */
+
+struct Peer {
+    hnswlib::SpaceInterface<float> *space = nullptr;
+    hnswlib::HierarchicalNSW<float> *h = nullptr;
+    std::vector<float> qn; /* query scratch for normalising */
+    ~Peer() {
+        delete h;
+        delete space;
+    }
+};
+
+static void normalise(float *dst, const float *src, int d) {
+    double s = 0;
+    for (int i = 0; i < d; i++) s += (double)src[i] * src[i];
+    float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+    for (int i = 0; i < d; i++) dst[i] = src[i] * inv;
+}
+
+static double peer_build(Peer &P, const Data &D) {
+    double t0 = now_s();
+    std::vector<float> nb;
+    if (D.cosine) {
+        nb.resize(D.base.size());
+        for (int i = 0; i < D.n; i++) normalise(&nb[(size_t)i * D.d], &D.base[(size_t)i * D.d], D.d);
+        P.space = new hnswlib::InnerProductSpace((size_t)D.d);
+    } else {
+        P.space = new hnswlib::L2Space((size_t)D.d);
+    }
+    const float *src = D.cosine ? nb.data() : D.base.data();
+    try {
+        P.h = new hnswlib::HierarchicalNSW<float>(P.space, (size_t)D.n, HNSW_M, HNSW_EFC, 100);
+        for (int i = 0; i < D.n; i++) P.h->addPoint(src + (size_t)i * D.d, (hnswlib::labeltype)i);
+    } catch (const std::exception &e) {
+        die("hnswlib build: %s", e.what());
+    }
+    P.qn.resize((size_t)D.d);
+    return now_s() - t0;
+}
+
+static double peer_pass(Peer &P, const Data &D, size_t ef, std::vector<int> &out, int nq) {
+    double t0 = now_s();
+    P.h->setEf(ef);
+    for (int qi = 0; qi < nq; qi++) {
+        const float *q = &D.query[(size_t)qi * (size_t)D.d];
+        if (D.cosine) {
+            normalise(P.qn.data(), q, D.d);
+            q = P.qn.data();
+        }
+        std::priority_queue<std::pair<float, hnswlib::labeltype>> pq;
+        try {
+            pq = P.h->searchKnn(q, K);
+        } catch (const std::exception &e) {
+            die("hnswlib searchKnn: %s", e.what());
+        }
+        int m = (int)pq.size();
+        if (m > K) die("hnswlib returned %d results for k %d", m, K);
+        for (int j = K - 1; j >= 0; j--) {
+            if (j >= m) {
+                out[(size_t)qi * K + j] = -1;
+                continue;
+            }
+            out[(size_t)qi * K + j] = (int)pq.top().second;
+            pq.pop();
+        }
+    }
+    return now_s() - t0;
+}
+
+/* The index proper: level-0 blocks (links + vector + label) and the upper-level link lists,
+   plus the per-element level. Excludes the label hash map, the per-element mutexes, the 65536
+   update mutexes and the visited-list pool, which the heap delta includes. */
+static double peer_index_bytes(const Peer &P) {
+    const hnswlib::HierarchicalNSW<float> *h = P.h;
+    double b = (double)h->cur_element_count * (double)h->size_data_per_element_;
+    for (size_t i = 0; i < h->cur_element_count; i++)
+        b += (double)h->element_levels_[i] * (double)h->size_links_per_element_ + sizeof(int) + sizeof(char *);
+    return b;
+}
+
+/* ---- timing helpers ----------------------------------------------------------------------- */
+
+/* Repeats run(out) until the pass lasts g_min_pass_s; returns queries per second. `warm` is the
+   seconds of one untimed run of the query set (to size the pass). */
+template <class F>
+static double qps_pass(F run, double warm, int nq) {
+    if (warm >= 3.0) return nq / warm; /* one pass of the query set is long enough: it is the measurement */
+    int reps = warm > 0 ? (int)std::ceil(g_min_pass_s / warm) : 1;
+    if (reps < 1) reps = 1;
+    double t = 0;
+    for (int r = 0; r < reps; r++) t += run();
+    return (double)reps * nq / t;
+}
+
+static const char *fmt_qps(double q, char *buf) {
+    snprintf(buf, 32, q >= 100 ? "%.0f" : "%.1f", q);
+    return buf;
+}
+
+/* ---- kernels ------------------------------------------------------------------------------ */
+
+typedef float (*kfn)(const float *, const float *, size_t);
+
+template <class F>
+static double kernel_run(F f, const float *A, const float *B, size_t P, size_t dim, size_t calls) {
+    double s = 0, t0 = now_s();
+    size_t p = 0;
+    for (size_t c = 0; c < calls; c++) {
+        s += f(A + p * dim, B + p * dim, dim);
+        if (++p == P) p = 0;
+    }
+    double t = now_s() - t0;
+    g_sink = g_sink + s;
+    return t;
+}
+
+/* ns per call: calibrated to ~20 ms runs (5 ms in --quick), median of 5 runs (3). */
+template <class F>
+static double kernel_ns(F f, const float *A, const float *B, size_t P, size_t dim) {
+    size_t calls = P;
+    double t, want = g_quick ? 0.005 : 0.02;
+    int runs = g_quick ? 3 : 5;
+    for (;;) {
+        t = kernel_run(f, A, B, P, dim, calls);
+        if (t >= want / 2 || calls > ((size_t)1 << 40)) break;
+        calls *= 2;
+    }
+    calls = (size_t)((double)calls * want / t) + 1;
+    std::vector<double> v;
+    for (int r = 0; r < runs; r++) v.push_back(kernel_run(f, A, B, P, dim, calls) * 1e9 / (double)calls);
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+#ifdef BENCH_SIMSIMD
+static const char *simsimd_cap_name(simsimd_capability_t c) {
+    switch (c) {
+    case simsimd_cap_serial_k: return "serial";
+    case simsimd_cap_haswell_k: return "haswell";
+    case simsimd_cap_skylake_k: return "skylake";
+    case simsimd_cap_ice_k: return "ice";
+    case simsimd_cap_genoa_k: return "genoa";
+    case simsimd_cap_sapphire_k: return "sapphire";
+    case simsimd_cap_turin_k: return "turin";
+    case simsimd_cap_sierra_k: return "sierra";
+    case simsimd_cap_neon_k: return "neon";
+    case simsimd_cap_sve_k: return "sve";
+    default: return "other";
+    }
+}
+static const char *simsimd_used(simsimd_metric_kind_t kind) {
+    simsimd_kernel_punned_t k = 0;
+    simsimd_capability_t used = simsimd_cap_serial_k;
+    simsimd_find_kernel_punned(kind, simsimd_datatype_f32_k, simsimd_capabilities(), simsimd_cap_any_k, &k, &used);
+    return k ? simsimd_cap_name(used) : "none";
+}
+static float ss_dot(const float *a, const float *b, size_t n) {
+    simsimd_distance_t d;
+    simsimd_dot_f32(a, b, n, &d);
+    return (float)d;
+}
+static float ss_l2sq(const float *a, const float *b, size_t n) {
+    simsimd_distance_t d;
+    simsimd_l2sq_f32(a, b, n, &d);
+    return (float)d;
+}
+static float ss_cos(const float *a, const float *b, size_t n) { /* SimSIMD returns the distance 1 - cos */
+    simsimd_distance_t d;
+    simsimd_cos_f32(a, b, n, &d);
+    return (float)d;
+}
+#endif
+
+static void bench_kernels(void) {
+    static const char *names[] = {"scalar", "sse", "avx2", "avx512"};
+    const int NV = 4;
+    const llmspell_vec_kernel *ks[NV];
+    static const size_t dims[] = {128, 384, 768, 1536, 3072};
+    static const char *ops[] = {"dot", "l2sq", "cosine"};
+    const llmspell_vec_kernel *best = llmspell_vec_kernel_best();
+    int bi = -1;
+    for (int i = 0; i < NV; i++) {
+        ks[i] = llmspell_vec_kernel_get(names[i]);
+        if (ks[i] && best && !strcmp(ks[i]->name, best->name)) bi = i;
+    }
+    if (!ks[0]) die("llmspell_vec_kernel_get(\"scalar\") returned NULL");
+    printf("# kernels: ns per call through the function pointer, working set of P pairs (<= 512 KiB, rotated), "
+           "median of %d runs of ~%d ms; (Nx) = speed-up over our scalar reference\n",
+           g_quick ? 3 : 5, g_quick ? 5 : 20);
+    for (int i = 0; i < NV; i++)
+        if (!ks[i]) printf("# kernels: our '%s' variant is not available on this machine\n", names[i]);
+#ifdef BENCH_SIMSIMD
+    printf("# SimSIMD %d.%d.%d (run-time dispatch) uses: dot %s, l2sq %s, cos %s\n", SIMSIMD_VERSION_MAJOR, SIMSIMD_VERSION_MINOR,
+           SIMSIMD_VERSION_PATCH, simsimd_used(simsimd_metric_dot_k), simsimd_used(simsimd_metric_l2sq_k),
+           simsimd_used(simsimd_metric_cos_k));
+#else
+    printf("# SimSIMD: not built in (fetch it with `sh bench/bench_vec.sh simsimd` - npm pack simsimd into "
+           "/tmp/simsimd - and rebuild); the SimSIMD columns are skipped\n");
+#endif
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+        size_t dim = dims[di];
+        size_t P = std::max<size_t>(16, std::min<size_t>(1000, (512 * 1024) / (8 * dim)));
+        std::vector<float> A(P * dim), B(P * dim);
+        uint64_t s = 0x9E3779B97F4A7C15ull ^ dim;
+        for (size_t i = 0; i < P * dim; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            A[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            B[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
+        }
+        /* agreement with a double-precision reference: dot relative to |a||b|, l2sq relative,
+           cosine absolute */
+        double err[NV + 1] = {0};
+        for (size_t p = 0; p < P; p++) {
+            const float *a = &A[p * dim], *b = &B[p * dim];
+            double dd = 0, na = 0, nb = 0, l2 = 0;
+            for (size_t i = 0; i < dim; i++) {
+                dd += (double)a[i] * b[i];
+                na += (double)a[i] * a[i];
+                nb += (double)b[i] * b[i];
+                l2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+            }
+            double cs = dd / sqrt(na * nb), nn = sqrt(na * nb);
+            for (int i = 0; i <= NV; i++) {
+                double e1, e2, e3;
+                if (i < NV) {
+                    if (!ks[i]) continue;
+                    e1 = fabs(ks[i]->dot(a, b, dim) - dd) / nn;
+                    e2 = fabs(ks[i]->l2sq(a, b, dim) - l2) / l2;
+                    e3 = fabs(ks[i]->cosine(a, b, dim) - cs);
+                } else {
+#ifdef BENCH_SIMSIMD
+                    e1 = fabs(ss_dot(a, b, dim) - dd) / nn;
+                    e2 = fabs(ss_l2sq(a, b, dim) - l2) / l2;
+                    e3 = fabs((1.0 - ss_cos(a, b, dim)) - cs);
+#else
+                    continue;
+#endif
+                }
+                err[i] = std::max(err[i], std::max(e1, std::max(e2, e3)));
+            }
+        }
+        for (int op = 0; op < 3; op++) {
+            double ns[NV] = {0}, ss = 0;
+            char line[1024];
+            int len = snprintf(line, sizeof line, "vec kernel %s dim=%zu:", ops[op], dim);
+            for (int i = 0; i < NV; i++) {
+                if (!ks[i]) {
+                    len += snprintf(line + len, sizeof line - (size_t)len, " %s n/a,", names[i]);
+                    continue;
+                }
+                kfn f = op == 0 ? ks[i]->dot : op == 1 ? ks[i]->l2sq : ks[i]->cosine;
+                ns[i] = kernel_ns([f](const float *a, const float *b, size_t n) { return f(a, b, n); }, A.data(), B.data(), P, dim);
+                if (i == 0) len += snprintf(line + len, sizeof line - (size_t)len, " scalar %.1f ns,", ns[0]);
+                else len += snprintf(line + len, sizeof line - (size_t)len, " %s %.1f ns (%.1fx),", names[i], ns[i], ns[0] / ns[i]);
+            }
+#ifdef BENCH_SIMSIMD
+            kfn sf = op == 0 ? ss_dot : op == 1 ? ss_l2sq : ss_cos;
+            ss = kernel_ns([sf](const float *a, const float *b, size_t n) { return sf(a, b, n); }, A.data(), B.data(), P, dim);
+            len += snprintf(line + len, sizeof line - (size_t)len, " simsimd %.1f ns (%.1fx);", ss, ns[0] / ss);
+#else
+            len += snprintf(line + len, sizeof line - (size_t)len, " simsimd n/a;");
+#endif
+            if (ks[2]) len += snprintf(line + len, sizeof line - (size_t)len, " avx2/scalar speed-up %.1fx (goal >= 8)", ns[0] / ns[2]);
+            else len += snprintf(line + len, sizeof line - (size_t)len, " avx2 n/a (goal >= 8 not measurable)");
+            if (bi >= 0 && ss > 0)
+                len += snprintf(line + len, sizeof line - (size_t)len, ", ours(%s) vs simsimd speed %.2fx", names[bi], ss / ns[bi]);
+            printf("%s\n", line);
+            (void)len;
+        }
+        printf("# kernel agreement dim=%zu (P=%zu pairs): max error vs double (dot/|a||b|, l2sq relative, cos absolute):", dim, P);
+        for (int i = 0; i < NV; i++)
+            if (ks[i]) printf(" %s %.1e", names[i], err[i]);
+#ifdef BENCH_SIMSIMD
+        printf(" simsimd %.1e", err[NV]);
+#endif
+        printf("\n");
+        fflush(stdout);
+    }
+}
+
+/* ---- the HNSW sweep and the matched-recall point ------------------------------------------ */
+
+struct Sweep {
+    double build_ours = 0, build_peer = 0;
+    double heap_ours = 0, heap_peer = 0; /* bytes */
+    uint64_t mem_ours = 0, count_ours = 0;
+    double index_peer = 0;
+    int ef_ours = 0, ef_peer = 0;       /* smallest ef reaching TARGET_RECALL (0: none) */
+    double r_ours = 0, r_peer = 0, q_ours = 0, q_peer = 0;
+    double rs_ours[NEFS], rs_peer[NEFS];
+};
+
+/* Smallest ef with recall(ef) >= TARGET_RECALL by bisection between the sweep's bracketing
+   points (lo fails or is below k, hi reaches). 0 when even 4 * the largest sweep ef fails. */
+template <class R>
+static int smallest_ef(R recall, const double *sweep, double *rec_at) {
+    int lo = K - 1, hi = 0;
+    for (int e = 0; e < NEFS; e++) {
+        if (sweep[e] >= TARGET_RECALL) {
+            hi = EFS[e];
+            *rec_at = sweep[e];
+            break;
+        }
+        lo = EFS[e];
+    }
+    if (!hi) {
+        for (int ef = EFS[NEFS - 1] * 2; ef <= EFS[NEFS - 1] * 4; ef *= 2) {
+            double r = recall(ef);
+            if (r >= TARGET_RECALL) {
+                hi = ef;
+                *rec_at = r;
+                break;
+            }
+            lo = ef;
+        }
+        if (!hi) return 0;
+    }
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        double r = recall(mid);
+        if (r >= TARGET_RECALL) {
+            hi = mid;
+            *rec_at = r;
+        } else {
+            lo = mid;
+        }
+    }
+    return hi;
+}
+
+static void bench_sweep(const Data &D, llmspell_vec **keep, Peer &P, Sweep &S) {
+    char b1[32], b2[32];
+    std::vector<int> out((size_t)D.nq * K);
+    llmspell_vec_config cfg = our_config(D);
+    llmspell_vec *v = NULL;
+    llmspell_vec_info info;
+
+    /* builds: ours first, then hnswlib, heap measured around each */
+    size_t h0 = heap_in_use();
+    vcheck(llmspell_vec_open(&v, NULL, D.name.c_str(), &cfg, NULL), v, "llmspell_vec_open (memory)");
+    S.build_ours = ours_add_all(v, D, false);
+    S.heap_ours = (double)(heap_in_use() - h0);
+    vcheck(llmspell_vec_info_get(v, &info), v, "llmspell_vec_info_get");
+    if (info.count != (uint64_t)D.n) die("%s: count %llu after adding %d", D.name.c_str(), (unsigned long long)info.count, D.n);
+    S.mem_ours = info.memory_bytes;
+    S.count_ours = info.count;
+    h0 = heap_in_use();
+    S.build_peer = peer_build(P, D);
+    S.heap_peer = (double)(heap_in_use() - h0);
+    S.index_peer = peer_index_bytes(P);
+    if (P.h->cur_element_count != (size_t)D.n) die("hnswlib: %zu elements after adding %d", P.h->cur_element_count, D.n);
+    printf("vec %s build (%d x %d, M=%u, ef_construction=%u, 1 thread, CPU time): ours %.2f s, hnswlib %.2f s, time ratio %.2f%s\n",
+           D.name.c_str(), D.n, D.d, HNSW_M, HNSW_EFC, S.build_ours, S.build_peer, S.build_ours / S.build_peer,
+           D.name == "glove100k" ? " (goal <= 0.8)" : "");
+    fflush(stdout);
+
+    /* the ef sweep, passes of ours and hnswlib alternating */
+    for (int e = 0; e < NEFS; e++) {
+        int ef = EFS[e];
+        double wo = ours_pass(v, D, (uint32_t)ef, NULL, false, out, D.nq);
+        double ro = recall_gt(D, out);
+        double wp = peer_pass(P, D, (size_t)ef, out, D.nq);
+        double rp = recall_gt(D, out);
+        double qo = 0, qp = 0;
+        for (int p = 0; p < g_passes; p++) {
+            qo = std::max(qo, qps_pass([&] { return ours_pass(v, D, (uint32_t)ef, NULL, false, out, D.nq); }, wo, D.nq));
+            qp = std::max(qp, qps_pass([&] { return peer_pass(P, D, (size_t)ef, out, D.nq); }, wp, D.nq));
+        }
+        S.rs_ours[e] = ro;
+        S.rs_peer[e] = rp;
+        printf("vec %s ef=%d: ours recall@10 %.3f QPS %s, hnswlib recall@10 %.3f QPS %s, QPS ratio %.2f\n", D.name.c_str(), ef, ro,
+               fmt_qps(qo, b1), rp, fmt_qps(qp, b2), qo / qp);
+        fflush(stdout);
+    }
+
+    /* matched recall: the smallest ef of each reaching 0.95, by bisection */
+    S.ef_ours = smallest_ef(
+        [&](int ef) {
+            ours_pass(v, D, (uint32_t)ef, NULL, false, out, D.nq);
+            return recall_gt(D, out);
+        },
+        S.rs_ours, &S.r_ours);
+    S.ef_peer = smallest_ef(
+        [&](int ef) {
+            peer_pass(P, D, (size_t)ef, out, D.nq);
+            return recall_gt(D, out);
+        },
+        S.rs_peer, &S.r_peer);
+    if (!S.ef_ours || !S.ef_peer) {
+        printf("vec %s matched recall@10 >= %.2f: not reached by %s up to ef=%d\n", D.name.c_str(), TARGET_RECALL,
+               !S.ef_ours && !S.ef_peer ? "either" : !S.ef_ours ? "ours" : "hnswlib", EFS[NEFS - 1] * 4);
+    } else {
+        double wo = ours_pass(v, D, (uint32_t)S.ef_ours, NULL, false, out, D.nq);
+        double wp = peer_pass(P, D, (size_t)S.ef_peer, out, D.nq);
+        for (int p = 0; p < g_passes; p++) {
+            S.q_ours = std::max(S.q_ours, qps_pass([&] { return ours_pass(v, D, (uint32_t)S.ef_ours, NULL, false, out, D.nq); }, wo, D.nq));
+            S.q_peer = std::max(S.q_peer, qps_pass([&] { return peer_pass(P, D, (size_t)S.ef_peer, out, D.nq); }, wp, D.nq));
+        }
+        printf("vec %s matched recall@10 >= %.2f (each at its smallest ef reaching it, found by bisection between the sweep "
+               "points): ours ef=%d recall@10 %.3f QPS %s, hnswlib ef=%d recall@10 %.3f QPS %s, QPS ratio %.2f%s\n",
+               D.name.c_str(), TARGET_RECALL, S.ef_ours, S.r_ours, fmt_qps(S.q_ours, b1), S.ef_peer, S.r_peer, fmt_qps(S.q_peer, b2),
+               S.q_ours / S.q_peer, D.name == "glove100k" ? " (goal >= 1.3)" : "");
+    }
+    printf("vec %s memory per vector (graph + vector + id, %d-d = %d B of floats): ours %.0f B (info.memory_bytes / count; heap "
+           "delta of the build %.0f B), hnswlib %.0f B (level-0 blocks + upper link lists + level; heap delta of the build %.0f B, "
+           "incl. label map and locks), ratio %.2f\n",
+           D.name.c_str(), D.d, D.d * 4, (double)S.mem_ours / (double)S.count_ours, S.heap_ours / D.n, S.index_peer / D.n,
+           S.heap_peer / D.n, ((double)S.mem_ours / (double)S.count_ours) / (S.index_peer / D.n));
+    fflush(stdout);
+    *keep = v;
+}
+
+/* ---- HNSW vs exact ------------------------------------------------------------------------ */
+
+static void bench_exact(const Data &D, llmspell_vec *v, const Sweep &S) {
+    char b1[32], b2[32];
+    std::vector<int> out((size_t)D.nq * K);
+    int ef = S.ef_ours ? S.ef_ours : EFS[NEFS - 1];
+    int nq = D.nq;
+    double t = ours_pass(v, D, 0, NULL, true, out, nq);
+    double re = recall_gt(D, out);
+    double qe = nq / t;
+    for (int p = 1; p < g_passes; p++) qe = std::max(qe, qps_pass([&] { return ours_pass(v, D, 0, NULL, true, out, nq); }, t, nq));
+    double w = ours_pass(v, D, (uint32_t)ef, NULL, false, out, nq);
+    double rh = recall_gt(D, out), qh = 0;
+    for (int p = 0; p < g_passes; p++)
+        qh = std::max(qh, qps_pass([&] { return ours_pass(v, D, (uint32_t)ef, NULL, false, out, nq); }, w, nq));
+    printf("vec %s HNSW vs exact (%d vectors): ours llmspell_vec_search ef=%d recall@10 %.3f QPS %s, llmspell_vec_search_exact "
+           "recall@10 %.3f QPS %s, speed-up %.1fx%s\n",
+           D.name.c_str(), D.n, ef, rh, fmt_qps(qh, b1), re, fmt_qps(qe, b2), qh / qe, D.name == "glove100k" ? " (goal >= 50)" : "");
+    if (re < 0.99) printf("# WARNING: %s exact search recall %.4f against the ground-truth file (expected ~1)\n", D.name.c_str(), re);
+    fflush(stdout);
+}
+
+/* ---- persistence, then filters on the reopened collection ---------------------------------- */
+
+static void bench_persist_and_filters(const Data &D, const Sweep &S) {
+    char path[400], b1[32], b2[32];
+    llmspell_kv kv;
+    llmspell_vec *v = NULL;
+    llmspell_vec_info info;
+    llmspell_vec_config cfg = our_config(D);
+    std::vector<int> out((size_t)D.nq * K), ref((size_t)D.nq * K);
+    struct stat st;
+    int ef = S.ef_ours ? S.ef_ours : EFS[NEFS - 1];
+
+    snprintf(g_workdir, sizeof g_workdir, "/tmp/bench_vec.XXXXXX");
+    if (!mkdtemp(g_workdir)) die("mkdtemp: %s", strerror(errno));
+    snprintf(path, sizeof path, "%s/vec.db", g_workdir);
+    memset(&kv, 0, sizeof kv);
+    kcheck(llmspell_kv_open_file(&kv, path, NULL), &kv, "llmspell_kv_open_file");
+    kcheck(llmspell_vec_create(&kv, D.name.c_str(), &cfg, NULL), &kv, "llmspell_vec_create");
+    kcheck(llmspell_vec_open(&v, &kv, D.name.c_str(), NULL, NULL), &kv, "llmspell_vec_open");
+    double tw = wall_s();
+    double tb = ours_add_all(v, D, true);
+    tw = wall_s() - tw;
+    vcheck(llmspell_vec_info_get(v, &info), v, "llmspell_vec_info_get");
+    if (info.count != (uint64_t)D.n) die("persisted count %llu", (unsigned long long)info.count);
+    llmspell_vec_close(v);
+    v = NULL;
+    kcheck(llmspell_kv_close(&kv), &kv, "llmspell_kv_close");
+    if (stat(path, &st) != 0) die("stat %s: %s", path, strerror(errno));
+    printf("# %s through the file backend (default durability, add_batch of 1000 with {\"bucket\": i %% 1000}): build %.2f s wall "
+           "(%.2f s CPU), file %.1f MB (%.0f B per vector)\n",
+           D.name.c_str(), tw, tb, (double)st.st_size / 1048576.0, (double)st.st_size / D.n);
+
+    double t0 = wall_s();
+    memset(&kv, 0, sizeof kv);
+    kcheck(llmspell_kv_open_file(&kv, path, NULL), &kv, "llmspell_kv_open_file (reopen)");
+    double t1 = wall_s();
+    kcheck(llmspell_vec_open(&v, &kv, D.name.c_str(), NULL, NULL), &kv, "llmspell_vec_open (reopen)");
+    double t2 = wall_s();
+    vcheck(llmspell_vec_info_get(v, &info), v, "llmspell_vec_info_get");
+    if (info.count != (uint64_t)D.n) die("reopened count %llu", (unsigned long long)info.count);
+    printf("vec %s persisted open (file backend, %d vectors, warm page cache, wall time): ours %.3f s = llmspell_kv_open_file %.3f s + "
+           "llmspell_vec_open %.3f s%s, graph_loaded %d (must be 1: no rebuild)\n",
+           D.name.c_str(), D.n, t2 - t0, t1 - t0, t2 - t1, D.name == "glove100k" ? " (goal <= 0.5 s)" : "", info.graph_loaded);
+    fflush(stdout);
+    if (!info.graph_loaded) printf("# WARNING: the graph was rebuilt at open, not loaded\n");
+    ours_pass(v, D, (uint32_t)ef, NULL, false, out, D.nq);
+    printf("# %s reopened: recall@10 at ef=%d %.3f (in-memory build: %.3f), memory_bytes/count %.0f B (with metadata)\n",
+           D.name.c_str(), ef, recall_gt(D, out), S.r_ours, (double)info.memory_bytes / (double)info.count);
+
+    /* filters on bucket = i % 1000 */
+    struct Sel {
+        const char *what;
+        double frac;
+        llmspell_vec_op op;
+        int64_t lo, hi;
+    } sels[] = {{"bucket < 500", 0.5, LLMSPELL_F_LT, 500, 0},
+                {"bucket in [0,99]", 0.1, LLMSPELL_F_RANGE, 0, 99},
+                {"bucket in [0,9]", 0.01, LLMSPELL_F_RANGE, 0, 9},
+                {"bucket in [0,0]", 0.001, LLMSPELL_F_RANGE, 0, 0}};
+    for (const Sel &s : sels) {
+        llmspell_vec_filter f;
+        memset(&f, 0, sizeof f);
+        f.op = s.op;
+        f.field = "bucket";
+        f.value.type = LLMSPELL_VAL_INT;
+        f.value.i = s.lo; /* LT: the bound; RANGE: the low end */
+        if (s.op == LLMSPELL_F_RANGE) {
+            f.value2.type = LLMSPELL_VAL_INT;
+            f.value2.i = s.hi;
+        }
+        double te = ours_pass(v, D, 0, &f, true, ref, D.nq);
+        double qe = D.nq / te;
+        for (int p = 1; p < g_passes; p++) qe = std::max(qe, qps_pass([&] { return ours_pass(v, D, 0, &f, true, ref, D.nq); }, te, D.nq));
+        for (size_t i = 0; i < ref.size(); i++) {
+            int b = ref[i] < 0 ? -1 : ref[i] % 1000;
+            bool ok = s.op == LLMSPELL_F_LT ? b < s.lo : (b >= s.lo && b <= s.hi);
+            if (ref[i] >= 0 && !ok) die("exact filtered search returned row %d outside '%s'", ref[i], s.what);
+        }
+        double w = ours_pass(v, D, (uint32_t)ef, &f, false, out, D.nq);
+        for (size_t i = 0; i < out.size(); i++) {
+            int b = out[i] < 0 ? -1 : out[i] % 1000;
+            bool ok = s.op == LLMSPELL_F_LT ? b < s.lo : (b >= s.lo && b <= s.hi);
+            if (out[i] >= 0 && !ok) die("filtered search returned row %d outside '%s'", out[i], s.what);
+        }
+        double r = recall_ref(out, ref, D.nq), q = 0;
+        for (int p = 0; p < g_passes; p++)
+            q = std::max(q, qps_pass([&] { return ours_pass(v, D, (uint32_t)ef, &f, false, out, D.nq); }, w, D.nq));
+        printf("vec %s filter %s (%.1f%%): ours llmspell_vec_search ef=%d recall@10 %.3f QPS %s, exact filtered scan QPS %s, "
+               "speed-up %.1fx (goal recall >= 0.95)\n",
+               D.name.c_str(), s.what, s.frac * 100, ef, r, fmt_qps(q, b1), fmt_qps(qe, b2), q / qe);
+        fflush(stdout);
+    }
+    llmspell_vec_close(v);
+    kcheck(llmspell_kv_close(&kv), &kv, "llmspell_kv_close");
+    cleanup_workdir();
+}
+
+/* ---- main --------------------------------------------------------------------------------- */
+
+static void print_machine(void) {
+    char line[512], model[256] = "unknown";
+    int family = -1, mod = -1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    struct utsname u;
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            char *c = strchr(line, ':');
+            if (!c) continue;
+            if (!strncmp(line, "processor", 9) && strtol(c + 1, NULL, 10) > 0) break; /* the first cpu is enough */
+            if (!strncmp(line, "cpu family", 10)) family = (int)strtol(c + 1, NULL, 10);
+            else if (!strncmp(line, "model\t", 6)) mod = (int)strtol(c + 1, NULL, 10);
+            else if (!strncmp(line, "model name", 10)) {
+                c++;
+                while (*c == ' ') c++;
+                c[strcspn(c, "\n")] = 0;
+                snprintf(model, sizeof model, "%s", c);
+            }
+        }
+        fclose(f);
+    }
+    if (family >= 0) {
+        size_t l = strlen(model);
+        snprintf(model + l, sizeof model - l, " (family %d model %d)", family, mod);
+    }
+    if (uname(&u) == 0) printf("# cpu %s, %ld cpus, %s %s %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine);
+    else printf("# cpu %s\n", model);
+}
+
+int main(int argc, char **argv) {
+    std::string dir = "../shared/data";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            g_quick = true;
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            g_only = argv[++i];
+            if (g_only != "kernels" && g_only != "siftsmall" && g_only != "glove100k") {
+                fprintf(stderr, "--only takes kernels, siftsmall or glove100k\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--quick] [--data DIR] [--only kernels|siftsmall|glove100k]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (g_quick) {
+        g_passes = 1;
+        g_min_pass_s = 0.1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    print_machine();
+    const llmspell_vec_kernel *best = llmspell_vec_kernel_best();
+    if (!best) die("llmspell_vec_kernel_best returned NULL");
+    {
+        llmspell_vec *t = NULL;
+        llmspell_vec_info info;
+        vcheck(llmspell_vec_open(&t, NULL, "probe", NULL, NULL), t, "llmspell_vec_open (probe)");
+        vcheck(llmspell_vec_info_get(t, &info), t, "llmspell_vec_info_get");
+        printf("# llmspell_vec %s: kernel picked %s (collections use %s); hnswlib (libhnswlib-dev) kernels: %s; %s\n",
+               LLMSPELL_VERSION_STRING, best->name, info.kernel,
+#if defined(USE_AVX512)
+               "AVX-512",
+#elif defined(USE_AVX)
+               "AVX",
+#elif defined(USE_SSE)
+               "SSE (the compiler's default; hnswlib enables AVX only when built with -mavx)",
+#else
+               "scalar",
+#endif
+               g_quick ? "--quick (siftsmall only, 1 pass)" : "full run");
+        llmspell_vec_close(t);
+    }
+
+    Data sift, glove;
+    if (!load(sift, dir, "siftsmall", "siftsmall_groundtruth.ivecs", false)) {
+        printf("bench_vec: benchmark data not found in %s/siftsmall (expected ../shared/data relative to the repository "
+               "root; run ./build/bench_vec from the root, or pass --data DIR): nothing to do\n",
+               dir.c_str());
+        return 0;
+    }
+    bool want_glove = !g_quick && (g_only.empty() || g_only == "glove100k");
+    bool have_glove = want_glove && load(glove, dir, "glove100k", "glove100k_groundtruth_cosine.ivecs", true);
+    printf("# data %s: siftsmall %d x %d (%d queries, L2)", dir.c_str(), sift.n, sift.d, sift.nq);
+    if (have_glove) printf(", glove100k %d x %d (%d queries, cosine)", glove.n, glove.d, glove.nq);
+    printf("; recall@10 against the files' exact top-10\n");
+    if (want_glove && !have_glove)
+        printf("bench_vec: %s/glove100k not found: the glove100k sections (matched recall, exact, filters, persisted open) "
+               "are skipped\n",
+               dir.c_str());
+
+    if (g_only.empty() || g_only == "kernels") bench_kernels();
+
+    if (g_only.empty() || g_only == "siftsmall") {
+        Sweep S;
+        Peer P;
+        llmspell_vec *v = NULL;
+        bench_sweep(sift, &v, P, S);
+        if (g_quick) {
+            bench_exact(sift, v, S);
+            llmspell_vec_close(v);
+            bench_persist_and_filters(sift, S);
+        } else {
+            llmspell_vec_close(v);
+        }
+    }
+    if (have_glove) {
+        Sweep S;
+        Peer P;
+        llmspell_vec *v = NULL;
+        bench_sweep(glove, &v, P, S);
+        bench_exact(glove, v, S);
+        llmspell_vec_close(v);
+        delete P.h;
+        P.h = nullptr;
+        bench_persist_and_filters(glove, S);
+    }
+    printf("# done (sink %g)\n", (double)g_sink);
+    return 0;
+}
