@@ -1420,13 +1420,14 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
         ln = llmspell__links(ix, c.id, l);
         cnt = ln[0];
 #if defined(__GNUC__) || defined(__clang__)
-        for (i = 1; i <= cnt && i <= 4; i++) __builtin_prefetch(LLMSPELL__L0(ix, ln[i]));
+        /* the distance reads the vector, not the links at the block's start: fetch that */
+        for (i = 1; i <= cnt && i <= 4; i++) __builtin_prefetch(LLMSPELL__VEC(ix, ln[i]) - 1);
 #endif
         for (i = 1; i <= cnt; i++) {
             uint32_t nb = ln[i];
             float d;
 #if defined(__GNUC__) || defined(__clang__)
-            if (i + 4 <= cnt) __builtin_prefetch(LLMSPELL__L0(ix, ln[i + 4]));
+            if (i + 4 <= cnt) __builtin_prefetch(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
 #endif
             if (!llmspell__visit(s, nb)) continue;
             d = LLMSPELL__DQ(v, ix, q, qinv, nb);
