@@ -753,6 +753,7 @@ typedef struct llmspell__index {
     llmspell__node *spare_leaf;                   /* and one leaf */
     uint64_t mods;             /* bumped by every change; cursors re-seek when it moved */
     int keep_leaves;           /* inside a transaction: empty leaves stay, so rollback never splits */
+    int hash_only;             /* loading: the tree is built once at the end (llmspell__ix_build_tree) */
 } llmspell__index;
 
 #define LLMSPELL__E(ix, h) ((llmspell__ent *)((ix)->slab[(h) >> 13] + (size_t)((h) & 8191u) * 8u))
@@ -1307,10 +1308,10 @@ static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__h h, llms
     *old = o;
     if (o) {
         llmspell__hset(ix, o, h, tag);
-        llmspell__bt_replace(ix, h);
+        if (!ix->hash_only) llmspell__bt_replace(ix, h);
     } else {
         if (llmspell__hreserve(ix, 1) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-        if (llmspell__bt_insert(ix, h) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+        if (!ix->hash_only && llmspell__bt_insert(ix, h) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
         llmspell__hplace(ix->slots, ix->mask, h, tag);
         ix->count++;
     }
@@ -1324,9 +1325,105 @@ static llmspell__h llmspell__ix_del(llmspell__index *ix, const uint8_t *k, size_
     llmspell__h o = llmspell__hfind(ix, k, kn, tag);
     if (!o) return 0;
     llmspell__hset(ix, o, 0, tag);
-    llmspell__bt_remove(ix, k, kn);
+    if (!ix->hash_only) llmspell__bt_remove(ix, k, kn);
     ix->mods++;
     return o;
+}
+
+/* >>sorting handles by key: MSD radix over 7-byte chunks of the keys. Each chunk is packed
+   with a length byte (0..7 bytes left in it, 8 = the key goes on), so a key sorts before its
+   extensions; runs that tie on a chunk and go on are sorted by the next one. */
+
+typedef struct llmspell__kh { uint64_t chunk; llmspell__h h; } llmspell__kh;
+
+static uint64_t llmspell__chunk(const llmspell__index *ix, llmspell__h h, size_t at) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
+    const uint8_t *k = LLMSPELL__KEY(e);
+    size_t left = e->klen > at ? e->klen - at : 0, i;
+    uint64_t c = 0;
+    for (i = 0; i < 7; i++) c = c << 8 | (i < left ? k[at + i] : 0);
+    return c << 8 | (left > 7 ? 8 : left);
+}
+
+static void llmspell__kh_sort(llmspell__kh *a, llmspell__kh *tmp, size_t n) {
+    size_t cnt[256], i;
+    int pass;
+    if (n < 32) { /* insertion sort */
+        for (i = 1; i < n; i++) {
+            llmspell__kh x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1].chunk > x.chunk) { a[j] = a[j - 1]; j--; }
+            a[j] = x;
+        }
+        return;
+    }
+    for (pass = 0; pass < 8; pass++) { /* LSD radix, byte by byte */
+        int shift = pass * 8;
+        size_t sum = 0;
+        memset(cnt, 0, sizeof cnt);
+        for (i = 0; i < n; i++) cnt[(a[i].chunk >> shift) & 0xFF]++;
+        if (cnt[(a[0].chunk >> shift) & 0xFF] == n) continue; /* all equal here */
+        for (i = 0; i < 256; i++) { size_t c = cnt[i]; cnt[i] = sum; sum += c; }
+        for (i = 0; i < n; i++) tmp[cnt[(a[i].chunk >> shift) & 0xFF]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+/* Sorts a[0..n) by the keys of their handles, from byte `at` on (no recursion: a stack of runs). */
+static llmspell_result llmspell__sort_handles(llmspell__index *ix, llmspell__kh *a, size_t n) {
+    typedef struct { size_t lo, hi, at; } run;
+    run *stack = NULL;
+    size_t top = 0, cap = 0;
+    llmspell__kh *tmp = (llmspell__kh *)llmspell__alloc(&ix->a, (n ? n : 1) * sizeof *tmp);
+    llmspell_result r = LLMSPELL_OK;
+    if (!tmp) return LLMSPELL_ERR_NOMEM;
+    if (llmspell__reserve(&ix->a, (void **)&stack, &cap, sizeof(run)) != LLMSPELL_OK) { llmspell__free(&ix->a, tmp); return LLMSPELL_ERR_NOMEM; }
+    stack[top].lo = 0;
+    stack[top].hi = n;
+    stack[top++].at = 0;
+    while (top) {
+        run rn = stack[--top];
+        size_t i, j;
+        for (i = rn.lo; i < rn.hi; i++) a[i].chunk = llmspell__chunk(ix, a[i].h, rn.at);
+        llmspell__kh_sort(a + rn.lo, tmp, rn.hi - rn.lo);
+        for (i = rn.lo; i < rn.hi; i = j) { /* ties that go on: sort them by the next chunk */
+            for (j = i + 1; j < rn.hi && a[j].chunk == a[i].chunk; j++) {
+            }
+            if (j - i > 1 && (a[i].chunk & 0xFF) == 8) {
+                if (llmspell__reserve(&ix->a, (void **)&stack, &cap, (top + 1) * sizeof(run)) != LLMSPELL_OK) { r = LLMSPELL_ERR_NOMEM; goto out; }
+                stack[top].lo = i;
+                stack[top].hi = j;
+                stack[top++].at = rn.at + 7;
+            }
+        }
+    }
+out:
+    llmspell__free(&ix->a, stack);
+    llmspell__free(&ix->a, tmp);
+    return r;
+}
+
+/* After a load in hash_only mode: sorts the live entries and builds the tree in one go (far
+   faster than a million inserts in log order). */
+static llmspell_result llmspell__ix_build_tree(llmspell__index *ix) {
+    llmspell__kh *kh;
+    llmspell__h *hs;
+    size_t i, n = 0;
+    llmspell_result r;
+    ix->hash_only = 0;
+    if (!ix->count) return LLMSPELL_OK;
+    kh = (llmspell__kh *)llmspell__alloc(&ix->a, ix->count * sizeof *kh);
+    if (!kh) return LLMSPELL_ERR_NOMEM;
+    for (i = 0; i <= ix->mask; i++)
+        if (ix->slots[i].h) kh[n++].h = ix->slots[i].h;
+    r = llmspell__sort_handles(ix, kh, n);
+    hs = (llmspell__h *)kh; /* packed in place: h[i] fits where kh[i] was */
+    if (r == LLMSPELL_OK) {
+        for (i = 0; i < n; i++) hs[i] = kh[i].h;
+        r = llmspell__bt_build(ix, hs, n);
+    }
+    llmspell__free(&ix->a, kh);
+    return r;
 }
 
 /* Lays every live entry out again, in key order, in fresh slabs, and rebuilds the hash and the
@@ -2526,7 +2623,11 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
                                   f->path, llmspell__get32(map + 8), LLMSPELL__FVERSION);
     } else {
         f->seed = llmspell__file_seed(map);
+        f->s.ix.hash_only = 1; /* the ordered tree is built once, after the replay */
         r = llmspell__file_replay(kv, map, size, &good);
+        if (r == LLMSPELL_OK && llmspell__ix_build_tree(&f->s.ix) != LLMSPELL_OK)
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory building the index", f->path);
+        f->s.ix.hash_only = 0;
     }
     if (copy) llmspell__free(&kv->allocator, copy);
     else munmap((void *)(uintptr_t)map, (size_t)size);

@@ -2986,6 +2986,57 @@ static void ca_free(void *ctx, void *ptr)
     free(ptr);
 }
 
+/* Reopening a file sorts the replayed keys in one go (radix over 7-byte chunks): keys that
+   are prefixes of one another, zero bytes, and ties running over many chunks must come back
+   in memcmp order, shorter first. */
+static void test_file_reopen_order(void)
+{
+    enum { NK = 3000 };
+    static uint8_t keys[NK][48];
+    static size_t klen[NK];
+    static size_t order[NK];
+    llmspell_kv kv;
+    llmspell_kv_iter *it;
+    char path[PATH_MAX];
+    const void *k;
+    size_t kn, i, j, got = 0;
+    unsigned x = 99;
+    tmp_path(path, sizeof path, "order");
+    for (i = 0; i < NK; i++) {
+        x = x * 1103515245u + 12345u;
+        klen[i] = 1 + (x >> 8) % 40;
+        for (j = 0; j < klen[i]; j++) { /* a tiny alphabet and long shared stems force deep ties */
+            x = x * 1103515245u + 12345u;
+            keys[i][j] = j < (x >> 20) % 30 ? (uint8_t)'s' : (uint8_t)"\0\1s\xFE"[(x >> 8) % 4];
+        }
+    }
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    for (i = 0; i < NK; i++) REQUIRE_RC(llmspell_kv_put(&kv, keys[i], klen[i], "v", 1), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    /* the expected order, by a plain comparison sort of the distinct keys */
+    for (i = 0; i < NK; i++) order[i] = i;
+    for (i = 1; i < NK; i++) {
+        size_t o = order[i];
+        for (j = i; j > 0 && llmspell__keycmp(keys[order[j - 1]], klen[order[j - 1]], keys[o], klen[o]) > 0; j--) order[j] = order[j - 1];
+        order[j] = o;
+    }
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_iter_open(&kv, NULL, 0, &it), LLMSPELL_OK);
+    for (i = 0; i < NK; i++) {
+        if (i && llmspell__keycmp(keys[order[i]], klen[order[i]], keys[order[i - 1]], klen[order[i - 1]]) == 0) continue; /* duplicate */
+        if (llmspell_kv_iter_next(it, &k, &kn, NULL, NULL) != LLMSPELL_OK) break;
+        got++;
+        CHECK(kn == klen[order[i]] && memcmp(k, keys[order[i]], kn) == 0, "position %zu after reopen holds another key", got - 1);
+        if (harness_failures) break;
+    }
+    CHECK(llmspell_kv_iter_next(it, &k, &kn, NULL, NULL) == LLMSPELL_ERR_NOT_FOUND, "more keys than expected after reopen");
+    llmspell_kv_iter_close(it);
+    CHECK(got > NK / 2, "only %zu keys came back", got);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+}
+
 /* Memory compaction re-lays every entry out in key order: the data, the order, an open
    iterator and later writes must not notice, and a compaction that runs out of memory part
    way must leave the store exactly as it was. */
@@ -3357,6 +3408,7 @@ int main(void)
     RUN(test_file_crash_uncommitted);
     RUN(test_file_compact);
     RUN(test_memory_compact);
+    RUN(test_file_reopen_order);
     RUN(test_file_auto_compact);
 
     RUN(test_tuple_roundtrip);
