@@ -1065,7 +1065,7 @@ struct llmspell_vec {
     llmspell_time next_expiry;  /* earliest expiry among records (MAX: none) */
     uint64_t rng;
     int graph_loaded;
-    int broken;                 /* a failed write could not be undone: reopen */
+    int broken;                 /* memory is empty after a failed reload: reload on the next call */
     /* writer scratch (one writer at a time) */
     struct llmspell__vscratch *ws;
     char errmsg[256];
@@ -2764,10 +2764,23 @@ static llmspell_result llmspell__vcheck_id(llmspell_vec *v, const char *id, size
     return LLMSPELL_OK;
 }
 
+/* A write that failed after memory changed reloads the handle from the store; if even that
+   failed (out of memory, say), every call tries again first. */
+static llmspell_result llmspell__vheal(llmspell_vec *v) {
+    llmspell_time created;
+    llmspell_result r;
+    if (!v->broken) return LLMSPELL_OK;
+    llmspell__unload(v);
+    if ((r = llmspell__load(v, &created)) != LLMSPELL_OK)
+        return llmspell__vfail(v, r, "vec '%s': reloading after an earlier failure: %s (the store is intact; tried again on the next call)",
+                               v->name, llmspell_strerror(r));
+    v->broken = 0;
+    return LLMSPELL_OK;
+}
+
 static llmspell_result llmspell__vready(llmspell_vec *v) {
-    if (v->broken)
-        return llmspell__vfail(v, LLMSPELL_ERR_IO, "vec '%s': an earlier failure could not be undone in memory; reopen the collection",
-                               v->name);
+    llmspell_result r;
+    if ((r = llmspell__vheal(v)) != LLMSPELL_OK) return r;
     if (v->kv && v->kv->in_txn)
         return llmspell__vfail(v, LLMSPELL_ERR_TXN, "vec '%s': writes run in a transaction of their own; commit the open one first",
                                v->name);
@@ -3235,8 +3248,13 @@ LLMSPELL_DEF llmspell_result llmspell_vec_list(llmspell_kv *kv, const char *pref
 LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out) {
     uint32_t i;
     uint64_t mem = sizeof *v;
-    if (!v || !out) return LLMSPELL_ERR_INVALID;
-    memset(out, 0, sizeof *out);
+    if (!out) return LLMSPELL_ERR_INVALID;
+    memset(out, 0, sizeof *out); /* defined on every path */
+    if (!v) return LLMSPELL_ERR_INVALID;
+    {
+        llmspell_result r = llmspell__vheal(v);
+        if (r != LLMSPELL_OK) return r;
+    }
     out->count = v->live;
     out->config = v->cfg;
     out->kernel = v->k->name;
@@ -3319,6 +3337,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, l
     if (!v) return LLMSPELL_ERR_INVALID;
     if ((rc = llmspell__vcheck_id(v, id, &n)) != LLMSPELL_OK) return rc;
     if (!out) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': get needs an output", v->name);
+    if ((rc = llmspell__vheal(v)) != LLMSPELL_OK) return rc;
     r = llmspell__id_find(v, id, n, llmspell__vhash(id, n));
     if (r == LLMSPELL__NONE || v->recs[r].expires <= llmspell_time_now(&v->clock))
         return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
@@ -3369,6 +3388,10 @@ LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_eac
     llmspell_time now;
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!fn) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': each needs a callback", v->name);
+    {
+        llmspell_result r = llmspell__vheal(v);
+        if (r != LLMSPELL_OK) return r;
+    }
     now = llmspell_time_now(&v->clock);
     order = (uint32_t *)llmspell__valloc(v, ((size_t)v->live + 1) * sizeof *order);
     if (!order) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
@@ -3402,7 +3425,7 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     double n2;
     llmspell_result r;
     memset(sq, 0, sizeof *sq);
-    if ((r = llmspell__vready(v)) != LLMSPELL_OK && v->broken) return r;
+    if ((r = llmspell__vheal(v)) != LLMSPELL_OK) return r;
     if (!q || !q->vector) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query vector is NULL", v->name);
     if (q->k == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': k is 0", v->name);
     if (q->k > LLMSPELL_VEC_MAX_K)
