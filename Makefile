@@ -33,6 +33,12 @@ build/crashsim_kv: tests/crashsim_kv.c $(HEADERS) | build
 build/crashsim_kv_san: tests/crashsim_kv.c $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
 
+build/corrupt_kv: tests/corrupt_kv.c $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lm
+
+build/corrupt_kv_san: tests/corrupt_kv.c $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lm
+
 build/test_vec: tests/test_vec.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
@@ -97,6 +103,7 @@ demo: build/demo
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
+      build/corrupt_kv build/corrupt_kv_san \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san
 	bash tests/run.sh
 

@@ -93,6 +93,8 @@ count crash_kv build/crash_kv 200
 count crash_kv_san build/crash_kv_san 20
 count crashsim_kv build/crashsim_kv
 count crashsim_kv_san build/crashsim_kv_san
+count corrupt_kv build/corrupt_kv
+count corrupt_kv_san build/corrupt_kv_san
 count test_vec build/test_vec
 count test_vec_san build/test_vec_san
 count test_graph build/test_graph
