@@ -7,7 +7,7 @@ SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 HEADERS = $(wildcard llmspell_*.h)
 
 .PHONY: all demo test bench bench-vec bench-vec-quick clean
-all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json
+all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json build/test_export
 
 build:
 	mkdir -p build
@@ -87,6 +87,15 @@ build/bench_json: bench/bench_json.c $(HEADERS) | build
 build/bench_simdjson: bench/bench_simdjson.cpp | build
 	$(CXX) -std=c++17 -O2 -DNDEBUG $< -o $@ -lsimdjson
 
+build/test_export: tests/test_export.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+build/test_export_san: tests/test_export.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+build/bench_export: bench/bench_export.c $(HEADERS) | build
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3 -lm
+
 build/bench_graph: bench/bench_graph.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3
@@ -104,15 +113,17 @@ demo: build/demo
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san \
-      build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san
+      build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
+      build/test_export build/test_export_san
 	bash tests/run.sh
 
-bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json
+bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json build/bench_export
 	./build/bench_kv
 	./build/bench_vec
 	./build/bench_graph
 	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
 	./build/bench_json
+	./build/bench_export
 
 clean:
 	rm -rf build

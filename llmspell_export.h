@@ -417,8 +417,147 @@ LLMSPELL_DEF const llmspell_json_value *llmspell_json_at(const llmspell_json_val
 LLMSPELL_DEF llmspell_result llmspell_json_write_value(llmspell_json_writer *w, const llmspell_json_value *v);
 
 /* >>stores =================================================================================
-   Export / import of a whole llmspell_kv (KV entries, vectors, graph) in the llmspell v1.0
-   format goes here, built on the codec above, once llmspell_vec.h and llmspell_graph.h exist. */
+   Export / import of a whole llmspell_kv (root or tenant view) in the llmspell v1.0 format
+   (reference/llmspell-export-v1.md; field names as rs-llmspell writes them).
+
+   Export walks the store's keys directly (no collection or graph is opened, so memory does not
+   grow with the store or the output: one record at a time plus a few small tables) and writes:
+     kv_store          the user keys of every tenant: {kv_id, tenant_id, key, value (base64),
+                       metadata: null, created_at: 0, updated_at: 0}. Our kv keeps no times,
+                       so 0 is written and import ignores both; kv_id is a UUID-shaped hash of
+                       (tenant, key), stable between exports, ignored on import.
+     vector_embeddings every record of every collection, grouped by dimension ("3": [...]),
+                       embedding = base64 of little-endian float32, plus two fields of ours:
+                       "collection" (the collection name) and "expires_at" (only when the record
+                       has a TTL). Collection settings go in a top-level "llmspell_collections"
+                       array [{tenant_id, name, metric, M, ef_construction, ef_search}] so that
+                       empty collections and metrics survive. Both are extensions: a reader that
+                       ignores unknown fields (serde's default; the reference does not say
+                       whether rs-llmspell sets deny_unknown_fields) is unaffected.
+     knowledge_graph   every version of every entity / relationship with its four times;
+                       +infinity is 9223372036854775807, -infinity -9223372036854775808.
+     other sections    (procedural_memory, agent_state, ..., and any unknown data key) that an
+                       earlier import stored: written back element by element, compact. They are
+                       kept whole (not per tenant) under 0xFF 'X' of the handle the import was
+                       given, and exported from the handle that holds them.
+   Records are in key order (tenant, then collection/id/times), numbers keep their text, and
+   JSON members (metadata, properties) are written compact: two exports of the same content
+   give the same `data` bytes whatever the backend.
+
+   Tenants: a tenant view keeps its keys as 0xFF 'T' tuple(tenant) + key in its parent. An
+   export of a handle writes the handle's own data with tenant_id = options.tenant_id (default
+   "") and the data of every tenant view under it (one level: views nested in views are
+   skipped and counted in skipped_keys) with its tenant id. Import maps back the same way:
+   tenant_id equal to options.tenant_id (default "") goes to the handle itself, any other to
+   the tenant view of that id under the handle. So exporting a tenant view exports just that
+   tenant (as tenant "", or the label you give).
+
+   Text that is not valid UTF-8 (kv keys, tenant ids, vector / entity ids, names, types,
+   scopes, collection names: all are bytes to us) is written "b64:" + base64 of the bytes; so
+   is text that itself starts with "b64:", and the tenant view whose id is empty ("b64:").
+   Import decodes the same rule, so every key round-trips.
+
+   Import reads the document twice. Pass 1 validates everything without writing: version
+   major 1 (ERR_FORMAT otherwise), types, required fields, limits, base64, dimensions,
+   duplicates in a section (ERR_CONFLICT), relationship endpoints (an entity in the file or in
+   the target), a graph id that already has versions in the target (ERR_CONFLICT: imports do
+   not merge histories), a collection whose settings differ from the target's. Pass 2 writes
+   everything in ONE kv transaction on the target; on any failure it rolls back, so the store
+   is unchanged. Errors fill llmspell_json_error: "line L, column C: what (at
+   data.knowledge_graph.entities[17].valid_time_end)". Memory: pass 1 keeps the identity of
+   each record (its key bytes + about 40 bytes) to find duplicates, and the current graph
+   versions' intervals; vectors and values are never held beyond one record.
+   Vectors and graph records are written in their stored forms (llmspell_vec.h and
+   llmspell_graph.h >>storage): a collection's settings get a new generation so its HNSW graph
+   is rebuilt the next time it is opened, and the graph's meta record gets the last
+   transaction time. Close vec and graph handles of the target before importing. The first
+   llmspell_vec_open of an imported collection builds its HNSW graph from the records (and
+   saves it), which takes as long as adding them would.
+   Existing kv keys and vector ids are replaced; unknown sections replace the stored section
+   of the same name.
+   Embedding forms read: base64 of little-endian float32, base64 of "[0.1,...]" text, bare
+   "[0.1,...]" text, and "" (rs-llmspell's SQLite export lost the vector): ERR_INVALID unless
+   skip_empty_embeddings, which skips and counts the record. Decoded bytes that start with '['
+   are read as text, as rs-llmspell does, unless they are exactly dimension * 4 bytes and not
+   a JSON array of `dimension` numbers: about 1 float32 vector in 256 starts with that byte,
+   and rs-llmspell's importer misreads those (a defect of the format, not of our files). */
+
+/* Counts per section: rs-llmspell's ImportStats, plus ours. */
+typedef struct llmspell_export_stats {
+    size_t vectors, entities, relationships, patterns, agent_states, kv_entries, workflow_states,
+        sessions, artifact_content, artifacts, events, hooks;
+    size_t total;                    /* the sum of the twelve above */
+    size_t collections;              /* vector collections (listed or used) */
+    size_t skipped_empty_embeddings; /* import with skip_empty_embeddings */
+    size_t skipped_keys;             /* export: system keys of no known kind (not exported) */
+} llmspell_export_stats;
+
+typedef enum llmspell_export_phase {
+    LLMSPELL_EXPORT_PHASE_EXPORT = 1, /* writing */
+    LLMSPELL_EXPORT_PHASE_VALIDATE,   /* import pass 1 */
+    LLMSPELL_EXPORT_PHASE_APPLY       /* import pass 2 */
+} llmspell_export_phase;
+
+typedef struct llmspell_export_progress {
+    llmspell_export_phase phase;
+    uint64_t records; /* records of this phase so far */
+    uint64_t bytes;   /* JSON bytes written (export) or read (import) so far */
+} llmspell_export_progress;
+/* Called every `progress_every` records and once at the end of a phase. Return 0 to go on,
+   non-zero to stop: the call then fails with ERR_INVALID ("cancelled") and, on import,
+   nothing is written. */
+typedef int (*llmspell_export_progress_fn)(void *user, const llmspell_export_progress *p);
+
+/* All-zero (or NULL) means the defaults. */
+typedef struct llmspell_export_options {
+    const char *tenant_id;      /* tenant_id of the handle's own data (NULL: "") */
+    const char *source_backend; /* NULL: llmspell_kv_name(kv) */
+    llmspell_clock clock;       /* exported_at */
+    llmspell_export_progress_fn progress;
+    void *progress_user;
+    uint64_t progress_every;    /* 0: 10000 */
+} llmspell_export_options;
+
+typedef struct llmspell_import_options {
+    llmspell_allocator allocator;     /* scratch memory (all-zero: the kv's allocator) */
+    const char *tenant_id;            /* records of this tenant_id go to the handle itself (NULL: "") */
+    const char *default_collection;   /* vectors without "collection" (NULL: "default") */
+    int skip_empty_embeddings;        /* skip (and count) vectors whose embedding is "" */
+    int times_in_seconds;             /* rs-llmspell SQLite exports: every time is in seconds
+                                         and 9999999999 means +infinity */
+    size_t max_string;                /* longest string token (0: 128 MiB) */
+    llmspell_clock clock;             /* times of records that give null */
+    llmspell_export_progress_fn progress;
+    void *progress_user;
+    uint64_t progress_every;          /* 0: 10000 */
+} llmspell_import_options;
+
+/* Writes the whole export of kv (one JSON object) to w, which must be empty; the caller
+   finishes and frees w. stats (may be NULL) receives the counts written; err (may be NULL) the
+   failure: a kv read error (message from llmspell_kv_errmsg), a writer error (ERR_IO from a
+   FILE*, the sink's code), ERR_CORRUPT for a stored record that does not parse. */
+LLMSPELL_DEF llmspell_result llmspell_export_store(llmspell_kv *kv, llmspell_json_writer *w,
+                                                   const llmspell_export_options *opts,
+                                                   llmspell_export_stats *stats, llmspell_json_error *err);
+/* Convenience: export to f (compact), flushed. */
+LLMSPELL_DEF llmspell_result llmspell_export_store_file(llmspell_kv *kv, FILE *f, const llmspell_export_options *opts,
+                                                        llmspell_export_stats *stats, llmspell_json_error *err);
+/* Imports data[0..len) into kv (see above). kv must have no open transaction (ERR_TXN).
+   stats and err may be NULL; on failure stats are zero. */
+LLMSPELL_DEF llmspell_result llmspell_export_import_buffer(llmspell_kv *kv, const void *data, size_t len,
+                                                           const llmspell_import_options *opts,
+                                                           llmspell_export_stats *stats, llmspell_json_error *err);
+/* The same from f, read from its current position to the end, twice (f must be seekable). */
+LLMSPELL_DEF llmspell_result llmspell_export_import_file(llmspell_kv *kv, FILE *f, const llmspell_import_options *opts,
+                                                         llmspell_export_stats *stats, llmspell_json_error *err);
+/* Backend-to-backend copy through the same code: exports `from` into `scratch` (a FILE*
+   opened for reading and writing, e.g. tmpfile(); NULL: tmpfile() is used and closed), then
+   imports it into `to` in one transaction. Memory stays bounded as for export and import; the
+   progress callbacks of both options are called. */
+LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell_kv *to, FILE *scratch,
+                                                     const llmspell_export_options *eopts,
+                                                     const llmspell_import_options *iopts,
+                                                     llmspell_export_stats *stats, llmspell_json_error *err);
 
 #ifdef __cplusplus
 }
@@ -3566,8 +3705,2360 @@ LLMSPELL_DEF llmspell_result llmspell_json_raw(llmspell_json_writer *w, const ch
 }
 
 /* >>stores ---------------------------------------------------------------------------------
-   Export / import of stores (KV entries, vectors, graph in the llmspell v1.0 format) will be
-   implemented here, on top of the codec above. */
+   Export / import of whole stores. The stored forms read and written here are the ones
+   documented in llmspell_vec.h (>>storage: "LVC1" settings, "LVR1" records) and
+   llmspell_graph.h (>>storage: 'M' meta, 'E' / 'R' versions); this file does not need their
+   implementations. */
+
+#ifdef LLMSPELL_VEC_MAX_ID
+#define LLMSPELL__X_VMAX_ID LLMSPELL_VEC_MAX_ID
+#else
+#define LLMSPELL__X_VMAX_ID 512
+#endif
+#ifdef LLMSPELL_VEC_MAX_DIM
+#define LLMSPELL__X_VMAX_DIM LLMSPELL_VEC_MAX_DIM
+#else
+#define LLMSPELL__X_VMAX_DIM 65536
+#endif
+#define LLMSPELL__X_VMAX_NAME 256
+#ifdef LLMSPELL_GRAPH_MAX_ID
+#define LLMSPELL__X_GMAX_ID LLMSPELL_GRAPH_MAX_ID
+#else
+#define LLMSPELL__X_GMAX_ID 255
+#endif
+#ifdef LLMSPELL_GRAPH_MAX_TEXT
+#define LLMSPELL__X_GMAX_TEXT LLMSPELL_GRAPH_MAX_TEXT
+#else
+#define LLMSPELL__X_GMAX_TEXT 4096
+#endif
+#ifdef LLMSPELL_GRAPH_MAX_PROPS
+#define LLMSPELL__X_GMAX_PROPS LLMSPELL_GRAPH_MAX_PROPS
+#else
+#define LLMSPELL__X_GMAX_PROPS (1u << 20)
+#endif
+#ifdef LLMSPELL_GRAPH_MAX_JSON_DEPTH
+#define LLMSPELL__X_GMAX_JDEPTH LLMSPELL_GRAPH_MAX_JSON_DEPTH
+#else
+#define LLMSPELL__X_GMAX_JDEPTH 64
+#endif
+
+/* a growing byte buffer */
+typedef struct llmspell__xb {
+    char *p;
+    size_t n, cap;
+} llmspell__xb;
+
+static int llmspell__xb_res(const llmspell_allocator *a, llmspell__xb *b, size_t extra) {
+    if (extra > (size_t)-1 - b->n - 1) return -1;
+    return llmspell__ex_grow(a, (void **)&b->p, &b->cap, b->n + extra + 1, 1);
+}
+static int llmspell__xb_add(const llmspell_allocator *a, llmspell__xb *b, const void *s, size_t n) {
+    if (llmspell__xb_res(a, b, n)) return -1;
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+static int llmspell__xb_ch(const llmspell_allocator *a, llmspell__xb *b, char c) { return llmspell__xb_add(a, b, &c, 1); }
+static void llmspell__xb_free(const llmspell_allocator *a, llmspell__xb *b) {
+    llmspell__ex_free(a, b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static void llmspell__xw32(uint8_t *p, uint32_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(x >> 8); p[2] = (uint8_t)(x >> 16); p[3] = (uint8_t)(x >> 24); }
+static void llmspell__xw64(uint8_t *p, uint64_t x) { llmspell__xw32(p, (uint32_t)x); llmspell__xw32(p + 4, (uint32_t)(x >> 32)); }
+static uint32_t llmspell__xr32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t llmspell__xr64(const uint8_t *p) { return llmspell__xr32(p) | (uint64_t)llmspell__xr32(p + 4) << 32; }
+static int64_t llmspell__xri64(const uint8_t *p) { uint64_t u = llmspell__xr64(p); int64_t x; memcpy(&x, &u, 8); return x; }
+static void llmspell__xwi64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__xw64(p, u); }
+
+/* 0xFF 'T' tuple(tenant) into b (replaced). */
+static int llmspell__x_tprefix(const llmspell_allocator *a, llmspell__xb *b, const void *t, size_t n) {
+    size_t need = 2 + llmspell_tuple_put_bytes(NULL, 0, t, n);
+    b->n = 0;
+    if (llmspell__xb_res(a, b, need)) return -1;
+    b->p[0] = (char)0xFF;
+    b->p[1] = 'T';
+    llmspell_tuple_put_bytes((uint8_t *)b->p + 2, need - 2, t, n);
+    b->n = need;
+    return 0;
+}
+static int llmspell__x_tuple(const llmspell_allocator *a, llmspell__xb *b, const void *s, size_t n) {
+    size_t need = llmspell_tuple_put_bytes(NULL, 0, s, n);
+    if (llmspell__xb_res(a, b, need)) return -1;
+    llmspell_tuple_put_bytes((uint8_t *)b->p + b->n, need, s, n);
+    b->n += need;
+    return 0;
+}
+static int llmspell__x_i64(const llmspell_allocator *a, llmspell__xb *b, int64_t v) {
+    if (llmspell__xb_res(a, b, 8)) return -1;
+    llmspell_tuple_put_i64((uint8_t *)b->p + b->n, 8, v);
+    b->n += 8;
+    return 0;
+}
+static int llmspell__x_u64(const llmspell_allocator *a, llmspell__xb *b, uint64_t v) {
+    if (llmspell__xb_res(a, b, 8)) return -1;
+    llmspell_tuple_put_u64((uint8_t *)b->p + b->n, 8, v);
+    b->n += 8;
+    return 0;
+}
+
+static uint64_t llmspell__x_hash(uint64_t h, const void *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* One of the sections this library does not model, and rs-llmspell's ImportStats counter. */
+static const char *const llmspell__x_order[] = {"vector_embeddings", "knowledge_graph", "procedural_memory", "agent_state",
+                                                "kv_store", "workflow_states", "sessions", "artifacts", "event_log", "hook_history"};
+static const char *const llmspell__x_migr[] = {"V3", "V4", "V5", "V6", "V7", "V8", "V9", "V10", "V11", "V13"};
+#define LLMSPELL__X_NSEC 10
+
+#define LLMSPELL__X_IS(s, sn, lit) ((sn) == sizeof(lit) - 1 && memcmp((s), (lit), (sn)) == 0)
+static size_t *llmspell__x_counter(llmspell_export_stats *st, const char *sec, size_t n, const char *member, size_t mn) {
+    if (LLMSPELL__X_IS(sec, n, "procedural_memory")) return &st->patterns;
+    if (LLMSPELL__X_IS(sec, n, "agent_state")) return &st->agent_states;
+    if (LLMSPELL__X_IS(sec, n, "workflow_states")) return &st->workflow_states;
+    if (LLMSPELL__X_IS(sec, n, "sessions")) return &st->sessions;
+    if (LLMSPELL__X_IS(sec, n, "event_log")) return &st->events;
+    if (LLMSPELL__X_IS(sec, n, "hook_history")) return &st->hooks;
+    if (LLMSPELL__X_IS(sec, n, "artifacts") && member) {
+        if (LLMSPELL__X_IS(member, mn, "content")) return &st->artifact_content;
+        if (LLMSPELL__X_IS(member, mn, "artifacts")) return &st->artifacts;
+    }
+    return NULL;
+}
+
+static void llmspell__x_total(llmspell_export_stats *s) {
+    s->total = s->vectors + s->entities + s->relationships + s->patterns + s->agent_states + s->kv_entries +
+               s->workflow_states + s->sessions + s->artifact_content + s->artifacts + s->events + s->hooks;
+}
+
+/* Fills err from a formatted message (no position: writer / store errors). */
+static llmspell_result llmspell__x_err(llmspell_json_error *err, llmspell_result code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static llmspell_result llmspell__x_err(llmspell_json_error *err, llmspell_result code, const char *fmt, ...) {
+    va_list ap;
+    if (!err || err->code != LLMSPELL_OK) return code;
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---- export ---- */
+
+typedef struct llmspell__xe {
+    llmspell_kv *kv;
+    llmspell_json_writer *w;
+    llmspell_export_options o;
+    llmspell_allocator al;
+    llmspell__xb sb, pb, kb, tl; /* text scratch, tenant prefix, key scratch, tenant list (u32 len + bytes) */
+    size_t ntenants;
+    uint32_t *dims;
+    size_t ndims, capdims;
+    llmspell_json_doc *doc;
+    llmspell_export_stats st;
+    uint64_t done;
+    llmspell_json_error *err;
+} llmspell__xe;
+
+static llmspell_result llmspell__xe_nomem(llmspell__xe *e) { return llmspell__x_err(e->err, LLMSPELL_ERR_NOMEM, "export: out of memory"); }
+static llmspell_result llmspell__xe_kv(llmspell__xe *e, llmspell_result r) {
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
+    return llmspell__x_err(e->err, r, "export: reading the store: %s", llmspell_kv_errmsg(e->kv));
+}
+static llmspell_result llmspell__xe_w(llmspell__xe *e, llmspell_result r) {
+    const llmspell_json_error *we = llmspell_json_writer_error(e->w);
+    if (r == LLMSPELL_OK) return r;
+    if (e->err && e->err->code == LLMSPELL_OK && we && we->code != LLMSPELL_OK) {
+        *e->err = *we;
+        return r;
+    }
+    return llmspell__x_err(e->err, r, "export: writing: %s", llmspell_strerror(r));
+}
+static llmspell_result llmspell__xe_corrupt(llmspell__xe *e, const char *what) {
+    return llmspell__x_err(e->err, LLMSPELL_ERR_CORRUPT, "export: a stored %s record does not parse", what);
+}
+
+#define LLMSPELL__XW(call)                                                                \
+    do {                                                                                  \
+        llmspell_result xw_rc_ = (call);                                                  \
+        if (xw_rc_ != LLMSPELL_OK) return llmspell__xe_w(e, xw_rc_);                      \
+    } while (0)
+#define LLMSPELL__XK(e, lit) llmspell_json_key((e)->w, lit, sizeof(lit) - 1)
+
+static llmspell_result llmspell__xe_progress(llmspell__xe *e, int final) {
+    llmspell_export_progress p;
+    uint64_t every = e->o.progress_every ? e->o.progress_every : 10000;
+    if (!e->o.progress || (!final && e->done % every != 0)) return LLMSPELL_OK;
+    p.phase = LLMSPELL_EXPORT_PHASE_EXPORT;
+    p.records = e->done;
+    p.bytes = llmspell_json_writer_bytes(e->w);
+    if (e->o.progress(e->o.progress_user, &p)) return llmspell__x_err(e->err, LLMSPELL_ERR_INVALID, "export: cancelled");
+    return LLMSPELL_OK;
+}
+
+/* Writes bytes as a JSON string, escaped as "b64:..." when needed (see the notes above). */
+static llmspell_result llmspell__xe_text(llmspell__xe *e, const void *s, size_t n, int empty_is_b64) {
+    int plain = !(n == 0 && empty_is_b64) && llmspell_json_utf8_valid(s, n, NULL) && !(n >= 4 && memcmp(s, "b64:", 4) == 0);
+    size_t m;
+    if (plain) return llmspell_json_string(e->w, (const char *)s, n);
+    m = llmspell_b64_encoded_len(n);
+    e->sb.n = 0;
+    if (m == SIZE_MAX || llmspell__xb_res(&e->al, &e->sb, 4 + m)) return llmspell__xe_nomem(e);
+    memcpy(e->sb.p, "b64:", 4);
+    llmspell_b64_encode(e->sb.p + 4, s, n);
+    return llmspell_json_string(e->w, e->sb.p, 4 + m);
+}
+
+/* Tenant i: -1 is the handle itself, 0.. the views under it. Sets e->pb to its key prefix and
+   returns the tenant bytes through t/tn. */
+static int llmspell__xe_tenant(llmspell__xe *e, long i, const char **t, size_t *tn) {
+    size_t off = 0;
+    long k;
+    if (i < 0) {
+        e->pb.n = 0;
+        *t = NULL;
+        *tn = 0;
+        return 0;
+    }
+    for (k = 0; k < i; k++) off += 4 + llmspell__xr32((const uint8_t *)e->tl.p + off);
+    *tn = llmspell__xr32((const uint8_t *)e->tl.p + off);
+    *t = e->tl.p + off + 4;
+    return llmspell__x_tprefix(&e->al, &e->pb, *t, *tn);
+}
+
+static llmspell_result llmspell__xe_tenant_id(llmspell__xe *e, long i) {
+    const char *t;
+    size_t tn;
+    if (i < 0) return llmspell_json_string(e->w, e->o.tenant_id ? e->o.tenant_id : "", LLMSPELL_JSON_STRLEN);
+    if (llmspell__xe_tenant(e, i, &t, &tn)) return llmspell__xe_nomem(e);
+    return llmspell__xe_text(e, t, tn, 1);
+}
+
+/* The tenant views under the handle, into e->tl. */
+static llmspell_result llmspell__xe_tenants(llmspell__xe *e) {
+    static const uint8_t pre[2] = {0xFF, 'T'};
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    llmspell_result r;
+    uint8_t tb[LLMSPELL_KV_MAX_TENANT];
+    if ((r = llmspell_kv_iter_open(e->kv, pre, 2, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+        const uint8_t *p = (const uint8_t *)k + 2;
+        size_t tn = 0, sn;
+        uint8_t len4[4];
+        if (llmspell_tuple_get_bytes(&p, (const uint8_t *)k + kn, tb, sizeof tb, &tn) != LLMSPELL_OK || tn > sizeof tb) {
+            e->st.skipped_keys++; /* not a view's key: skip just it */
+            if (llmspell__xb_res(&e->al, &e->kb, kn + 1)) { r = LLMSPELL_ERR_NOMEM; break; }
+            memcpy(e->kb.p, k, kn);
+            e->kb.p[kn] = 0;
+            if ((r = llmspell_kv_iter_seek(it, e->kb.p, kn + 1)) != LLMSPELL_OK) break;
+            continue;
+        }
+        llmspell__xw32(len4, (uint32_t)tn);
+        if (llmspell__xb_add(&e->al, &e->tl, len4, 4) || llmspell__xb_add(&e->al, &e->tl, tb, tn) ||
+            llmspell__x_tprefix(&e->al, &e->pb, tb, tn) || llmspell__xb_res(&e->al, &e->kb, e->pb.n)) {
+            r = LLMSPELL_ERR_NOMEM;
+            break;
+        }
+        e->ntenants++;
+        sn = llmspell_key_successor((uint8_t *)e->kb.p, e->pb.p, e->pb.n);
+        if (sn == 0) break;
+        if ((r = llmspell_kv_iter_seek(it, e->kb.p, sn)) != LLMSPELL_OK) break;
+    }
+    llmspell_kv_iter_close(it);
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
+    return r == LLMSPELL_ERR_NOT_FOUND || r == LLMSPELL_OK ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+/* e->kb = e->pb + bytes */
+static int llmspell__xe_key(llmspell__xe *e, const void *s, size_t n) {
+    e->kb.n = 0;
+    return llmspell__xb_add(&e->al, &e->kb, e->pb.p, e->pb.n) || llmspell__xb_add(&e->al, &e->kb, s, n);
+}
+
+static llmspell_result llmspell__xe_any(llmspell__xe *e, const void *pre, size_t pn, int *any) {
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    llmspell_result r;
+    *any = 0;
+    if (llmspell__xe_key(e, pre, pn)) return llmspell__xe_nomem(e);
+    if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, e->kb.n, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn);
+    llmspell_kv_iter_close(it);
+    if (r == LLMSPELL_OK) *any = 1;
+    return r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+/* Any user key (not 0xFF) under tenant i? */
+static llmspell_result llmspell__xe_any_user(llmspell__xe *e, long i, int *any) {
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn, plen;
+    const char *t;
+    size_t tn;
+    llmspell_result r;
+    *any = 0;
+    if (llmspell__xe_tenant(e, i, &t, &tn)) return llmspell__xe_nomem(e);
+    plen = e->pb.n;
+    if ((r = llmspell_kv_iter_open(e->kv, e->pb.p, plen, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn);
+    if (r == LLMSPELL_OK && kn > plen && ((const uint8_t *)k)[plen] != 0xFF) *any = 1;
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+/* System keys of no kind we know, under tenant i (the handle itself knows T V G X; a view V G). */
+static llmspell_result llmspell__xe_count_skipped(llmspell__xe *e, long i) {
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn, plen;
+    const char *t;
+    size_t tn;
+    uint8_t ff = 0xFF;
+    llmspell_result r;
+    if (llmspell__xe_tenant(e, i, &t, &tn)) return llmspell__xe_nomem(e);
+    if (llmspell__xb_add(&e->al, &e->pb, &ff, 1)) return llmspell__xe_nomem(e);
+    plen = e->pb.n;
+    if ((r = llmspell_kv_iter_open(e->kv, e->pb.p, plen, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+        uint8_t c = kn > plen ? ((const uint8_t *)k)[plen] : 0;
+        if (c == 'V' || c == 'G' || (i < 0 && (c == 'T' || c == 'X'))) {
+            size_t sn;
+            if (llmspell__xb_res(&e->al, &e->kb, plen + 1)) { r = LLMSPELL_ERR_NOMEM; break; }
+            memcpy(e->kb.p, e->pb.p, plen);
+            e->kb.p[plen] = (char)c;
+            sn = llmspell_key_successor((uint8_t *)e->kb.p, e->kb.p, plen + 1);
+            if (!sn) break;
+            if ((r = llmspell_kv_iter_seek(it, e->kb.p, sn)) != LLMSPELL_OK) break;
+            continue;
+        }
+        e->st.skipped_keys++;
+    }
+    llmspell_kv_iter_close(it);
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
+    return r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+static void llmspell__x_uuid(char out[37], const void *t, size_t tn, const void *k, size_t kn) {
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = llmspell__x_hash(llmspell__x_hash(14695981039346656037ull, t, tn), k, kn);
+    uint64_t b = llmspell__x_hash(llmspell__x_hash(0x9E3779B97F4A7C15ull ^ (uint64_t)tn, k, kn), t, tn);
+    unsigned char u[16];
+    int i, o = 0;
+    llmspell__xw64(u, a);
+    llmspell__xw64(u + 8, b);
+    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[u[i] >> 4];
+        out[o++] = hex[u[i] & 15];
+    }
+    out[o] = 0;
+}
+
+static llmspell_result llmspell__xe_kvsection(llmspell__xe *e) {
+    long i;
+    llmspell_result r;
+    for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn, plen, tn;
+        const char *t;
+        if (llmspell__xe_tenant(e, i, &t, &tn)) return llmspell__xe_nomem(e);
+        plen = e->pb.n;
+        if ((r = llmspell_kv_iter_open(e->kv, e->pb.p, plen, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+            const char *key = (const char *)k + plen;
+            size_t keyn = kn - plen;
+            char uuid[37];
+            if (keyn == 0 || (uint8_t)key[0] == 0xFF) break;
+            llmspell__x_uuid(uuid, t, tn, key, keyn);
+            if ((r = llmspell_json_object_begin(e->w)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "kv_id")) != LLMSPELL_OK ||
+                (r = llmspell_json_string(e->w, uuid, 36)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "tenant_id")) != LLMSPELL_OK ||
+                (r = llmspell__xe_tenant_id(e, i)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "key")) != LLMSPELL_OK ||
+                (r = llmspell__xe_text(e, key, keyn, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "value")) != LLMSPELL_OK ||
+                (r = llmspell_json_base64(e->w, v, vn)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "metadata")) != LLMSPELL_OK ||
+                (r = llmspell_json_null(e->w)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "created_at")) != LLMSPELL_OK ||
+                (r = llmspell_json_int(e->w, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "updated_at")) != LLMSPELL_OK ||
+                (r = llmspell_json_int(e->w, 0)) != LLMSPELL_OK || (r = llmspell_json_object_end(e->w)) != LLMSPELL_OK) {
+                llmspell_kv_iter_close(it);
+                return r == LLMSPELL_ERR_NOMEM && e->err && e->err->code ? r : llmspell__xe_w(e, r);
+            }
+            /* the tenant prefix was rebuilt by tenant_id: the iterator keeps its own copy */
+            e->st.kv_entries++;
+            e->done++;
+            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
+        }
+        llmspell_kv_iter_close(it);
+        if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+    }
+    return LLMSPELL_OK;
+}
+
+/* A JSON text of the store written through the DOM: compact, numbers as written. */
+static llmspell_result llmspell__xe_json(llmspell__xe *e, const char *s, size_t n, const char *what) {
+    llmspell_result r;
+    if (!e->doc && llmspell_json_doc_new(&e->al, &e->doc) != LLMSPELL_OK) return llmspell__xe_nomem(e);
+    r = llmspell_json_parse_into(e->doc, s, n, NULL, NULL);
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
+    if (r != LLMSPELL_OK) return llmspell__xe_corrupt(e, what);
+    return llmspell_json_write_value(e->w, llmspell_json_doc_root(e->doc));
+}
+
+/* A parsed "LVR1" record (llmspell_vec.h >>storage). */
+typedef struct llmspell__xrec {
+    uint32_t dim;
+    int64_t created, updated, expires;
+    const char *scope, *meta;
+    uint32_t scopelen, metalen;
+    const uint8_t *vec;
+} llmspell__xrec;
+
+static int llmspell__x_rec_parse(const uint8_t *b, size_t n, llmspell__xrec *rv) {
+    if (n < 44 || memcmp(b, "LVR1", 4) != 0 || llmspell__xr32(b + n - 4) != llmspell_crc32c(0, b, n - 4)) return 0;
+    n -= 4;
+    rv->dim = llmspell__xr32(b + 4);
+    rv->created = llmspell__xri64(b + 8);
+    rv->updated = llmspell__xri64(b + 16);
+    rv->expires = llmspell__xri64(b + 24);
+    rv->scopelen = llmspell__xr32(b + 32);
+    rv->metalen = llmspell__xr32(b + 36);
+    if (rv->dim == 0 || rv->scopelen > n || rv->metalen > n || 40 + (size_t)rv->scopelen + rv->metalen + 4 * (size_t)rv->dim != n) return 0;
+    rv->scope = (const char *)b + 40;
+    rv->meta = rv->scope + rv->scopelen;
+    rv->vec = (const uint8_t *)rv->meta + rv->metalen;
+    return 1;
+}
+
+#define LLMSPELL__X_LVC_SIZE 48
+typedef struct llmspell__xcfg {
+    uint32_t metric, M, efc, efs;
+    uint64_t gen, count;
+    int64_t created;
+} llmspell__xcfg;
+static int llmspell__x_cfg_parse(const uint8_t *b, size_t n, llmspell__xcfg *c) {
+    if (n != LLMSPELL__X_LVC_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__xr32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
+    c->metric = b[4];
+    c->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
+    c->efc = llmspell__xr32(b + 8);
+    c->efs = llmspell__xr32(b + 12);
+    c->gen = llmspell__xr64(b + 16);
+    c->count = llmspell__xr64(b + 24);
+    c->created = llmspell__xri64(b + 32);
+    return c->metric <= 2 && c->M >= 2 && c->M <= 100;
+}
+static void llmspell__x_cfg_blob(uint8_t b[LLMSPELL__X_LVC_SIZE], const llmspell__xcfg *c) {
+    memcpy(b, "LVC1", 4);
+    b[4] = (uint8_t)c->metric;
+    b[5] = 0;
+    b[6] = (uint8_t)c->M;
+    b[7] = (uint8_t)(c->M >> 8);
+    llmspell__xw32(b + 8, c->efc);
+    llmspell__xw32(b + 12, c->efs);
+    llmspell__xw64(b + 16, c->gen);
+    llmspell__xw64(b + 24, c->count);
+    llmspell__xwi64(b + 32, c->created);
+    llmspell__xw32(b + 40, 0);
+    llmspell__xw32(b + 44, llmspell_crc32c(0, b, 44));
+}
+static const char *const llmspell__x_metrics[3] = {"cosine", "l2", "ip"};
+
+/* Collects the dimensions of every record (sorted, distinct) into e->dims. */
+static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
+    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+    long i;
+    llmspell_result r;
+    for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn, j;
+        const char *t;
+        size_t tn;
+        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
+        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, e->kb.n, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+            uint32_t d;
+            if (vn < 44 || memcmp(v, "LVR1", 4) != 0) { llmspell_kv_iter_close(it); return llmspell__xe_corrupt(e, "vector"); }
+            d = llmspell__xr32((const uint8_t *)v + 4);
+            for (j = 0; j < e->ndims && e->dims[j] < d; j++) {}
+            if (j < e->ndims && e->dims[j] == d) continue;
+            if (llmspell__ex_grow(&e->al, (void **)&e->dims, &e->capdims, e->ndims + 1, sizeof *e->dims)) {
+                llmspell_kv_iter_close(it);
+                return llmspell__xe_nomem(e);
+            }
+            memmove(e->dims + j + 1, e->dims + j, (e->ndims - j) * sizeof *e->dims);
+            e->dims[j] = d;
+            e->ndims++;
+        }
+        llmspell_kv_iter_close(it);
+        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xe_vectors(llmspell__xe *e, uint32_t dim) {
+    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+    long i;
+    llmspell_result r = LLMSPELL_OK;
+    for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn, pn;
+        const char *t;
+        size_t tn;
+        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
+        pn = e->kb.n;
+        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+            llmspell__xrec rv;
+            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
+            size_t nl, il;
+            char name[LLMSPELL__X_VMAX_NAME + 1], id[LLMSPELL__X_VMAX_ID + 1];
+            if (!llmspell__x_rec_parse((const uint8_t *)v, vn, &rv) ||
+                llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME ||
+                llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &il) != LLMSPELL_OK || il > LLMSPELL__X_VMAX_ID || p != end) {
+                llmspell_kv_iter_close(it);
+                return llmspell__xe_corrupt(e, "vector");
+            }
+            if (rv.dim != dim) continue;
+#define LLMSPELL__XT(x) if ((r = (x)) != LLMSPELL_OK) goto wfail
+            LLMSPELL__XT(llmspell_json_object_begin(e->w));
+            LLMSPELL__XT(LLMSPELL__XK(e, "id"));
+            LLMSPELL__XT(llmspell__xe_text(e, id, il, 0));
+            LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+            LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+            LLMSPELL__XT(LLMSPELL__XK(e, "scope"));
+            LLMSPELL__XT(llmspell__xe_text(e, rv.scope, rv.scopelen, 0));
+            LLMSPELL__XT(LLMSPELL__XK(e, "dimension"));
+            LLMSPELL__XT(llmspell_json_int(e->w, rv.dim));
+            LLMSPELL__XT(LLMSPELL__XK(e, "embedding"));
+            LLMSPELL__XT(llmspell_json_base64(e->w, rv.vec, (size_t)rv.dim * 4));
+            LLMSPELL__XT(LLMSPELL__XK(e, "metadata"));
+            LLMSPELL__XT(llmspell__xe_json(e, rv.meta, rv.metalen, "vector metadata"));
+            LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
+            LLMSPELL__XT(llmspell_json_int(e->w, rv.created));
+            LLMSPELL__XT(LLMSPELL__XK(e, "updated_at"));
+            LLMSPELL__XT(llmspell_json_int(e->w, rv.updated));
+            LLMSPELL__XT(LLMSPELL__XK(e, "collection"));
+            LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
+            if (rv.expires != LLMSPELL_TIME_MAX) {
+                LLMSPELL__XT(LLMSPELL__XK(e, "expires_at"));
+                LLMSPELL__XT(llmspell_json_int(e->w, rv.expires));
+            }
+            LLMSPELL__XT(llmspell_json_object_end(e->w));
+            e->st.vectors++;
+            e->done++;
+            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
+        }
+        llmspell_kv_iter_close(it);
+        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+        continue;
+    wfail:
+        llmspell_kv_iter_close(it);
+        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xe_collections(llmspell__xe *e) {
+    static const uint8_t pre[3] = {0xFF, 'V', 'm'};
+    long i;
+    llmspell_result r = LLMSPELL_OK;
+    for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn, pn;
+        const char *t;
+        size_t tn;
+        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
+        pn = e->kb.n;
+        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
+            char name[LLMSPELL__X_VMAX_NAME + 1];
+            size_t nl;
+            llmspell__xcfg c;
+            if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c) ||
+                llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME || p != end) {
+                llmspell_kv_iter_close(it);
+                return llmspell__xe_corrupt(e, "collection settings");
+            }
+            LLMSPELL__XT(llmspell_json_object_begin(e->w));
+            LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+            LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+            LLMSPELL__XT(LLMSPELL__XK(e, "name"));
+            LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
+            LLMSPELL__XT(LLMSPELL__XK(e, "metric"));
+            LLMSPELL__XT(llmspell_json_string(e->w, llmspell__x_metrics[c.metric], LLMSPELL_JSON_STRLEN));
+            LLMSPELL__XT(LLMSPELL__XK(e, "M"));
+            LLMSPELL__XT(llmspell_json_uint(e->w, c.M));
+            LLMSPELL__XT(LLMSPELL__XK(e, "ef_construction"));
+            LLMSPELL__XT(llmspell_json_uint(e->w, c.efc));
+            LLMSPELL__XT(LLMSPELL__XK(e, "ef_search"));
+            LLMSPELL__XT(llmspell_json_uint(e->w, c.efs));
+            LLMSPELL__XT(llmspell_json_object_end(e->w));
+            e->st.collections++;
+        }
+        llmspell_kv_iter_close(it);
+        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+        continue;
+    wfail:
+        llmspell_kv_iter_close(it);
+        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
+    }
+    return LLMSPELL_OK;
+}
+
+/* Graph versions of kind 'E' or 'R' (llmspell_graph.h >>storage). */
+static int llmspell__x_grd(const uint8_t **p, const uint8_t *end, const char **s, size_t *n) {
+    uint32_t len;
+    if (end - *p < 4) return -1;
+    len = llmspell__xr32(*p);
+    if ((size_t)(end - *p - 4) < len) return -1;
+    *s = (const char *)*p + 4;
+    *n = len;
+    *p += 4 + len;
+    return 0;
+}
+
+static llmspell_result llmspell__xe_graph(llmspell__xe *e, int kind) {
+    uint8_t pre[3];
+    long i;
+    llmspell_result r = LLMSPELL_OK;
+    pre[0] = 0xFF;
+    pre[1] = 'G';
+    pre[2] = (uint8_t)kind;
+    for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn, pn;
+        const char *t;
+        size_t tn;
+        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
+        pn = e->kb.n;
+        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
+            const uint8_t *q = (const uint8_t *)v, *qe = q + vn;
+            char id[LLMSPELL__X_GMAX_ID + 1];
+            size_t idn, tyn, an, bn = 0, prn;
+            const char *ty, *as, *bs = NULL, *pr;
+            int64_t tf, vf, vt, tt, created;
+            if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL__X_GMAX_ID ||
+                llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK || llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end ||
+                vn < 25 || q[0] != 1) {
+                llmspell_kv_iter_close(it);
+                return llmspell__xe_corrupt(e, "graph");
+            }
+            vt = llmspell__xri64(q + 1);
+            tt = llmspell__xri64(q + 9);
+            created = llmspell__xri64(q + 17);
+            q += 25;
+            if (llmspell__x_grd(&q, qe, &ty, &tyn) || llmspell__x_grd(&q, qe, &as, &an) ||
+                (kind == 'R' && llmspell__x_grd(&q, qe, &bs, &bn)) || llmspell__x_grd(&q, qe, &pr, &prn) || q != qe) {
+                llmspell_kv_iter_close(it);
+                return llmspell__xe_corrupt(e, "graph");
+            }
+            LLMSPELL__XT(llmspell_json_object_begin(e->w));
+            if (kind == 'E') {
+                LLMSPELL__XT(LLMSPELL__XK(e, "entity_id"));
+                LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
+                LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+                LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+                LLMSPELL__XT(LLMSPELL__XK(e, "entity_type"));
+                LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
+                LLMSPELL__XT(LLMSPELL__XK(e, "name"));
+                LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
+            } else {
+                LLMSPELL__XT(LLMSPELL__XK(e, "relationship_id"));
+                LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
+                LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+                LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+                LLMSPELL__XT(LLMSPELL__XK(e, "source_entity_id"));
+                LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
+                LLMSPELL__XT(LLMSPELL__XK(e, "target_entity_id"));
+                LLMSPELL__XT(llmspell__xe_text(e, bs, bn, 0));
+                LLMSPELL__XT(LLMSPELL__XK(e, "relationship_type"));
+                LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
+            }
+            LLMSPELL__XT(LLMSPELL__XK(e, "properties"));
+            LLMSPELL__XT(llmspell__xe_json(e, pr, prn, "graph properties"));
+            LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_start"));
+            LLMSPELL__XT(llmspell_json_int(e->w, vf));
+            LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_end"));
+            LLMSPELL__XT(llmspell_json_int(e->w, vt));
+            LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_start"));
+            LLMSPELL__XT(llmspell_json_int(e->w, tf));
+            LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_end"));
+            LLMSPELL__XT(llmspell_json_int(e->w, tt));
+            LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
+            LLMSPELL__XT(llmspell_json_int(e->w, created));
+            LLMSPELL__XT(llmspell_json_object_end(e->w));
+            if (kind == 'E') e->st.entities++;
+            else e->st.relationships++;
+            e->done++;
+            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
+        }
+        llmspell_kv_iter_close(it);
+        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+        continue;
+    wfail:
+        llmspell_kv_iter_close(it);
+        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
+    }
+    return LLMSPELL_OK;
+}
+
+/* Sections kept verbatim: 0xFF 'X' tuple(section) holds the shape ('a': an array, 'v': one
+   value, 'o': an object, then per member: 'a' or 'v', u32 length, name); the pieces are at
+   0xFF 'X' tuple(section) u64(member) u64(index), member 0 for 'a' and 'v'. */
+static int llmspell__x_xkey(const llmspell_allocator *a, llmspell__xb *b, size_t keep, const char *sec, size_t sn) {
+    static const char pre[2] = {(char)0xFF, 'X'};
+    b->n = keep;
+    return llmspell__xb_add(a, b, pre, 2) || llmspell__x_tuple(a, b, sec, sn);
+}
+
+static llmspell_result llmspell__xe_chunks(llmspell__xe *e, const char *sec, size_t sn, uint64_t member, size_t *counter) {
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    llmspell_result r;
+    if (llmspell__x_xkey(&e->al, &e->kb, 0, sec, sn) || llmspell__x_u64(&e->al, &e->kb, member)) return llmspell__xe_nomem(e);
+    if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, e->kb.n, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+        if ((r = llmspell_json_raw(e->w, (const char *)v, vn)) != LLMSPELL_OK) {
+            llmspell_kv_iter_close(it);
+            return llmspell__xe_w(e, r);
+        }
+        if (counter) (*counter)++;
+        e->done++;
+        if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+/* Writes section `sec` (key and value) if it is stored; *had = 1 then. */
+static llmspell_result llmspell__xe_kept(llmspell__xe *e, const char *sec, size_t sn, llmspell__xb *shape, int write, int *had) {
+    const void *v;
+    size_t vn, off;
+    llmspell_result r;
+    uint64_t m = 0;
+    *had = 0;
+    if (llmspell__x_xkey(&e->al, &e->kb, 0, sec, sn)) return llmspell__xe_nomem(e);
+    r = llmspell_kv_get(e->kv, e->kb.p, e->kb.n, &v, &vn);
+    if (r == LLMSPELL_ERR_NOT_FOUND) return LLMSPELL_OK;
+    if (r != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    if (vn < 1) return llmspell__xe_corrupt(e, "kept section");
+    shape->n = 0;
+    if (llmspell__xb_add(&e->al, shape, v, vn)) return llmspell__xe_nomem(e);
+    *had = 1;
+    if (!write) return LLMSPELL_OK;
+    LLMSPELL__XW(llmspell_json_key(e->w, sec, sn));
+    if (shape->p[0] == 'a' || shape->p[0] == 'v') {
+        if (shape->p[0] == 'a') LLMSPELL__XW(llmspell_json_array_begin(e->w));
+        if ((r = llmspell__xe_chunks(e, sec, sn, 0, llmspell__x_counter(&e->st, sec, sn, NULL, 0))) != LLMSPELL_OK) return r;
+        if (shape->p[0] == 'a') LLMSPELL__XW(llmspell_json_array_end(e->w));
+        return LLMSPELL_OK;
+    }
+    if (shape->p[0] != 'o') return llmspell__xe_corrupt(e, "kept section");
+    LLMSPELL__XW(llmspell_json_object_begin(e->w));
+    for (off = 1; off < shape->n; m++) {
+        char kind;
+        uint32_t len;
+        const char *name;
+        if (shape->n - off < 5) return llmspell__xe_corrupt(e, "kept section");
+        kind = shape->p[off];
+        len = llmspell__xr32((const uint8_t *)shape->p + off + 1);
+        if (shape->n - off - 5 < len || (kind != 'a' && kind != 'v')) return llmspell__xe_corrupt(e, "kept section");
+        name = shape->p + off + 5;
+        off += 5 + (size_t)len;
+        LLMSPELL__XW(llmspell_json_key(e->w, name, len));
+        if (kind == 'a') LLMSPELL__XW(llmspell_json_array_begin(e->w));
+        if ((r = llmspell__xe_chunks(e, sec, sn, m, kind == 'a' ? llmspell__x_counter(&e->st, sec, sn, name, len) : NULL)) != LLMSPELL_OK)
+            return r;
+        if (kind == 'a') LLMSPELL__XW(llmspell_json_array_end(e->w));
+    }
+    LLMSPELL__XW(llmspell_json_object_end(e->w));
+    return LLMSPELL_OK;
+}
+
+static int llmspell__x_known(const char *s, size_t n) {
+    int i;
+    for (i = 0; i < LLMSPELL__X_NSEC; i++)
+        if (strlen(llmspell__x_order[i]) == n && memcmp(llmspell__x_order[i], s, n) == 0) return 1;
+    return 0;
+}
+
+/* The names of every kept section not in llmspell__x_order, in key order, into names
+   (u32 length + bytes each); *count gets their number. */
+static llmspell_result llmspell__xe_kept_others(llmspell__xe *e, llmspell__xb *names, size_t *count) {
+    static const uint8_t pre[2] = {0xFF, 'X'};
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn;
+    llmspell_result r;
+    names->n = 0;
+    *count = 0;
+    if ((r = llmspell_kv_iter_open(e->kv, pre, 2, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+        const uint8_t *p = (const uint8_t *)k + 2, *end = (const uint8_t *)k + kn;
+        size_t sn = 0, at, sk;
+        uint8_t len4[4];
+        if (llmspell_tuple_get_bytes(&p, end, NULL, 0, &sn) != LLMSPELL_OK) { r = LLMSPELL_ERR_CORRUPT; break; }
+        at = names->n;
+        if (llmspell__xb_res(&e->al, names, 4 + sn)) { r = LLMSPELL_ERR_NOMEM; break; }
+        p = (const uint8_t *)k + 2;
+        (void)llmspell_tuple_get_bytes(&p, end, (uint8_t *)names->p + at + 4, sn, &sn);
+        llmspell__xw32(len4, (uint32_t)sn);
+        memcpy(names->p + at, len4, 4);
+        if (!llmspell__x_known(names->p + at + 4, sn)) {
+            names->n = at + 4 + sn;
+            (*count)++;
+        }
+        /* past this section's shape and pieces */
+        if (llmspell__xb_res(&e->al, &e->kb, 2 * (size_t)(p - (const uint8_t *)k))) { r = LLMSPELL_ERR_NOMEM; break; }
+        memcpy(e->kb.p, k, (size_t)(p - (const uint8_t *)k));
+        sk = llmspell_key_successor((uint8_t *)e->kb.p + (p - (const uint8_t *)k), e->kb.p, (size_t)(p - (const uint8_t *)k));
+        if (sk == 0) break;
+        if ((r = llmspell_kv_iter_seek(it, e->kb.p + (p - (const uint8_t *)k), sk)) != LLMSPELL_OK) break;
+    }
+    llmspell_kv_iter_close(it);
+    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
+    if (r == LLMSPELL_ERR_CORRUPT) return llmspell__xe_corrupt(e, "kept section");
+    return r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+}
+
+/* RFC 3339 UTC with microseconds. */
+static void llmspell__x_rfc3339(char out[64], llmspell_time t) {
+    int64_t us = t % 1000000, s = t / 1000000, days, sod, y, m, d, era, doe, yoe, doy, mp;
+    if (us < 0) { us += 1000000; s--; }
+    days = s / 86400;
+    sod = s % 86400;
+    if (sod < 0) { sod += 86400; days--; }
+    days += 719468; /* civil_from_days (H. Hinnant) */
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) y++;
+    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", (int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
+             (int)(sod % 60), (int)us);
+}
+
+static llmspell_result llmspell__xe_run(llmspell__xe *e, llmspell__xb *shape, llmspell__xb *name) {
+    static const uint8_t gE[3] = {0xFF, 'G', 'E'}, gR[3] = {0xFF, 'G', 'R'}, vm[3] = {0xFF, 'V', 'm'};
+    int present[LLMSPELL__X_NSEC], any, anycoll = 0, i;
+    long t;
+    size_t j, others = 0, off;
+    char when[64];
+    llmspell_result r;
+    if ((r = llmspell__xe_tenants(e)) != LLMSPELL_OK || (r = llmspell__xe_dims(e)) != LLMSPELL_OK) return r;
+    memset(present, 0, sizeof present);
+    present[0] = e->ndims > 0;
+    for (t = -1; t < (long)e->ntenants; t++) {
+        const char *tt;
+        size_t tn;
+        if (llmspell__xe_tenant(e, t, &tt, &tn)) return llmspell__xe_nomem(e);
+        if ((r = llmspell__xe_count_skipped(e, t)) != LLMSPELL_OK) return r;
+        if (llmspell__xe_tenant(e, t, &tt, &tn)) return llmspell__xe_nomem(e);
+        if (!present[1] && (r = llmspell__xe_any(e, gE, 3, &any)) != LLMSPELL_OK) return r;
+        if (!present[1] && any) present[1] = 1;
+        if (!present[1] && (r = llmspell__xe_any(e, gR, 3, &any)) != LLMSPELL_OK) return r;
+        if (!present[1] && any) present[1] = 1;
+        if (!anycoll && (r = llmspell__xe_any(e, vm, 3, &anycoll)) != LLMSPELL_OK) return r;
+        if (!present[4] && (r = llmspell__xe_any_user(e, t, &present[4])) != LLMSPELL_OK) return r;
+    }
+    for (i = 2; i < LLMSPELL__X_NSEC; i++) {
+        if (i == 4) continue;
+        if ((r = llmspell__xe_kept(e, llmspell__x_order[i], strlen(llmspell__x_order[i]), shape, 0, &present[i])) != LLMSPELL_OK) return r;
+    }
+    if ((r = llmspell__xe_kept_others(e, name, &others)) != LLMSPELL_OK) return r;
+    llmspell__x_rfc3339(when, llmspell_time_now(&e->o.clock));
+    LLMSPELL__XW(llmspell_json_object_begin(e->w));
+    LLMSPELL__XW(LLMSPELL__XK(e, "version"));
+    LLMSPELL__XW(llmspell_json_string(e->w, "1.0", 3));
+    LLMSPELL__XW(LLMSPELL__XK(e, "exported_at"));
+    LLMSPELL__XW(llmspell_json_string(e->w, when, LLMSPELL_JSON_STRLEN));
+    LLMSPELL__XW(LLMSPELL__XK(e, "source_backend"));
+    LLMSPELL__XW(llmspell_json_string(e->w, e->o.source_backend ? e->o.source_backend : llmspell_kv_name(e->kv), LLMSPELL_JSON_STRLEN));
+    LLMSPELL__XW(LLMSPELL__XK(e, "migrations"));
+    LLMSPELL__XW(llmspell_json_array_begin(e->w));
+    for (i = 0; i < LLMSPELL__X_NSEC; i++)
+        if (present[i]) LLMSPELL__XW(llmspell_json_string(e->w, llmspell__x_migr[i], LLMSPELL_JSON_STRLEN));
+    LLMSPELL__XW(llmspell_json_array_end(e->w));
+    LLMSPELL__XW(LLMSPELL__XK(e, "data"));
+    LLMSPELL__XW(llmspell_json_object_begin(e->w));
+    for (i = 0; i < LLMSPELL__X_NSEC; i++) {
+        if (!present[i]) continue;
+        if (i == 0) {
+            LLMSPELL__XW(LLMSPELL__XK(e, "vector_embeddings"));
+            LLMSPELL__XW(llmspell_json_object_begin(e->w));
+            for (j = 0; j < e->ndims; j++) {
+                char ds[16];
+                snprintf(ds, sizeof ds, "%lu", (unsigned long)e->dims[j]);
+                LLMSPELL__XW(llmspell_json_key(e->w, ds, LLMSPELL_JSON_STRLEN));
+                LLMSPELL__XW(llmspell_json_array_begin(e->w));
+                if ((r = llmspell__xe_vectors(e, e->dims[j])) != LLMSPELL_OK) return r;
+                LLMSPELL__XW(llmspell_json_array_end(e->w));
+            }
+            LLMSPELL__XW(llmspell_json_object_end(e->w));
+        } else if (i == 1) {
+            LLMSPELL__XW(LLMSPELL__XK(e, "knowledge_graph"));
+            LLMSPELL__XW(llmspell_json_object_begin(e->w));
+            LLMSPELL__XW(LLMSPELL__XK(e, "entities"));
+            LLMSPELL__XW(llmspell_json_array_begin(e->w));
+            if ((r = llmspell__xe_graph(e, 'E')) != LLMSPELL_OK) return r;
+            LLMSPELL__XW(llmspell_json_array_end(e->w));
+            LLMSPELL__XW(LLMSPELL__XK(e, "relationships"));
+            LLMSPELL__XW(llmspell_json_array_begin(e->w));
+            if ((r = llmspell__xe_graph(e, 'R')) != LLMSPELL_OK) return r;
+            LLMSPELL__XW(llmspell_json_array_end(e->w));
+            LLMSPELL__XW(llmspell_json_object_end(e->w));
+        } else if (i == 4) {
+            LLMSPELL__XW(LLMSPELL__XK(e, "kv_store"));
+            LLMSPELL__XW(llmspell_json_array_begin(e->w));
+            if ((r = llmspell__xe_kvsection(e)) != LLMSPELL_OK) return r;
+            LLMSPELL__XW(llmspell_json_array_end(e->w));
+        } else {
+            int had;
+            if ((r = llmspell__xe_kept(e, llmspell__x_order[i], strlen(llmspell__x_order[i]), shape, 1, &had)) != LLMSPELL_OK) return r;
+        }
+    }
+    for (j = 0, off = 0; j < others; j++) {
+        int had;
+        uint32_t len = llmspell__xr32((const uint8_t *)name->p + off);
+        if ((r = llmspell__xe_kept(e, name->p + off + 4, len, shape, 1, &had)) != LLMSPELL_OK) return r;
+        off += 4 + (size_t)len;
+    }
+    LLMSPELL__XW(llmspell_json_object_end(e->w));
+    if (anycoll) {
+        LLMSPELL__XW(LLMSPELL__XK(e, "llmspell_collections"));
+        LLMSPELL__XW(llmspell_json_array_begin(e->w));
+        if ((r = llmspell__xe_collections(e)) != LLMSPELL_OK) return r;
+        LLMSPELL__XW(llmspell_json_array_end(e->w));
+    }
+    LLMSPELL__XW(llmspell_json_object_end(e->w));
+    return llmspell__xe_progress(e, 1);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_export_store(llmspell_kv *kv, llmspell_json_writer *w, const llmspell_export_options *opts,
+                                                   llmspell_export_stats *stats, llmspell_json_error *err) {
+    llmspell__xe e;
+    llmspell__xb shape, name;
+    llmspell_json_error local;
+    llmspell_result r;
+    memset(&e, 0, sizeof e);
+    memset(&shape, 0, sizeof shape);
+    memset(&name, 0, sizeof name);
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (!kv || !w) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "export: kv or writer is NULL");
+    if (!kv->open) return llmspell__x_err(err, LLMSPELL_ERR_CLOSED, "export: the store is closed");
+    e.kv = kv;
+    e.w = w;
+    e.err = err;
+    e.al = kv->allocator;
+    if (opts) e.o = *opts;
+    r = llmspell__xe_run(&e, &shape, &name);
+    llmspell__xb_free(&e.al, &shape);
+    llmspell__xb_free(&e.al, &name);
+    llmspell__xb_free(&e.al, &e.sb);
+    llmspell__xb_free(&e.al, &e.pb);
+    llmspell__xb_free(&e.al, &e.kb);
+    llmspell__xb_free(&e.al, &e.tl);
+    llmspell__ex_free(&e.al, e.dims);
+    if (e.doc) llmspell_json_doc_free(e.doc);
+    llmspell__x_total(&e.st);
+    if (r == LLMSPELL_OK && stats) *stats = e.st;
+    if (r != LLMSPELL_OK && err->code == LLMSPELL_OK) llmspell__x_err(err, r, "export: %s", llmspell_strerror(r));
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_export_store_file(llmspell_kv *kv, FILE *f, const llmspell_export_options *opts,
+                                                        llmspell_export_stats *stats, llmspell_json_error *err) {
+    llmspell_json_writer *w = NULL;
+    llmspell_json_writer_options wo;
+    llmspell_result r;
+    llmspell_json_error local;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    if (!kv || !f) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "export: kv or file is NULL");
+    memset(&wo, 0, sizeof wo);
+    if (kv->open) wo.allocator = kv->allocator;
+    if ((r = llmspell_json_writer_open_file(&w, f, &wo)) != LLMSPELL_OK) return llmspell__x_err(err, r, "export: cannot open a writer");
+    r = llmspell_export_store(kv, w, opts, stats, err);
+    if (r == LLMSPELL_OK && (r = llmspell_json_writer_finish(w)) != LLMSPELL_OK) *err = *llmspell_json_writer_error(w);
+    if (r == LLMSPELL_OK && fflush(f) != 0) r = llmspell__x_err(err, LLMSPELL_ERR_IO, "export: flushing the file failed");
+    llmspell_json_writer_free(w);
+    if (r != LLMSPELL_OK && stats) memset(stats, 0, sizeof *stats);
+    return r;
+}
+
+/* ---- import ---- */
+
+typedef struct llmspell__xpos {
+    uint64_t line, col, off;
+} llmspell__xpos;
+
+enum { LLMSPELL__XF_S = 1, LLMSPELL__XF_I, LLMSPELL__XF_J };
+#define LLMSPELL__XF_REQ 1
+#define LLMSPELL__XF_NULL 2
+#define LLMSPELL__XF_SORT 4 /* JSON: members sorted (the graph's canonical form) */
+
+typedef struct llmspell__xf {
+    const char *name;
+    int kind, flags;
+    int present, isnull;
+    size_t off, len;
+    const char *s;
+    int64_t i;
+    llmspell__xpos pos;
+} llmspell__xf;
+
+typedef struct llmspell__xid {
+    size_t off, len, aoff, alen;
+    uint64_t h;
+} llmspell__xid;
+
+/* A set of byte strings (record identities) with an optional value each. */
+typedef struct llmspell__xset {
+    llmspell__xb ar;
+    llmspell__xid *e;
+    size_t n, cap;
+    size_t *slot; /* index + 1, 0 = empty */
+    size_t mask;
+} llmspell__xset;
+
+typedef struct llmspell__xcol {
+    size_t koff, klen; /* the settings key (prefix + 0xFF 'V' 'm' tuple(name)) in the import's arena */
+    int listed, exists;
+    llmspell__xcfg cfg, old;
+    int zero;          /* an all-zero vector was seen: an error for a cosine collection */
+    llmspell__xpos zpos;
+    char zpath[160];
+    uint64_t added;
+} llmspell__xcol;
+
+typedef struct llmspell__xgt { /* a tenant's graph: its key prefix, the last transaction time */
+    size_t poff, plen;
+    int64_t maxtx;
+} llmspell__xgt;
+
+typedef struct llmspell__xcur { /* a current graph version, for the overlap check */
+    size_t idoff, idlen;
+    int64_t vf, vt;
+    int kind;
+    size_t idx;
+    llmspell__xpos pos;
+    const char *kp; /* set before sorting */
+} llmspell__xcur;
+
+typedef struct llmspell__xref { /* a relationship endpoint to find */
+    size_t koff, klen;
+    size_t idx;
+    int which;
+    llmspell__xpos pos;
+} llmspell__xref;
+
+typedef struct llmspell__xi {
+    llmspell_kv *kv;
+    llmspell_import_options o;
+    llmspell_allocator al;
+    llmspell_json_reader *r;
+    llmspell_json_doc *doc, *doc2;
+    int apply;
+    llmspell_json_error *err;
+    llmspell__xb sb, kb, vb, pb, tb, ar, sh, jb, bb, nm;
+    llmspell__xset ids, gids;
+    llmspell__xcol *cols;
+    size_t ncols, capcols, lastcol;
+    llmspell__xgt *gts;
+    size_t ngts, capgts;
+    llmspell__xcur *cur;
+    size_t ncur, capcur;
+    llmspell__xref *refs;
+    size_t nrefs, caprefs;
+    llmspell_export_stats st;
+    uint64_t nrec, lastoff;
+    llmspell_time now;
+    int seen_version, seen_data;
+    const void *buf;
+    size_t len;
+    FILE *f;
+    long fpos;
+    size_t ent_idx, rel_idx;         /* element indexes, for deferred error paths */
+    char rpath[160];                 /* the path of the record being read */
+    llmspell__xpos rend;             /* where it ends */
+} llmspell__xi;
+
+static llmspell_result llmspell__xi_nomem(llmspell__xi *x) { return llmspell__x_err(x->err, LLMSPELL_ERR_NOMEM, "import: out of memory"); }
+
+static llmspell_result llmspell__xi_rerr(llmspell__xi *x, llmspell_result rc) {
+    const llmspell_json_error *re = x->r ? llmspell_json_reader_error(x->r) : NULL;
+    if (x->err->code != LLMSPELL_OK) return x->err->code;
+    if (re && re->code != LLMSPELL_OK) *x->err = *re;
+    else llmspell__x_err(x->err, rc, "import: %s", llmspell_strerror(rc));
+    return rc;
+}
+
+static llmspell_result llmspell__xi_fail(llmspell__xi *x, llmspell_result code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static llmspell_result llmspell__xi_fail(llmspell__xi *x, llmspell_result code, const char *fmt, ...) {
+    char buf[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (x->err->code != LLMSPELL_OK) return x->err->code;
+    llmspell_json_reader_fail(x->r, code, "%s", buf);
+    return llmspell__xi_rerr(x, code);
+}
+
+/* An error at a remembered position; path is complete. */
+static llmspell_result llmspell__xi_fail_at(llmspell__xi *x, const llmspell__xpos *pos, const char *path, llmspell_result code,
+                                            const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+static llmspell_result llmspell__xi_fail_at(llmspell__xi *x, const llmspell__xpos *pos, const char *path, llmspell_result code,
+                                            const char *fmt, ...) {
+    char what[300];
+    va_list ap;
+    llmspell_json_error *e = x->err;
+    int n;
+    if (e->code != LLMSPELL_OK) return e->code;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    e->offset = pos->off;
+    e->line = pos->line;
+    e->column = pos->col;
+    snprintf(e->path, sizeof e->path, "%s", path);
+    n = snprintf(e->message, sizeof e->message, "line %llu, column %llu: %s", (unsigned long long)pos->line,
+                 (unsigned long long)pos->col, what);
+    if (path[0] && n >= 0 && (size_t)n < sizeof e->message) snprintf(e->message + n, sizeof e->message - (size_t)n, " (at %s)", path);
+    return code;
+}
+
+/* The current record's path + "." + field, into buf. */
+static void llmspell__xi_path(llmspell__xi *x, char *buf, size_t cap, const char *field) {
+    size_t n = strlen(x->rpath);
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, x->rpath, n);
+    buf[n] = 0;
+    if (field) snprintf(buf + n, cap - n, "%s%s", n ? "." : "", field);
+}
+
+static llmspell_result llmspell__xi_field_fail(llmspell__xi *x, const llmspell__xf *f, llmspell_result code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static llmspell_result llmspell__xi_field_fail(llmspell__xi *x, const llmspell__xf *f, llmspell_result code, const char *fmt, ...) {
+    char what[300], path[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    llmspell__xi_path(x, path, sizeof path, f->name);
+    return llmspell__xi_fail_at(x, &f->pos, path, code, "%s", what);
+}
+
+static llmspell_result llmspell__xi_progress(llmspell__xi *x, int final) {
+    llmspell_export_progress p;
+    uint64_t every = x->o.progress_every ? x->o.progress_every : 10000;
+    if (!x->o.progress || (!final && x->nrec % every != 0)) return LLMSPELL_OK;
+    p.phase = x->apply ? LLMSPELL_EXPORT_PHASE_APPLY : LLMSPELL_EXPORT_PHASE_VALIDATE;
+    p.records = x->nrec;
+    p.bytes = final ? (x->buf ? (uint64_t)x->len : x->lastoff) : x->lastoff;
+    if (x->o.progress(x->o.progress_user, &p)) return llmspell__x_err(x->err, LLMSPELL_ERR_INVALID, "import: cancelled");
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xi_next(llmspell__xi *x, llmspell_json_token *t) {
+    llmspell_result rc = llmspell_json_next(x->r, t);
+    if (rc != LLMSPELL_OK) return llmspell__xi_rerr(x, rc);
+    x->lastoff = t->offset;
+    return LLMSPELL_OK;
+}
+static llmspell_result llmspell__xi_peek(llmspell__xi *x, llmspell_json_token *t) {
+    llmspell_result rc = llmspell_json_peek(x->r, t);
+    return rc == LLMSPELL_OK ? rc : llmspell__xi_rerr(x, rc);
+}
+static llmspell_result llmspell__xi_skip(llmspell__xi *x) {
+    llmspell_result rc = llmspell_json_skip(x->r);
+    return rc == LLMSPELL_OK ? rc : llmspell__xi_rerr(x, rc);
+}
+
+/* -- sets -- */
+static int llmspell__xset_find(llmspell__xi *x, llmspell__xset *s, const void *k, size_t kn, size_t *idx, int add, int *added) {
+    uint64_t h = llmspell__x_hash(14695981039346656037ull, k, kn);
+    size_t i;
+    *added = 0;
+    if (add && (s->n + 1) * 2 > s->mask + 1) { /* grow the table to keep it at most half full */
+        size_t nm = s->mask ? s->mask * 2 + 1 : 255, j;
+        size_t *ns;
+        if (nm > ((size_t)-1) / sizeof *ns - 1 || !(ns = (size_t *)llmspell__ex_alloc(&x->al, (nm + 1) * sizeof *ns))) return -1;
+        memset(ns, 0, (nm + 1) * sizeof *ns);
+        for (j = 0; j < s->n; j++) {
+            size_t p = (size_t)s->e[j].h & nm;
+            while (ns[p]) p = (p + 1) & nm;
+            ns[p] = j + 1;
+        }
+        llmspell__ex_free(&x->al, s->slot);
+        s->slot = ns;
+        s->mask = nm;
+    }
+    if (!s->slot) return 0;
+    for (i = (size_t)h & s->mask; s->slot[i]; i = (i + 1) & s->mask) {
+        const llmspell__xid *e = &s->e[s->slot[i] - 1];
+        if (e->h == h && e->len == kn && memcmp(s->ar.p + e->off, k, kn) == 0) {
+            *idx = s->slot[i] - 1;
+            return 1;
+        }
+    }
+    if (!add) return 0;
+    if (llmspell__ex_grow(&x->al, (void **)&s->e, &s->cap, s->n + 1, sizeof *s->e)) return -1;
+    s->e[s->n].off = s->ar.n;
+    s->e[s->n].len = kn;
+    s->e[s->n].aoff = s->e[s->n].alen = 0;
+    s->e[s->n].h = h;
+    if (llmspell__xb_add(&x->al, &s->ar, k, kn)) return -1;
+    s->slot[i] = s->n + 1;
+    *idx = s->n++;
+    *added = 1;
+    return 0;
+}
+static void llmspell__xset_free(llmspell__xi *x, llmspell__xset *s) {
+    llmspell__xb_free(&x->al, &s->ar);
+    llmspell__ex_free(&x->al, s->e);
+    llmspell__ex_free(&x->al, s->slot);
+    memset(s, 0, sizeof *s);
+}
+
+/* -- JSON text of a DOM value: compact, optionally with members sorted by key (bytes) -- */
+static int llmspell__xj_str(llmspell__xi *x, llmspell__xb *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    if (llmspell__xb_ch(&x->al, b, '"')) return -1;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7];
+        size_t en = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (llmspell__xb_add(&x->al, b, s + run, i - run)) return -1;
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            en = 6;
+        }
+        if (llmspell__xb_add(&x->al, b, esc, en)) return -1;
+    }
+    if (llmspell__xb_add(&x->al, b, s + run, n - run)) return -1;
+    return llmspell__xb_ch(&x->al, b, '"');
+}
+
+static int llmspell__xj_cmp(const void *a, const void *b) {
+    const llmspell_json_member *x = *(const llmspell_json_member *const *)a, *y = *(const llmspell_json_member *const *)b;
+    size_t m = x->klen < y->klen ? x->klen : y->klen;
+    int c = m ? memcmp(x->key, y->key, m) : 0;
+    if (c) return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+/* 0, -1 out of memory, -2 too deep (depth > maxdepth) */
+static int llmspell__xj_value(llmspell__xi *x, llmspell__xb *b, const llmspell_json_value *v, int sort, size_t depth, size_t maxdepth) {
+    size_t i;
+    if (depth > maxdepth) return -2;
+    switch (v->type) {
+    case LLMSPELL_JSON_NULL: return llmspell__xb_add(&x->al, b, "null", 4);
+    case LLMSPELL_JSON_BOOL: return v->b ? llmspell__xb_add(&x->al, b, "true", 4) : llmspell__xb_add(&x->al, b, "false", 5);
+    case LLMSPELL_JSON_NUMBER: return llmspell__xb_add(&x->al, b, v->u.str, v->len);
+    case LLMSPELL_JSON_STRING: return llmspell__xj_str(x, b, v->u.str, v->len);
+    case LLMSPELL_JSON_ARRAY:
+        if (llmspell__xb_ch(&x->al, b, '[')) return -1;
+        for (i = 0; i < v->len; i++) {
+            int rc;
+            if (i && llmspell__xb_ch(&x->al, b, ',')) return -1;
+            if ((rc = llmspell__xj_value(x, b, &v->u.items[i], sort, depth + 1, maxdepth)) != 0) return rc;
+        }
+        return llmspell__xb_ch(&x->al, b, ']');
+    case LLMSPELL_JSON_OBJECT: {
+        const llmspell_json_member **m = NULL;
+        int rc = 0;
+        if (llmspell__xb_ch(&x->al, b, '{')) return -1;
+        if (sort && v->len > 1) {
+            if (v->len > ((size_t)-1) / sizeof *m || !(m = (const llmspell_json_member **)llmspell__ex_alloc(&x->al, v->len * sizeof *m))) return -1;
+            for (i = 0; i < v->len; i++) m[i] = &v->u.members[i];
+            qsort((void *)m, v->len, sizeof *m, llmspell__xj_cmp);
+        }
+        for (i = 0; i < v->len && rc == 0; i++) {
+            const llmspell_json_member *mm = m ? m[i] : &v->u.members[i];
+            if ((i && llmspell__xb_ch(&x->al, b, ',')) || llmspell__xj_str(x, b, mm->key, mm->klen) || llmspell__xb_ch(&x->al, b, ':')) rc = -1;
+            else rc = llmspell__xj_value(x, b, &mm->value, sort, depth + 1, maxdepth);
+        }
+        llmspell__ex_free(&x->al, (void *)m);
+        if (rc) return rc;
+        return llmspell__xb_ch(&x->al, b, '}');
+    }
+    }
+    return -1;
+}
+
+/* -- records: reads one object of known fields; unknown fields are skipped -- */
+static llmspell_result llmspell__xi_record(llmspell__xi *x, llmspell__xf *f, size_t nf) {
+    llmspell_json_token t, v;
+    llmspell_result rc;
+    size_t i;
+    x->sb.n = 0;
+    for (i = 0; i < nf; i++) {
+        f[i].present = f[i].isnull = 0;
+        f[i].s = NULL;
+        f[i].len = 0;
+        f[i].i = 0;
+    }
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+    if (t.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "expected an object");
+    llmspell_json_reader_path(x->r, x->rpath, sizeof x->rpath);
+    for (;;) {
+        if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+        if (t.event == LLMSPELL_JSON_EV_OBJECT_END) {
+            x->rend.line = t.line;
+            x->rend.col = t.column;
+            x->rend.off = t.offset;
+            break;
+        }
+        for (i = 0; i < nf; i++)
+            if (strlen(f[i].name) == t.len && memcmp(f[i].name, t.str, t.len) == 0) break;
+        if (i == nf) {
+            if ((rc = llmspell__xi_skip(x)) != LLMSPELL_OK) return rc;
+            continue;
+        }
+        if ((rc = llmspell__xi_peek(x, &v)) != LLMSPELL_OK) return rc;
+        f[i].present = 1;
+        f[i].pos.line = v.line;
+        f[i].pos.col = v.column;
+        f[i].pos.off = v.offset;
+        if (v.event == LLMSPELL_JSON_EV_NULL && (f[i].flags & LLMSPELL__XF_NULL)) {
+            f[i].isnull = 1;
+            if ((rc = llmspell__xi_next(x, &v)) != LLMSPELL_OK) return rc;
+            continue;
+        }
+        if (f[i].kind == LLMSPELL__XF_S) {
+            if ((rc = llmspell__xi_next(x, &v)) != LLMSPELL_OK) return rc;
+            if (v.event != LLMSPELL_JSON_EV_STRING) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'%s' must be a string", f[i].name);
+            f[i].off = x->sb.n;
+            f[i].len = v.len;
+            if (llmspell__xb_add(&x->al, &x->sb, v.str, v.len) || llmspell__xb_ch(&x->al, &x->sb, 0)) return llmspell__xi_nomem(x);
+        } else if (f[i].kind == LLMSPELL__XF_I) {
+            if ((rc = llmspell__xi_next(x, &v)) != LLMSPELL_OK) return rc;
+            if (v.event != LLMSPELL_JSON_EV_NUMBER || !v.is_int)
+                return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'%s' must be an integer (int64)", f[i].name);
+            f[i].i = v.i;
+        } else {
+            int jr;
+            size_t maxd = (f[i].flags & LLMSPELL__XF_SORT) ? LLMSPELL__X_GMAX_JDEPTH : 100000;
+            if (v.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) {
+                if ((rc = llmspell__xi_next(x, &v)) != LLMSPELL_OK) return rc;
+                return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'%s' must be a JSON object", f[i].name);
+            }
+            if (!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) return llmspell__xi_nomem(x);
+            if ((rc = llmspell_json_read_value_into(x->r, x->doc)) != LLMSPELL_OK) return llmspell__xi_rerr(x, rc);
+            f[i].off = x->sb.n;
+            jr = llmspell__xj_value(x, &x->sb, llmspell_json_doc_root(x->doc), (f[i].flags & LLMSPELL__XF_SORT) != 0, 0, maxd);
+            if (jr == -1) return llmspell__xi_nomem(x);
+            f[i].len = x->sb.n - f[i].off;
+            if (jr == -2) return llmspell__xi_field_fail(x, &f[i], LLMSPELL_ERR_TOO_LARGE, "'%s' is nested deeper than %d", f[i].name, (int)maxd);
+            if (llmspell__xb_ch(&x->al, &x->sb, 0)) return llmspell__xi_nomem(x);
+        }
+    }
+    for (i = 0; i < nf; i++) {
+        if ((f[i].flags & LLMSPELL__XF_REQ) && !f[i].present)
+            return llmspell__xi_fail_at(x, &x->rend, x->rpath, LLMSPELL_ERR_INVALID, "missing required field '%s'", f[i].name);
+        if (f[i].present && !f[i].isnull && f[i].kind != LLMSPELL__XF_I) f[i].s = x->sb.p + f[i].off;
+    }
+    return LLMSPELL_OK;
+}
+
+/* Text field -> bytes (the "b64:" rule), into b (replaced). */
+static llmspell_result llmspell__xi_text(llmspell__xi *x, const llmspell__xf *f, llmspell__xb *b) {
+    b->n = 0;
+    if (!f->s) return LLMSPELL_OK;
+    if (f->len >= 4 && memcmp(f->s, "b64:", 4) == 0) {
+        size_t got = 0, bad = 0;
+        if (llmspell__xb_res(&x->al, b, llmspell_b64_decoded_max(f->len - 4))) return llmspell__xi_nomem(x);
+        if (llmspell_b64_decode(b->p, b->cap, f->s + 4, f->len - 4, &got, &bad) != LLMSPELL_OK)
+            return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_PARSE, "'%s': bad base64 after \"b64:\" at character %zu", f->name, bad + 4);
+        b->n = got;
+        return LLMSPELL_OK;
+    }
+    return llmspell__xb_add(&x->al, b, f->s, f->len) ? llmspell__xi_nomem(x) : LLMSPELL_OK;
+}
+
+/* The key prefix of a tenant_id field into x->pb ("" for the handle itself). */
+static llmspell_result llmspell__xi_tenant(llmspell__xi *x, const llmspell__xf *f) {
+    const char *own = x->o.tenant_id ? x->o.tenant_id : "";
+    llmspell_result rc;
+    x->pb.n = 0;
+    if (!f->s || (f->len == strlen(own) && memcmp(f->s, own, f->len) == 0 && !(f->len >= 4 && memcmp(f->s, "b64:", 4) == 0)))
+        return LLMSPELL_OK;
+    if ((rc = llmspell__xi_text(x, f, &x->tb)) != LLMSPELL_OK) return rc;
+    if (x->tb.n > LLMSPELL_KV_MAX_TENANT)
+        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_TOO_LARGE, "tenant_id of %zu bytes is over the %d-byte limit", x->tb.n, LLMSPELL_KV_MAX_TENANT);
+    return llmspell__x_tprefix(&x->al, &x->pb, x->tb.p, x->tb.n) ? llmspell__xi_nomem(x) : LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xi_time(llmspell__xi *x, const llmspell__xf *f, int64_t dflt, int64_t *out) {
+    int64_t t = f->i;
+    if (!f->present || f->isnull) {
+        *out = dflt;
+        return LLMSPELL_OK;
+    }
+    if (x->o.times_in_seconds && t != INT64_MAX && t != INT64_MIN) {
+        if (t == 9999999999ll) t = LLMSPELL_TIME_MAX;
+        else if (t > INT64_MAX / 1000000 || t < INT64_MIN / 1000000)
+            return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_INVALID, "'%s': %lld seconds is out of range", f->name, (long long)t);
+        else t *= 1000000;
+    }
+    *out = t;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xi_kvput(llmspell__xi *x, const void *k, size_t kn, const void *v, size_t vn) {
+    llmspell_result rc = llmspell_kv_put_sys(x->kv, k, kn, v, vn);
+    if (rc == LLMSPELL_OK) return rc;
+    return llmspell__x_err(x->err, rc, "import: writing the store: %s", llmspell_kv_errmsg(x->kv));
+}
+
+/* Registers the target key x->kb as a record of this file: a duplicate is an error. */
+static llmspell_result llmspell__xi_unique(llmspell__xi *x, const llmspell__xf *f, const char *what) {
+    size_t idx;
+    int added, rc;
+    if (x->apply) return LLMSPELL_OK;
+    rc = llmspell__xset_find(x, &x->ids, x->kb.p, x->kb.n, &idx, 1, &added);
+    if (rc < 0) return llmspell__xi_nomem(x);
+    if (!added) return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_CONFLICT, "duplicate %s in the section", what);
+    return LLMSPELL_OK;
+}
+
+/* -- kv_store -- */
+static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
+    llmspell__xf f[7];
+    llmspell_result rc;
+    size_t got = 0, bad = 0;
+    memset(f, 0, sizeof f);
+    f[0].name = "kv_id"; f[0].kind = LLMSPELL__XF_S; f[0].flags = LLMSPELL__XF_NULL;
+    f[1].name = "tenant_id"; f[1].kind = LLMSPELL__XF_S; f[1].flags = LLMSPELL__XF_NULL;
+    f[2].name = "key"; f[2].kind = LLMSPELL__XF_S; f[2].flags = LLMSPELL__XF_REQ;
+    f[3].name = "value"; f[3].kind = LLMSPELL__XF_S; f[3].flags = LLMSPELL__XF_REQ;
+    f[4].name = "metadata"; f[4].kind = LLMSPELL__XF_S; f[4].flags = LLMSPELL__XF_NULL;
+    f[5].name = "created_at"; f[5].kind = LLMSPELL__XF_I; f[5].flags = LLMSPELL__XF_NULL;
+    f[6].name = "updated_at"; f[6].kind = LLMSPELL__XF_I; f[6].flags = LLMSPELL__XF_NULL;
+    if ((rc = llmspell__xi_record(x, f, 7)) != LLMSPELL_OK) return rc;
+    if (f[2].isnull) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "'key' must be a string");
+    if ((rc = llmspell__xi_tenant(x, &f[1])) != LLMSPELL_OK || (rc = llmspell__xi_text(x, &f[2], &x->tb)) != LLMSPELL_OK) return rc;
+    if (x->tb.n == 0 || x->tb.n > LLMSPELL_KV_MAX_KEY)
+        return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "key of %zu bytes (1..%d allowed)", x->tb.n, LLMSPELL_KV_MAX_KEY);
+    if ((uint8_t)x->tb.p[0] == 0xFF) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_RESERVED, "a key may not start with byte 0xFF");
+    x->kb.n = 0;
+    if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
+    x->vb.n = 0;
+    if (llmspell__xb_res(&x->al, &x->vb, llmspell_b64_decoded_max(f[3].len))) return llmspell__xi_nomem(x);
+    if (llmspell_b64_decode(x->vb.p, x->vb.cap, f[3].s, f[3].len, &got, &bad) != LLMSPELL_OK)
+        return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_PARSE, "'value' is not valid base64 (at character %zu)", bad);
+    if (got > LLMSPELL_KV_MAX_VALUE)
+        return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_TOO_LARGE, "value of %zu bytes is over the limit", got);
+    if ((rc = llmspell__xi_unique(x, &f[2], "key")) != LLMSPELL_OK) return rc;
+    if (x->apply && (rc = llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->vb.p, got)) != LLMSPELL_OK) return rc;
+    x->st.kv_entries++;
+    return LLMSPELL_OK;
+}
+
+/* -- vectors -- */
+static llmspell_result llmspell__xi_colget(llmspell__xi *x, const void *name, size_t nl, llmspell__xcol **out) {
+    static const char vm[3] = {(char)0xFF, 'V', 'm'};
+    size_t i;
+    const void *v;
+    size_t vn;
+    llmspell_result rc;
+    llmspell__xcol *c;
+    x->jb.n = 0;
+    if (llmspell__xb_add(&x->al, &x->jb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->jb, vm, 3) ||
+        llmspell__x_tuple(&x->al, &x->jb, name, nl))
+        return llmspell__xi_nomem(x);
+    if (x->lastcol < x->ncols && x->cols[x->lastcol].klen == x->jb.n && memcmp(x->ar.p + x->cols[x->lastcol].koff, x->jb.p, x->jb.n) == 0) {
+        *out = &x->cols[x->lastcol];
+        return LLMSPELL_OK;
+    }
+    for (i = 0; i < x->ncols; i++)
+        if (x->cols[i].klen == x->jb.n && memcmp(x->ar.p + x->cols[i].koff, x->jb.p, x->jb.n) == 0) {
+            x->lastcol = i;
+            *out = &x->cols[i];
+            return LLMSPELL_OK;
+        }
+    if (llmspell__ex_grow(&x->al, (void **)&x->cols, &x->capcols, x->ncols + 1, sizeof *x->cols)) return llmspell__xi_nomem(x);
+    c = &x->cols[x->ncols];
+    memset(c, 0, sizeof *c);
+    c->koff = x->ar.n;
+    c->klen = x->jb.n;
+    if (llmspell__xb_add(&x->al, &x->ar, x->jb.p, x->jb.n)) return llmspell__xi_nomem(x);
+    rc = llmspell_kv_get(x->kv, x->jb.p, x->jb.n, &v, &vn);
+    if (rc == LLMSPELL_OK) {
+        if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c->old))
+            return llmspell__xi_fail(x, LLMSPELL_ERR_CORRUPT, "the target store's settings of this collection are corrupt");
+        c->exists = 1;
+    } else if (rc != LLMSPELL_ERR_NOT_FOUND) {
+        return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+    }
+    x->lastcol = x->ncols++;
+    *out = c;
+    return LLMSPELL_OK;
+}
+
+/* Embedding text "[0.1, 2, ...]" -> little-endian float32 bytes in x->jb. 0 or an error text. */
+static const char *llmspell__xi_emb_text(llmspell__xi *x, const char *s, size_t n) {
+    const llmspell_json_value *root;
+    size_t i;
+    llmspell_json_error je;
+    if (!x->doc2 && llmspell_json_doc_new(&x->al, &x->doc2) != LLMSPELL_OK) return "";
+    if (llmspell_json_parse_into(x->doc2, s, n, NULL, &je) != LLMSPELL_OK) return je.code == LLMSPELL_ERR_NOMEM ? "" : "its text is not valid JSON";
+    root = llmspell_json_doc_root(x->doc2);
+    if (root->type != LLMSPELL_JSON_ARRAY) return "its text is not a JSON array";
+    x->jb.n = 0;
+    if (root->len > ((size_t)-1) / 4 - 1 || llmspell__xb_res(&x->al, &x->jb, root->len * 4)) return "";
+    for (i = 0; i < root->len; i++) {
+        const llmspell_json_value *it = &root->u.items[i];
+        float fv;
+        uint32_t u;
+        if (it->type != LLMSPELL_JSON_NUMBER) return "its text holds something other than numbers";
+        fv = (float)it->d;
+        memcpy(&u, &fv, 4);
+        llmspell__xw32((uint8_t *)x->jb.p + 4 * i, u);
+    }
+    x->jb.n = root->len * 4;
+    return NULL;
+}
+
+static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
+    static const char vr[3] = {(char)0xFF, 'V', 'r'};
+    llmspell__xf f[10];
+    llmspell_result rc;
+    char name[LLMSPELL__X_VMAX_NAME + 1];
+    size_t nl, idl, i, nbytes;
+    const uint8_t *fb;
+    int64_t created, updated, expires;
+    llmspell__xcol *col;
+    int allzero = 1;
+    const char *meta = "{}", *scope = "global";
+    size_t metal = 2, scopel = 6;
+    memset(f, 0, sizeof f);
+    f[0].name = "id"; f[0].kind = LLMSPELL__XF_S; f[0].flags = LLMSPELL__XF_REQ;
+    f[1].name = "tenant_id"; f[1].kind = LLMSPELL__XF_S; f[1].flags = LLMSPELL__XF_NULL;
+    f[2].name = "scope"; f[2].kind = LLMSPELL__XF_S; f[2].flags = LLMSPELL__XF_NULL;
+    f[3].name = "dimension"; f[3].kind = LLMSPELL__XF_I; f[3].flags = LLMSPELL__XF_REQ;
+    f[4].name = "embedding"; f[4].kind = LLMSPELL__XF_S; f[4].flags = LLMSPELL__XF_REQ;
+    f[5].name = "metadata"; f[5].kind = LLMSPELL__XF_J; f[5].flags = LLMSPELL__XF_NULL;
+    f[6].name = "created_at"; f[6].kind = LLMSPELL__XF_I; f[6].flags = LLMSPELL__XF_NULL;
+    f[7].name = "updated_at"; f[7].kind = LLMSPELL__XF_I; f[7].flags = LLMSPELL__XF_NULL;
+    f[8].name = "collection"; f[8].kind = LLMSPELL__XF_S; f[8].flags = LLMSPELL__XF_NULL;
+    f[9].name = "expires_at"; f[9].kind = LLMSPELL__XF_I; f[9].flags = LLMSPELL__XF_NULL;
+    if ((rc = llmspell__xi_record(x, f, 10)) != LLMSPELL_OK) return rc;
+    if (f[0].isnull || f[4].isnull) return llmspell__xi_field_fail(x, f[0].isnull ? &f[0] : &f[4], LLMSPELL_ERR_INVALID, "must be a string");
+    if ((rc = llmspell__xi_tenant(x, &f[1])) != LLMSPELL_OK) return rc;
+    /* collection */
+    if (f[8].s) {
+        if ((rc = llmspell__xi_text(x, &f[8], &x->tb)) != LLMSPELL_OK) return rc;
+    } else {
+        const char *d = x->o.default_collection ? x->o.default_collection : "default";
+        x->tb.n = 0;
+        if (llmspell__xb_add(&x->al, &x->tb, d, strlen(d))) return llmspell__xi_nomem(x);
+    }
+    nl = x->tb.n;
+    if (nl == 0 || nl > LLMSPELL__X_VMAX_NAME || memchr(x->tb.p, 0, nl))
+        return llmspell__xi_field_fail(x, &f[8], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", nl, LLMSPELL__X_VMAX_NAME);
+    memcpy(name, x->tb.p, nl);
+    if ((rc = llmspell__xi_colget(x, name, nl, &col)) != LLMSPELL_OK) return rc;
+    /* id: the record key */
+    if ((rc = llmspell__xi_text(x, &f[0], &x->tb)) != LLMSPELL_OK) return rc;
+    idl = x->tb.n;
+    if (idl == 0 || idl > LLMSPELL__X_VMAX_ID || memchr(x->tb.p, 0, idl))
+        return llmspell__xi_field_fail(x, &f[0], LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%d, no NUL)", idl, LLMSPELL__X_VMAX_ID);
+    x->kb.n = 0;
+    if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, vr, 3) ||
+        llmspell__x_tuple(&x->al, &x->kb, name, nl) || llmspell__x_tuple(&x->al, &x->kb, x->tb.p, idl))
+        return llmspell__xi_nomem(x);
+    if ((int64_t)dim != f[3].i)
+        return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_INVALID, "dimension %lld disagrees with its section key \"%lu\"", (long long)f[3].i,
+                                       (unsigned long)dim);
+    /* embedding */
+    if (f[4].len == 0) {
+        if (x->o.skip_empty_embeddings) {
+            x->st.skipped_empty_embeddings++;
+            return LLMSPELL_OK;
+        }
+        return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID,
+                                       "empty embedding: the exporter lost this vector (set skip_empty_embeddings to skip such records)");
+    }
+    if (f[4].s[0] == '[') {
+        const char *why = llmspell__xi_emb_text(x, f[4].s, f[4].len);
+        if (why) return why[0] ? llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_PARSE, "embedding: %s", why) : llmspell__xi_nomem(x);
+        fb = (const uint8_t *)x->jb.p;
+        nbytes = x->jb.n;
+    } else {
+        size_t got = 0, bad = 0;
+        x->vb.n = 0;
+        if (llmspell__xb_res(&x->al, &x->vb, llmspell_b64_decoded_max(f[4].len))) return llmspell__xi_nomem(x);
+        if (llmspell_b64_decode(x->vb.p, x->vb.cap, f[4].s, f[4].len, &got, &bad) != LLMSPELL_OK)
+            return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_PARSE, "embedding is not valid base64 (at character %zu)", bad);
+        /* bytes starting with '[' are JSON text, as rs-llmspell reads them; but 1 float32 vector
+           in 256 starts with that byte too: binary of the right length that is not a JSON array
+           of `dimension` numbers stays binary */
+        if (got && x->vb.p[0] == '[') {
+            const char *why = llmspell__xi_emb_text(x, x->vb.p, got);
+            if (why && !why[0]) return llmspell__xi_nomem(x);
+            if (got == (size_t)dim * 4 && (why || x->jb.n != got)) {
+                why = NULL;
+                fb = (const uint8_t *)x->vb.p;
+                nbytes = got;
+            } else {
+                if (why) return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_PARSE, "embedding: %s", why);
+                fb = (const uint8_t *)x->jb.p;
+                nbytes = x->jb.n;
+            }
+        } else {
+            if (got % 4) return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID, "embedding of %zu bytes is not whole float32 values", got);
+            fb = (const uint8_t *)x->vb.p;
+            nbytes = got;
+        }
+    }
+    if (nbytes / 4 != dim)
+        return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID, "embedding has %zu values but the dimension is %lu", nbytes / 4,
+                                       (unsigned long)dim);
+    for (i = 0; i < dim; i++) {
+        uint32_t u = llmspell__xr32(fb + 4 * i);
+        if ((u & 0x7F800000u) == 0x7F800000u)
+            return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID, "embedding value %zu is not finite", i);
+        if (u & 0x7FFFFFFFu) allzero = 0;
+    }
+    if (allzero && !x->apply && !col->zero) {
+        col->zero = 1;
+        col->zpos = f[4].pos;
+        llmspell__xi_path(x, col->zpath, sizeof col->zpath, "embedding");
+    }
+    if (f[5].s) {
+        meta = f[5].s;
+        metal = f[5].len;
+    }
+    if (f[2].s) {
+        if ((rc = llmspell__xi_text(x, &f[2], &x->tb)) != LLMSPELL_OK) return rc;
+        scope = x->tb.p ? x->tb.p : "";
+        scopel = x->tb.n;
+    }
+    if ((rc = llmspell__xi_time(x, &f[6], x->now, &created)) != LLMSPELL_OK || (rc = llmspell__xi_time(x, &f[7], created, &updated)) != LLMSPELL_OK ||
+        (rc = llmspell__xi_time(x, &f[9], LLMSPELL_TIME_MAX, &expires)) != LLMSPELL_OK)
+        return rc;
+    if ((rc = llmspell__xi_unique(x, &f[0], "vector id")) != LLMSPELL_OK) return rc;
+    x->st.vectors++;
+    if (!x->apply) return LLMSPELL_OK;
+    {
+        size_t n = 40 + scopel + metal + (size_t)dim * 4 + 4;
+        uint8_t *b;
+        x->bb.n = 0;
+        if (llmspell__xb_res(&x->al, &x->bb, n)) return llmspell__xi_nomem(x);
+        b = (uint8_t *)x->bb.p;
+        memcpy(b, "LVR1", 4);
+        llmspell__xw32(b + 4, dim);
+        llmspell__xwi64(b + 8, created);
+        llmspell__xwi64(b + 16, updated);
+        llmspell__xwi64(b + 24, expires);
+        llmspell__xw32(b + 32, (uint32_t)scopel);
+        llmspell__xw32(b + 36, (uint32_t)metal);
+        memcpy(b + 40, scope, scopel);
+        memcpy(b + 40 + scopel, meta, metal);
+        memcpy(b + 40 + scopel + metal, fb, (size_t)dim * 4);
+        llmspell__xw32(b + n - 4, llmspell_crc32c(0, b, n - 4));
+        if (col->exists) { /* a replaced record does not add to the count */
+            const void *ov;
+            size_t on;
+            rc = llmspell_kv_get(x->kv, x->kb.p, x->kb.n, &ov, &on);
+            if (rc == LLMSPELL_ERR_NOT_FOUND) col->added++;
+            else if (rc != LLMSPELL_OK) return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+        } else {
+            col->added++;
+        }
+        return llmspell__xi_kvput(x, x->kb.p, x->kb.n, b, n);
+    }
+}
+
+static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
+    llmspell__xf f[6];
+    llmspell_result rc;
+    llmspell__xcol *col;
+    llmspell__xcfg c;
+    size_t i;
+    memset(f, 0, sizeof f);
+    memset(&c, 0, sizeof c);
+    f[0].name = "tenant_id"; f[0].kind = LLMSPELL__XF_S; f[0].flags = LLMSPELL__XF_NULL;
+    f[1].name = "name"; f[1].kind = LLMSPELL__XF_S; f[1].flags = LLMSPELL__XF_REQ;
+    f[2].name = "metric"; f[2].kind = LLMSPELL__XF_S; f[2].flags = LLMSPELL__XF_NULL;
+    f[3].name = "M"; f[3].kind = LLMSPELL__XF_I; f[3].flags = LLMSPELL__XF_NULL;
+    f[4].name = "ef_construction"; f[4].kind = LLMSPELL__XF_I; f[4].flags = LLMSPELL__XF_NULL;
+    f[5].name = "ef_search"; f[5].kind = LLMSPELL__XF_I; f[5].flags = LLMSPELL__XF_NULL;
+    if ((rc = llmspell__xi_record(x, f, 6)) != LLMSPELL_OK) return rc;
+    if (f[1].isnull) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "'name' must be a string");
+    if ((rc = llmspell__xi_tenant(x, &f[0])) != LLMSPELL_OK || (rc = llmspell__xi_text(x, &f[1], &x->tb)) != LLMSPELL_OK) return rc;
+    if (x->tb.n == 0 || x->tb.n > LLMSPELL__X_VMAX_NAME || memchr(x->tb.p, 0, x->tb.n))
+        return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", x->tb.n, LLMSPELL__X_VMAX_NAME);
+    if (f[2].s) {
+        for (i = 0; i < 3; i++)
+            if (strlen(llmspell__x_metrics[i]) == f[2].len && memcmp(llmspell__x_metrics[i], f[2].s, f[2].len) == 0) break;
+        if (i == 3) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "metric must be \"cosine\", \"l2\" or \"ip\"");
+        c.metric = (uint32_t)i;
+    }
+    c.M = f[3].present && !f[3].isnull ? (uint32_t)(f[3].i < 0 || f[3].i > 1000 ? 0 : f[3].i) : 16;
+    if (c.M < 2 || c.M > 100) return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_INVALID, "M must be within 2..100");
+    for (i = 4; i <= 5; i++) {
+        uint32_t d = i == 4 ? 200 : 50, val = d;
+        if (f[i].present && !f[i].isnull) {
+            if (f[i].i < 1 || f[i].i > 0x7FFFFFFF) return llmspell__xi_field_fail(x, &f[i], LLMSPELL_ERR_INVALID, "'%s' must be a positive integer", f[i].name);
+            val = (uint32_t)f[i].i;
+        }
+        if (i == 4) c.efc = val;
+        else c.efs = val;
+    }
+    if ((rc = llmspell__xi_colget(x, x->tb.p, x->tb.n, &col)) != LLMSPELL_OK) return rc;
+    if (x->apply) return LLMSPELL_OK;
+    if (col->listed) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "collection listed twice");
+    if (col->exists && (col->old.metric != c.metric || col->old.M != c.M || col->old.efc != c.efc || col->old.efs != c.efs))
+        return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "the target store has this collection with other settings");
+    col->listed = 1;
+    col->cfg = c;
+    return LLMSPELL_OK;
+}
+
+/* -- knowledge graph -- */
+static llmspell_result llmspell__xi_gtenant(llmspell__xi *x, int64_t tx) {
+    size_t i;
+    llmspell__xgt *g;
+    for (i = 0; i < x->ngts; i++)
+        if (x->gts[i].plen == x->pb.n && (x->pb.n == 0 || memcmp(x->ar.p + x->gts[i].poff, x->pb.p, x->pb.n) == 0)) break;
+    if (i == x->ngts) {
+        if (llmspell__ex_grow(&x->al, (void **)&x->gts, &x->capgts, x->ngts + 1, sizeof *x->gts)) return llmspell__xi_nomem(x);
+        g = &x->gts[x->ngts];
+        g->poff = x->ar.n;
+        g->plen = x->pb.n;
+        g->maxtx = LLMSPELL_TIME_MIN;
+        if (llmspell__xb_add(&x->al, &x->ar, x->pb.p, x->pb.n)) return llmspell__xi_nomem(x);
+        x->ngts++;
+    }
+    if (tx > x->gts[i].maxtx) x->gts[i].maxtx = tx;
+    return LLMSPELL_OK;
+}
+
+/* Appends u32 length + the decoded text of f to x->bb; checks 1..max (or 0..max) bytes, no NUL. */
+static llmspell_result llmspell__xi_gtext(llmspell__xi *x, const llmspell__xf *f, size_t max, int nonempty) {
+    llmspell_result rc;
+    uint8_t len4[4];
+    if ((rc = llmspell__xi_text(x, f, &x->tb)) != LLMSPELL_OK) return rc;
+    if ((nonempty && x->tb.n == 0) || x->tb.n > max || (x->tb.n && memchr(x->tb.p, 0, x->tb.n)))
+        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_INVALID, "'%s' of %zu bytes (%d..%zu, no NUL)", f->name, x->tb.n, nonempty, max);
+    llmspell__xw32(len4, (uint32_t)x->tb.n);
+    if (llmspell__xb_add(&x->al, &x->bb, len4, 4) || llmspell__xb_add(&x->al, &x->bb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
+    return LLMSPELL_OK;
+}
+
+/* Does the target store have any key with prefix k[0..kn)? */
+static llmspell_result llmspell__xi_has(llmspell__xi *x, const void *k, size_t kn, int *has) {
+    llmspell_kv_iter *it;
+    const void *a, *b;
+    size_t an, bn;
+    llmspell_result rc = llmspell_kv_iter_open(x->kv, k, kn, &it);
+    *has = 0;
+    if (rc == LLMSPELL_OK) {
+        rc = llmspell_kv_iter_next(it, &a, &an, &b, &bn);
+        llmspell_kv_iter_close(it);
+        if (rc == LLMSPELL_OK) *has = 1;
+        if (rc == LLMSPELL_ERR_NOT_FOUND) rc = LLMSPELL_OK;
+    }
+    if (rc != LLMSPELL_OK) return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
+    static const char ge[3] = {(char)0xFF, 'G', 'E'};
+    llmspell__xf f[11];
+    llmspell_result rc;
+    int64_t vf, vt, tf, tt, created;
+    size_t n = 0, idl, gid_len, endp_off = 0, endp_len = 0;
+    int R = kind == 'R';
+    llmspell__xf *fid, *ften, *fty, *fname = NULL, *fsrc = NULL, *fdst = NULL, *fprops, *fvf, *fvt, *ftf, *ftt, *fcr;
+    char pre[3];
+    pre[0] = (char)0xFF;
+    pre[1] = 'G';
+    pre[2] = (char)kind;
+    memset(f, 0, sizeof f);
+#define LLMSPELL__XFD(p, nm, k, fl) (p = &f[n], f[n].name = nm, f[n].kind = k, f[n].flags = fl, n++)
+    LLMSPELL__XFD(fid, R ? "relationship_id" : "entity_id", LLMSPELL__XF_S, LLMSPELL__XF_REQ);
+    LLMSPELL__XFD(ften, "tenant_id", LLMSPELL__XF_S, LLMSPELL__XF_NULL);
+    if (R) {
+        LLMSPELL__XFD(fsrc, "source_entity_id", LLMSPELL__XF_S, LLMSPELL__XF_REQ);
+        LLMSPELL__XFD(fdst, "target_entity_id", LLMSPELL__XF_S, LLMSPELL__XF_REQ);
+        LLMSPELL__XFD(fty, "relationship_type", LLMSPELL__XF_S, LLMSPELL__XF_NULL);
+    } else {
+        LLMSPELL__XFD(fty, "entity_type", LLMSPELL__XF_S, LLMSPELL__XF_NULL);
+        LLMSPELL__XFD(fname, "name", LLMSPELL__XF_S, LLMSPELL__XF_NULL);
+    }
+    LLMSPELL__XFD(fprops, "properties", LLMSPELL__XF_J, LLMSPELL__XF_NULL | LLMSPELL__XF_SORT);
+    LLMSPELL__XFD(fvf, "valid_time_start", LLMSPELL__XF_I, LLMSPELL__XF_REQ);
+    LLMSPELL__XFD(fvt, "valid_time_end", LLMSPELL__XF_I, LLMSPELL__XF_NULL);
+    LLMSPELL__XFD(ftf, "transaction_time_start", LLMSPELL__XF_I, LLMSPELL__XF_REQ);
+    LLMSPELL__XFD(ftt, "transaction_time_end", LLMSPELL__XF_I, LLMSPELL__XF_NULL);
+    LLMSPELL__XFD(fcr, "created_at", LLMSPELL__XF_I, LLMSPELL__XF_NULL);
+#undef LLMSPELL__XFD
+    if ((rc = llmspell__xi_record(x, f, n)) != LLMSPELL_OK) return rc;
+    if (fid->isnull || fvf->isnull || ftf->isnull || (R && (fsrc->isnull || fdst->isnull)))
+        return llmspell__xi_fail_at(x, &x->rend, x->rpath, LLMSPELL_ERR_INVALID, "a required field is null");
+    if ((rc = llmspell__xi_tenant(x, ften)) != LLMSPELL_OK) return rc;
+    if ((rc = llmspell__xi_time(x, fvf, 0, &vf)) != LLMSPELL_OK || (rc = llmspell__xi_time(x, fvt, LLMSPELL_TIME_MAX, &vt)) != LLMSPELL_OK ||
+        (rc = llmspell__xi_time(x, ftf, 0, &tf)) != LLMSPELL_OK || (rc = llmspell__xi_time(x, ftt, LLMSPELL_TIME_MAX, &tt)) != LLMSPELL_OK ||
+        (rc = llmspell__xi_time(x, fcr, tf, &created)) != LLMSPELL_OK)
+        return rc;
+    if (vf >= vt) return llmspell__xi_field_fail(x, fvt, LLMSPELL_ERR_INVALID, "valid_time_end must be after valid_time_start");
+    if (tf == LLMSPELL_TIME_MIN || tf == LLMSPELL_TIME_MAX)
+        return llmspell__xi_field_fail(x, ftf, LLMSPELL_ERR_INVALID, "transaction_time_start must be a finite time");
+    if (tf >= tt) return llmspell__xi_field_fail(x, ftt, LLMSPELL_ERR_INVALID, "transaction_time_end must be after transaction_time_start");
+    /* the id and its keys */
+    if ((rc = llmspell__xi_text(x, fid, &x->tb)) != LLMSPELL_OK) return rc;
+    idl = x->tb.n;
+    if (idl == 0 || idl > LLMSPELL__X_GMAX_ID || memchr(x->tb.p, 0, idl))
+        return llmspell__xi_field_fail(x, fid, LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%d, no NUL)", idl, LLMSPELL__X_GMAX_ID);
+    x->kb.n = 0;
+    if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, pre, 3) ||
+        llmspell__x_tuple(&x->al, &x->kb, x->tb.p, idl))
+        return llmspell__xi_nomem(x);
+    gid_len = x->kb.n;
+    if (llmspell__x_i64(&x->al, &x->kb, tf) || llmspell__x_i64(&x->al, &x->kb, vf)) return llmspell__xi_nomem(x);
+    /* the value */
+    x->bb.n = 0;
+    if (llmspell__xb_res(&x->al, &x->bb, 25)) return llmspell__xi_nomem(x);
+    x->bb.p[0] = 1;
+    llmspell__xwi64((uint8_t *)x->bb.p + 1, vt);
+    llmspell__xwi64((uint8_t *)x->bb.p + 9, tt);
+    llmspell__xwi64((uint8_t *)x->bb.p + 17, created);
+    x->bb.n = 25;
+    if ((rc = llmspell__xi_gtext(x, fty, LLMSPELL__X_GMAX_TEXT, 0)) != LLMSPELL_OK) return rc;
+    if (R) {
+        endp_off = x->bb.n;
+        if ((rc = llmspell__xi_gtext(x, fsrc, LLMSPELL__X_GMAX_ID, 1)) != LLMSPELL_OK || (rc = llmspell__xi_gtext(x, fdst, LLMSPELL__X_GMAX_ID, 1)) != LLMSPELL_OK)
+            return rc;
+        endp_len = x->bb.n - endp_off;
+    } else if ((rc = llmspell__xi_gtext(x, fname, LLMSPELL__X_GMAX_TEXT, 0)) != LLMSPELL_OK) {
+        return rc;
+    }
+    {
+        const char *ps = fprops->s ? fprops->s : "{}";
+        size_t pn = fprops->s ? fprops->len : 2;
+        uint8_t len4[4];
+        if (pn > LLMSPELL__X_GMAX_PROPS) return llmspell__xi_field_fail(x, fprops, LLMSPELL_ERR_TOO_LARGE, "properties of %zu bytes is over the limit", pn);
+        llmspell__xw32(len4, (uint32_t)pn);
+        if (llmspell__xb_add(&x->al, &x->bb, len4, 4) || llmspell__xb_add(&x->al, &x->bb, ps, pn)) return llmspell__xi_nomem(x);
+    }
+    if (!x->apply) {
+        size_t idx;
+        int added;
+        if ((rc = llmspell__xi_unique(x, fid, "version (id, transaction_time_start, valid_time_start)")) != LLMSPELL_OK) return rc;
+        if (llmspell__xset_find(x, &x->gids, x->kb.p, gid_len, &idx, 1, &added) < 0) return llmspell__xi_nomem(x);
+        if (added) {
+            int has;
+            if ((rc = llmspell__xi_has(x, x->kb.p, gid_len, &has)) != LLMSPELL_OK) return rc;
+            if (has) return llmspell__xi_field_fail(x, fid, LLMSPELL_ERR_CONFLICT, "this id already has versions in the target store (imports do not merge histories)");
+            if (R) {
+                x->gids.e[idx].aoff = x->gids.ar.n;
+                x->gids.e[idx].alen = endp_len;
+                if (llmspell__xb_add(&x->al, &x->gids.ar, x->bb.p + endp_off, endp_len)) return llmspell__xi_nomem(x);
+            }
+        } else if (R && (x->gids.e[idx].alen != endp_len || memcmp(x->gids.ar.p + x->gids.e[idx].aoff, x->bb.p + endp_off, endp_len) != 0)) {
+            return llmspell__xi_field_fail(x, fsrc, LLMSPELL_ERR_CONFLICT, "the endpoints differ from another version of this relationship");
+        }
+        if (tt == LLMSPELL_TIME_MAX) {
+            llmspell__xcur *c;
+            if (llmspell__ex_grow(&x->al, (void **)&x->cur, &x->capcur, x->ncur + 1, sizeof *x->cur)) return llmspell__xi_nomem(x);
+            c = &x->cur[x->ncur++];
+            c->idoff = x->gids.e[idx].off;
+            c->idlen = x->gids.e[idx].len;
+            c->vf = vf;
+            c->vt = vt;
+            c->kind = kind;
+            c->idx = R ? x->rel_idx : x->ent_idx;
+            c->pos = fvf->pos;
+            c->kp = NULL;
+        }
+        if (R) { /* both endpoints must be entities of the file or of the store */
+            int w;
+            const uint8_t *q = (const uint8_t *)x->bb.p + endp_off;
+            for (w = 0; w < 2; w++) {
+                uint32_t l = llmspell__xr32(q);
+                llmspell__xref *rf;
+                if (llmspell__ex_grow(&x->al, (void **)&x->refs, &x->caprefs, x->nrefs + 1, sizeof *x->refs)) return llmspell__xi_nomem(x);
+                rf = &x->refs[x->nrefs++];
+                rf->koff = x->ar.n;
+                if (llmspell__xb_add(&x->al, &x->ar, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->ar, ge, 3) ||
+                    llmspell__x_tuple(&x->al, &x->ar, q + 4, l))
+                    return llmspell__xi_nomem(x);
+                rf->klen = x->ar.n - rf->koff;
+                rf->idx = x->rel_idx;
+                rf->which = w;
+                rf->pos = w ? fdst->pos : fsrc->pos;
+                q += 4 + l;
+            }
+        }
+        if ((rc = llmspell__xi_gtenant(x, tt != LLMSPELL_TIME_MAX && tt > tf ? tt : tf)) != LLMSPELL_OK) return rc;
+    } else if ((rc = llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->bb.p, x->bb.n)) != LLMSPELL_OK) {
+        return rc;
+    }
+    if (R) x->st.relationships++;
+    else x->st.entities++;
+    return LLMSPELL_OK;
+}
+
+static int llmspell__xcur_cmp(const void *a, const void *b) {
+    const llmspell__xcur *x = (const llmspell__xcur *)a, *y = (const llmspell__xcur *)b;
+    size_t m = x->idlen < y->idlen ? x->idlen : y->idlen;
+    int c = memcmp(x->kp, y->kp, m);
+    if (c) return c;
+    if (x->idlen != y->idlen) return x->idlen < y->idlen ? -1 : 1;
+    return x->vf < y->vf ? -1 : x->vf > y->vf;
+}
+
+/* -- sections kept verbatim -- */
+static llmspell_result llmspell__xi_piece(llmspell__xi *x, const char *sec, size_t sn, uint64_t member, uint64_t index) {
+    llmspell_result rc;
+    int jr;
+    if (!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) return llmspell__xi_nomem(x);
+    if ((rc = llmspell_json_read_value_into(x->r, x->doc)) != LLMSPELL_OK) return llmspell__xi_rerr(x, rc);
+    if (!x->apply) return LLMSPELL_OK;
+    x->jb.n = 0;
+    jr = llmspell__xj_value(x, &x->jb, llmspell_json_doc_root(x->doc), 0, 0, (size_t)-1);
+    if (jr) return llmspell__xi_nomem(x);
+    if (x->jb.n > LLMSPELL_KV_MAX_VALUE) return llmspell__xi_fail(x, LLMSPELL_ERR_TOO_LARGE, "an element of %zu bytes is over the value limit", x->jb.n);
+    if (llmspell__x_xkey(&x->al, &x->kb, 0, sec, sn) || llmspell__x_u64(&x->al, &x->kb, member) || llmspell__x_u64(&x->al, &x->kb, index))
+        return llmspell__xi_nomem(x);
+    return llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->jb.p, x->jb.n);
+}
+
+static llmspell_result llmspell__xi_piece_array(llmspell__xi *x, const char *sec, size_t sn, uint64_t member, size_t *counter) {
+    llmspell_json_token t;
+    llmspell_result rc;
+    uint64_t i;
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc; /* [ */
+    for (i = 0;; i++) {
+        if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
+        if (t.event == LLMSPELL_JSON_EV_ARRAY_END) return llmspell__xi_next(x, &t);
+        if ((rc = llmspell__xi_piece(x, sec, sn, member, i)) != LLMSPELL_OK) return rc;
+        if (counter) (*counter)++;
+        x->nrec++;
+        if ((rc = llmspell__xi_progress(x, 0)) != LLMSPELL_OK) return rc;
+    }
+}
+
+static llmspell_result llmspell__xi_kept(llmspell__xi *x, const char *sec, size_t sn) {
+    llmspell_json_token t;
+    llmspell_result rc;
+    if (x->apply) { /* the new section replaces a stored one of the same name */
+        llmspell_kv_iter *it;
+        const void *k, *v;
+        size_t kn, vn;
+        if (llmspell__x_xkey(&x->al, &x->kb, 0, sec, sn)) return llmspell__xi_nomem(x);
+        if ((rc = llmspell_kv_iter_open(x->kv, x->kb.p, x->kb.n, &it)) != LLMSPELL_OK)
+            return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+        while ((rc = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK)
+            if ((rc = llmspell_kv_delete_sys(x->kv, k, kn)) != LLMSPELL_OK) break;
+        llmspell_kv_iter_close(it);
+        if (rc != LLMSPELL_ERR_NOT_FOUND) return llmspell__x_err(x->err, rc, "import: writing the store: %s", llmspell_kv_errmsg(x->kv));
+    }
+    x->sh.n = 0;
+    if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
+    if (t.event == LLMSPELL_JSON_EV_ARRAY_BEGIN) {
+        if (llmspell__xb_ch(&x->al, &x->sh, 'a')) return llmspell__xi_nomem(x);
+        if ((rc = llmspell__xi_piece_array(x, sec, sn, 0, llmspell__x_counter(&x->st, sec, sn, NULL, 0))) != LLMSPELL_OK) return rc;
+    } else if (t.event == LLMSPELL_JSON_EV_OBJECT_BEGIN) {
+        uint64_t m;
+        if (llmspell__xb_ch(&x->al, &x->sh, 'o')) return llmspell__xi_nomem(x);
+        if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+        for (m = 0;; m++) {
+            size_t at;
+            uint8_t len4[4];
+            if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event == LLMSPELL_JSON_EV_OBJECT_END) break;
+            at = x->sh.n;
+            llmspell__xw32(len4, (uint32_t)t.len);
+            if (llmspell__xb_ch(&x->al, &x->sh, 'v') || llmspell__xb_add(&x->al, &x->sh, len4, 4) || llmspell__xb_add(&x->al, &x->sh, t.str, t.len))
+                return llmspell__xi_nomem(x);
+            if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event == LLMSPELL_JSON_EV_ARRAY_BEGIN) {
+                x->sh.p[at] = 'a';
+                rc = llmspell__xi_piece_array(x, sec, sn, m, llmspell__x_counter(&x->st, sec, sn, x->sh.p + at + 5, x->sh.n - at - 5));
+            } else {
+                rc = llmspell__xi_piece(x, sec, sn, m, 0);
+            }
+            if (rc != LLMSPELL_OK) return rc;
+        }
+    } else {
+        if (llmspell__xb_ch(&x->al, &x->sh, 'v')) return llmspell__xi_nomem(x);
+        if ((rc = llmspell__xi_piece(x, sec, sn, 0, 0)) != LLMSPELL_OK) return rc;
+    }
+    if (!x->apply) return LLMSPELL_OK;
+    if (llmspell__x_xkey(&x->al, &x->kb, 0, sec, sn)) return llmspell__xi_nomem(x);
+    return llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->sh.p, x->sh.n);
+}
+
+/* -- the document -- */
+static llmspell_result llmspell__xi_array(llmspell__xi *x, int what, uint32_t dim) {
+    llmspell_json_token t;
+    llmspell_result rc;
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+    if (t.event == LLMSPELL_JSON_EV_NULL) return LLMSPELL_OK;
+    if (t.event != LLMSPELL_JSON_EV_ARRAY_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "expected an array");
+    if (what == 'E') x->ent_idx = 0;
+    if (what == 'R') x->rel_idx = 0;
+    for (;;) {
+        if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
+        if (t.event == LLMSPELL_JSON_EV_ARRAY_END) return llmspell__xi_next(x, &t);
+        switch (what) {
+        case 'k': rc = llmspell__xi_kv(x); break;
+        case 'v': rc = llmspell__xi_vec(x, dim); break;
+        case 'c': rc = llmspell__xi_collection(x); break;
+        default: rc = llmspell__xi_graph(x, what); break;
+        }
+        if (rc != LLMSPELL_OK) return rc;
+        if (what == 'E') x->ent_idx++;
+        if (what == 'R') x->rel_idx++;
+        x->nrec++;
+        if ((rc = llmspell__xi_progress(x, 0)) != LLMSPELL_OK) return rc;
+    }
+}
+
+static llmspell_result llmspell__xi_data(llmspell__xi *x) {
+    llmspell_json_token t;
+    llmspell_result rc;
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+    if (t.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'data' must be an object");
+    for (;;) {
+        if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+        if (t.event == LLMSPELL_JSON_EV_OBJECT_END) return LLMSPELL_OK;
+        if (LLMSPELL__X_IS(t.str, t.len, "kv_store")) {
+            rc = llmspell__xi_array(x, 'k', 0);
+        } else if (LLMSPELL__X_IS(t.str, t.len, "vector_embeddings") || LLMSPELL__X_IS(t.str, t.len, "knowledge_graph")) {
+            int vec = t.str[0] == 'v';
+            if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event == LLMSPELL_JSON_EV_NULL) continue;
+            if (t.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "expected an object");
+            for (;;) {
+                if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+                if (t.event == LLMSPELL_JSON_EV_OBJECT_END) break;
+                if (vec) {
+                    unsigned long d = 0;
+                    size_t i;
+                    int ok = t.len > 0 && t.len <= 6 && t.str[0] != '0';
+                    for (i = 0; ok && i < t.len; i++) {
+                        if (t.str[i] < '0' || t.str[i] > '9') ok = 0;
+                        else d = d * 10 + (unsigned long)(t.str[i] - '0');
+                    }
+                    if (!ok || d == 0 || d > LLMSPELL__X_VMAX_DIM)
+                        return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "a dimension key must be a decimal integer 1..%d", LLMSPELL__X_VMAX_DIM);
+                    rc = llmspell__xi_array(x, 'v', (uint32_t)d);
+                } else if (LLMSPELL__X_IS(t.str, t.len, "entities")) {
+                    rc = llmspell__xi_array(x, 'E', 0);
+                } else if (LLMSPELL__X_IS(t.str, t.len, "relationships")) {
+                    rc = llmspell__xi_array(x, 'R', 0);
+                } else {
+                    rc = llmspell__xi_skip(x);
+                }
+                if (rc != LLMSPELL_OK) return rc;
+            }
+            continue;
+        } else {
+            x->nm.n = 0;
+            if (llmspell__xb_add(&x->al, &x->nm, t.str, t.len)) return llmspell__xi_nomem(x);
+            rc = llmspell__xi_kept(x, x->nm.p, x->nm.n);
+        }
+        if (rc != LLMSPELL_OK) return rc;
+    }
+}
+
+static llmspell_result llmspell__xi_pass(llmspell__xi *x) {
+    llmspell_json_token t;
+    llmspell_result rc;
+    llmspell_json_read_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.allocator = x->al;
+    ro.flags = LLMSPELL_JSON_REJECT_DUPLICATES;
+    ro.max_string = x->o.max_string;
+    memset(&x->st, 0, sizeof x->st);
+    x->nrec = 0;
+    x->lastoff = 0;
+    x->seen_version = x->seen_data = 0;
+    if (x->buf) {
+        rc = llmspell_json_reader_open_buffer(&x->r, x->buf, x->len, &ro);
+    } else {
+        if (fseek(x->f, x->fpos, SEEK_SET) != 0) return llmspell__x_err(x->err, LLMSPELL_ERR_IO, "import: cannot seek the input file");
+        rc = llmspell_json_reader_open_file(&x->r, x->f, &ro);
+    }
+    if (rc != LLMSPELL_OK) {
+        x->r = NULL;
+        return llmspell__x_err(x->err, rc, "import: cannot open a reader: %s", llmspell_strerror(rc));
+    }
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+    if (t.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "an export is a JSON object");
+    for (;;) {
+        if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+        if (t.event == LLMSPELL_JSON_EV_OBJECT_END) break;
+        if (LLMSPELL__X_IS(t.str, t.len, "version")) {
+            size_t i = 0;
+            if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event != LLMSPELL_JSON_EV_STRING) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'version' must be a string");
+            while (i < t.len && t.str[i] >= '0' && t.str[i] <= '9') i++;
+            if (!(i == 1 && t.str[0] == '1' && (i == t.len || t.str[i] == '.')))
+                return llmspell__xi_fail(x, LLMSPELL_ERR_FORMAT, "unsupported export version \"%.*s\" (major version 1 is read)", (int)(t.len > 32 ? 32 : t.len), t.str);
+            x->seen_version = 1;
+        } else if (LLMSPELL__X_IS(t.str, t.len, "exported_at") || LLMSPELL__X_IS(t.str, t.len, "source_backend")) {
+            if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event != LLMSPELL_JSON_EV_STRING) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "expected a string");
+        } else if (LLMSPELL__X_IS(t.str, t.len, "migrations")) {
+            if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+            if (t.event != LLMSPELL_JSON_EV_ARRAY_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'migrations' must be an array of strings");
+            for (;;) {
+                if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+                if (t.event == LLMSPELL_JSON_EV_ARRAY_END) break;
+                if (t.event != LLMSPELL_JSON_EV_STRING) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'migrations' must be an array of strings");
+            }
+        } else if (LLMSPELL__X_IS(t.str, t.len, "data")) {
+            if ((rc = llmspell__xi_data(x)) != LLMSPELL_OK) return rc;
+            x->seen_data = 1;
+        } else if (LLMSPELL__X_IS(t.str, t.len, "llmspell_collections")) {
+            if ((rc = llmspell__xi_array(x, 'c', 0)) != LLMSPELL_OK) return rc;
+        } else if ((rc = llmspell__xi_skip(x)) != LLMSPELL_OK) {
+            return rc;
+        }
+    }
+    if (!x->seen_version) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "missing required field 'version'");
+    if (!x->seen_data) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "missing required field 'data'");
+    if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
+    llmspell_json_reader_close(x->r);
+    x->r = NULL;
+    x->st.collections = x->ncols;
+    return llmspell__xi_progress(x, 1);
+}
+
+/* After pass 1: references, overlaps, cosine. */
+static llmspell_result llmspell__xi_check(llmspell__xi *x) {
+    size_t i;
+    char path[160];
+    llmspell_result rc;
+    for (i = 0; i < x->nrefs; i++) {
+        const llmspell__xref *rf = &x->refs[i];
+        size_t idx;
+        int added, has;
+        if (llmspell__xset_find(x, &x->gids, x->ar.p + rf->koff, rf->klen, &idx, 0, &added) == 1) continue;
+        if ((rc = llmspell__xi_has(x, x->ar.p + rf->koff, rf->klen, &has)) != LLMSPELL_OK) return rc;
+        if (has) continue;
+        snprintf(path, sizeof path, "data.knowledge_graph.relationships[%lu].%s", (unsigned long)rf->idx, rf->which ? "target_entity_id" : "source_entity_id");
+        return llmspell__xi_fail_at(x, &rf->pos, path, LLMSPELL_ERR_NOT_FOUND, "no entity of this id in the file or the target store");
+    }
+    for (i = 0; i < x->ncur; i++) x->cur[i].kp = x->gids.ar.p + x->cur[i].idoff;
+    if (x->ncur > 1) qsort(x->cur, x->ncur, sizeof *x->cur, llmspell__xcur_cmp);
+    for (i = 1; i < x->ncur; i++) {
+        const llmspell__xcur *a = &x->cur[i - 1], *b = &x->cur[i];
+        if (a->idlen == b->idlen && memcmp(a->kp, b->kp, a->idlen) == 0 && a->vt > b->vf) {
+            snprintf(path, sizeof path, "data.knowledge_graph.%s[%lu].valid_time_start", b->kind == 'R' ? "relationships" : "entities", (unsigned long)b->idx);
+            return llmspell__xi_fail_at(x, &b->pos, path, LLMSPELL_ERR_CONFLICT,
+                                        "current versions of this id (transaction_time_end +infinity) overlap in valid time");
+        }
+    }
+    for (i = 0; i < x->ncols; i++) {
+        const llmspell__xcol *c = &x->cols[i];
+        uint32_t metric = c->listed ? c->cfg.metric : c->exists ? c->old.metric : 0;
+        if (c->zero && metric == 0)
+            return llmspell__xi_fail_at(x, &c->zpos, c->zpath, LLMSPELL_ERR_INVALID, "an all-zero embedding cannot be added to a cosine collection");
+    }
+    return LLMSPELL_OK;
+}
+
+/* After pass 2: collection settings (new generation: the HNSW graph is rebuilt at the next
+   open) and the graphs' meta records. */
+static llmspell_result llmspell__xi_finish(llmspell__xi *x) {
+    static const char gm[3] = {(char)0xFF, 'G', 'M'};
+    size_t i;
+    llmspell_result rc;
+    for (i = 0; i < x->ncols; i++) {
+        llmspell__xcol *c = &x->cols[i];
+        llmspell__xcfg n;
+        uint8_t b[LLMSPELL__X_LVC_SIZE];
+        if (c->listed) n = c->cfg;
+        else if (c->exists) n = c->old;
+        else {
+            memset(&n, 0, sizeof n);
+            n.M = 16;
+            n.efc = 200;
+            n.efs = 50;
+        }
+        n.gen = c->exists ? c->old.gen + 1 : 1;
+        n.count = (c->exists ? c->old.count : 0) + c->added;
+        n.created = c->exists ? c->old.created : x->now;
+        llmspell__x_cfg_blob(b, &n);
+        if ((rc = llmspell__xi_kvput(x, x->ar.p + c->koff, c->klen, b, sizeof b)) != LLMSPELL_OK) return rc;
+    }
+    for (i = 0; i < x->ngts; i++) {
+        const void *v;
+        size_t vn;
+        uint8_t m[17];
+        int64_t last = x->gts[i].maxtx;
+        uint64_t seq = 0;
+        x->kb.n = 0;
+        if (llmspell__xb_add(&x->al, &x->kb, x->ar.p + x->gts[i].poff, x->gts[i].plen) || llmspell__xb_add(&x->al, &x->kb, gm, 3))
+            return llmspell__xi_nomem(x);
+        rc = llmspell_kv_get(x->kv, x->kb.p, x->kb.n, &v, &vn);
+        if (rc == LLMSPELL_OK && vn == 17 && ((const uint8_t *)v)[0] == 1) {
+            int64_t old = llmspell__xri64((const uint8_t *)v + 1);
+            seq = llmspell__xr64((const uint8_t *)v + 9);
+            if (old > last) last = old;
+        } else if (rc != LLMSPELL_OK && rc != LLMSPELL_ERR_NOT_FOUND) {
+            return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+        }
+        m[0] = 1;
+        llmspell__xwi64(m + 1, last);
+        llmspell__xw64(m + 9, seq);
+        if ((rc = llmspell__xi_kvput(x, x->kb.p, x->kb.n, m, sizeof m)) != LLMSPELL_OK) return rc;
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, size_t len, FILE *f, const llmspell_import_options *opts,
+                                           llmspell_export_stats *stats, llmspell_json_error *err) {
+    llmspell__xi x;
+    llmspell_json_error local;
+    llmspell_result rc;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (!kv || (!buf && !f && len)) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: kv or input is NULL");
+    if (!kv->open) return llmspell__x_err(err, LLMSPELL_ERR_CLOSED, "import: the store is closed");
+    if (kv->in_txn) return llmspell__x_err(err, LLMSPELL_ERR_TXN, "import: the store has an open transaction; the import runs its own");
+    memset(&x, 0, sizeof x);
+    x.kv = kv;
+    if (opts) x.o = *opts;
+    x.al = x.o.allocator.alloc ? x.o.allocator : kv->allocator;
+    if (!llmspell__ex_allocator_ok(&x.al)) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: the allocator has no free");
+    x.err = err;
+    x.now = llmspell_time_now(&x.o.clock);
+    x.buf = buf ? buf : (f ? NULL : "");
+    x.len = len;
+    x.f = f;
+    if (f && (x.fpos = ftell(f)) < 0) return llmspell__x_err(err, LLMSPELL_ERR_IO, "import: the input file cannot be positioned");
+    rc = llmspell__xi_pass(&x);
+    if (rc == LLMSPELL_OK) rc = llmspell__xi_check(&x);
+    if (x.r) llmspell_json_reader_close(x.r);
+    x.r = NULL;
+    if (rc == LLMSPELL_OK) {
+        if ((rc = llmspell_kv_begin(kv)) != LLMSPELL_OK) {
+            llmspell__x_err(err, rc, "import: cannot begin a transaction: %s", llmspell_kv_errmsg(kv));
+        } else {
+            x.apply = 1;
+            rc = llmspell__xi_pass(&x);
+            if (x.r) llmspell_json_reader_close(x.r);
+            x.r = NULL;
+            if (rc == LLMSPELL_OK) rc = llmspell__xi_finish(&x);
+            if (rc == LLMSPELL_OK) {
+                if ((rc = llmspell_kv_commit(kv)) != LLMSPELL_OK) {
+                    llmspell__x_err(err, rc, "import: commit failed: %s", llmspell_kv_errmsg(kv));
+                    if (kv->in_txn) (void)llmspell_kv_rollback(kv);
+                }
+            } else {
+                (void)llmspell_kv_rollback(kv);
+            }
+        }
+    }
+    if (rc != LLMSPELL_OK && err->code == LLMSPELL_OK) llmspell__x_err(err, rc, "import: %s", llmspell_strerror(rc));
+    llmspell__x_total(&x.st);
+    if (rc == LLMSPELL_OK && stats) *stats = x.st;
+    if (x.doc) llmspell_json_doc_free(x.doc);
+    if (x.doc2) llmspell_json_doc_free(x.doc2);
+    llmspell__xb_free(&x.al, &x.sb); llmspell__xb_free(&x.al, &x.kb); llmspell__xb_free(&x.al, &x.vb);
+    llmspell__xb_free(&x.al, &x.pb); llmspell__xb_free(&x.al, &x.tb); llmspell__xb_free(&x.al, &x.ar);
+    llmspell__xb_free(&x.al, &x.sh); llmspell__xb_free(&x.al, &x.jb); llmspell__xb_free(&x.al, &x.bb);
+    llmspell__xb_free(&x.al, &x.nm);
+    llmspell__xset_free(&x, &x.ids);
+    llmspell__xset_free(&x, &x.gids);
+    llmspell__ex_free(&x.al, x.cols);
+    llmspell__ex_free(&x.al, x.gts);
+    llmspell__ex_free(&x.al, x.cur);
+    llmspell__ex_free(&x.al, x.refs);
+    return rc;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_export_import_buffer(llmspell_kv *kv, const void *data, size_t len, const llmspell_import_options *opts,
+                                                           llmspell_export_stats *stats, llmspell_json_error *err) {
+    if (!data && len) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: data is NULL");
+    return llmspell__xi_import(kv, data ? data : "", len, NULL, opts, stats, err);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_export_import_file(llmspell_kv *kv, FILE *f, const llmspell_import_options *opts,
+                                                         llmspell_export_stats *stats, llmspell_json_error *err) {
+    if (!f) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: file is NULL");
+    return llmspell__xi_import(kv, NULL, 0, f, opts, stats, err);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell_kv *to, FILE *scratch, const llmspell_export_options *eopts,
+                                                     const llmspell_import_options *iopts, llmspell_export_stats *stats,
+                                                     llmspell_json_error *err) {
+    FILE *f = scratch ? scratch : tmpfile();
+    llmspell_result rc;
+    long start;
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (!f) return llmspell__x_err(err, LLMSPELL_ERR_IO, "migrate: cannot create a scratch file");
+    if ((start = ftell(f)) < 0) {
+        rc = llmspell__x_err(err, LLMSPELL_ERR_IO, "migrate: the scratch file cannot be positioned");
+    } else {
+        rc = llmspell_export_store_file(from, f, eopts, NULL, err);
+        if (rc == LLMSPELL_OK && fseek(f, start, SEEK_SET) != 0) rc = llmspell__x_err(err, LLMSPELL_ERR_IO, "migrate: cannot rewind the scratch file");
+        if (rc == LLMSPELL_OK) rc = llmspell_export_import_file(to, f, iopts, stats, err);
+    }
+    if (!scratch) fclose(f);
+    return rc;
+}
 
 #endif /* LLMSPELL_EXPORT_IMPLEMENTATION_ONCE */
 #endif /* LLMSPELL_EXPORT_IMPLEMENTATION */

@@ -414,22 +414,37 @@ typedef struct llmspell__gver {
     llmspell__gstr *type, *name, *props; /* name is NULL for relationships */
 } llmspell__gver;
 
-/* One id. v[0..nclosed) are closed versions (tx_to < +inf) sorted by tx_to, then tx_from,
+/* One id. Its version array is followed in the same allocation by a tail: u32 nclosed, u32
+   idlen and the id with its NUL (llmspell__gvbytes), written when the array is installed; arrays are not
+   changed once installed, so a saved one keeps a tail that matches it. A lookup finds all it
+   needs in the map slot and the array, without touching the node.
+   v[0..nclosed) are closed versions (tx_to < +inf) sorted by tx_to, then tx_from,
    valid_from; v[nclosed..nv) are the current ones, sorted by valid_from, with disjoint valid
    ranges. Closing always happens at the newest transaction time, so appending keeps the order. */
 typedef struct llmspell__gnode {
-    llmspell__gver *v;
     struct llmspell__gnode **out, **in; /* entity: relationships, sorted by id */
     struct llmspell__gnode *src, *dst;  /* relationship: endpoints */
     llmspell__gstr **mem;               /* entity: the type / name lists it is in (one ref each) */
-    uint32_t nv, nclosed, vcap, nout, outcap, nin, incap, nmem, memcap;
-    uint32_t hash, idlen, epoch, mark, row;
+    uint32_t vcap, nout, outcap, nin, incap, nmem, memcap;
+    uint32_t epoch, mark, row;
+    /* what finds and walks read, together and next to the id */
+    llmspell__gver *v;
+    uint32_t nv, nclosed, hash, idlen;
     uint8_t kind, dead, doomed;
     char id[1]; /* idlen bytes + NUL */
 } llmspell__gnode;
 
+/* A map slot carries the node's hash and a copy of its version array pointer and count, so a
+   probe compares hashes without touching nodes, and a lookup fetches the versions while it
+   compares the id (llmspell__gmap_sync keeps the copy in step with the node). */
+typedef struct llmspell__gslot {
+    llmspell__gnode *n; /* NULL: empty */
+    const llmspell__gver *v;
+    uint32_t hash, nv;
+} llmspell__gslot;
+
 typedef struct llmspell__gmap { /* open addressing, linear probing, load <= 1/2 */
-    llmspell__gnode **slot;
+    llmspell__gslot *slot;
     size_t mask, count;
 } llmspell__gmap;
 
@@ -511,6 +526,11 @@ typedef struct llmspell__gimpl {
     llmspell_graph_rows tmprows;
     size_t *fil;          /* filter value offsets in jfil */
     size_t capfil;
+    /* open: the nodes of each kind ([0] entities, [1] relationships) in load order; while
+       pend[k], they are not in the map yet (they are owned here) */
+    llmspell__gnode **ld[2];
+    size_t nld[2], capld[2];
+    int pend[2], sorted[2];
 } llmspell__gimpl;
 
 #define LLMSPELL__GI(g) ((llmspell__gimpl *)(g)->impl)
@@ -584,6 +604,17 @@ static llmspell_result llmspell__gerr(llmspell_graph *g, llmspell_result code, c
 /* A failure of the kv: its message, prefixed. */
 static llmspell_result llmspell__gkverr(llmspell__gimpl *I, llmspell_result r, const char *what) {
     return llmspell__gerr(I->g, r, "graph: %s: %.200s", what, llmspell_kv_errmsg(I->kv));
+}
+/* code with the message pre id+"'"+post, the id cut at 64 bytes as "%.64s" would: the frequent
+   "not found" answers of the lookups, without the cost of formatting. */
+static llmspell_result llmspell__gerr_id(llmspell_graph *g, llmspell_result code, const char *pre, const char *id, const char *post) {
+    size_t np = strlen(pre), ni = 0, nq = strlen(post);
+    while (ni < 64 && id[ni]) ni++;
+    if (np + ni + nq + 1 > sizeof g->errmsg) return llmspell__gerr(g, code, "%s%.64s%s", pre, id, post);
+    memcpy(g->errmsg, pre, np);
+    memcpy(g->errmsg + np, id, ni);
+    memcpy(g->errmsg + np + ni, post, nq + 1);
+    return code;
 }
 #define LLMSPELL__NOMEM(I, what) llmspell__gerr((I)->g, LLMSPELL_ERR_NOMEM, "graph: out of memory %s", what)
 
@@ -693,36 +724,98 @@ static void llmspell__garr_free(llmspell__gimpl *I, llmspell__gver *v, uint32_t 
     llmspell__gfree(&I->a, v);
 }
 
+/* Bytes of a version array of nv versions with its tail, for an id of idlen bytes. */
+static size_t llmspell__gvbytes(size_t nv, size_t idlen) { return nv * sizeof(llmspell__gver) + 8 + idlen + 1; }
+static void llmspell__gvtail(llmspell__gver *arr, uint32_t nv, uint32_t nclosed, const char *id, size_t idlen) {
+    uint8_t *p = (uint8_t *)(arr + nv);
+    uint32_t n32 = (uint32_t)idlen;
+    if (!arr) return;
+    memcpy(p, &nclosed, 4);
+    memcpy(p + 4, &n32, 4);
+    memcpy(p + 8, id, idlen + 1);
+}
+
 /* >>maps: id -> node */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__GPREFETCH(p) __builtin_prefetch(p)
+#else
+#define LLMSPELL__GPREFETCH(p) ((void)(p))
+#endif
+
 static llmspell__gnode *llmspell__gmap_find(const llmspell__gmap *m, const char *id, size_t n, uint32_t h) {
     size_t i;
     if (!m->slot) return NULL;
     for (i = h & m->mask;; i = (i + 1) & m->mask) {
-        llmspell__gnode *x = m->slot[i];
+        const llmspell__gslot *s = &m->slot[i];
+        llmspell__gnode *x = s->n;
         if (!x) return NULL;
-        if (x->hash == h && x->idlen == n && memcmp(x->id, id, n) == 0) return x;
+        if (s->hash == h && x->idlen == n && memcmp(x->id, id, n) == 0) return x;
     }
 }
 
-static void llmspell__gmap_place(llmspell__gnode **slot, size_t mask, llmspell__gnode *x) {
+/* As llmspell__gmap_find, for a lookup that reads the versions next: the slot of an id with
+   versions, or NULL. The id is compared with the copy in the array's tail, so the node is not
+   touched; the array is fetched ahead of the search. */
+static const llmspell__gslot *llmspell__gmap_find_v(const llmspell__gmap *m, const char *id, size_t n, uint32_t h) {
+    size_t i;
+    if (!m->slot) return NULL;
+    for (i = h & m->mask;; i = (i + 1) & m->mask) {
+        const llmspell__gslot *s = &m->slot[i];
+        if (!s->n) return NULL;
+        if (s->hash != h) continue;
+        if (!s->nv) { /* no versions, no tail */
+            if (s->n->idlen == n && memcmp(s->n->id, id, n) == 0) return NULL;
+        } else {
+            /* the current versions, where the search starts, are the last ones */
+            const char *vp = (const char *)(s->v + (s->nv > 3 ? s->nv - 3 : 0)), *tail = (const char *)(s->v + s->nv);
+            uint32_t tn;
+            for (; vp < tail; vp += 64) LLMSPELL__GPREFETCH(vp);
+            LLMSPELL__GPREFETCH(tail);
+            memcpy(&tn, tail + 4, 4);
+            if (tn == n && memcmp(tail + 8, id, n) == 0) return s;
+        }
+    }
+}
+
+static void llmspell__gmap_place(llmspell__gslot *slot, size_t mask, llmspell__gnode *x) {
     size_t i = x->hash & mask;
-    while (slot[i]) i = (i + 1) & mask;
-    slot[i] = x;
+    while (slot[i].n) i = (i + 1) & mask;
+    slot[i].n = x;
+    slot[i].v = x->v;
+    slot[i].hash = x->hash;
+    slot[i].nv = x->nv;
+}
+
+/* After x's versions changed: its slot's copy of them (nothing when x is not in m). */
+static void llmspell__gmap_sync(llmspell__gmap *m, const llmspell__gnode *x) {
+    size_t i;
+    if (!m->slot) return;
+    for (i = x->hash & m->mask; m->slot[i].n; i = (i + 1) & m->mask)
+        if (m->slot[i].n == x) {
+            m->slot[i].v = x->v;
+            m->slot[i].nv = x->nv;
+            return;
+        }
 }
 
 /* Room for `need` entries; inserts up to that never allocate (rollback relies on it). */
 static int llmspell__gmap_reserve(llmspell__gimpl *I, llmspell__gmap *m, size_t need) {
     size_t nc, i;
-    llmspell__gnode **ns;
+    llmspell__gslot *ns;
     if (m->slot && need * 2 <= m->mask + 1) return 0;
     nc = m->slot ? (m->mask + 1) : 16;
     while (need * 2 > nc) nc *= 2;
-    ns = (llmspell__gnode **)llmspell__galloc(&I->a, nc * sizeof *ns);
+    if (nc > ((size_t)-1) / sizeof *ns) return -1;
+    ns = (llmspell__gslot *)llmspell__galloc(&I->a, nc * sizeof *ns);
     if (!ns) return -1;
     memset(ns, 0, nc * sizeof *ns);
     if (m->slot) {
         for (i = 0; i <= m->mask; i++)
-            if (m->slot[i]) llmspell__gmap_place(ns, nc - 1, m->slot[i]);
+            if (m->slot[i].n) {
+                size_t j = m->slot[i].hash & (nc - 1);
+                while (ns[j].n) j = (j + 1) & (nc - 1);
+                ns[j] = m->slot[i];
+            }
         llmspell__gfree(&I->a, m->slot);
     }
     m->slot = ns;
@@ -737,15 +830,15 @@ static void llmspell__gmap_put(llmspell__gmap *m, llmspell__gnode *x) {
 
 static void llmspell__gmap_del(llmspell__gmap *m, llmspell__gnode *x) {
     size_t i = x->hash & m->mask, j, k;
-    while (m->slot[i] != x) i = (i + 1) & m->mask;
-    m->slot[i] = NULL;
+    while (m->slot[i].n != x) i = (i + 1) & m->mask;
+    memset(&m->slot[i], 0, sizeof m->slot[i]);
     m->count--;
     /* backward shift: move up every entry whose probe run crossed the hole */
-    for (j = (i + 1) & m->mask; m->slot[j]; j = (j + 1) & m->mask) {
-        k = m->slot[j]->hash & m->mask;
+    for (j = (i + 1) & m->mask; m->slot[j].n; j = (j + 1) & m->mask) {
+        k = m->slot[j].hash & m->mask;
         if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
             m->slot[i] = m->slot[j];
-            m->slot[j] = NULL;
+            memset(&m->slot[j], 0, sizeof m->slot[j]);
             i = j;
         }
     }
@@ -1156,28 +1249,41 @@ static void llmspell__gmem_add(llmspell__gnode *n, const llmspell__gver *v, uint
 /* >>visibility: the version of n visible at valid time v and transaction time t (t may be
    LLMSPELL_GRAPH_NOW: current knowledge). At any t the visible versions have disjoint valid
    ranges, so the first match is the answer. */
-static const llmspell__gver *llmspell__gvis(const llmspell__gnode *n, llmspell_time v, llmspell_time t) {
-    const llmspell__gver *cur = n->v + n->nclosed;
-    uint32_t lo = 0, hi = n->nv - n->nclosed, i;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (cur[mid].vf <= v) lo = mid + 1;
-        else hi = mid;
+static const llmspell__gver *llmspell__gvis_a(const llmspell__gver *a, uint32_t nv, uint32_t nclosed, llmspell_time v, llmspell_time t) {
+    const llmspell__gver *cur = a + nclosed;
+    uint32_t lo = 0, hi = nv - nclosed, i;
+    if (hi <= 8) { /* few: count without branches (the CPU would mostly guess wrong) */
+        for (i = 0; i < hi; i++) lo += cur[i].vf <= v;
+    } else {
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (cur[mid].vf <= v) lo = mid + 1;
+            else hi = mid;
+        }
     }
     if (lo > 0 && v < cur[lo - 1].vt && (t == LLMSPELL_GRAPH_NOW || cur[lo - 1].tf <= t)) return &cur[lo - 1];
     if (t == LLMSPELL_GRAPH_NOW) return NULL;
+    if (nclosed <= 8) { /* as above; at most one closed version matches too */
+        const llmspell__gver *hit = NULL;
+        for (i = 0; i < nclosed; i++)
+            hit = ((a[i].tf <= t) & (t < a[i].tt) & (a[i].vf <= v) & (v < a[i].vt)) ? &a[i] : hit;
+        return hit;
+    }
     lo = 0;
-    hi = n->nclosed;
+    hi = nclosed;
     while (lo < hi) { /* the first closed version with tx_to > t */
         uint32_t mid = lo + (hi - lo) / 2;
-        if (n->v[mid].tt <= t) lo = mid + 1;
+        if (a[mid].tt <= t) lo = mid + 1;
         else hi = mid;
     }
-    for (i = lo; i < n->nclosed; i++) {
-        const llmspell__gver *c = &n->v[i];
+    for (i = lo; i < nclosed; i++) {
+        const llmspell__gver *c = &a[i];
         if (c->tf <= t && c->vf <= v && v < c->vt) return c;
     }
     return NULL;
+}
+static const llmspell__gver *llmspell__gvis(const llmspell__gnode *n, llmspell_time v, llmspell_time t) {
+    return llmspell__gvis_a(n->v, n->nv, n->nclosed, v, t);
 }
 
 /* A relationship version visible at (v, t) whose endpoints are visible too (rule 6). */
@@ -1347,6 +1453,7 @@ static void llmspell__gundo_to(llmspell__gimpl *I, size_t from) {
             n->v = u->v;
             n->nv = n->vcap = u->nv;
             n->nclosed = u->nclosed;
+            llmspell__gmap_sync(llmspell__gmap_of(I, n->kind), n);
             break;
         case LLMSPELL__U_CREATE:
             I->nlife--;
@@ -1531,8 +1638,8 @@ static int llmspell__gsame(const llmspell__gstr *t1, const llmspell__gstr *n1, c
    transaction time T. On success pl->arr (when pl->changed) is the node's new version array
    (owning its references); I->fresh marks its new current versions and I->removed lists the
    (tx_from, valid_from) of versions dropped outright. Nothing is changed yet. */
-static llmspell_result llmspell__gplan_write(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gpiece *p, size_t np,
-                                       llmspell_time T, llmspell__gplan *pl) {
+static llmspell_result llmspell__gplan_write(llmspell__gimpl *I, const llmspell__gnode *n, size_t idn, const llmspell__gpiece *p,
+                                             size_t np, llmspell_time T, llmspell__gplan *pl) {
     uint32_t nclosed = n ? n->nclosed : 0, nc = n ? n->nv - n->nclosed : 0, i0, i1, na, lo, hi, i, nrep = 0, nrem = 0;
     const llmspell__gver *K = n ? n->v + nclosed : NULL;
     llmspell_time created = (n && n->nv) ? n->v[0].created : T;
@@ -1627,7 +1734,7 @@ static llmspell_result llmspell__gplan_write(llmspell__gimpl *I, const llmspell_
     if (LLMSPELL__GROW(I, I->fresh, I->capfresh, (size_t)pl->nv - pl->nclosed + 1) ||
         LLMSPELL__GROW(I, I->removed, I->capremoved, 2 * (size_t)nrem + 2))
         return LLMSPELL__NOMEM(I, "planning a write");
-    pl->arr = (llmspell__gver *)llmspell__galloc(&I->a, (size_t)pl->nv * sizeof *pl->arr);
+    pl->arr = (llmspell__gver *)llmspell__galloc(&I->a, llmspell__gvbytes(pl->nv, idn));
     if (!pl->arr) return LLMSPELL__NOMEM(I, "for versions");
     if (nclosed) memcpy(pl->arr, n->v, nclosed * sizeof *pl->arr);
     o = nclosed;
@@ -1694,6 +1801,8 @@ static void llmspell__ginstall(llmspell__gimpl *I, llmspell__gnode *n, llmspell_
     n->v = arr;
     n->nv = n->vcap = nv;
     n->nclosed = nclosed;
+    llmspell__gvtail(arr, nv, nclosed, n->id, n->idlen);
+    llmspell__gmap_sync(llmspell__gmap_of(I, n->kind), n);
 }
 
 /* The whole write of pieces on one node: plan, reserve, store, then apply (which cannot fail).
@@ -1707,7 +1816,7 @@ static llmspell_result llmspell__gwrite(llmspell__gimpl *I, int kind, const char
     pl.arr = NULL;
     pl.nv = 0;
     if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__gplan_write(I, n, p, np, w.T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
+    if ((r = llmspell__gplan_write(I, n, idn, p, np, w.T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
     if (!n) {
         fresh_node = llmspell__gnode_new(I, kind, id, idn, llmspell__ghash(id, idn));
         if (!fresh_node || llmspell__gmap_reserve(I, llmspell__gmap_of(I, kind), llmspell__gmap_of(I, kind)->count + 1) ||
@@ -2009,7 +2118,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llm
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->ents : &I->rels;
         for (i = 0; m->slot && i <= m->mask; i++) {
-            llmspell__gnode *n = m->slot[i];
+            llmspell__gnode *n = m->slot[i].n;
             int doom;
             if (!n) continue;
             n->row = llmspell__gexpired(n, t);
@@ -2041,7 +2150,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llm
         llmspell__gnode *n = I->qn[i];
         uint32_t keep = n->nv - n->row, j;
         if (n->doomed || !keep) continue;
-        if (!(arrs[i] = (llmspell__gver *)llmspell__galloc(&I->a, keep * sizeof **arrs))) {
+        if (!(arrs[i] = (llmspell__gver *)llmspell__galloc(&I->a, llmspell__gvbytes(keep, n->idlen)))) {
             r = LLMSPELL__NOMEM(I, "for retention");
             goto done;
         }
@@ -2209,16 +2318,21 @@ static llmspell__gnode *llmspell__gfind(llmspell__gimpl *I, int kind, const char
 LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
                                                        llmspell_graph_entity *out) {
     llmspell__gimpl *I;
-    llmspell__gnode *n;
+    const llmspell__gslot *s;
+    const llmspell__gnode *n;
     const llmspell__gver *x;
+    uint32_t nclosed;
     size_t idn;
     llmspell_result r = llmspell__genter(g, &I);
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
     if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_entity needs an output");
-    if (!(n = llmspell__gfind(I, LLMSPELL__GE, id, idn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", id);
-    if (!(x = llmspell__gvis(n, llmspell__gvt(I, v), t)))
-        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: entity '%.64s' is not visible at that time", id);
+    if (!(s = llmspell__gmap_find_v(&I->ents, id, idn, llmspell__ghash(id, idn))))
+        return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '", id, "'");
+    memcpy(&nclosed, s->v + s->nv, 4);
+    n = s->n;
+    if (!(x = llmspell__gvis_a(s->v, s->nv, nclosed, llmspell__gvt(I, v), t)))
+        return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: entity '", id, "' is not visible at that time");
     llmspell__gfill_e(out, n, x);
     return LLMSPELL_OK;
 }
@@ -2233,10 +2347,10 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const cha
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, "relationship", &idn)) != LLMSPELL_OK) return r;
     if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_rel needs an output");
-    if (!(n = llmspell__gfind(I, LLMSPELL__GR, id, idn)))
-        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no relationship '%.64s'", id);
+    n = llmspell__gfind(I, LLMSPELL__GR, id, idn);
+    if (!n) return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: no relationship '", id, "'");
     if (!(x = llmspell__grel_vis(n, llmspell__gvt(I, v), t)))
-        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: relationship '%.64s' is not visible at that time", id);
+        return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: relationship '", id, "' is not visible at that time");
     llmspell__gfill_r(out, n, x);
     return LLMSPELL_OK;
 }
@@ -2288,7 +2402,7 @@ static uint32_t llmspell__gnext_mark(llmspell__gimpl *I) {
     if (++I->mark == 0) { /* wrapped: clear every mark */
         size_t i;
         for (i = 0; I->ents.slot && i <= I->ents.mask; i++)
-            if (I->ents.slot[i]) I->ents.slot[i]->mark = 0;
+            if (I->ents.slot[i].n) I->ents.slot[i].n->mark = 0;
         I->mark = 1;
     }
     return I->mark;
@@ -2345,12 +2459,12 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
         list = ts->nodes;
         nlist = ts->nn;
     } else {
-        list = I->ents.slot;
+        list = NULL;
         nlist = I->ents.slot ? I->ents.mask + 1 : 0;
     }
     mark = llmspell__gnext_mark(I);
     for (i = 0; i < nlist; i++) {
-        llmspell__gnode *n = list[i];
+        llmspell__gnode *n = list ? list[i] : I->ents.slot[i].n;
         if (!n || n->dead || n->mark == mark) continue;
         n->mark = mark;
         for (k = 0; k < n->nv; k++) {
@@ -2569,6 +2683,34 @@ static int llmspell__grd(const uint8_t **p, const uint8_t *end, const char **s, 
     return 0;
 }
 
+/* Puts the pending loaded nodes of a kind into its map (prefetching ahead: the probes are
+   random). */
+static int llmspell__gload_flush(llmspell__gimpl *I, int kind) {
+    int k = kind == LLMSPELL__GE ? 0 : 1;
+    size_t i, n = I->nld[k];
+    llmspell__gnode **l = I->ld[k];
+    llmspell__gmap *m = llmspell__gmap_of(I, kind);
+    if (!I->pend[k]) return 0;
+    if (llmspell__gmap_reserve(I, m, m->count + n)) return -1;
+    for (i = 0; i < n; i++) {
+        if (i + 16 < n) LLMSPELL__GPREFETCH(l[i + 16]);
+        if (i + 8 < n) LLMSPELL__GPREFETCH(&m->slot[l[i + 8]->hash & m->mask]);
+        llmspell__gmap_put(m, l[i]);
+    }
+    I->pend[k] = 0;
+    return 0;
+}
+
+/* A loaded node's versions grew by doubling: give back the room left over (if realloc will). */
+static void llmspell__gload_fit(llmspell__gimpl *I, llmspell__gnode *x) {
+    llmspell__gver *p;
+    if (!x || x->vcap <= x->nv || !x->nv) return;
+    if ((p = (llmspell__gver *)llmspell__grealloc(&I->a, x->v, llmspell__gvbytes(x->nv, x->idlen))) != NULL) {
+        x->v = p;
+        x->vcap = x->nv;
+    }
+}
+
 static llmspell__gnode *llmspell__gload_node(llmspell__gimpl *I, int kind, const char *id, size_t n) {
     uint32_t h = llmspell__ghash(id, n);
     llmspell__gmap *m = llmspell__gmap_of(I, kind);
@@ -2588,6 +2730,8 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
     llmspell__gnode *last = NULL;
     llmspell_result r;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
+    int k = kind == LLMSPELL__GE ? 0 : 1;
+    I->sorted[k] = 1;
     prefix[0] = 0xFF;
     prefix[1] = 'G';
     prefix[2] = (uint8_t)kind;
@@ -2617,10 +2761,28 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
             return llmspell__gerr(I->g, bad[0] == 'u' ? LLMSPELL_ERR_FORMAT : LLMSPELL_ERR_CORRUPT, "graph: %s record %zu: %s", what, count, bad);
         }
         id[idn] = 0;
-        if (!last || last->idlen != idn || memcmp(last->id, id, idn) != 0) last = llmspell__gload_node(I, kind, id, idn);
+        if (!last || last->idlen != idn || memcmp(last->id, id, idn) != 0) {
+            llmspell__gload_fit(I, last);
+            if (I->sorted[k] && (!last || llmspell__gcmp(last->id, last->idlen, id, idn) < 0)) {
+                /* ids come in increasing order (the store is sorted): a new one cannot be in the
+                   map yet; the map is filled in one go at the end */
+                last = NULL;
+                if (!LLMSPELL__GROW(I, I->ld[k], I->capld[k], I->nld[k] + 1) &&
+                    (last = llmspell__gnode_new(I, kind, id, idn, llmspell__ghash(id, idn))) != NULL) {
+                    I->ld[k][I->nld[k]++] = last;
+                    I->pend[k] = 1;
+                }
+            } else { /* not in order after all: the general way */
+                last = NULL;
+                if (!llmspell__gload_flush(I, kind)) {
+                    I->sorted[k] = 0;
+                    last = llmspell__gload_node(I, kind, id, idn);
+                }
+            }
+        }
         if (last && last->nv == last->vcap) { /* most ids have one or a few versions: grow from 1 */
             uint32_t nc = last->vcap ? last->vcap * 2 : 1;
-            llmspell__gver *nvv = nc < last->vcap ? NULL : (llmspell__gver *)llmspell__grealloc(&I->a, last->v, (size_t)nc * sizeof *nvv);
+            llmspell__gver *nvv = nc < last->vcap ? NULL : (llmspell__gver *)llmspell__grealloc(&I->a, last->v, llmspell__gvbytes(nc, idn));
             if (nvv) {
                 last->v = nvv;
                 last->vcap = nc;
@@ -2666,43 +2828,102 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
         last->nv++;
     }
     llmspell_kv_iter_close(it);
-    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__gkverr(I, r, "scanning");
+    if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__gkverr(I, r, "scanning");
+    llmspell__gload_fit(I, last);
+    return llmspell__gload_flush(I, kind) ? LLMSPELL__NOMEM(I, "loading the graph") : LLMSPELL_OK;
 }
 
 /* After loading: order the versions, check them, build the indexes. */
-static llmspell_result llmspell__gfinish(llmspell__gimpl *I, llmspell__gmap *m) {
-    size_t i;
+static llmspell_result llmspell__gfinish_node(llmspell__gimpl *I, llmspell__gnode *n, int sorted) {
     uint32_t k;
-    for (i = 0; m->slot && i <= m->mask; i++) {
-        llmspell__gnode *n = m->slot[i];
-        if (!n) continue;
-        if (n->nv > 1) qsort(n->v, n->nv, sizeof *n->v, llmspell__gver_order);
-        for (n->nclosed = 0; n->nclosed < n->nv && n->v[n->nclosed].tt != LLMSPELL_TIME_MAX; n->nclosed++) {}
-        for (k = 0; k < n->nv; k++) {
-            if (n->v[k].tf > I->last_tx) I->last_tx = n->v[k].tf;
-            if (n->v[k].tt != LLMSPELL_TIME_MAX && n->v[k].tt > I->last_tx) I->last_tx = n->v[k].tt;
-            if (k > n->nclosed && n->v[k - 1].vt > n->v[k].vf)
-                return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: current versions of '%.64s' overlap in valid time", n->id);
-        }
-        if (n->kind == LLMSPELL__GE) {
-            if (llmspell__gmem_room(I, n, n->v, n->nv, NULL)) return LLMSPELL__NOMEM(I, "loading the graph");
-            llmspell__gmem_add(n, n->v, n->nv, NULL);
-        } else {
-            if (llmspell__glink_room(I, n->src, n->dst)) return LLMSPELL__NOMEM(I, "loading the graph");
-            llmspell__glink(n);
-        }
+    if (n->nv > 1) qsort(n->v, n->nv, sizeof *n->v, llmspell__gver_order);
+    for (n->nclosed = 0; n->nclosed < n->nv && n->v[n->nclosed].tt != LLMSPELL_TIME_MAX; n->nclosed++) {}
+    llmspell__gvtail(n->v, n->nv, n->nclosed, n->id, n->idlen);
+    if (!sorted) llmspell__gmap_sync(llmspell__gmap_of(I, n->kind), n); /* else the flush copied the final array */
+    for (k = 0; k < n->nv; k++) {
+        if (n->v[k].tf > I->last_tx) I->last_tx = n->v[k].tf;
+        if (n->v[k].tt != LLMSPELL_TIME_MAX && n->v[k].tt > I->last_tx) I->last_tx = n->v[k].tt;
+        if (k > n->nclosed && n->v[k - 1].vt > n->v[k].vf)
+            return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: current versions of '%.64s' overlap in valid time", n->id);
+    }
+    if (n->kind == LLMSPELL__GE) {
+        if (llmspell__gmem_room(I, n, n->v, n->nv, NULL)) return LLMSPELL__NOMEM(I, "loading the graph");
+        llmspell__gmem_add(n, n->v, n->nv, NULL);
+    } else if (sorted) { /* count the endpoints' relationships; linked below */
+        n->src->outcap++;
+        n->dst->incap++;
+    } else {
+        if (llmspell__glink_room(I, n->src, n->dst)) return LLMSPELL__NOMEM(I, "loading the graph");
+        llmspell__glink(n);
     }
     return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__gfinish(llmspell__gimpl *I, int kind) {
+    int k = kind == LLMSPELL__GE ? 0 : 1, sorted = I->sorted[k];
+    llmspell__gmap *m = llmspell__gmap_of(I, kind);
+    llmspell__gnode **l = I->ld[k];
+    size_t i, n = I->nld[k];
+    llmspell_result r;
+    if (!sorted) {
+        for (i = 0; m->slot && i <= m->mask; i++)
+            if (m->slot[i].n && (r = llmspell__gfinish_node(I, m->slot[i].n, 0)) != LLMSPELL_OK) return r;
+        return LLMSPELL_OK;
+    }
+    /* every node with versions is in the list (placeholder endpoints have none) */
+    for (i = 0; i < n; i++) {
+        if (i + 4 < n) {
+            LLMSPELL__GPREFETCH(l[i + 4]->v);
+            if (kind == LLMSPELL__GR) {
+                LLMSPELL__GPREFETCH(l[i + 4]->src);
+                LLMSPELL__GPREFETCH(l[i + 4]->dst);
+            }
+        }
+        if (i + 8 < n) LLMSPELL__GPREFETCH(l[i + 8]);
+        if ((r = llmspell__gfinish_node(I, l[i], 1)) != LLMSPELL_OK) return r;
+    }
+    if (kind == LLMSPELL__GE) return LLMSPELL_OK;
+    /* relationships in id order: appending keeps the adjacency arrays sorted; each sized
+       exactly, from the counts in outcap / incap (the arrays are all unallocated so far) */
+    for (i = 0; i < n; i++) {
+        llmspell__gnode *x = l[i], *a = x->src, *b = x->dst;
+        if (i + 8 < n) {
+            LLMSPELL__GPREFETCH(l[i + 8]->src);
+            LLMSPELL__GPREFETCH(l[i + 8]->dst);
+        }
+        if (!a->out && !(a->out = (llmspell__gnode **)llmspell__galloc(&I->a, (size_t)a->outcap * sizeof *a->out)))
+            return LLMSPELL__NOMEM(I, "loading the graph");
+        if (!b->in && !(b->in = (llmspell__gnode **)llmspell__galloc(&I->a, (size_t)b->incap * sizeof *b->in)))
+            return LLMSPELL__NOMEM(I, "loading the graph");
+        a->out[a->nout++] = x;
+        b->in[b->nin++] = x;
+    }
+    return LLMSPELL_OK;
+}
+
+/* Frees what open keeps aside: the load lists, and the nodes still pending in them. */
+static void llmspell__gload_done(llmspell__gimpl *I) {
+    int k;
+    size_t i;
+    for (k = 0; k < 2; k++) {
+        if (I->pend[k])
+            for (i = 0; i < I->nld[k]; i++) llmspell__gnode_free(I, I->ld[k][i]);
+        llmspell__gfree(&I->a, I->ld[k]);
+        I->ld[k] = NULL;
+        I->nld[k] = I->capld[k] = 0;
+        I->pend[k] = 0;
+    }
 }
 
 static void llmspell__gfree_all(llmspell__gimpl *I) {
     int pass;
     size_t i;
+    llmspell__gload_done(I);
     llmspell__gfinal(I, 0);
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->ents : &I->rels;
         for (i = 0; m->slot && i <= m->mask; i++)
-            if (m->slot[i]) llmspell__gnode_free(I, m->slot[i]);
+            if (m->slot[i].n) llmspell__gnode_free(I, m->slot[i].n);
         llmspell__gfree(&I->a, m->slot);
     }
     for (i = 0; I->sb && i <= I->smask; i++) { /* nothing should be left; free it anyway */
@@ -2771,8 +2992,9 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     }
     if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GE);
     if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GR);
-    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, &I->ents);
-    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, &I->rels);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GE);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GR);
+    llmspell__gload_done(I);
     if (r != LLMSPELL_OK) {
         llmspell__gfree_all(I);
         g->impl = NULL;
@@ -2807,7 +3029,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->rels : &I->ents;
         for (i = 0; m->slot && i <= m->mask; i++) {
-            llmspell__gnode *n = m->slot[i];
+            llmspell__gnode *n = m->slot[i].n;
             if (!n || !n->nv) continue;
             if (pass) {
                 out->relationships++;

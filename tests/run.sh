@@ -108,6 +108,19 @@ else
     count test_json build/test_json
     count test_json_san build/test_json_san
 fi
+count test_export build/test_export
+count test_export_san build/test_export_san
+
+# valgrind memcheck over the suites (in process: zero errors and zero leaks, or the run fails)
+if command -v valgrind >/dev/null; then
+    for t in test_kv test_json test_graph test_vec test_export; do
+        count "valgrind_$t" env HARNESS_NOFORK=1 valgrind --error-exitcode=9 --leak-check=full \
+            --errors-for-leak-kinds=definite,possible -q "build/$t"
+    done
+else
+    echo "FAIL valgrind: not installed (apt-get install -y valgrind)"
+    fail=$((fail + 1))
+fi
 for ex in examples/*.c; do run_example "$ex"; done
 
 echo "$pass passed, $fail failed"

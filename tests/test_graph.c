@@ -1278,6 +1278,175 @@ static void test_alloc_failure(void)
     CHECK(completed && n > 50, "the scenario never completed without failure (n=%ld)", n);
 }
 
+/* As-of lookups against a brute-force reading of the history, for ids whose version count
+   grows well past the few the lookup scans without branching (and across a reopen, which
+   rebuilds the indexes from the records). */
+static int asof_expect(const llmspell_graph_rows *h, int rel, llmspell_time v, llmspell_time t)
+{
+    size_t i;
+    int found = -1;
+    for (i = 0; i < h->count; i++) {
+        llmspell_time vf = rel ? h->rel[i].valid_from : h->entity[i].valid_from, vt = rel ? h->rel[i].valid_to : h->entity[i].valid_to;
+        llmspell_time tf = rel ? h->rel[i].tx_from : h->entity[i].tx_from, tt = rel ? h->rel[i].tx_to : h->entity[i].tx_to;
+        int tx_ok = t == NOW ? tt == INF : (tf <= t && t < tt);
+        if (vf <= v && v < vt && tx_ok) {
+            if (found >= 0) return -2; /* two visible versions: broken history */
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+static void check_asof_grid(env *e, const char *eid, const char *rid, llmspell_time tmax, const char *when)
+{
+    llmspell_graph_rows h;
+    int pass;
+    memset(&h, 0, sizeof h);
+    for (pass = 0; pass < 2; pass++) {
+        const char *id = pass ? rid : eid;
+        llmspell_time v, t;
+        if (!id) continue;
+        if (pass ? llmspell_graph_rel_history(&e->g, id, &h) : llmspell_graph_entity_history(&e->g, id, &h)) {
+            CHECK(0, "%s: history of %s failed", when, id);
+            break;
+        }
+        for (t = 900; t <= tmax + 100; t += 50) {
+            llmspell_time tt = t > tmax ? NOW : t;
+            for (v = -50; v <= 1100; v += 25) {
+                int want = asof_expect(&h, pass, v, tt);
+                llmspell_graph_entity ge;
+                llmspell_graph_rel gr;
+                llmspell_result r;
+                if (pass && want >= 0 && /* rule 6: both endpoints visible (entities were checked in pass 0) */
+                    (llmspell_graph_get_entity(&e->g, h.rel[want].source, v, tt, &ge) != LLMSPELL_OK ||
+                     llmspell_graph_get_entity(&e->g, h.rel[want].target, v, tt, &ge) != LLMSPELL_OK))
+                    want = -1;
+                r = pass ? llmspell_graph_get_rel(&e->g, id, v, tt, &gr) : llmspell_graph_get_entity(&e->g, id, v, tt, &ge);
+                CHECK(want != -2, "%s: %s has two versions visible at (%lld, %lld)", when, id, (long long)v, (long long)tt);
+                if (want < 0) {
+                    CHECK_RC(r, LLMSPELL_ERR_NOT_FOUND);
+                } else if (r != LLMSPELL_OK) {
+                    CHECK(0, "%s: %s at (%lld, %lld): %s", when, id, (long long)v, (long long)tt, llmspell_graph_errmsg(&e->g));
+                } else if (pass) {
+                    CHECK(gr.tx_from == h.rel[want].tx_from && gr.valid_from == h.rel[want].valid_from &&
+                              strcmp(gr.properties, h.rel[want].properties) == 0 && strcmp(gr.id, id) == 0,
+                          "%s: %s at (%lld, %lld): wrong version", when, id, (long long)v, (long long)tt);
+                } else {
+                    CHECK(ge.tx_from == h.entity[want].tx_from && ge.valid_from == h.entity[want].valid_from &&
+                              strcmp(ge.properties, h.entity[want].properties) == 0 && strcmp(ge.id, id) == 0,
+                          "%s: %s at (%lld, %lld): wrong version", when, id, (long long)v, (long long)tt);
+                }
+                if (harness_failures) goto out;
+            }
+        }
+    }
+out:
+    llmspell_graph_rows_free(&h);
+}
+
+static void test_asof_many_versions(void)
+{
+    env e;
+    rng r = {7};
+    int i;
+    char props[64];
+    REQUIRE_RC(env_open(&e, B_FILE, "asof"), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&e.g, "b", "t", "B", NULL, NINF, INF), LLMSPELL_OK);
+    for (i = 0; i < 40 && !harness_failures; i++) {
+        llmspell_time a = (llmspell_time)rng_below(&r, 1000), b = a + 1 + (llmspell_time)rng_below(&r, 400);
+        e.clk.now = 1000 + 100 * (i + 1);
+        snprintf(props, sizeof props, "{\"i\":%d}", i);
+        if (i % 7 == 6) {
+            CHECK_RC(llmspell_graph_delete_entity(&e.g, "a", a, b), LLMSPELL_OK);
+        } else {
+            CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", props, a, i % 5 == 4 ? INF : b), LLMSPELL_OK);
+        }
+        if (i == 0 || i % 3 == 0) CHECK_RC(llmspell_graph_put_rel(&e.g, "ab", "r", "a", "b", props, a, b), LLMSPELL_OK);
+        check_asof_grid(&e, "a", i ? "ab" : NULL, e.clk.now, "after a write");
+    }
+    CHECK_RC(env_reopen(&e), LLMSPELL_OK);
+    check_asof_grid(&e, "a", "ab", e.clk.now, "after reopen");
+    {
+        llmspell_graph_entity x;
+        CHECK_RC(llmspell_graph_get_entity(&e.g, "nope", NOW, NOW, &x), LLMSPELL_ERR_NOT_FOUND);
+        CHECK(strcmp(llmspell_graph_errmsg(&e.g), "graph: no entity 'nope'") == 0, "message: %s", llmspell_graph_errmsg(&e.g));
+        CHECK_RC(llmspell_graph_get_entity(&e.g, "a", 5000, 900, &x), LLMSPELL_ERR_NOT_FOUND);
+        CHECK(strcmp(llmspell_graph_errmsg(&e.g), "graph: entity 'a' is not visible at that time") == 0, "message: %s",
+              llmspell_graph_errmsg(&e.g));
+    }
+    env_close(&e);
+}
+
+/* Open (the index rebuild) of a populated store, with each allocation failing in turn: ERR_NOMEM,
+   nothing leaked, and once it gets through, the same graph as a plain open. */
+static void test_open_alloc_failure(void)
+{
+    counting_alloc ca;
+    llmspell_kv_options ko;
+    llmspell_kv kv;
+    llmspell_graph g;
+    llmspell_graph_options go;
+    tclock clk = {1000};
+    sbuf ref = {0};
+    long n;
+    int i, done = 0;
+    memset(&ca, 0, sizeof ca);
+    memset(&ko, 0, sizeof ko);
+    memset(&go, 0, sizeof go);
+    ko.allocator.alloc = ca_alloc;
+    ko.allocator.realloc = ca_realloc;
+    ko.allocator.free = ca_free;
+    ko.allocator.ctx = &ca;
+    go.clock.now = tclock_now;
+    go.clock.ctx = &clk;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, &ko), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_open(&g, &kv, &go), LLMSPELL_OK);
+    for (i = 0; i < FAIL_STEPS; i++) {
+        llmspell_result r = fail_step(&g, &clk, i);
+        CHECK(r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND, "step %d: %s", i, llmspell_graph_errmsg(&g));
+    }
+    CHECK_RC(llmspell_graph_put_entity(&g, "e", "t", "E", NULL, 0, INF), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_put_entity(&g, "f", "t", "F", NULL, 0, INF), LLMSPELL_OK);
+    for (i = 0; i < 12; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%02d", i);
+        clk.now += 10;
+        CHECK_RC(llmspell_graph_put_entity(&g, "e", "t", "E", i % 2 ? "{\"x\":1}" : "{\"x\":2}", 100 * i, INF), LLMSPELL_OK);
+        CHECK_RC(llmspell_graph_put_rel(&g, id, "r", i % 3 ? "e" : "f", i % 2 ? "f" : "e", NULL, 10 * i, INF), LLMSPELL_OK);
+    }
+    llmspell_graph_close(&g);
+    REQUIRE_RC(llmspell_graph_open(&g, &kv, &go), LLMSPELL_OK);
+    dump_graph(&g, &ref, PROBE, NPROBE);
+    llmspell_graph_close(&g);
+    for (n = 1; n < 5000 && !done && !harness_failures; n++) {
+        long live = ca.live;
+        llmspell_result r;
+        ca.calls = 0;
+        ca.injected = 0;
+        ca.fail_at = n;
+        r = llmspell_graph_open(&g, &kv, &go);
+        ca.fail_at = 0;
+        if (r == LLMSPELL_OK) {
+            sbuf got = {0};
+            char why[400];
+            dump_graph(&g, &got, PROBE, NPROBE);
+            CHECK(strcmp(ref.p, got.p) == 0, "n=%ld: the reopened graph differs: %s", n, dump_diff(ref.p, got.p, why, sizeof why));
+            sb_free(&got);
+            llmspell_graph_close(&g);
+            done = !ca.injected;
+        } else {
+            CHECK_RC(r, LLMSPELL_ERR_NOMEM);
+            CHECK(g.impl == NULL, "n=%ld: a failed open left the handle open", n);
+        }
+        CHECK(ca.live == live, "n=%ld: %ld blocks leaked", n, ca.live - live);
+    }
+    CHECK(done && n > 20, "open never completed without failure (n=%ld)", n);
+    fprintf(stderr, "note: open alloc failure: %ld allocations failed in turn\n", n - 1);
+    sb_free(&ref);
+    llmspell_kv_close(&kv);
+    CHECK(ca.live == 0, "%ld blocks leaked", ca.live);
+}
+
 /* A kv whose N-th write (put or delete) fails: the memory backend's own functions behind
    counting wrappers. */
 static struct { llmspell_result (*put)(llmspell_kv *, const uint8_t *, size_t, const void *, size_t);
@@ -1568,7 +1737,7 @@ static void test_model_random(void)
         e.clk.now = 1000;
         for (step = 0; step < steps && !harness_failures; step++) {
             int op = (int)rng_below(&rg, 100), id = (int)rng_below(&rg, MIDS);
-            char ids[8], ty[8], nm[8], pt[96];
+            char ids[16], ty[16], nm[16], pt[96];
             mpiece p;
             llmspell_result r;
             llmspell_time T;
@@ -1758,6 +1927,8 @@ int main(void)
     RUN(test_tenants_isolated);
     RUN(test_corrupt_records);
     RUN(test_alloc_failure);
+    RUN(test_open_alloc_failure);
+    RUN(test_asof_many_versions);
     RUN(test_kv_write_failure);
     RUN(test_model_random);
     rc = harness_exit();
