@@ -6,7 +6,7 @@ WARN    = -Wall -Wextra -Wpedantic
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 HEADERS = $(wildcard llmspell_*.h)
 
-.PHONY: all demo test bench bench-vec bench-vec-quick clean
+.PHONY: all demo test bench bench-vec bench-vec-quick fuzz clean
 all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json build/test_export
 
 build:
@@ -124,6 +124,10 @@ bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json build/b
 	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
 	./build/bench_json
 	./build/bench_export
+
+# libFuzzer targets (clang, Debian libclang-rt-14-dev), a minute each; make test runs 5 s each
+fuzz:
+	bash fuzz/run.sh 60
 
 clean:
 	rm -rf build

@@ -2719,6 +2719,9 @@ static llmspell_result llmspell__jr_string(llmspell_json_reader *r, llmspell_jso
                 continue;
             }
             if (len < 0 && r->mode != 0 && !r->eof) break; /* cut by the buffer end: read more */
+            if (r->scr_len + (size_t)(p - run) > r->max_string) /* in input order the limit came first */
+                return llmspell__jr_fail_at(r, LLMSPELL_ERR_TOO_LARGE, r->str_off, "string longer than max_string (%llu bytes)",
+                                            (unsigned long long)r->max_string);
             return llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, r->base + (uint64_t)(p - b),
                                         "invalid UTF-8 in a string (byte 0x%02X)", *p);
         }
@@ -2754,13 +2757,14 @@ static llmspell_result llmspell__jr_string(llmspell_json_reader *r, llmspell_jso
         gather = 1;
         r->pos = (size_t)(p - b);
         if (p == e || *p >= 0x80) { /* more input needed */
-            int f = llmspell__jr_fill(r);
+            int cut = p != e, f = llmspell__jr_fill(r);
             if (f < 0) return r->failed;
+            if (f == 0 && cut) /* a sequence cut by the end of input: the same error a whole buffer gives */
+                return llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, r->base + r->pos, "invalid UTF-8 in a string (byte 0x%02X)",
+                                            ((const unsigned char *)r->buf)[r->pos]);
             if (f == 0)
                 return llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, r->base + r->end,
-                                            p == e ? "unterminated string (it starts at line %llu, column %llu)"
-                                                   : "invalid UTF-8 in a string: truncated sequence (string at line "
-                                                     "%llu, column %llu)",
+                                            "unterminated string (it starts at line %llu, column %llu)",
                                             (unsigned long long)r->str_line, (unsigned long long)r->str_col);
         } else if (*p == '\\') {
             unsigned char out[4];

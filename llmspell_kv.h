@@ -2135,6 +2135,10 @@ static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__en
     uint64_t off;
     int err;
     memcpy(&off, LLMSPELL__PAYLOAD(e), 8);
+    if (e->vlen == 0) { /* nothing to read (and wbuf may be NULL) */
+        *v = "";
+        return LLMSPELL_OK;
+    }
     if (off >= f->flushed) { /* still in the write buffer */
         *v = f->wbuf + (off - f->flushed);
         return LLMSPELL_OK;

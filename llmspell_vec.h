@@ -2397,6 +2397,13 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
         llmspell__r32(head + 4) != 1 || llmspell__r64(head + 8) != v->gen || llmspell__r32(head + 20) != v->cfg.M)
         return 0;
     n = llmspell__r32(head + 24);
+    if (n) { /* a header is only believed with its last page present: no forged count can make us reserve memory */
+        const void *val;
+        size_t vn, kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, (n - 1) / LLMSPELL__PAGE_NODES);
+        if (llmspell_kv_get(v->kv, key, kn, &val, &vn) != LLMSPELL_OK || vn < 12 ||
+            llmspell__r32((const uint8_t *)val + 8) != n - (n - 1) / LLMSPELL__PAGE_NODES * LLMSPELL__PAGE_NODES)
+            return 0;
+    }
     if (!llmspell__vix_reserve(v, ix, n)) return 0;
     /* capacity for the place map: at most n live nodes */
     if (!ld->map || (ld->mask + 1) / 2 < ld->npl + (size_t)n) {
@@ -2414,7 +2421,7 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
         ld->map = m;
         ld->mask = cap - 1;
     }
-    memset(ix->up, 0, (size_t)n * sizeof *ix->up);
+    if (n) memset(ix->up, 0, (size_t)n * sizeof *ix->up);
     ix->n = n;
     pages = (n + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
     for (page = 0; page < pages; page++) {
@@ -3256,6 +3263,11 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
         if (r != LLMSPELL_OK) return r;
     }
     out->count = v->live;
+    if (v->next_expiry <= llmspell_time_now(&v->clock)) { /* expired but not purged yet: not live */
+        llmspell_time now = llmspell_time_now(&v->clock);
+        for (i = 0; i < v->nrecs; i++)
+            if (v->recs[i].ix != LLMSPELL__NONE && v->recs[i].expires <= now) out->count--;
+    }
     out->config = v->cfg;
     out->kernel = v->k->name;
     out->graph_loaded = v->graph_loaded;

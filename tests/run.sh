@@ -111,6 +111,13 @@ fi
 count test_export build/test_export
 count test_export_san build/test_export_san
 
+# a short fuzz pass of every target, then every input a fuzzer once crashed on
+count fuzz bash fuzz/run.sh 5
+count fuzz_regressions bash -c 'for f in fuzz/crashes/*.bin fuzz/crashes/*.kv; do
+    t=$(basename "$f" | cut -d- -f1)
+    "build/$t" "$f" >/dev/null 2>&1 || { echo "FAIL fuzz_regression: $f"; exit 1; }
+done; echo "PASS fuzz_regressions: every input a fuzzer once crashed on runs clean"'
+
 # valgrind memcheck over the suites (in process: zero errors and zero leaks, or the run fails)
 if command -v valgrind >/dev/null; then
     for t in test_kv test_json test_graph test_vec test_export; do
