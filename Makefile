@@ -93,6 +93,12 @@ build/test_export: tests/test_export.c tests/harness.h $(HEADERS) | build
 build/test_export_san: tests/test_export.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
+build/isolation: tests/isolation.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+build/isolation_san: tests/isolation.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
 build/bench_export: bench/bench_export.c $(HEADERS) | build
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3 -lm
 
@@ -114,7 +120,7 @@ demo: build/demo
 test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
-      build/test_export build/test_export_san
+      build/test_export build/test_export_san build/isolation build/isolation_san
 	bash tests/run.sh
 
 bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json build/bench_export

@@ -110,6 +110,8 @@ else
 fi
 count test_export build/test_export
 count test_export_san build/test_export_san
+count isolation build/isolation
+count isolation_san build/isolation_san
 
 # a short fuzz pass of every target, then every input a fuzzer once crashed on
 count fuzz bash fuzz/run.sh 5
