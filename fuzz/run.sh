@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-10}
 case $SECS in '' | *[!0-9]*) echo "usage: fuzz/run.sh [seconds]" >&2; exit 2 ;; esac
-TARGETS=${FUZZ_TARGETS:-"fuzz_json_reader fuzz_base64 fuzz_kv_file_open fuzz_tuple fuzz_vec_load"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_json_reader fuzz_base64 fuzz_kv_file_open fuzz_tuple fuzz_vec_load fuzz_import fuzz_kernels"}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 missing() {
