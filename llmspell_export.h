@@ -4180,32 +4180,30 @@ static void llmspell__x_cfg_blob(uint8_t b[LLMSPELL__X_LVC_SIZE], const llmspell
 }
 static const char *const llmspell__x_metrics[3] = {"cosine", "l2", "ip"};
 
-/* Collects the dimensions of every record (sorted, distinct) into e->dims. */
-static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
-    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+/* One record of a walk: its key after the 3-byte prefix (key..end), its value, and the index
+   of its tenant (-1: the handle's own data). A result other than OK stops the walk. */
+typedef llmspell_result (*llmspell__xe_row)(llmspell__xe *e, long tenant, const uint8_t *key, const uint8_t *end, const void *v,
+                                            size_t vn, void *ctx);
+
+/* Calls row for every record under pre (0xFF and two bytes) of every tenant, in tenant order
+   then key order: the one scan loop every stored-record section of the export shares. */
+static llmspell_result llmspell__xe_walk(llmspell__xe *e, const uint8_t pre[3], llmspell__xe_row row, void *ctx) {
     long i;
-    llmspell_result r;
     for (i = -1; i < (long)e->ntenants; i++) {
         llmspell_kv_iter *it;
         const void *k, *v;
-        size_t kn, vn, j;
+        size_t kn, vn, pn, tn;
         const char *t;
-        size_t tn;
+        llmspell_result r;
         if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
-        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, e->kb.n, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+        pn = e->kb.n;
+        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
         while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-            uint32_t d;
-            if (vn < 44 || memcmp(v, "LVR1", 4) != 0) { llmspell_kv_iter_close(it); return llmspell__xe_corrupt(e, "vector"); }
-            d = llmspell__xr32((const uint8_t *)v + 4);
-            for (j = 0; j < e->ndims && e->dims[j] < d; j++) {}
-            if (j < e->ndims && e->dims[j] == d) continue;
-            if (llmspell__ex_grow(&e->al, (void **)&e->dims, &e->capdims, e->ndims + 1, sizeof *e->dims)) {
+            llmspell_result f = row(e, i, (const uint8_t *)k + pn, (const uint8_t *)k + kn, v, vn, ctx);
+            if (f != LLMSPELL_OK) {
                 llmspell_kv_iter_close(it);
-                return llmspell__xe_nomem(e);
+                return f;
             }
-            memmove(e->dims + j + 1, e->dims + j, (e->ndims - j) * sizeof *e->dims);
-            e->dims[j] = d;
-            e->ndims++;
         }
         llmspell_kv_iter_close(it);
         if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
@@ -4213,117 +4211,111 @@ static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
     return LLMSPELL_OK;
 }
 
+/* A writer failure inside a row: the writer's own error, unless one is already recorded. */
+#define LLMSPELL__XT(x) if ((r = (x)) != LLMSPELL_OK) return e->err && e->err->code ? r : llmspell__xe_w(e, r)
+
+static llmspell_result llmspell__xe_dim_row(llmspell__xe *e, long tenant, const uint8_t *key, const uint8_t *end, const void *v,
+                                            size_t vn, void *ctx) {
+    uint32_t d;
+    size_t j;
+    (void)tenant;
+    (void)key;
+    (void)end;
+    (void)ctx;
+    if (vn < 44 || memcmp(v, "LVR1", 4) != 0) return llmspell__xe_corrupt(e, "vector");
+    d = llmspell__xr32((const uint8_t *)v + 4);
+    for (j = 0; j < e->ndims && e->dims[j] < d; j++) {}
+    if (j < e->ndims && e->dims[j] == d) return LLMSPELL_OK;
+    if (llmspell__ex_grow(&e->al, (void **)&e->dims, &e->capdims, e->ndims + 1, sizeof *e->dims)) return llmspell__xe_nomem(e);
+    memmove(e->dims + j + 1, e->dims + j, (e->ndims - j) * sizeof *e->dims);
+    e->dims[j] = d;
+    e->ndims++;
+    return LLMSPELL_OK;
+}
+
+/* Collects the dimensions of every vector record (sorted, distinct) into e->dims. */
+static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
+    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+    return llmspell__xe_walk(e, pre, llmspell__xe_dim_row, NULL);
+}
+
+static llmspell_result llmspell__xe_vector_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v,
+                                               size_t vn, void *ctx) {
+    uint32_t dim = *(const uint32_t *)ctx;
+    llmspell__xrec rv;
+    size_t nl, il;
+    char name[LLMSPELL__X_VMAX_NAME + 1], id[LLMSPELL__X_VMAX_ID + 1];
+    llmspell_result r;
+    if (!llmspell__x_rec_parse((const uint8_t *)v, vn, &rv) ||
+        llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME ||
+        llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &il) != LLMSPELL_OK || il > LLMSPELL__X_VMAX_ID || p != end)
+        return llmspell__xe_corrupt(e, "vector");
+    if (rv.dim != dim) return LLMSPELL_OK;
+    LLMSPELL__XT(llmspell_json_object_begin(e->w));
+    LLMSPELL__XT(LLMSPELL__XK(e, "id"));
+    LLMSPELL__XT(llmspell__xe_text(e, id, il, 0));
+    LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+    LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+    LLMSPELL__XT(LLMSPELL__XK(e, "scope"));
+    LLMSPELL__XT(llmspell__xe_text(e, rv.scope, rv.scopelen, 0));
+    LLMSPELL__XT(LLMSPELL__XK(e, "dimension"));
+    LLMSPELL__XT(llmspell_json_int(e->w, rv.dim));
+    LLMSPELL__XT(LLMSPELL__XK(e, "embedding"));
+    LLMSPELL__XT(llmspell_json_base64(e->w, rv.vec, (size_t)rv.dim * 4));
+    LLMSPELL__XT(LLMSPELL__XK(e, "metadata"));
+    LLMSPELL__XT(llmspell__xe_json(e, rv.meta, rv.metalen, "vector metadata"));
+    LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
+    LLMSPELL__XT(llmspell_json_int(e->w, rv.created));
+    LLMSPELL__XT(LLMSPELL__XK(e, "updated_at"));
+    LLMSPELL__XT(llmspell_json_int(e->w, rv.updated));
+    LLMSPELL__XT(LLMSPELL__XK(e, "collection"));
+    LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
+    if (rv.expires != LLMSPELL_TIME_MAX) {
+        LLMSPELL__XT(LLMSPELL__XK(e, "expires_at"));
+        LLMSPELL__XT(llmspell_json_int(e->w, rv.expires));
+    }
+    LLMSPELL__XT(llmspell_json_object_end(e->w));
+    e->st.vectors++;
+    e->done++;
+    return llmspell__xe_progress(e, 0);
+}
+
 static llmspell_result llmspell__xe_vectors(llmspell__xe *e, uint32_t dim) {
     static const uint8_t pre[3] = {0xFF, 'V', 'r'};
-    long i;
-    llmspell_result r = LLMSPELL_OK;
-    for (i = -1; i < (long)e->ntenants; i++) {
-        llmspell_kv_iter *it;
-        const void *k, *v;
-        size_t kn, vn, pn;
-        const char *t;
-        size_t tn;
-        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
-        pn = e->kb.n;
-        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
-        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-            llmspell__xrec rv;
-            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
-            size_t nl, il;
-            char name[LLMSPELL__X_VMAX_NAME + 1], id[LLMSPELL__X_VMAX_ID + 1];
-            if (!llmspell__x_rec_parse((const uint8_t *)v, vn, &rv) ||
-                llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME ||
-                llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &il) != LLMSPELL_OK || il > LLMSPELL__X_VMAX_ID || p != end) {
-                llmspell_kv_iter_close(it);
-                return llmspell__xe_corrupt(e, "vector");
-            }
-            if (rv.dim != dim) continue;
-#define LLMSPELL__XT(x) if ((r = (x)) != LLMSPELL_OK) goto wfail
-            LLMSPELL__XT(llmspell_json_object_begin(e->w));
-            LLMSPELL__XT(LLMSPELL__XK(e, "id"));
-            LLMSPELL__XT(llmspell__xe_text(e, id, il, 0));
-            LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
-            LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
-            LLMSPELL__XT(LLMSPELL__XK(e, "scope"));
-            LLMSPELL__XT(llmspell__xe_text(e, rv.scope, rv.scopelen, 0));
-            LLMSPELL__XT(LLMSPELL__XK(e, "dimension"));
-            LLMSPELL__XT(llmspell_json_int(e->w, rv.dim));
-            LLMSPELL__XT(LLMSPELL__XK(e, "embedding"));
-            LLMSPELL__XT(llmspell_json_base64(e->w, rv.vec, (size_t)rv.dim * 4));
-            LLMSPELL__XT(LLMSPELL__XK(e, "metadata"));
-            LLMSPELL__XT(llmspell__xe_json(e, rv.meta, rv.metalen, "vector metadata"));
-            LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
-            LLMSPELL__XT(llmspell_json_int(e->w, rv.created));
-            LLMSPELL__XT(LLMSPELL__XK(e, "updated_at"));
-            LLMSPELL__XT(llmspell_json_int(e->w, rv.updated));
-            LLMSPELL__XT(LLMSPELL__XK(e, "collection"));
-            LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
-            if (rv.expires != LLMSPELL_TIME_MAX) {
-                LLMSPELL__XT(LLMSPELL__XK(e, "expires_at"));
-                LLMSPELL__XT(llmspell_json_int(e->w, rv.expires));
-            }
-            LLMSPELL__XT(llmspell_json_object_end(e->w));
-            e->st.vectors++;
-            e->done++;
-            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
-        }
-        llmspell_kv_iter_close(it);
-        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
-        continue;
-    wfail:
-        llmspell_kv_iter_close(it);
-        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
-    }
+    return llmspell__xe_walk(e, pre, llmspell__xe_vector_row, &dim);
+}
+
+static llmspell_result llmspell__xe_collection_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v,
+                                                   size_t vn, void *ctx) {
+    char name[LLMSPELL__X_VMAX_NAME + 1];
+    size_t nl;
+    llmspell__xcfg c;
+    llmspell_result r;
+    (void)ctx;
+    if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c) ||
+        llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME || p != end)
+        return llmspell__xe_corrupt(e, "collection settings");
+    LLMSPELL__XT(llmspell_json_object_begin(e->w));
+    LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+    LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+    LLMSPELL__XT(LLMSPELL__XK(e, "name"));
+    LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
+    LLMSPELL__XT(LLMSPELL__XK(e, "metric"));
+    LLMSPELL__XT(llmspell_json_string(e->w, llmspell__x_metrics[c.metric], LLMSPELL_JSON_STRLEN));
+    LLMSPELL__XT(LLMSPELL__XK(e, "M"));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.M));
+    LLMSPELL__XT(LLMSPELL__XK(e, "ef_construction"));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.efc));
+    LLMSPELL__XT(LLMSPELL__XK(e, "ef_search"));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.efs));
+    LLMSPELL__XT(llmspell_json_object_end(e->w));
+    e->st.collections++;
     return LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__xe_collections(llmspell__xe *e) {
     static const uint8_t pre[3] = {0xFF, 'V', 'm'};
-    long i;
-    llmspell_result r = LLMSPELL_OK;
-    for (i = -1; i < (long)e->ntenants; i++) {
-        llmspell_kv_iter *it;
-        const void *k, *v;
-        size_t kn, vn, pn;
-        const char *t;
-        size_t tn;
-        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
-        pn = e->kb.n;
-        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
-        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
-            char name[LLMSPELL__X_VMAX_NAME + 1];
-            size_t nl;
-            llmspell__xcfg c;
-            if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c) ||
-                llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME || p != end) {
-                llmspell_kv_iter_close(it);
-                return llmspell__xe_corrupt(e, "collection settings");
-            }
-            LLMSPELL__XT(llmspell_json_object_begin(e->w));
-            LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
-            LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
-            LLMSPELL__XT(LLMSPELL__XK(e, "name"));
-            LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
-            LLMSPELL__XT(LLMSPELL__XK(e, "metric"));
-            LLMSPELL__XT(llmspell_json_string(e->w, llmspell__x_metrics[c.metric], LLMSPELL_JSON_STRLEN));
-            LLMSPELL__XT(LLMSPELL__XK(e, "M"));
-            LLMSPELL__XT(llmspell_json_uint(e->w, c.M));
-            LLMSPELL__XT(LLMSPELL__XK(e, "ef_construction"));
-            LLMSPELL__XT(llmspell_json_uint(e->w, c.efc));
-            LLMSPELL__XT(LLMSPELL__XK(e, "ef_search"));
-            LLMSPELL__XT(llmspell_json_uint(e->w, c.efs));
-            LLMSPELL__XT(llmspell_json_object_end(e->w));
-            e->st.collections++;
-        }
-        llmspell_kv_iter_close(it);
-        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
-        continue;
-    wfail:
-        llmspell_kv_iter_close(it);
-        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
-    }
-    return LLMSPELL_OK;
+    return llmspell__xe_walk(e, pre, llmspell__xe_collection_row, NULL);
 }
 
 /* Graph versions of kind 'E' or 'R' (llmspell_graph.h >>storage). */
@@ -4338,92 +4330,75 @@ static int llmspell__x_grd(const uint8_t **p, const uint8_t *end, const char **s
     return 0;
 }
 
+static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v, size_t vn,
+                                              void *ctx) {
+    int kind = *(const int *)ctx;
+    llmspell_result r;
+    const uint8_t *q = (const uint8_t *)v, *qe = q + vn;
+    char id[LLMSPELL__X_GMAX_ID + 1];
+    size_t idn, tyn, an, bn = 0, prn;
+    const char *ty, *as, *bs = NULL, *pr;
+    int64_t tf, vf, vt, tt, created;
+    if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL__X_GMAX_ID ||
+        llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK || llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end ||
+        vn < 25 || q[0] != 1) {
+        return llmspell__xe_corrupt(e, "graph");
+    }
+    vt = llmspell__xri64(q + 1);
+    tt = llmspell__xri64(q + 9);
+    created = llmspell__xri64(q + 17);
+    q += 25;
+    if (llmspell__x_grd(&q, qe, &ty, &tyn) || llmspell__x_grd(&q, qe, &as, &an) ||
+        (kind == 'R' && llmspell__x_grd(&q, qe, &bs, &bn)) || llmspell__x_grd(&q, qe, &pr, &prn) || q != qe) {
+        return llmspell__xe_corrupt(e, "graph");
+    }
+    LLMSPELL__XT(llmspell_json_object_begin(e->w));
+    if (kind == 'E') {
+        LLMSPELL__XT(LLMSPELL__XK(e, "entity_id"));
+        LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
+        LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+        LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+        LLMSPELL__XT(LLMSPELL__XK(e, "entity_type"));
+        LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
+        LLMSPELL__XT(LLMSPELL__XK(e, "name"));
+        LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
+    } else {
+        LLMSPELL__XT(LLMSPELL__XK(e, "relationship_id"));
+        LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
+        LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
+        LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
+        LLMSPELL__XT(LLMSPELL__XK(e, "source_entity_id"));
+        LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
+        LLMSPELL__XT(LLMSPELL__XK(e, "target_entity_id"));
+        LLMSPELL__XT(llmspell__xe_text(e, bs, bn, 0));
+        LLMSPELL__XT(LLMSPELL__XK(e, "relationship_type"));
+        LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
+    }
+    LLMSPELL__XT(LLMSPELL__XK(e, "properties"));
+    LLMSPELL__XT(llmspell__xe_json(e, pr, prn, "graph properties"));
+    LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_start"));
+    LLMSPELL__XT(llmspell_json_int(e->w, vf));
+    LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_end"));
+    LLMSPELL__XT(llmspell_json_int(e->w, vt));
+    LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_start"));
+    LLMSPELL__XT(llmspell_json_int(e->w, tf));
+    LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_end"));
+    LLMSPELL__XT(llmspell_json_int(e->w, tt));
+    LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
+    LLMSPELL__XT(llmspell_json_int(e->w, created));
+    LLMSPELL__XT(llmspell_json_object_end(e->w));
+    if (kind == 'E') e->st.entities++;
+    else e->st.relationships++;
+    e->done++;
+    return llmspell__xe_progress(e, 0);
+}
+
 static llmspell_result llmspell__xe_graph(llmspell__xe *e, int kind) {
     uint8_t pre[3];
-    long i;
-    llmspell_result r = LLMSPELL_OK;
     pre[0] = 0xFF;
     pre[1] = 'G';
     pre[2] = (uint8_t)kind;
-    for (i = -1; i < (long)e->ntenants; i++) {
-        llmspell_kv_iter *it;
-        const void *k, *v;
-        size_t kn, vn, pn;
-        const char *t;
-        size_t tn;
-        if (llmspell__xe_tenant(e, i, &t, &tn) || llmspell__xe_key(e, pre, 3)) return llmspell__xe_nomem(e);
-        pn = e->kb.n;
-        if ((r = llmspell_kv_iter_open(e->kv, e->kb.p, pn, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
-        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-            const uint8_t *p = (const uint8_t *)k + pn, *end = (const uint8_t *)k + kn;
-            const uint8_t *q = (const uint8_t *)v, *qe = q + vn;
-            char id[LLMSPELL__X_GMAX_ID + 1];
-            size_t idn, tyn, an, bn = 0, prn;
-            const char *ty, *as, *bs = NULL, *pr;
-            int64_t tf, vf, vt, tt, created;
-            if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL__X_GMAX_ID ||
-                llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK || llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end ||
-                vn < 25 || q[0] != 1) {
-                llmspell_kv_iter_close(it);
-                return llmspell__xe_corrupt(e, "graph");
-            }
-            vt = llmspell__xri64(q + 1);
-            tt = llmspell__xri64(q + 9);
-            created = llmspell__xri64(q + 17);
-            q += 25;
-            if (llmspell__x_grd(&q, qe, &ty, &tyn) || llmspell__x_grd(&q, qe, &as, &an) ||
-                (kind == 'R' && llmspell__x_grd(&q, qe, &bs, &bn)) || llmspell__x_grd(&q, qe, &pr, &prn) || q != qe) {
-                llmspell_kv_iter_close(it);
-                return llmspell__xe_corrupt(e, "graph");
-            }
-            LLMSPELL__XT(llmspell_json_object_begin(e->w));
-            if (kind == 'E') {
-                LLMSPELL__XT(LLMSPELL__XK(e, "entity_id"));
-                LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
-                LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
-                LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
-                LLMSPELL__XT(LLMSPELL__XK(e, "entity_type"));
-                LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
-                LLMSPELL__XT(LLMSPELL__XK(e, "name"));
-                LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
-            } else {
-                LLMSPELL__XT(LLMSPELL__XK(e, "relationship_id"));
-                LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
-                LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
-                LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
-                LLMSPELL__XT(LLMSPELL__XK(e, "source_entity_id"));
-                LLMSPELL__XT(llmspell__xe_text(e, as, an, 0));
-                LLMSPELL__XT(LLMSPELL__XK(e, "target_entity_id"));
-                LLMSPELL__XT(llmspell__xe_text(e, bs, bn, 0));
-                LLMSPELL__XT(LLMSPELL__XK(e, "relationship_type"));
-                LLMSPELL__XT(llmspell__xe_text(e, ty, tyn, 0));
-            }
-            LLMSPELL__XT(LLMSPELL__XK(e, "properties"));
-            LLMSPELL__XT(llmspell__xe_json(e, pr, prn, "graph properties"));
-            LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_start"));
-            LLMSPELL__XT(llmspell_json_int(e->w, vf));
-            LLMSPELL__XT(LLMSPELL__XK(e, "valid_time_end"));
-            LLMSPELL__XT(llmspell_json_int(e->w, vt));
-            LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_start"));
-            LLMSPELL__XT(llmspell_json_int(e->w, tf));
-            LLMSPELL__XT(LLMSPELL__XK(e, "transaction_time_end"));
-            LLMSPELL__XT(llmspell_json_int(e->w, tt));
-            LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
-            LLMSPELL__XT(llmspell_json_int(e->w, created));
-            LLMSPELL__XT(llmspell_json_object_end(e->w));
-            if (kind == 'E') e->st.entities++;
-            else e->st.relationships++;
-            e->done++;
-            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
-        }
-        llmspell_kv_iter_close(it);
-        if (r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
-        continue;
-    wfail:
-        llmspell_kv_iter_close(it);
-        return e->err && e->err->code ? r : llmspell__xe_w(e, r);
-    }
-    return LLMSPELL_OK;
+    return llmspell__xe_walk(e, pre, llmspell__xe_graph_row, &kind);
 }
 
 /* Sections kept verbatim: 0xFF 'X' tuple(section) holds the shape ('a': an array, 'v': one
