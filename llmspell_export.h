@@ -527,6 +527,8 @@ typedef struct llmspell_import_options {
                                          and 9999999999 means +infinity */
     size_t max_string;                /* longest string token (0: 128 MiB) */
     llmspell_clock clock;             /* times of records that give null */
+    int validate_only;                /* pass 1 only: check the input against kv, write nothing;
+                                         stats are what an import would write */
     llmspell_export_progress_fn progress;
     void *progress_user;
     uint64_t progress_every;          /* 0: 10000 */
@@ -2886,12 +2888,12 @@ static llmspell_result llmspell__jr_dup(llmspell_json_reader *r, llmspell__j_lev
         size_t mask = l->dk_tabcap - 1, j = (size_t)h & mask;
         for (; l->dk_tab[j]; j = (j + 1) & mask) {
             d = &r->dk[l->dk_tab[j] - 1];
-            if (d->h == h && d->len == n && !memcmp(r->dkb + d->off, k, n)) goto dup;
+            if (d->h == h && d->len == n && (!n || !memcmp(r->dkb + d->off, k, n))) goto dup;
         }
     } else {
         for (i = l->dk_first; i < r->dk_n; i++) {
             d = &r->dk[i];
-            if (d->h == h && d->len == n && !memcmp(r->dkb + d->off, k, n)) goto dup;
+            if (d->h == h && d->len == n && (!n || !memcmp(r->dkb + d->off, k, n))) goto dup;
         }
     }
     if (llmspell__ex_grow(&r->al, (void **)&r->dk, &r->dk_cap, r->dk_n + 1, sizeof *r->dk) ||
@@ -5971,7 +5973,7 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
     if (rc == LLMSPELL_OK) rc = llmspell__xi_check(&x);
     if (x.r) llmspell_json_reader_close(x.r);
     x.r = NULL;
-    if (rc == LLMSPELL_OK) {
+    if (rc == LLMSPELL_OK && !x.o.validate_only) {
         if ((rc = llmspell_kv_begin(kv)) != LLMSPELL_OK) {
             llmspell__x_err(err, rc, "import: cannot begin a transaction: %s", llmspell_kv_errmsg(kv));
         } else {

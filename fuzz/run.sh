@@ -6,7 +6,9 @@
 #   FAIL fuzz_<name>: <what went wrong>
 # Exit status 1 when any target fails (or clang/libFuzzer is missing: never a silent skip).
 # Crash inputs are kept in build/fuzz-artifacts/<target>/ and the log in build/fuzz-logs/.
-# Environment: CLANG (default: clang, else clang-14), FUZZ_TARGETS (default: all five).
+# Environment: CLANG (default: clang, else clang-14), FUZZ_TARGETS (default: all seven),
+# FUZZ_SEED (default: random; make test sets 1 so that its short pass explores the same inputs
+# on every machine and a CI failure can be replayed).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-10}
@@ -44,7 +46,7 @@ for t in $TARGETS; do
     mkdir -p "$TMP/$t" "build/fuzz-artifacts/$t"
     if [ -d "fuzz/corpus/$t" ]; then cp -R "fuzz/corpus/$t/." "$TMP/$t/"; fi
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-        "./build/$t" -max_total_time="$SECS" -timeout=25 -rss_limit_mb=4096 -print_final_stats=1 \
+        "./build/$t" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$SECS" -timeout=25 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="build/fuzz-artifacts/$t/" "$TMP/$t" >>"$log" 2>&1
     rc=$?
     done_line=$(grep -a -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1)

@@ -892,6 +892,43 @@ static void test_migrate(void) {
     llmspell_kv_close(&m2);
 }
 
+/* validate_only runs pass 1: the same verdict and counts as an import, and no write */
+static void test_validate_only(void) {
+    llmspell_kv m, c;
+    llmspell_import_options io;
+    llmspell_export_stats sv, si;
+    llmspell_json_error err;
+    char *text, *bad;
+    uint64_t h;
+    size_t nk, nk2;
+    REQUIRE_RC(open_kind(&m, 0), LLMSPELL_OK);
+    REQUIRE_RC(open_kind(&c, 1), LLMSPELL_OK);
+    build_store(&m, 0);
+    text = export_text(&m, NULL, NULL, NULL);
+    REQUIRE(text != NULL, "export failed");
+    CHECK_RC(llmspell_kv_put(&c, S("x"), S("y")), LLMSPELL_OK);
+    h = store_hash(&c, &nk);
+    memset(&io, 0, sizeof io);
+    io.validate_only = 1;
+    CHECK_RC(llmspell_export_import_buffer(&c, text, strlen(text), &io, &sv, &err), LLMSPELL_OK);
+    CHECK(store_hash(&c, &nk2) == h && nk == nk2, "validate_only wrote to the store");
+    CHECK_RC(llmspell_export_import_buffer(&c, text, strlen(text), NULL, &si, &err), LLMSPELL_OK);
+    CHECK(memcmp(&sv, &si, sizeof sv) == 0 && sv.total > 0, "validate stats differ from import stats: total %zu vs %zu", sv.total, si.total);
+    /* a file that fails import fails validation with the same code and place */
+    bad = strstr(text, "\"version\"");
+    REQUIRE(bad != NULL, "no version member");
+    memcpy(bad + 10, "\"9.0\"", 5); /* "version":"9.0" */
+    {
+        llmspell_json_error e2;
+        llmspell_result a = llmspell_export_import_buffer(&m, text, strlen(text), &io, &sv, &err);
+        llmspell_result b = llmspell_export_import_buffer(&m, text, strlen(text), NULL, &si, &e2);
+        CHECK(a == LLMSPELL_ERR_FORMAT && b == a && strcmp(err.message, e2.message) == 0, "bad version: %d %d %s", a, b, err.message);
+    }
+    free(text);
+    llmspell_kv_close(&m);
+    llmspell_kv_close(&c);
+}
+
 static void test_tenant_view(void) {
     llmspell_kv a, b, va, vb;
     llmspell_export_options eo;
@@ -1061,6 +1098,7 @@ int main(void) {
     RUN(test_bad_inputs);
     RUN(test_failure_injection);
     RUN(test_migrate);
+    RUN(test_validate_only);
     RUN(test_tenant_view);
     RUN(test_export_sink);
     RUN(test_alloc_failures);
