@@ -5483,7 +5483,7 @@ static llmspell_result llmspell__xi_gtext(llmspell__xi *x, const llmspell__xf *f
 
 /* Does the target store have any key with prefix k[0..kn)? */
 static llmspell_result llmspell__xi_has(llmspell__xi *x, const void *k, size_t kn, int *has) {
-    llmspell_kv_iter *it;
+    llmspell_kv_iter *it = NULL;
     const void *a, *b;
     size_t an, bn;
     llmspell_result rc = llmspell_kv_iter_open(x->kv, k, kn, &it);
@@ -5502,7 +5502,7 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
     static const char ge[3] = {(char)0xFF, 'G', 'E'};
     llmspell__xf f[11];
     llmspell_result rc;
-    int64_t vf, vt, tf, tt, created;
+    int64_t vf = 0, vt = 0, tf = 0, tt = 0, created = 0;
     size_t n = 0, idl, gid_len, endp_off = 0, endp_len = 0;
     int R = kind == 'R';
     llmspell__xf *fid, *ften, *fty, *fname = NULL, *fsrc = NULL, *fdst = NULL, *fprops, *fvf, *fvt, *ftf, *ftt, *fcr;

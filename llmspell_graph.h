@@ -1391,7 +1391,7 @@ static llmspell_result llmspell__gput_rec(llmspell__gimpl *I, const llmspell__gn
 }
 
 static llmspell_result llmspell__gdel_rec(llmspell__gimpl *I, const llmspell__gnode *n, llmspell_time tf, llmspell_time vf) {
-    size_t klen;
+    size_t klen = 0;
     llmspell_result r = llmspell__gkey(I, n, tf, vf, &klen);
     if (r != LLMSPELL_OK) return r;
     r = llmspell_kv_delete_sys(I->kv, I->key.p, klen);
@@ -1910,7 +1910,7 @@ static llmspell_result llmspell__gput(llmspell_graph *g, int kind, const char *i
     llmspell__gimpl *I;
     llmspell__gpiece p;
     llmspell__gnode *n, *src = NULL, *dst = NULL;
-    size_t idn, sn, tn;
+    size_t idn = 0, sn = 0, tn = 0;
     llmspell_result r = llmspell__genter(g, &I);
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, kind == LLMSPELL__GE ? "entity" : "relationship", &idn)) != LLMSPELL_OK) return r;
@@ -1945,7 +1945,7 @@ static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char
     llmspell__gimpl *I;
     llmspell__gnode *n;
     llmspell__gstr *nt = NULL, *nn = NULL;
-    size_t idn, np = 0;
+    size_t idn = 0, np = 0;
     uint32_t k;
     llmspell_result r = llmspell__genter(g, &I);
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
@@ -2058,7 +2058,7 @@ static llmspell_result llmspell__gerase(llmspell_graph *g, int kind, const char 
     llmspell__gimpl *I;
     llmspell__gnode *n;
     llmspell__gw w;
-    size_t idn, nr = 0, i;
+    size_t idn = 0, nr = 0, i;
     uint32_t k;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
     llmspell_result r = llmspell__genter(g, &I);
@@ -2322,7 +2322,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const 
     const llmspell__gnode *n;
     const llmspell__gver *x;
     uint32_t nclosed;
-    size_t idn;
+    size_t idn = 0;
     llmspell_result r = llmspell__genter(g, &I);
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
@@ -2342,7 +2342,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const cha
     llmspell__gimpl *I;
     llmspell__gnode *n;
     const llmspell__gver *x;
-    size_t idn;
+    size_t idn = 0;
     llmspell_result r = llmspell__genter(g, &I);
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, "relationship", &idn)) != LLMSPELL_OK) return r;
@@ -2371,7 +2371,7 @@ static int llmspell__gcmp_r(const void *a, const void *b) {
 static llmspell_result llmspell__ghistory(llmspell_graph *g, int kind, const char *id, llmspell_graph_rows *rows) {
     llmspell__gimpl *I;
     llmspell__gnode *n;
-    size_t idn;
+    size_t idn = 0;
     uint32_t i;
     llmspell_result r = llmspell__genter(g, &I);
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
@@ -2494,7 +2494,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
    can match (a type never used). */
 static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, llmspell_graph_dir dir, const char *rel_type,
                                             llmspell_graph_rows *rows, llmspell__gnode **n, llmspell__gstr **ts, int *none) {
-    size_t idn;
+    size_t idn = 0;
     llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
     if (!rows) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: a walk needs rows");
@@ -2634,7 +2634,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, con
     llmspell__gstr *ts;
     llmspell_graph_rows *tmp;
     int none;
-    size_t found, tn, len, i;
+    size_t found, tn = 0, len, i;
     uint32_t j;
     llmspell_result r = llmspell__genter(g, &I);
     if (r != LLMSPELL_OK) return r;

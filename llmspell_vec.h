@@ -13,7 +13,7 @@
        llmspell_kv kv;  llmspell_vec *docs;
        llmspell_kv_open_file(&kv, "app.db", NULL);
        llmspell_vec_create(&kv, "docs", NULL, NULL);            // cosine, M 16, ef 200 / 50
-       llmspell_vec_open(&docs, &kv, "docs", NULL);
+       llmspell_vec_open(&docs, &kv, "docs", NULL, NULL);
        llmspell_vec_record r = {0};
        r.id = "doc1"; r.embedding = emb; r.dim = 384; r.metadata = "{\"lang\":\"en\"}";
        llmspell_vec_add(docs, &r);
