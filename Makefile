@@ -7,13 +7,22 @@ SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 HEADERS = $(wildcard llmspell_*.h)
 
 .PHONY: all demo test bench bench-vec bench-vec-quick fuzz clean
-all: build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json build/test_export
+all: build/llmspell build/demo build/test_kv build/crash_kv build/crashsim_kv build/test_vec build/test_graph build/test_json build/test_export
 
 build:
 	mkdir -p build
 
 build/demo: examples/demo.c $(HEADERS) | build
-	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
+	@test -f /usr/include/sqlite3.h || { echo "make: the demo imports into SQLite: apt-get install -y libsqlite3-dev"; exit 1; }
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. -DLLMSPELL_KV_SQLITE $< -o $@ -lsqlite3 -lm
+
+# The command-line tool (tools/llmspell.c's first line is the same build as one cc command).
+build/llmspell: tools/llmspell.c $(HEADERS) | build
+	@test -f /usr/include/sqlite3.h || { echo "make: llmspell needs SQLite: apt-get install -y libsqlite3-dev"; exit 1; }
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
+build/llmspell_san: tools/llmspell.c $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
 build/test_kv: tests/test_kv.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
@@ -111,13 +120,14 @@ build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -llmdb -lsqlite3
 
-# The end-to-end story on the file backend (the embedded default).
-demo: build/demo
+# Builds everything, then runs the end-to-end story on the file backend (the embedded default).
+demo: all
 	cd build && ./demo
+	@echo "next: ./build/llmspell --help (the command-line tool), make test, make bench"
 
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
-test: build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
+test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
       build/test_export build/test_export_san build/isolation build/isolation_san

@@ -38,8 +38,9 @@ compile_check() { # header compiler std-flags
     printf '#define LLMSPELL_%s_IMPLEMENTATION\n#include "%s"\nint main(void){return 0;}\n' "$m" "$PWD/$h" > "$tmp/t.$lang"
     local std="-std=c99"
     [ "$lang" = cpp ] && std="-std=c++11"
-    # -O2 as well: some warnings (maybe-uninitialized) only appear with optimisation
-    if $cc $std -O2 -Wall -Wextra -Wpedantic -Werror -c "$tmp/t.$lang" -o "$tmp/t.o" 2> "$tmp/err" &&
+    # -O2 and -O3 as well: some warnings (maybe-uninitialized) only appear with optimisation
+    if $cc $std -O3 -Wall -Wextra -Wpedantic -Werror -c "$tmp/t.$lang" -o "$tmp/t.o" 2> "$tmp/err" &&
+        $cc $std -O2 -Wall -Wextra -Wpedantic -Werror -c "$tmp/t.$lang" -o "$tmp/t.o" 2>> "$tmp/err" &&
         $cc $std -O0 -Wall -Wextra -Wpedantic -Werror -c "$tmp/t.$lang" -o "$tmp/t.o" 2>> "$tmp/err"; then
         echo "PASS compile_${m}_${cc}_${lang}"
         pass=$((pass + 1))
@@ -112,9 +113,12 @@ count test_export build/test_export
 count test_export_san build/test_export_san
 count isolation build/isolation
 count isolation_san build/isolation_san
+# the command-line tool through its binary, built normally and with the sanitizers
+count cli bash tests/cli.sh build/llmspell
+count cli_san bash -c 'set -o pipefail; bash tests/cli.sh build/llmspell_san | sed -E "s/^(PASS|FAIL) cli_/\1 cli_san_/"'
 
 # a short fuzz pass of every target, then every input a fuzzer once crashed on
-count fuzz bash fuzz/run.sh 5
+count fuzz env FUZZ_SEED=1 bash fuzz/run.sh 5
 count fuzz_regressions bash -c 'for f in fuzz/crashes/*.bin fuzz/crashes/*.kv; do
     t=$(basename "$f" | cut -d- -f1)
     "build/$t" "$f" >/dev/null 2>&1 || { echo "FAIL fuzz_regression: $f"; exit 1; }
