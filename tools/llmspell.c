@@ -34,7 +34,7 @@ static const char *const usage_main =
     "  storage import    --path DB --input FILE|-                    all-or-nothing, prints the counts\n"
     "  storage validate  --input FILE|-                              check an export without importing\n"
     "  storage info      --path DB                                   backend, sizes, tenants, collections, graph\n"
-    "  storage compact   --path DB                                   reclaim the space of old versions\n"
+    "  storage compact   --path DB                                   reclaim space left by overwrites, deletes\n"
     "  storage migrate   --from KIND:DB --to KIND:DB                 copy a whole store between backends\n"
     "  kv get|put|del|scan   KEY [VALUE] / [PREFIX]                  user keys\n"
     "  vec create|add|search|info   NAME ...                         vector collections\n"
