@@ -417,6 +417,16 @@ expect export_missing_store 1 "err~missing.db"
 check export_missing_store_no_files '[ ! -e missing.db ] && [ ! -e missing.json ]' "a file appeared: $(ls missing* 2> /dev/null)"
 run storage export --path src.db --output ''
 expect export_empty_output_name 2 "err~--output wants a file name" usage
+# progress goes to stderr only when it is a terminal: script(1) gives the tool one
+if command -v script > /dev/null; then
+    script -qec "'$BIN' storage export --path src.db --output tty.json" /dev/null > "$W/tty" 2>&1
+    check export_progress_on_a_terminal 'grep -aq "export: 9 records" "$W/tty" && [ -s tty.json ]' \
+        "no progress line on a terminal: $(short "$(tr '\r' '\n' < "$W/tty")")"
+    run storage export --path src.db --output notty.json
+    check export_no_progress_without_terminal '[[ $err != *"export: "* ]]' "progress printed to a non-terminal: $(short "$err")"
+else
+    report export_progress_on_a_terminal "script(1) is missing (apt-get install -y bsdutils)"
+fi
 want=$(body src.json)
 for be in file sqlite; do
     run storage import --backend $be --path imp.$be --input src.json
