@@ -5747,7 +5747,7 @@ static llmspell_result llmspell__xi_array(llmspell__xi *x, int what, uint32_t di
         if (rc != LLMSPELL_OK) return rc;
         if (what == 'E') x->ent_idx++;
         if (what == 'R') x->rel_idx++;
-        x->nrec++;
+        if (what != 'c') x->nrec++; /* collection settings are not records: export does not count them either */
         if ((rc = llmspell__xi_progress(x, 0)) != LLMSPELL_OK) return rc;
     }
 }

@@ -828,11 +828,14 @@ static void test_failure_injection(void) {
 
 /* >>e. migration, views ------------------------------------------------------------------------ */
 
-typedef struct pcount { int calls, phases[4]; uint64_t last; } pcount;
+typedef struct pcount { int calls, phases[4]; uint64_t last, final[4]; } pcount;
 static int on_progress(void *user, const llmspell_export_progress *p) {
     pcount *c = (pcount *)user;
     c->calls++;
-    if (p->phase >= 1 && p->phase <= 3) c->phases[p->phase]++;
+    if (p->phase >= 1 && p->phase <= 3) {
+        c->phases[p->phase]++;
+        c->final[p->phase] = p->records;
+    }
     c->last = p->records;
     return 0;
 }
@@ -864,6 +867,9 @@ static void test_migrate(void) {
     eo.progress_every = io.progress_every = 16;
     CHECK_RC(llmspell_export_migrate(&m, &f, NULL, &eo, &io, &st, &err), LLMSPELL_OK);
     CHECK(pc.phases[1] > 5 && pc.phases[2] > 5 && pc.phases[3] > 5, "progress %d %d %d", pc.phases[1], pc.phases[2], pc.phases[3]);
+    /* every phase ends at the same count: the records of the stats (collection settings are not records) */
+    CHECK(pc.final[1] == st.total && pc.final[2] == st.total && pc.final[3] == st.total, "progress ends at %llu / %llu / %llu, stats total %zu",
+          (unsigned long long)pc.final[1], (unsigned long long)pc.final[2], (unsigned long long)pc.final[3], st.total);
     CHECK_RC(llmspell_export_migrate(&f, &q, NULL, NULL, NULL, &st, &err), LLMSPELL_OK);
     CHECK_RC(llmspell_export_migrate(&q, &m2, NULL, NULL, NULL, &st, &err), LLMSPELL_OK);
     e0 = export_text(&m, NULL, NULL, NULL);
