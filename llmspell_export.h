@@ -340,9 +340,7 @@ LLMSPELL_DEF const llmspell_json_error *llmspell_json_reader_error(const llmspel
    code from now on, and returns code. */
 LLMSPELL_DEF llmspell_result llmspell_json_reader_fail(llmspell_json_reader *r, llmspell_result code,
                                                        const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    LLMSPELL__PRINTF(3, 4)
     ;
 /* Closes the reader (not the FILE*) and frees its memory. NULL is fine. */
 LLMSPELL_DEF void llmspell_json_reader_close(llmspell_json_reader *r);
@@ -1888,7 +1886,7 @@ static void llmspell__j_seterr(llmspell_json_error *e, const llmspell__j_stack *
     e->line = line;
     e->column = col;
     llmspell__j_path(st, e->path, sizeof e->path);
-    vsnprintf(what, sizeof what, fmt, ap);
+    LLMSPELL__VSNPRINTF(what, sizeof what, fmt, ap);
     if (line)
         n = snprintf(e->message, sizeof e->message, "line %llu, column %llu: %s", (unsigned long long)line,
                      (unsigned long long)col, what);
@@ -1950,9 +1948,7 @@ struct llmspell_json_writer {
 };
 
 static llmspell_result llmspell__jw_fail(llmspell_json_writer *w, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    LLMSPELL__PRINTF(3, 4)
     ;
 static llmspell_result llmspell__jw_fail(llmspell_json_writer *w, llmspell_result code, const char *fmt, ...) {
     va_list ap;
@@ -2510,9 +2506,7 @@ struct llmspell_json_reader {
 
 static llmspell_result llmspell__jr_fail_at(llmspell_json_reader *r, llmspell_result code, uint64_t off,
                                             const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 4, 5)))
-#endif
+    LLMSPELL__PRINTF(4, 5)
     ;
 static llmspell_result llmspell__jr_fail_at(llmspell_json_reader *r, llmspell_result code, uint64_t off,
                                             const char *fmt, ...) {
@@ -3844,9 +3838,7 @@ static void llmspell__x_total(llmspell_export_stats *s) {
 
 /* Fills err from a formatted message (no position: writer / store errors). */
 static llmspell_result llmspell__x_err(llmspell_json_error *err, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    LLMSPELL__PRINTF(3, 4)
     ;
 static llmspell_result llmspell__x_err(llmspell_json_error *err, llmspell_result code, const char *fmt, ...) {
     va_list ap;
@@ -3854,7 +3846,7 @@ static llmspell_result llmspell__x_err(llmspell_json_error *err, llmspell_result
     memset(err, 0, sizeof *err);
     err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    LLMSPELL__VSNPRINTF(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -4802,15 +4794,13 @@ static llmspell_result llmspell__xi_rerr(llmspell__xi *x, llmspell_result rc) {
 }
 
 static llmspell_result llmspell__xi_fail(llmspell__xi *x, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    LLMSPELL__PRINTF(3, 4)
     ;
 static llmspell_result llmspell__xi_fail(llmspell__xi *x, llmspell_result code, const char *fmt, ...) {
     char buf[300];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    LLMSPELL__VSNPRINTF(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (x->err->code != LLMSPELL_OK) return x->err->code;
     llmspell_json_reader_fail(x->r, code, "%s", buf);
@@ -4820,9 +4810,7 @@ static llmspell_result llmspell__xi_fail(llmspell__xi *x, llmspell_result code, 
 /* An error at a remembered position; path is complete. */
 static llmspell_result llmspell__xi_fail_at(llmspell__xi *x, const llmspell__xpos *pos, const char *path, llmspell_result code,
                                             const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 5, 6)))
-#endif
+    LLMSPELL__PRINTF(5, 6)
     ;
 static llmspell_result llmspell__xi_fail_at(llmspell__xi *x, const llmspell__xpos *pos, const char *path, llmspell_result code,
                                             const char *fmt, ...) {
@@ -4832,7 +4820,7 @@ static llmspell_result llmspell__xi_fail_at(llmspell__xi *x, const llmspell__xpo
     int n;
     if (e->code != LLMSPELL_OK) return e->code;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    LLMSPELL__VSNPRINTF(what, sizeof what, fmt, ap);
     va_end(ap);
     e->code = code;
     e->offset = pos->off;
@@ -4855,15 +4843,13 @@ static void llmspell__xi_path(llmspell__xi *x, char *buf, size_t cap, const char
 }
 
 static llmspell_result llmspell__xi_field_fail(llmspell__xi *x, const llmspell__xf *f, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 4, 5)))
-#endif
+    LLMSPELL__PRINTF(4, 5)
     ;
 static llmspell_result llmspell__xi_field_fail(llmspell__xi *x, const llmspell__xf *f, llmspell_result code, const char *fmt, ...) {
     char what[300], path[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    LLMSPELL__VSNPRINTF(what, sizeof what, fmt, ap);
     va_end(ap);
     llmspell__xi_path(x, path, sizeof path, f->name);
     return llmspell__xi_fail_at(x, &f->pos, path, code, "%s", what);

@@ -591,13 +591,11 @@ static void llmspell__gbuf_free(const llmspell_allocator *a, llmspell__gbuf *b) 
 }
 
 /* >>errors */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 3, 4)))
-#endif
+LLMSPELL__PRINTF(3, 4)
 static llmspell_result llmspell__gerr(llmspell_graph *g, llmspell_result code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g->errmsg, sizeof g->errmsg, fmt, ap);
+    LLMSPELL__VSNPRINTF(g->errmsg, sizeof g->errmsg, fmt, ap);
     va_end(ap);
     return code;
 }

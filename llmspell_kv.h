@@ -3,8 +3,8 @@
    Recipe: in exactly one C or C++ file,
        #define LLMSPELL_KV_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
        #include "llmspell_kv.h"
-   and include it without the define anywhere else. No dependency but libc and POSIX;
-   the SQLite backend is compiled only with  #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
+   and include it without the define anywhere else. No dependency but libc and the OS (POSIX or
+   Win32; none with LLMSPELL_NO_OS); the SQLite backend is compiled only with  #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
 
    Example:
        llmspell_kv kv;
@@ -20,6 +20,8 @@
        LLMSPELL_MALLOC(sz) / LLMSPELL_REALLOC(p,sz) / LLMSPELL_FREE(p)   all three or none
        LLMSPELL_STATIC            every public function static to the implementing file
        LLMSPELL_KV_SQLITE         compile the SQLite backend
+       LLMSPELL_NO_OS             no operating system (firmware): no file backend, no system clock;
+                                  memory, views and your own backends remain (see >>time)
        LLMSPELL_KV_MAX_KEY        largest user key in bytes (default 4096, at most 32768)
        LLMSPELL_KV_MAX_VALUE      largest value in bytes (default 64 MiB)
        LLMSPELL_KV_MAX_TENANT     longest tenant id in bytes (default 1024)
@@ -40,13 +42,19 @@
 #ifndef LLMSPELL_KV_H
 #define LLMSPELL_KV_H
 
-/* The implementation uses POSIX (files, locks, clocks). Strict -std=c99 hides it unless a
-   feature macro comes before the first system header: so include the implementing file's
-   llmspell headers first, or define _DEFAULT_SOURCE yourself. */
-#if (defined(LLMSPELL_KV_IMPLEMENTATION) || defined(LLMSPELL_IMPLEMENTATION)) && !defined(_POSIX_C_SOURCE) && \
-    !defined(_DEFAULT_SOURCE) && !defined(_GNU_SOURCE) && !defined(__APPLE__)
+/* On POSIX the implementation uses files, locks and clocks. Strict -std=c99 hides them unless
+   a feature macro comes before the first system header, and 32-bit Linux needs
+   _FILE_OFFSET_BITS 64 for files over 2 GiB: so include the implementing file's llmspell
+   headers first, or define both yourself. */
+#if (defined(LLMSPELL_KV_IMPLEMENTATION) || defined(LLMSPELL_IMPLEMENTATION)) && !defined(_WIN32) && \
+    !defined(LLMSPELL_NO_OS)
+#if !defined(_POSIX_C_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_GNU_SOURCE) && !defined(__APPLE__)
 #define _DEFAULT_SOURCE 1
 #define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #endif
 
 #include <stddef.h>
@@ -63,6 +71,20 @@
 #else
 #define LLMSPELL_DEF extern
 #endif
+#endif
+
+/* printf-style checking for the family's message functions. MinGW's printf family follows the
+   Microsoft rules (no %zu) unless its ANSI layer is used: the family formats through
+   LLMSPELL__VSNPRINTF, which is that layer on MinGW. */
+#if defined(__MINGW32__)
+#define LLMSPELL__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#define LLMSPELL__VSNPRINTF __mingw_vsnprintf
+#elif defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define LLMSPELL__VSNPRINTF vsnprintf
+#else
+#define LLMSPELL__PRINTF(f, a)
+#define LLMSPELL__VSNPRINTF vsnprintf
 #endif
 
 #ifndef LLMSPELL_KV_MAX_KEY
@@ -119,7 +141,10 @@ typedef int64_t llmspell_time;
 #define LLMSPELL_TIME_MIN INT64_MIN
 #define LLMSPELL_TIME_MAX INT64_MAX
 
-/* A clock; all-zero means the system's real-time clock. Tests inject their own. */
+/* A clock; all-zero means the system's real-time clock. Tests inject their own. With
+   LLMSPELL_NO_OS there is no system clock: give every handle a clock (an RTC, a tick counter
+   plus a base). Without one, time is 0: graph transaction times then count up by 1 us per
+   commit and TTLs never expire. */
 typedef struct llmspell_clock {
     llmspell_time (*now)(void *ctx);
     void *ctx;
@@ -153,6 +178,17 @@ LLMSPELL_DEF size_t llmspell_key_successor(uint8_t *out, const void *prefix, siz
 
 /* CRC-32C (Castagnoli) of data, continuing from crc (start with 0). */
 LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n);
+
+/* What this CPU runs, for the family's kernels chosen at run time (a few cpuid instructions;
+   call it once and keep the answer). The AVX flags also need the OS to save the registers. */
+enum {
+    LLMSPELL_CPU_SSE42 = 1,  /* x86: SSE4.2 (the CRC-32C instruction) */
+    LLMSPELL_CPU_SSSE3 = 2,  /* x86: SSSE3 */
+    LLMSPELL_CPU_AVX2 = 4,   /* x86: AVX2 and FMA, YMM state saved */
+    LLMSPELL_CPU_AVX512 = 8, /* x86: AVX-512F, ZMM and opmask state saved */
+    LLMSPELL_CPU_NEON = 16   /* ARM: NEON (always on aarch64; on armv7 when built with it) */
+};
+LLMSPELL_DEF unsigned llmspell_cpu_features(void);
 
 /* >>kv: the shared backend struct */
 typedef struct llmspell_kv llmspell_kv;
@@ -191,8 +227,12 @@ typedef struct llmspell_kv_io {
     int (*unlink)(void *ctx, const char *path);
 } llmspell_kv_io;
 
-/* The real operating system (POSIX), for wrappers that forward to it. */
+#ifndef LLMSPELL_NO_OS
+/* The real operating system (POSIX or Win32), for wrappers that forward to it. On Windows the
+   int handles are C runtime descriptors over Win32 handles (_get_osfhandle gives the HANDLE);
+   paths are UTF-8 everywhere. */
 LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void);
+#endif
 
 /* Options for every backend; all-zero (or a NULL pointer) means the defaults. */
 typedef struct llmspell_kv_options {
@@ -274,9 +314,12 @@ struct llmspell_kv {
 /* >>open: each constructor fills in *kv. On failure *kv is closed (every call on it returns
    ERR_CLOSED) and llmspell_kv_errmsg(kv) says why. opts may be NULL. */
 LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llmspell_kv_options *opts);
-/* One file, an append-only checksummed log; see the file backend notes in the implementation. */
+#ifndef LLMSPELL_NO_OS
+/* One file, an append-only checksummed log; see the file backend notes in the implementation.
+   path is UTF-8 on every platform. */
 LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *path,
                                                    const llmspell_kv_options *opts);
+#endif
 #ifdef LLMSPELL_KV_SQLITE
 /* path ":memory:" gives a private in-memory database. */
 LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char *path,
@@ -362,10 +405,7 @@ LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv);
 /* >>helpers for backends and the family's headers */
 /* Records a failure: formats the message (printf style) into kv->errmsg and returns code. */
 LLMSPELL_DEF llmspell_result llmspell_kv_set_error(llmspell_kv *kv, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+    LLMSPELL__PRINTF(3, 4);
 /* Allocates through the handle's allocator (used by the family; frees of returned copies). */
 LLMSPELL_DEF void *llmspell_kv_alloc(llmspell_kv *kv, size_t size);
 LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
@@ -387,15 +427,19 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #define LLMSPELL_KV_IMPLEMENTATION_ONCE
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#if defined(LLMSPELL_NO_OS)
+/* no files, no clock: memory and user backends only */
+#elif defined(_WIN32)
+#define LLMSPELL__OS_WIN32 1
+#elif defined(__unix__) || defined(__unix) || defined(__APPLE__)
+#define LLMSPELL__OS_POSIX 1
+#else
+#error "llmspell: no OS layer for this platform: define LLMSPELL_NO_OS (memory and user backends)"
+#endif
 #ifdef LLMSPELL_KV_SQLITE
 #include <sqlite3.h>
 #endif
@@ -416,6 +460,399 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 /* Keys in the 0xFF system namespace may exceed LLMSPELL_KV_MAX_KEY: a tenant view stores a
    user key of the maximum size behind its tenant prefix. Stored keys are at most this long. */
 #define LLMSPELL__SYS_MAX_KEY 65535u
+
+/* >>os: every call into the operating system, in one place. POSIX and Win32 versions of the
+   same small set: the clocks, a process id, the file io behind llmspell_kv_io_os(), and a
+   read-only map of a whole file for replay. LLMSPELL_NO_OS compiles none of it. */
+#if defined(LLMSPELL__OS_POSIX)
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static llmspell_time llmspell__os_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (llmspell_time)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+static uint64_t llmspell__os_mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+static uint64_t llmspell__os_pid(void) { return (uint64_t)getpid(); }
+
+/* off_t is 64 bits wherever _FILE_OFFSET_BITS took effect; where the user's own includes came
+   first on a 32-bit host it may not be: refuse offsets it cannot hold instead of wrapping. */
+static int llmspell__os_off(uint64_t off, off_t *out) {
+    *out = (off_t)off;
+    return (uint64_t)*out == off && *out >= 0 ? 0 : EFBIG;
+}
+
+static int llmspell__os_open(void *ctx, const char *path, int write, int create, unsigned mode, int *fd) {
+    int flags = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | (create ? O_CREAT : 0) | (create == 2 ? O_TRUNC : 0);
+    (void)ctx;
+    *fd = open(path, flags, (mode_t)mode);
+    return *fd < 0 ? errno : 0;
+}
+static int llmspell__os_close(void *ctx, int fd) { (void)ctx; return close(fd) != 0 ? errno : 0; }
+static int llmspell__os_stat(void *ctx, int fd, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]) {
+    struct stat st;
+    (void)ctx;
+    if (fstat(fd, &st) != 0) return errno;
+    *size = (uint64_t)st.st_size;
+    *regular = S_ISREG(st.st_mode) != 0;
+    *mode = (unsigned)(st.st_mode & 0777);
+    id[0] = (uint64_t)st.st_dev;
+    id[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+static int llmspell__os_stat_path(void *ctx, const char *path, uint64_t id[2]) {
+    struct stat st;
+    (void)ctx;
+    if (stat(path, &st) != 0) return errno;
+    id[0] = (uint64_t)st.st_dev;
+    id[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+static int llmspell__os_lock(void *ctx, int fd, int exclusive) {
+    (void)ctx;
+    return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 ? errno : 0;
+}
+static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got) {
+    uint8_t *p = (uint8_t *)buf;
+    off_t at;
+    (void)ctx;
+    *got = 0;
+    while (*got < n) {
+        ssize_t r;
+        if (llmspell__os_off(off + *got, &at) != 0) return EFBIG;
+        r = pread(fd, p + *got, n - *got, at);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+static int llmspell__os_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off) {
+    const uint8_t *p = (const uint8_t *)buf;
+    off_t at;
+    (void)ctx;
+    while (n) {
+        ssize_t w;
+        if (llmspell__os_off(off + n, &at) != 0 || llmspell__os_off(off, &at) != 0) return EFBIG;
+        w = pwrite(fd, p, n, at);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+static int llmspell__os_truncate(void *ctx, int fd, uint64_t size) {
+    off_t at;
+    (void)ctx;
+    if (llmspell__os_off(size, &at) != 0) return EFBIG;
+    return ftruncate(fd, at) != 0 ? errno : 0;
+}
+static int llmspell__os_sync(void *ctx, int fd) {
+    (void)ctx;
+#if defined(__APPLE__)
+    return fcntl(fd, F_FULLFSYNC) != 0 ? errno : 0; /* fsync alone leaves data in the drive's cache */
+#elif defined(__linux__)
+    return fdatasync(fd) != 0 ? errno : 0;
+#else
+    return fsync(fd) != 0 ? errno : 0;
+#endif
+}
+static int llmspell__os_sync_dir(void *ctx, const char *path) {
+    char dir[4200];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+    (void)ctx;
+    if (!slash) strcpy(dir, ".");
+    else if (slash == path) strcpy(dir, "/");
+    else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return ENAMETOOLONG;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    rc = fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    return rc;
+}
+static int llmspell__os_rename(void *ctx, const char *from, const char *to) { (void)ctx; return rename(from, to) != 0 ? errno : 0; }
+static int llmspell__os_link(void *ctx, const char *from, const char *to) { (void)ctx; return link(from, to) != 0 ? errno : 0; }
+static int llmspell__os_unlink(void *ctx, const char *path) { (void)ctx; return unlink(path) != 0 ? errno : 0; }
+
+/* A read-only view of bytes [0, len) of the file, or NULL (then the caller reads with pread).
+   len may run past the end of the file: the pages there become readable as the file grows. */
+static const uint8_t *llmspell__os_map(int fd, uint64_t len) {
+    void *m;
+    if ((uint64_t)(size_t)len != len) return NULL;
+    m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
+    return m == MAP_FAILED ? NULL : (const uint8_t *)m;
+}
+static void llmspell__os_unmap(const uint8_t *map, uint64_t len) { munmap((void *)(uintptr_t)map, (size_t)len); }
+/* Whether a map may extend past the end of the file (and so serve a growing log). */
+#define LLMSPELL__OS_MAP_GROWS 1
+
+#elif defined(LLMSPELL__OS_WIN32)
+/* Win32: UTF-8 paths become UTF-16 for the W functions; file handles travel as C runtime
+   descriptors (_open_osfhandle), so llmspell_kv_io keeps its int handles on every platform. */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#define LLMSPELL__UNDEF_LEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#define LLMSPELL__UNDEF_NOMINMAX
+#endif
+#include <windows.h>
+#include <io.h>
+#include <fcntl.h>
+#ifdef LLMSPELL__UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef LLMSPELL__UNDEF_LEAN
+#endif
+#ifdef LLMSPELL__UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef LLMSPELL__UNDEF_NOMINMAX
+#endif
+
+static llmspell_time llmspell__os_now_us(void) {
+    FILETIME ft;
+    uint64_t t;
+    GetSystemTimePreciseAsFileTime(&ft);
+    t = (uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime; /* 100 ns ticks since 1601 */
+    return (llmspell_time)(t / 10) - (llmspell_time)11644473600000000; /* 1601 -> 1970 */
+}
+static uint64_t llmspell__os_mono_ms(void) { return (uint64_t)GetTickCount64(); }
+static uint64_t llmspell__os_pid(void) { return (uint64_t)GetCurrentProcessId(); }
+
+/* The errno value the file backend understands for a Win32 error. */
+static int llmspell__win_errno(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE: return ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_WRITE_PROTECT: return EACCES;
+    case ERROR_SHARING_VIOLATION: return EBUSY; /* another program opened it without sharing */
+    case ERROR_LOCK_VIOLATION: case ERROR_IO_PENDING: return EWOULDBLOCK;
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: return EEXIST;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return ENOSPC;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return ENOMEM;
+    case ERROR_INVALID_NAME: case ERROR_BAD_PATHNAME: case ERROR_NO_UNICODE_TRANSLATION: return EINVAL;
+    case ERROR_FILENAME_EXCED_RANGE: return ENAMETOOLONG;
+    case ERROR_NOT_SUPPORTED: case ERROR_INVALID_FUNCTION: return ENOTSUP;
+    case ERROR_NOT_SAME_DEVICE: return EXDEV;
+    case ERROR_DIRECTORY: return ENOTDIR;
+    default: return EIO;
+    }
+}
+static int llmspell__win_err(void) { return llmspell__win_errno(GetLastError()); }
+
+/* path (UTF-8, at most 4096 bytes) as UTF-16 in w[]; EINVAL for bytes that are not UTF-8. */
+#define LLMSPELL__WPATH 4200
+static int llmspell__win_path(const char *path, wchar_t *w) {
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, LLMSPELL__WPATH) > 0 ? 0 : llmspell__win_err();
+}
+static HANDLE llmspell__win_handle(int fd) { return (HANDLE)_get_osfhandle(fd); }
+
+static int llmspell__os_open(void *ctx, const char *path, int write, int create, unsigned mode, int *fd) {
+    wchar_t w[LLMSPELL__WPATH];
+    HANDLE h;
+    int e;
+    (void)ctx;
+    (void)mode; /* Windows files carry ACLs, not permission bits: they inherit the directory's */
+    *fd = -1;
+    if ((e = llmspell__win_path(path, w)) != 0) return e;
+    /* share everything, delete included, so the store can be compacted (renamed over) while
+       readers hold it open; the lock, not the share mode, keeps writers apart */
+    h = CreateFileW(w, GENERIC_READ | (write ? GENERIC_WRITE : 0), FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    NULL, create == 2 ? CREATE_ALWAYS : create ? OPEN_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        DWORD err = GetLastError(), attr;
+        if (err == ERROR_ACCESS_DENIED && (attr = GetFileAttributesW(w)) != INVALID_FILE_ATTRIBUTES &&
+            (attr & FILE_ATTRIBUTE_DIRECTORY))
+            return EISDIR;
+        return llmspell__win_errno(err);
+    }
+    *fd = _open_osfhandle((intptr_t)h, _O_BINARY | (write ? _O_RDWR : _O_RDONLY));
+    if (*fd < 0) {
+        CloseHandle(h);
+        return EMFILE;
+    }
+    return 0;
+}
+static int llmspell__os_close(void *ctx, int fd) { (void)ctx; return _close(fd) != 0 ? EIO : 0; }
+static int llmspell__win_info(HANDLE h, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]) {
+    BY_HANDLE_FILE_INFORMATION bi;
+    if (!GetFileInformationByHandle(h, &bi)) return llmspell__win_err();
+    if (size) *size = (uint64_t)bi.nFileSizeHigh << 32 | bi.nFileSizeLow;
+    if (regular) *regular = !(bi.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_DEVICE));
+    if (mode) *mode = (bi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) ? 0444u : 0644u;
+    id[0] = bi.dwVolumeSerialNumber;
+    id[1] = (uint64_t)bi.nFileIndexHigh << 32 | bi.nFileIndexLow;
+    return 0;
+}
+static int llmspell__os_stat(void *ctx, int fd, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]) {
+    (void)ctx;
+    return llmspell__win_info(llmspell__win_handle(fd), size, regular, mode, id);
+}
+static int llmspell__os_stat_path(void *ctx, const char *path, uint64_t id[2]) {
+    wchar_t w[LLMSPELL__WPATH];
+    HANDLE h;
+    int e;
+    (void)ctx;
+    if ((e = llmspell__win_path(path, w)) != 0) return e;
+    h = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE) return llmspell__win_err();
+    e = llmspell__win_info(h, NULL, NULL, NULL, id);
+    CloseHandle(h);
+    return e;
+}
+/* Windows locks are mandatory byte ranges: lock one byte far past any data (at 2^62), so the
+   lock keeps writers apart without blocking anybody's reads of the data itself. */
+static int llmspell__os_lock(void *ctx, int fd, int exclusive) {
+    OVERLAPPED ov;
+    (void)ctx;
+    memset(&ov, 0, sizeof ov);
+    ov.OffsetHigh = 0x40000000u;
+    if (!LockFileEx(llmspell__win_handle(fd), LOCKFILE_FAIL_IMMEDIATELY | (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0), 0, 1, 0,
+                    &ov))
+        return llmspell__win_err();
+    return 0;
+}
+static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got) {
+    HANDLE h = llmspell__win_handle(fd);
+    uint8_t *p = (uint8_t *)buf;
+    (void)ctx;
+    *got = 0;
+    while (*got < n) {
+        OVERLAPPED ov; /* on a synchronous handle this only carries the offset */
+        uint64_t at = off + *got;
+        DWORD want = n - *got > (1u << 30) ? (1u << 30) : (DWORD)(n - *got), r = 0;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)at;
+        ov.OffsetHigh = (DWORD)(at >> 32);
+        if (!ReadFile(h, p + *got, want, &r, &ov)) {
+            DWORD e = GetLastError();
+            if (e == ERROR_HANDLE_EOF) break;
+            return llmspell__win_errno(e);
+        }
+        if (r == 0) break;
+        *got += r;
+    }
+    return 0;
+}
+static int llmspell__os_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off) {
+    HANDLE h = llmspell__win_handle(fd);
+    const uint8_t *p = (const uint8_t *)buf;
+    (void)ctx;
+    while (n) {
+        OVERLAPPED ov;
+        DWORD want = n > (1u << 30) ? (1u << 30) : (DWORD)n, w = 0;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)off;
+        ov.OffsetHigh = (DWORD)(off >> 32);
+        if (!WriteFile(h, p, want, &w, &ov)) return llmspell__win_err();
+        if (w == 0) return EIO;
+        p += w;
+        n -= w;
+        off += w;
+    }
+    return 0;
+}
+static int llmspell__os_truncate(void *ctx, int fd, uint64_t size) {
+    FILE_END_OF_FILE_INFO eof;
+    (void)ctx;
+    eof.EndOfFile.QuadPart = (LONGLONG)size;
+    return SetFileInformationByHandle(llmspell__win_handle(fd), FileEndOfFileInfo, &eof, sizeof eof) ? 0 : llmspell__win_err();
+}
+static int llmspell__os_sync(void *ctx, int fd) {
+    (void)ctx;
+    return FlushFileBuffers(llmspell__win_handle(fd)) ? 0 : llmspell__win_err();
+}
+/* Windows cannot sync a directory. NTFS journals its metadata, and flushing a file also
+   flushes that journal, so flushing the file that path names makes its directory entry (a
+   new link, a rename) durable. */
+static int llmspell__os_sync_dir(void *ctx, const char *path) {
+    wchar_t w[LLMSPELL__WPATH];
+    HANDLE h;
+    int e;
+    (void)ctx;
+    if ((e = llmspell__win_path(path, w)) != 0) return e;
+    h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                    FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) return llmspell__win_err();
+    e = FlushFileBuffers(h) ? 0 : llmspell__win_err();
+    CloseHandle(h);
+    return e;
+}
+static int llmspell__os_rename(void *ctx, const char *from, const char *to) {
+    wchar_t wf[LLMSPELL__WPATH], wt[LLMSPELL__WPATH];
+    int e;
+    (void)ctx;
+    if ((e = llmspell__win_path(from, wf)) != 0 || (e = llmspell__win_path(to, wt)) != 0) return e;
+    /* WRITE_THROUGH: returns once the move is on disk */
+    return MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : llmspell__win_err();
+}
+static int llmspell__os_link(void *ctx, const char *from, const char *to) {
+    wchar_t wf[LLMSPELL__WPATH], wt[LLMSPELL__WPATH];
+    int e;
+    (void)ctx;
+    if ((e = llmspell__win_path(from, wf)) != 0 || (e = llmspell__win_path(to, wt)) != 0) return e;
+    return CreateHardLinkW(wt, wf, NULL) ? 0 : llmspell__win_err();
+}
+static int llmspell__os_unlink(void *ctx, const char *path) {
+    wchar_t w[LLMSPELL__WPATH];
+    int e;
+    (void)ctx;
+    if ((e = llmspell__win_path(path, w)) != 0) return e;
+    return DeleteFileW(w) ? 0 : llmspell__win_err();
+}
+
+/* A read-only view of bytes [0, len) of the file, or NULL. A Windows view cannot reach past
+   the end of the file, and a mapped file can be neither truncated nor replaced, so the file
+   backend maps only to replay the log at open and reads values with ReadFile. */
+static const uint8_t *llmspell__os_map(int fd, uint64_t len) {
+    HANDLE fm;
+    void *v;
+    if ((uint64_t)(size_t)len != len || len == 0) return NULL;
+    fm = CreateFileMappingW(llmspell__win_handle(fd), NULL, PAGE_READONLY, 0, 0, NULL);
+    if (!fm) return NULL;
+    v = MapViewOfFile(fm, FILE_MAP_READ, 0, 0, (SIZE_T)len);
+    CloseHandle(fm); /* the view keeps the mapping alive */
+    return (const uint8_t *)v;
+}
+static void llmspell__os_unmap(const uint8_t *map, uint64_t len) {
+    (void)len;
+    UnmapViewOfFile(map);
+}
+#define LLMSPELL__OS_MAP_GROWS 0
+#endif /* LLMSPELL__OS_WIN32 */
+
+#ifndef LLMSPELL_NO_OS
+static const llmspell_kv_io llmspell__io_os = {
+    NULL, llmspell__os_open, llmspell__os_close, llmspell__os_stat, llmspell__os_stat_path, llmspell__os_lock, llmspell__os_pread,
+    llmspell__os_pwrite, llmspell__os_truncate, llmspell__os_sync, llmspell__os_sync_dir, llmspell__os_rename, llmspell__os_link,
+    llmspell__os_unlink};
+
+LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void) { return &llmspell__io_os; }
+#else
+static llmspell_time llmspell__os_now_us(void) { return 0; } /* no clock: see >>time in the declarations */
+#endif
 
 /* >>common ------------------------------------------------------------------------------ */
 
@@ -449,7 +886,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_set_error(llmspell_kv *kv, llmspell_res
     if (kv) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(kv->errmsg, sizeof kv->errmsg, fmt, ap);
+        LLMSPELL__VSNPRINTF(kv->errmsg, sizeof kv->errmsg, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -489,16 +926,8 @@ static llmspell_result llmspell__reserve(const llmspell_allocator *a, void **buf
 }
 
 LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock) {
-    struct timespec ts;
     if (clock && clock->now) return clock->now(clock->ctx);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (llmspell_time)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static uint64_t llmspell__mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return llmspell__os_now_us();
 }
 
 /* >>tuple -------------------------------------------------------------------------------- */
@@ -637,20 +1066,86 @@ static uint32_t llmspell__crc32c_sw(uint32_t crc, const uint8_t *p, size_t n) {
     return crc;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LLMSPELL_NO_SIMD)
+/* >>cpu: what the processor runs. One owner for the family: vec's kernels and export's base64
+   ask here. x86 needs cpuid (and xgetbv: the OS must save the wide registers); ARM NEON is
+   known at compile time (aarch64 always has it; armv7 when built with -mfpu=neon). */
+#if (defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)) && !defined(LLMSPELL_NO_SIMD)
+#define LLMSPELL__X86 1
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static void llmspell__cpuid(unsigned leaf, unsigned sub, unsigned r[4]) {
+    int x[4];
+    __cpuidex(x, (int)leaf, (int)sub);
+    r[0] = (unsigned)x[0], r[1] = (unsigned)x[1], r[2] = (unsigned)x[2], r[3] = (unsigned)x[3];
+}
+static uint64_t llmspell__xgetbv0(void) { return (uint64_t)_xgetbv(0); }
+#else
+#include <cpuid.h>
+static void llmspell__cpuid(unsigned leaf, unsigned sub, unsigned r[4]) { __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]); }
+static uint64_t llmspell__xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+#endif
+#endif
+
+LLMSPELL_DEF unsigned llmspell_cpu_features(void) {
+    unsigned f = 0;
+#ifdef LLMSPELL__X86
+    unsigned r[4], top;
+    uint64_t xcr0 = 0;
+    llmspell__cpuid(0, 0, r);
+    top = r[0];
+    if (top < 1) return 0;
+    llmspell__cpuid(1, 0, r);
+    if (r[2] & (1u << 20)) f |= LLMSPELL_CPU_SSE42;
+    if (r[2] & (1u << 9)) f |= LLMSPELL_CPU_SSSE3;
+    if (!(r[2] & (1u << 27)) || !(r[2] & (1u << 28)) || !(r[2] & (1u << 12)) || top < 7) return f; /* OSXSAVE, AVX, FMA */
+    xcr0 = llmspell__xgetbv0();
+    if ((xcr0 & 0x6u) != 0x6u) return f; /* XMM and YMM state */
+    llmspell__cpuid(7, 0, r);
+    if (!(r[1] & (1u << 5))) return f;
+    f |= LLMSPELL_CPU_AVX2;
+    if ((r[1] & (1u << 16)) && (xcr0 & 0xE6u) == 0xE6u) f |= LLMSPELL_CPU_AVX512; /* opmask + ZMM state */
+#elif defined(__ARM_NEON) && !defined(LLMSPELL_NO_SIMD)
+    f |= LLMSPELL_CPU_NEON;
+#endif
+    return f;
+}
+
+/* >>crc32c, hardware: the SSE4.2 instruction, 8 bytes at a time (x86-64). */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(LLMSPELL_NO_SIMD) && \
+    (defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER))
 #define LLMSPELL__CRC_HW 1
-__attribute__((target("sse4.2"))) static uint32_t llmspell__crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
+#include <nmmintrin.h>
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((target("sse4.2")))
+#endif
+static uint32_t llmspell__crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
     uint64_t c = crc;
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        c = __builtin_ia32_crc32di(c, w);
+        c = _mm_crc32_u64(c, w);
         p += 8;
         n -= 8;
     }
     crc = (uint32_t)c;
-    while (n--) crc = __builtin_ia32_crc32qi(crc, *p++);
+    while (n--) crc = _mm_crc32_u8(crc, *p++);
     return crc;
+}
+/* Asked once per process: GCC and clang keep the answer themselves (set before main); with
+   MSVC an aligned volatile int is read and written whole, and every thread stores the same
+   value, so the race is benign. */
+static int llmspell__has_sse42(void) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_cpu_supports("sse4.2");
+#else
+    static volatile int known = 0; /* 0 unknown, 1 no, 2 yes */
+    if (!known) known = (llmspell_cpu_features() & LLMSPELL_CPU_SSE42) ? 2 : 1;
+    return known == 2;
+#endif
 }
 #endif
 
@@ -658,7 +1153,7 @@ LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n) 
     const uint8_t *p = (const uint8_t *)data;
     crc = ~crc;
 #ifdef LLMSPELL__CRC_HW
-    if (__builtin_cpu_supports("sse4.2")) return ~llmspell__crc32c_hw(crc, p, n);
+    if (llmspell__has_sse42()) return ~llmspell__crc32c_hw(crc, p, n);
 #endif
     return ~llmspell__crc32c_sw(crc, p, n);
 }
@@ -1860,7 +2355,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
    mistaken for later committed records. New files appear atomically (written aside, then
    linked into place), so a file shorter than its header is damage, not an interrupted create. */
 
-#include <sys/mman.h>
+#ifndef LLMSPELL_NO_OS
 
 #define LLMSPELL__FHDR 32
 #define LLMSPELL__FREC 24
@@ -1905,12 +2400,10 @@ static const uint8_t llmspell__fmagic[8] = {'l', 'l', 'm', 's', 'p', 'k', 'v', 0
 
 /* A header with a fresh salt (not cryptographic: it only has to differ between files). */
 static uint32_t llmspell__file_header(uint8_t h[LLMSPELL__FHDR]) {
-    struct timespec ts;
     uint64_t mix[4], salt;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    mix[0] = (uint64_t)ts.tv_sec;
-    mix[1] = (uint64_t)ts.tv_nsec;
-    mix[2] = (uint64_t)getpid();
+    mix[0] = (uint64_t)llmspell__os_now_us();
+    mix[1] = llmspell__os_mono_ms();
+    mix[2] = llmspell__os_pid();
     mix[3] = (uint64_t)(uintptr_t)h;
     salt = (uint64_t)llmspell__hash((const uint8_t *)mix, sizeof mix) << 32 | llmspell__hash((const uint8_t *)mix, 24);
     memset(h, 0, LLMSPELL__FHDR);
@@ -1933,109 +2426,6 @@ static uint64_t llmspell__fdead(const llmspell__file *f) {
     return body > live ? body - live : 0;
 }
 
-/* >>io, the real one */
-
-static int llmspell__os_open(void *ctx, const char *path, int write, int create, unsigned mode, int *fd) {
-    int flags = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | (create ? O_CREAT : 0) | (create == 2 ? O_TRUNC : 0);
-    (void)ctx;
-    *fd = open(path, flags, (mode_t)mode);
-    return *fd < 0 ? errno : 0;
-}
-static int llmspell__os_close(void *ctx, int fd) { (void)ctx; return close(fd) != 0 ? errno : 0; }
-static int llmspell__os_stat(void *ctx, int fd, uint64_t *size, int *regular, unsigned *mode, uint64_t id[2]) {
-    struct stat st;
-    (void)ctx;
-    if (fstat(fd, &st) != 0) return errno;
-    *size = (uint64_t)st.st_size;
-    *regular = S_ISREG(st.st_mode) != 0;
-    *mode = (unsigned)(st.st_mode & 0777);
-    id[0] = (uint64_t)st.st_dev;
-    id[1] = (uint64_t)st.st_ino;
-    return 0;
-}
-static int llmspell__os_stat_path(void *ctx, const char *path, uint64_t id[2]) {
-    struct stat st;
-    (void)ctx;
-    if (stat(path, &st) != 0) return errno;
-    id[0] = (uint64_t)st.st_dev;
-    id[1] = (uint64_t)st.st_ino;
-    return 0;
-}
-static int llmspell__os_lock(void *ctx, int fd, int exclusive) {
-    (void)ctx;
-    return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 ? errno : 0;
-}
-static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got) {
-    uint8_t *p = (uint8_t *)buf;
-    (void)ctx;
-    *got = 0;
-    while (*got < n) {
-        ssize_t r = pread(fd, p + *got, n - *got, (off_t)(off + *got));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (r == 0) break;
-        *got += (size_t)r;
-    }
-    return 0;
-}
-static int llmspell__os_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off) {
-    const uint8_t *p = (const uint8_t *)buf;
-    (void)ctx;
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-static int llmspell__os_truncate(void *ctx, int fd, uint64_t size) { (void)ctx; return ftruncate(fd, (off_t)size) != 0 ? errno : 0; }
-static int llmspell__os_sync(void *ctx, int fd) {
-    (void)ctx;
-#if defined(__APPLE__)
-    return fcntl(fd, F_FULLFSYNC) != 0 ? errno : 0;
-#elif defined(__linux__)
-    return fdatasync(fd) != 0 ? errno : 0;
-#else
-    return fsync(fd) != 0 ? errno : 0;
-#endif
-}
-static int llmspell__os_sync_dir(void *ctx, const char *path) {
-    char dir[4200];
-    const char *slash = strrchr(path, '/');
-    int fd, rc;
-    (void)ctx;
-    if (!slash) strcpy(dir, ".");
-    else if (slash == path) strcpy(dir, "/");
-    else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) return ENAMETOOLONG;
-        memcpy(dir, path, n);
-        dir[n] = 0;
-    }
-    fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    rc = fsync(fd) != 0 ? errno : 0;
-    close(fd);
-    return rc;
-}
-static int llmspell__os_rename(void *ctx, const char *from, const char *to) { (void)ctx; return rename(from, to) != 0 ? errno : 0; }
-static int llmspell__os_link(void *ctx, const char *from, const char *to) { (void)ctx; return link(from, to) != 0 ? errno : 0; }
-static int llmspell__os_unlink(void *ctx, const char *path) { (void)ctx; return unlink(path) != 0 ? errno : 0; }
-
-static const llmspell_kv_io llmspell__io_os = {
-    NULL, llmspell__os_open, llmspell__os_close, llmspell__os_stat, llmspell__os_stat_path, llmspell__os_lock, llmspell__os_pread,
-    llmspell__os_pwrite, llmspell__os_truncate, llmspell__os_sync, llmspell__os_sync_dir, llmspell__os_rename, llmspell__os_link,
-    llmspell__os_unlink};
-
-LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void) { return &llmspell__io_os; }
-
 /* Reads exactly n bytes at off; a short file is EIO (the index says the bytes are there). */
 static int llmspell__read_exact(const llmspell_kv_io *io, int fd, void *buf, size_t n, uint64_t off) {
     size_t got;
@@ -2043,23 +2433,19 @@ static int llmspell__read_exact(const llmspell_kv_io *io, int fd, void *buf, siz
     return e ? e : got == n ? 0 : EIO;
 }
 
-/* Maps the written part of the file for reading, with room to grow. Without a map (mmap
-   failed, e.g. no address space) values are read with pread. */
+/* Maps the written part of the file for reading, with room to grow. Without a map (a
+   simulated disk, no address space, or an OS whose maps cannot grow) values are read with
+   pread. */
 static void llmspell__fmap(llmspell__file *f, int force) {
     uint64_t len;
-    void *m;
     if (!force && f->flushed <= f->maplen) return;
-    if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
+    if (f->map) llmspell__os_unmap(f->map, f->maplen);
     f->map = NULL;
     f->maplen = 0;
-    if (f->io != &llmspell__io_os) return; /* a simulated disk has nothing to map */
+    if (f->io != &llmspell__io_os || !LLMSPELL__OS_MAP_GROWS) return;
     for (len = 1u << 20; len < f->flushed * 2 && len < ((uint64_t)1 << 62); len *= 2) {
     }
-    if ((uint64_t)(size_t)len != len) return;
-    m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, f->fd, 0);
-    if (m == MAP_FAILED) return;
-    f->map = (const uint8_t *)m;
-    f->maplen = len;
+    if ((f->map = llmspell__os_map(f->fd, len)) != NULL) f->maplen = len;
 }
 
 /* Writes the buffered records. On failure the file is cut back to what it was. */
@@ -2090,7 +2476,7 @@ static llmspell_result llmspell__fsync_now(llmspell_kv *kv) {
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: fsync failed: %s", f->path, strerror(e));
     }
     f->unsynced = 0;
-    f->last_sync_ms = llmspell__mono_ms();
+    f->last_sync_ms = llmspell__os_mono_ms();
     return LLMSPELL_OK;
 }
 
@@ -2229,7 +2615,7 @@ static llmspell_result llmspell__fcommit_io(llmspell_kv *kv) {
     uint64_t every;
     if (r != LLMSPELL_OK) return r;
     every = f->durability == LLMSPELL_DURABILITY_SAFE ? 0 : f->durability == LLMSPELL_DURABILITY_BALANCED ? 100 : 1000;
-    if (every == 0 || llmspell__mono_ms() - f->last_sync_ms >= every) return llmspell__fsync_now(kv);
+    if (every == 0 || llmspell__os_mono_ms() - f->last_sync_ms >= every) return llmspell__fsync_now(kv);
     return LLMSPELL_OK;
 }
 
@@ -2395,9 +2781,26 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     (void)left;
     if ((err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
     if ((err = io->sync(io->ctx, fd)) != 0) { what = "fsync"; goto fail; }
+#ifdef LLMSPELL__OS_WIN32
+    if (io == &llmspell__io_os) { /* Windows replaces no open file, ours included: let go of the old one first */
+        if (f->map) llmspell__os_unmap(f->map, f->maplen);
+        f->map = NULL;
+        f->maplen = 0;
+        (void)io->close(io->ctx, f->fd); /* the new file, locked, keeps other writers out */
+        f->fd = -1;
+        if ((err = io->rename(io->ctx, tmp, f->path)) != 0) {
+            f->broken = 1;
+            (void)io->close(io->ctx, fd);
+            (void)io->unlink(io->ctx, tmp);
+            llmspell__free(&kv->allocator, out);
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: compaction rename failed: %s (the store on disk "
+                                         "is unchanged; close and reopen it)", f->path, strerror(err));
+        }
+    } else
+#endif
     if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { what = "rename"; goto fail; }
     /* from here the new file is the store: switch to it, then make the rename durable */
-    (void)io->close(io->ctx, f->fd);
+    if (f->fd >= 0) (void)io->close(io->ctx, f->fd);
     f->fd = fd;
     for (leaf = f->s.ix.root; !leaf->leaf; leaf = leaf->u.in.c[0]) {
     }
@@ -2483,7 +2886,7 @@ static void llmspell__file_cursor_close(llmspell_kv_cursor *cur) {
 static void llmspell__file_free(llmspell_kv *kv) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     llmspell__ixs_free(&f->s);
-    if (f->map) munmap((void *)(uintptr_t)f->map, (size_t)f->maplen);
+    if (f->map) llmspell__os_unmap(f->map, f->maplen);
     if (f->fd >= 0) (void)f->io->close(f->io->ctx, f->fd);
     llmspell__free(&kv->allocator, f->wbuf);
     llmspell__free(&kv->allocator, f->rbuf);
@@ -2603,12 +3006,9 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
     if ((uint64_t)(size_t)size != size)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "file %s: %llu bytes do not fit the address space", f->path,
                                      (unsigned long long)size);
-    if (io == &llmspell__io_os) {
-        map = (const uint8_t *)mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == (const uint8_t *)MAP_FAILED)
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot map %llu bytes: %s", f->path,
-                                         (unsigned long long)size, strerror(errno));
-    } else { /* a simulated disk: read it whole */
+    if (io == &llmspell__io_os && (map = llmspell__os_map(fd, size)) != NULL) {
+        /* replay reads the mapped file */
+    } else { /* a simulated disk, or no address space for a map: read it whole */
         if (!(copy = (uint8_t *)llmspell__alloc(&kv->allocator, (size_t)size)))
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading %llu bytes", f->path,
                                          (unsigned long long)size);
@@ -2634,7 +3034,7 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
         f->s.ix.hash_only = 0;
     }
     if (copy) llmspell__free(&kv->allocator, copy);
-    else munmap((void *)(uintptr_t)map, (size_t)size);
+    else llmspell__os_unmap(map, size);
     if (r != LLMSPELL_OK) return r;
     f->flushed = good;
     if (good < size && !f->read_only) { /* drop the torn tail so new records follow the last commit */
@@ -2651,7 +3051,7 @@ static llmspell_result llmspell__file_create(llmspell_kv *kv, const llmspell_kv_
     char tmp[4200];
     uint8_t hdr[LLMSPELL__FHDR];
     int fd, e;
-    snprintf(tmp, sizeof tmp, "%s.new-%ld", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.new-%llu", path, (unsigned long long)llmspell__os_pid());
     if ((e = io->open(io->ctx, tmp, 1, 2, 0644, &fd)) != 0)
         return llmspell_kv_set_error(kv, e == EACCES || e == EROFS ? LLMSPELL_ERR_READONLY : e == ENOENT ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_ERR_IO,
                                      "file %s: cannot create: %s", path, strerror(e));
@@ -2695,7 +3095,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     f->durability = o.durability;
     f->ac_ratio = o.auto_compact_ratio == 0 ? 0.5 : o.auto_compact_ratio;
     f->ac_min = o.auto_compact_min_bytes ? o.auto_compact_min_bytes : (4u << 20);
-    f->last_sync_ms = llmspell__mono_ms();
+    f->last_sync_ms = llmspell__os_mono_ms();
     f->path = (char *)llmspell__alloc(&kv->allocator, plen + 1);
     if (!f->path || llmspell__index_init(&f->s.ix, &kv->allocator, 8) != LLMSPELL_OK) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", path);
@@ -2712,6 +3112,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
             fd = -1;
             if (e == ENOENT) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "file %s: does not exist", path);
             else if (e == EISDIR) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_A_FILE, "file %s: is a directory", path);
+            else if (e == EBUSY) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "file %s: held open without sharing by another program", path);
             else if (e == EACCES || e == EROFS || e == EPERM)
                 r = llmspell_kv_set_error(kv, o.read_only ? LLMSPELL_ERR_IO : LLMSPELL_ERR_READONLY,
                                           "file %s: cannot open for %s: %s", path, o.read_only ? "reading" : "writing", strerror(e));
@@ -2773,6 +3174,8 @@ fail:
     llmspell__kv_reset(kv, NULL);
     return r;
 }
+
+#endif /* !LLMSPELL_NO_OS: the file backend */
 
 /* >>sqlite backend (opt-in) ------------------------------------------------------------------
    table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID, WAL journal, prepared

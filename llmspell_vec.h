@@ -1072,14 +1072,12 @@ struct llmspell_vec {
 };
 
 static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    LLMSPELL__PRINTF(3, 4)
     ;
 static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+    LLMSPELL__VSNPRINTF(v->errmsg, sizeof v->errmsg, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -1491,17 +1489,17 @@ static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32
         return;
     }
     for (i = 1; i <= out[0]; i++) { /* all full: replace the farthest link that has company */
-        uint32_t m = out[i], *ln = llmspell__links(ix, m, 0), far = 0;
+        uint32_t m = out[i], *ln = llmspell__links(ix, m, 0), farthest = 0;
         float fd = -1;
         for (j = 1; j <= ln[0]; j++) {
             float d;
             if (ix->indeg[ln[j]] < 2) continue;
             d = LLMSPELL__DQ(v, ix, LLMSPELL__VEC(ix, m), LLMSPELL__INV(ix, m), ln[j]);
-            if (d > fd) { fd = d; far = j; }
+            if (d > fd) { fd = d; farthest = j; }
         }
-        if (far) {
-            ix->indeg[ln[far]]--;
-            ln[far] = t;
+        if (farthest) {
+            ix->indeg[ln[farthest]]--;
+            ln[farthest] = t;
             ix->indeg[t]++;
             llmspell__mark_dirty(ix, m);
             return;
