@@ -225,6 +225,10 @@ typedef struct llmspell_kv_io {
     int (*rename)(void *ctx, const char *from, const char *to);
     int (*link)(void *ctx, const char *from, const char *to); /* EEXIST if `to` exists */
     int (*unlink)(void *ctx, const char *path);
+    /* 1 where rename cannot replace a file that is open, even by the caller (Windows): the file
+       backend then lets go of the old file just before it renames the compacted one over it,
+       holding the new file's lock throughout. */
+    int no_replace_open;
 } llmspell_kv_io;
 
 #ifndef LLMSPELL_NO_OS
@@ -607,6 +611,7 @@ static const uint8_t *llmspell__os_map(int fd, uint64_t len) {
 static void llmspell__os_unmap(const uint8_t *map, uint64_t len) { munmap((void *)(uintptr_t)map, (size_t)len); }
 /* Whether a map may extend past the end of the file (and so serve a growing log). */
 #define LLMSPELL__OS_MAP_GROWS 1
+#define LLMSPELL__OS_NO_REPLACE_OPEN 0
 
 #elif defined(LLMSPELL__OS_WIN32)
 /* Win32: UTF-8 paths become UTF-16 for the W functions; file handles travel as C runtime
@@ -841,17 +846,25 @@ static void llmspell__os_unmap(const uint8_t *map, uint64_t len) {
     UnmapViewOfFile(map);
 }
 #define LLMSPELL__OS_MAP_GROWS 0
+#define LLMSPELL__OS_NO_REPLACE_OPEN 1 /* MoveFileExW fails on a target that is open */
 #endif /* LLMSPELL__OS_WIN32 */
 
 #ifndef LLMSPELL_NO_OS
 static const llmspell_kv_io llmspell__io_os = {
     NULL, llmspell__os_open, llmspell__os_close, llmspell__os_stat, llmspell__os_stat_path, llmspell__os_lock, llmspell__os_pread,
     llmspell__os_pwrite, llmspell__os_truncate, llmspell__os_sync, llmspell__os_sync_dir, llmspell__os_rename, llmspell__os_link,
-    llmspell__os_unlink};
+    llmspell__os_unlink, LLMSPELL__OS_NO_REPLACE_OPEN};
 
 LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void) { return &llmspell__io_os; }
 #else
 static llmspell_time llmspell__os_now_us(void) { return 0; } /* no clock: see >>time in the declarations */
+#endif
+
+/* The little-endian helpers serve formats that a build may leave out (LLMSPELL_NO_OS). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__UNUSED __attribute__((unused))
+#else
+#define LLMSPELL__UNUSED
 #endif
 
 /* >>common ------------------------------------------------------------------------------ */
@@ -1161,11 +1174,11 @@ LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n) 
 static uint32_t llmspell__get32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t llmspell__get64(const uint8_t *p) { return llmspell__get32(p) | (uint64_t)llmspell__get32(p + 4) << 32; }
+LLMSPELL__UNUSED static uint64_t llmspell__get64(const uint8_t *p) { return llmspell__get32(p) | (uint64_t)llmspell__get32(p + 4) << 32; }
 static void llmspell__put32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
-static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell__put32(p, (uint32_t)v); llmspell__put32(p + 4, (uint32_t)(v >> 32)); }
+LLMSPELL__UNUSED static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell__put32(p, (uint32_t)v); llmspell__put32(p + 4, (uint32_t)(v >> 32)); }
 
 /* memcmp order with the shorter key first on a common prefix. */
 static int llmspell__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
@@ -1825,6 +1838,7 @@ static llmspell__h llmspell__ix_del(llmspell__index *ix, const uint8_t *k, size_
     return o;
 }
 
+#ifndef LLMSPELL_NO_OS /* only the file backend loads a whole index at once */
 /* >>sorting handles by key: MSD radix over 7-byte chunks of the keys. Each chunk is packed
    with a length byte (0..7 bytes left in it, 8 = the key goes on), so a key sorts before its
    extensions; runs that tie on a chunk and go on are sorted by the next one. */
@@ -1920,6 +1934,7 @@ static llmspell_result llmspell__ix_build_tree(llmspell__index *ix) {
     llmspell__free(&ix->a, kh);
     return r;
 }
+#endif /* !LLMSPELL_NO_OS */
 
 /* Lays every live entry out again, in key order, in fresh slabs, and rebuilds the hash and the
    tree around them: reclaims free chunks and makes ordered scans read memory sequentially.
@@ -2781,24 +2796,24 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     (void)left;
     if ((err = io->pwrite(io->ctx, fd, out, olen, woff)) != 0) goto fail;
     if ((err = io->sync(io->ctx, fd)) != 0) { what = "fsync"; goto fail; }
-#ifdef LLMSPELL__OS_WIN32
-    if (io == &llmspell__io_os) { /* Windows replaces no open file, ours included: let go of the old one first */
+    if (io->no_replace_open) { /* the new file, locked, keeps other writers out meanwhile */
         if (f->map) llmspell__os_unmap(f->map, f->maplen);
         f->map = NULL;
         f->maplen = 0;
-        (void)io->close(io->ctx, f->fd); /* the new file, locked, keeps other writers out */
+        (void)io->close(io->ctx, f->fd);
         f->fd = -1;
-        if ((err = io->rename(io->ctx, tmp, f->path)) != 0) {
-            f->broken = 1;
-            (void)io->close(io->ctx, fd);
-            (void)io->unlink(io->ctx, tmp);
-            llmspell__free(&kv->allocator, out);
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: compaction rename failed: %s (the store on disk "
-                                         "is unchanged; close and reopen it)", f->path, strerror(err));
+        if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { /* take the old file back */
+            int e2 = io->open(io->ctx, f->path, 1, 0, 0, &f->fd);
+            if (e2 == 0 && (e2 = io->lock(io->ctx, f->fd, 1)) != 0) (void)io->close(io->ctx, f->fd);
+            if (e2 != 0) {
+                f->fd = -1;
+                f->broken = 1; /* nothing is lost, but this handle can no longer reach the file */
+            }
+            llmspell__fmap(f, 1);
+            what = "rename";
+            goto fail;
         }
-    } else
-#endif
-    if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { what = "rename"; goto fail; }
+    } else     if ((err = io->rename(io->ctx, tmp, f->path)) != 0) { what = "rename"; goto fail; }
     /* from here the new file is the store: switch to it, then make the rename durable */
     if (f->fd >= 0) (void)io->close(io->ctx, f->fd);
     f->fd = fd;

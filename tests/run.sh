@@ -117,6 +117,10 @@ count isolation_san build/isolation_san
 count cli bash tests/cli.sh build/llmspell
 count cli_san bash -c 'set -o pipefail; bash tests/cli.sh build/llmspell_san | sed -E "s/^(PASS|FAIL) cli_/\1 cli_san_/"'
 
+# the platform stage: the suites on Windows (wine), 32-bit x86, arm64, armv7 and s390x (qemu),
+# one store file moved between them, and the no-OS build for a Cortex-M4
+count platforms bash tests/platforms.sh
+
 # a short fuzz pass of every target, then every input a fuzzer once crashed on
 count fuzz env FUZZ_SEED=1 bash fuzz/run.sh 5
 count fuzz_regressions bash -c 'for f in fuzz/crashes/*.bin fuzz/crashes/*.kv; do
