@@ -129,7 +129,10 @@ LLMSPELL_DEF llmspell_result llmspell_b64_encode_with(llmspell_b64_impl impl, ch
                                                       size_t *out_len);
 LLMSPELL_DEF llmspell_result llmspell_b64_decode_with(llmspell_b64_impl impl, void *out, size_t cap, const char *in,
                                                       size_t n, size_t *out_len, size_t *err_pos);
-LLMSPELL_DEF llmspell_b64_impl llmspell_b64_best(void);          /* what AUTO uses */
+/* What AUTO uses: the fastest the CPU has. (Built with MSVC without /arch:AVX, which has no
+   process-wide answer to keep, AUTO asks the CPU only for inputs of 32 KiB and more and takes
+   TABLE below that: same bytes either way.) */
+LLMSPELL_DEF llmspell_b64_impl llmspell_b64_best(void);
 LLMSPELL_DEF const char *llmspell_b64_impl_name(llmspell_b64_impl impl); /* "scalar", ... */
 
 /* Streaming decoder for base64 that arrives in pieces (a chunked JSON string). Same rules and
@@ -590,16 +593,39 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 #error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
 #endif
 
-/* One place decides the SIMD paths. SSE2 is part of x86-64; SSSE3 code is compiled with a
-   target attribute and only called after a run-time CPU check. */
-#if !defined(LLMSPELL_EXPORT_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
-    (defined(__GNUC__) || defined(__clang__))
+/* One place decides the SIMD paths: x86-64 with GCC, clang or MSVC. SSE2 is part of x86-64;
+   SSSE3 code is compiled per function (a target attribute on GCC / clang; MSVC compiles the
+   intrinsics without flags) and only called after a CPU check (llmspell__b64_has_ssse3). */
+#if defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))
+#define LLMSPELL__EX_X64 1
+#else
+#define LLMSPELL__EX_X64 0
+#endif
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+#define LLMSPELL__EX_SIMD_CC 1
+#else
+#define LLMSPELL__EX_SIMD_CC 0
+#endif
+#if !defined(LLMSPELL_EXPORT_NO_SIMD) && LLMSPELL__EX_X64 && LLMSPELL__EX_SIMD_CC
 #define LLMSPELL__EX_SSE2 1
 #define LLMSPELL__EX_SSSE3 1
 #include <immintrin.h>
+#if defined(_MSC_VER) && defined(__clang__) /* clang-cl before 19: immintrin.h leaves out what -m does not enable */
+#include <tmmintrin.h>
+#endif
 #else
 #define LLMSPELL__EX_SSE2 0
 #define LLMSPELL__EX_SSSE3 0
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__EX_TARGET(t) __attribute__((target(t)))
+#else
+#define LLMSPELL__EX_TARGET(t)
+#endif
+
+/* Bit scans: the compiler's builtins, MSVC's intrinsics, else a loop. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -760,16 +786,36 @@ LLMSPELL_DEF size_t llmspell_b64_encoded_len(size_t n) {
 
 LLMSPELL_DEF size_t llmspell_b64_decoded_max(size_t n) { return (n / 4 + (n % 4 != 0)) * 3; }
 
-static int llmspell__b64_has_ssse3(void) {
-#if LLMSPELL__EX_SSSE3
+/* Whether the SSSE3 code may run, for an input of n bytes or characters. Known when the build
+   targets SSSE3 (-mssse3, -march=x86-64-v2, /arch:AVX). Otherwise GCC and clang keep the CPU's
+   answer themselves (their runtime fills it in before main, as for llmspell_crc32c), and other
+   compilers (MSVC, clang-cl) ask llmspell_cpu_features: a few cpuid instructions, which a
+   hypervisor traps (about 9 us each time on a cloud VM), so only for inputs of at least
+   LLMSPELL__B64_ASK bytes, where SSSE3 (4x the table's speed) pays that back; smaller ones take
+   the table. No answer is kept between calls (the family keeps no global mutable state). */
+#define LLMSPELL__B64_ASK ((size_t)32 * 1024)
+static int llmspell__b64_has_ssse3(size_t n) {
+#if !LLMSPELL__EX_SSSE3
+    (void)n;
+    return 0;
+#elif defined(__SSSE3__) || defined(__AVX__)
+    (void)n;
+    return 1;
+#elif (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER)
+    (void)n;
     return __builtin_cpu_supports("ssse3") ? 1 : 0;
 #else
-    return 0;
+    return n >= LLMSPELL__B64_ASK && (llmspell_cpu_features() & LLMSPELL_CPU_SSSE3) != 0;
 #endif
 }
 
 LLMSPELL_DEF llmspell_b64_impl llmspell_b64_best(void) {
-    return llmspell__b64_has_ssse3() ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
+    return llmspell__b64_has_ssse3((size_t)-1) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
+}
+
+/* What AUTO means for an input of n bytes or characters. */
+static llmspell_b64_impl llmspell__b64_auto(size_t n) {
+    return llmspell__b64_has_ssse3(n) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
 }
 
 LLMSPELL_DEF const char *llmspell_b64_impl_name(llmspell_b64_impl impl) {
@@ -825,7 +871,7 @@ static size_t llmspell__b64_enc_table(char *out, const unsigned char *in, size_t
 #if LLMSPELL__EX_SSSE3
 /* Wojciech Mula's and Alfred Klomp's SSSE3 base64 (aklomp/base64, BSD-2): 12 bytes -> 16
    characters. Reads 16 input bytes per step, so it stops 4 bytes early. */
-__attribute__((target("ssse3"))) static size_t llmspell__b64_enc_ssse3(char *out, const unsigned char *in,
+LLMSPELL__EX_TARGET("ssse3") static size_t llmspell__b64_enc_ssse3(char *out, const unsigned char *in,
                                                                        size_t n) {
     size_t i = 0;
     const __m128i shuf = _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
@@ -852,13 +898,13 @@ LLMSPELL_DEF llmspell_result llmspell_b64_encode_with(llmspell_b64_impl impl, ch
     if (out_len) *out_len = 0;
     if ((!out || !in) && n) return LLMSPELL_ERR_INVALID;
     if (len == (size_t)-1) return LLMSPELL_ERR_TOO_LARGE;
-    if (impl == LLMSPELL_B64_AUTO) impl = llmspell_b64_best();
+    if (impl == LLMSPELL_B64_AUTO) impl = llmspell__b64_auto(n);
     switch (impl) {
     case LLMSPELL_B64_SCALAR: break;
     case LLMSPELL_B64_TABLE: done = llmspell__b64_enc_table(out, p, n); break;
     case LLMSPELL_B64_SSSE3:
 #if LLMSPELL__EX_SSSE3
-        if (!llmspell__b64_has_ssse3()) return LLMSPELL_ERR_UNSUPPORTED;
+        if (!llmspell__b64_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
         done = llmspell__b64_enc_ssse3(out, p, n);
         done += llmspell__b64_enc_table(out + done / 3 * 4, p + done, n - done);
         break;
@@ -955,7 +1001,7 @@ static size_t llmspell__b64_dec_table(unsigned char *out, const unsigned char *i
 #if LLMSPELL__EX_SSSE3
 /* 16 characters -> 12 bytes per step (Mula / Klomp, as above); stores 16 bytes, so it stops
    while fewer than 24 characters remain. Any invalid character ends it at its block. */
-__attribute__((target("ssse3"))) static size_t llmspell__b64_dec_ssse3(unsigned char *out, const unsigned char *in,
+LLMSPELL__EX_TARGET("ssse3") static size_t llmspell__b64_dec_ssse3(unsigned char *out, const unsigned char *in,
                                                                        size_t n) {
     const __m128i lut_lo = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1A,
                                          0x1B, 0x1B, 0x1B, 0x1A);
@@ -1014,10 +1060,10 @@ LLMSPELL_DEF llmspell_result llmspell_b64_decode_with(llmspell_b64_impl impl, vo
     if (out_len) *out_len = 0;
     if (err_pos) *err_pos = 0;
     if ((!in && n) || (!out && cap)) return LLMSPELL_ERR_INVALID;
-    if (impl == LLMSPELL_B64_AUTO) impl = llmspell_b64_best();
+    if (impl == LLMSPELL_B64_AUTO) impl = llmspell__b64_auto(n);
     if (impl != LLMSPELL_B64_SCALAR && impl != LLMSPELL_B64_TABLE && impl != LLMSPELL_B64_SSSE3)
         return LLMSPELL_ERR_INVALID;
-    if (impl == LLMSPELL_B64_SSSE3 && !llmspell__b64_has_ssse3()) return LLMSPELL_ERR_UNSUPPORTED;
+    if (impl == LLMSPELL_B64_SSSE3 && !llmspell__b64_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
     if (n == 0) return LLMSPELL_OK;
     if (n % 4) /* malformed whatever the characters: find the first offending one, write nothing */
         return llmspell__b64_dec_rest(NULL, s, 0, n, err_pos);
@@ -1094,7 +1140,7 @@ LLMSPELL_DEF llmspell_result llmspell_b64_decoder_update(llmspell_b64_decoder *d
         body = (n - i) / 4 * 4;
         done = 0;
         if (body) {
-            llmspell_b64_impl best = llmspell_b64_best();
+            llmspell_b64_impl best = llmspell__b64_auto(body);
 #if LLMSPELL__EX_SSSE3
             if (best == LLMSPELL_B64_SSSE3) done = llmspell__b64_dec_ssse3(o + w, s + i, body);
 #endif
@@ -1379,6 +1425,12 @@ static void llmspell__j_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo
     *hi = (uint64_t)(p >> 64);
     *lo = (uint64_t)p;
 }
+#elif defined(_MSC_VER) && !defined(__clang__) && defined(_M_X64) && !defined(_M_ARM64EC)
+static void llmspell__j_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+    unsigned __int64 h;
+    *lo = _umul128(a, b, &h);
+    *hi = h;
+}
 #else
 static void llmspell__j_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
     uint64_t al = a & 0xFFFFFFFFu, ah = a >> 32, bl = b & 0xFFFFFFFFu, bh = b >> 32;
@@ -1392,6 +1444,18 @@ static void llmspell__j_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo
 static int llmspell__j_clz64(uint64_t x) { /* x != 0 */
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_clzll(x);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+    unsigned long i;
+    _BitScanReverse64(&i, x);
+    return 63 - (int)i;
+#elif defined(_MSC_VER)
+    unsigned long i;
+    if (x >> 32) {
+        _BitScanReverse(&i, (unsigned long)(x >> 32));
+        return 31 - (int)i;
+    }
+    _BitScanReverse(&i, (unsigned long)x);
+    return 63 - (int)i;
 #else
     int n = 0;
     while (!(x & 0x8000000000000000ull)) { x <<= 1; n++; }
@@ -1898,6 +1962,18 @@ static void llmspell__j_seterr(llmspell_json_error *e, const llmspell__j_stack *
 
 /* Characters a JSON string can hold as they are (writer) or that need no attention (reader):
    anything but '"', '\\', control characters and non-ASCII. Returns the first other one. */
+#if LLMSPELL__EX_SSE2
+static int llmspell__ex_ctz32(unsigned x) { /* x != 0 */
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(x);
+#else
+    unsigned long i;
+    _BitScanForward(&i, x);
+    return (int)i;
+#endif
+}
+#endif
+
 static const unsigned char *llmspell__j_scan(const unsigned char *p, const unsigned char *e) {
 #if LLMSPELL__EX_SSE2
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
@@ -1906,7 +1982,7 @@ static const unsigned char *llmspell__j_scan(const unsigned char *p, const unsig
         /* signed compare: < 0x20 catches control characters and every byte >= 0x80 */
         int m = _mm_movemask_epi8(
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, sp)));
-        if (m) return p + __builtin_ctz((unsigned)m);
+        if (m) return p + llmspell__ex_ctz32((unsigned)m);
         p += 16;
     }
 #else

@@ -1152,7 +1152,7 @@ static uint32_t llmspell__crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
    MSVC an aligned volatile int is read and written whole, and every thread stores the same
    value, so the race is benign. */
 static int llmspell__has_sse42(void) {
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__GNUC__) || (defined(__clang__) && !defined(_MSC_VER)) /* clang-cl has no runtime for it */
     return __builtin_cpu_supports("sse4.2");
 #else
     static volatile int known = 0; /* 0 unknown, 1 no, 2 yes */

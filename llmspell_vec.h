@@ -5,9 +5,10 @@
        #define LLMSPELL_KV_IMPLEMENTATION
        #define LLMSPELL_VEC_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
        #include "llmspell_vec.h"                (it includes llmspell_kv.h)
-   Link nothing extra: the kernels are compiled for SSE2/AVX2/AVX-512 (x86-64) or NEON (arm64)
-   inside the header and the best one the CPU and OS support is picked when a collection opens,
-   so a plain `cc -O2` build runs AVX2 on an AVX2 machine.
+   Link nothing extra: the kernels are compiled for SSE2/AVX2/AVX-512 (x86-64 with GCC, clang
+   or MSVC; 32-bit x86 when built for SSE2) or NEON (arm64; 32-bit ARM built with NEON) inside
+   the header and the best one the CPU and OS support is picked when a collection opens, so a
+   plain `cc -O2` build runs AVX2 on an AVX2 machine.
 
    Example:
        llmspell_kv kv;  llmspell_vec *docs;
@@ -267,15 +268,53 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 #endif
 
 /* One place decides which SIMD variants are compiled (see STYLE.md: no && / || chains at the
-   use sites). Each is still only called after the run-time check says the CPU and OS run it. */
-#if !defined(LLMSPELL_VEC_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define LLMSPELL__VEC_X86 1
-#include <cpuid.h>
-#include <immintrin.h>
+   use sites). Each is still only called after llmspell_cpu_features (llmspell_kv.h, the one
+   owner of CPU detection) says the CPU and OS run it.
+     x86     x86-64 (GCC, clang, MSVC); 32-bit x86 only when built for SSE2 (-msse2, /arch:SSE2),
+             the sse kernel's baseline. AVX2 / AVX-512 code is compiled per function (a target
+             attribute on GCC / clang; MSVC compiles the intrinsics without flags).
+     NEON    aarch64, and 32-bit ARM built with NEON (-mfpu=neon...): always present then. */
+#if defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))
+#define LLMSPELL__VEC_X86_ARCH 1
+#elif defined(__i386__) || defined(_M_IX86)
+#if defined(__SSE2__) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#define LLMSPELL__VEC_X86_ARCH 1
 #endif
-#if !defined(LLMSPELL_VEC_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#endif
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+#define LLMSPELL__VEC_X86_CC 1
+#endif
+#if !defined(LLMSPELL_VEC_NO_SIMD) && defined(LLMSPELL__VEC_X86_ARCH) && defined(LLMSPELL__VEC_X86_CC)
+#define LLMSPELL__VEC_X86 1
+#include <immintrin.h>
+#if defined(_MSC_VER) && defined(__clang__) /* clang-cl before 19: immintrin.h leaves out what -m does not enable */
+#include <smmintrin.h>
+#include <avxintrin.h>
+#include <avx2intrin.h>
+#include <fmaintrin.h>
+#include <avx512fintrin.h>
+#endif
+#endif
+#if !defined(LLMSPELL_VEC_NO_SIMD) && (defined(__ARM_NEON) || defined(_M_ARM64))
 #define LLMSPELL__VEC_NEON 1
 #include <arm_neon.h>
+#endif
+
+/* A function compiled for more than the build's baseline (the run-time check guards each call). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__VEC_TARGET(t) __attribute__((target(t)))
+#else
+#define LLMSPELL__VEC_TARGET(t)
+#endif
+
+/* A hint that a vector will be read soon (the HNSW neighbour loop). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__VEC_PREFETCH(p) __builtin_prefetch(p)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86)) && !defined(_M_ARM64EC)
+#include <xmmintrin.h>
+#define LLMSPELL__VEC_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#else
+#define LLMSPELL__VEC_PREFETCH(p) ((void)0)
 #endif
 
 /* >>kernels: the scalar reference is the definition; the variants must agree with it within
@@ -316,7 +355,7 @@ static float llmspell__cos_ref(const float *a, const float *b, size_t n) {
 static const llmspell_vec_kernel llmspell__k_scalar = {"scalar", llmspell__dot_ref, llmspell__l2sq_ref, llmspell__cos_ref};
 
 #ifdef LLMSPELL__VEC_X86
-/* SSE2 is part of x86-64: always there. */
+/* SSE2 is part of x86-64, and of every 32-bit build the gate above lets in. */
 static float llmspell__hsum128(__m128 v) {
     __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
     s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
@@ -394,12 +433,12 @@ static float llmspell__cos_sse(const float *a, const float *b, size_t n) {
     return llmspell__cos_finish(sd, sx, sy);
 }
 
-__attribute__((target("avx2,fma"))) static float llmspell__hsum256(__m256 v) {
+LLMSPELL__VEC_TARGET("avx2,fma") static float llmspell__hsum256(__m256 v) {
     return llmspell__hsum128(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
 
 /* Four accumulators hide the FMA latency. */
-__attribute__((target("avx2,fma"))) static float llmspell__dot_avx2(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx2,fma") static float llmspell__dot_avx2(const float *a, const float *b, size_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
@@ -415,7 +454,7 @@ __attribute__((target("avx2,fma"))) static float llmspell__dot_avx2(const float 
     return s;
 }
 
-__attribute__((target("avx2,fma"))) static float llmspell__l2sq_avx2(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx2,fma") static float llmspell__l2sq_avx2(const float *a, const float *b, size_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
@@ -441,7 +480,7 @@ __attribute__((target("avx2,fma"))) static float llmspell__l2sq_avx2(const float
     return s;
 }
 
-__attribute__((target("avx2,fma"))) static float llmspell__cos_avx2(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx2,fma") static float llmspell__cos_avx2(const float *a, const float *b, size_t n) {
     __m256 d = _mm256_setzero_ps(), x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
     __m256 d2 = _mm256_setzero_ps(), x2 = _mm256_setzero_ps(), y2 = _mm256_setzero_ps();
     size_t i = 0;
@@ -485,14 +524,14 @@ __attribute__((target("avx2,fma"))) static float llmspell__cos_avx2(const float 
 #endif
 
 /* Folds 16 lanes to one. */
-__attribute__((target("avx512f"))) static float llmspell__hsum512(__m512 v) {
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__hsum512(__m512 v) {
     __m512 t = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
     return llmspell__hsum128(_mm512_castps512_ps128(t));
 }
 
 /* AVX-512: masked loads take the tail, so there is no scalar loop. */
-__attribute__((target("avx512f"))) static float llmspell__dot_avx512(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__dot_avx512(const float *a, const float *b, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -506,7 +545,7 @@ __attribute__((target("avx512f"))) static float llmspell__dot_avx512(const float
     return llmspell__hsum512(_mm512_add_ps(s0, s1));
 }
 
-__attribute__((target("avx512f"))) static float llmspell__l2sq_avx512(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__l2sq_avx512(const float *a, const float *b, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -523,7 +562,7 @@ __attribute__((target("avx512f"))) static float llmspell__l2sq_avx512(const floa
     return llmspell__hsum512(_mm512_add_ps(s0, s1));
 }
 
-__attribute__((target("avx512f"))) static float llmspell__cos_avx512(const float *a, const float *b, size_t n) {
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__cos_avx512(const float *a, const float *b, size_t n) {
     __m512 d = _mm512_setzero_ps(), x = _mm512_setzero_ps(), y = _mm512_setzero_ps();
     __m512 d2 = _mm512_setzero_ps(), x2 = _mm512_setzero_ps(), y2 = _mm512_setzero_ps();
     size_t i = 0;
@@ -559,33 +598,37 @@ static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2", llmspell__dot_avx2,
 static const llmspell_vec_kernel llmspell__k_avx512 = {"avx512", llmspell__dot_avx512, llmspell__l2sq_avx512,
                                                         llmspell__cos_avx512};
 
-/* The CPU must have the instructions AND the OS must save the wider registers (XCR0). */
-static int llmspell__x86_level(void) {
-    unsigned a, b, c, d, xlo = 0, xhi = 0;
-    int level = 1; /* sse */
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return level;
-    if (!(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12))) return level; /* OSXSAVE, AVX, FMA */
-    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
-    (void)xhi;
-    if ((xlo & 0x6u) != 0x6u) return level; /* XMM and YMM state */
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 5))) return level; /* AVX2 */
-    level = 2;
-    if ((b & (1u << 16)) && (xlo & 0xE6u) == 0xE6u) level = 3; /* AVX512F, opmask + ZMM state */
-    return level;
-}
 #endif /* LLMSPELL__VEC_X86 */
 
 #ifdef LLMSPELL__VEC_NEON
+/* aarch64 has a fused multiply-add and an add across lanes. 32-bit ARM NEON has the fused one
+   only with VFPv4 (-mfpu=neon-vfpv4: __ARM_FEATURE_FMA), else multiply then add (vmla), and
+   folds the lanes pairwise. (ARMv7 NEON also flushes subnormal inputs and results to zero.) */
+#if defined(__aarch64__) || defined(_M_ARM64) || defined(__ARM_FEATURE_FMA)
+#define LLMSPELL__VEC_FMA(s, a, b) vfmaq_f32(s, a, b)
+#else
+#define LLMSPELL__VEC_FMA(s, a, b) vmlaq_f32(s, a, b)
+#endif
+
+static float llmspell__hsum_neon(float32x4_t v) {
+#if defined(__aarch64__) || defined(_M_ARM64)
+    return vaddvq_f32(v);
+#else
+    float32x2_t t = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(t, t), 0);
+#endif
+}
+
 static float llmspell__dot_neon(const float *a, const float *b, size_t n) {
     float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
     size_t i = 0;
     float s;
     for (; i + 8 <= n; i += 8) {
-        s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
-        s1 = vfmaq_f32(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+        s0 = LLMSPELL__VEC_FMA(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+        s1 = LLMSPELL__VEC_FMA(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
     }
-    for (; i + 4 <= n; i += 4) s0 = vfmaq_f32(s0, vld1q_f32(a + i), vld1q_f32(b + i));
-    s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i + 4 <= n; i += 4) s0 = LLMSPELL__VEC_FMA(s0, vld1q_f32(a + i), vld1q_f32(b + i));
+    s = llmspell__hsum_neon(vaddq_f32(s0, s1));
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
@@ -597,14 +640,14 @@ static float llmspell__l2sq_neon(const float *a, const float *b, size_t n) {
     for (; i + 8 <= n; i += 8) {
         float32x4_t d0 = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
         float32x4_t d1 = vsubq_f32(vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
-        s0 = vfmaq_f32(s0, d0, d0);
-        s1 = vfmaq_f32(s1, d1, d1);
+        s0 = LLMSPELL__VEC_FMA(s0, d0, d0);
+        s1 = LLMSPELL__VEC_FMA(s1, d1, d1);
     }
     for (; i + 4 <= n; i += 4) {
         float32x4_t d = vsubq_f32(vld1q_f32(a + i), vld1q_f32(b + i));
-        s0 = vfmaq_f32(s0, d, d);
+        s0 = LLMSPELL__VEC_FMA(s0, d, d);
     }
-    s = vaddvq_f32(vaddq_f32(s0, s1));
+    s = llmspell__hsum_neon(vaddq_f32(s0, s1));
     for (; i < n; i++) {
         float d = a[i] - b[i];
         s += d * d;
@@ -618,13 +661,13 @@ static float llmspell__cos_neon(const float *a, const float *b, size_t n) {
     float sd, sx, sy;
     for (; i + 4 <= n; i += 4) {
         float32x4_t va = vld1q_f32(a + i), vb = vld1q_f32(b + i);
-        d = vfmaq_f32(d, va, vb);
-        x = vfmaq_f32(x, va, va);
-        y = vfmaq_f32(y, vb, vb);
+        d = LLMSPELL__VEC_FMA(d, va, vb);
+        x = LLMSPELL__VEC_FMA(x, va, va);
+        y = LLMSPELL__VEC_FMA(y, vb, vb);
     }
-    sd = vaddvq_f32(d);
-    sx = vaddvq_f32(x);
-    sy = vaddvq_f32(y);
+    sd = llmspell__hsum_neon(d);
+    sx = llmspell__hsum_neon(x);
+    sy = llmspell__hsum_neon(y);
     for (; i < n; i++) {
         sd += a[i] * b[i];
         sx += a[i] * a[i];
@@ -638,8 +681,8 @@ static const llmspell_vec_kernel llmspell__k_neon = {"neon", llmspell__dot_neon,
 
 LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_best(void) {
 #ifdef LLMSPELL__VEC_X86
-    int level = llmspell__x86_level();
-    return level >= 3 ? &llmspell__k_avx512 : level == 2 ? &llmspell__k_avx2 : &llmspell__k_sse;
+    unsigned f = llmspell_cpu_features(); /* the instructions AND the OS saving the wide registers */
+    return (f & LLMSPELL_CPU_AVX512) ? &llmspell__k_avx512 : (f & LLMSPELL_CPU_AVX2) ? &llmspell__k_avx2 : &llmspell__k_sse;
 #elif defined(LLMSPELL__VEC_NEON)
     return &llmspell__k_neon;
 #else
@@ -652,8 +695,8 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
     if (strcmp(name, "scalar") == 0) return &llmspell__k_scalar;
 #ifdef LLMSPELL__VEC_X86
     if (strcmp(name, "sse") == 0) return &llmspell__k_sse;
-    if (strcmp(name, "avx2") == 0) return llmspell__x86_level() >= 2 ? &llmspell__k_avx2 : NULL;
-    if (strcmp(name, "avx512") == 0) return llmspell__x86_level() >= 3 ? &llmspell__k_avx512 : NULL;
+    if (strcmp(name, "avx2") == 0) return (llmspell_cpu_features() & LLMSPELL_CPU_AVX2) ? &llmspell__k_avx2 : NULL;
+    if (strcmp(name, "avx512") == 0) return (llmspell_cpu_features() & LLMSPELL_CPU_AVX512) ? &llmspell__k_avx512 : NULL;
 #endif
 #ifdef LLMSPELL__VEC_NEON
     if (strcmp(name, "neon") == 0) return &llmspell__k_neon;
@@ -1417,16 +1460,12 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
         if (c.d > bound && s->res.n >= ef) break;
         ln = llmspell__links(ix, c.id, l);
         cnt = ln[0];
-#if defined(__GNUC__) || defined(__clang__)
         /* the distance reads the vector, not the links at the block's start: fetch that */
-        for (i = 1; i <= cnt && i <= 4; i++) __builtin_prefetch(LLMSPELL__VEC(ix, ln[i]) - 1);
-#endif
+        for (i = 1; i <= cnt && i <= 4; i++) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i]) - 1);
         for (i = 1; i <= cnt; i++) {
             uint32_t nb = ln[i];
             float d;
-#if defined(__GNUC__) || defined(__clang__)
-            if (i + 4 <= cnt) __builtin_prefetch(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
-#endif
+            if (i + 4 <= cnt) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
             if (!llmspell__visit(s, nb)) continue;
             d = LLMSPELL__DQ(v, ix, q, qinv, nb);
             if (s->res.n < ef || d < bound) {
@@ -2817,7 +2856,7 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
     if ((r = llmspell__vcheck_id(v, rec->id, &idlen)) != LLMSPELL_OK) return r;
     if (rec->dim == 0 || rec->dim > LLMSPELL_VEC_MAX_DIM)
         return llmspell__vfail(v, rec->dim ? LLMSPELL_ERR_TOO_LARGE : LLMSPELL_ERR_INVALID, "%s ('%s'): dimension %u is outside 1..%d", where,
-                               rec->id, rec->dim, LLMSPELL_VEC_MAX_DIM);
+                               rec->id, (unsigned)rec->dim, LLMSPELL_VEC_MAX_DIM);
     if (!rec->embedding) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): embedding is NULL", where, rec->id);
     if (!llmspell__vec_ok(rec->embedding, rec->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &norm2))
         return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): %s", where, rec->id,
@@ -2924,7 +2963,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
             if (w.prep[i].r.hash == w.prep[j].r.hash && w.prep[i].r.idlen == w.prep[j].r.idlen &&
                 memcmp(w.prep[i].r.id, w.prep[j].r.id, w.prep[i].r.idlen) == 0) {
                 r = llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id '%s' appears twice in the batch (records %u and %zu)", v->name,
-                                    w.prep[i].r.id, j, i);
+                                    w.prep[i].r.id, (unsigned)j, i);
                 goto out;
             }
     if (del_id) {
@@ -3068,7 +3107,7 @@ static llmspell_result llmspell__check_config(llmspell_kv *kv, const llmspell_ve
     if (!out->ef_search) out->ef_search = 50;
     if ((unsigned)out->metric > LLMSPELL_METRIC_IP)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: unknown metric %d", (int)out->metric);
-    if (out->M < 2 || out->M > 100) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: M %u is outside 2..100", out->M);
+    if (out->M < 2 || out->M > 100) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: M %u is outside 2..100", (unsigned)out->M);
     if (out->ef_construction > 100000 || out->ef_search > 100000)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: ef over 100000");
     return LLMSPELL_OK;
@@ -3441,13 +3480,13 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     if (q->k > LLMSPELL_VEC_MAX_K)
         return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': k %zu is over %d", v->name, q->k, LLMSPELL_VEC_MAX_K);
     if (q->dim == 0 || q->dim > LLMSPELL_VEC_MAX_DIM)
-        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query dimension %u is outside 1..%d", v->name, q->dim, LLMSPELL_VEC_MAX_DIM);
+        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query dimension %u is outside 1..%d", v->name, (unsigned)q->dim, LLMSPELL_VEC_MAX_DIM);
     if (!llmspell__vec_ok(q->vector, q->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &n2))
         return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': %s", v->name,
                                n2 == 0 ? "a zero query vector has no cosine similarity" : "the query holds NaN or infinity");
     sq->ix = llmspell__vix_find(v, q->dim, NULL);
     if (!sq->ix || sq->ix->live == 0)
-        return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no vectors of dimension %u", v->name, q->dim);
+        return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no vectors of dimension %u", v->name, (unsigned)q->dim);
     sq->q = q->vector;
     sq->qinv = v->cfg.metric == LLMSPELL_METRIC_COSINE ? (float)(1.0 / sqrt(n2)) : 1.0f;
     sq->k = q->k;

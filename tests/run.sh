@@ -120,6 +120,8 @@ count cli_san bash -c 'set -o pipefail; bash tests/cli.sh build/llmspell_san | s
 # the platform stage: the suites on Windows (wine), 32-bit x86, arm64, armv7 and s390x (qemu),
 # one store file moved between them, and the no-OS build for a Cortex-M4
 count platforms bash tests/platforms.sh
+# MSVC cannot run here: clang in MSVC mode against MSVC-style headers stands in (see the script)
+count msvc bash tests/msvc_check.sh
 
 # a short fuzz pass of every target, then every input a fuzzer once crashed on
 count fuzz env FUZZ_SEED=1 bash fuzz/run.sh 5
