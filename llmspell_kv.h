@@ -3,8 +3,9 @@
    Recipe: in exactly one C or C++ file,
        #define LLMSPELL_KV_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
        #include "llmspell_kv.h"
-   and include it without the define anywhere else. No dependency but libc and the OS (POSIX or
-   Win32; none with LLMSPELL_NO_OS); the SQLite backend is compiled only with  #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
+   and include it without the define anywhere else. No dependency but libc and the OS (POSIX
+   or Win32; none with LLMSPELL_NO_OS); the SQLite backend is compiled only with
+   #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
 
    Example:
        llmspell_kv kv;

@@ -11,11 +11,11 @@
 #define _POSIX_C_SOURCE 200809L
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
+#include "compat.h"
 #include "../llmspell_vec.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NTX 24
 #define NK 32
@@ -23,7 +23,7 @@ typedef struct state { uint32_t v[NK]; } state; /* 0 = absent */
 
 static state states[NTX + 1];  /* the model after each commit */
 static long ends[NTX + 1];     /* the file size after each commit (ends[0]: the empty store) */
-static char dir[64], path[128], work[128];
+static char dir[COMPAT_PATH_MAX], path[COMPAT_PATH_MAX + 16], work[COMPAT_PATH_MAX + 16];
 
 static long file_size(const char *p) {
     FILE *f = fopen(p, "rb");
@@ -318,15 +318,14 @@ static int sweep_vec(void) {
 
 int main(void) {
     int pass = 0, fail = 0;
-    strcpy(dir, "/tmp/llmspell-corrupt-XXXXXX");
-    if (!mkdtemp(dir)) return 2;
+    if (!compat_make_tmpdir(dir, sizeof dir, "llmspell-corrupt-")) return 2;
     snprintf(path, sizeof path, "%s/store.db", dir);
     snprintf(work, sizeof work, "%s/damaged.db", dir);
     if (sweep_kv()) pass++; else fail++;
     if (sweep_vec()) pass++; else fail++;
-    unlink(path);
-    unlink(work);
-    rmdir(dir);
+    compat_unlink(path);
+    compat_unlink(work);
+    compat_rmdir(dir);
     printf("%d passed, %d failed\n", pass, fail);
     return fail != 0;
 }

@@ -22,25 +22,35 @@
      (e) every key holds exactly the model's value (point get for every key of the set and a
          full ordered scan that must find exactly the model's keys, in order).
    Also: L never goes backwards between rounds, and a child continues at exactly L+1.
-   Prints one line per failure, then a PASS/FAIL line and "<p> passed, <f> failed". */
+   Prints one line per failure, then a PASS/FAIL line and "<p> passed, <f> failed".
+
+   On Windows the writer is this program started again (`crash_kv --child PATH ROUND`, its
+   acknowledgements on its stdout pipe) and ended with TerminateProcess; the parent waits for
+   its first acknowledgement before timing the kill, since starting a process takes longer there.
+   Like SIGKILL, that proves what the death of a process leaves behind, not a power cut (the
+   crash simulator, tests/crashsim_kv.c, models that for both POSIX and Win32). */
+#ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
+#endif
+#include "compat.h"
 #define LLMSPELL_KV_IMPLEMENTATION
 #include "../llmspell_kv.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#else
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#endif
 
 #define NKEYS 2000
 #define MAX_OPS 300
@@ -118,13 +128,18 @@ static void make_value(uint64_t t, size_t len, char *out) {
 static void child_die(const char *what, llmspell_kv *kv, llmspell_result r) {
     fprintf(stderr, "crash_kv child: %s: %s (%s)\n", what, llmspell_strerror(r),
             kv ? llmspell_kv_errmsg(kv) : "");
+    fflush(stderr);
     _exit(3);
 }
 
 static void write_all(int fd, const void *buf, size_t n) {
     const char *p = (const char *)buf;
     while (n) {
-        ssize_t w = write(fd, p, n);
+#ifdef _WIN32
+        long w = _write(fd, p, (unsigned)n);
+#else
+        long w = (long)write(fd, p, n);
+#endif
         if (w < 0) {
             if (errno == EINTR) continue;
             _exit(4);
@@ -263,11 +278,7 @@ static void model_advance(uint64_t to) {
 static int nfail_lines;
 static int round_fail_lines;
 
-static void fail(uint64_t round, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+static void fail(uint64_t round, const char *fmt, ...) LLMSPELL__PRINTF(2, 3);
 static void fail(uint64_t round, const char *fmt, ...) {
     va_list ap;
     nfail_lines++;
@@ -475,33 +486,57 @@ static uint64_t check_store(const char *path, uint64_t round, uint64_t max_ack, 
 
 /* ---- main ----------------------------------------------------------------------------- */
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[4096];
-    if (d) {
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /* Files in dir other than the store itself (a compaction's temp file). */
 static int count_other_files(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
+    compat_dir d;
+    const char *name;
     int n = 0;
-    if (!d) return 0;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "crash.db")) n++;
-    closedir(d);
+    if (compat_dir_open(&d, dir) != 0) return 0;
+    while ((name = compat_dir_next(&d)) != NULL)
+        if (strcmp(name, ".") && strcmp(name, "..") && strcmp(name, "crash.db")) n++;
+    compat_dir_close(&d);
     return n;
 }
 
+/* The writer process: started, fed from, killed and reaped the same way on both systems. */
+typedef struct writer {
+#ifdef _WIN32
+    HANDLE proc, out;
+#else
+    pid_t pid;
+    int fd;
+#endif
+} writer;
+
+#ifdef _WIN32
+#define KILL_CODE 77u /* the exit code TerminateProcess gives the writer */
+static void sleep_us(long us) { Sleep((DWORD)((us + 999) / 1000)); }
+static double now_s(void) { return (double)GetTickCount64() / 1000.0; }
+static int writer_start(writer *w, const char *path, long round) {
+    char r[32];
+    const char *args[3];
+    snprintf(r, sizeof r, "%ld", round);
+    args[0] = "--child", args[1] = path, args[2] = r;
+    return compat_spawn_self(args, 3, &w->proc, &w->out);
+}
+static long writer_read(writer *w, void *buf, size_t n) {
+    DWORD got = 0;
+    if (!ReadFile(w->out, buf, (DWORD)n, &got, NULL)) return 0; /* broken pipe: the writer is gone */
+    return (long)got;
+}
+static void writer_kill(writer *w) { TerminateProcess(w->proc, KILL_CODE); }
+/* 0 when the kill ended it; otherwise a description in why */
+static int writer_reap(writer *w, char *why, size_t cap) {
+    DWORD code = 0;
+    CloseHandle(w->out);
+    WaitForSingleObject(w->proc, INFINITE);
+    GetExitCodeProcess(w->proc, &code);
+    CloseHandle(w->proc);
+    if (code == KILL_CODE) return 0;
+    snprintf(why, cap, "writer exited with status %lu before the kill (see its message above)", (unsigned long)code);
+    return 1;
+}
+#else
 static void sleep_us(long us) {
     struct timespec ts;
     ts.tv_sec = us / 1000000;
@@ -509,22 +544,69 @@ static void sleep_us(long us) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+static int writer_start(writer *w, const char *path, long round) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    w->pid = fork();
+    if (w->pid < 0) return -1;
+    if (w->pid == 0) {
+        close(fds[0]);
+        child_main(path, fds[1], (uint64_t)round);
+        _exit(5);
+    }
+    close(fds[1]);
+    w->fd = fds[0];
+    return 0;
+}
+static long writer_read(writer *w, void *buf, size_t n) {
+    for (;;) {
+        ssize_t got = read(w->fd, buf, n);
+        if (got < 0 && errno == EINTR) continue;
+        return got < 0 ? 0 : (long)got;
+    }
+}
+static void writer_kill(writer *w) { kill(w->pid, SIGKILL); }
+static int writer_reap(writer *w, char *why, size_t cap) {
+    int status;
+    close(w->fd);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return 0;
+    if (WIFEXITED(status))
+        snprintf(why, cap, "writer exited with status %d before the kill (see its message above)", WEXITSTATUS(status));
+    else
+        snprintf(why, cap, "writer died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    return 1;
+}
+#endif
 
 int main(int argc, char **argv) {
     long kills = 200, round;
-    char dir[] = "/tmp/crash_kv.XXXXXX";
-    char path[4096];
+    char dir[4096];
+    char path[4096 + 16];
     uint64_t rng = 0x1234567ull ^ (uint64_t)time(NULL);
     uint64_t last = 0, total_acks = 0, lost = 0;
     long rounds_with_acks = 0, child_errors = 0, killed_with_temp = 0, tails_cut = 0;
     double t0 = now_s();
 
+#ifdef _WIN32
+    argv = compat_utf8_argv(&argc); /* the store's path may hold any character */
+    if (!argv) return 2;
+    _setmode(_fileno(stdout), _O_BINARY); /* a writer's acknowledgements are raw bytes */
+#endif
+    if (argc == 4 && strcmp(argv[1], "--child") == 0) { /* the writer (Windows) */
+#ifdef _WIN32
+        child_main(argv[2], _fileno(stdout), strtoull(argv[3], NULL, 10));
+#endif
+        return 5;
+    }
     if (argc > 1) {
         kills = strtol(argv[1], NULL, 10);
         if (kills <= 0) {
@@ -536,39 +618,32 @@ int main(int argc, char **argv) {
     printf("crash_kv: %ld kills, timing seed %llu (set CRASH_KV_SEED to repeat)\n", kills,
            (unsigned long long)rng);
     fflush(stdout);
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (!compat_make_tmpdir(dir, sizeof dir, "crash_kv.")) {
+        perror("temporary directory");
         return 2;
     }
     snprintf(path, sizeof path, "%s/crash.db", dir);
 
     for (round = 1; round <= kills; round++) {
-        int fds[2], status;
-        pid_t pid;
+        writer w;
         long us;
         uint64_t max_ack = 0, first_ack = 0, nacks = 0, prev_ack = 0, L;
         unsigned char buf[4096];
         size_t have = 0;
         int consecutive = 1;
+        char why[200];
 
         round_fail_lines = 0;
-        if (pipe(fds) != 0) {
-            perror("pipe");
+        if (writer_start(&w, path, round) != 0) {
+            perror("starting the writer");
             return 2;
         }
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        if (pid < 0) {
-            perror("fork");
-            return 2;
+#ifdef _WIN32
+        { /* a new process takes long to start there: time the kill from its first commit */
+            long n = writer_read(&w, buf, 8);
+            have = n > 0 ? (size_t)n : 0;
         }
-        if (pid == 0) {
-            close(fds[0]);
-            child_main(path, fds[1], (uint64_t)round);
-            _exit(5);
-        }
-        close(fds[1]);
+#endif
         /* kill at a random moment: mostly 1-30 ms, sometimes at once, sometimes later */
         switch (splitmix64(&rng) % 10) {
         case 0: us = 0; break;
@@ -577,13 +652,14 @@ int main(int argc, char **argv) {
         default: us = 1000 + (long)(splitmix64(&rng) % 29000); break;
         }
         if (us) sleep_us(us);
-        kill(pid, SIGKILL);
+        writer_kill(&w);
         for (;;) {
-            ssize_t n = read(fds[0], buf + have, sizeof buf - have);
             size_t i, whole;
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            have += (size_t)n;
+            if (have < 8) { /* after the loop body there is never a whole acknowledgement left */
+                long n = writer_read(&w, buf + have, sizeof buf - have);
+                if (n <= 0) break;
+                have += (size_t)n;
+            }
             whole = have / 8 * 8;
             for (i = 0; i < whole; i += 8) {
                 uint64_t t;
@@ -597,16 +673,9 @@ int main(int argc, char **argv) {
             memmove(buf, buf + whole, have - whole);
             have -= whole;
         }
-        close(fds[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+        if (writer_reap(&w, why, sizeof why) != 0) {
             child_errors++;
-            if (WIFEXITED(status))
-                fail((uint64_t)round, "writer exited with status %d before the kill (see its message above)",
-                     WEXITSTATUS(status));
-            else
-                fail((uint64_t)round, "writer died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+            fail((uint64_t)round, "%s", why);
         }
         if (nacks && first_ack != last + 1)
             fail((uint64_t)round, "writer started at transaction %llu, expected %llu (last seen by the checker + 1)",
@@ -617,16 +686,16 @@ int main(int argc, char **argv) {
         {
             /* coverage: was the writer killed with a temp file (compaction) around, and did the
                reopen cut a torn or uncommitted tail? */
-            struct stat st;
-            off_t before = stat(path, &st) == 0 ? st.st_size : -1;
+            long long before = compat_file_size(path), after;
             if (count_other_files(dir)) killed_with_temp++;
             L = check_store(path, (uint64_t)round, max_ack, last);
-            if (before >= 0 && stat(path, &st) == 0 && st.st_size < before) tails_cut++;
+            after = compat_file_size(path);
+            if (before >= 0 && after >= 0 && after < before) tails_cut++;
         }
         if (L < max_ack) lost += max_ack - L;
         if (L > last) last = L;
     }
-    remove_tree(dir);
+    compat_remove_tree(dir);
 
     printf("crash_kv: %.1f s, %ld of %ld rounds acknowledged commits, final last = %llu; reopen cut a tail %ld times, "
            "%ld kills left a temp file\n",

@@ -8,12 +8,19 @@
    the workload, several times with different fates, in safe, balanced and fast mode.
    A second sweep injects EIO / ENOSPC at the N-th write, sync or rename instead of a crash.
 
+   Two fault models: POSIX (a rename, a link or an unlink is durable only after a directory
+   sync) and Win32 (MoveFileExW with MOVEFILE_WRITE_THROUGH returns once the rename, and the
+   NTFS journal before it, is on disk; a rename cannot replace a file that is open, so the
+   backend must let go of the old file first; "syncing the directory" is flushing the file the
+   path names, which flushes the journal). `crashsim_kv [posix|win32]` runs one; default both.
+
    Checks: open never fails after a crash; the store equals the acknowledged state, or that
    plus the one transaction in flight (all of it); in safe mode nothing acknowledged is lost;
    in the other modes nothing acknowledged before the last completed sync is lost. */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #define LLMSPELL_KV_IMPLEMENTATION
+#include "compat.h"
 #include "../llmspell_kv.h"
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +54,7 @@ typedef struct disk {
     long fail_at, calls;              /* inject an error at this write/sync/rename (0: never) */
     int fail_errno, injected;
     unsigned rng;
+    int win32;                        /* the Win32 fault model (see the top) */
 } disk;
 
 static unsigned rnd(disk *d) { d->rng = d->rng * 1103515245u + 12345u; return d->rng >> 8; }
@@ -326,14 +334,27 @@ static int s_sync_dir(void *ctx, const char *path) {
     return 0;
 }
 
+static long g_replacing_renames; /* renames over an existing file: compactions that got that far */
+
 static int s_rename(void *ctx, const char *from, const char *to) {
     disk *d = (disk *)ctx;
-    int i = find(d->cur, d->ncur, from), e;
+    int i = find(d->cur, d->ncur, from), t = find(d->cur, d->ncur, to), e, f;
     if (dead(d)) return EIO;
     if ((e = inject(d)) != 0) return e;
     if (i < 0) return ENOENT;
+    if (d->win32 && t >= 0)
+        for (f = 0; f < MAXFD; f++)
+            if (d->fd_ino[f] == d->cur[t].ino) return EACCES; /* Windows replaces no open file */
+    if (t >= 0) g_replacing_renames++;
     dirop_log(d, 2, from, to, 0);
     dirop_apply(d->cur, &d->ncur, &d->dops[d->ndops - 1]);
+    if (d->win32) { /* write-through: the power may go before it returns, else it is durable */
+        if ((e = sync_point(d)) != 0) return e;
+        memcpy(d->dur, d->cur, sizeof d->dur);
+        d->ndur = d->ncur;
+        d->ndops = 0;
+        d->completed++; /* the renamed, synced file is now the store */
+    }
     return 0;
 }
 
@@ -522,8 +543,11 @@ static const llmspell_kv_io *sim_io(disk *d) {
     io.rename = s_rename;
     io.link = s_link;
     io.unlink = s_unlink;
+    io.no_replace_open = d->win32;
     return &io;
 }
+
+static int g_win32; /* the fault model of the runs below */
 
 /* One crash run: returns 0 and a reason on failure. */
 static int crash_run(llmspell_durability mode, long crash_at, unsigned seed, long *syncs_total, char *why, size_t whylen) {
@@ -533,6 +557,7 @@ static int crash_run(llmspell_durability mode, long crash_at, unsigned seed, lon
     llmspell_result r;
     int acked, synced, inflight, ok = 1;
     disk_init(d);
+    d->win32 = g_win32;
     d->rng = seed;
     d->crash_at = crash_at;
     memset(&o, 0, sizeof o);
@@ -573,6 +598,7 @@ static int error_run(long fail_at, int err, int *injected, char *why, size_t why
     llmspell_kv_options o;
     int acked, synced, inflight, ok = 1;
     disk_init(d);
+    d->win32 = g_win32;
     d->fail_at = fail_at;
     d->fail_errno = err;
     memset(&o, 0, sizeof o);
@@ -603,12 +629,12 @@ static int error_run(long fail_at, int err, int *injected, char *why, size_t why
     return ok;
 }
 
-int main(void) {
+/* Every sync point x FATES crashes in each durability mode, then an EIO and an ENOSPC at each
+   write/sync/rename call, all under the fault model in g_win32. */
+static void sweep(const char *model, int *pass, int *fail, long *runs_total) {
     static const char *names[] = {"safe", "balanced", "fast"};
     char why[512];
-    int m, pass = 0, fail = 0;
-    long runs_total = 0;
-    make_script();
+    int m;
     for (m = 0; m < 3; m++) {
         long total = 0, n, runs = 0, bad = 0;
         unsigned fate;
@@ -622,13 +648,14 @@ int main(void) {
                 }
             }
         }
-        runs_total += runs;
+        *runs_total += runs;
         if (bad) {
-            printf("FAIL crashsim_%s: %ld of %ld crash runs wrong; first: %s\n", names[m], bad, runs, first);
-            fail++;
+            printf("FAIL crashsim_%s%s: %ld of %ld crash runs wrong; first: %s\n", model, names[m], bad, runs, first);
+            (*fail)++;
         } else {
-            printf("PASS crashsim_%s: %ld sync points x %d fates = %ld crashes, 0 lost\n", names[m], total, FATES, runs);
-            pass++;
+            printf("PASS crashsim_%s%s: %ld sync points x %d fates = %ld crashes, 0 lost\n", model, names[m], total, FATES,
+                   runs);
+            (*pass)++;
         }
     }
     {
@@ -645,13 +672,42 @@ int main(void) {
                 if (!injected) break; /* the script finished before the n-th call */
             }
             if (bad) {
-                printf("FAIL ioerror_%s: %ld of %ld runs wrong; first: %s\n", e ? "enospc" : "eio", bad, runs, first);
-                fail++;
+                printf("FAIL ioerror_%s%s: %ld of %ld runs wrong; first: %s\n", model, e ? "enospc" : "eio", bad, runs, first);
+                (*fail)++;
             } else {
-                printf("PASS ioerror_%s: an error injected at each of %ld write/sync/rename calls, 0 lost\n", e ? "enospc" : "eio",
-                       runs - 1);
-                pass++;
+                printf("PASS ioerror_%s%s: an error injected at each of %ld write/sync/rename calls, 0 lost\n", model,
+                       e ? "enospc" : "eio", runs - 1);
+                (*pass)++;
             }
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    int pass = 0, fail = 0;
+    long runs_total = 0;
+    const char *only = argc > 1 ? argv[1] : "";
+    if (*only && strcmp(only, "posix") != 0 && strcmp(only, "win32") != 0) {
+        fprintf(stderr, "usage: crashsim_kv [posix|win32]\n");
+        return 2;
+    }
+    make_script();
+    if (strcmp(only, "win32") != 0) {
+        g_win32 = 0;
+        sweep("", &pass, &fail, &runs_total);
+    }
+    if (strcmp(only, "posix") != 0) {
+        g_win32 = 1;
+        g_replacing_renames = 0;
+        sweep("win32_", &pass, &fail, &runs_total);
+        /* the sweep means something only if compactions reached their rename in this model */
+        if (g_replacing_renames == 0) {
+            printf("FAIL crashsim_win32_compaction: no compaction renamed its file over the store\n");
+            fail++;
+        } else {
+            printf("PASS crashsim_win32_compaction: %ld compactions replaced the store with nothing of it open\n",
+                   g_replacing_renames);
+            pass++;
         }
     }
     fprintf(stderr, "note: crashsim: %ld simulated crashes in all\n", runs_total);

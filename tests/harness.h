@@ -10,10 +10,11 @@
        FAIL name: file:line: first failure message (+N more)
    harness_exit() prints "<passed> passed, <failed> failed" and returns nonzero if any failed.
 
-   Each test runs in a forked child, so a crash, a hang (SIGALRM after HARNESS_TIMEOUT
+   On POSIX each test runs in a forked child, so a crash, a hang (SIGALRM after HARNESS_TIMEOUT
    seconds, default 600, 0 = none) or a sanitizer report at the child's exit is reported as
    that test's FAIL and the other tests still run. HARNESS_NOFORK=1 runs tests in-process
-   (for debuggers), HARNESS_ONLY=text runs only the tests whose name contains text, and
+   (for debuggers); on Windows (no fork) tests always run in-process, so there a crash ends
+   the whole run (the summary line is then missing, which tests/run.sh counts as a failure), HARNESS_ONLY=text runs only the tests whose name contains text, and
    HARNESS_VERBOSE=1 prints every failure to stderr. Nothing but PASS/FAIL lines starts with "PASS" or "FAIL": diagnostics go
    to stderr, and messages are folded onto one line.
 
@@ -27,9 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#define HARNESS_FORK 1
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#else
+#define HARNESS_FORK 0
+#endif
 
 #ifndef HARNESS_RC_NAME
 #define HARNESS_RC_NAME(rc) ""
@@ -63,7 +69,9 @@ static void harness_failv(const char *file, int line, const char *fmt, va_list a
     }
 }
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 3, 4))) /* the tests use MinGW's ANSI printf (see compat.h) */
+#elif defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 3, 4)))
 #endif
 static void harness_fail(const char *file, int line, const char *fmt, ...)
@@ -130,19 +138,23 @@ static const char *harness_result_text(char *buf, size_t cap)
 
 static void harness_run_test(const char *name, const harness_test *t)
 {
-    char text[1024], msg[1032];
+    char text[1024];
     const char *env = getenv("HARNESS_NOFORK");
     const char *only = getenv("HARNESS_ONLY"); /* run only the tests whose name contains it */
+#if HARNESS_FORK
+    char msg[1032];
     int fds[2], status = 0;
     size_t got = 0;
     pid_t pid;
+#endif
 
     if (only && *only && !strstr(name, only)) return;
-    if (env && *env && strcmp(env, "0") != 0) {
+    if (!HARNESS_FORK || (env && *env && strcmp(env, "0") != 0)) {
         harness_call(t);
         harness_report(name, harness_result_text(text, sizeof text));
         return;
     }
+#if HARNESS_FORK
     if (pipe(fds) != 0) {
         harness_report(name, "harness: pipe() failed");
         return;
@@ -207,6 +219,7 @@ static void harness_run_test(const char *name, const harness_test *t)
     } else {
         harness_report(name, NULL);
     }
+#endif /* HARNESS_FORK */
 }
 
 #define RUN(fn) \

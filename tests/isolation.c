@@ -6,7 +6,8 @@
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #define LLMSPELL_IMPLEMENTATION
-#define LLMSPELL_KV_SQLITE
+#define COMPAT_WANT_SQLITE /* unless -DLLMSPELL_TEST_NO_SQLITE, and on Windows only with -DLLMSPELL_KV_SQLITE */
+#include "compat.h"
 #include "../llmspell_export.h"
 #include "../llmspell_graph.h"
 #include "../llmspell_vec.h"
@@ -195,28 +196,34 @@ static void test_isolation_memory(void) {
 }
 
 static void test_isolation_file(void) {
-    char dir[] = "/tmp/llmspell-iso-XXXXXX", path[64];
+    char dir[COMPAT_PATH_MAX], path[COMPAT_PATH_MAX + 16];
     llmspell_kv root;
-    REQUIRE(mkdtemp(dir) != NULL, "mkdtemp");
+    REQUIRE(compat_make_tmpdir(dir, sizeof dir, "llmspell-iso-"), "cannot make a temporary directory");
     snprintf(path, sizeof path, "%s/iso.db", dir);
     REQUIRE_RC(llmspell_kv_open_file(&root, path, NULL), LLMSPELL_OK);
     run_on(&root);
     llmspell_kv_close(&root);
-    unlink(path);
-    rmdir(dir);
+    compat_unlink(path);
+    compat_rmdir(dir);
 }
 
+#if COMPAT_HAS_SQLITE
 static void test_isolation_sqlite(void) {
     llmspell_kv root;
     REQUIRE_RC(llmspell_kv_open_sqlite(&root, ":memory:", NULL), LLMSPELL_OK);
     run_on(&root);
     llmspell_kv_close(&root);
 }
+#endif
 
 int main(void) {
     ids_init();
     RUN(test_isolation_memory);
     RUN(test_isolation_file);
+#if COMPAT_HAS_SQLITE
     RUN(test_isolation_sqlite);
+#else
+    compat_note_no_sqlite("isolation");
+#endif
     return harness_exit();
 }

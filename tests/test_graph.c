@@ -12,12 +12,10 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
-#define LLMSPELL_KV_SQLITE
 #define LLMSPELL_GRAPH_IMPLEMENTATION
+#define COMPAT_WANT_SQLITE /* unless -DLLMSPELL_TEST_NO_SQLITE, and on Windows only with -DLLMSPELL_KV_SQLITE */
+#include "compat.h"
 #include "../llmspell_graph.h"
-
-#include <dirent.h>
-#include <sys/stat.h>
 
 static const char *rc_name(int rc);
 #define HARNESS_RC_NAME(rc) rc_name(rc)
@@ -37,7 +35,7 @@ static const char *rc_name(int rc)
 #define INF LLMSPELL_TIME_MAX
 #define NINF LLMSPELL_TIME_MIN
 
-static char g_tmpdir[64];
+static char g_tmpdir[COMPAT_PATH_MAX];
 
 /* Deterministic PRNG (splitmix64). */
 typedef struct rng { uint64_t s; } rng;
@@ -58,6 +56,7 @@ static llmspell_time tclock_now(void *ctx) { return ((tclock *)ctx)->now; }
 
 typedef enum bkind { B_MEMORY, B_FILE, B_SQLITE } bkind;
 static const char *const BNAMES[] = {"memory", "file", "sqlite"};
+#define NBACKENDS (COMPAT_HAS_SQLITE ? 3 : 2) /* the backends compiled in */
 
 typedef struct env {
     bkind kind;
@@ -66,7 +65,7 @@ typedef struct env {
     tclock clk;
     llmspell_graph_options go;
     llmspell_kv_options ko;
-    char path[256];
+    char path[COMPAT_PATH_MAX + 64];
     int kv_open, g_open;
 } env;
 
@@ -76,7 +75,11 @@ static llmspell_result env_open_kv(env *e)
     switch (e->kind) {
     case B_MEMORY: r = llmspell_kv_open_memory(&e->kv, &e->ko); break;
     case B_FILE: r = llmspell_kv_open_file(&e->kv, e->path, &e->ko); break;
+#if COMPAT_HAS_SQLITE
     default: r = llmspell_kv_open_sqlite(&e->kv, e->path, &e->ko); break;
+#else
+    default: r = LLMSPELL_ERR_UNSUPPORTED; break;
+#endif
     }
     e->kv_open = r == LLMSPELL_OK;
     return r;
@@ -1061,7 +1064,7 @@ static void test_backends_agree(void)
     int b;
     memset(d, 0, sizeof d);
     memset(&r, 0, sizeof r);
-    for (b = 0; b < 3; b++) {
+    for (b = 0; b < NBACKENDS; b++) {
         REQUIRE_RC(env_open(&e, (bkind)b, "agree"), LLMSPELL_OK);
         scenario(&e);
         dump_graph(&e.g, &d[b], PROBE, NPROBE);
@@ -1886,30 +1889,14 @@ static void test_model_random(void)
 /* ------------------------------------------------------------------------------------------ */
 /* >>main                                                                                      */
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    if (d) {
-        while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 int main(void)
 {
     int rc;
-    strcpy(g_tmpdir, "/tmp/llmspell-graph-XXXXXX");
-    if (!mkdtemp(g_tmpdir)) {
-        perror("mkdtemp");
+    if (!compat_make_tmpdir(g_tmpdir, sizeof g_tmpdir, "llmspell-graph-")) {
+        perror("cannot make a temporary directory");
         return 2;
     }
+    compat_note_no_sqlite("test_graph_backends_agree (memory and file only)");
     RUN(test_rule1_intervals);
     RUN(test_rule2_tx_time);
     RUN(test_rule3_replace_range);
@@ -1932,6 +1919,6 @@ int main(void)
     RUN(test_kv_write_failure);
     RUN(test_model_random);
     rc = harness_exit();
-    remove_tree(g_tmpdir);
+    compat_remove_tree(g_tmpdir);
     return rc;
 }

@@ -20,9 +20,9 @@
 #define _DEFAULT_SOURCE
 #define LLMSPELL_EXPORT_IMPLEMENTATION
 #define LLMSPELL_KV_IMPLEMENTATION
+#include "compat.h"
 #include "../llmspell_export.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -336,7 +336,7 @@ static const struct { const char *name; int accept; } i_expect[] = {
 };
 
 static char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = compat_fopen(path, "rb");
     char *p;
     long sz;
     if (!f) return NULL;
@@ -354,14 +354,13 @@ static char *read_file(const char *path, size_t *n) {
 }
 
 static void test_suite_files(void) {
-    DIR *d = opendir(suite_dir);
-    struct dirent *e;
+    compat_dir d;
+    const char *name;
     int ny = 0, nn = 0, ni = 0;
     size_t k;
     char path[4096];
-    REQUIRE(d, "cannot open %s", suite_dir);
-    while ((e = readdir(d)) != NULL) {
-        const char *name = e->d_name;
+    REQUIRE(compat_dir_open(&d, suite_dir), "cannot open %s", suite_dir);
+    while ((name = compat_dir_next(&d)) != NULL) {
         size_t n;
         char *data;
         llmspell_result rc;
@@ -394,7 +393,7 @@ static void test_suite_files(void) {
         }
         free(data);
     }
-    closedir(d);
+    compat_dir_close(&d);
     CHECK(ny == 95 && nn == 188 && ni == 35, "suite has %d y, %d n, %d i files (expected 95/188/35)", ny, nn, ni);
 }
 
@@ -833,7 +832,7 @@ static void test_int64_edges(void) {
     for (i = 0; i < k; i++)
         CHECK(root->u.items[i].is_int && root->u.items[i].i == iv[i], "%lld read as %lld", (long long)iv[i],
               (long long)root->u.items[i].i);
-    CHECK(!root->u.items[k].is_int && root->u.items[k].d == 18446744073709551615.0 &&
+    CHECK(!root->u.items[k].is_int && root->u.items[k].d == (double)18446744073709551615.0 && /* the cast: 2^64-1 is exact in x87 long double, 2^64 in double */
               !strcmp(root->u.items[k].u.str, "18446744073709551615"), "UINT64_MAX keeps its text");
     llmspell_json_doc_free(doc);
     llmspell_json_writer_free(w);
@@ -905,7 +904,7 @@ static void check_sample(const char *file, int line, const char *text, size_t n)
              "escaped string");
     v = llmspell_json_get(root, "nums");
     CHECK_AT(file, line, v && v->len == 8 && v->u.items[0].i == -42 && v->u.items[2].d == 3.25 &&
-                             v->u.items[3].d == -1e-300 && v->u.items[5].b && !v->u.items[6].b &&
+                             v->u.items[3].d == (double)-1e-300 && /* cast: no x87 excess precision */ v->u.items[5].b && !v->u.items[6].b &&
                              v->u.items[7].type == LLMSPELL_JSON_NULL &&
                              !strcmp(v->u.items[4].u.str, "123456789012345678901234567890"),
              "numbers");

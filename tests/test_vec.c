@@ -17,15 +17,13 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
-#define LLMSPELL_KV_SQLITE
 #define LLMSPELL_VEC_IMPLEMENTATION
+#define COMPAT_WANT_SQLITE /* unless -DLLMSPELL_TEST_NO_SQLITE, and on Windows only with -DLLMSPELL_KV_SQLITE */
+#include "compat.h"
 #include "../llmspell_vec.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <math.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 static const char *rc_name(int rc);
 #define HARNESS_RC_NAME(rc) rc_name(rc)
@@ -162,32 +160,12 @@ static llmspell_vec_record rec_of(const char *id, const float *x, uint32_t dim, 
 /* ------------------------------------------------------------------------------------------ */
 /* >>files                                                                                     */
 
-static char g_tmpdir[256]; /* made by main with mkdtemp, removed at the end */
+static char g_tmpdir[COMPAT_PATH_MAX - 64]; /* made by main, removed at the end */
 
 static void tmp_path(char *out, size_t cap, const char *tag)
 {
     static unsigned counter; /* with the pid: unique across the forked test processes */
-    snprintf(out, cap, "%s/%s-%ld-%u", g_tmpdir, tag, (long)getpid(), counter++);
-}
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char sub[PATH_MAX];
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
+    snprintf(out, cap, "%s/%s-%ld-%u", g_tmpdir, tag, compat_getpid(), counter++);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -201,20 +179,20 @@ typedef struct guarded { uint8_t *base; size_t len; float *end; } guarded;
 
 static int guarded_make(guarded *g, size_t floats)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), body = (floats * 4 + page - 1) / page * page;
+    size_t page = compat_page_size(), body = (floats * 4 + page - 1) / page * page;
     void *p;
     g->len = body + page;
-    p = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return 0;
+    p = compat_pages_map(g->len);
+    if (!p) return 0;
     g->base = (uint8_t *)p;
-    if (mprotect(g->base + body, page, PROT_NONE) != 0) return 0;
+    if (compat_pages_guard(g->base + body, page) != 0) return 0;
     g->end = (float *)(void *)(g->base + body);
     return 1;
 }
 
 static void guarded_free(guarded *g)
 {
-    if (g->base) munmap(g->base, g->len);
+    if (g->base) compat_pages_unmap(g->base, g->len);
     g->base = NULL;
 }
 
@@ -1102,7 +1080,7 @@ static void test_ttl(void)
     llmspell_vec_record rec;
     llmspell_vec_hit hits[200];
     llmspell_vec_info info;
-    char path[PATH_MAX], id[32];
+    char path[COMPAT_PATH_MAX], id[32];
     size_t n, purged = 99;
     uint32_t i;
     int errs = 0;
@@ -1745,14 +1723,19 @@ static void test_dims(void)
 
 typedef enum { B_MEMORY, B_FILE, B_SQLITE, B_TENANT_FILE } bkind;
 typedef struct backend { const char *name; bkind kind; } backend;
-static const backend BACKENDS[] = {{"memory", B_MEMORY}, {"file", B_FILE}, {"sqlite", B_SQLITE}, {"tenant_file", B_TENANT_FILE}};
+static const backend BACKENDS[] = {{"memory", B_MEMORY},
+                                   {"file", B_FILE},
+#if COMPAT_HAS_SQLITE
+                                   {"sqlite", B_SQLITE},
+#endif
+                                   {"tenant_file", B_TENANT_FILE}};
 
 typedef struct store {
     bkind kind;
     llmspell_kv root, view;
     llmspell_kv *kv;
     int root_open, view_open;
-    char path[PATH_MAX];
+    char path[COMPAT_PATH_MAX];
 } store;
 
 static llmspell_result store_open(store *s)
@@ -1763,7 +1746,9 @@ static llmspell_result store_open(store *s)
     ko.durability = LLMSPELL_DURABILITY_FAST; /* close still syncs; the run does not wait for the disk */
     if (s->kind == B_MEMORY && s->root_open) return LLMSPELL_OK; /* memory: the kv stays, only vec handles reopen */
     if (s->kind == B_MEMORY) rc = llmspell_kv_open_memory(&s->root, NULL);
+#if COMPAT_HAS_SQLITE
     else if (s->kind == B_SQLITE) rc = llmspell_kv_open_sqlite(&s->root, s->path, &ko);
+#endif
     else rc = llmspell_kv_open_file(&s->root, s->path, &ko);
     if (rc != LLMSPELL_OK) return rc;
     s->root_open = 1;
@@ -2020,7 +2005,7 @@ static void test_persist(const void *arg)
 /* Two tenants' collections of the same name are separate collections. */
 static void test_tenants(void)
 {
-    char path[PATH_MAX];
+    char path[COMPAT_PATH_MAX];
     llmspell_kv root, ta, tb, tab;
     llmspell_vec *va, *vb, *vab;
     llmspell_vec_options o = opts_clock(NULL);
@@ -3312,7 +3297,7 @@ static int alloc_verify(counting_alloc *ca, llmspell_vec *v, const dataset *d, c
     int want = 0, bad = 0;
     llmspell_vec_record rec;
     llmspell_vec_hit hits[AN + 2];
-    size_t n;
+    size_t n = 0; /* printed even when a search fails before setting it */
     each_count ec;
     char id[16];
     ca->paused = 1;
@@ -3756,9 +3741,8 @@ int main(void)
 {
     char name[128];
     size_t i;
-    strcpy(g_tmpdir, "/tmp/llmspell-vec-test-XXXXXX");
-    if (!mkdtemp(g_tmpdir)) {
-        perror("mkdtemp");
+    if (!compat_make_tmpdir(g_tmpdir, sizeof g_tmpdir, "llmspell-vec-test-")) {
+        perror("cannot make a temporary directory");
         return 2;
     }
     RUN(test_kernels);
@@ -3779,6 +3763,7 @@ int main(void)
         snprintf(name, sizeof name, "persist_%s", BACKENDS[i].name);
         RUN_ARG(name, test_persist, &BACKENDS[i]);
     }
+    compat_note_no_sqlite("persist_sqlite");
     RUN(test_tenants);
     RUN(test_names);
     RUN(test_corrupt_page);
@@ -3795,6 +3780,6 @@ int main(void)
     RUN(test_quotas);
     RUN(test_alloc_failure);
     RUN(test_kv_write_failure);
-    remove_tree(g_tmpdir);
+    compat_remove_tree(g_tmpdir);
     return harness_exit();
 }
