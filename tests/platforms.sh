@@ -3,7 +3,8 @@
 # this machine can build for and runs them where it can:
 #   win      x86_64-w64-mingw32-gcc, run under wine (Win32 file layer, locks, compaction)
 #   i686     i686-linux-gnu-gcc -static: 32-bit x86 with x87 floats, run under qemu-i386
-#            (this kernel runs no 32-bit programs; gcc-multilib conflicts with the cross gccs)
+#            (this kernel runs no 32-bit programs; gcc-multilib conflicts with the cross gccs),
+#            and a store past 2 GiB (tests/bigfile_kv.c)
 #   arm64    aarch64-linux-gnu-gcc -static, run under qemu-aarch64 (NEON kernels)
 #   armv7    arm-linux-gnueabihf-gcc -static -mfpu=neon-vfpv4, run under qemu-arm: the kv and
 #            vec suites (the NEON kernels; the rest is what arm64 and i686 already cover)
@@ -138,6 +139,7 @@ platform() { # PLATFORM: every suite (the kill test where processes can be kille
     headers_alone "$p"
     suites="$suites crash_kv"
     [ "$p" = armv7 ] && suites="test_kv test_vec"
+    [ "$p" = i686 ] && suites="$suites bigfile_kv" # a 2.2 GiB store where off_t could be 32 bits
     for t in $suites; do
         build "$p" "tests/$t.c" "$t" && suite "$p" "$t"
     done
