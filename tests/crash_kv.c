@@ -491,7 +491,7 @@ static int count_other_files(const char *dir) {
     compat_dir d;
     const char *name;
     int n = 0;
-    if (compat_dir_open(&d, dir) != 0) return 0;
+    if (!compat_dir_open(&d, dir)) return 0;
     while ((name = compat_dir_next(&d)) != NULL)
         if (strcmp(name, ".") && strcmp(name, "..") && strcmp(name, "crash.db")) n++;
     compat_dir_close(&d);
