@@ -23,6 +23,8 @@
        LLMSPELL_KV_SQLITE         compile the SQLite backend
        LLMSPELL_NO_OS             no operating system (firmware): no file backend, no system clock;
                                   memory, views and your own backends remain (see >>time)
+       LLMSPELL_NO_SIMD           never ask the CPU (llmspell_cpu_features() is 0): CRC-32C and
+                                  vec's kernels run their scalar code
        LLMSPELL_KV_MAX_KEY        largest user key in bytes (default 4096, at most 32768)
        LLMSPELL_KV_MAX_VALUE      largest value in bytes (default 64 MiB)
        LLMSPELL_KV_MAX_TENANT     longest tenant id in bytes (default 1024)
