@@ -530,13 +530,12 @@ static int llmspell__os_lock(void *ctx, int fd, int exclusive) {
 }
 static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off, size_t *got) {
     uint8_t *p = (uint8_t *)buf;
-    off_t at;
+    off_t end;
     (void)ctx;
     *got = 0;
+    if (llmspell__os_off(off + n, &end) != 0) return EFBIG; /* then every offset below fits */
     while (*got < n) {
-        ssize_t r;
-        if (llmspell__os_off(off + *got, &at) != 0) return EFBIG;
-        r = pread(fd, p + *got, n - *got, at);
+        ssize_t r = pread(fd, p + *got, n - *got, (off_t)(off + *got));
         if (r < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -548,12 +547,11 @@ static int llmspell__os_pread(void *ctx, int fd, void *buf, size_t n, uint64_t o
 }
 static int llmspell__os_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off) {
     const uint8_t *p = (const uint8_t *)buf;
-    off_t at;
+    off_t end;
     (void)ctx;
+    if (llmspell__os_off(off + n, &end) != 0) return EFBIG; /* then every offset below fits */
     while (n) {
-        ssize_t w;
-        if (llmspell__os_off(off + n, &at) != 0 || llmspell__os_off(off, &at) != 0) return EFBIG;
-        w = pwrite(fd, p, n, at);
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
         if (w < 0) {
             if (errno == EINTR) continue;
             return errno;
