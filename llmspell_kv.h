@@ -423,6 +423,45 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #endif /* LLMSPELL_KV_H */
 
 /* ======================================================================================== */
+/*          SHARED: stored-byte helpers for every header of the family that implements        */
+/* ======================================================================================== */
+/* Compiled, as static functions, into any file that implements kv, vec, graph or export, so
+   that each stored format has one owner and export gains no link dependency. */
+#if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_KV_IMPLEMENTATION) || defined(LLMSPELL_VEC_IMPLEMENTATION) || \
+     defined(LLMSPELL_GRAPH_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && !defined(LLMSPELL__SHARED_ONCE)
+#define LLMSPELL__SHARED_ONCE
+#include <string.h>
+
+/* A file uses only some of these helpers (LLMSPELL_NO_OS leaves formats out). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__UNUSED __attribute__((unused))
+#else
+#define LLMSPELL__UNUSED
+#endif
+
+/* >>namespace: the tags after 0xFF in the system namespace, one owner for the whole family.
+   0xFF tag ... (the rest of the key is the owner's). */
+#define LLMSPELL__NS_TENANT 'T' /* kv tenant views: 0xFF 'T' tuple(tenant) + key */
+#define LLMSPELL__NS_ENTRY 'E'  /* kv entry info set by import: 0xFF 'E' + key */
+#define LLMSPELL__NS_VEC 'V'    /* llmspell_vec.h >>storage */
+#define LLMSPELL__NS_GRAPH 'G'  /* llmspell_graph.h >>storage */
+#define LLMSPELL__NS_EXPORT 'X' /* llmspell_export.h: sections kept verbatim */
+
+/* >>bytes: little-endian fixed-width integers, the byte order of every stored format */
+LLMSPELL__UNUSED static uint32_t llmspell__get32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+LLMSPELL__UNUSED static uint64_t llmspell__get64(const uint8_t *p) { return llmspell__get32(p) | (uint64_t)llmspell__get32(p + 4) << 32; }
+LLMSPELL__UNUSED static void llmspell__put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+LLMSPELL__UNUSED static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell__put32(p, (uint32_t)v); llmspell__put32(p + 4, (uint32_t)(v >> 32)); }
+LLMSPELL__UNUSED static int64_t llmspell__geti64(const uint8_t *p) { uint64_t u = llmspell__get64(p); int64_t x; memcpy(&x, &u, 8); return x; }
+LLMSPELL__UNUSED static void llmspell__puti64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__put64(p, u); }
+
+#endif /* LLMSPELL__SHARED_ONCE */
+
+/* ======================================================================================== */
 /*                                     IMPLEMENTATION                                       */
 /* ======================================================================================== */
 #if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_KV_IMPLEMENTATION)
@@ -861,12 +900,6 @@ LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void) { return &llmspell__i
 static llmspell_time llmspell__os_now_us(void) { return 0; } /* no clock: see >>time in the declarations */
 #endif
 
-/* The little-endian helpers serve formats that a build may leave out (LLMSPELL_NO_OS). */
-#if defined(__GNUC__) || defined(__clang__)
-#define LLMSPELL__UNUSED __attribute__((unused))
-#else
-#define LLMSPELL__UNUSED
-#endif
 
 /* >>common ------------------------------------------------------------------------------ */
 
@@ -1171,15 +1204,6 @@ LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n) 
 #endif
     return ~llmspell__crc32c_sw(crc, p, n);
 }
-
-static uint32_t llmspell__get32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-LLMSPELL__UNUSED static uint64_t llmspell__get64(const uint8_t *p) { return llmspell__get32(p) | (uint64_t)llmspell__get32(p + 4) << 32; }
-static void llmspell__put32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-LLMSPELL__UNUSED static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell__put32(p, (uint32_t)v); llmspell__put32(p + 4, (uint32_t)(v >> 32)); }
 
 /* memcmp order with the shorter key first on a common prefix. */
 static int llmspell__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
