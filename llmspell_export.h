@@ -417,6 +417,27 @@ LLMSPELL_DEF const llmspell_json_value *llmspell_json_at(const llmspell_json_val
 /* Writes a DOM value (numbers from their original text when they have one). */
 LLMSPELL_DEF llmspell_result llmspell_json_write_value(llmspell_json_writer *w, const llmspell_json_value *v);
 
+/* >>json-canonical =========================================================================
+   The family's one form for a stored JSON value (vec metadata, graph properties), so that what
+   vec or graph accepts, export writes and import reads back to the same bytes. Read with one
+   set of rules: RFC 8259 strict, a duplicate key is ERR_PARSE, a number past the double range
+   is ERR_TOO_LARGE, at most LLMSPELL_JSON_STORED_DEPTH levels (ERR_TOO_LARGE). Written compact
+   by the writer: strings decoded and escaped one way (only '"', '\\' and control characters are
+   escaped), numbers exactly as written, members in document order or, with
+   LLMSPELL_JSON_CANON_SORT, ordered by llmspell_json_key_compare at every level. */
+#define LLMSPELL_JSON_STORED_DEPTH 128
+#define LLMSPELL_JSON_CANON_SORT 0x1u   /* members sorted by key at every level */
+#define LLMSPELL_JSON_CANON_OBJECT 0x2u /* the value must be an object (ERR_INVALID otherwise) */
+/* The read options of the stored-value rules above (for callers that parse such values). */
+LLMSPELL_DEF void llmspell_json_stored_options(llmspell_json_read_options *o, const llmspell_allocator *a);
+/* Parses text[0..n) into doc (reused: earlier values from it become invalid) and writes its
+   canonical form to sink. On failure err (may be NULL) says what and where; sink may have
+   received part of the output. */
+LLMSPELL_DEF llmspell_result llmspell_json_canonical(llmspell_json_doc *doc, const void *text, size_t n, unsigned flags,
+                                                     llmspell_json_sink sink, void *user, llmspell_json_error *err);
+/* Canonical member order: the decoded key bytes compared with memcmp, a prefix first. */
+LLMSPELL_DEF int llmspell_json_key_compare(const char *a, size_t an, const char *b, size_t bn);
+
 /* >>stores =================================================================================
    Export / import of a whole llmspell_kv (root or tenant view) in the llmspell v1.0 format
    (reference/llmspell-export-v1.md; field names as rs-llmspell writes them).
@@ -3749,6 +3770,80 @@ LLMSPELL_DEF llmspell_result llmspell_json_write_value(llmspell_json_writer *w, 
         if (rc != LLMSPELL_OK || !v) break;
     }
     llmspell__ex_free(&w->al, st);
+    return rc;
+}
+
+/* >>json-canonical -------------------------------------------------------------------------- */
+LLMSPELL_DEF void llmspell_json_stored_options(llmspell_json_read_options *o, const llmspell_allocator *a) {
+    memset(o, 0, sizeof *o);
+    if (a) o->allocator = *a;
+    o->flags = LLMSPELL_JSON_REJECT_DUPLICATES;
+    o->max_depth = LLMSPELL_JSON_STORED_DEPTH;
+}
+
+LLMSPELL_DEF int llmspell_json_key_compare(const char *a, size_t an, const char *b, size_t bn) {
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(a, b, m) : 0;
+    return c ? c : (an > bn) - (an < bn);
+}
+
+static int llmspell__jc_member_cmp(const void *x, const void *y) {
+    const llmspell_json_member *a = (const llmspell_json_member *)x, *b = (const llmspell_json_member *)y;
+    return llmspell_json_key_compare(a->key, a->klen, b->key, b->klen);
+}
+
+/* Sorts the members of every object under v, in place (the document is the caller's scratch).
+   The depth is bounded by LLMSPELL_JSON_STORED_DEPTH, so a fixed stack does. */
+static void llmspell__jc_sort(llmspell_json_value *v) {
+    struct { llmspell_json_value *c; size_t i; } st[LLMSPELL_JSON_STORED_DEPTH + 1];
+    size_t n = 0;
+    if (v->type != LLMSPELL_JSON_OBJECT && v->type != LLMSPELL_JSON_ARRAY) return;
+    st[n].c = v; st[n].i = 0; n++;
+    if (v->type == LLMSPELL_JSON_OBJECT && v->len > 1)
+        qsort((void *)v->u.members, v->len, sizeof *v->u.members, llmspell__jc_member_cmp);
+    while (n) {
+        llmspell_json_value *c = st[n - 1].c, *x;
+        if (st[n - 1].i == c->len) { n--; continue; }
+        x = c->type == LLMSPELL_JSON_ARRAY ? (llmspell_json_value *)&c->u.items[st[n - 1].i]
+                                           : (llmspell_json_value *)&c->u.members[st[n - 1].i].value;
+        st[n - 1].i++;
+        if ((x->type == LLMSPELL_JSON_OBJECT || x->type == LLMSPELL_JSON_ARRAY) && n <= LLMSPELL_JSON_STORED_DEPTH) {
+            if (x->type == LLMSPELL_JSON_OBJECT && x->len > 1)
+                qsort((void *)x->u.members, x->len, sizeof *x->u.members, llmspell__jc_member_cmp);
+            st[n].c = x; st[n].i = 0; n++;
+        }
+    }
+}
+
+LLMSPELL_DEF llmspell_result llmspell_json_canonical(llmspell_json_doc *doc, const void *text, size_t n, unsigned flags,
+                                                     llmspell_json_sink sink, void *user, llmspell_json_error *err) {
+    llmspell_json_read_options o;
+    llmspell_json_writer_options wo;
+    llmspell_json_writer *w;
+    llmspell_json_value *root;
+    llmspell_result rc;
+    if (err) memset(err, 0, sizeof *err);
+    if (!doc || !sink || (!text && n)) return LLMSPELL_ERR_INVALID;
+    llmspell_json_stored_options(&o, &doc->al);
+    if ((rc = llmspell_json_parse_into(doc, text, n, &o, err)) != LLMSPELL_OK) return rc;
+    root = &doc->root;
+    if ((flags & LLMSPELL_JSON_CANON_OBJECT) && root->type != LLMSPELL_JSON_OBJECT) {
+        if (err) {
+            err->code = LLMSPELL_ERR_INVALID;
+            err->line = err->column = 1;
+            snprintf(err->message, sizeof err->message, "not a JSON object");
+        }
+        return LLMSPELL_ERR_INVALID;
+    }
+    if (flags & LLMSPELL_JSON_CANON_SORT) llmspell__jc_sort(root);
+    memset(&wo, 0, sizeof wo);
+    wo.allocator = doc->al;
+    wo.max_depth = LLMSPELL_JSON_STORED_DEPTH + 1;
+    wo.buffer_size = 4096;
+    if ((rc = llmspell_json_writer_open_sink(&w, sink, user, &wo)) != LLMSPELL_OK) return rc;
+    if ((rc = llmspell_json_write_value(w, root)) == LLMSPELL_OK) rc = llmspell_json_writer_finish(w);
+    if (rc != LLMSPELL_OK && err) *err = *llmspell_json_writer_error(w);
+    llmspell_json_writer_free(w);
     return rc;
 }
 

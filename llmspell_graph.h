@@ -3,9 +3,10 @@
    Recipe: in exactly one C or C++ file,
        #define LLMSPELL_GRAPH_IMPLEMENTATION   (or LLMSPELL_IMPLEMENTATION for the whole family)
        #define LLMSPELL_KV_IMPLEMENTATION      (llmspell_kv.h's own implementation, once per program)
+       #define LLMSPELL_EXPORT_IMPLEMENTATION  (llmspell_export.h's: the JSON of properties, once)
        #include "llmspell_graph.h"
-   and include it without the defines anywhere else. It includes llmspell_kv.h itself; the graph
-   implementation needs only standard C on top of it.
+   and include it without the defines anywhere else. It includes llmspell_kv.h and
+   llmspell_export.h itself and needs only standard C on top of them.
 
    Example:
        llmspell_kv kv;
@@ -28,7 +29,6 @@
        LLMSPELL_GRAPH_MAX_TEXT     longest type or name in bytes (default 4096)
        LLMSPELL_GRAPH_MAX_PROPS    longest properties text in bytes (default 1 MiB)
        LLMSPELL_GRAPH_MAX_DEPTH    deepest traversal / shortest path in hops (default 10, as rs-llmspell)
-       LLMSPELL_GRAPH_MAX_JSON_DEPTH  deepest nesting inside properties (default 64)
 
    >>model
    Entities (id, type, name, properties) and relationships (id, type, source id, target id,
@@ -60,10 +60,13 @@
    6. A relationship is visible in a snapshot only if both its endpoints are; every hop of a
       traversal uses the caller's one snapshot.
    7. Re-asserting identical content creates no version (and takes no transaction time).
-      "Identical" means the same type, name and canonical properties: JSON with insignificant
-      whitespace removed and object members sorted by key at every level. Strings and numbers
-      are compared as written ("\u0061" differs from "a", 1.0 from 1); duplicate keys are
-      ERR_PARSE.
+      "Identical" means the same type, name and canonical properties: llmspell_export.h's
+      canonical form with members sorted (>>json-canonical): no insignificant whitespace,
+      strings compared decoded ("\u0061" is "a"), numbers as written (1.0 differs from 1),
+      object members sorted by key at every level. Properties follow the family's JSON rules:
+      not an object is ERR_INVALID; malformed JSON, duplicate keys and lone surrogates are
+      ERR_PARSE; numbers past the double range and nesting past LLMSPELL_JSON_STORED_DEPTH are
+      ERR_TOO_LARGE.
 
    Snapshot shortcuts: as a valid time, LLMSPELL_GRAPH_NOW means the clock's now; as a
    transaction time it means "current knowledge" (versions with tx_to = +inf). Both are
@@ -138,9 +141,6 @@
 #endif
 #ifndef LLMSPELL_GRAPH_MAX_DEPTH
 #define LLMSPELL_GRAPH_MAX_DEPTH 10
-#endif
-#ifndef LLMSPELL_GRAPH_MAX_JSON_DEPTH
-#define LLMSPELL_GRAPH_MAX_JSON_DEPTH 64
 #endif
 
 /* As a valid time: the clock's now. As a transaction time: current knowledge. */
@@ -371,6 +371,10 @@ LLMSPELL_DEF void llmspell_graph_rows_free(llmspell_graph_rows *rows);
 #include "llmspell_kv.h"
 #endif
 
+/* Properties are JSON in the family's one dialect: llmspell_export.h's reader and canonical
+   form, so its implementation must be in the program too (LLMSPELL_EXPORT_IMPLEMENTATION). */
+#include "llmspell_export.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,9 +510,9 @@ typedef struct llmspell__gimpl {
     llmspell__gnode **grave;
     size_t ngrave, capgrave;
     /* scratch */
-    llmspell__gbuf key, val, js, jtmp, jpatch, jmerge, jfil;
-    struct llmspell__gjmem *jm;
-    size_t njm, capjm;
+    llmspell__gbuf key, val, js, jpatch, jmerge, jfil;
+    llmspell__gbuf *jout;            /* where the JSON sink appends */
+    llmspell_json_doc *jdoc, *jdoc2; /* parsing properties (llmspell_export.h) */
     llmspell_time *bnd;
     size_t capbnd;
     llmspell__gseg *seg;
@@ -583,7 +587,6 @@ static int llmspell__gbuf_add(const llmspell_allocator *a, llmspell__gbuf *b, co
     b->p[b->n] = 0;
     return 0;
 }
-static int llmspell__gbuf_ch(const llmspell_allocator *a, llmspell__gbuf *b, char c) { return llmspell__gbuf_add(a, b, &c, 1); }
 static void llmspell__gbuf_free(const llmspell_allocator *a, llmspell__gbuf *b) {
     llmspell__gfree(a, b->p);
     b->p = NULL;
@@ -842,233 +845,70 @@ static void llmspell__gmap_del(llmspell__gmap *m, llmspell__gnode *x) {
     }
 }
 
-/* >>json: a validator that writes the canonical form (no whitespace, object members sorted by
-   key at every level), a merge of two canonical objects and member lookup. */
-typedef struct llmspell__gjmem {
-    size_t koff, klen, off, len; /* key text (without quotes) and member text in the output */
-    const char *kp;              /* key pointer, set just before sorting */
-    const char *mp;
-} llmspell__gjmem;
-
-typedef struct llmspell__gjs {
-    llmspell__gimpl *I;
-    const char *s, *p, *end;
-    llmspell__gbuf *out;
-    const char *what; /* "properties", "patch", "filter value" */
-    llmspell_result err;
-} llmspell__gjs;
-
-static int llmspell__gjs_fail(llmspell__gjs *j, llmspell_result code, const char *msg) {
-    if (j->err == LLMSPELL_OK) {
-        j->err = code;
-        if (code == LLMSPELL_ERR_NOMEM)
-            llmspell__gerr(j->I->g, code, "graph: out of memory reading %s", j->what);
-        else
-            llmspell__gerr(j->I->g, code, "graph: %s: %s at byte %zu", j->what, msg, (size_t)(j->p - j->s));
-    }
-    return -1;
-}
-static int llmspell__gjs_put(llmspell__gjs *j, const char *s, size_t n) {
-    if (llmspell__gbuf_add(&j->I->a, j->out, s, n)) return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
-    return 0;
-}
-static void llmspell__gjs_ws(llmspell__gjs *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+/* >>json: properties in llmspell_export.h's canonical form (>>json-canonical, with members
+   sorted: rule 7), a merge of two canonical objects, and member lookup in canonical text. */
+static llmspell_result llmspell__gjs_sink(void *user, const void *data, size_t n) {
+    llmspell__gimpl *I = (llmspell__gimpl *)user;
+    return llmspell__gbuf_add(&I->a, I->jout, data, n) ? LLMSPELL_ERR_NOMEM : LLMSPELL_OK;
 }
 
-/* A string token, validated (escapes, control characters, UTF-8) and copied verbatim. */
-static int llmspell__gjs_string(llmspell__gjs *j) {
-    const uint8_t *p = (const uint8_t *)j->p + 1, *e = (const uint8_t *)j->end, *start = (const uint8_t *)j->p;
-    while (p < e && *p != '"') {
-        uint8_t c = *p;
-        if (c < 0x20) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "control character in a string"); }
-        if (c == '\\') {
-            if (p + 1 >= e) break;
-            c = p[1];
-            if (c == 'u') {
-                int i;
-                for (i = 2; i < 6; i++)
-                    if (p + i >= e || !((p[i] >= '0' && p[i] <= '9') || ((p[i] | 32) >= 'a' && (p[i] | 32) <= 'f'))) {
-                        j->p = (const char *)p;
-                        return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad \\u escape");
-                    }
-                p += 6;
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", c) || c == 0) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad escape"); }
-            p += 2;
-            continue;
-        }
-        if (c < 0x80) { p++; continue; }
-        { /* UTF-8: no overlongs, no surrogates, nothing above U+10FFFF */
-            int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1, i;
-            uint32_t cp;
-            if (c < 0xC2 || c > 0xF4 || p + n >= e) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8"); }
-            cp = c & (n == 1 ? 0x1F : n == 2 ? 0x0F : 0x07);
-            for (i = 1; i <= n; i++) {
-                if ((p[i] & 0xC0) != 0x80) { j->p = (const char *)p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8"); }
-                cp = (cp << 6) | (p[i] & 0x3F);
-            }
-            if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                j->p = (const char *)p;
-                return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "invalid UTF-8");
-            }
-            p += n + 1;
-        }
-    }
-    if (p >= e) { j->p = (const char *)start; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "unterminated string"); }
-    p++;
-    j->p = (const char *)p;
-    return llmspell__gjs_put(j, (const char *)start, (size_t)(p - start));
-}
-
-static int llmspell__gjs_number(llmspell__gjs *j) {
-    const char *p = j->p, *start = p, *e = j->end;
-    if (p < e && *p == '-') p++;
-    if (p >= e || *p < '0' || *p > '9') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number");
-    if (*p == '0') p++;
-    else while (p < e && *p >= '0' && *p <= '9') p++;
-    if (p < e && *p == '.') {
-        p++;
-        if (p >= e || *p < '0' || *p > '9') { j->p = p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number"); }
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || *p < '0' || *p > '9') { j->p = p; return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad number"); }
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    j->p = p;
-    return llmspell__gjs_put(j, start, (size_t)(p - start));
-}
-
-static int llmspell__gjmem_cmp(const void *a, const void *b) {
-    const llmspell__gjmem *x = (const llmspell__gjmem *)a, *y = (const llmspell__gjmem *)b;
-    return llmspell__gcmp(x->kp, x->klen, y->kp, y->klen);
-}
-
-static int llmspell__gjs_value(llmspell__gjs *j, int depth);
-
-static int llmspell__gjs_object(llmspell__gjs *j, int depth) {
-    llmspell__gimpl *I = j->I;
-    size_t base = I->njm, first, i, k, n;
-    j->p++; /* '{' */
-    if (llmspell__gjs_put(j, "{", 1)) return -1;
-    first = j->out->n;
-    llmspell__gjs_ws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return llmspell__gjs_put(j, "}", 1);
-    }
-    for (;;) {
-        llmspell__gjmem *m;
-        size_t off = j->out->n;
-        llmspell__gjs_ws(j);
-        if (j->p >= j->end || *j->p != '"') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected a member name");
-        if (LLMSPELL__GROW(I, I->jm, I->capjm, I->njm + 1)) return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
-        if (llmspell__gjs_string(j)) return -1;
-        m = &I->jm[I->njm++];
-        m->off = off;
-        m->koff = off + 1;
-        m->klen = j->out->n - off - 2;
-        llmspell__gjs_ws(j);
-        if (j->p >= j->end || *j->p != ':') return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ':'");
-        j->p++;
-        if (llmspell__gjs_put(j, ":", 1)) return -1;
-        llmspell__gjs_ws(j);
-        if (llmspell__gjs_value(j, depth + 1)) return -1;
-        I->jm[I->njm - 1].len = j->out->n - off;
-        llmspell__gjs_ws(j);
-        if (j->p < j->end && *j->p == ',') { j->p++; continue; }
-        if (j->p < j->end && *j->p == '}') { j->p++; break; }
-        return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ',' or '}'");
-    }
-    /* the members are written back to back; sort them and put the commas in */
-    n = I->njm - base;
-    for (i = base; i < I->njm; i++) {
-        I->jm[i].kp = j->out->p + I->jm[i].koff;
-        I->jm[i].mp = j->out->p + I->jm[i].off;
-    }
-    qsort(I->jm + base, n, sizeof *I->jm, llmspell__gjmem_cmp);
-    for (i = base + 1; i < I->njm; i++)
-        if (llmspell__gjmem_cmp(&I->jm[i - 1], &I->jm[i]) == 0) {
-            I->njm = base;
-            return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "duplicate member name");
-        }
-    I->jtmp.n = 0;
-    for (i = base, k = 0; i < I->njm; i++, k++) {
-        if ((k && llmspell__gbuf_ch(&I->a, &I->jtmp, ',')) || llmspell__gbuf_add(&I->a, &I->jtmp, I->jm[i].mp, I->jm[i].len)) {
-            I->njm = base;
-            return llmspell__gjs_fail(j, LLMSPELL_ERR_NOMEM, "");
-        }
-    }
-    I->njm = base;
-    j->out->n = first;
-    if (llmspell__gjs_put(j, I->jtmp.p, I->jtmp.n)) return -1;
-    return llmspell__gjs_put(j, "}", 1);
-}
-
-static int llmspell__gjs_value(llmspell__gjs *j, int depth) {
-    if (depth > LLMSPELL_GRAPH_MAX_JSON_DEPTH) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "nested too deeply");
-    llmspell__gjs_ws(j);
-    if (j->p >= j->end) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected a value");
-    switch (*j->p) {
-    case '{': return llmspell__gjs_object(j, depth);
-    case '[': {
-        j->p++;
-        if (llmspell__gjs_put(j, "[", 1)) return -1;
-        llmspell__gjs_ws(j);
-        if (j->p < j->end && *j->p == ']') { j->p++; return llmspell__gjs_put(j, "]", 1); }
-        for (;;) {
-            if (llmspell__gjs_value(j, depth + 1)) return -1;
-            llmspell__gjs_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                if (llmspell__gjs_put(j, ",", 1)) return -1;
-                continue;
-            }
-            if (j->p < j->end && *j->p == ']') { j->p++; return llmspell__gjs_put(j, "]", 1); }
-            return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "expected ',' or ']'");
-        }
-    }
-    case '"': return llmspell__gjs_string(j);
-    case 't': case 'f': case 'n': {
-        const char *w = *j->p == 't' ? "true" : *j->p == 'f' ? "false" : "null";
-        size_t n = strlen(w);
-        if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0) return llmspell__gjs_fail(j, LLMSPELL_ERR_PARSE, "bad literal");
-        j->p += n;
-        return llmspell__gjs_put(j, w, n);
-    }
-    default: return llmspell__gjs_number(j);
-    }
+static llmspell_result llmspell__gjdoc(llmspell__gimpl *I, llmspell_json_doc **d) {
+    if (!*d && llmspell_json_doc_new(&I->a, d) != LLMSPELL_OK) return LLMSPELL__NOMEM(I, "for JSON");
+    return LLMSPELL_OK;
 }
 
 /* Canonical text of the JSON in text[0..n) into out (replaced). object: it must be an object. */
 static llmspell_result llmspell__gjson_canon(llmspell__gimpl *I, const char *text, size_t n, int object, const char *what,
                                              llmspell__gbuf *out) {
-    llmspell__gjs j;
-    j.I = I;
-    j.s = j.p = text;
-    j.end = text + n;
-    j.out = out;
-    j.what = what;
-    j.err = LLMSPELL_OK;
+    llmspell_json_error e;
+    llmspell_result r;
+    if ((r = llmspell__gjdoc(I, &I->jdoc)) != LLMSPELL_OK) return r;
     out->n = 0;
-    I->njm = 0;
-    llmspell__gjs_ws(&j);
-    if (object && (j.p >= j.end || *j.p != '{')) {
-        llmspell__gjs_fail(&j, LLMSPELL_ERR_PARSE, "not a JSON object");
-        return j.err;
-    }
-    if (llmspell__gjs_value(&j, 0)) return j.err;
-    llmspell__gjs_ws(&j);
-    if (j.p != j.end) {
-        llmspell__gjs_fail(&j, LLMSPELL_ERR_PARSE, "text after the value");
-        return j.err;
-    }
+    I->jout = out;
+    r = llmspell_json_canonical(I->jdoc, text, n, LLMSPELL_JSON_CANON_SORT | (object ? LLMSPELL_JSON_CANON_OBJECT : 0),
+                                llmspell__gjs_sink, I, &e);
+    if (r == LLMSPELL_ERR_NOMEM) return LLMSPELL__NOMEM(I, "reading properties");
+    if (r != LLMSPELL_OK) return llmspell__gerr(I->g, r, "graph: %s: %s", what, e.message);
     if (llmspell__gbuf_add(&I->a, out, "", 0)) return LLMSPELL__NOMEM(I, "for properties");
     return LLMSPELL_OK;
+}
+
+/* Canonical merge of base with patch (both canonical objects) into out: patch members
+   replace, null members remove. Both member lists are sorted, so one pass merges them. */
+static llmspell_result llmspell__gjson_merge(llmspell__gimpl *I, const char *b, size_t bn, const char *p, size_t pn,
+                                             llmspell__gbuf *out) {
+    llmspell_json_read_options o;
+    llmspell_json_writer_options wo;
+    llmspell_json_writer *w = NULL;
+    const llmspell_json_value *vb, *vp;
+    llmspell_result r;
+    size_t i = 0, k = 0;
+    if ((r = llmspell__gjdoc(I, &I->jdoc)) != LLMSPELL_OK || (r = llmspell__gjdoc(I, &I->jdoc2)) != LLMSPELL_OK) return r;
+    llmspell_json_stored_options(&o, &I->a);
+    if (llmspell_json_parse_into(I->jdoc, b, bn, &o, NULL) != LLMSPELL_OK ||
+        llmspell_json_parse_into(I->jdoc2, p, pn, &o, NULL) != LLMSPELL_OK)
+        return LLMSPELL__NOMEM(I, "merging properties"); /* both were canonical: only memory can fail */
+    vb = llmspell_json_doc_root(I->jdoc);
+    vp = llmspell_json_doc_root(I->jdoc2);
+    memset(&wo, 0, sizeof wo);
+    wo.allocator = I->a;
+    wo.buffer_size = 4096;
+    out->n = 0;
+    I->jout = out;
+    if ((r = llmspell_json_writer_open_sink(&w, llmspell__gjs_sink, I, &wo)) == LLMSPELL_OK) r = llmspell_json_object_begin(w);
+    while (r == LLMSPELL_OK && (i < vb->len || k < vp->len)) {
+        const llmspell_json_member *mb = i < vb->len ? &vb->u.members[i] : NULL, *mp = k < vp->len ? &vp->u.members[k] : NULL;
+        int c = !mb ? 1 : !mp ? -1 : llmspell_json_key_compare(mb->key, mb->klen, mp->key, mp->klen);
+        const llmspell_json_member *m = c < 0 ? mb : mp;
+        if (c <= 0) i++;
+        if (c >= 0) k++;
+        if (c >= 0 && m->value.type == LLMSPELL_JSON_NULL) continue; /* removed */
+        if ((r = llmspell_json_key(w, m->key, m->klen)) == LLMSPELL_OK) r = llmspell_json_write_value(w, &m->value);
+    }
+    if (r == LLMSPELL_OK && (r = llmspell_json_object_end(w)) == LLMSPELL_OK) r = llmspell_json_writer_finish(w);
+    llmspell_json_writer_free(w);
+    if (r == LLMSPELL_OK && llmspell__gbuf_add(&I->a, out, "", 0)) r = LLMSPELL_ERR_NOMEM;
+    return r == LLMSPELL_OK ? r : LLMSPELL__NOMEM(I, "merging properties");
 }
 
 /* Length of the canonical value starting at p (no whitespace inside, by construction). */
@@ -1108,32 +948,6 @@ static int llmspell__gjs_next(const char *o, size_t n, size_t *pos, const char *
     *vn = llmspell__gjs_skip(p, end);
     *pos = (size_t)(p + *vn - o);
     return 1;
-}
-
-/* Canonical merge of base with patch into out: patch members replace, null members remove. */
-static int llmspell__gjson_merge(llmspell__gimpl *I, const char *b, size_t bn, const char *p, size_t pn, llmspell__gbuf *out) {
-    size_t bp = 1, pp = 1, kbn = 0, kpn = 0, vbn = 0, vpn = 0;
-    const char *kb = NULL, *kp = NULL, *vb = NULL, *vp = NULL;
-    int hb, hp, first = 1;
-    out->n = 0;
-    if (llmspell__gbuf_ch(&I->a, out, '{')) return -1;
-    hb = llmspell__gjs_next(b, bn, &bp, &kb, &kbn, &vb, &vbn);
-    hp = llmspell__gjs_next(p, pn, &pp, &kp, &kpn, &vp, &vpn);
-    while (hb || hp) {
-        int c = !hb ? 1 : !hp ? -1 : llmspell__gcmp(kb, kbn, kp, kpn);
-        const char *k = c < 0 ? kb : kp, *v = c < 0 ? vb : vp;
-        size_t kn = c < 0 ? kbn : kpn, vn = c < 0 ? vbn : vpn;
-        if (!(c >= 0 && vn == 4 && memcmp(v, "null", 4) == 0)) {
-            if ((!first && llmspell__gbuf_ch(&I->a, out, ',')) || llmspell__gbuf_ch(&I->a, out, '"') ||
-                llmspell__gbuf_add(&I->a, out, k, kn) || llmspell__gbuf_add(&I->a, out, "\":", 2) ||
-                llmspell__gbuf_add(&I->a, out, v, vn))
-                return -1;
-            first = 0;
-        }
-        if (c <= 0) hb = llmspell__gjs_next(b, bn, &bp, &kb, &kbn, &vb, &vbn);
-        if (c >= 0) hp = llmspell__gjs_next(p, pn, &pp, &kp, &kpn, &vp, &vpn);
-    }
-    return llmspell__gbuf_ch(&I->a, out, '}');
 }
 
 /* The value of top-level member key in a canonical object, or NULL. */
@@ -1986,7 +1800,7 @@ static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char
         llmspell__gstr_ref(p->type);
         llmspell__gstr_ref(p->name);
         if (patch) {
-            if (llmspell__gjson_merge(I, o->props->s, o->props->len, I->jpatch.p, I->jpatch.n, &I->jmerge) ||
+            if (llmspell__gjson_merge(I, o->props->s, o->props->len, I->jpatch.p, I->jpatch.n, &I->jmerge) != LLMSPELL_OK ||
                 !(p->props = llmspell__gstr_get(I, I->jmerge.p, I->jmerge.n))) {
                 p->props = NULL;
                 np++;
@@ -2938,11 +2752,11 @@ static void llmspell__gfree_all(llmspell__gimpl *I) {
     llmspell__gbuf_free(&I->a, &I->key);
     llmspell__gbuf_free(&I->a, &I->val);
     llmspell__gbuf_free(&I->a, &I->js);
-    llmspell__gbuf_free(&I->a, &I->jtmp);
+    llmspell_json_doc_free(I->jdoc);
+    llmspell_json_doc_free(I->jdoc2);
     llmspell__gbuf_free(&I->a, &I->jpatch);
     llmspell__gbuf_free(&I->a, &I->jmerge);
     llmspell__gbuf_free(&I->a, &I->jfil);
-    llmspell__gfree(&I->a, I->jm);
     llmspell__gfree(&I->a, I->bnd);
     llmspell__gfree(&I->a, I->seg);
     llmspell__gfree(&I->a, I->rep);

@@ -23,6 +23,7 @@
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_GRAPH_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "../llmspell_graph.h"
 
 #include <sqlite3.h>

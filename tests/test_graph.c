@@ -13,6 +13,7 @@
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_GRAPH_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #define COMPAT_WANT_SQLITE /* unless -DLLMSPELL_TEST_NO_SQLITE, and on Windows only with -DLLMSPELL_KV_SQLITE */
 #include "compat.h"
 #include "../llmspell_graph.h"
@@ -647,27 +648,36 @@ static void test_bad_input(void)
     REQUIRE_RC(llmspell_graph_put_rel(&e.g, "r1", "t", "a", "b", NULL, 0, INF), LLMSPELL_OK);
     CHECK_RC(llmspell_graph_put_rel(&e.g, "r1", "t", "b", "a", NULL, 0, INF), LLMSPELL_ERR_CONFLICT);
     /* properties that are not a JSON object, or not JSON */
-    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "[1,2]", 0, INF), LLMSPELL_ERR_PARSE);
+    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "[1,2]", 0, INF), LLMSPELL_ERR_INVALID);
     CHECK(strstr(llmspell_graph_errmsg(&e.g), "not a JSON object") != NULL, "message: %s", llmspell_graph_errmsg(&e.g));
-    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "42", 0, INF), LLMSPELL_ERR_PARSE);
+    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "42", 0, INF), LLMSPELL_ERR_INVALID);
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":}", 0, INF), LLMSPELL_ERR_PARSE);
-    CHECK(strstr(llmspell_graph_errmsg(&e.g), "at byte 5") != NULL, "message: %s", llmspell_graph_errmsg(&e.g));
+    CHECK(strstr(llmspell_graph_errmsg(&e.g), "line 1, column 6") != NULL, "message: %s", llmspell_graph_errmsg(&e.g));
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":1,\"a\":2}", 0, INF), LLMSPELL_ERR_PARSE);
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":1} x", 0, INF), LLMSPELL_ERR_PARSE);
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":01}", 0, INF), LLMSPELL_ERR_PARSE);
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":\"\xC3\x28\"}", 0, INF), LLMSPELL_ERR_PARSE);
     CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":\"\\x\"}", 0, INF), LLMSPELL_ERR_PARSE);
-    CHECK_RC(llmspell_graph_update_entity(&e.g, "a", NULL, NULL, "[]", 0, INF), LLMSPELL_ERR_PARSE);
+    CHECK_RC(llmspell_graph_update_entity(&e.g, "a", NULL, NULL, "[]", 0, INF), LLMSPELL_ERR_INVALID);
+    /* the family's one JSON dialect: what export could not write back is refused here */
+    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"a\":\"\\ud800\"}", 0, INF), LLMSPELL_ERR_PARSE);
+    CHECK(strstr(llmspell_graph_errmsg(&e.g), "surrogate") != NULL, "message: %s", llmspell_graph_errmsg(&e.g));
+    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"n\":1e400}", 0, INF), LLMSPELL_ERR_TOO_LARGE);
+    CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", "{\"o\":{\"x\":1,\"x\":2}}", 0, INF), LLMSPELL_ERR_PARSE);
     CHECK_RC(llmspell_graph_put_rel(&e.g, "r1", "t", "a", "b", "nope", 0, INF), LLMSPELL_ERR_PARSE);
-    {   /* nesting past the limit */
-        char deep[2 * (LLMSPELL_GRAPH_MAX_JSON_DEPTH + 2) + 16];
-        int i, n = 0;
-        n += sprintf(deep + n, "{\"a\":");
-        for (i = 0; i < LLMSPELL_GRAPH_MAX_JSON_DEPTH + 1; i++) deep[n++] = '[';
-        for (i = 0; i < LLMSPELL_GRAPH_MAX_JSON_DEPTH + 1; i++) deep[n++] = ']';
-        deep[n++] = '}';
-        deep[n] = 0;
-        CHECK_RC(llmspell_graph_put_entity(&e.g, "a", "t", "A", deep, 0, INF), LLMSPELL_ERR_PARSE);
+    {   /* nesting: the family's stored-JSON limit (llmspell_export.h), and one past it */
+        char deep[2 * (LLMSPELL_JSON_STORED_DEPTH + 2) + 16];
+        int i, d, n;
+        for (d = LLMSPELL_JSON_STORED_DEPTH - 1; d <= LLMSPELL_JSON_STORED_DEPTH; d++) {
+            n = sprintf(deep, "{\"a\":");
+            for (i = 0; i < d; i++) deep[n++] = '[';
+            for (i = 0; i < d; i++) deep[n++] = ']';
+            deep[n++] = '}';
+            deep[n] = 0;
+            CHECK_RC(llmspell_graph_put_entity(&e.g, "deep", "t", "A", deep, 0, INF),
+                     d < LLMSPELL_JSON_STORED_DEPTH ? LLMSPELL_OK : LLMSPELL_ERR_TOO_LARGE);
+        }
+        CHECK_RC(llmspell_graph_erase_entity(&e.g, "deep"), LLMSPELL_OK);
     }
     big = (char *)malloc(LLMSPELL_GRAPH_MAX_PROPS + 16);
     REQUIRE(big != NULL, "malloc");
