@@ -4,7 +4,8 @@
    Recipe: in exactly one C or C++ file,
        #define LLMSPELL_KV_IMPLEMENTATION
        #define LLMSPELL_VEC_IMPLEMENTATION      (or LLMSPELL_IMPLEMENTATION for the whole family)
-       #include "llmspell_vec.h"                (it includes llmspell_kv.h)
+       #define LLMSPELL_EXPORT_IMPLEMENTATION   (llmspell_export.h's: the JSON of metadata)
+       #include "llmspell_vec.h"                (it includes llmspell_kv.h and llmspell_export.h)
    Link nothing extra: the kernels are compiled for SSE2/AVX2/AVX-512 (x86-64 with GCC, clang
    or MSVC; 32-bit x86 when built for SSE2) or NEON (arm64; 32-bit ARM built with NEON) inside
    the header and the best one the CPU and OS support is picked when a collection opens, so a
@@ -147,7 +148,10 @@ typedef struct llmspell_vec_record {
     const char *id;          /* 1..LLMSPELL_VEC_MAX_ID bytes, NUL-terminated */
     const float *embedding;  /* dim finite floats; for cosine not all zero */
     uint32_t dim;            /* 1..LLMSPELL_VEC_MAX_DIM */
-    const char *metadata;    /* a JSON object, NULL = {} */
+    const char *metadata;    /* a JSON object, NULL = {}; read with the family's JSON rules (llmspell_export.h
+                                >>json-canonical: duplicates, lone surrogates and malformed text are
+                                ERR_PARSE, not an object ERR_INVALID, overflowing numbers and nesting past
+                                LLMSPELL_JSON_STORED_DEPTH ERR_TOO_LARGE) and kept in canonical form */
     size_t metadata_len;     /* 0 = strlen(metadata) */
     const char *scope;       /* free text kept for export ("global", "session:x"...); NULL = "global" */
     llmspell_time ttl;       /* on add: > 0 expires ttl microseconds after now; 0 = never */
@@ -221,7 +225,7 @@ typedef struct llmspell_vec_query {
 typedef struct llmspell_vec_hit {
     const char *id;
     float score;                       /* see the metric table at the top */
-    const char *metadata;              /* the JSON object as added */
+    const char *metadata;              /* the JSON object as added, in canonical form (compact) */
     size_t metadata_len;
 } llmspell_vec_hit;
 
@@ -251,6 +255,10 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 #ifdef LLMSPELL_VEC_IMPLEMENTATION
 #ifndef LLMSPELL_VEC_IMPLEMENTATION_ONCE
 #define LLMSPELL_VEC_IMPLEMENTATION_ONCE
+
+/* Metadata is JSON in the family's one dialect: llmspell_export.h's reader and canonical form,
+   so its implementation must be in the program too (LLMSPELL_EXPORT_IMPLEMENTATION). */
+#include "llmspell_export.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -704,338 +712,6 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
     return NULL;
 }
 
-/* >>json: the metadata is a JSON object kept verbatim; its top-level scalar fields are
-   extracted for filters. A strict RFC 8259 scan without recursion (nesting limit 512). */
-
-#include <locale.h>
-
-#define LLMSPELL__JSON_DEPTH 512
-
-typedef struct llmspell__jfield {
-    const char *name; /* decoded, in the caller's scratch */
-    size_t nlen;
-    int type;         /* llmspell_vec_value_type, or -1 for a nested array/object */
-    int64_t i;
-    double d;
-    const char *s;    /* decoded string value, in the caller's scratch */
-    size_t slen;
-} llmspell__jfield;
-
-typedef struct llmspell__jscan {
-    const char *p, *end, *start;
-    char *out;        /* decoded strings go here (at most the input's size) */
-    size_t olen;
-    const char *err;
-    size_t err_at;
-} llmspell__jscan;
-
-static int llmspell__jfail(llmspell__jscan *j, const char *msg) {
-    if (!j->err) {
-        j->err = msg;
-        j->err_at = (size_t)(j->p - j->start);
-    }
-    return 0;
-}
-
-static void llmspell__jws(llmspell__jscan *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
-}
-
-static void llmspell__utf8_put(llmspell__jscan *j, uint32_t c) {
-    char *o = j->out ? j->out + j->olen : NULL;
-    int n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    if (o) {
-        if (n == 1) o[0] = (char)c;
-        else if (n == 2) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 0x3F)); }
-        else if (n == 3) { o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | ((c >> 6) & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F)); }
-        else {
-            o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-            o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    j->olen += (size_t)n;
-}
-
-static int llmspell__jhex4(llmspell__jscan *j, uint32_t *v) {
-    int i;
-    *v = 0;
-    if (j->end - j->p < 4) return llmspell__jfail(j, "truncated \\u escape");
-    for (i = 0; i < 4; i++) {
-        char c = *j->p++;
-        *v <<= 4;
-        if (c >= '0' && c <= '9') *v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') *v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') *v |= (uint32_t)(c - 'A' + 10);
-        else return llmspell__jfail(j, "bad hex digit in \\u escape");
-    }
-    return 1;
-}
-
-/* Scans a string at *p == '"', decoding it to j->out (when set); *s / *n give the result. */
-static int llmspell__jstring(llmspell__jscan *j, const char **s, size_t *n) {
-    size_t from = j->olen;
-    j->p++;
-    while (j->p < j->end) {
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"') {
-            j->p++;
-            if (s) *s = j->out ? j->out + from : NULL;
-            if (n) *n = j->olen - from;
-            return 1;
-        }
-        if (c < 0x20) return llmspell__jfail(j, "control character in a string");
-        if (c == '\\') {
-            uint32_t u;
-            j->p++;
-            if (j->p >= j->end) break;
-            switch (*j->p++) {
-            case '"': llmspell__utf8_put(j, '"'); break;
-            case '\\': llmspell__utf8_put(j, '\\'); break;
-            case '/': llmspell__utf8_put(j, '/'); break;
-            case 'b': llmspell__utf8_put(j, '\b'); break;
-            case 'f': llmspell__utf8_put(j, '\f'); break;
-            case 'n': llmspell__utf8_put(j, '\n'); break;
-            case 'r': llmspell__utf8_put(j, '\r'); break;
-            case 't': llmspell__utf8_put(j, '\t'); break;
-            case 'u':
-                if (!llmspell__jhex4(j, &u)) return 0;
-                if (u >= 0xD800 && u <= 0xDBFF) { /* a high surrogate needs its low half */
-                    uint32_t lo;
-                    if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u') return llmspell__jfail(j, "lone surrogate");
-                    j->p += 2;
-                    if (!llmspell__jhex4(j, &lo)) return 0;
-                    if (lo < 0xDC00 || lo > 0xDFFF) return llmspell__jfail(j, "lone surrogate");
-                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                } else if (u >= 0xDC00 && u <= 0xDFFF) {
-                    return llmspell__jfail(j, "lone surrogate");
-                }
-                llmspell__utf8_put(j, u);
-                break;
-            default: j->p--; return llmspell__jfail(j, "bad escape");
-            }
-            continue;
-        }
-        if (c < 0x80) {
-            if (j->out) j->out[j->olen] = (char)c;
-            j->olen++;
-            j->p++;
-            continue;
-        }
-        { /* a multi-byte UTF-8 sequence: checked, then copied */
-            const unsigned char *q = (const unsigned char *)j->p;
-            size_t left = (size_t)(j->end - j->p), len;
-            uint32_t cp;
-            if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-            else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-            else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-            else return llmspell__jfail(j, "invalid UTF-8");
-            if (left < len) return llmspell__jfail(j, "invalid UTF-8");
-            {
-                size_t k;
-                for (k = 1; k < len; k++) {
-                    if ((q[k] & 0xC0) != 0x80) return llmspell__jfail(j, "invalid UTF-8");
-                    cp = cp << 6 | (q[k] & 0x3Fu);
-                }
-            }
-            if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-                return llmspell__jfail(j, "invalid UTF-8");
-            if (j->out) memcpy(j->out + j->olen, j->p, len);
-            j->olen += len;
-            j->p += len;
-        }
-    }
-    return llmspell__jfail(j, "unterminated string");
-}
-
-/* Converts a JSON number: int64 when it is an integer that fits, otherwise double. Doubles
-   take the exact fast path (mantissa < 2^53, |exponent| <= 22: one correctly rounded operation)
-   and fall back to strtod with the locale's decimal point otherwise. */
-static int llmspell__jnumber(llmspell__jscan *j, llmspell__jfield *f) {
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const char *s = j->p;
-    int neg = 0, digits = 0, frac = 0, ex = 0, exneg = 0, is_int = 1;
-    uint64_t m = 0;
-    if (*j->p == '-') { neg = 1; j->p++; }
-    if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
-    if (*j->p == '0' && j->p + 1 < j->end && j->p[1] >= '0' && j->p[1] <= '9') return llmspell__jfail(j, "leading zero");
-    for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++, digits++)
-        if (digits < 19) m = m * 10 + (uint64_t)(*j->p - '0');
-    if (j->p < j->end && *j->p == '.') {
-        is_int = 0;
-        j->p++;
-        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
-        for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++, frac++)
-            if (digits + frac < 19) m = m * 10 + (uint64_t)(*j->p - '0');
-    }
-    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-        is_int = 0;
-        j->p++;
-        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) exneg = *j->p++ == '-';
-        if (j->p >= j->end || *j->p < '0' || *j->p > '9') return llmspell__jfail(j, "bad number");
-        for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++)
-            if (ex < 100000) ex = ex * 10 + (*j->p - '0');
-    }
-    if (is_int && digits <= 19 && (m <= (uint64_t)INT64_MAX || (neg && m == (uint64_t)INT64_MAX + 1))) {
-        f->type = LLMSPELL_VAL_INT;
-        f->i = neg ? (int64_t)(0 - m) : (int64_t)m;
-        return 1;
-    }
-    f->type = LLMSPELL_VAL_DOUBLE;
-    {
-        int e10 = (exneg ? -ex : ex) - frac;
-        if (digits + frac <= 19 && m < ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
-            double d = (double)m;
-            d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
-            f->d = neg ? -d : d;
-            return 1;
-        }
-    }
-    { /* the rare hard case */
-        char buf[128], *q = buf;
-        size_t len = (size_t)(j->p - s);
-        const char *dp = localeconv()->decimal_point;
-        char *heap = NULL;
-        if (len + 1 > sizeof buf) {
-            heap = (char *)malloc(len + 1);
-            if (!heap) return llmspell__jfail(j, "out of memory parsing a number");
-            q = heap;
-        }
-        memcpy(q, s, len);
-        q[len] = 0;
-        if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-            char *dot = strchr(q, '.');
-            if (dot) *dot = dp[0];
-        }
-        f->d = strtod(q, NULL);
-        free(heap);
-    }
-    return 1;
-}
-
-/* Skips one value of any kind, nested ones included, without recursion. */
-static int llmspell__jskip(llmspell__jscan *j, llmspell__jfield *scalar) {
-    char stack[LLMSPELL__JSON_DEPTH];
-    int depth = 0, expect_value = 1;
-    size_t saved = j->olen;
-    char *out = j->out;
-    j->out = NULL; /* nothing inside a nested value is kept */
-    for (;;) {
-        llmspell__jws(j);
-        if (j->p >= j->end) break;
-        if (expect_value) {
-            char c = *j->p;
-            expect_value = 0;
-            if (c == '{' || c == '[') {
-                if (depth == LLMSPELL__JSON_DEPTH) { j->out = out; return llmspell__jfail(j, "nesting deeper than 512"); }
-                stack[depth++] = c;
-                j->p++;
-                llmspell__jws(j);
-                if (j->p < j->end && *j->p == (c == '{' ? '}' : ']')) { j->p++; depth--; goto closed; }
-                if (c == '{') {
-                    if (j->p >= j->end || *j->p != '"') { j->out = out; return llmspell__jfail(j, "expected a key"); }
-                    if (!llmspell__jstring(j, NULL, NULL)) { j->out = out; return 0; }
-                    llmspell__jws(j);
-                    if (j->p >= j->end || *j->p != ':') { j->out = out; return llmspell__jfail(j, "expected ':'"); }
-                    j->p++;
-                }
-                expect_value = 1;
-                continue;
-            }
-            if (c == '"') {
-                if (depth == 0) { j->out = out; j->olen = saved; }
-                if (!llmspell__jstring(j, scalar && depth == 0 ? &scalar->s : NULL, scalar && depth == 0 ? &scalar->slen : NULL)) {
-                    j->out = out;
-                    return 0;
-                }
-                if (scalar && depth == 0) scalar->type = LLMSPELL_VAL_STRING;
-            } else if (c == '-' || (c >= '0' && c <= '9')) {
-                llmspell__jfield tmp;
-                if (!llmspell__jnumber(j, scalar && depth == 0 ? scalar : &tmp)) { j->out = out; return 0; }
-            } else if (j->end - j->p >= 4 && memcmp(j->p, "true", 4) == 0) {
-                j->p += 4;
-                if (scalar && depth == 0) { scalar->type = LLMSPELL_VAL_BOOL; scalar->i = 1; }
-            } else if (j->end - j->p >= 5 && memcmp(j->p, "false", 5) == 0) {
-                j->p += 5;
-                if (scalar && depth == 0) { scalar->type = LLMSPELL_VAL_BOOL; scalar->i = 0; }
-            } else if (j->end - j->p >= 4 && memcmp(j->p, "null", 4) == 0) {
-                j->p += 4;
-                if (scalar && depth == 0) scalar->type = LLMSPELL_VAL_NULL;
-            } else {
-                j->out = out;
-                return llmspell__jfail(j, "unexpected character");
-            }
-        }
-    closed:
-        if (depth == 0) { j->out = out; if (j->olen < saved) j->olen = saved; return 1; }
-        llmspell__jws(j);
-        if (j->p >= j->end) break;
-        if (*j->p == ',') {
-            j->p++;
-            if (stack[depth - 1] == '{') {
-                llmspell__jws(j);
-                if (j->p >= j->end || *j->p != '"') { j->out = out; return llmspell__jfail(j, "expected a key"); }
-                if (!llmspell__jstring(j, NULL, NULL)) { j->out = out; return 0; }
-                llmspell__jws(j);
-                if (j->p >= j->end || *j->p != ':') { j->out = out; return llmspell__jfail(j, "expected ':'"); }
-                j->p++;
-            }
-            expect_value = 1;
-            continue;
-        }
-        if (*j->p == (stack[depth - 1] == '{' ? '}' : ']')) {
-            j->p++;
-            depth--;
-            goto closed;
-        }
-        j->out = out;
-        return llmspell__jfail(j, "expected ',' or a closing bracket");
-    }
-    j->out = out;
-    return llmspell__jfail(j, "unexpected end");
-}
-
-/* Walks a JSON object, calling fn for each top-level field (duplicate names are an error).
-   out (at least n bytes) receives decoded names and strings. Returns 0 with j->err set on
-   malformed input. */
-typedef int (*llmspell__jfield_fn)(void *user, const llmspell__jfield *f);
-
-static int llmspell__jobject(const char *text, size_t n, char *out, llmspell__jfield_fn fn, void *user, llmspell__jscan *j) {
-    memset(j, 0, sizeof *j);
-    j->p = j->start = text;
-    j->end = text + n;
-    j->out = out;
-    llmspell__jws(j);
-    if (j->p >= j->end || *j->p != '{') return llmspell__jfail(j, "not a JSON object");
-    j->p++;
-    llmspell__jws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-    } else {
-        for (;;) {
-            llmspell__jfield f;
-            memset(&f, 0, sizeof f);
-            llmspell__jws(j);
-            if (j->p >= j->end || *j->p != '"') return llmspell__jfail(j, "expected a key");
-            if (!llmspell__jstring(j, &f.name, &f.nlen)) return 0;
-            llmspell__jws(j);
-            if (j->p >= j->end || *j->p != ':') return llmspell__jfail(j, "expected ':'");
-            j->p++;
-            llmspell__jws(j);
-            f.type = (j->p < j->end && (*j->p == '{' || *j->p == '[')) ? -1 : LLMSPELL_VAL_NULL;
-            if (!llmspell__jskip(j, f.type == -1 ? NULL : &f)) return 0;
-            if (!fn(user, &f)) return llmspell__jfail(j, "duplicate key");
-            llmspell__jws(j);
-            if (j->p < j->end && *j->p == ',') { j->p++; continue; }
-            if (j->p < j->end && *j->p == '}') { j->p++; break; }
-            return llmspell__jfail(j, "expected ',' or '}'");
-        }
-    }
-    llmspell__jws(j);
-    if (j->p != j->end) return llmspell__jfail(j, "text after the object");
-    return 1;
-}
-
 /* >>structures ----------------------------------------------------------------------------- */
 
 #define LLMSPELL__NONE 0xFFFFFFFFu
@@ -1111,6 +787,9 @@ struct llmspell_vec {
     int broken;                 /* memory is empty after a failed reload: reload on the next call */
     /* writer scratch (one writer at a time) */
     struct llmspell__vscratch *ws;
+    llmspell_json_doc *jdoc;    /* reading metadata (llmspell_export.h) */
+    char *jbuf;                 /* canonical metadata */
+    uint32_t njbuf, capjbuf;
     char errmsg[256];
 };
 
@@ -1905,86 +1584,104 @@ typedef struct llmspell__vprep {
     uint32_t *up;            /* upper-level links for a fresh node */
 } llmspell__vprep;
 
-#define LLMSPELL__NESTED 99u /* a field holding an object or array: named, never filterable */
 
-typedef struct llmspell__fcollect {
-    llmspell_vec *v;
-    llmspell__vfld *f;
-    uint32_t n, cap;
-    int nomem;
-} llmspell__fcollect;
-
-static int llmspell__collect_field(void *user, const llmspell__jfield *jf) {
-    llmspell__fcollect *c = (llmspell__fcollect *)user;
-    uint32_t id, i;
-    id = llmspell__fname_intern(c->v, jf->name, jf->nlen);
-    if (id == LLMSPELL__NONE) { c->nomem = 1; return 0; }
-    for (i = 0; i < c->n; i++)
-        if (c->f[i].id == id) return 0; /* duplicate key */
-    if (!llmspell__vgrow(c->v, (void **)&c->f, &c->cap, (size_t)c->n + 1, sizeof *c->f)) { c->nomem = 1; return 0; }
-    c->f[c->n].id = id;
-    /* a nested value is kept verbatim in the metadata but is not filterable */
-    c->f[c->n].type = jf->type < 0 ? LLMSPELL__NESTED : (uint32_t)jf->type;
-    c->f[c->n].i = jf->i;
-    c->f[c->n].d = jf->d;
-    c->f[c->n].s = jf->s;
-    c->f[c->n].slen = jf->slen;
-    c->n++;
-    return 1;
+static llmspell_result llmspell__vjs_sink(void *user, const void *data, size_t n) {
+    llmspell_vec *v = (llmspell_vec *)user;
+    if (!llmspell__vgrow(v, (void **)&v->jbuf, &v->capjbuf, (size_t)v->njbuf + n + 1, 1)) return LLMSPELL_ERR_NOMEM;
+    memcpy(v->jbuf + v->njbuf, data, n);
+    v->njbuf += (uint32_t)n;
+    return LLMSPELL_OK;
 }
 
 /* Builds the in-memory record: one blob holding fields[], id, scope, metadata and the decoded
-   strings the fields point at. */
+   strings the fields point at. New metadata (stored 0) is read with the family's JSON rules and
+   kept in llmspell_export.h's canonical form (member order kept), so export and import give
+   back the same bytes; stored metadata is kept as stored and only read for its fields. */
 static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, const char *id, size_t idlen, const char *scope,
-                                           size_t scopelen, const char *meta, size_t metalen, const char *where) {
-    llmspell__fcollect fc;
-    llmspell__jscan js;
-    char *scratch, *p;
-    size_t need, i;
-    memset(&fc, 0, sizeof fc);
-    fc.v = v;
-    scratch = (char *)llmspell__valloc(v, metalen + 1);
-    if (!scratch) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
-    if (!llmspell__jobject(meta, metalen, scratch, llmspell__collect_field, &fc, &js)) {
-        llmspell__vfree(v, scratch);
-        llmspell__vfree(v, fc.f);
-        if (fc.nomem) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
-        return llmspell__vfail(v, js.err && strcmp(js.err, "not a JSON object") == 0 ? LLMSPELL_ERR_INVALID : LLMSPELL_ERR_PARSE,
-                               "%s: metadata at byte %zu: %s", where, js.err_at, js.err ? js.err : "malformed");
+                                           size_t scopelen, const char *meta, size_t metalen, const char *where, int stored) {
+    llmspell__vfld *fld = NULL;
+    uint32_t nf = 0, capf = 0;
+    const llmspell_json_value *root;
+    llmspell_json_error e;
+    llmspell_result rc;
+    char *p;
+    size_t need, i, k;
+    if (!v->jdoc && llmspell_json_doc_new(&v->a, &v->jdoc) != LLMSPELL_OK)
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+    if (!stored) {
+        v->njbuf = 0;
+        rc = llmspell_json_canonical(v->jdoc, meta, metalen, LLMSPELL_JSON_CANON_OBJECT, llmspell__vjs_sink, v, &e);
+        meta = v->jbuf;
+        metalen = v->njbuf;
+    } else { /* written by this or an earlier version: read it as leniently as they wrote it */
+        llmspell_json_read_options o;
+        memset(&o, 0, sizeof o);
+        o.allocator = v->a;
+        o.flags = LLMSPELL_JSON_ALLOW_OVERFLOW;
+        rc = llmspell_json_parse_into(v->jdoc, meta, metalen, &o, &e);
+        if (rc == LLMSPELL_OK && llmspell_json_doc_root(v->jdoc)->type != LLMSPELL_JSON_OBJECT) {
+            rc = LLMSPELL_ERR_CORRUPT;
+            snprintf(e.message, sizeof e.message, "not a JSON object");
+        }
     }
-    {
-        uint32_t k = 0; /* drop the nested ones: they only took part in the duplicate check */
-        for (i = 0; i < fc.n; i++)
-            if (fc.f[i].type != LLMSPELL__NESTED) fc.f[k++] = fc.f[i];
-        fc.n = k;
+    if (rc == LLMSPELL_ERR_NOMEM) return llmspell__vfail(v, rc, "%s: out of memory", where);
+    if (rc != LLMSPELL_OK) return llmspell__vfail(v, stored ? LLMSPELL_ERR_CORRUPT : rc, "%s: metadata: %s", where, e.message);
+    root = llmspell_json_doc_root(v->jdoc);
+    /* the top-level scalars are the filterable fields; a nested value is kept verbatim in the
+       metadata but is not filterable */
+    for (i = 0; i < root->len; i++) {
+        const llmspell_json_member *m = &root->u.members[i];
+        const llmspell_json_value *x = &m->value;
+        llmspell__vfld f;
+        uint32_t fid;
+        memset(&f, 0, sizeof f);
+        switch (x->type) {
+        case LLMSPELL_JSON_NULL: f.type = LLMSPELL_VAL_NULL; break;
+        case LLMSPELL_JSON_BOOL: f.type = LLMSPELL_VAL_BOOL; f.i = x->b; break;
+        case LLMSPELL_JSON_NUMBER:
+            if (x->is_int) { f.type = LLMSPELL_VAL_INT; f.i = x->i; }
+            else { f.type = LLMSPELL_VAL_DOUBLE; f.d = x->d; }
+            break;
+        case LLMSPELL_JSON_STRING: f.type = LLMSPELL_VAL_STRING; f.s = x->u.str; f.slen = x->len; break;
+        default: continue;
+        }
+        fid = llmspell__fname_intern(v, m->key, m->klen);
+        if (fid == LLMSPELL__NONE) { llmspell__vfree(v, fld); return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where); }
+        for (k = 0; k < nf; k++)
+            if (fld[k].id == fid) break;
+        if (k < nf) continue; /* a duplicate in stored metadata: the first one counts */
+        if (!llmspell__vgrow(v, (void **)&fld, &capf, (size_t)nf + 1, sizeof *fld)) {
+            llmspell__vfree(v, fld);
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
+        }
+        f.id = fid;
+        fld[nf++] = f;
     }
-    need = fc.n * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
-    for (i = 0; i < fc.n; i++)
-        if (fc.f[i].type == LLMSPELL_VAL_STRING) need += fc.f[i].slen + 1;
+    need = nf * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
+    for (i = 0; i < nf; i++)
+        if (fld[i].type == LLMSPELL_VAL_STRING) need += fld[i].slen + 1;
     r->blob = (char *)llmspell__valloc(v, need);
     if (!r->blob) {
-        llmspell__vfree(v, scratch);
-        llmspell__vfree(v, fc.f);
+        llmspell__vfree(v, fld);
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
     }
     r->fields = (llmspell__vfld *)r->blob;
-    r->nfields = fc.n;
-    p = r->blob + fc.n * sizeof(llmspell__vfld);
+    r->nfields = nf;
+    p = r->blob + nf * sizeof(llmspell__vfld);
     memcpy(p, id, idlen); p[idlen] = 0; r->id = p; r->idlen = (uint32_t)idlen; p += idlen + 1;
     memcpy(p, scope, scopelen); p[scopelen] = 0; r->scope = p; r->scopelen = (uint32_t)scopelen; p += scopelen + 1;
     memcpy(p, meta, metalen); p[metalen] = 0; r->meta = p; r->metalen = (uint32_t)metalen; p += metalen + 1;
-    for (i = 0; i < fc.n; i++) {
-        r->fields[i] = fc.f[i];
-        if (fc.f[i].type == LLMSPELL_VAL_STRING) {
-            if (fc.f[i].slen) memcpy(p, fc.f[i].s, fc.f[i].slen);
-            p[fc.f[i].slen] = 0;
+    for (i = 0; i < nf; i++) {
+        r->fields[i] = fld[i];
+        if (fld[i].type == LLMSPELL_VAL_STRING) {
+            if (fld[i].slen) memcpy(p, fld[i].s, fld[i].slen);
+            p[fld[i].slen] = 0;
             r->fields[i].s = p;
-            p += fc.f[i].slen + 1;
+            p += fld[i].slen + 1;
         }
     }
     r->hash = llmspell__vhash(id, idlen);
-    llmspell__vfree(v, scratch);
-    llmspell__vfree(v, fc.f);
+    llmspell__vfree(v, fld);
     return LLMSPELL_OK;
 }
 
@@ -2652,7 +2349,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
         }
         id[idlen] = 0;
         memset(&rec, 0, sizeof rec);
-        if ((r = llmspell__rec_build(v, &rec, id, idlen, rv.scope, rv.scopelen, rv.meta, rv.metalen, "vec load")) != LLMSPELL_OK) {
+        if ((r = llmspell__rec_build(v, &rec, id, idlen, rv.scope, rv.scopelen, rv.meta, rv.metalen, "vec load", 1)) != LLMSPELL_OK) {
             if (r != LLMSPELL_ERR_NOMEM) r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': record '%s' has bad metadata", v->name, id);
             goto fail;
         }
@@ -2866,7 +2563,7 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
     if (mlen > 0xFFFFFFu) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): metadata over 16 MiB", where, rec->id);
     if (strlen(scope) > 0xFFFF) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): scope over 64 KiB", where, rec->id);
     memset(p, 0, sizeof *p);
-    if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, where)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, where, 0)) != LLMSPELL_OK) return r;
     old = llmspell__id_find(v, rec->id, idlen, p->r.hash);
     p->r.created = old != LLMSPELL__NONE ? v->recs[old].created : now;
     p->r.updated = now;
@@ -3207,6 +2904,8 @@ LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *
 fail:
     llmspell__scratch_free(v, v->ws);
     llmspell__vfree(v, v->ws);
+    llmspell_json_doc_free(v->jdoc);
+    llmspell__vfree(v, v->jbuf);
     llmspell__vfree(v, v->name);
     llmspell__vfree(v, v);
     if (r == LLMSPELL_ERR_NOMEM && kv) llmspell_kv_set_error(kv, r, "vec: out of memory opening '%s'", name);
@@ -3218,6 +2917,8 @@ LLMSPELL_DEF void llmspell_vec_close(llmspell_vec *v) {
     llmspell__unload(v);
     llmspell__scratch_free(v, v->ws);
     llmspell__vfree(v, v->ws);
+    llmspell_json_doc_free(v->jdoc);
+    llmspell__vfree(v, v->jbuf);
     llmspell__vfree(v, v->name);
     llmspell__vfree(v, v);
 }

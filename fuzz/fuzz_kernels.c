@@ -13,6 +13,7 @@
    fixed mode), so subnormal inputs are replaced by 0 and the rounding step is 2^-126. */
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "llmspell_vec.h"
 
 #include <math.h>

@@ -19,6 +19,7 @@
    must work, and the collection must reopen. No leaks. */
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "llmspell_kv.h"
 #include "llmspell_vec.h"
 

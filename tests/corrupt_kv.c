@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "compat.h"
 #include "../llmspell_vec.h"
 #include <stdio.h>

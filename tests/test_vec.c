@@ -18,6 +18,7 @@
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #define COMPAT_WANT_SQLITE /* unless -DLLMSPELL_TEST_NO_SQLITE, and on Windows only with -DLLMSPELL_KV_SQLITE */
 #include "compat.h"
 #include "../llmspell_vec.h"
@@ -1209,7 +1210,27 @@ typedef struct fval { int present; int type; int64_t i; double d; char s[16]; si
 typedef struct frec {
     fval cat, n, x, f, b, z, nest;
     char json[512];
+    char canon[512]; /* json in llmspell_export.h's canonical form: what vec keeps */
 } frec;
+
+/* json's canonical form (member order kept) into out, by the family's one definition. */
+static llmspell_result canon_sink(void *user, const void *data, size_t n) {
+    char *out = (char *)user;
+    size_t have = strlen(out);
+    if (have + n >= 512) return LLMSPELL_ERR_TOO_LARGE;
+    memcpy(out + have, data, n);
+    out[have + n] = 0;
+    return LLMSPELL_OK;
+}
+static int canon_of(const char *json, char out[512]) {
+    llmspell_json_doc *d;
+    llmspell_result rc;
+    out[0] = 0;
+    if (llmspell_json_doc_new(NULL, &d) != LLMSPELL_OK) return 0;
+    rc = llmspell_json_canonical(d, json, strlen(json), LLMSPELL_JSON_CANON_OBJECT, canon_sink, out, NULL);
+    llmspell_json_doc_free(d);
+    return rc == LLMSPELL_OK;
+}
 
 static const char *const CATS[] = {"alpha", "beta", "gamma", "delta", "Alpha", "alp", "be"};
 
@@ -1357,7 +1378,7 @@ static int scored_desc(const void *a, const void *b)
 
 /* 4000 records of dim 16 with random metadata; for each filter, queries compare the k = 10
    hits (as sets) with a brute force over the records: count == min(k, matches) always, every
-   hit matches, the metadata comes back verbatim, selective filters (<= 5% match) give the exact
+   hit matches, the metadata comes back in canonical form, selective filters (<= 5% match) give the exact
    answer, and the mean recall of each filter is >= FILTER_RECALL. search_exact with the
    filter must be exact. */
 #define FILTER_RECALL 0.95
@@ -1385,6 +1406,7 @@ static void test_filters(void)
     ds_make(&d, N + NQ, DIM, 25, 6060, 0);
     for (i = 0; i < N; i++) {
         frec_make(&m[i], &r);
+        REQUIRE(canon_of(m[i].json, m[i].canon), "canonical form of %s", m[i].json);
         snprintf(ids[i], 16, "r%u", i);
         recs[i].id = ids[i];
         recs[i].embedding = ds_vec(&d, i);
@@ -1478,8 +1500,8 @@ static void test_filters(void)
                 long x = id_num(hits[j].id, "r");
                 REQUIRE(x >= 0 && x < N, "hit id %s", hits[j].id);
                 CHECK(ref_match(&F[fi], &m[x]), "filter '%s': hit %s does not match (%s)", FN[fi], hits[j].id, m[x].json);
-                CHECK(hits[j].metadata_len == strlen(m[x].json) && memcmp(hits[j].metadata, m[x].json, hits[j].metadata_len) == 0,
-                      "hit %s metadata not verbatim: %.*s", hits[j].id, (int)hits[j].metadata_len, hits[j].metadata);
+                CHECK(hits[j].metadata_len == strlen(m[x].canon) && memcmp(hits[j].metadata, m[x].canon, hits[j].metadata_len) == 0,
+                      "hit %s metadata not in canonical form: %.*s", hits[j].id, (int)hits[j].metadata_len, hits[j].metadata);
                 /* a hit is right when it is at least as good as the true k-th (ties count) */
                 good += dref_cos(qv, ds_vec(&d, (uint32_t)x), DIM) >= kth - 1e-6;
             }
@@ -1504,12 +1526,12 @@ static void test_filters(void)
         if (rsum / NQ < 1.0) fprintf(stderr, "note: filter '%s' (%zu matches): recall %.3f\n", FN[fi], nmatch, rsum / NQ);
     }
     CHECK(graph_path_queries > 0, "no query used a non-selective filter");
-    /* get returns the metadata verbatim too */
+    /* get returns the canonical metadata too */
     for (i = 0; i < N; i += 37) {
         llmspell_vec_record rec;
         CHECK_RC(llmspell_vec_get(v, ids[i], &rec), LLMSPELL_OK);
-        CHECK(rec.metadata_len == strlen(m[i].json) && memcmp(rec.metadata, m[i].json, rec.metadata_len) == 0,
-              "get %s metadata not verbatim", ids[i]);
+        CHECK(rec.metadata_len == strlen(m[i].canon) && memcmp(rec.metadata, m[i].canon, rec.metadata_len) == 0,
+              "get %s metadata not in canonical form", ids[i]);
     }
     llmspell_vec_close(v);
     ds_free(&d);
@@ -2714,8 +2736,9 @@ static void test_bad_records(void)
     size_t i;
     static const char *const bad_parse[] = {"{bad", "{\"a\":1} x", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":01}", "{\"a\":nan}",
                                             "{\"a\":\"\xff\"}", "{\"a\":\"\\ud800\"}", "{\"a\":\"tab\there\"}", "{\"a\":\"\\x\"}",
-                                            "{\"a\":[1,2}", "{\"a\":tru}", "{\"a\":1", "{\"a\":-}", "{'a':1}"};
-    static const char *const not_object[] = {"[1]", "null", "\"str\"", "1", "true", "   "};
+                                            "{\"a\":[1,2}", "{\"a\":tru}", "{\"a\":1", "{\"a\":-}", "{'a':1}", "   ",
+                                            "{\"o\":{\"x\":1,\"x\":2}}"};
+    static const char *const not_object[] = {"[1]", "null", "\"str\"", "1", "true"};
 
     for (i = 0; i < LLMSPELL_VEC_MAX_DIM + 1; i++) huge[i] = 1.0f;
     REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
@@ -2777,7 +2800,23 @@ static void test_bad_records(void)
         *p = 0;
     }
     r = rec_of("too-deep", good, 4, deep);
-    EXPECT_VEC2(v, llmspell_vec_add(v, &r), LLMSPELL_ERR_PARSE, LLMSPELL_ERR_TOO_LARGE);
+    EXPECT_VEC(v, llmspell_vec_add(v, &r), LLMSPELL_ERR_TOO_LARGE);
+    /* the family's one JSON dialect: a number export could not write back is refused here */
+    r = rec_of("overflow", good, 4, "{\"n\":1e400}");
+    EXPECT_VEC(v, llmspell_vec_add(v, &r), LLMSPELL_ERR_TOO_LARGE);
+    r = rec_of("at-depth-limit", good, 4, NULL);
+    {
+        char *p = deep;
+        memcpy(p, "{\"a\":", 5);
+        p += 5;
+        for (i = 0; i + 1 < LLMSPELL_JSON_STORED_DEPTH; i++) *p++ = '[';
+        for (i = 0; i + 1 < LLMSPELL_JSON_STORED_DEPTH; i++) *p++ = ']';
+        *p++ = '}';
+        *p = 0;
+    }
+    r.metadata = deep;
+    CHECK_RC(llmspell_vec_add(v, &r), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_delete(v, "at-depth-limit"), LLMSPELL_OK);
     r = rec_of("empty-meta", good, 4, "");
     EXPECT_VEC2(v, llmspell_vec_add(v, &r), LLMSPELL_ERR_INVALID, LLMSPELL_ERR_PARSE);
     r = rec_of("neg-ttl", good, 4, NULL);
