@@ -26,8 +26,12 @@
 
    Options (define before the implementation):
        LLMSPELL_VEC_NO_SIMD       use the scalar reference kernels only
-       LLMSPELL_VEC_MAX_DIM       largest dimension (default 65536)
-       LLMSPELL_VEC_MAX_ID        longest record id in bytes (default 512)
+       LLMSPELL_VEC_MAX_DIM       largest dimension of a new record or a query (default 65536)
+       LLMSPELL_VEC_MAX_ID        longest id of a new record in bytes (default 512)
+   These two limit what is written, in the file where they are defined: keep them the same in
+   every file that implements a header of the family. What is stored is read whatever they are
+   (ids up to 65535 bytes, any dimension), so a store written with larger values still opens,
+   exports and imports everywhere.
 
    Model. A collection has a name, a metric and HNSW parameters. Its records have a string id
    (adding an existing id replaces the record), a float32 embedding, a metadata JSON object, a
@@ -244,6 +248,160 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 }
 #endif
 #endif /* LLMSPELL_VEC_H */
+
+/* ======================================================================================== */
+/*   STORED FORM: vec's keys, records and settings. Compiled, as static functions, into the   */
+/*   file that implements vec and into the one that implements llmspell_export.h, so the     */
+/*   format has one owner and export needs no link to vec.                                   */
+/* ======================================================================================== */
+#if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_VEC_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && \
+    !defined(LLMSPELL__VEC_FORM_ONCE)
+#define LLMSPELL__VEC_FORM_ONCE
+#include <string.h>
+
+/* >>storage: keys and blobs. Everything of collection `name` sits under
+       0xFF 'V' 'm' tuple(name)                           settings "LVC1", write generation, count
+       0xFF 'V' 'r' tuple(name) tuple(id)                 one record "LVR1"
+       0xFF 'V' 'h' tuple(name) u32(dim)                  graph header of one dimension
+       0xFF 'V' 'p' tuple(name) u32(dim) u32(page)        64 graph nodes "LVP1"
+   Every write transaction bumps the generation in the settings and in each graph header, so a
+   header whose generation differs from the settings' belongs to another state of the records
+   (written by something that did not update the graph, say an import): the graph is rebuilt.
+   Readers enforce the format's own bounds only (ids up to 65535 bytes: a page stores their
+   length in 16 bits; any dimension from 1), never LLMSPELL_VEC_MAX_* of the file reading, so a
+   store written with larger options still loads, exports and imports everywhere. */
+#define LLMSPELL__VEC_FORM_MAX_ID 65535u
+#define LLMSPELL__VEC_FORM_MAX_NAME LLMSPELL_VEC_MAX_NAME /* fixed, not an option */
+LLMSPELL__UNUSED static const char *const llmspell__vec_metric_names[3] = {"cosine", "l2", "ip"}; /* by llmspell_metric */
+
+/* 0xFF 'V' tag tuple(name) [+ tuple(id)] [+ u32 dim [+ u32 page]] into k[0..cap); returns the
+   length the key needs (written only when it fits, snprintf style). */
+LLMSPELL__UNUSED static size_t llmspell__vkey(uint8_t *k, size_t cap, char tag, const char *name, size_t nlen, const char *id, size_t idlen, int ndim,
+                             uint32_t dim, int npage, uint32_t page) {
+    size_t n = 3;
+    if (cap >= 3) {
+        k[0] = 0xFF;
+        k[1] = LLMSPELL__NS_VEC;
+        k[2] = (uint8_t)tag;
+    }
+    n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, name, nlen);
+    if (id) n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, id, idlen);
+    if (ndim) n += llmspell_tuple_put_u64(k + n, cap > n ? cap - n : 0, dim);
+    if (npage) n += llmspell_tuple_put_u64(k + n, cap > n ? cap - n : 0, page);
+    return n;
+}
+
+/* settings: "LVC1" u8 metric, u8 0, u16 M, u32 ef_construction, u32 ef_search, u64 generation,
+   u64 live records, i64 created, u32 0, u32 CRC-32C of the 44 bytes before it */
+#define LLMSPELL__META_SIZE 48
+LLMSPELL__UNUSED static void llmspell__meta_blob(uint8_t b[LLMSPELL__META_SIZE], const llmspell_vec_config *cfg, uint64_t gen, uint64_t count,
+                                llmspell_time created) {
+    memcpy(b, "LVC1", 4);
+    b[4] = (uint8_t)cfg->metric;
+    b[5] = 0;
+    b[6] = (uint8_t)cfg->M;
+    b[7] = (uint8_t)(cfg->M >> 8);
+    llmspell__put32(b + 8, cfg->ef_construction);
+    llmspell__put32(b + 12, cfg->ef_search);
+    llmspell__put64(b + 16, gen);
+    llmspell__put64(b + 24, count);
+    llmspell__puti64(b + 32, created);
+    llmspell__put32(b + 40, 0);
+    llmspell__put32(b + 44, llmspell_crc32c(0, b, 44));
+}
+
+/* The ranges llmspell_vec_create accepts (after defaults): NULL, or what is wrong. */
+LLMSPELL__UNUSED static const char *llmspell__vec_config_error(const llmspell_vec_config *c) {
+    if ((unsigned)c->metric > LLMSPELL_METRIC_IP) return "unknown metric";
+    if (c->M < 2 || c->M > 100) return "M is outside 2..100";
+    if (c->ef_construction < 1 || c->ef_construction > 100000) return "ef_construction is outside 1..100000";
+    if (c->ef_search < 1 || c->ef_search > 100000) return "ef_search is outside 1..100000";
+    return NULL;
+}
+
+LLMSPELL__UNUSED static int llmspell__meta_parse(const uint8_t *b, size_t n, llmspell_vec_config *cfg, uint64_t *gen, uint64_t *count,
+                                llmspell_time *created) {
+    if (n != LLMSPELL__META_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__get32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->metric = (llmspell_metric)b[4];
+    cfg->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
+    cfg->ef_construction = llmspell__get32(b + 8);
+    cfg->ef_search = llmspell__get32(b + 12);
+    *gen = llmspell__get64(b + 16);
+    *count = llmspell__get64(b + 24);
+    *created = llmspell__geti64(b + 32);
+    return llmspell__vec_config_error(cfg) == NULL;
+}
+
+/* The settings a bulk writer that does not maintain the HNSW graph (import) leaves: a new
+   generation, so every saved graph of the collection is stale and rebuilt at the next open. */
+LLMSPELL__UNUSED static void llmspell__meta_after_bulk(uint8_t b[LLMSPELL__META_SIZE], const llmspell_vec_config *cfg, uint64_t old_gen,
+                                      uint64_t count, llmspell_time created) {
+    llmspell__meta_blob(b, cfg, old_gen + 1, count, created);
+}
+
+/* record: "LVR1" u32 dim, i64 created, updated, expires, u32 scope len, u32 metadata len,
+   scope, metadata, dim float32 (little-endian), u32 CRC-32C of all before it */
+typedef struct llmspell__recview {
+    uint32_t dim;
+    llmspell_time created, updated, expires;
+    const char *scope, *meta;
+    uint32_t scopelen, metalen;
+    const uint8_t *vec; /* dim little-endian float32 */
+} llmspell__recview;
+
+LLMSPELL__UNUSED static int llmspell__rec_parse(const uint8_t *b, size_t n, llmspell__recview *rv) {
+    if (n < 44 || memcmp(b, "LVR1", 4) != 0 || llmspell__get32(b + n - 4) != llmspell_crc32c(0, b, n - 4)) return 0;
+    n -= 4;
+    rv->dim = llmspell__get32(b + 4);
+    rv->created = llmspell__geti64(b + 8);
+    rv->updated = llmspell__geti64(b + 16);
+    rv->expires = llmspell__geti64(b + 24);
+    rv->scopelen = llmspell__get32(b + 32);
+    rv->metalen = llmspell__get32(b + 36);
+    if (rv->dim == 0 || rv->scopelen > n || rv->metalen > n || (n - 40) / 4 < rv->dim ||
+        40 + (size_t)rv->scopelen + rv->metalen + 4 * (size_t)rv->dim != n)
+        return 0;
+    rv->scope = (const char *)b + 40;
+    rv->meta = rv->scope + rv->scopelen;
+    rv->vec = (const uint8_t *)rv->meta + rv->metalen;
+    return 1;
+}
+
+LLMSPELL__UNUSED static size_t llmspell__rec_size(const llmspell__recview *rv) {
+    return 40 + (size_t)rv->scopelen + rv->metalen + (size_t)rv->dim * 4 + 4;
+}
+
+/* Writes the record to b (llmspell__rec_size bytes): the vector from host floats when given,
+   else rv->vec's little-endian bytes. */
+LLMSPELL__UNUSED static void llmspell__rec_write(uint8_t *b, const llmspell__recview *rv, const float *host) {
+    size_t n = llmspell__rec_size(rv), i;
+    uint8_t *p = b + 40;
+    memcpy(b, "LVR1", 4);
+    llmspell__put32(b + 4, rv->dim);
+    llmspell__puti64(b + 8, rv->created);
+    llmspell__puti64(b + 16, rv->updated);
+    llmspell__puti64(b + 24, rv->expires);
+    llmspell__put32(b + 32, rv->scopelen);
+    llmspell__put32(b + 36, rv->metalen);
+    if (rv->scopelen) memcpy(p, rv->scope, rv->scopelen);
+    p += rv->scopelen;
+    if (rv->metalen) memcpy(p, rv->meta, rv->metalen);
+    p += rv->metalen;
+    if (host) {
+        for (i = 0; i < rv->dim; i++, p += 4) {
+            uint32_t u;
+            memcpy(&u, &host[i], 4);
+            llmspell__put32(p, u);
+        }
+    } else {
+        memcpy(p, rv->vec, (size_t)rv->dim * 4);
+        p += (size_t)rv->dim * 4;
+    }
+    llmspell__put32(p, llmspell_crc32c(0, b, n - 4)); /* so a changed byte is never taken as data */
+}
+
+#endif /* LLMSPELL__VEC_FORM_ONCE */
 
 /* ======================================================================================== */
 /*                                     IMPLEMENTATION                                       */
@@ -1512,66 +1670,8 @@ static int llmspell__filter_match(const llmspell_vec *v, const struct llmspell__
     return llmspell__cf_match(f, r);
 }
 
-/* >>storage: keys and blobs. Everything of collection `name` sits under
-       0xFF 'V' 'm' tuple(name)                           settings, write generation, count
-       0xFF 'V' 'r' tuple(name) tuple(id)                 one record
-       0xFF 'V' 'h' tuple(name) u32(dim)                  graph header of one dimension
-       0xFF 'V' 'p' tuple(name) u32(dim) u32(page)        64 graph nodes
-   Every write transaction bumps the generation in the settings and in each graph header, so a
-   header whose generation differs from the settings' belongs to another state of the records
-   (written by something that did not update the graph, say an import): the graph is rebuilt. */
-
 #define LLMSPELL__VKEY_MAX (3 + 2 * LLMSPELL_VEC_MAX_NAME + 2 + 2 * LLMSPELL_VEC_MAX_ID + 2 + 16)
 
-static void llmspell__w32(uint8_t *p, uint32_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(x >> 8); p[2] = (uint8_t)(x >> 16); p[3] = (uint8_t)(x >> 24); }
-static void llmspell__w64(uint8_t *p, uint64_t x) { llmspell__w32(p, (uint32_t)x); llmspell__w32(p + 4, (uint32_t)(x >> 32)); }
-static uint32_t llmspell__r32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t llmspell__r64(const uint8_t *p) { return llmspell__r32(p) | (uint64_t)llmspell__r32(p + 4) << 32; }
-static int64_t llmspell__ri64(const uint8_t *p) { uint64_t u = llmspell__r64(p); int64_t x; memcpy(&x, &u, 8); return x; }
-static void llmspell__wi64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__w64(p, u); }
-
-/* 0xFF 'V' tag tuple(name) [+ tuple(id)] [+ u32 dim [+ u32 page]]; returns the length. */
-static size_t llmspell__vkey(uint8_t *k, char tag, const char *name, size_t nlen, const char *id, size_t idlen, int ndim,
-                             uint32_t dim, int npage, uint32_t page) {
-    size_t n = 3;
-    k[0] = 0xFF;
-    k[1] = 'V';
-    k[2] = (uint8_t)tag;
-    n += llmspell_tuple_put_bytes(k + n, LLMSPELL__VKEY_MAX - n, name, nlen);
-    if (id) n += llmspell_tuple_put_bytes(k + n, LLMSPELL__VKEY_MAX - n, id, idlen);
-    if (ndim) n += llmspell_tuple_put_u64(k + n, 8, dim);
-    if (npage) n += llmspell_tuple_put_u64(k + n, 8, page);
-    return n;
-}
-
-#define LLMSPELL__META_SIZE 48
-static void llmspell__meta_blob(const llmspell_vec *v, uint8_t b[LLMSPELL__META_SIZE], llmspell_time created) {
-    memcpy(b, "LVC1", 4);
-    b[4] = (uint8_t)v->cfg.metric;
-    b[5] = 0;
-    b[6] = (uint8_t)v->cfg.M;
-    b[7] = (uint8_t)(v->cfg.M >> 8);
-    llmspell__w32(b + 8, v->cfg.ef_construction);
-    llmspell__w32(b + 12, v->cfg.ef_search);
-    llmspell__w64(b + 16, v->gen);
-    llmspell__w64(b + 24, v->live);
-    llmspell__wi64(b + 32, created);
-    llmspell__w32(b + 40, 0);
-    llmspell__w32(b + 44, llmspell_crc32c(0, b, 44));
-}
-
-static int llmspell__meta_parse(const uint8_t *b, size_t n, llmspell_vec_config *cfg, uint64_t *gen, uint64_t *count,
-                                llmspell_time *created) {
-    if (n != LLMSPELL__META_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__r32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
-    cfg->metric = (llmspell_metric)b[4];
-    cfg->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
-    cfg->ef_construction = llmspell__r32(b + 8);
-    cfg->ef_search = llmspell__r32(b + 12);
-    *gen = llmspell__r64(b + 16);
-    *count = llmspell__r64(b + 24);
-    *created = llmspell__ri64(b + 32);
-    return cfg->metric <= LLMSPELL_METRIC_IP && cfg->M >= 2 && cfg->M <= 100;
-}
 
 /* A prepared record: everything allocated and checked before anything changes. */
 typedef struct llmspell__vprep {
@@ -1685,31 +1785,21 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
     return LLMSPELL_OK;
 }
 
-/* record blob: "LVR1" u32 dim, i64 created, updated, expires, u32 scope len, u32 metadata len,
-   scope, metadata, dim float32 (little-endian), u32 CRC-32C of all before it */
 static uint8_t *llmspell__rec_blob(const llmspell_vec *v, const llmspell__vrec *r, const float *vec, uint32_t dim, size_t *len) {
-    size_t n = 40 + (size_t)r->scopelen + r->metalen + (size_t)dim * 4 + 4, i;
-    uint8_t *b = (uint8_t *)llmspell__valloc(v, n), *p;
-    if (!b) return NULL;
-    memcpy(b, "LVR1", 4);
-    llmspell__w32(b + 4, dim);
-    llmspell__wi64(b + 8, r->created);
-    llmspell__wi64(b + 16, r->updated);
-    llmspell__wi64(b + 24, r->expires);
-    llmspell__w32(b + 32, r->scopelen);
-    llmspell__w32(b + 36, r->metalen);
-    p = b + 40;
-    memcpy(p, r->scope, r->scopelen);
-    p += r->scopelen;
-    memcpy(p, r->meta, r->metalen);
-    p += r->metalen;
-    for (i = 0; i < dim; i++, p += 4) {
-        uint32_t u;
-        memcpy(&u, &vec[i], 4);
-        llmspell__w32(p, u);
-    }
-    llmspell__w32(p, llmspell_crc32c(0, b, n - 4)); /* so a changed byte is never taken as data */
-    *len = n;
+    llmspell__recview rv;
+    uint8_t *b;
+    memset(&rv, 0, sizeof rv);
+    rv.dim = dim;
+    rv.created = r->created;
+    rv.updated = r->updated;
+    rv.expires = r->expires;
+    rv.scope = r->scope;
+    rv.scopelen = r->scopelen;
+    rv.meta = r->meta;
+    rv.metalen = r->metalen;
+    *len = llmspell__rec_size(&rv);
+    if (!(b = (uint8_t *)llmspell__valloc(v, *len))) return NULL;
+    llmspell__rec_write(b, &rv, vec);
     return b;
 }
 
@@ -1862,8 +1952,8 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
     }
     if (!(b = (uint8_t *)llmspell__valloc(v, n))) return NULL;
     memcpy(b, "LVP1", 4);
-    llmspell__w32(b + 4, page);
-    llmspell__w32(b + 8, last - first);
+    llmspell__put32(b + 4, page);
+    llmspell__put32(b + 8, last - first);
     p = b + 12;
     for (node = first; node < last; node++) {
         uint32_t r = ix->rec[node], i;
@@ -1881,15 +1971,15 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
             for (i = 0; i < ix->dim; i++, p += 4) {
                 uint32_t u;
                 memcpy(&u, &x[i], 4);
-                llmspell__w32(p, u);
+                llmspell__put32(p, u);
             }
         }
         for (l = 0; l <= ix->level[node]; l++) {
             const uint32_t *ln = llmspell__links(ix, node, l);
-            for (i = 0; i <= ln[0]; i++, p += 4) llmspell__w32(p, ln[i]);
+            for (i = 0; i <= ln[0]; i++, p += 4) llmspell__put32(p, ln[i]);
         }
     }
-    llmspell__w32(p, llmspell_crc32c(0, b, (size_t)(p - b)));
+    llmspell__put32(p, llmspell_crc32c(0, b, (size_t)(p - b)));
     *len = n;
     return b;
 }
@@ -1897,15 +1987,15 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
 #define LLMSPELL__HEAD_SIZE 44
 static void llmspell__head_blob(const llmspell_vec *v, const llmspell__hnsw *ix, uint8_t b[LLMSPELL__HEAD_SIZE]) {
     memcpy(b, "LVH1", 4);
-    llmspell__w32(b + 4, 1);
-    llmspell__w64(b + 8, v->gen);
-    llmspell__w32(b + 16, ix->dim);
-    llmspell__w32(b + 20, ix->M);
-    llmspell__w32(b + 24, ix->n);
-    llmspell__w32(b + 28, ix->entry);
-    llmspell__w32(b + 32, (uint32_t)ix->maxlevel);
-    llmspell__w32(b + 36, (uint32_t)ix->live);
-    llmspell__w32(b + 40, llmspell_crc32c(0, b, 40));
+    llmspell__put32(b + 4, 1);
+    llmspell__put64(b + 8, v->gen);
+    llmspell__put32(b + 16, ix->dim);
+    llmspell__put32(b + 20, ix->M);
+    llmspell__put32(b + 24, ix->n);
+    llmspell__put32(b + 28, ix->entry);
+    llmspell__put32(b + 32, (uint32_t)ix->maxlevel);
+    llmspell__put32(b + 36, (uint32_t)ix->live);
+    llmspell__put32(b + 40, llmspell_crc32c(0, b, 40));
 }
 
 /* Writes the settings, every header, and the changed pages (inside the open transaction). */
@@ -1914,13 +2004,13 @@ static llmspell_result llmspell__save(llmspell_vec *v, llmspell_time created) {
     llmspell_result r;
     uint32_t i, page;
     size_t kn;
-    kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
-    llmspell__meta_blob(v, meta, created);
+    kn = llmspell__vkey(key, sizeof key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell__meta_blob(meta, &v->cfg, v->gen, v->live, created);
     if ((r = llmspell_kv_put_sys(v->kv, key, kn, meta, sizeof meta)) != LLMSPELL_OK) return r;
     for (i = 0; i < v->nix; i++) {
         llmspell__hnsw *ix = v->ix[i];
         uint32_t pages = (ix->n + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
-        kn = llmspell__vkey(key, 'h', v->name, v->nlen, NULL, 0, 1, ix->dim, 0, 0);
+        kn = llmspell__vkey(key, sizeof key, 'h', v->name, v->nlen, NULL, 0, 1, ix->dim, 0, 0);
         llmspell__head_blob(v, ix, head);
         if ((r = llmspell_kv_put_sys(v->kv, key, kn, head, sizeof head)) != LLMSPELL_OK) return r;
         for (page = 0; page < pages; page++) {
@@ -1928,7 +2018,7 @@ static llmspell_result llmspell__save(llmspell_vec *v, llmspell_time created) {
             size_t len;
             if (!(ix->dirty[page / 8] & (1u << (page % 8)))) continue;
             if (!(blob = llmspell__page_blob(v, ix, page, &len))) return LLMSPELL_ERR_NOMEM;
-            kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
+            kn = llmspell__vkey(key, sizeof key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
             r = llmspell_kv_put_sys(v->kv, key, kn, blob, len);
             llmspell__vfree(v, blob);
             if (r != LLMSPELL_OK) return r;
@@ -2058,9 +2148,9 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
     llmspell_vec *v = ld->v;
     uint32_t first = page * LLMSPELL__PAGE_NODES, cnt, k, i;
     const uint8_t *p = b + 12, *end = b + n - 4;
-    if (n < 16 || memcmp(b, "LVP1", 4) != 0 || llmspell__r32(b + 4) != page || llmspell__r32(end) != llmspell_crc32c(0, b, n - 4))
+    if (n < 16 || memcmp(b, "LVP1", 4) != 0 || llmspell__get32(b + 4) != page || llmspell__get32(end) != llmspell_crc32c(0, b, n - 4))
         return 0;
-    cnt = llmspell__r32(b + 8);
+    cnt = llmspell__get32(b + 8);
     if (cnt > LLMSPELL__PAGE_NODES || first + cnt > ix->n || (first + cnt < ix->n && cnt != LLMSPELL__PAGE_NODES)) return 0;
     for (k = 0; k < cnt; k++) {
         uint32_t node = first + k, idlen;
@@ -2070,7 +2160,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
         live = p[1];
         idlen = (uint32_t)p[2] | (uint32_t)p[3] << 8;
         p += 4;
-        if (level > LLMSPELL__MAX_LEVEL || live > 1 || (live && (idlen == 0 || idlen > LLMSPELL_VEC_MAX_ID)) || (!live && idlen))
+        if (level > LLMSPELL__MAX_LEVEL || live > 1 || (live && (idlen == 0 || idlen > LLMSPELL__VEC_FORM_MAX_ID)) || (!live && idlen))
             return 0;
         ix->level[node] = (uint8_t)level;
         ix->up[node] = NULL;
@@ -2098,7 +2188,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             float *x = (float *)LLMSPELL__VEC(ix, node);
             if ((size_t)(end - p) < 4 * (size_t)ix->dim) return 0;
             for (i = 0; i < ix->dim; i++, p += 4) {
-                uint32_t u = llmspell__r32(p);
+                uint32_t u = llmspell__get32(p);
                 memcpy(&x[i], &u, 4);
             }
             ix->rec[node] = LLMSPELL__NONE;
@@ -2108,12 +2198,12 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
         for (l = 0; l <= level; l++) {
             uint32_t *ln = llmspell__links(ix, node, l), c, cap = l == 0 ? ix->M0 : ix->M;
             if (end - p < 4) return 0;
-            c = llmspell__r32(p);
+            c = llmspell__get32(p);
             p += 4;
             if (c > cap || (size_t)(end - p) < 4 * (size_t)c) return 0;
             ln[0] = c;
             for (i = 1; i <= c; i++, p += 4) {
-                ln[i] = llmspell__r32(p);
+                ln[i] = llmspell__get32(p);
                 if (ln[i] >= ix->n || ln[i] == node) return 0;
             }
         }
@@ -2127,15 +2217,15 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
     llmspell__hnsw *ix = v->ix[ixno];
     uint8_t key[LLMSPELL__VKEY_MAX];
     uint32_t n, pages, page, live_pages = 0;
-    if (hn != LLMSPELL__HEAD_SIZE || memcmp(head, "LVH1", 4) != 0 || llmspell__r32(head + 40) != llmspell_crc32c(0, head, 40) ||
-        llmspell__r32(head + 4) != 1 || llmspell__r64(head + 8) != v->gen || llmspell__r32(head + 20) != v->cfg.M)
+    if (hn != LLMSPELL__HEAD_SIZE || memcmp(head, "LVH1", 4) != 0 || llmspell__get32(head + 40) != llmspell_crc32c(0, head, 40) ||
+        llmspell__get32(head + 4) != 1 || llmspell__get64(head + 8) != v->gen || llmspell__get32(head + 20) != v->cfg.M)
         return 0;
-    n = llmspell__r32(head + 24);
+    n = llmspell__get32(head + 24);
     if (n) { /* a header is only believed with its last page present: no forged count can make us reserve memory */
         const void *val;
-        size_t vn, kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, (n - 1) / LLMSPELL__PAGE_NODES);
+        size_t vn, kn = llmspell__vkey(key, sizeof key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, (n - 1) / LLMSPELL__PAGE_NODES);
         if (llmspell_kv_get(v->kv, key, kn, &val, &vn) != LLMSPELL_OK || vn < 12 ||
-            llmspell__r32((const uint8_t *)val + 8) != n - (n - 1) / LLMSPELL__PAGE_NODES * LLMSPELL__PAGE_NODES)
+            llmspell__get32((const uint8_t *)val + 8) != n - (n - 1) / LLMSPELL__PAGE_NODES * LLMSPELL__PAGE_NODES)
             return 0;
     }
     if (!llmspell__vix_reserve(v, ix, n)) return 0;
@@ -2160,7 +2250,7 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
     pages = (n + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
     for (page = 0; page < pages; page++) {
         const void *val;
-        size_t vn, kn = llmspell__vkey(key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
+        size_t vn, kn = llmspell__vkey(key, sizeof key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
         uint8_t *copy;
         if (llmspell_kv_get(v->kv, key, kn, &val, &vn) != LLMSPELL_OK) return 0;
         if (!llmspell__vgrow(v, (void **)&ld->pages, &ld->cappages, (size_t)ld->npages + 1, sizeof *ld->pages)) return 0;
@@ -2170,8 +2260,8 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
         if (!llmspell__page_load(ld, ix, ixno, page, copy, vn)) return 0;
         live_pages++;
     }
-    ix->entry = llmspell__r32(head + 28);
-    ix->maxlevel = (int)llmspell__r32(head + 32);
+    ix->entry = llmspell__get32(head + 28);
+    ix->maxlevel = (int)llmspell__get32(head + 32);
     if (n && (ix->entry >= n || ix->maxlevel != ix->level[ix->entry])) return 0;
     if (!n && ix->entry != LLMSPELL__NONE) return 0;
     {
@@ -2231,36 +2321,10 @@ static int llmspell__vix_relay(llmspell_vec *v, uint32_t ixno) {
     return 1;
 }
 
-typedef struct llmspell__recview {
-    uint32_t dim;
-    llmspell_time created, updated, expires;
-    const char *scope, *meta;
-    uint32_t scopelen, metalen;
-    const uint8_t *vec; /* dim little-endian float32 */
-} llmspell__recview;
-
-static int llmspell__rec_parse(const uint8_t *b, size_t n, llmspell__recview *rv) {
-    if (n < 44 || memcmp(b, "LVR1", 4) != 0 || llmspell__r32(b + n - 4) != llmspell_crc32c(0, b, n - 4)) return 0;
-    n -= 4;
-    rv->dim = llmspell__r32(b + 4);
-    rv->created = llmspell__ri64(b + 8);
-    rv->updated = llmspell__ri64(b + 16);
-    rv->expires = llmspell__ri64(b + 24);
-    rv->scopelen = llmspell__r32(b + 32);
-    rv->metalen = llmspell__r32(b + 36);
-    if (rv->dim == 0 || rv->dim > LLMSPELL_VEC_MAX_DIM || rv->scopelen > n || rv->metalen > n ||
-        40 + (size_t)rv->scopelen + rv->metalen + 4 * (size_t)rv->dim != n)
-        return 0;
-    rv->scope = (const char *)b + 40;
-    rv->meta = rv->scope + rv->scopelen;
-    rv->vec = (const uint8_t *)rv->meta + rv->metalen;
-    return 1;
-}
-
 static void llmspell__vec_decode(const uint8_t *p, float *out, uint32_t dim) {
     uint32_t i;
     for (i = 0; i < dim; i++, p += 4) {
-        uint32_t u = llmspell__r32(p);
+        uint32_t u = llmspell__get32(p);
         memcpy(&out[i], &u, 4);
     }
 }
@@ -2293,7 +2357,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
     uint32_t i, rebuilt = 0;
     memset(&ld, 0, sizeof ld);
     ld.v = v;
-    kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    kn = llmspell__vkey(key, sizeof key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
     r = llmspell_kv_get(v->kv, key, kn, &val, &vn);
     if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell__vfail(v, r, "vec: no collection '%s'", v->name);
     if (r != LLMSPELL_OK) return llmspell__vfail(v, r, "vec '%s': %s", v->name, llmspell_kv_errmsg(v->kv));
@@ -2302,13 +2366,13 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
         return llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': the collection's settings record is corrupt", v->name);
     v->cfg = cfg;
     /* saved graphs */
-    pre = llmspell__vkey(key, 'h', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    pre = llmspell__vkey(key, sizeof key, 'h', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
     if ((r = llmspell_kv_iter_open(v->kv, key, pre, &it)) != LLMSPELL_OK) goto kvfail;
     while ((r = llmspell_kv_iter_next(it, &k, &kl, &val, &vn)) == LLMSPELL_OK) {
         const uint8_t *q = (const uint8_t *)k + pre;
         uint64_t dim;
         llmspell__hnsw *ix;
-        if (kl != pre + 8 || llmspell_tuple_get_u64(&q, q + 8, &dim) != LLMSPELL_OK || dim == 0 || dim > LLMSPELL_VEC_MAX_DIM)
+        if (kl != pre + 8 || llmspell_tuple_get_u64(&q, q + 8, &dim) != LLMSPELL_OK || dim == 0 || dim > 0xFFFFFFFFu)
             continue; /* not ours: ignored */
         if (!(ix = llmspell__vix_new(v, (uint32_t)dim)) || !llmspell__add_index(v, ix)) { llmspell__vix_free(v, ix); r = LLMSPELL_ERR_NOMEM; break; }
         {
@@ -2332,18 +2396,26 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
     it = NULL;
     if (r != LLMSPELL_ERR_NOT_FOUND) goto kvfail;
     /* records */
-    pre = llmspell__vkey(key, 'r', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    pre = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
     if ((r = llmspell_kv_iter_open(v->kv, key, pre, &it)) != LLMSPELL_OK) goto kvfail;
     while ((r = llmspell_kv_iter_next(it, &k, &kl, &val, &vn)) == LLMSPELL_OK) {
-        char id[LLMSPELL_VEC_MAX_ID + 1];
-        const uint8_t *q = (const uint8_t *)k + pre;
-        size_t idlen;
+        const uint8_t *q = (const uint8_t *)k + pre, *q0 = q;
+        char *id;
+        size_t idlen = 0;
         llmspell__recview rv;
         llmspell__vrec rec;
         llmspell__hnsw *ix;
         uint32_t ixno, slot, node, pl;
-        if (llmspell_tuple_get_bytes(&q, (const uint8_t *)k + kl, (uint8_t *)id, LLMSPELL_VEC_MAX_ID, &idlen) != LLMSPELL_OK ||
-            idlen == 0 || idlen > LLMSPELL_VEC_MAX_ID || q != (const uint8_t *)k + kl || !llmspell__rec_parse((const uint8_t *)val, vn, &rv)) {
+        /* the id into the metadata scratch (free while loading): ids up to the format's bound */
+        (void)llmspell_tuple_get_bytes(&q, (const uint8_t *)k + kl, NULL, 0, &idlen);
+        q = q0;
+        if (!llmspell__vgrow(v, (void **)&v->jbuf, &v->capjbuf, idlen + 1, 1)) {
+            r = LLMSPELL_ERR_NOMEM;
+            goto fail;
+        }
+        id = v->jbuf;
+        if (llmspell_tuple_get_bytes(&q, (const uint8_t *)k + kl, (uint8_t *)id, idlen, &idlen) != LLMSPELL_OK ||
+            idlen == 0 || idlen > LLMSPELL__VEC_FORM_MAX_ID || q != (const uint8_t *)k + kl || !llmspell__rec_parse((const uint8_t *)val, vn, &rv)) {
             r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': a record (key of %zu bytes) is corrupt", v->name, kl);
             goto fail;
         }
@@ -2474,7 +2546,7 @@ typedef struct llmspell__vwrite {
 static llmspell_time llmspell__created_of(llmspell_vec *v) {
     uint8_t key[LLMSPELL__VKEY_MAX];
     const void *val;
-    size_t vn, kn = llmspell__vkey(key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    size_t vn, kn = llmspell__vkey(key, sizeof key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
     llmspell_vec_config cfg;
     uint64_t gen, count;
     llmspell_time created = 0;
@@ -2716,7 +2788,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
         if ((r = llmspell_kv_begin(v->kv)) != LLMSPELL_OK) { r = llmspell__kv_fail(v, r); goto out; }
         w.own_txn = 1;
         for (i = 0; i < n && r == LLMSPELL_OK; i++) {
-            kn = llmspell__vkey(key, 'r', v->name, v->nlen, w.prep[i].r.id, w.prep[i].r.idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, w.prep[i].r.id, w.prep[i].r.idlen, 0, 0, 0, 0);
             r = llmspell_kv_put_sys(v->kv, key, kn, w.prep[i].kvblob, w.prep[i].kvlen);
         }
         for (j = 0; j < w.npurge && r == LLMSPELL_OK; j++) {
@@ -2726,11 +2798,11 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
                 if (pr->hash == w.prep[i].r.hash && pr->idlen == w.prep[i].r.idlen && memcmp(pr->id, w.prep[i].r.id, pr->idlen) == 0)
                     replaced = 1;
             if (replaced) continue;
-            kn = llmspell__vkey(key, 'r', v->name, v->nlen, pr->id, pr->idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, pr->id, pr->idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
         if (r == LLMSPELL_OK && del_rec != LLMSPELL__NONE && v->recs[del_rec].expires > now) {
-            kn = llmspell__vkey(key, 'r', v->name, v->nlen, v->recs[del_rec].id, v->recs[del_rec].idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, v->recs[del_rec].id, v->recs[del_rec].idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
         if (r != LLMSPELL_OK) {
@@ -2802,11 +2874,12 @@ static llmspell_result llmspell__check_config(llmspell_kv *kv, const llmspell_ve
     if (!out->M) out->M = 16;
     if (!out->ef_construction) out->ef_construction = 200;
     if (!out->ef_search) out->ef_search = 50;
-    if ((unsigned)out->metric > LLMSPELL_METRIC_IP)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: unknown metric %d", (int)out->metric);
-    if (out->M < 2 || out->M > 100) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: M %u is outside 2..100", (unsigned)out->M);
-    if (out->ef_construction > 100000 || out->ef_search > 100000)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: ef over 100000");
+    {
+        const char *why = llmspell__vec_config_error(out);
+        if (why)
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: %s (metric %d, M %u, ef_construction %u, ef_search %u)", why,
+                                         (int)out->metric, (unsigned)out->M, (unsigned)out->ef_construction, (unsigned)out->ef_search);
+    }
     return LLMSPELL_OK;
 }
 
@@ -2833,13 +2906,13 @@ LLMSPELL_DEF llmspell_result llmspell_vec_create(llmspell_kv *kv, const char *na
     if ((r = llmspell__check_name(kv, name, &nlen)) != LLMSPELL_OK) return r;
     memset(&tmp, 0, sizeof tmp);
     if ((r = llmspell__check_config(kv, cfg, &tmp.cfg)) != LLMSPELL_OK) return r;
-    kn = llmspell__vkey(key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
+    kn = llmspell__vkey(key, sizeof key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
     if ((r = llmspell_kv_exists(kv, key, kn, &exists)) != LLMSPELL_OK) return r;
     if (exists) return llmspell_kv_set_error(kv, LLMSPELL_ERR_EXISTS, "vec: collection '%s' exists", name);
     if (opts && opts->max_collections && llmspell__count_collections(kv) >= opts->max_collections)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_QUOTA, "vec: the quota of %llu collections is reached",
                                      (unsigned long long)opts->max_collections);
-    llmspell__meta_blob(&tmp, meta, llmspell_time_now(opts ? &opts->clock : NULL));
+    llmspell__meta_blob(meta, &tmp.cfg, tmp.gen, tmp.live, llmspell_time_now(opts ? &opts->clock : NULL));
     return llmspell_kv_put_sys(kv, key, kn, meta, sizeof meta);
 }
 
@@ -2926,19 +2999,24 @@ LLMSPELL_DEF void llmspell_vec_close(llmspell_vec *v) {
 /* Deletes every key under 0xFF 'V' tag tuple(name), in the open transaction. */
 static llmspell_result llmspell__drop_prefix(llmspell_kv *kv, char tag, const char *name, size_t nlen) {
     uint8_t key[LLMSPELL__VKEY_MAX];
-    size_t pre = llmspell__vkey(key, tag, name, nlen, NULL, 0, 0, 0, 0, 0);
+    size_t pre = llmspell__vkey(key, sizeof key, tag, name, nlen, NULL, 0, 0, 0, 0, 0);
     llmspell_kv_iter *it;
     const void *k;
     size_t kl;
+    uint8_t *copy = NULL; /* the iterator's key dies with the delete; stored ids may be long */
+    size_t cap = 0;
     llmspell_result r = llmspell_kv_iter_open(kv, key, pre, &it);
     if (r != LLMSPELL_OK) return r;
     while ((r = llmspell_kv_iter_next(it, &k, &kl, NULL, NULL)) == LLMSPELL_OK) {
-        uint8_t copy[LLMSPELL__VKEY_MAX + 64];
-        if (kl > sizeof copy) { r = LLMSPELL_ERR_CORRUPT; break; }
-        memcpy(copy, k, kl); /* the iterator's key dies with the delete */
+        if (kl > cap) {
+            llmspell_kv_free(kv, copy);
+            if (!(copy = (uint8_t *)llmspell_kv_alloc(kv, cap = kl))) { cap = 0; r = LLMSPELL_ERR_NOMEM; break; }
+        }
+        memcpy(copy, k, kl);
         if ((r = llmspell_kv_delete_sys(kv, copy, kl)) != LLMSPELL_OK) break;
     }
     llmspell_kv_iter_close(it);
+    llmspell_kv_free(kv, copy);
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
 
@@ -2949,7 +3027,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name
     int exists;
     if (!kv) return LLMSPELL_ERR_INVALID;
     if ((r = llmspell__check_name(kv, name, &nlen)) != LLMSPELL_OK) return r;
-    kn = llmspell__vkey(key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
+    kn = llmspell__vkey(key, sizeof key, 'm', name, nlen, NULL, 0, 0, 0, 0, 0);
     if ((r = llmspell_kv_exists(kv, key, kn, &exists)) != LLMSPELL_OK) return r;
     if (!exists) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "vec: no collection '%s'", name);
     if ((r = llmspell_kv_begin(kv)) != LLMSPELL_OK) return r;
