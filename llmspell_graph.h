@@ -353,6 +353,149 @@ LLMSPELL_DEF void llmspell_graph_rows_free(llmspell_graph_rows *rows);
 #endif /* LLMSPELL_GRAPH_H */
 
 /* ======================================================================================== */
+/*   STORED FORM: graph versions, the meta record and canonical properties. Compiled, as     */
+/*   static functions, into the file that implements graph and into the one that           */
+/*   implements llmspell_export.h, so the format has one owner and export needs no link to   */
+/*   graph. The layout is in >>storage at the top of this file.                             */
+/* ======================================================================================== */
+#if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_GRAPH_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && \
+    !defined(LLMSPELL__GRAPH_FORM_ONCE)
+#include "llmspell_export.h" /* canonical properties; its implementation may compile this section first */
+#endif
+#if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_GRAPH_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && \
+    !defined(LLMSPELL__GRAPH_FORM_ONCE)
+#define LLMSPELL__GRAPH_FORM_ONCE
+#include <string.h>
+
+/* Readers enforce the format's bounds only, never LLMSPELL_GRAPH_MAX_* of the file reading:
+   ids up to 4000 bytes, texts up to what a kv value holds. */
+#define LLMSPELL__GRAPH_FORM_MAX_ID 4000u
+#define LLMSPELL__GRAPH_META_SIZE 17
+LLMSPELL__UNUSED static const uint8_t llmspell__gmeta_key[3] = {0xFF, LLMSPELL__NS_GRAPH, 'M'};
+
+/* One stored version, decoded (pointers into the key buffer given and the value). */
+typedef struct llmspell__gform {
+    int kind;                         /* 'E' entity or 'R' relationship: the key tag */
+    const char *id;                   /* decoded into the caller's buffer */
+    size_t idn;
+    llmspell_time tf, vf, vt, tt, created;
+    const char *type, *a, *b, *props; /* a: name (E) or source id (R); b: target id (R) */
+    size_t typen, an, bn, propsn;
+} llmspell__gform;
+
+/* 0xFF 'G' kind tuple(id) [i64(tf) i64(vf)] into k[0..cap); returns the length the key needs
+   (written only when it fits). times 0: the prefix of every version of the id. */
+LLMSPELL__UNUSED static size_t llmspell__gform_key(uint8_t *k, size_t cap, int kind, const char *id, size_t idn, int times,
+                                                   llmspell_time tf, llmspell_time vf) {
+    size_t n = 3;
+    if (cap >= 3) {
+        k[0] = 0xFF;
+        k[1] = LLMSPELL__NS_GRAPH;
+        k[2] = (uint8_t)kind;
+    }
+    n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, id, idn);
+    if (times) {
+        n += llmspell_tuple_put_i64(k + n, cap > n ? cap - n : 0, tf);
+        n += llmspell_tuple_put_i64(k + n, cap > n ? cap - n : 0, vf);
+    }
+    return n;
+}
+
+/* value: u8 1, i64 valid_to, i64 tx_to, i64 created_at, then u32-length-prefixed type, name
+   (E) or source and target (R), properties */
+LLMSPELL__UNUSED static size_t llmspell__gform_size(const llmspell__gform *f) {
+    return 25 + 4 + f->typen + 4 + f->an + (f->kind == 'R' ? 4 + f->bn : 0) + 4 + f->propsn;
+}
+
+LLMSPELL__UNUSED static uint8_t *llmspell__gform_text(uint8_t *p, const char *s, size_t n) {
+    llmspell__put32(p, (uint32_t)n);
+    if (n) memcpy(p + 4, s, n);
+    return p + 4 + n;
+}
+
+LLMSPELL__UNUSED static void llmspell__gform_write(uint8_t *p, const llmspell__gform *f) {
+    p[0] = 1;
+    llmspell__puti64(p + 1, f->vt);
+    llmspell__puti64(p + 9, f->tt);
+    llmspell__puti64(p + 17, f->created);
+    p = llmspell__gform_text(p + 25, f->type, f->typen);
+    p = llmspell__gform_text(p, f->a, f->an);
+    if (f->kind == 'R') p = llmspell__gform_text(p, f->b, f->bn);
+    (void)llmspell__gform_text(p, f->props, f->propsn);
+}
+
+LLMSPELL__UNUSED static int llmspell__gform_rd(const uint8_t **p, const uint8_t *end, const char **s, size_t *n) {
+    uint32_t len;
+    if (end - *p < 4) return -1;
+    len = llmspell__get32(*p);
+    if ((size_t)(end - *p - 4) < len) return -1;
+    *s = (const char *)*p + 4;
+    *n = len;
+    *p += 4 + len;
+    return 0;
+}
+
+/* Decodes a version from its key after the tag (key..kend) and its value; the id goes to
+   idbuf (at least LLMSPELL__GRAPH_FORM_MAX_ID bytes). NULL, or what is wrong: "unknown record
+   version" is a newer format (ERR_FORMAT), anything else damage (ERR_CORRUPT). */
+LLMSPELL__UNUSED static const char *llmspell__gform_decode(int kind, const uint8_t *key, const uint8_t *kend, const void *val, size_t vn,
+                                                          char *idbuf, llmspell__gform *f) {
+    const uint8_t *q = (const uint8_t *)val, *qe = q + vn;
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    if (llmspell_tuple_get_bytes(&key, kend, (uint8_t *)idbuf, LLMSPELL__GRAPH_FORM_MAX_ID, &f->idn) != LLMSPELL_OK || f->idn == 0 ||
+        f->idn > LLMSPELL__GRAPH_FORM_MAX_ID || memchr(idbuf, 0, f->idn) || llmspell_tuple_get_i64(&key, kend, &f->tf) != LLMSPELL_OK ||
+        llmspell_tuple_get_i64(&key, kend, &f->vf) != LLMSPELL_OK || key != kend)
+        return "malformed key";
+    f->id = idbuf;
+    if (vn >= 1 && q[0] != 1) return "unknown record version";
+    if (vn < 25) return "short value";
+    f->vt = llmspell__geti64(q + 1);
+    f->tt = llmspell__geti64(q + 9);
+    f->created = llmspell__geti64(q + 17);
+    q += 25;
+    if (llmspell__gform_rd(&q, qe, &f->type, &f->typen) || llmspell__gform_rd(&q, qe, &f->a, &f->an) ||
+        (kind == 'R' && llmspell__gform_rd(&q, qe, &f->b, &f->bn)) || llmspell__gform_rd(&q, qe, &f->props, &f->propsn) || q != qe)
+        return "malformed value";
+    if (f->vf >= f->vt || f->tf >= f->tt) return "empty interval";
+    if (kind == 'R' && (f->an == 0 || f->an > LLMSPELL__GRAPH_FORM_MAX_ID || f->bn == 0 || f->bn > LLMSPELL__GRAPH_FORM_MAX_ID ||
+                        memchr(f->a, 0, f->an) || memchr(f->b, 0, f->bn)))
+        return "bad endpoint";
+    return NULL;
+}
+
+/* meta: u8 1, i64 last transaction time, u64 sequence of the last write group. 0 when valid,
+   else the error code (a newer format, or damage). */
+LLMSPELL__UNUSED static void llmspell__gmeta_write(uint8_t m[LLMSPELL__GRAPH_META_SIZE], llmspell_time last, uint64_t seq) {
+    m[0] = 1;
+    llmspell__puti64(m + 1, last);
+    llmspell__put64(m + 9, seq);
+}
+LLMSPELL__UNUSED static llmspell_result llmspell__gmeta_read(const void *v, size_t vn, llmspell_time *last, uint64_t *seq) {
+    const uint8_t *m = (const uint8_t *)v;
+    if (vn >= 1 && m[0] != 1) return LLMSPELL_ERR_FORMAT;
+    if (vn != LLMSPELL__GRAPH_META_SIZE) return LLMSPELL_ERR_CORRUPT;
+    *last = llmspell__geti64(m + 1);
+    *seq = llmspell__get64(m + 9);
+    return LLMSPELL_OK;
+}
+
+/* Rule 5 needs at most one version of an id visible at any (valid, transaction) point: two
+   versions clash when both their valid and their transaction intervals overlap. */
+LLMSPELL__UNUSED static int llmspell__gform_clash(llmspell_time avf, llmspell_time avt, llmspell_time atf, llmspell_time att,
+                                                  llmspell_time bvf, llmspell_time bvt, llmspell_time btf, llmspell_time btt) {
+    return avf < bvt && bvf < avt && atf < btt && btf < att;
+}
+
+/* Canonical properties (rule 7): llmspell_export.h's canonical form, members sorted, an object. */
+LLMSPELL__UNUSED static llmspell_result llmspell__gform_props(llmspell_json_doc *doc, const char *text, size_t n, llmspell_json_sink sink,
+                                                              void *user, llmspell_json_error *err) {
+    return llmspell_json_canonical(doc, text, n, LLMSPELL_JSON_CANON_SORT | LLMSPELL_JSON_CANON_OBJECT, sink, user, err);
+}
+
+#endif /* LLMSPELL__GRAPH_FORM_ONCE */
+
+/* ======================================================================================== */
 /*                                     IMPLEMENTATION                                       */
 /* ======================================================================================== */
 #if defined(LLMSPELL_IMPLEMENTATION) && !defined(LLMSPELL_GRAPH_IMPLEMENTATION)
@@ -865,8 +1008,8 @@ static llmspell_result llmspell__gjson_canon(llmspell__gimpl *I, const char *tex
     if ((r = llmspell__gjdoc(I, &I->jdoc)) != LLMSPELL_OK) return r;
     out->n = 0;
     I->jout = out;
-    r = llmspell_json_canonical(I->jdoc, text, n, LLMSPELL_JSON_CANON_SORT | (object ? LLMSPELL_JSON_CANON_OBJECT : 0),
-                                llmspell__gjs_sink, I, &e);
+    r = object ? llmspell__gform_props(I->jdoc, text, n, llmspell__gjs_sink, I, &e)
+               : llmspell_json_canonical(I->jdoc, text, n, LLMSPELL_JSON_CANON_SORT, llmspell__gjs_sink, I, &e); /* a filter value */
     if (r == LLMSPELL_ERR_NOMEM) return LLMSPELL__NOMEM(I, "reading properties");
     if (r != LLMSPELL_OK) return llmspell__gerr(I->g, r, "graph: %s: %s", what, e.message);
     if (llmspell__gbuf_add(&I->a, out, "", 0)) return LLMSPELL__NOMEM(I, "for properties");
@@ -1129,75 +1272,38 @@ static void llmspell__gfill_r(llmspell_graph_rel *o, const llmspell__gnode *n, c
     o->created_at = v->created;
 }
 
-/* >>records */
-static void llmspell__gput64(uint8_t *p, uint64_t v) {
-    int i;
-    for (i = 0; i < 8; i++, v >>= 8) p[i] = (uint8_t)v;
-}
-static uint64_t llmspell__gget64(const uint8_t *p) {
-    uint64_t v = 0;
-    int i;
-    for (i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-static void llmspell__gput32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-static uint32_t llmspell__gget32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static llmspell_time llmspell__gtime(uint64_t u) {
-    llmspell_time t;
-    memcpy(&t, &u, sizeof t); /* two's complement without UB */
-    return t;
-}
-
-static const uint8_t llmspell__gmeta_key[3] = {0xFF, 'G', 'M'};
-
+/* >>records: written and read through the stored-form section above */
 /* The key of version (tf, vf) of n, in I->key. */
 static llmspell_result llmspell__gkey(llmspell__gimpl *I, const llmspell__gnode *n, llmspell_time tf, llmspell_time vf, size_t *len) {
-    size_t need = 3 + llmspell_tuple_put_bytes(NULL, 0, n->id, n->idlen) + 16, o;
-    uint8_t *k;
+    size_t need = llmspell__gform_key(NULL, 0, n->kind, n->id, n->idlen, 1, tf, vf);
     if (llmspell__ggrow(&I->a, (void **)&I->key.p, &I->key.cap, need, 1)) return LLMSPELL__NOMEM(I, "for a key");
-    k = (uint8_t *)I->key.p;
-    k[0] = 0xFF;
-    k[1] = 'G';
-    k[2] = n->kind;
-    o = 3 + llmspell_tuple_put_bytes(k + 3, need - 3, n->id, n->idlen);
-    o += llmspell_tuple_put_i64(k + o, need - o, tf);
-    o += llmspell_tuple_put_i64(k + o, need - o, vf);
-    *len = o;
+    *len = llmspell__gform_key((uint8_t *)I->key.p, need, n->kind, n->id, n->idlen, 1, tf, vf);
     return LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__gput_rec(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gver *v) {
-    const llmspell__gstr *s2 = n->kind == LLMSPELL__GE ? v->name : NULL;
-    const char *a = s2 ? s2->s : n->src->id, *b = n->kind == LLMSPELL__GE ? NULL : n->dst->id;
-    size_t an = s2 ? s2->len : n->src->idlen, bn = b ? n->dst->idlen : 0, klen;
-    size_t need = 25 + 4 + v->type->len + 4 + an + (b ? 4 + bn : 0) + 4 + v->props->len;
-    uint8_t *p;
+    llmspell__gform f;
+    size_t need, klen;
     llmspell_result r;
+    memset(&f, 0, sizeof f);
+    f.kind = n->kind;
+    f.vt = v->vt;
+    f.tt = v->tt;
+    f.created = v->created;
+    f.type = v->type->s;
+    f.typen = v->type->len;
+    f.a = n->kind == LLMSPELL__GE ? v->name->s : n->src->id;
+    f.an = n->kind == LLMSPELL__GE ? v->name->len : n->src->idlen;
+    if (n->kind == LLMSPELL__GR) {
+        f.b = n->dst->id;
+        f.bn = n->dst->idlen;
+    }
+    f.props = v->props->s;
+    f.propsn = v->props->len;
+    need = llmspell__gform_size(&f);
     if ((r = llmspell__gkey(I, n, v->tf, v->vf, &klen)) != LLMSPELL_OK) return r;
     if (llmspell__ggrow(&I->a, (void **)&I->val.p, &I->val.cap, need, 1)) return LLMSPELL__NOMEM(I, "for a record");
-    p = (uint8_t *)I->val.p;
-    p[0] = 1;
-    llmspell__gput64(p + 1, (uint64_t)v->vt);
-    llmspell__gput64(p + 9, (uint64_t)v->tt);
-    llmspell__gput64(p + 17, (uint64_t)v->created);
-    p += 25;
-    llmspell__gput32(p, v->type->len);
-    memcpy(p + 4, v->type->s, v->type->len);
-    p += 4 + v->type->len;
-    llmspell__gput32(p, (uint32_t)an);
-    memcpy(p + 4, a, an);
-    p += 4 + an;
-    if (b) {
-        llmspell__gput32(p, (uint32_t)bn);
-        memcpy(p + 4, b, bn);
-        p += 4 + bn;
-    }
-    llmspell__gput32(p, v->props->len);
-    memcpy(p + 4, v->props->s, v->props->len);
+    llmspell__gform_write((uint8_t *)I->val.p, &f);
     r = llmspell_kv_put_sys(I->kv, I->key.p, klen, I->val.p, need);
     return r == LLMSPELL_OK ? r : llmspell__gkverr(I, r, "writing a version");
 }
@@ -1313,8 +1419,9 @@ static llmspell_result llmspell__gresolve(llmspell__gimpl *I) {
     uint64_t stored = 0;
     llmspell_result r = llmspell_kv_get(I->kv, llmspell__gmeta_key, 3, &v, &vn);
     if (r == LLMSPELL_OK) {
-        if (vn < 17) return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: the meta record is %zu bytes", vn);
-        stored = llmspell__gget64((const uint8_t *)v + 9);
+        llmspell_time last;
+        if ((r = llmspell__gmeta_read(v, vn, &last, &stored)) != LLMSPELL_OK)
+            return llmspell__gerr(I->g, r, "graph: bad meta record (%zu bytes)", vn);
     } else if (r != LLMSPELL_ERR_NOT_FOUND) {
         return llmspell__gkverr(I, r, "reading the meta record");
     }
@@ -1395,14 +1502,12 @@ static llmspell_result llmspell__gw_begin(llmspell__gimpl *I, llmspell__gw *w) {
 
 /* Before a write's first record in its group: the meta record (last time, group sequence). */
 static llmspell_result llmspell__gw_meta(llmspell__gimpl *I, const llmspell__gw *w) {
-    uint8_t m[17];
+    uint8_t m[LLMSPELL__GRAPH_META_SIZE];
     size_t i = I->nundo;
     llmspell_result r;
     if (I->txn_dirty) return LLMSPELL_OK;
     while (I->undo[--i].op != LLMSPELL__U_MARK) {}
-    m[0] = 1;
-    llmspell__gput64(m + 1, (uint64_t)w->T);
-    llmspell__gput64(m + 9, I->undo[i].seq);
+    llmspell__gmeta_write(m, w->T, I->undo[i].seq);
     r = llmspell_kv_put_sys(I->kv, llmspell__gmeta_key, 3, m, sizeof m);
     if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "writing the meta record");
     I->txn_dirty = 1;
@@ -2483,18 +2588,6 @@ static int llmspell__gver_order(const void *a, const void *b) {
     return x->vf < y->vf ? -1 : x->vf > y->vf;
 }
 
-/* Reads a length-prefixed string of a record. */
-static int llmspell__grd(const uint8_t **p, const uint8_t *end, const char **s, size_t *n) {
-    uint32_t len;
-    if (end - *p < 4) return -1;
-    len = llmspell__gget32(*p);
-    if ((size_t)(end - *p - 4) < len) return -1;
-    *s = (const char *)*p + 4;
-    *n = len;
-    *p += 4 + len;
-    return 0;
-}
-
 /* Puts the pending loaded nodes of a kind into its map (prefetching ahead: the probes are
    random). */
 static int llmspell__gload_flush(llmspell__gimpl *I, int kind) {
@@ -2538,7 +2631,7 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
     llmspell_kv_iter *it;
     const void *kp, *vp;
     size_t kn, vn, count = 0;
-    char id[LLMSPELL_GRAPH_MAX_ID + 1];
+    char id[LLMSPELL__GRAPH_FORM_MAX_ID + 1];
     llmspell__gnode *last = NULL;
     llmspell_result r;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
@@ -2549,29 +2642,17 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
     prefix[2] = (uint8_t)kind;
     if ((r = llmspell_kv_iter_open(I->kv, prefix, 3, &it)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "scanning");
     while ((r = llmspell_kv_iter_next(it, &kp, &kn, &vp, &vn)) == LLMSPELL_OK) {
-        const uint8_t *p = (const uint8_t *)kp + 3, *end = (const uint8_t *)kp + kn, *q = (const uint8_t *)vp, *qe = q + vn;
-        size_t idn, tn, an, bn = 0, pn;
-        const char *ts, *as, *bs = NULL, *ps;
-        int64_t tf, vf;
+        llmspell__gform f;
+        size_t idn;
         llmspell__gver *x;
-        const char *bad = NULL;
+        const char *bad;
         count++;
-        if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id - 1, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL_GRAPH_MAX_ID ||
-            memchr(id, 0, idn) || llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK ||
-            llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end)
-            bad = "malformed key";
-        else if (vn < 25 || q[0] != 1)
-            bad = vn >= 1 && q[0] != 1 ? "unknown record version" : "short value";
-        if (!bad) {
-            q += 25;
-            if (llmspell__grd(&q, qe, &ts, &tn) || llmspell__grd(&q, qe, &as, &an) ||
-                (kind == LLMSPELL__GR && llmspell__grd(&q, qe, &bs, &bn)) || llmspell__grd(&q, qe, &ps, &pn) || q != qe)
-                bad = "malformed value";
-        }
-        if (bad) {
+        bad = llmspell__gform_decode(kind, (const uint8_t *)kp + 3, (const uint8_t *)kp + kn, vp, vn, id, &f);
+        if (bad && strcmp(bad, "empty interval") != 0 && strcmp(bad, "bad endpoint") != 0) {
             llmspell_kv_iter_close(it);
             return llmspell__gerr(I->g, bad[0] == 'u' ? LLMSPELL_ERR_FORMAT : LLMSPELL_ERR_CORRUPT, "graph: %s record %zu: %s", what, count, bad);
         }
+        idn = f.idn;
         id[idn] = 0;
         if (!last || last->idlen != idn || memcmp(last->id, id, idn) != 0) {
             llmspell__gload_fit(I, last);
@@ -2606,23 +2687,20 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
         }
         x = &last->v[last->nv];
         memset(x, 0, sizeof *x);
-        q = (const uint8_t *)vp;
-        x->tf = tf;
-        x->vf = vf;
-        x->vt = llmspell__gtime(llmspell__gget64(q + 1));
-        x->tt = llmspell__gtime(llmspell__gget64(q + 9));
-        x->created = llmspell__gtime(llmspell__gget64(q + 17));
-        if (x->vf >= x->vt || x->tf >= x->tt) bad = "empty interval";
-        else if (kind == LLMSPELL__GR) {
+        x->tf = f.tf;
+        x->vf = f.vf;
+        x->vt = f.vt;
+        x->tt = f.tt;
+        x->created = f.created;
+        if (!bad && kind == LLMSPELL__GR) {
             if (!last->src) { /* endpoints: entities (loaded first), or placeholders left by retention */
-                if (an == 0 || an > LLMSPELL_GRAPH_MAX_ID || bn == 0 || bn > LLMSPELL_GRAPH_MAX_ID || memchr(as, 0, an) || memchr(bs, 0, bn)) bad = "bad endpoint";
-                else if (!(last->src = llmspell__gload_node(I, LLMSPELL__GE, as, an)) ||
-                         !(last->dst = llmspell__gload_node(I, LLMSPELL__GE, bs, bn))) {
+                if (!(last->src = llmspell__gload_node(I, LLMSPELL__GE, f.a, f.an)) ||
+                    !(last->dst = llmspell__gload_node(I, LLMSPELL__GE, f.b, f.bn))) {
                     llmspell_kv_iter_close(it);
                     return LLMSPELL__NOMEM(I, "loading the graph");
                 }
-            } else if (last->src->idlen != an || memcmp(last->src->id, as, an) != 0 || last->dst->idlen != bn ||
-                       memcmp(last->dst->id, bs, bn) != 0) {
+            } else if (last->src->idlen != f.an || memcmp(last->src->id, f.a, f.an) != 0 || last->dst->idlen != f.bn ||
+                       memcmp(last->dst->id, f.b, f.bn) != 0) {
                 bad = "endpoints differ between versions";
             }
         }
@@ -2630,8 +2708,8 @@ static llmspell_result llmspell__gload(llmspell__gimpl *I, int kind) {
             llmspell_kv_iter_close(it);
             return llmspell__gerr(I->g, LLMSPELL_ERR_CORRUPT, "graph: %s record %zu ('%.64s'): %s", what, count, id, bad);
         }
-        if (!(x->type = llmspell__gstr_get(I, ts, tn)) || !(x->props = llmspell__gstr_get(I, ps, pn)) ||
-            (kind == LLMSPELL__GE && !(x->name = llmspell__gstr_get(I, as, an)))) {
+        if (!(x->type = llmspell__gstr_get(I, f.type, f.typen)) || !(x->props = llmspell__gstr_get(I, f.props, f.propsn)) ||
+            (kind == LLMSPELL__GE && !(x->name = llmspell__gstr_get(I, f.a, f.an)))) {
             llmspell__gstr_unref(I, x->type);
             llmspell__gstr_unref(I, x->props);
             llmspell_kv_iter_close(it);
@@ -2791,12 +2869,8 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     g->kv = kv;
     r = llmspell_kv_get(kv, llmspell__gmeta_key, 3, &v, &vn);
     if (r == LLMSPELL_OK) {
-        if (vn != 17 || ((const uint8_t *)v)[0] != 1) r = llmspell__gerr(g, vn && ((const uint8_t *)v)[0] != 1 ? LLMSPELL_ERR_FORMAT : LLMSPELL_ERR_CORRUPT,
-                                                                 "graph: bad meta record (%zu bytes)", vn);
-        else {
-            I->last_tx = llmspell__gtime(llmspell__gget64((const uint8_t *)v + 1));
-            I->seq = llmspell__gget64((const uint8_t *)v + 9);
-        }
+        if ((r = llmspell__gmeta_read(v, vn, &I->last_tx, &I->seq)) != LLMSPELL_OK)
+            r = llmspell__gerr(g, r, "graph: bad meta record (%zu bytes)", vn);
     } else if (r == LLMSPELL_ERR_NOT_FOUND) {
         r = LLMSPELL_OK;
     } else {
