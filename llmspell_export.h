@@ -599,6 +599,11 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 #ifndef LLMSPELL_EXPORT_IMPLEMENTATION_ONCE
 #define LLMSPELL_EXPORT_IMPLEMENTATION_ONCE
 
+/* The stored forms of vec and graph: export and import read and write them through their
+   owners' stored-form sections, compiled here as static functions (no link to vec or graph). */
+#include "llmspell_vec.h"
+#include "llmspell_graph.h"
+
 #include <float.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -3881,37 +3886,6 @@ LLMSPELL_DEF llmspell_result llmspell_json_raw(llmspell_json_writer *w, const ch
    llmspell_graph.h (>>storage: 'M' meta, 'E' / 'R' versions); this file does not need their
    implementations. */
 
-#ifdef LLMSPELL_VEC_MAX_ID
-#define LLMSPELL__X_VMAX_ID LLMSPELL_VEC_MAX_ID
-#else
-#define LLMSPELL__X_VMAX_ID 512
-#endif
-#ifdef LLMSPELL_VEC_MAX_DIM
-#define LLMSPELL__X_VMAX_DIM LLMSPELL_VEC_MAX_DIM
-#else
-#define LLMSPELL__X_VMAX_DIM 65536
-#endif
-#define LLMSPELL__X_VMAX_NAME 256
-#ifdef LLMSPELL_GRAPH_MAX_ID
-#define LLMSPELL__X_GMAX_ID LLMSPELL_GRAPH_MAX_ID
-#else
-#define LLMSPELL__X_GMAX_ID 255
-#endif
-#ifdef LLMSPELL_GRAPH_MAX_TEXT
-#define LLMSPELL__X_GMAX_TEXT LLMSPELL_GRAPH_MAX_TEXT
-#else
-#define LLMSPELL__X_GMAX_TEXT 4096
-#endif
-#ifdef LLMSPELL_GRAPH_MAX_PROPS
-#define LLMSPELL__X_GMAX_PROPS LLMSPELL_GRAPH_MAX_PROPS
-#else
-#define LLMSPELL__X_GMAX_PROPS (1u << 20)
-#endif
-#ifdef LLMSPELL_GRAPH_MAX_JSON_DEPTH
-#define LLMSPELL__X_GMAX_JDEPTH LLMSPELL_GRAPH_MAX_JSON_DEPTH
-#else
-#define LLMSPELL__X_GMAX_JDEPTH 64
-#endif
 
 /* a growing byte buffer */
 typedef struct llmspell__xb {
@@ -3936,12 +3910,6 @@ static void llmspell__xb_free(const llmspell_allocator *a, llmspell__xb *b) {
     b->n = b->cap = 0;
 }
 
-static void llmspell__xw32(uint8_t *p, uint32_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(x >> 8); p[2] = (uint8_t)(x >> 16); p[3] = (uint8_t)(x >> 24); }
-static void llmspell__xw64(uint8_t *p, uint64_t x) { llmspell__xw32(p, (uint32_t)x); llmspell__xw32(p + 4, (uint32_t)(x >> 32)); }
-static uint32_t llmspell__xr32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t llmspell__xr64(const uint8_t *p) { return llmspell__xr32(p) | (uint64_t)llmspell__xr32(p + 4) << 32; }
-static int64_t llmspell__xri64(const uint8_t *p) { uint64_t u = llmspell__xr64(p); int64_t x; memcpy(&x, &u, 8); return x; }
-static void llmspell__xwi64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__xw64(p, u); }
 
 /* 0xFF 'T' tuple(tenant) into b (replaced). */
 static int llmspell__x_tprefix(const llmspell_allocator *a, llmspell__xb *b, const void *t, size_t n) {
@@ -3959,12 +3927,6 @@ static int llmspell__x_tuple(const llmspell_allocator *a, llmspell__xb *b, const
     if (llmspell__xb_res(a, b, need)) return -1;
     llmspell_tuple_put_bytes((uint8_t *)b->p + b->n, need, s, n);
     b->n += need;
-    return 0;
-}
-static int llmspell__x_i64(const llmspell_allocator *a, llmspell__xb *b, int64_t v) {
-    if (llmspell__xb_res(a, b, 8)) return -1;
-    llmspell_tuple_put_i64((uint8_t *)b->p + b->n, 8, v);
-    b->n += 8;
     return 0;
 }
 static int llmspell__x_u64(const llmspell_allocator *a, llmspell__xb *b, uint64_t v) {
@@ -4030,6 +3992,7 @@ typedef struct llmspell__xe {
     llmspell_export_options o;
     llmspell_allocator al;
     llmspell__xb sb, pb, kb, tl; /* text scratch, tenant prefix, key scratch, tenant list (u32 len + bytes) */
+    llmspell__xb nb, ib;         /* a stored collection name and record id, decoded */
     size_t ntenants;
     uint32_t *dims;
     size_t ndims, capdims;
@@ -4099,8 +4062,8 @@ static int llmspell__xe_tenant(llmspell__xe *e, long i, const char **t, size_t *
         *tn = 0;
         return 0;
     }
-    for (k = 0; k < i; k++) off += 4 + llmspell__xr32((const uint8_t *)e->tl.p + off);
-    *tn = llmspell__xr32((const uint8_t *)e->tl.p + off);
+    for (k = 0; k < i; k++) off += 4 + llmspell__get32((const uint8_t *)e->tl.p + off);
+    *tn = llmspell__get32((const uint8_t *)e->tl.p + off);
     *t = e->tl.p + off + 4;
     return llmspell__x_tprefix(&e->al, &e->pb, *t, *tn);
 }
@@ -4134,7 +4097,7 @@ static llmspell_result llmspell__xe_tenants(llmspell__xe *e) {
             if ((r = llmspell_kv_iter_seek(it, e->kb.p, kn + 1)) != LLMSPELL_OK) break;
             continue;
         }
-        llmspell__xw32(len4, (uint32_t)tn);
+        llmspell__put32(len4, (uint32_t)tn);
         if (llmspell__xb_add(&e->al, &e->tl, len4, 4) || llmspell__xb_add(&e->al, &e->tl, tb, tn) ||
             llmspell__x_tprefix(&e->al, &e->pb, tb, tn) || llmspell__xb_res(&e->al, &e->kb, e->pb.n)) {
             r = LLMSPELL_ERR_NOMEM;
@@ -4226,8 +4189,8 @@ static void llmspell__x_uuid(char out[37], const void *t, size_t tn, const void 
     uint64_t b = llmspell__x_hash(llmspell__x_hash(0x9E3779B97F4A7C15ull ^ (uint64_t)tn, k, kn), t, tn);
     unsigned char u[16];
     int i, o = 0;
-    llmspell__xw64(u, a);
-    llmspell__xw64(u + 8, b);
+    llmspell__put64(u, a);
+    llmspell__put64(u + 8, b);
     u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
     u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
     for (i = 0; i < 16; i++) {
@@ -4287,63 +4250,15 @@ static llmspell_result llmspell__xe_json(llmspell__xe *e, const char *s, size_t 
     return llmspell_json_write_value(e->w, llmspell_json_doc_root(e->doc));
 }
 
-/* A parsed "LVR1" record (llmspell_vec.h >>storage). */
-typedef struct llmspell__xrec {
-    uint32_t dim;
-    int64_t created, updated, expires;
-    const char *scope, *meta;
-    uint32_t scopelen, metalen;
-    const uint8_t *vec;
-} llmspell__xrec;
-
-static int llmspell__x_rec_parse(const uint8_t *b, size_t n, llmspell__xrec *rv) {
-    if (n < 44 || memcmp(b, "LVR1", 4) != 0 || llmspell__xr32(b + n - 4) != llmspell_crc32c(0, b, n - 4)) return 0;
-    n -= 4;
-    rv->dim = llmspell__xr32(b + 4);
-    rv->created = llmspell__xri64(b + 8);
-    rv->updated = llmspell__xri64(b + 16);
-    rv->expires = llmspell__xri64(b + 24);
-    rv->scopelen = llmspell__xr32(b + 32);
-    rv->metalen = llmspell__xr32(b + 36);
-    if (rv->dim == 0 || rv->scopelen > n || rv->metalen > n || 40 + (size_t)rv->scopelen + rv->metalen + 4 * (size_t)rv->dim != n) return 0;
-    rv->scope = (const char *)b + 40;
-    rv->meta = rv->scope + rv->scopelen;
-    rv->vec = (const uint8_t *)rv->meta + rv->metalen;
-    return 1;
-}
-
-#define LLMSPELL__X_LVC_SIZE 48
+/* A collection's settings (llmspell_vec.h >>storage, "LVC1"). */
 typedef struct llmspell__xcfg {
-    uint32_t metric, M, efc, efs;
+    llmspell_vec_config c;
     uint64_t gen, count;
-    int64_t created;
+    llmspell_time created;
 } llmspell__xcfg;
-static int llmspell__x_cfg_parse(const uint8_t *b, size_t n, llmspell__xcfg *c) {
-    if (n != LLMSPELL__X_LVC_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__xr32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
-    c->metric = b[4];
-    c->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
-    c->efc = llmspell__xr32(b + 8);
-    c->efs = llmspell__xr32(b + 12);
-    c->gen = llmspell__xr64(b + 16);
-    c->count = llmspell__xr64(b + 24);
-    c->created = llmspell__xri64(b + 32);
-    return c->metric <= 2 && c->M >= 2 && c->M <= 100;
+static int llmspell__x_cfg_parse(const void *b, size_t n, llmspell__xcfg *c) {
+    return llmspell__meta_parse((const uint8_t *)b, n, &c->c, &c->gen, &c->count, &c->created);
 }
-static void llmspell__x_cfg_blob(uint8_t b[LLMSPELL__X_LVC_SIZE], const llmspell__xcfg *c) {
-    memcpy(b, "LVC1", 4);
-    b[4] = (uint8_t)c->metric;
-    b[5] = 0;
-    b[6] = (uint8_t)c->M;
-    b[7] = (uint8_t)(c->M >> 8);
-    llmspell__xw32(b + 8, c->efc);
-    llmspell__xw32(b + 12, c->efs);
-    llmspell__xw64(b + 16, c->gen);
-    llmspell__xw64(b + 24, c->count);
-    llmspell__xwi64(b + 32, c->created);
-    llmspell__xw32(b + 40, 0);
-    llmspell__xw32(b + 44, llmspell_crc32c(0, b, 44));
-}
-static const char *const llmspell__x_metrics[3] = {"cosine", "l2", "ip"};
 
 /* One record of a walk: its key after the 3-byte prefix (key..end), its value, and the index
    of its tenant (-1: the handle's own data). A result other than OK stops the walk. */
@@ -4387,8 +4302,9 @@ static llmspell_result llmspell__xe_dim_row(llmspell__xe *e, long tenant, const 
     (void)key;
     (void)end;
     (void)ctx;
-    if (vn < 44 || memcmp(v, "LVR1", 4) != 0) return llmspell__xe_corrupt(e, "vector");
-    d = llmspell__xr32((const uint8_t *)v + 4);
+    llmspell__recview rv;
+    if (!llmspell__rec_parse((const uint8_t *)v, vn, &rv)) return llmspell__xe_corrupt(e, "vector");
+    d = rv.dim;
     for (j = 0; j < e->ndims && e->dims[j] < d; j++) {}
     if (j < e->ndims && e->dims[j] == d) return LLMSPELL_OK;
     if (llmspell__ex_grow(&e->al, (void **)&e->dims, &e->capdims, e->ndims + 1, sizeof *e->dims)) return llmspell__xe_nomem(e);
@@ -4404,18 +4320,37 @@ static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
     return llmspell__xe_walk(e, pre, llmspell__xe_dim_row, NULL);
 }
 
+/* Decodes one tuple element of a stored key into b (replaced): stored names and ids are read
+   up to the format's bounds, whatever this file's options say. */
+static int llmspell__xe_tuple_get(llmspell__xe *e, const uint8_t **p, const uint8_t *end, llmspell__xb *b, size_t max) {
+    const uint8_t *q = *p;
+    size_t n = 0;
+    if (llmspell_tuple_get_bytes(&q, end, NULL, 0, &n) != LLMSPELL_OK || n > max) return -1;
+    b->n = 0;
+    if (llmspell__xb_res(&e->al, b, n + 1)) return -2;
+    if (llmspell_tuple_get_bytes(p, end, (uint8_t *)b->p, n, &n) != LLMSPELL_OK) return -1;
+    b->n = n;
+    return 0;
+}
+
 static llmspell_result llmspell__xe_vector_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v,
                                                size_t vn, void *ctx) {
     uint32_t dim = *(const uint32_t *)ctx;
-    llmspell__xrec rv;
+    llmspell__recview rv;
     size_t nl, il;
-    char name[LLMSPELL__X_VMAX_NAME + 1], id[LLMSPELL__X_VMAX_ID + 1];
+    const char *name, *id;
     llmspell_result r;
-    if (!llmspell__x_rec_parse((const uint8_t *)v, vn, &rv) ||
-        llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME ||
-        llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &il) != LLMSPELL_OK || il > LLMSPELL__X_VMAX_ID || p != end)
-        return llmspell__xe_corrupt(e, "vector");
+    int rc;
+    if (!llmspell__rec_parse((const uint8_t *)v, vn, &rv)) return llmspell__xe_corrupt(e, "vector");
     if (rv.dim != dim) return LLMSPELL_OK;
+    if ((rc = llmspell__xe_tuple_get(e, &p, end, &e->nb, LLMSPELL__VEC_FORM_MAX_NAME)) == 0)
+        rc = llmspell__xe_tuple_get(e, &p, end, &e->ib, LLMSPELL__VEC_FORM_MAX_ID);
+    if (rc == -2) return llmspell__xe_nomem(e);
+    if (rc || p != end || e->nb.n == 0 || e->ib.n == 0) return llmspell__xe_corrupt(e, "vector");
+    name = e->nb.p;
+    nl = e->nb.n;
+    id = e->ib.p;
+    il = e->ib.n;
     LLMSPELL__XT(llmspell_json_object_begin(e->w));
     LLMSPELL__XT(LLMSPELL__XK(e, "id"));
     LLMSPELL__XT(llmspell__xe_text(e, id, il, 0));
@@ -4452,27 +4387,27 @@ static llmspell_result llmspell__xe_vectors(llmspell__xe *e, uint32_t dim) {
 
 static llmspell_result llmspell__xe_collection_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v,
                                                    size_t vn, void *ctx) {
-    char name[LLMSPELL__X_VMAX_NAME + 1];
-    size_t nl;
     llmspell__xcfg c;
     llmspell_result r;
+    int rc;
     (void)ctx;
-    if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c) ||
-        llmspell_tuple_get_bytes(&p, end, (uint8_t *)name, sizeof name, &nl) != LLMSPELL_OK || nl > LLMSPELL__X_VMAX_NAME || p != end)
-        return llmspell__xe_corrupt(e, "collection settings");
+    if (!llmspell__x_cfg_parse(v, vn, &c)) return llmspell__xe_corrupt(e, "collection settings");
+    rc = llmspell__xe_tuple_get(e, &p, end, &e->nb, LLMSPELL__VEC_FORM_MAX_NAME);
+    if (rc == -2) return llmspell__xe_nomem(e);
+    if (rc || p != end || e->nb.n == 0) return llmspell__xe_corrupt(e, "collection settings");
     LLMSPELL__XT(llmspell_json_object_begin(e->w));
     LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
     LLMSPELL__XT(llmspell__xe_tenant_id(e, i));
     LLMSPELL__XT(LLMSPELL__XK(e, "name"));
-    LLMSPELL__XT(llmspell__xe_text(e, name, nl, 0));
+    LLMSPELL__XT(llmspell__xe_text(e, e->nb.p, e->nb.n, 0));
     LLMSPELL__XT(LLMSPELL__XK(e, "metric"));
-    LLMSPELL__XT(llmspell_json_string(e->w, llmspell__x_metrics[c.metric], LLMSPELL_JSON_STRLEN));
+    LLMSPELL__XT(llmspell_json_string(e->w, llmspell__vec_metric_names[c.c.metric], LLMSPELL_JSON_STRLEN));
     LLMSPELL__XT(LLMSPELL__XK(e, "M"));
-    LLMSPELL__XT(llmspell_json_uint(e->w, c.M));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.c.M));
     LLMSPELL__XT(LLMSPELL__XK(e, "ef_construction"));
-    LLMSPELL__XT(llmspell_json_uint(e->w, c.efc));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.c.ef_construction));
     LLMSPELL__XT(LLMSPELL__XK(e, "ef_search"));
-    LLMSPELL__XT(llmspell_json_uint(e->w, c.efs));
+    LLMSPELL__XT(llmspell_json_uint(e->w, c.c.ef_search));
     LLMSPELL__XT(llmspell_json_object_end(e->w));
     e->st.collections++;
     return LLMSPELL_OK;
@@ -4483,40 +4418,19 @@ static llmspell_result llmspell__xe_collections(llmspell__xe *e) {
     return llmspell__xe_walk(e, pre, llmspell__xe_collection_row, NULL);
 }
 
-/* Graph versions of kind 'E' or 'R' (llmspell_graph.h >>storage). */
-static int llmspell__x_grd(const uint8_t **p, const uint8_t *end, const char **s, size_t *n) {
-    uint32_t len;
-    if (end - *p < 4) return -1;
-    len = llmspell__xr32(*p);
-    if ((size_t)(end - *p - 4) < len) return -1;
-    *s = (const char *)*p + 4;
-    *n = len;
-    *p += 4 + len;
-    return 0;
-}
-
+/* Graph versions of kind 'E' or 'R', decoded by llmspell_graph.h's stored-form section. */
 static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v, size_t vn,
                                               void *ctx) {
     int kind = *(const int *)ctx;
     llmspell_result r;
-    const uint8_t *q = (const uint8_t *)v, *qe = q + vn;
-    char id[LLMSPELL__X_GMAX_ID + 1];
-    size_t idn, tyn, an, bn = 0, prn;
-    const char *ty, *as, *bs = NULL, *pr;
+    char idb[LLMSPELL__GRAPH_FORM_MAX_ID + 1];
+    llmspell__gform f;
+    const char *id, *ty, *as, *bs, *pr;
+    size_t idn, tyn, an, bn, prn;
     int64_t tf, vf, vt, tt, created;
-    if (llmspell_tuple_get_bytes(&p, end, (uint8_t *)id, sizeof id, &idn) != LLMSPELL_OK || idn == 0 || idn > LLMSPELL__X_GMAX_ID ||
-        llmspell_tuple_get_i64(&p, end, &tf) != LLMSPELL_OK || llmspell_tuple_get_i64(&p, end, &vf) != LLMSPELL_OK || p != end ||
-        vn < 25 || q[0] != 1) {
-        return llmspell__xe_corrupt(e, "graph");
-    }
-    vt = llmspell__xri64(q + 1);
-    tt = llmspell__xri64(q + 9);
-    created = llmspell__xri64(q + 17);
-    q += 25;
-    if (llmspell__x_grd(&q, qe, &ty, &tyn) || llmspell__x_grd(&q, qe, &as, &an) ||
-        (kind == 'R' && llmspell__x_grd(&q, qe, &bs, &bn)) || llmspell__x_grd(&q, qe, &pr, &prn) || q != qe) {
-        return llmspell__xe_corrupt(e, "graph");
-    }
+    if (llmspell__gform_decode(kind, p, end, v, vn, idb, &f)) return llmspell__xe_corrupt(e, "graph");
+    id = f.id; idn = f.idn; ty = f.type; tyn = f.typen; as = f.a; an = f.an; bs = f.b; bn = f.bn; pr = f.props; prn = f.propsn;
+    tf = f.tf; vf = f.vf; vt = f.vt; tt = f.tt; created = f.created;
     LLMSPELL__XT(llmspell_json_object_begin(e->w));
     if (kind == 'E') {
         LLMSPELL__XT(LLMSPELL__XK(e, "entity_id"));
@@ -4626,7 +4540,7 @@ static llmspell_result llmspell__xe_kept(llmspell__xe *e, const char *sec, size_
         const char *name;
         if (shape->n - off < 5) return llmspell__xe_corrupt(e, "kept section");
         kind = shape->p[off];
-        len = llmspell__xr32((const uint8_t *)shape->p + off + 1);
+        len = llmspell__get32((const uint8_t *)shape->p + off + 1);
         if (shape->n - off - 5 < len || (kind != 'a' && kind != 'v')) return llmspell__xe_corrupt(e, "kept section");
         name = shape->p + off + 5;
         off += 5 + (size_t)len;
@@ -4667,7 +4581,7 @@ static llmspell_result llmspell__xe_kept_others(llmspell__xe *e, llmspell__xb *n
         if (llmspell__xb_res(&e->al, names, 4 + sn)) { r = LLMSPELL_ERR_NOMEM; break; }
         p = (const uint8_t *)k + 2;
         (void)llmspell_tuple_get_bytes(&p, end, (uint8_t *)names->p + at + 4, sn, &sn);
-        llmspell__xw32(len4, (uint32_t)sn);
+        llmspell__put32(len4, (uint32_t)sn);
         memcpy(names->p + at, len4, 4);
         if (!llmspell__x_known(names->p + at + 4, sn)) {
             names->n = at + 4 + sn;
@@ -4788,7 +4702,7 @@ static llmspell_result llmspell__xe_run(llmspell__xe *e, llmspell__xb *shape, ll
     }
     for (j = 0, off = 0; j < others; j++) {
         int had;
-        uint32_t len = llmspell__xr32((const uint8_t *)name->p + off);
+        uint32_t len = llmspell__get32((const uint8_t *)name->p + off);
         if ((r = llmspell__xe_kept(e, name->p + off + 4, len, shape, 1, &had)) != LLMSPELL_OK) return r;
         off += 4 + (size_t)len;
     }
@@ -4829,6 +4743,8 @@ LLMSPELL_DEF llmspell_result llmspell_export_store(llmspell_kv *kv, llmspell_jso
     llmspell__xb_free(&e.al, &e.pb);
     llmspell__xb_free(&e.al, &e.kb);
     llmspell__xb_free(&e.al, &e.tl);
+    llmspell__xb_free(&e.al, &e.nb);
+    llmspell__xb_free(&e.al, &e.ib);
     llmspell__ex_free(&e.al, e.dims);
     if (e.doc) llmspell_json_doc_free(e.doc);
     llmspell__x_total(&e.st);
@@ -4907,9 +4823,9 @@ typedef struct llmspell__xgt { /* a tenant's graph: its key prefix, the last tra
     int64_t maxtx;
 } llmspell__xgt;
 
-typedef struct llmspell__xcur { /* a current graph version, for the overlap check */
+typedef struct llmspell__xcur { /* a graph version, for the one-visible-version check */
     size_t idoff, idlen;
-    int64_t vf, vt;
+    int64_t vf, vt, tf, tt;
     int kind;
     size_t idx;
     llmspell__xpos pos;
@@ -4932,6 +4848,8 @@ typedef struct llmspell__xi {
     int apply;
     llmspell_json_error *err;
     llmspell__xb sb, kb, vb, pb, tb, ar, sh, jb, bb, nm;
+    llmspell__xb *sink;        /* where llmspell__xi_sink appends */
+    llmspell__xb g1, g2, g3, g4; /* a graph version's type, name or endpoints, endpoints joined */
     llmspell__xset ids, gids;
     llmspell__xcol *cols;
     size_t ncols, capcols, lastcol;
@@ -4939,6 +4857,7 @@ typedef struct llmspell__xi {
     size_t ngts, capgts;
     llmspell__xcur *cur;
     size_t ncur, capcur;
+    size_t *open, capopen;     /* the check: versions of one id open at a transaction time */
     llmspell__xref *refs;
     size_t nrefs, caprefs;
     llmspell_export_stats st;
@@ -5099,81 +5018,25 @@ static void llmspell__xset_free(llmspell__xi *x, llmspell__xset *s) {
 }
 
 /* -- JSON text of a DOM value: compact, optionally with members sorted by key (bytes) -- */
-static int llmspell__xj_str(llmspell__xi *x, llmspell__xb *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
-    if (llmspell__xb_ch(&x->al, b, '"')) return -1;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t en = 2;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (llmspell__xb_add(&x->al, b, s + run, i - run)) return -1;
-        run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            en = 6;
-        }
-        if (llmspell__xb_add(&x->al, b, esc, en)) return -1;
-    }
-    if (llmspell__xb_add(&x->al, b, s + run, n - run)) return -1;
-    return llmspell__xb_ch(&x->al, b, '"');
+static llmspell_result llmspell__xi_sink(void *user, const void *data, size_t n) {
+    llmspell__xi *x = (llmspell__xi *)user;
+    return llmspell__xb_add(&x->al, x->sink, data, n) ? LLMSPELL_ERR_NOMEM : LLMSPELL_OK;
 }
 
-static int llmspell__xj_cmp(const void *a, const void *b) {
-    const llmspell_json_member *x = *(const llmspell_json_member *const *)a, *y = *(const llmspell_json_member *const *)b;
-    size_t m = x->klen < y->klen ? x->klen : y->klen;
-    int c = m ? memcmp(x->key, y->key, m) : 0;
-    if (c) return c;
-    return x->klen < y->klen ? -1 : x->klen > y->klen;
-}
-
-/* 0, -1 out of memory, -2 too deep (depth > maxdepth) */
-static int llmspell__xj_value(llmspell__xi *x, llmspell__xb *b, const llmspell_json_value *v, int sort, size_t depth, size_t maxdepth) {
-    size_t i;
-    if (depth > maxdepth) return -2;
-    switch (v->type) {
-    case LLMSPELL_JSON_NULL: return llmspell__xb_add(&x->al, b, "null", 4);
-    case LLMSPELL_JSON_BOOL: return v->b ? llmspell__xb_add(&x->al, b, "true", 4) : llmspell__xb_add(&x->al, b, "false", 5);
-    case LLMSPELL_JSON_NUMBER: return llmspell__xb_add(&x->al, b, v->u.str, v->len);
-    case LLMSPELL_JSON_STRING: return llmspell__xj_str(x, b, v->u.str, v->len);
-    case LLMSPELL_JSON_ARRAY:
-        if (llmspell__xb_ch(&x->al, b, '[')) return -1;
-        for (i = 0; i < v->len; i++) {
-            int rc;
-            if (i && llmspell__xb_ch(&x->al, b, ',')) return -1;
-            if ((rc = llmspell__xj_value(x, b, &v->u.items[i], sort, depth + 1, maxdepth)) != 0) return rc;
-        }
-        return llmspell__xb_ch(&x->al, b, ']');
-    case LLMSPELL_JSON_OBJECT: {
-        const llmspell_json_member **m = NULL;
-        int rc = 0;
-        if (llmspell__xb_ch(&x->al, b, '{')) return -1;
-        if (sort && v->len > 1) {
-            if (v->len > ((size_t)-1) / sizeof *m || !(m = (const llmspell_json_member **)llmspell__ex_alloc(&x->al, v->len * sizeof *m))) return -1;
-            for (i = 0; i < v->len; i++) m[i] = &v->u.members[i];
-            qsort((void *)m, v->len, sizeof *m, llmspell__xj_cmp);
-        }
-        for (i = 0; i < v->len && rc == 0; i++) {
-            const llmspell_json_member *mm = m ? m[i] : &v->u.members[i];
-            if ((i && llmspell__xb_ch(&x->al, b, ',')) || llmspell__xj_str(x, b, mm->key, mm->klen) || llmspell__xb_ch(&x->al, b, ':')) rc = -1;
-            else rc = llmspell__xj_value(x, b, &mm->value, sort, depth + 1, maxdepth);
-        }
-        llmspell__ex_free(&x->al, (void *)m);
-        if (rc) return rc;
-        return llmspell__xb_ch(&x->al, b, '}');
-    }
-    }
-    return -1;
+/* A DOM value as compact text into b (replaced). */
+static llmspell_result llmspell__xi_value_text(llmspell__xi *x, const llmspell_json_value *v, llmspell__xb *b) {
+    llmspell_json_writer_options wo;
+    llmspell_json_writer *w;
+    llmspell_result rc;
+    memset(&wo, 0, sizeof wo);
+    wo.allocator = x->al;
+    wo.buffer_size = 4096;
+    b->n = 0;
+    x->sink = b;
+    if ((rc = llmspell_json_writer_open_sink(&w, llmspell__xi_sink, x, &wo)) != LLMSPELL_OK) return rc;
+    if ((rc = llmspell_json_write_value(w, v)) == LLMSPELL_OK) rc = llmspell_json_writer_finish(w);
+    llmspell_json_writer_free(w);
+    return rc;
 }
 
 /* -- records: reads one object of known fields; unknown fields are skipped -- */
@@ -5227,19 +5090,26 @@ static llmspell_result llmspell__xi_record(llmspell__xi *x, llmspell__xf *f, siz
                 return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'%s' must be an integer (int64)", f[i].name);
             f[i].i = v.i;
         } else {
-            int jr;
-            size_t maxd = (f[i].flags & LLMSPELL__XF_SORT) ? LLMSPELL__X_GMAX_JDEPTH : 100000;
+            llmspell_json_error je;
+            llmspell_result cr;
             if (v.event != LLMSPELL_JSON_EV_OBJECT_BEGIN) {
                 if ((rc = llmspell__xi_next(x, &v)) != LLMSPELL_OK) return rc;
                 return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "'%s' must be a JSON object", f[i].name);
             }
-            if (!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) return llmspell__xi_nomem(x);
+            if ((!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) ||
+                (!x->doc2 && llmspell_json_doc_new(&x->al, &x->doc2) != LLMSPELL_OK))
+                return llmspell__xi_nomem(x);
             if ((rc = llmspell_json_read_value_into(x->r, x->doc)) != LLMSPELL_OK) return llmspell__xi_rerr(x, rc);
+            /* stored as its owner keeps it, by the owner's rules (duplicates, depth, ...) */
+            if ((rc = llmspell__xi_value_text(x, llmspell_json_doc_root(x->doc), &x->jb)) != LLMSPELL_OK)
+                return rc == LLMSPELL_ERR_NOMEM ? llmspell__xi_nomem(x) : llmspell__xi_field_fail(x, &f[i], rc, "'%s' cannot be written", f[i].name);
             f[i].off = x->sb.n;
-            jr = llmspell__xj_value(x, &x->sb, llmspell_json_doc_root(x->doc), (f[i].flags & LLMSPELL__XF_SORT) != 0, 0, maxd);
-            if (jr == -1) return llmspell__xi_nomem(x);
+            x->sink = &x->sb;
+            cr = (f[i].flags & LLMSPELL__XF_SORT) ? llmspell__gform_props(x->doc2, x->jb.p, x->jb.n, llmspell__xi_sink, x, &je)
+                                                  : llmspell__vec_meta_canon(x->doc2, x->jb.p, x->jb.n, llmspell__xi_sink, x, &je);
+            if (cr == LLMSPELL_ERR_NOMEM) return llmspell__xi_nomem(x);
+            if (cr != LLMSPELL_OK) return llmspell__xi_field_fail(x, &f[i], cr, "'%s': %s", f[i].name, je.message);
             f[i].len = x->sb.n - f[i].off;
-            if (jr == -2) return llmspell__xi_field_fail(x, &f[i], LLMSPELL_ERR_TOO_LARGE, "'%s' is nested deeper than %d", f[i].name, (int)maxd);
             if (llmspell__xb_ch(&x->al, &x->sb, 0)) return llmspell__xi_nomem(x);
         }
     }
@@ -5346,17 +5216,22 @@ static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
 }
 
 /* -- vectors -- */
+/* x->kb = the tenant prefix + a vec key built by llmspell_vec.h's stored-form section. */
+static int llmspell__xi_vkey(llmspell__xi *x, llmspell__xb *b, char tag, const char *name, size_t nl, const char *id, size_t idl) {
+    size_t need = llmspell__vkey(NULL, 0, tag, name, nl, id, idl, 0, 0, 0, 0);
+    b->n = 0;
+    if (llmspell__xb_add(&x->al, b, x->pb.p, x->pb.n) || llmspell__xb_res(&x->al, b, need)) return -1;
+    b->n += llmspell__vkey((uint8_t *)b->p + b->n, need, tag, name, nl, id, idl, 0, 0, 0, 0);
+    return 0;
+}
+
 static llmspell_result llmspell__xi_colget(llmspell__xi *x, const void *name, size_t nl, llmspell__xcol **out) {
-    static const char vm[3] = {(char)0xFF, 'V', 'm'};
     size_t i;
     const void *v;
     size_t vn;
     llmspell_result rc;
     llmspell__xcol *c;
-    x->jb.n = 0;
-    if (llmspell__xb_add(&x->al, &x->jb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->jb, vm, 3) ||
-        llmspell__x_tuple(&x->al, &x->jb, name, nl))
-        return llmspell__xi_nomem(x);
+    if (llmspell__xi_vkey(x, &x->jb, 'm', (const char *)name, nl, NULL, 0)) return llmspell__xi_nomem(x);
     if (x->lastcol < x->ncols && x->cols[x->lastcol].klen == x->jb.n && memcmp(x->ar.p + x->cols[x->lastcol].koff, x->jb.p, x->jb.n) == 0) {
         *out = &x->cols[x->lastcol];
         return LLMSPELL_OK;
@@ -5375,7 +5250,7 @@ static llmspell_result llmspell__xi_colget(llmspell__xi *x, const void *name, si
     if (llmspell__xb_add(&x->al, &x->ar, x->jb.p, x->jb.n)) return llmspell__xi_nomem(x);
     rc = llmspell_kv_get(x->kv, x->jb.p, x->jb.n, &v, &vn);
     if (rc == LLMSPELL_OK) {
-        if (!llmspell__x_cfg_parse((const uint8_t *)v, vn, &c->old))
+        if (!llmspell__x_cfg_parse(v, vn, &c->old))
             return llmspell__xi_fail(x, LLMSPELL_ERR_CORRUPT, "the target store's settings of this collection are corrupt");
         c->exists = 1;
     } else if (rc != LLMSPELL_ERR_NOT_FOUND) {
@@ -5404,17 +5279,16 @@ static const char *llmspell__xi_emb_text(llmspell__xi *x, const char *s, size_t 
         if (it->type != LLMSPELL_JSON_NUMBER) return "its text holds something other than numbers";
         fv = (float)it->d;
         memcpy(&u, &fv, 4);
-        llmspell__xw32((uint8_t *)x->jb.p + 4 * i, u);
+        llmspell__put32((uint8_t *)x->jb.p + 4 * i, u);
     }
     x->jb.n = root->len * 4;
     return NULL;
 }
 
 static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
-    static const char vr[3] = {(char)0xFF, 'V', 'r'};
     llmspell__xf f[10];
     llmspell_result rc;
-    char name[LLMSPELL__X_VMAX_NAME + 1];
+    char name[LLMSPELL_VEC_MAX_NAME + 1];
     size_t nl, idl, i, nbytes;
     const uint8_t *fb;
     int64_t created, updated, expires;
@@ -5445,19 +5319,16 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
         if (llmspell__xb_add(&x->al, &x->tb, d, strlen(d))) return llmspell__xi_nomem(x);
     }
     nl = x->tb.n;
-    if (nl == 0 || nl > LLMSPELL__X_VMAX_NAME || memchr(x->tb.p, 0, nl))
-        return llmspell__xi_field_fail(x, &f[8], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", nl, LLMSPELL__X_VMAX_NAME);
+    if (nl == 0 || nl > LLMSPELL_VEC_MAX_NAME || memchr(x->tb.p, 0, nl))
+        return llmspell__xi_field_fail(x, &f[8], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", nl, LLMSPELL_VEC_MAX_NAME);
     memcpy(name, x->tb.p, nl);
     if ((rc = llmspell__xi_colget(x, name, nl, &col)) != LLMSPELL_OK) return rc;
     /* id: the record key */
     if ((rc = llmspell__xi_text(x, &f[0], &x->tb)) != LLMSPELL_OK) return rc;
     idl = x->tb.n;
-    if (idl == 0 || idl > LLMSPELL__X_VMAX_ID || memchr(x->tb.p, 0, idl))
-        return llmspell__xi_field_fail(x, &f[0], LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%d, no NUL)", idl, LLMSPELL__X_VMAX_ID);
-    x->kb.n = 0;
-    if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, vr, 3) ||
-        llmspell__x_tuple(&x->al, &x->kb, name, nl) || llmspell__x_tuple(&x->al, &x->kb, x->tb.p, idl))
-        return llmspell__xi_nomem(x);
+    if (idl == 0 || idl > LLMSPELL__VEC_FORM_MAX_ID || memchr(x->tb.p, 0, idl))
+        return llmspell__xi_field_fail(x, &f[0], LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%u, no NUL)", idl, (unsigned)LLMSPELL__VEC_FORM_MAX_ID);
+    if (llmspell__xi_vkey(x, &x->kb, 'r', name, nl, x->tb.p, idl)) return llmspell__xi_nomem(x);
     if ((int64_t)dim != f[3].i)
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_INVALID, "dimension %lld disagrees with its section key \"%lu\"", (long long)f[3].i,
                                        (unsigned long)dim);
@@ -5506,7 +5377,7 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
         return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID, "embedding has %zu values but the dimension is %lu", nbytes / 4,
                                        (unsigned long)dim);
     for (i = 0; i < dim; i++) {
-        uint32_t u = llmspell__xr32(fb + 4 * i);
+        uint32_t u = llmspell__get32(fb + 4 * i);
         if ((u & 0x7F800000u) == 0x7F800000u)
             return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_INVALID, "embedding value %zu is not finite", i);
         if (u & 0x7FFFFFFFu) allzero = 0;
@@ -5532,22 +5403,22 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
     x->st.vectors++;
     if (!x->apply) return LLMSPELL_OK;
     {
-        size_t n = 40 + scopel + metal + (size_t)dim * 4 + 4;
-        uint8_t *b;
+        llmspell__recview rv;
+        size_t n;
+        memset(&rv, 0, sizeof rv);
+        rv.dim = dim;
+        rv.created = created;
+        rv.updated = updated;
+        rv.expires = expires;
+        rv.scope = scope;
+        rv.scopelen = (uint32_t)scopel;
+        rv.meta = meta;
+        rv.metalen = (uint32_t)metal;
+        rv.vec = fb;
+        n = llmspell__rec_size(&rv);
         x->bb.n = 0;
         if (llmspell__xb_res(&x->al, &x->bb, n)) return llmspell__xi_nomem(x);
-        b = (uint8_t *)x->bb.p;
-        memcpy(b, "LVR1", 4);
-        llmspell__xw32(b + 4, dim);
-        llmspell__xwi64(b + 8, created);
-        llmspell__xwi64(b + 16, updated);
-        llmspell__xwi64(b + 24, expires);
-        llmspell__xw32(b + 32, (uint32_t)scopel);
-        llmspell__xw32(b + 36, (uint32_t)metal);
-        memcpy(b + 40, scope, scopel);
-        memcpy(b + 40 + scopel, meta, metal);
-        memcpy(b + 40 + scopel + metal, fb, (size_t)dim * 4);
-        llmspell__xw32(b + n - 4, llmspell_crc32c(0, b, n - 4));
+        llmspell__rec_write((uint8_t *)x->bb.p, &rv, NULL);
         if (col->exists) { /* a replaced record does not add to the count */
             const void *ov;
             size_t on;
@@ -5557,7 +5428,7 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
         } else {
             col->added++;
         }
-        return llmspell__xi_kvput(x, x->kb.p, x->kb.n, b, n);
+        return llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->bb.p, n);
     }
 }
 
@@ -5578,29 +5449,31 @@ static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
     if ((rc = llmspell__xi_record(x, f, 6)) != LLMSPELL_OK) return rc;
     if (f[1].isnull) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "'name' must be a string");
     if ((rc = llmspell__xi_tenant(x, &f[0])) != LLMSPELL_OK || (rc = llmspell__xi_text(x, &f[1], &x->tb)) != LLMSPELL_OK) return rc;
-    if (x->tb.n == 0 || x->tb.n > LLMSPELL__X_VMAX_NAME || memchr(x->tb.p, 0, x->tb.n))
-        return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", x->tb.n, LLMSPELL__X_VMAX_NAME);
+    if (x->tb.n == 0 || x->tb.n > LLMSPELL_VEC_MAX_NAME || memchr(x->tb.p, 0, x->tb.n))
+        return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "collection name of %zu bytes (1..%d, no NUL)", x->tb.n, LLMSPELL_VEC_MAX_NAME);
+    c.c.M = 16;
+    c.c.ef_construction = 200;
+    c.c.ef_search = 50;
     if (f[2].s) {
         for (i = 0; i < 3; i++)
-            if (strlen(llmspell__x_metrics[i]) == f[2].len && memcmp(llmspell__x_metrics[i], f[2].s, f[2].len) == 0) break;
+            if (strlen(llmspell__vec_metric_names[i]) == f[2].len && memcmp(llmspell__vec_metric_names[i], f[2].s, f[2].len) == 0) break;
         if (i == 3) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "metric must be \"cosine\", \"l2\" or \"ip\"");
-        c.metric = (uint32_t)i;
+        c.c.metric = (llmspell_metric)i;
     }
-    c.M = f[3].present && !f[3].isnull ? (uint32_t)(f[3].i < 0 || f[3].i > 1000 ? 0 : f[3].i) : 16;
-    if (c.M < 2 || c.M > 100) return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_INVALID, "M must be within 2..100");
-    for (i = 4; i <= 5; i++) {
-        uint32_t d = i == 4 ? 200 : 50, val = d;
-        if (f[i].present && !f[i].isnull) {
-            if (f[i].i < 1 || f[i].i > 0x7FFFFFFF) return llmspell__xi_field_fail(x, &f[i], LLMSPELL_ERR_INVALID, "'%s' must be a positive integer", f[i].name);
-            val = (uint32_t)f[i].i;
-        }
-        if (i == 4) c.efc = val;
-        else c.efs = val;
+    for (i = 3; i <= 5; i++) { /* vec's own ranges (llmspell_vec_create refuses the same) */
+        uint32_t *dst = i == 3 ? &c.c.M : i == 4 ? &c.c.ef_construction : &c.c.ef_search;
+        const char *why;
+        if (!f[i].present || f[i].isnull) continue;
+        *dst = f[i].i < 1 || f[i].i > 0x7FFFFFFF ? 0 : (uint32_t)f[i].i;
+        if ((why = llmspell__vec_config_error(&c.c)) != NULL || *dst == 0)
+            return llmspell__xi_field_fail(x, &f[i], LLMSPELL_ERR_INVALID, "'%s' %lld: %s", f[i].name, (long long)f[i].i,
+                                           why ? why : "must be a positive integer");
     }
     if ((rc = llmspell__xi_colget(x, x->tb.p, x->tb.n, &col)) != LLMSPELL_OK) return rc;
     if (x->apply) return LLMSPELL_OK;
     if (col->listed) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "collection listed twice");
-    if (col->exists && (col->old.metric != c.metric || col->old.M != c.M || col->old.efc != c.efc || col->old.efs != c.efs))
+    if (col->exists && (col->old.c.metric != c.c.metric || col->old.c.M != c.c.M || col->old.c.ef_construction != c.c.ef_construction ||
+                        col->old.c.ef_search != c.c.ef_search))
         return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "the target store has this collection with other settings");
     col->listed = 1;
     col->cfg = c;
@@ -5626,15 +5499,12 @@ static llmspell_result llmspell__xi_gtenant(llmspell__xi *x, int64_t tx) {
     return LLMSPELL_OK;
 }
 
-/* Appends u32 length + the decoded text of f to x->bb; checks 1..max (or 0..max) bytes, no NUL. */
-static llmspell_result llmspell__xi_gtext(llmspell__xi *x, const llmspell__xf *f, size_t max, int nonempty) {
+/* The decoded text of f into b (replaced); checks 1..max (or 0..max) bytes, no NUL. */
+static llmspell_result llmspell__xi_gtext(llmspell__xi *x, const llmspell__xf *f, size_t max, int nonempty, llmspell__xb *b) {
     llmspell_result rc;
-    uint8_t len4[4];
-    if ((rc = llmspell__xi_text(x, f, &x->tb)) != LLMSPELL_OK) return rc;
-    if ((nonempty && x->tb.n == 0) || x->tb.n > max || (x->tb.n && memchr(x->tb.p, 0, x->tb.n)))
-        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_INVALID, "'%s' of %zu bytes (%d..%zu, no NUL)", f->name, x->tb.n, nonempty, max);
-    llmspell__xw32(len4, (uint32_t)x->tb.n);
-    if (llmspell__xb_add(&x->al, &x->bb, len4, 4) || llmspell__xb_add(&x->al, &x->bb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
+    if ((rc = llmspell__xi_text(x, f, b)) != LLMSPELL_OK) return rc;
+    if ((nonempty && b->n == 0) || b->n > max || (b->n && memchr(b->p, 0, b->n)))
+        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_INVALID, "'%s' of %zu bytes (%d..%zu, no NUL)", f->name, b->n, nonempty, max);
     return LLMSPELL_OK;
 }
 
@@ -5656,17 +5526,13 @@ static llmspell_result llmspell__xi_has(llmspell__xi *x, const void *k, size_t k
 }
 
 static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
-    static const char ge[3] = {(char)0xFF, 'G', 'E'};
     llmspell__xf f[11];
     llmspell_result rc;
     int64_t vf = 0, vt = 0, tf = 0, tt = 0, created = 0;
-    size_t n = 0, idl, gid_len, endp_off = 0, endp_len = 0;
+    size_t n = 0, idl, gid_len;
+    llmspell__gform gf;
     int R = kind == 'R';
     llmspell__xf *fid, *ften, *fty, *fname = NULL, *fsrc = NULL, *fdst = NULL, *fprops, *fvf, *fvt, *ftf, *ftt, *fcr;
-    char pre[3];
-    pre[0] = (char)0xFF;
-    pre[1] = 'G';
-    pre[2] = (char)kind;
     memset(f, 0, sizeof f);
 #define LLMSPELL__XFD(p, nm, k, fl) (p = &f[n], f[n].name = nm, f[n].kind = k, f[n].flags = fl, n++)
     LLMSPELL__XFD(fid, R ? "relationship_id" : "entity_id", LLMSPELL__XF_S, LLMSPELL__XF_REQ);
@@ -5698,41 +5564,51 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
     if (tf == LLMSPELL_TIME_MIN || tf == LLMSPELL_TIME_MAX)
         return llmspell__xi_field_fail(x, ftf, LLMSPELL_ERR_INVALID, "transaction_time_start must be a finite time");
     if (tf >= tt) return llmspell__xi_field_fail(x, ftt, LLMSPELL_ERR_INVALID, "transaction_time_end must be after transaction_time_start");
-    /* the id and its keys */
+    /* the id and its keys (llmspell_graph.h's stored form) */
     if ((rc = llmspell__xi_text(x, fid, &x->tb)) != LLMSPELL_OK) return rc;
     idl = x->tb.n;
-    if (idl == 0 || idl > LLMSPELL__X_GMAX_ID || memchr(x->tb.p, 0, idl))
-        return llmspell__xi_field_fail(x, fid, LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%d, no NUL)", idl, LLMSPELL__X_GMAX_ID);
-    x->kb.n = 0;
-    if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, pre, 3) ||
-        llmspell__x_tuple(&x->al, &x->kb, x->tb.p, idl))
-        return llmspell__xi_nomem(x);
-    gid_len = x->kb.n;
-    if (llmspell__x_i64(&x->al, &x->kb, tf) || llmspell__x_i64(&x->al, &x->kb, vf)) return llmspell__xi_nomem(x);
+    if (idl == 0 || idl > LLMSPELL__GRAPH_FORM_MAX_ID || memchr(x->tb.p, 0, idl))
+        return llmspell__xi_field_fail(x, fid, LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%u, no NUL)", idl, (unsigned)LLMSPELL__GRAPH_FORM_MAX_ID);
+    {
+        size_t need = llmspell__gform_key(NULL, 0, kind, x->tb.p, idl, 1, tf, vf);
+        x->kb.n = 0;
+        if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_res(&x->al, &x->kb, need)) return llmspell__xi_nomem(x);
+        gid_len = x->pb.n + llmspell__gform_key(NULL, 0, kind, x->tb.p, idl, 0, 0, 0);
+        x->kb.n += llmspell__gform_key((uint8_t *)x->kb.p + x->kb.n, need, kind, x->tb.p, idl, 1, tf, vf);
+    }
     /* the value */
-    x->bb.n = 0;
-    if (llmspell__xb_res(&x->al, &x->bb, 25)) return llmspell__xi_nomem(x);
-    x->bb.p[0] = 1;
-    llmspell__xwi64((uint8_t *)x->bb.p + 1, vt);
-    llmspell__xwi64((uint8_t *)x->bb.p + 9, tt);
-    llmspell__xwi64((uint8_t *)x->bb.p + 17, created);
-    x->bb.n = 25;
-    if ((rc = llmspell__xi_gtext(x, fty, LLMSPELL__X_GMAX_TEXT, 0)) != LLMSPELL_OK) return rc;
+    memset(&gf, 0, sizeof gf);
+    gf.kind = kind;
+    gf.vt = vt;
+    gf.tt = tt;
+    gf.created = created;
+    if ((rc = llmspell__xi_gtext(x, fty, LLMSPELL_KV_MAX_VALUE, 0, &x->g1)) != LLMSPELL_OK) return rc;
     if (R) {
-        endp_off = x->bb.n;
-        if ((rc = llmspell__xi_gtext(x, fsrc, LLMSPELL__X_GMAX_ID, 1)) != LLMSPELL_OK || (rc = llmspell__xi_gtext(x, fdst, LLMSPELL__X_GMAX_ID, 1)) != LLMSPELL_OK)
+        if ((rc = llmspell__xi_gtext(x, fsrc, LLMSPELL__GRAPH_FORM_MAX_ID, 1, &x->g2)) != LLMSPELL_OK ||
+            (rc = llmspell__xi_gtext(x, fdst, LLMSPELL__GRAPH_FORM_MAX_ID, 1, &x->g3)) != LLMSPELL_OK)
             return rc;
-        endp_len = x->bb.n - endp_off;
-    } else if ((rc = llmspell__xi_gtext(x, fname, LLMSPELL__X_GMAX_TEXT, 0)) != LLMSPELL_OK) {
+    } else if ((rc = llmspell__xi_gtext(x, fname, LLMSPELL_KV_MAX_VALUE, 0, &x->g2)) != LLMSPELL_OK) {
         return rc;
     }
-    {
-        const char *ps = fprops->s ? fprops->s : "{}";
-        size_t pn = fprops->s ? fprops->len : 2;
-        uint8_t len4[4];
-        if (pn > LLMSPELL__X_GMAX_PROPS) return llmspell__xi_field_fail(x, fprops, LLMSPELL_ERR_TOO_LARGE, "properties of %zu bytes is over the limit", pn);
-        llmspell__xw32(len4, (uint32_t)pn);
-        if (llmspell__xb_add(&x->al, &x->bb, len4, 4) || llmspell__xb_add(&x->al, &x->bb, ps, pn)) return llmspell__xi_nomem(x);
+    gf.type = x->g1.p;
+    gf.typen = x->g1.n;
+    gf.a = x->g2.p;
+    gf.an = x->g2.n;
+    gf.b = R ? x->g3.p : NULL;
+    gf.bn = R ? x->g3.n : 0;
+    gf.props = fprops->s ? fprops->s : "{}";
+    gf.propsn = fprops->s ? fprops->len : 2;
+    if (gf.propsn > LLMSPELL_KV_MAX_VALUE)
+        return llmspell__xi_field_fail(x, fprops, LLMSPELL_ERR_TOO_LARGE, "properties of %zu bytes is over the limit", gf.propsn);
+    x->bb.n = 0;
+    if (llmspell__xb_res(&x->al, &x->bb, llmspell__gform_size(&gf))) return llmspell__xi_nomem(x);
+    x->bb.n = llmspell__gform_size(&gf);
+    llmspell__gform_write((uint8_t *)x->bb.p, &gf);
+    if (R) { /* the endpoints, as one NUL-separated string (ids hold no NUL) */
+        x->g4.n = 0;
+        if (llmspell__xb_add(&x->al, &x->g4, x->g2.p, x->g2.n) || llmspell__xb_ch(&x->al, &x->g4, 0) ||
+            llmspell__xb_add(&x->al, &x->g4, x->g3.p, x->g3.n))
+            return llmspell__xi_nomem(x);
     }
     if (!x->apply) {
         size_t idx;
@@ -5745,13 +5621,13 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
             if (has) return llmspell__xi_field_fail(x, fid, LLMSPELL_ERR_CONFLICT, "this id already has versions in the target store (imports do not merge histories)");
             if (R) {
                 x->gids.e[idx].aoff = x->gids.ar.n;
-                x->gids.e[idx].alen = endp_len;
-                if (llmspell__xb_add(&x->al, &x->gids.ar, x->bb.p + endp_off, endp_len)) return llmspell__xi_nomem(x);
+                x->gids.e[idx].alen = x->g4.n;
+                if (llmspell__xb_add(&x->al, &x->gids.ar, x->g4.p, x->g4.n)) return llmspell__xi_nomem(x);
             }
-        } else if (R && (x->gids.e[idx].alen != endp_len || memcmp(x->gids.ar.p + x->gids.e[idx].aoff, x->bb.p + endp_off, endp_len) != 0)) {
+        } else if (R && (x->gids.e[idx].alen != x->g4.n || memcmp(x->gids.ar.p + x->gids.e[idx].aoff, x->g4.p, x->g4.n) != 0)) {
             return llmspell__xi_field_fail(x, fsrc, LLMSPELL_ERR_CONFLICT, "the endpoints differ from another version of this relationship");
         }
-        if (tt == LLMSPELL_TIME_MAX) {
+        { /* every version, for the one-visible-version check */
             llmspell__xcur *c;
             if (llmspell__ex_grow(&x->al, (void **)&x->cur, &x->capcur, x->ncur + 1, sizeof *x->cur)) return llmspell__xi_nomem(x);
             c = &x->cur[x->ncur++];
@@ -5759,6 +5635,8 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
             c->idlen = x->gids.e[idx].len;
             c->vf = vf;
             c->vt = vt;
+            c->tf = tf;
+            c->tt = tt;
             c->kind = kind;
             c->idx = R ? x->rel_idx : x->ent_idx;
             c->pos = fvf->pos;
@@ -5766,21 +5644,19 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
         }
         if (R) { /* both endpoints must be entities of the file or of the store */
             int w;
-            const uint8_t *q = (const uint8_t *)x->bb.p + endp_off;
             for (w = 0; w < 2; w++) {
-                uint32_t l = llmspell__xr32(q);
+                const llmspell__xb *ep = w ? &x->g3 : &x->g2;
+                size_t need = llmspell__gform_key(NULL, 0, 'E', ep->p, ep->n, 0, 0, 0);
                 llmspell__xref *rf;
                 if (llmspell__ex_grow(&x->al, (void **)&x->refs, &x->caprefs, x->nrefs + 1, sizeof *x->refs)) return llmspell__xi_nomem(x);
                 rf = &x->refs[x->nrefs++];
                 rf->koff = x->ar.n;
-                if (llmspell__xb_add(&x->al, &x->ar, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->ar, ge, 3) ||
-                    llmspell__x_tuple(&x->al, &x->ar, q + 4, l))
-                    return llmspell__xi_nomem(x);
+                if (llmspell__xb_add(&x->al, &x->ar, x->pb.p, x->pb.n) || llmspell__xb_res(&x->al, &x->ar, need)) return llmspell__xi_nomem(x);
+                x->ar.n += llmspell__gform_key((uint8_t *)x->ar.p + x->ar.n, need, 'E', ep->p, ep->n, 0, 0, 0);
                 rf->klen = x->ar.n - rf->koff;
                 rf->idx = x->rel_idx;
                 rf->which = w;
                 rf->pos = w ? fdst->pos : fsrc->pos;
-                q += 4 + l;
             }
         }
         if ((rc = llmspell__xi_gtenant(x, tt != LLMSPELL_TIME_MAX && tt > tf ? tt : tf)) != LLMSPELL_OK) return rc;
@@ -5798,19 +5674,17 @@ static int llmspell__xcur_cmp(const void *a, const void *b) {
     int c = memcmp(x->kp, y->kp, m);
     if (c) return c;
     if (x->idlen != y->idlen) return x->idlen < y->idlen ? -1 : 1;
-    return x->vf < y->vf ? -1 : x->vf > y->vf;
+    return x->tf < y->tf ? -1 : x->tf > y->tf;
 }
 
 /* -- sections kept verbatim -- */
 static llmspell_result llmspell__xi_piece(llmspell__xi *x, const char *sec, size_t sn, uint64_t member, uint64_t index) {
     llmspell_result rc;
-    int jr;
     if (!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) return llmspell__xi_nomem(x);
     if ((rc = llmspell_json_read_value_into(x->r, x->doc)) != LLMSPELL_OK) return llmspell__xi_rerr(x, rc);
     if (!x->apply) return LLMSPELL_OK;
-    x->jb.n = 0;
-    jr = llmspell__xj_value(x, &x->jb, llmspell_json_doc_root(x->doc), 0, 0, (size_t)-1);
-    if (jr) return llmspell__xi_nomem(x);
+    if ((rc = llmspell__xi_value_text(x, llmspell_json_doc_root(x->doc), &x->jb)) != LLMSPELL_OK)
+        return rc == LLMSPELL_ERR_NOMEM ? llmspell__xi_nomem(x) : llmspell__xi_fail(x, rc, "an element cannot be written back");
     if (x->jb.n > LLMSPELL_KV_MAX_VALUE) return llmspell__xi_fail(x, LLMSPELL_ERR_TOO_LARGE, "an element of %zu bytes is over the value limit", x->jb.n);
     if (llmspell__x_xkey(&x->al, &x->kb, 0, sec, sn) || llmspell__x_u64(&x->al, &x->kb, member) || llmspell__x_u64(&x->al, &x->kb, index))
         return llmspell__xi_nomem(x);
@@ -5862,7 +5736,7 @@ static llmspell_result llmspell__xi_kept(llmspell__xi *x, const char *sec, size_
             if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
             if (t.event == LLMSPELL_JSON_EV_OBJECT_END) break;
             at = x->sh.n;
-            llmspell__xw32(len4, (uint32_t)t.len);
+            llmspell__put32(len4, (uint32_t)t.len);
             if (llmspell__xb_ch(&x->al, &x->sh, 'v') || llmspell__xb_add(&x->al, &x->sh, len4, 4) || llmspell__xb_add(&x->al, &x->sh, t.str, t.len))
                 return llmspell__xi_nomem(x);
             if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
@@ -5935,8 +5809,9 @@ static llmspell_result llmspell__xi_data(llmspell__xi *x) {
                         if (t.str[i] < '0' || t.str[i] > '9') ok = 0;
                         else d = d * 10 + (unsigned long)(t.str[i] - '0');
                     }
-                    if (!ok || d == 0 || d > LLMSPELL__X_VMAX_DIM)
-                        return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "a dimension key must be a decimal integer 1..%d", LLMSPELL__X_VMAX_DIM);
+                    if (!ok || d == 0 || d > LLMSPELL_KV_MAX_VALUE / 4)
+                        return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "a dimension key must be a decimal integer 1..%u",
+                                                 (unsigned)(LLMSPELL_KV_MAX_VALUE / 4));
                     rc = llmspell__xi_array(x, 'v', (uint32_t)d);
                 } else if (LLMSPELL__X_IS(t.str, t.len, "entities")) {
                     rc = llmspell__xi_array(x, 'E', 0);
@@ -6036,20 +5911,39 @@ static llmspell_result llmspell__xi_check(llmspell__xi *x) {
         snprintf(path, sizeof path, "data.knowledge_graph.relationships[%lu].%s", (unsigned long)rf->idx, rf->which ? "target_entity_id" : "source_entity_id");
         return llmspell__xi_fail_at(x, &rf->pos, path, LLMSPELL_ERR_NOT_FOUND, "no entity of this id in the file or the target store");
     }
+    /* llmspell_graph.h's rule: no two versions of an id visible at one (valid, transaction)
+       point. Per id, in transaction-time order, each version is checked against the versions
+       still open at its start (for a history written by the graph: the current ones). */
     for (i = 0; i < x->ncur; i++) x->cur[i].kp = x->gids.ar.p + x->cur[i].idoff;
     if (x->ncur > 1) qsort(x->cur, x->ncur, sizeof *x->cur, llmspell__xcur_cmp);
-    for (i = 1; i < x->ncur; i++) {
-        const llmspell__xcur *a = &x->cur[i - 1], *b = &x->cur[i];
-        if (a->idlen == b->idlen && memcmp(a->kp, b->kp, a->idlen) == 0 && a->vt > b->vf) {
-            snprintf(path, sizeof path, "data.knowledge_graph.%s[%lu].valid_time_start", b->kind == 'R' ? "relationships" : "entities", (unsigned long)b->idx);
-            return llmspell__xi_fail_at(x, &b->pos, path, LLMSPELL_ERR_CONFLICT,
-                                        "current versions of this id (transaction_time_end +infinity) overlap in valid time");
+    for (i = 0; i < x->ncur;) {
+        size_t j = i, k, nopen = 0;
+        while (j < x->ncur && x->cur[j].idlen == x->cur[i].idlen && memcmp(x->cur[j].kp, x->cur[i].kp, x->cur[i].idlen) == 0) j++;
+        for (k = i; k < j; k++) {
+            const llmspell__xcur *b = &x->cur[k];
+            size_t o, keep = 0;
+            for (o = 0; o < nopen; o++) { /* drop the versions closed by now, check the rest */
+                const llmspell__xcur *a = &x->cur[x->open[o]];
+                if (a->tt <= b->tf) continue;
+                if (llmspell__gform_clash(a->vf, a->vt, a->tf, a->tt, b->vf, b->vt, b->tf, b->tt)) {
+                    snprintf(path, sizeof path, "data.knowledge_graph.%s[%lu].valid_time_start", b->kind == 'R' ? "relationships" : "entities",
+                             (unsigned long)b->idx);
+                    return llmspell__xi_fail_at(x, &b->pos, path, LLMSPELL_ERR_CONFLICT,
+                                                "two versions of this id are visible at the same (valid, transaction) time: "
+                                                "this one and %s[%lu]", a->kind == 'R' ? "relationships" : "entities", (unsigned long)a->idx);
+                }
+                x->open[keep++] = x->open[o];
+            }
+            nopen = keep;
+            if (llmspell__ex_grow(&x->al, (void **)&x->open, &x->capopen, nopen + 1, sizeof *x->open)) return llmspell__xi_nomem(x);
+            x->open[nopen++] = k;
         }
+        i = j;
     }
     for (i = 0; i < x->ncols; i++) {
         const llmspell__xcol *c = &x->cols[i];
-        uint32_t metric = c->listed ? c->cfg.metric : c->exists ? c->old.metric : 0;
-        if (c->zero && metric == 0)
+        llmspell_metric metric = c->listed ? c->cfg.c.metric : c->exists ? c->old.c.metric : LLMSPELL_METRIC_COSINE;
+        if (c->zero && metric == LLMSPELL_METRIC_COSINE)
             return llmspell__xi_fail_at(x, &c->zpos, c->zpath, LLMSPELL_ERR_INVALID, "an all-zero embedding cannot be added to a cosine collection");
     }
     return LLMSPELL_OK;
@@ -6058,47 +5952,41 @@ static llmspell_result llmspell__xi_check(llmspell__xi *x) {
 /* After pass 2: collection settings (new generation: the HNSW graph is rebuilt at the next
    open) and the graphs' meta records. */
 static llmspell_result llmspell__xi_finish(llmspell__xi *x) {
-    static const char gm[3] = {(char)0xFF, 'G', 'M'};
     size_t i;
     llmspell_result rc;
     for (i = 0; i < x->ncols; i++) {
         llmspell__xcol *c = &x->cols[i];
-        llmspell__xcfg n;
-        uint8_t b[LLMSPELL__X_LVC_SIZE];
-        if (c->listed) n = c->cfg;
-        else if (c->exists) n = c->old;
-        else {
-            memset(&n, 0, sizeof n);
-            n.M = 16;
-            n.efc = 200;
-            n.efs = 50;
-        }
-        n.gen = c->exists ? c->old.gen + 1 : 1;
-        n.count = (c->exists ? c->old.count : 0) + c->added;
-        n.created = c->exists ? c->old.created : x->now;
-        llmspell__x_cfg_blob(b, &n);
+        llmspell_vec_config cfg;
+        uint8_t b[LLMSPELL__META_SIZE];
+        memset(&cfg, 0, sizeof cfg);
+        cfg.M = 16;
+        cfg.ef_construction = 200;
+        cfg.ef_search = 50;
+        if (c->listed) cfg = c->cfg.c;
+        else if (c->exists) cfg = c->old.c;
+        llmspell__meta_after_bulk(b, &cfg, c->exists ? c->old.gen : 0, (c->exists ? c->old.count : 0) + c->added,
+                                  c->exists ? c->old.created : x->now);
         if ((rc = llmspell__xi_kvput(x, x->ar.p + c->koff, c->klen, b, sizeof b)) != LLMSPELL_OK) return rc;
     }
     for (i = 0; i < x->ngts; i++) {
         const void *v;
         size_t vn;
-        uint8_t m[17];
-        int64_t last = x->gts[i].maxtx;
+        uint8_t m[LLMSPELL__GRAPH_META_SIZE];
+        llmspell_time last = x->gts[i].maxtx, old;
         uint64_t seq = 0;
         x->kb.n = 0;
-        if (llmspell__xb_add(&x->al, &x->kb, x->ar.p + x->gts[i].poff, x->gts[i].plen) || llmspell__xb_add(&x->al, &x->kb, gm, 3))
+        if (llmspell__xb_add(&x->al, &x->kb, x->ar.p + x->gts[i].poff, x->gts[i].plen) ||
+            llmspell__xb_add(&x->al, &x->kb, llmspell__gmeta_key, sizeof llmspell__gmeta_key))
             return llmspell__xi_nomem(x);
         rc = llmspell_kv_get(x->kv, x->kb.p, x->kb.n, &v, &vn);
-        if (rc == LLMSPELL_OK && vn == 17 && ((const uint8_t *)v)[0] == 1) {
-            int64_t old = llmspell__xri64((const uint8_t *)v + 1);
-            seq = llmspell__xr64((const uint8_t *)v + 9);
+        if (rc == LLMSPELL_OK && llmspell__gmeta_read(v, vn, &old, &seq) == LLMSPELL_OK) {
             if (old > last) last = old;
         } else if (rc != LLMSPELL_OK && rc != LLMSPELL_ERR_NOT_FOUND) {
             return llmspell__x_err(x->err, rc, "import: reading the store: %s", llmspell_kv_errmsg(x->kv));
+        } else {
+            seq = 0;
         }
-        m[0] = 1;
-        llmspell__xwi64(m + 1, last);
-        llmspell__xw64(m + 9, seq);
+        llmspell__gmeta_write(m, last, seq);
         if ((rc = llmspell__xi_kvput(x, x->kb.p, x->kb.n, m, sizeof m)) != LLMSPELL_OK) return rc;
     }
     return LLMSPELL_OK;
@@ -6158,6 +6046,9 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
     llmspell__xb_free(&x.al, &x.pb); llmspell__xb_free(&x.al, &x.tb); llmspell__xb_free(&x.al, &x.ar);
     llmspell__xb_free(&x.al, &x.sh); llmspell__xb_free(&x.al, &x.jb); llmspell__xb_free(&x.al, &x.bb);
     llmspell__xb_free(&x.al, &x.nm);
+    llmspell__xb_free(&x.al, &x.g1); llmspell__xb_free(&x.al, &x.g2); llmspell__xb_free(&x.al, &x.g3);
+    llmspell__xb_free(&x.al, &x.g4);
+    llmspell__ex_free(&x.al, x.open);
     llmspell__xset_free(&x, &x.ids);
     llmspell__xset_free(&x, &x.gids);
     llmspell__ex_free(&x.al, x.cols);

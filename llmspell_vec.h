@@ -256,6 +256,10 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 /* ======================================================================================== */
 #if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_VEC_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && \
     !defined(LLMSPELL__VEC_FORM_ONCE)
+#include "llmspell_export.h" /* canonical metadata; its implementation may compile this section first */
+#endif
+#if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_VEC_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && \
+    !defined(LLMSPELL__VEC_FORM_ONCE)
 #define LLMSPELL__VEC_FORM_ONCE
 #include <string.h>
 
@@ -338,6 +342,13 @@ LLMSPELL__UNUSED static int llmspell__meta_parse(const uint8_t *b, size_t n, llm
 LLMSPELL__UNUSED static void llmspell__meta_after_bulk(uint8_t b[LLMSPELL__META_SIZE], const llmspell_vec_config *cfg, uint64_t old_gen,
                                       uint64_t count, llmspell_time created) {
     llmspell__meta_blob(b, cfg, old_gen + 1, count, created);
+}
+
+/* Metadata as vec keeps it: llmspell_export.h's canonical form of a JSON object, members in
+   the order given. */
+LLMSPELL__UNUSED static llmspell_result llmspell__vec_meta_canon(llmspell_json_doc *doc, const char *text, size_t n, llmspell_json_sink sink,
+                                                                 void *user, llmspell_json_error *err) {
+    return llmspell_json_canonical(doc, text, n, LLMSPELL_JSON_CANON_OBJECT, sink, user, err);
 }
 
 /* record: "LVR1" u32 dim, i64 created, updated, expires, u32 scope len, u32 metadata len,
@@ -1710,7 +1721,7 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
     if (!stored) {
         v->njbuf = 0;
-        rc = llmspell_json_canonical(v->jdoc, meta, metalen, LLMSPELL_JSON_CANON_OBJECT, llmspell__vjs_sink, v, &e);
+        rc = llmspell__vec_meta_canon(v->jdoc, meta, metalen, llmspell__vjs_sink, v, &e);
         meta = v->jbuf;
         metalen = v->njbuf;
     } else { /* written by this or an earlier version: read it as leniently as they wrote it */

@@ -695,7 +695,7 @@ static void test_bad_inputs(void) {
     expect_fail(&kv, HEAD "{\"kv_store\":[],\"kv_store\":[]}}", LLMSPELL_ERR_PARSE, NULL, "duplicate");
     /* graph: overlap of current versions, empty interval, dangling endpoint, types */
     expect_fail(&kv, HEAD "{\"knowledge_graph\":{\"entities\":[" ENT("e", 1, 5, 10) "," ENT("e", 4, 9, 11) "]}}}", LLMSPELL_ERR_CONFLICT,
-                "data.knowledge_graph.entities[1].valid_time_start", "overlap");
+                "data.knowledge_graph.entities[1].valid_time_start", "visible at the same");
     expect_fail(&kv,
                 HEAD "{\"knowledge_graph\":{\"relationships\":[{\"relationship_id\":\"r\",\"source_entity_id\":\"nobody\",\"target_entity_id\":\"x\","
                      "\"valid_time_start\":0,\"transaction_time_start\":5}]}}}",
@@ -1093,6 +1093,163 @@ static void test_alloc_failures(void) {
     llmspell_kv_close(&src);
 }
 
+/* >>i. one owner per stored format, one JSON dialect (issue 11) ------------------------------ */
+
+/* Hash of the records under prefix[0..n) (0 keys: the empty hash). */
+static uint64_t prefix_hash(llmspell_kv *kv, const void *prefix, size_t pn, size_t *nkeys) {
+    llmspell_kv_iter *it;
+    const void *k, *v;
+    size_t kn, vn, n = 0;
+    uint64_t h = 1469598103934665603ull;
+    if (llmspell_kv_iter_open(kv, prefix, pn, &it) != LLMSPELL_OK) return 0;
+    while (llmspell_kv_iter_next(it, &k, &kn, &v, &vn) == LLMSPELL_OK) {
+        h = llmspell__x_hash(h, &kn, sizeof kn);
+        h = llmspell__x_hash(h, k, kn);
+        h = llmspell__x_hash(h, &vn, sizeof vn);
+        h = llmspell__x_hash(h, v, vn);
+        n++;
+    }
+    llmspell_kv_iter_close(it);
+    if (nkeys) *nkeys = n;
+    return h;
+}
+
+/* Exports a into a fresh memory store b (b is opened here). */
+static int copy_store(llmspell_kv *a, llmspell_kv *b) {
+    size_t len;
+    char *t = export_text(a, NULL, NULL, &len);
+    llmspell_json_error err;
+    llmspell_result r;
+    if (!t) return 0;
+    if (llmspell_kv_open_memory(b, NULL) != LLMSPELL_OK) { free(t); return 0; }
+    r = llmspell_export_import_buffer(b, t, len, NULL, NULL, &err);
+    if (r != LLMSPELL_OK) fprintf(stderr, "import: %s\n", err.message);
+    free(t);
+    return r == LLMSPELL_OK;
+}
+
+static void test_one_owner(void) {
+    static const uint8_t GP[3] = {0xFF, 'G', 'E'}, VP[2] = {0xFF, 'V'}; /* versions (the meta record holds a write counter) */
+    llmspell_kv a, b;
+    llmspell_graph ga, gb;
+    llmspell_graph_options go;
+    tclock clk;
+    uint64_t ha, hb;
+    size_t na, nb;
+    memset(&go, 0, sizeof go);
+    clk.now = 1700000000000000ll;
+    go.clock.now = tclock_now;
+    go.clock.ctx = &clk;
+    /* graph properties: escapes, member order and awkward keys survive export + import as the
+       same stored bytes, and the copy answers re-puts and patches as the original does */
+    REQUIRE_RC(llmspell_kv_open_memory(&a, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_open(&ga, &a, &go), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&ga, "p", "person", "P", "{\"b\":1,\"a\":\"caf\\u00e9\",\"k\\n\":1,\"k\\t\":2,\"n\":1.50}",
+                                         LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+    llmspell_graph_close(&ga);
+    REQUIRE(copy_store(&a, &b), "copy");
+    ha = prefix_hash(&a, GP, 3, &na);
+    hb = prefix_hash(&b, GP, 3, &nb);
+    CHECK(ha == hb && na == nb, "graph records differ after export + import (%zu vs %zu keys)", na, nb);
+    REQUIRE_RC(llmspell_graph_open(&ga, &a, &go), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_open(&gb, &b, &go), LLMSPELL_OK);
+    clk.now += 1000;
+    /* the same content again, written differently: no new version on either (rule 7) */
+    CHECK_RC(llmspell_graph_put_entity(&ga, "p", "person", "P", "{\"k\\t\":2,\"n\":1.50,\"a\":\"café\",\"b\":1,\"k\\n\":1}",
+                                       LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_put_entity(&gb, "p", "person", "P", "{\"k\\t\":2,\"n\":1.50,\"a\":\"café\",\"b\":1,\"k\\n\":1}",
+                                       LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+    CHECK(prefix_hash(&a, GP, 3, &na) == ha && prefix_hash(&b, GP, 3, &nb) == hb, "an identical re-put made a version");
+    /* a patch removing "k\n" removes it on both */
+    clk.now += 1000;
+    CHECK_RC(llmspell_graph_update_entity(&ga, "p", NULL, NULL, "{\"k\\n\":null}", LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_update_entity(&gb, "p", NULL, NULL, "{\"k\\n\":null}", LLMSPELL_GRAPH_NOW, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+    {
+        llmspell_graph_entity ea, eb;
+        CHECK_RC(llmspell_graph_get_entity(&ga, "p", LLMSPELL_GRAPH_NOW, LLMSPELL_GRAPH_NOW, &ea), LLMSPELL_OK);
+        CHECK(strstr(ea.properties, "k\\n") == NULL, "patch did not remove the key on the original: %s", ea.properties);
+        CHECK_RC(llmspell_graph_get_entity(&gb, "p", LLMSPELL_GRAPH_NOW, LLMSPELL_GRAPH_NOW, &eb), LLMSPELL_OK);
+        CHECK(strcmp(ea.properties, eb.properties) == 0, "copy answers differently: %s vs %s", ea.properties, eb.properties);
+        CHECK(strcmp(ea.properties, "{\"a\":\"café\",\"b\":1,\"k\\t\":2,\"n\":1.50}") == 0, "canonical form: %s", ea.properties);
+    }
+    CHECK(prefix_hash(&a, GP, 3, &na) == prefix_hash(&b, GP, 3, &nb) && na == nb, "graph records differ after the patch");
+    llmspell_graph_close(&ga);
+    llmspell_graph_close(&gb);
+    llmspell_kv_close(&a);
+    llmspell_kv_close(&b);
+
+    /* a vec record whose id is longer than this file's LLMSPELL_VEC_MAX_ID (written by a file
+       built with a larger one): it loads, exports and imports to the same bytes */
+    REQUIRE_RC(llmspell_kv_open_memory(&a, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_create(&a, "c", NULL, NULL), LLMSPELL_OK);
+    {
+        enum { IDN = LLMSPELL_VEC_MAX_ID + 188 };
+        char id[IDN + 1];
+        uint8_t key[3 + 2 * (IDN + 8) + 16], blob[256];
+        float emb[4] = {1, 2, 3, 4};
+        llmspell__recview rv;
+        llmspell_vec *v;
+        llmspell_vec_record rec;
+        size_t kn;
+        memset(id, 'x', IDN);
+        id[IDN] = 0;
+        memset(&rv, 0, sizeof rv);
+        rv.dim = 4;
+        rv.created = rv.updated = 5;
+        rv.expires = LLMSPELL_TIME_MAX;
+        rv.scope = "global";
+        rv.scopelen = 6;
+        rv.meta = "{\"m\":1}";
+        rv.metalen = 7;
+        kn = llmspell__vkey(key, sizeof key, 'r', "c", 1, id, IDN, 0, 0, 0, 0);
+        REQUIRE(kn <= sizeof key && llmspell__rec_size(&rv) <= sizeof blob, "sizes");
+        llmspell__rec_write(blob, &rv, emb);
+        REQUIRE_RC(llmspell_kv_put_sys(&a, key, kn, blob, llmspell__rec_size(&rv)), LLMSPELL_OK);
+        CHECK_RC(llmspell_vec_open(&v, &a, "c", NULL, NULL), LLMSPELL_OK);
+        if (v) {
+            CHECK_RC(llmspell_vec_get(v, id, &rec), LLMSPELL_ERR_TOO_LARGE); /* this file cannot name it... */
+            llmspell_vec_close(v);
+        }
+        REQUIRE(copy_store(&a, &b), "copy of a store with a long id"); /* ...but moves it intact */
+        CHECK(prefix_hash(&a, VP, 2, &na) != 0 && prefix_hash(&b, (const uint8_t *)key, kn, &nb) != 0 && nb == 1, "record missing");
+        {
+            const void *x, *y;
+            size_t xn, yn;
+            CHECK(llmspell_kv_get(&a, key, kn, &x, &xn) == LLMSPELL_OK && llmspell_kv_get(&b, key, kn, &y, &yn) == LLMSPELL_OK &&
+                      xn == yn, "record sizes");
+        }
+        llmspell_kv_close(&b);
+    }
+    llmspell_kv_close(&a);
+
+    /* import takes vec's own ranges and the family's JSON rules */
+    REQUIRE_RC(llmspell_kv_open_memory(&a, NULL), LLMSPELL_OK);
+    expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"c\",\"ef_construction\":134217728}]}", LLMSPELL_ERR_INVALID,
+                "llmspell_collections[0].ef_construction", "ef_construction");
+    expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"c\",\"ef_search\":0}]}", LLMSPELL_ERR_INVALID, NULL, NULL);
+    expect_fail(&a, HEAD "{\"vector_embeddings\":{\"2\":[{\"id\":\"v\",\"dimension\":2,\"embedding\":\"AACAPwAAAEA=\",\"metadata\":{\"a\":1,\"a\":2}}]}}}",
+                LLMSPELL_ERR_PARSE, NULL, "duplicate");
+    expect_fail(&a, HEAD "{\"vector_embeddings\":{\"2\":[{\"id\":\"v\",\"dimension\":2,\"embedding\":\"AACAPwAAAEA=\",\"metadata\":{\"o\":{\"a\":1,\"a\":2}}}]}}}",
+                LLMSPELL_ERR_PARSE, NULL, "duplicate");
+    expect_fail(&a, HEAD "{\"knowledge_graph\":{\"entities\":[{\"entity_id\":\"e\",\"properties\":{\"a\":1,\"a\":2},\"valid_time_start\":1,"
+                "\"transaction_time_start\":2}]}}}", LLMSPELL_ERR_PARSE, NULL, "duplicate");
+    /* two closed versions visible at the same (valid, transaction) point */
+    expect_fail(&a, HEAD "{\"knowledge_graph\":{\"entities\":["
+                "{\"entity_id\":\"e\",\"valid_time_start\":1,\"valid_time_end\":5,\"transaction_time_start\":10,\"transaction_time_end\":20},"
+                "{\"entity_id\":\"e\",\"valid_time_start\":4,\"valid_time_end\":9,\"transaction_time_start\":15,\"transaction_time_end\":30}]}}}",
+                LLMSPELL_ERR_CONFLICT, "data.knowledge_graph.entities[1].valid_time_start", "visible at the same");
+    /* ...while a history where they do not meet imports */
+    {
+        const char *ok = HEAD "{\"knowledge_graph\":{\"entities\":["
+                         "{\"entity_id\":\"e\",\"valid_time_start\":1,\"valid_time_end\":5,\"transaction_time_start\":10,\"transaction_time_end\":20},"
+                         "{\"entity_id\":\"e\",\"valid_time_start\":1,\"valid_time_end\":9,\"transaction_time_start\":20},"
+                         "{\"entity_id\":\"e\",\"valid_time_start\":9,\"valid_time_end\":12,\"transaction_time_start\":12,\"transaction_time_end\":20}]}}}";
+        llmspell_json_error err;
+        CHECK_RC(llmspell_export_import_buffer(&a, ok, strlen(ok), NULL, NULL, &err), LLMSPELL_OK);
+    }
+    llmspell_kv_close(&a);
+}
+
 static void cleanup(void) {
     if (tmpdir[0]) compat_remove_tree(tmpdir);
 }
@@ -1111,6 +1268,7 @@ int main(void) {
     RUN(test_tenant_view);
     RUN(test_export_sink);
     RUN(test_alloc_failures);
+    RUN(test_one_owner);
     cleanup();
     return harness_exit();
 }
