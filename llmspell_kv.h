@@ -35,12 +35,64 @@
    A user-defined backend fills in the same struct (see "Writing a backend" below).
 
    Keyspace: user keys are 1..LLMSPELL_KV_MAX_KEY bytes whose first byte is not 0xFF. Keys that
-   start with 0xFF are the system namespace, where views, vectors, graphs and exports keep
+   start with 0xFF are the system namespace, where views, entry info, vectors, graphs and exports keep
    their records; only the *_sys functions write there. Keys sort as unsigned bytes
    (memcmp order, a shorter key before its extensions).
 
    Threads: one handle is used by one thread at a time. The library never prints, aborts or
    exits; every failure is a result code plus a message from llmspell_kv_errmsg().
+
+   The family's rules (kv, vec, graph, export alike):
+     errors   every function returns an llmspell_result; the message of the last failure is
+              on the handle the call was made on (llmspell_*_errmsg) or in the
+              llmspell_json_error it was given; a failed open reports on the handle it opened.
+     closing  one _close (stores, collections, graphs, readers) or _free (writers, documents,
+              rows) per handle, safe on NULL and on a closed handle, always releasing
+              everything; only llmspell_kv_close returns a result (a file's last sync).
+     lengths  exact wherever empty is valid (keys, values, JSON strings); LLMSPELL_STRLEN
+              (= LLMSPELL_JSON_STRLEN) asks for strlen; in zero-initialised structs whose text
+              cannot be empty (llmspell_vec_record.metadata_len) 0 means strlen.
+     options  LLMSPELL_*_MAX_* limit what is written, in the file that defines them; keep them
+              the same in every file that implements a header. Readers hold to the stored
+              formats' own bounds, so data written with larger limits still opens and exports.
+
+   Contents (search for ">>name"):
+     >>results          result codes, llmspell_strerror
+     >>alloc            the allocator struct
+     >>time             llmspell_time and the clock
+     >>tuple            order-preserving composite keys, key successor, CRC-32C, CPU features
+     >>kv               the shared backend struct, options, "Writing a backend"
+     >>io               the operating system as the file backend sees it
+     >>open             constructors: memory, file, SQLite, tenant views
+     >>ops              get, put, delete, batches, clear, the _sys functions
+     >>txn              transactions (shared by a store and its views)
+     >>entries          created/updated times, kv_id and metadata of user keys; tenants()
+     >>scan             iterators and scans
+     >>admin            sync, compact, stats, characteristics, errors
+     >>helpers          for backends and the family's headers
+     >>namespace        the 0xFF system namespace tags (shared by the family)
+     >>bytes            little-endian helpers (shared by the family)
+     --- implementation ---
+     >>os               every OS call: POSIX and Win32
+     >>common           strerror, errors, allocation, the clock
+     >>tuple            (implementation)
+     >>crc32c           table-driven
+     >>cpu              CPU feature detection
+     >>crc32c, hardware the SSE4.2 instruction
+     >>index            the in-memory hash + B+tree of the memory and file backends
+     >>sorting handles  radix sort of keys for loading an index
+     >>ixstore          index + undo log = transactions
+     >>memory backend
+     >>file backend     the file format
+     >>file write path  buffered appends, commits, durability
+     >>file compaction  rewrite, rename, directory sync
+     >>file recovery    replay of the log at open, torn tails, corruption
+     >>file open        create, lock, load, upgrade of version-1 files
+     >>sqlite backend   (opt-in)
+     >>public operations  argument checks, transaction rules, side records
+     >>iterators
+     >>tenant views
+     >>entries          (implementation: side records, derived ids, tenants)
 */
 #ifndef LLMSPELL_KV_H
 #define LLMSPELL_KV_H
@@ -155,6 +207,17 @@ typedef struct llmspell_clock {
 
 /* The time of `clock` (NULL or all-zero: the system clock). */
 LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock);
+/* t as RFC 3339 text in UTC, "2024-05-01T12:00:00Z", with six fraction digits when t is not a
+   whole second ("...00.250000Z"); "+inf" / "-inf" for MAX / MIN. snprintf style: returns the
+   length, writes at most cap - 1 characters and a NUL. */
+LLMSPELL_DEF size_t llmspell_time_format(llmspell_time t, char *buf, size_t cap);
+/* Reads RFC 3339 ("2024-05-01T12:00:00Z", "2024-05-01 12:00:00.25+02:00"; 't' or ' ' for 'T';
+   a leap second :60 reads as the next second), a date ("2024-05-01": midnight UTC), "+inf" /
+   "inf" / "-inf", or integer microseconds ("1714564800000000", "-5"). n may be
+   LLMSPELL_STRLEN. ERR_PARSE for anything else (a time without a zone included). */
+LLMSPELL_DEF llmspell_result llmspell_time_parse(const char *s, size_t n, llmspell_time *out);
+/* As a length: "NUL-terminated, measure it". */
+#define LLMSPELL_STRLEN ((size_t)-1)
 
 /* >>tuple: order-preserving, prefix-free encoding of composite keys.
    A byte string is written with 0x00 escaped as 0x00 0xFF and ends with 0x00 0x01 (so a zero
@@ -250,6 +313,7 @@ typedef struct llmspell_kv_options {
     double auto_compact_ratio;        /* file: compact when dead/file bytes passes it (0: 0.5; <0: never) */
     uint64_t auto_compact_min_bytes;  /* file: ...and the file is at least this big (0: 4 MiB) */
     const llmspell_kv_io *io;         /* file: the operating system to use (NULL: the real one) */
+    llmspell_clock clock;             /* the entries' created/updated times (all-zero: the system clock) */
 } llmspell_kv_options;
 
 typedef struct llmspell_kv_stats {
@@ -277,6 +341,12 @@ typedef struct llmspell_kv_entry {
     size_t vlen;
 } llmspell_kv_entry;
 
+/* The two times kept with a user key (see >>entries), as a put hands them to a backend. */
+typedef struct llmspell_kv_times {
+    llmspell_time created; /* LLMSPELL_TIME_MIN: keep the entry's own if the key exists, else use updated */
+    llmspell_time updated;
+} llmspell_kv_times;
+
 /* Writing a backend: fill in `ctx`, `name` and every function pointer below, and set `open`
    to 1. Keys and values arrive already validated (non-NULL, within the limits; 0xFF keys are
    allowed because views and the family headers write the system namespace). The contract:
@@ -289,6 +359,11 @@ typedef struct llmspell_kv_entry {
      begin/commit/rollback -> one transaction at a time; the family checks nesting for you
      clear     -> may be NULL (the family deletes key by key in a transaction)
      sync, compact -> may be NULL (treated as nothing to do)
+     get_times -> may be NULL: then every entry's times are 0 ("not known"), and the backend may
+                  ignore put_times. A backend that keeps times reads kv->put_times inside put:
+                  NULL means "none" (the put of a system key, which reports 0), otherwise the
+                  times to keep with the entry; get_times returns them (ERR_NOT_FOUND when the
+                  key is absent). An entry replaced by a put without times has times 0.
    On failure, write a message with llmspell_kv_set_error(). `close` frees ctx. */
 struct llmspell_kv {
     void *ctx;
@@ -310,11 +385,16 @@ struct llmspell_kv {
     llmspell_result (*stats)(llmspell_kv *kv, llmspell_kv_stats *out);
     void (*characteristics)(llmspell_kv *kv, llmspell_kv_characteristics *out);
     void (*close)(llmspell_kv *kv);
+    llmspell_result (*get_times)(llmspell_kv *kv, const uint8_t *key, size_t klen, llmspell_kv_times *out); /* optional */
     /* kept by the family: */
     int open;           /* 1 between a successful open and close */
-    int in_txn;         /* inside begin .. commit/rollback */
+    int in_txn;         /* 1: inside a transaction begun through this handle; 2: begun through a view of it */
     int txn_failed;     /* a write inside the transaction failed: only rollback is allowed */
     llmspell_allocator allocator;
+    llmspell_clock clock;                  /* from the options; a view's is its parent's */
+    const llmspell_kv_times *put_times;    /* set during put (see "Writing a backend") */
+    llmspell_time txn_time;                /* the open transaction's write time (LLMSPELL_TIME_MIN: not read yet) */
+    char idbuf[40];                        /* llmspell_kv_get_info's derived id */
     char errmsg[256];
 };
 
@@ -375,10 +455,60 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
 
 /* >>txn: one transaction per store at a time. Reads see the transaction's own writes. A nested
    begin, or commit/rollback without begin, is ERR_TXN. If a write inside the transaction fails
-   the transaction can only be rolled back (commit returns ERR_TXN). */
+   the transaction can only be rolled back (commit returns ERR_TXN).
+   A store and all its tenant views (views of views too) share one transaction: begin on any of
+   them opens it for all, and every write through any of them (put, delete, the _sys ones,
+   put_batch, delete_batch, clear, put_info) joins it, whichever handle began it; a write that
+   fails inside it marks the store's transaction failed (only a rollback is left). Commit or roll
+   back through the handle that began it (through another: ERR_TXN, and the transaction goes
+   on). With no transaction open, a batch, a clear and a put_info are each all or nothing on
+   their own (a transaction of their own). */
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
+
+/* >>entries: what kv keeps about each user key besides its value (rs-llmspell's KVEntry).
+   Times: every put of a user key (put, put_batch, through views too) records
+     created  the time of the first put since the key was last absent (an overwrite keeps it),
+     updated  the time of the latest put,
+   read from the handle's clock (llmspell_kv_options.clock; a view uses its parent's; with
+   LLMSPELL_NO_OS and no clock they are 0) once per put, or once per transaction for all the
+   writes inside it (a batch is one). A delete forgets them. The memory,
+   file and SQLite backends keep them with the entry; a backend without get_times, system keys
+   and entries a version-1 file brought in report 0 ("not known").
+   kv_id and metadata are set only by llmspell_kv_put_info (an import). They live in a side
+   record of the same handle, 0xFF 'E' + key (value: u8 flags, 1 id set, 2 metadata set | u8 id
+   length | id | metadata), which a delete of the key removes with it and a plain put keeps. Without one the id is derived from the key: the FNV-1a 128-bit
+   hash (offset basis 0x6c62272e07bb014262b821756295c58d, prime 2^88 + 0x13b) of the key as the
+   underlying store holds it (for a view: 0xFF 'T' tuple(tenant) ... + key), its 16 bytes taken
+   big-endian and written as a UUID in the version-4 layout (version nibble 4, variant bits 10),
+   lowercase, 36 characters: the same key under the same tenant always has the same id, and
+   the same key under another tenant another id. */
+#define LLMSPELL_KV_MAX_ENTRY_ID 255
+typedef struct llmspell_kv_info {
+    llmspell_time created;     /* first put since the key was last absent (0: not known) */
+    llmspell_time updated;     /* latest put (0: not known) */
+    const char *id;            /* kv_id, idlen bytes: set by put_info, else derived (a UUID) */
+    size_t idlen;
+    const char *metadata;      /* JSON text set by put_info, or NULL */
+    size_t metalen;
+} llmspell_kv_info;
+/* The info of user key `key`: ERR_NOT_FOUND when absent. Pointers valid until the next call on
+   this handle (or on its store). */
+LLMSPELL_DEF llmspell_result llmspell_kv_get_info(llmspell_kv *kv, const void *key, size_t klen, llmspell_kv_info *info);
+/* Put with the given info (import): created/updated as given (0 allowed; created
+   LLMSPELL_TIME_MIN keeps the entry's own as a plain put does), id (NULL: derived; at most
+   LLMSPELL_KV_MAX_ENTRY_ID bytes, any bytes), metadata (NULL: none; kv stores the bytes, it does
+   not parse them). Both NULL removes a side record the key had. Atomic: value, times and side
+   record together; joins an open transaction. Everything is copied. */
+LLMSPELL_DEF llmspell_result llmspell_kv_put_info(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen,
+                                                  const llmspell_kv_info *info);
+/* The tenants that have keys under kv (views opened on kv), in key order: fn(user, tenant, n)
+   for each (tenant valid during the call; fn may use kv and open views on it); a non-zero
+   return stops early (still OK). Keys under 0xFF 'T' that do not decode as a tenant are skipped
+   and counted in *skipped (may be NULL). */
+LLMSPELL_DEF llmspell_result llmspell_kv_tenants(llmspell_kv *kv, int (*fn)(void *user, const void *tenant, size_t n), void *user,
+                                                 size_t *skipped);
 
 /* >>scan: ordered iteration over the keys that start with prefix[0..plen) (plen 0: all).
    The pointers returned by next are valid until the next call on the iterator or a write on
@@ -432,11 +562,18 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #define LLMSPELL__SHARED_ONCE
 #include <string.h>
 
-/* A file uses only some of these helpers (LLMSPELL_NO_OS leaves formats out). */
+/* A file uses only some of these helpers (LLMSPELL_NO_OS leaves formats out, and the
+   stored-form sections of vec and graph serve two implementations). MSVC has no "unused"
+   attribute, but warns (C4505) about no unused inline function. */
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMSPELL__UNUSED __attribute__((unused))
+#define LLMSPELL__UNUSED_DATA __attribute__((unused))
+#elif defined(_MSC_VER)
+#define LLMSPELL__UNUSED __inline
+#define LLMSPELL__UNUSED_DATA
 #else
 #define LLMSPELL__UNUSED
+#define LLMSPELL__UNUSED_DATA
 #endif
 
 /* >>namespace: the tags after 0xFF in the system namespace, one owner for the whole family.
@@ -446,6 +583,16 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #define LLMSPELL__NS_VEC 'V'    /* llmspell_vec.h >>storage */
 #define LLMSPELL__NS_GRAPH 'G'  /* llmspell_graph.h >>storage */
 #define LLMSPELL__NS_EXPORT 'X' /* llmspell_export.h: sections kept verbatim */
+
+/* The head of a family header's key, 0xFF tag sub, into k[0..cap); returns 3 (snprintf style). */
+LLMSPELL__UNUSED static size_t llmspell__ns_head(uint8_t *k, size_t cap, char tag, char sub) {
+    if (cap >= 3) {
+        k[0] = 0xFF;
+        k[1] = (uint8_t)tag;
+        k[2] = (uint8_t)sub;
+    }
+    return 3;
+}
 
 /* >>bytes: little-endian fixed-width integers, the byte order of every stored format */
 LLMSPELL__UNUSED static uint32_t llmspell__get32(const uint8_t *p) {
@@ -977,6 +1124,127 @@ LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock) {
     return llmspell__os_now_us();
 }
 
+/* Civil dates from days since 1970-01-01 and back (H. Hinnant's algorithms, exact for every
+   int64 day count that fits a year of int64). */
+static int64_t llmspell__days_from_civil(int64_t y, unsigned m, unsigned d) {
+    int64_t era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void llmspell__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+LLMSPELL_DEF size_t llmspell_time_format(llmspell_time t, char *buf, size_t cap) {
+    int64_t days, secs, us, y;
+    unsigned mo, d;
+    int n;
+    if (t == LLMSPELL_TIME_MAX) n = snprintf(buf, cap, "+inf");
+    else if (t == LLMSPELL_TIME_MIN) n = snprintf(buf, cap, "-inf");
+    else {
+        us = t % 1000000;
+        secs = t / 1000000;
+        if (us < 0) { us += 1000000; secs--; }
+        days = secs / 86400;
+        secs %= 86400;
+        if (secs < 0) { secs += 86400; days--; }
+        llmspell__civil_from_days(days, &y, &mo, &d);
+        if (us)
+            n = snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", (long long)y, mo, d, (int)(secs / 3600),
+                         (int)(secs / 60 % 60), (int)(secs % 60), (long long)us);
+        else
+            n = snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, mo, d, (int)(secs / 3600),
+                         (int)(secs / 60 % 60), (int)(secs % 60));
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static int llmspell__digits(const char **p, const char *e, int n, int *out) {
+    int v = 0, i;
+    if (e - *p < n) return -1;
+    for (i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9') return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_time_parse(const char *s, size_t n, llmspell_time *out) {
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0, leap;
+    int64_t us = 0, t;
+    const char *p = s, *e;
+    if (!s || !out) return LLMSPELL_ERR_INVALID;
+    if (n == LLMSPELL_STRLEN) n = strlen(s);
+    e = s + n;
+    if ((n == 4 && memcmp(s, "+inf", 4) == 0) || (n == 3 && memcmp(s, "inf", 3) == 0)) { *out = LLMSPELL_TIME_MAX; return LLMSPELL_OK; }
+    if (n == 4 && memcmp(s, "-inf", 4) == 0) { *out = LLMSPELL_TIME_MIN; return LLMSPELL_OK; }
+    if (n < 10 || s[4] != '-') { /* integer microseconds */
+        uint64_t v = 0;
+        int neg = n && *p == '-';
+        if (neg) p++;
+        if (p == e) return LLMSPELL_ERR_PARSE;
+        for (; p < e; p++) {
+            if (*p < '0' || *p > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*p - '0')) / 10) return LLMSPELL_ERR_PARSE;
+            v = v * 10 + (uint64_t)(*p - '0');
+        }
+        *out = neg ? -(int64_t)v : (int64_t)v;
+        return LLMSPELL_OK;
+    }
+    if (llmspell__digits(&p, e, 4, &y) || p >= e || *p++ != '-' || llmspell__digits(&p, e, 2, &mo) || p >= e || *p++ != '-' ||
+        llmspell__digits(&p, e, 2, &d))
+        return LLMSPELL_ERR_PARSE;
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap)) return LLMSPELL_ERR_PARSE;
+    if (p < e) {
+        if (*p != 'T' && *p != 't' && *p != ' ') return LLMSPELL_ERR_PARSE;
+        p++;
+        if (llmspell__digits(&p, e, 2, &h) || p >= e || *p++ != ':' || llmspell__digits(&p, e, 2, &mi) || p >= e || *p++ != ':' ||
+            llmspell__digits(&p, e, 2, &se))
+            return LLMSPELL_ERR_PARSE;
+        if (h > 23 || mi > 59 || se > 60) return LLMSPELL_ERR_PARSE; /* 60: a leap second, read as the next second */
+        if (p < e && *p == '.') {
+            int k = 0;
+            for (p++; p < e && *p >= '0' && *p <= '9'; p++, k++)
+                if (k < 6) us = us * 10 + (*p - '0');
+            if (k == 0) return LLMSPELL_ERR_PARSE;
+            for (; k < 6; k++) us *= 10;
+        }
+        if (p < e && (*p == 'Z' || *p == 'z')) {
+            p++;
+        } else if (p < e && (*p == '+' || *p == '-')) {
+            sign = *p++ == '-' ? -1 : 1;
+            if (llmspell__digits(&p, e, 2, &oh) || p >= e || *p++ != ':' || llmspell__digits(&p, e, 2, &om) || oh > 23 || om > 59)
+                return LLMSPELL_ERR_PARSE;
+        } else {
+            return LLMSPELL_ERR_PARSE; /* RFC 3339 needs a zone */
+        }
+        if (p != e) return LLMSPELL_ERR_PARSE;
+    }
+    t = llmspell__days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+    t -= sign * (oh * 3600 + om * 60);
+    *out = t * 1000000 + us;
+    return LLMSPELL_OK;
+}
+
 /* >>tuple -------------------------------------------------------------------------------- */
 
 LLMSPELL_DEF size_t llmspell_tuple_put_bytes(uint8_t *out, size_t cap, const void *s, size_t n) {
@@ -1216,7 +1484,9 @@ static int llmspell__keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_
 /* >>index: the ordered in-memory index shared by the memory and file backends.
    A hash table for point lookups plus a B+tree of the same entries for ordered scans and
    seeks. An entry is header, key, then a payload (the value for the memory backend, the
-   value's file offset for the file backend). Entries live in 64 KiB slabs and are named by
+   value's file offset for the file backend), then the entry's times when it has them (flags
+   in refs say how: 8 bytes "updated" when created == updated, the common case of a key put
+   once, else 16 bytes created, updated; native byte order). Entries live in 64 KiB slabs and are named by
    32-bit handles (slab number, 8-byte unit), so a hash slot is 8 bytes and a leaf slot 4:
    less memory per key and one cache miss fewer per lookup than a pointer to a malloc'd block.
    Freed entries go to exact-size free lists; compaction (memory backend) lays the entries out
@@ -1229,10 +1499,14 @@ typedef uint32_t llmspell__h; /* slab << 13 | unit; 0 is "none" (slab 0 is never
 typedef struct llmspell__ent {
     uint32_t vlen;   /* value length */
     uint16_t klen;
-    uint16_t refs;   /* separators pointing at this entry; the top bit: released by its owner */
+    uint16_t refs;   /* separators pointing at this entry (REFS), DEAD, and the times flags */
 } llmspell__ent;
 
-#define LLMSPELL__DEAD 0x8000u
+#define LLMSPELL__DEAD 0x8000u /* released by its owner; freed when the last separator goes */
+#define LLMSPELL__T8 0x4000u   /* times: 8 bytes (updated; created is the same) */
+#define LLMSPELL__T16 0x2000u  /* times: 16 bytes (created, updated) */
+#define LLMSPELL__TIMED (LLMSPELL__T8 | LLMSPELL__T16)
+#define LLMSPELL__REFS 0x1FFFu /* a key is the separator of at most a few nodes */
 
 #define LLMSPELL__SLAB_SIZE (1u << 16)
 #define LLMSPELL__UNITS (LLMSPELL__SLAB_SIZE / 8)      /* units per slab */
@@ -1311,8 +1585,39 @@ static uint32_t llmspell__hash(const uint8_t *p, size_t n) {
 
 /* entry storage ------------------------------------------------------------------------- */
 
-static size_t llmspell__ent_size(const llmspell__index *ix, size_t klen, size_t vlen) {
-    return sizeof(llmspell__ent) + klen + (ix->payload ? ix->payload : vlen);
+static size_t llmspell__tsize(unsigned flags) { return flags & LLMSPELL__T16 ? 16 : flags & LLMSPELL__T8 ? 8 : 0; }
+
+static size_t llmspell__ent_size(const llmspell__index *ix, size_t klen, size_t vlen, unsigned flags) {
+    return sizeof(llmspell__ent) + klen + (ix->payload ? ix->payload : vlen) + llmspell__tsize(flags);
+}
+
+/* The times at the end of an entry (0, 0 when it has none). */
+static void llmspell__ent_times(const llmspell__index *ix, const llmspell__ent *e, llmspell_kv_times *t) {
+    const uint8_t *p = LLMSPELL__PAYLOAD(e) + (ix->payload ? ix->payload : e->vlen);
+    t->created = t->updated = 0;
+    if (e->refs & LLMSPELL__T16) {
+        memcpy(&t->created, p, 8);
+        memcpy(&t->updated, p + 8, 8);
+    } else if (e->refs & LLMSPELL__T8) {
+        memcpy(&t->updated, p, 8);
+        t->created = t->updated;
+    }
+}
+
+/* The flags an entry needs for times t (NULL or both 0: none). */
+static unsigned llmspell__tflags(const llmspell_kv_times *t) {
+    if (!t || (t->created == 0 && t->updated == 0)) return 0;
+    return t->created == t->updated ? LLMSPELL__T8 : LLMSPELL__T16;
+}
+
+static void llmspell__ent_set_times(const llmspell__index *ix, llmspell__ent *e, const llmspell_kv_times *t) {
+    uint8_t *p = LLMSPELL__PAYLOAD(e) + (ix->payload ? ix->payload : e->vlen);
+    if (e->refs & LLMSPELL__T16) {
+        memcpy(p, &t->created, 8);
+        memcpy(p + 8, &t->updated, 8);
+    } else if (e->refs & LLMSPELL__T8) {
+        memcpy(p, &t->updated, 8);
+    }
 }
 
 /* A free slab number (growing the table when needed), or 0. */
@@ -1384,7 +1689,7 @@ static llmspell__h llmspell__slab_alloc(llmspell__index *ix, size_t size) {
 
 static void llmspell__slab_free(llmspell__index *ix, llmspell__h h) {
     llmspell__ent *e = LLMSPELL__E(ix, h);
-    size_t size = llmspell__ent_size(ix, e->klen, e->vlen);
+    size_t size = llmspell__ent_size(ix, e->klen, e->vlen, e->refs);
     if (size > LLMSPELL__BIG) {
         llmspell__free(&ix->a, ix->slab[h >> 13]);
         ix->slab[h >> 13] = NULL;
@@ -1397,26 +1702,29 @@ static void llmspell__slab_free(llmspell__index *ix, llmspell__h h) {
 
 static void llmspell__ent_release(llmspell__index *ix, llmspell__h h) {
     if (!h) return;
-    if (LLMSPELL__E(ix, h)->refs) LLMSPELL__E(ix, h)->refs |= LLMSPELL__DEAD; /* a separator still needs its key */
+    if (LLMSPELL__E(ix, h)->refs & LLMSPELL__REFS) LLMSPELL__E(ix, h)->refs |= LLMSPELL__DEAD; /* a separator still needs its key */
     else llmspell__slab_free(ix, h);
 }
 
 static void llmspell__sep_drop(llmspell__index *ix, llmspell__h h) {
     llmspell__ent *e = LLMSPELL__E(ix, h);
     e->refs--;
-    if (e->refs == LLMSPELL__DEAD) llmspell__slab_free(ix, h);
+    if ((e->refs & (LLMSPELL__DEAD | LLMSPELL__REFS)) == LLMSPELL__DEAD) llmspell__slab_free(ix, h);
 }
 
-/* An entry with key k and room for vlen payload bytes (or ix->payload when fixed); 0: no memory. */
-static llmspell__h llmspell__ent_new(llmspell__index *ix, const uint8_t *k, size_t kn, size_t vlen) {
-    llmspell__h h = llmspell__slab_alloc(ix, llmspell__ent_size(ix, kn, vlen));
+/* An entry with key k, room for vlen payload bytes (or ix->payload when fixed) and the times t
+   (NULL: none; stored here); 0: no memory. */
+static llmspell__h llmspell__ent_new(llmspell__index *ix, const uint8_t *k, size_t kn, size_t vlen, const llmspell_kv_times *t) {
+    unsigned flags = llmspell__tflags(t);
+    llmspell__h h = llmspell__slab_alloc(ix, llmspell__ent_size(ix, kn, vlen, flags));
     llmspell__ent *e;
     if (!h) return 0;
     e = LLMSPELL__E(ix, h);
     e->vlen = (uint32_t)vlen;
     e->klen = (uint16_t)kn;
-    e->refs = 0;
+    e->refs = (uint16_t)flags;
     memcpy(LLMSPELL__KEY(e), k, kn);
+    if (flags) llmspell__ent_set_times(ix, e, t);
     return h;
 }
 
@@ -1834,22 +2142,41 @@ static llmspell__ent *llmspell__ix_get(const llmspell__index *ix, const uint8_t 
 }
 
 /* Puts entry h into the index. *old receives the entry it replaced (or 0); the caller owns it. */
-static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__h h, llmspell__h *old) {
-    const llmspell__ent *e = LLMSPELL__E(ix, h);
-    uint32_t tag = llmspell__hash(LLMSPELL__KEY(e), e->klen);
-    llmspell__h o = llmspell__hfind(ix, LLMSPELL__KEY(e), e->klen, tag);
-    *old = o;
-    if (o) {
-        llmspell__hset(ix, o, h, tag);
+/* A key looked up once, for the put that follows with no change to the index in between: its
+   hash tag and its current entry (0: absent). Backends that read the entry a put replaces
+   (for its times) save the second lookup. */
+typedef struct llmspell__look {
+    uint32_t tag;
+    llmspell__h h;
+} llmspell__look;
+
+static llmspell__look llmspell__ix_look(const llmspell__index *ix, const uint8_t *k, size_t kn) {
+    llmspell__look at;
+    at.tag = llmspell__hash(k, kn);
+    at.h = llmspell__hfind(ix, k, kn, at.tag);
+    return at;
+}
+
+/* Puts entry h, whose key was looked up as *at (at->h is the entry it replaces). */
+static llmspell_result llmspell__ix_put_at(llmspell__index *ix, llmspell__h h, const llmspell__look *at) {
+    if (at->h) {
+        llmspell__hset(ix, at->h, h, at->tag);
         if (!ix->hash_only) llmspell__bt_replace(ix, h);
     } else {
         if (llmspell__hreserve(ix, 1) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
         if (!ix->hash_only && llmspell__bt_insert(ix, h) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-        llmspell__hplace(ix->slots, ix->mask, h, tag);
+        llmspell__hplace(ix->slots, ix->mask, h, at->tag);
         ix->count++;
     }
     ix->mods++;
     return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__ix_put(llmspell__index *ix, llmspell__h h, llmspell__h *old) {
+    const llmspell__ent *e = LLMSPELL__E(ix, h);
+    llmspell__look at = llmspell__ix_look(ix, LLMSPELL__KEY(e), e->klen);
+    *old = at.h;
+    return llmspell__ix_put_at(ix, h, &at);
 }
 
 /* Removes key k; returns its entry (the caller owns it) or 0. */
@@ -1978,10 +2305,10 @@ static llmspell_result llmspell__ix_relayout(llmspell__index *ix) {
     for (; leaf; leaf = leaf->next) {
         for (j = 0; j < leaf->n; j++, i++) {
             const llmspell__ent *e = LLMSPELL__E(ix, leaf->u.e[j]);
-            size_t size = llmspell__ent_size(ix, e->klen, e->vlen);
+            size_t size = llmspell__ent_size(ix, e->klen, e->vlen, e->refs);
             if (!(hs[i] = llmspell__slab_alloc(&nx, size))) goto fail;
             memcpy(LLMSPELL__E(&nx, hs[i]), e, size);
-            LLMSPELL__E(&nx, hs[i])->refs = 0;
+            LLMSPELL__E(&nx, hs[i])->refs &= LLMSPELL__TIMED; /* no separators yet; the times stay */
             llmspell__hplace(nx.slots, nx.mask, hs[i], llmspell__hash(LLMSPELL__KEY(e), e->klen));
         }
     }
@@ -2063,6 +2390,7 @@ typedef struct llmspell__undo {
 typedef struct llmspell__ixstore {
     llmspell__index ix;
     uint64_t bytes; /* key + value bytes of the live entries */
+    uint64_t timed; /* live entries that carry times (the file backend's records of them are longer) */
     llmspell__undo *undo;
     size_t nundo, capundo;
     int in_txn;
@@ -2087,13 +2415,25 @@ static uint64_t llmspell__ent_bytes(const llmspell__index *ix, llmspell__h h) {
     return e->klen + (uint64_t)e->vlen;
 }
 
-/* Puts entry h (replacing any entry with its key). On failure nothing changed and h is not taken. */
-static llmspell_result llmspell__ixs_put(llmspell__ixstore *s, llmspell__h h) {
+static int llmspell__ent_timed(const llmspell__index *ix, llmspell__h h) { return (LLMSPELL__E(ix, h)->refs & LLMSPELL__TIMED) != 0; }
+
+/* Puts entry h (replacing any entry with its key; at: its key's lookup, or NULL). On failure
+   nothing changed and h is not taken. */
+static llmspell_result llmspell__ixs_put_at(llmspell__ixstore *s, llmspell__h h, const llmspell__look *at) {
     llmspell__h old;
     if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
-    if (llmspell__ix_put(&s->ix, h, &old) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    if (at) {
+        old = at->h;
+        if (llmspell__ix_put_at(&s->ix, h, at) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    } else if (llmspell__ix_put(&s->ix, h, &old) != LLMSPELL_OK) {
+        return LLMSPELL_ERR_NOMEM;
+    }
     s->bytes += llmspell__ent_bytes(&s->ix, h);
-    if (old) s->bytes -= llmspell__ent_bytes(&s->ix, old);
+    s->timed += llmspell__ent_timed(&s->ix, h);
+    if (old) {
+        s->bytes -= llmspell__ent_bytes(&s->ix, old);
+        s->timed -= llmspell__ent_timed(&s->ix, old);
+    }
     if (s->in_txn) {
         s->undo[s->nundo].old = old;
         s->undo[s->nundo++].neu = h;
@@ -2109,6 +2449,7 @@ static llmspell_result llmspell__ixs_del(llmspell__ixstore *s, const uint8_t *k,
     if (llmspell__ixs_undo_room(s) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
     old = llmspell__ix_del(&s->ix, k, kn);
     s->bytes -= llmspell__ent_bytes(&s->ix, old);
+    s->timed -= llmspell__ent_timed(&s->ix, old);
     if (s->in_txn) {
         s->undo[s->nundo].old = old;
         s->undo[s->nundo++].neu = 0;
@@ -2157,12 +2498,14 @@ static void llmspell__ixs_rollback(llmspell__ixstore *s) {
             const llmspell__ent *e = LLMSPELL__E(&s->ix, neu);
             llmspell__ix_del(&s->ix, LLMSPELL__KEY(e), e->klen);
             s->bytes -= llmspell__ent_bytes(&s->ix, neu);
+            s->timed -= llmspell__ent_timed(&s->ix, neu);
             llmspell__ent_release(&s->ix, neu);
         }
         if (old) {
             /* cannot fail: the hash never shrank and the leaf has room (no leaf was freed) */
             (void)llmspell__ix_put(&s->ix, old, &x);
             s->bytes += llmspell__ent_bytes(&s->ix, old);
+            s->timed += llmspell__ent_timed(&s->ix, old);
         }
     }
     llmspell__ixs_end(s);
@@ -2222,23 +2565,49 @@ static llmspell_result llmspell__mem_get(llmspell_kv *kv, const uint8_t *k, size
     return LLMSPELL_OK;
 }
 
+/* The times a put keeps: kv->put_times with "keep created" resolved against the entry it
+   replaces (old, or NULL for a new key); NULL when the put has none. */
+static const llmspell_kv_times *llmspell__put_times(llmspell_kv *kv, const llmspell__index *ix, const llmspell__ent *old,
+                                                    llmspell_kv_times *t) {
+    const llmspell_kv_times *pt = kv->put_times;
+    if (!pt) return NULL;
+    *t = *pt;
+    if (t->created == LLMSPELL_TIME_MIN) {
+        llmspell_kv_times o;
+        if (old) llmspell__ent_times(ix, old, &o); /* an entry without times keeps "not known" */
+        t->created = old ? o.created : t->updated;
+    }
+    return llmspell__tflags(t) ? t : NULL;
+}
+
 static llmspell_result llmspell__mem_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
     llmspell__ixstore *s = &LLMSPELL__MEM(kv)->s;
+    llmspell__look at = llmspell__ix_look(&s->ix, k, kn);
+    llmspell__ent *e = at.h ? LLMSPELL__E(&s->ix, at.h) : NULL;
+    llmspell_kv_times tbuf;
+    const llmspell_kv_times *t = llmspell__put_times(kv, &s->ix, e, &tbuf);
     llmspell__h h;
-    if (!s->in_txn) { /* same-size overwrite outside a transaction: in place, no allocation */
-        llmspell__ent *e = llmspell__ix_get(&s->ix, k, kn);
-        if (e && e->vlen == vn) {
-            if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
-            return LLMSPELL_OK;
-        }
+    /* same-size overwrite outside a transaction, times laid out alike: in place, no allocation */
+    if (!s->in_txn && e && e->vlen == vn && (e->refs & LLMSPELL__TIMED) == llmspell__tflags(t)) {
+        if (vn) memcpy(LLMSPELL__PAYLOAD(e), v, vn);
+        if (t) llmspell__ent_set_times(&s->ix, e, t);
+        return LLMSPELL_OK;
     }
-    h = llmspell__ent_new(&s->ix, k, kn, vn);
+    h = llmspell__ent_new(&s->ix, k, kn, vn, t);
     if (!h) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory storing a %zu-byte value", vn);
     if (vn) memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&s->ix, h)), v, vn);
-    if (llmspell__ixs_put(s, h) != LLMSPELL_OK) {
+    if (llmspell__ixs_put_at(s, h, &at) != LLMSPELL_OK) {
         llmspell__slab_free(&s->ix, h);
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "memory: out of memory growing the index");
     }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__mem_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    llmspell__ixstore *s = &LLMSPELL__MEM(kv)->s;
+    llmspell__ent *e = llmspell__ix_get(&s->ix, k, kn);
+    if (!e) return LLMSPELL_ERR_NOT_FOUND;
+    llmspell__ent_times(&s->ix, e, t);
     return LLMSPELL_OK;
 }
 
@@ -2280,6 +2649,7 @@ static llmspell_result llmspell__mem_clear(llmspell_kv *kv) {
     llmspell__index_free(&m->s.ix);
     m->s.ix = fresh;
     m->s.bytes = 0;
+    m->s.timed = 0;
     return LLMSPELL_OK;
 }
 
@@ -2320,7 +2690,11 @@ static void llmspell__kv_reset(llmspell_kv *kv, const llmspell_kv_options *opts)
     memset(kv, 0, sizeof *kv);
     memcpy(kv->errmsg, msg, sizeof msg);
     kv->name = "closed";
-    if (opts) kv->allocator = opts->allocator;
+    kv->txn_time = LLMSPELL_TIME_MIN;
+    if (opts) {
+        kv->allocator = opts->allocator;
+        kv->clock = opts->clock;
+    }
 }
 
 static llmspell_result llmspell__check_opts(llmspell_kv *kv, const llmspell_kv_options *o) {
@@ -2365,6 +2739,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
     kv->stats = llmspell__mem_stats;
     kv->characteristics = llmspell__mem_chars;
     kv->close = llmspell__mem_close;
+    kv->get_times = llmspell__mem_get_times;
     kv->open = 1;
     return LLMSPELL_OK;
 }
@@ -2373,12 +2748,18 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
    One file: a 32-byte header, then an append-only log of records. The in-memory index maps
    each key to the file offset of its value; open() rebuilds it by replaying the log.
 
-   header  "llmspkv\0" | u32 version (1) | u32 header size (32) | u64 salt | u32 zero | u32 CRC-32C of bytes 0..27
+   header  "llmspkv\0" | u32 version (2) | u32 header size (32) | u64 salt | u32 zero | u32 CRC-32C of bytes 0..27
    record  u32 CRC-32C of the rest, seeded from the salt | u8 type (1 put, 2 delete, 3 commit) | u8 flags (1: commits
-           its transaction, 2: written by a handle in safe mode) | u16 zero | u32 key length |
-           u32 value length | u64 transaction id | key | value        (all integers little-endian)
-           A commit record has no key and an 8-byte value: the offset of its transaction's first
-           record.
+           its transaction, 2: written by a handle in safe mode, 4: carries times) | u16 zero |
+           u32 key length | u32 value length | u64 transaction id | [times] | key | value
+           (all integers little-endian). times (puts with flag 4 only): i64 created, i64 updated
+           (see >>entries). A commit record has no key and an 8-byte value: the offset of its
+           transaction's first record.
+   Version 1 is the same without flag 4 (and so without times). It is still read, its entries
+   reporting times 0; opened for writing it is upgraded by a compaction at open (the rewrite
+   is atomic, see >>file compaction), and if that fails (a full disk, say) the handle goes on
+   appending version-1 records, without times, so an older library can still read the file.
+   Libraries that read only version 1 refuse version 2 with ERR_FORMAT.
 
    A transaction's records share an id; only its last record carries the commit flag (an
    autocommitted put is one record with the flag; an explicit transaction ends with a commit
@@ -2399,9 +2780,11 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
 
 #define LLMSPELL__FHDR 32
 #define LLMSPELL__FREC 24
-#define LLMSPELL__FVERSION 1u
+#define LLMSPELL__FTIMES 16 /* the times of a put record with LLMSPELL__F_TIMES */
+#define LLMSPELL__FVERSION 2u
 #define LLMSPELL__WBUF_MAX (1u << 20)
 enum { LLMSPELL__R_PUT = 1, LLMSPELL__R_DEL = 2, LLMSPELL__R_COMMIT = 3 };
+enum { LLMSPELL__F_COMMIT = 1, LLMSPELL__F_SAFE = 2, LLMSPELL__F_TIMES = 4 };
 
 typedef struct llmspell__file {
     llmspell__ixstore s;
@@ -2426,6 +2809,7 @@ typedef struct llmspell__file {
     uint32_t seed;             /* record checksum seed, from the header's salt */
     const llmspell_kv_io *io;  /* the operating system (real or simulated) */
     uint64_t recovered;        /* torn tail bytes dropped at open */
+    uint32_t version;          /* of the file's format: 1 appends records without times */
 } llmspell__file;
 
 typedef struct llmspell__fcursor {
@@ -2461,7 +2845,7 @@ static uint64_t llmspell__fend(const llmspell__file *f) { return f->flushed + f-
 
 static uint64_t llmspell__fdead(const llmspell__file *f) {
     /* what compaction would reclaim: everything but the live records and one commit record */
-    uint64_t live = f->s.bytes + (uint64_t)f->s.ix.count * LLMSPELL__FREC + LLMSPELL__FREC + 8;
+    uint64_t live = f->s.bytes + (uint64_t)f->s.ix.count * LLMSPELL__FREC + f->s.timed * LLMSPELL__FTIMES + LLMSPELL__FREC + 8;
     uint64_t body = llmspell__fend(f) - LLMSPELL__FHDR;
     return body > live ? body - live : 0;
 }
@@ -2487,6 +2871,55 @@ static void llmspell__fmap(llmspell__file *f, int force) {
     }
     if ((f->map = llmspell__os_map(f->fd, len)) != NULL) f->maplen = len;
 }
+
+/* The value of entry e: in the write buffer, in the map, or read into *buf. */
+static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__ent *e, uint8_t **buf, size_t *cap,
+                                             const void **v) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    uint64_t off;
+    int err;
+    memcpy(&off, LLMSPELL__PAYLOAD(e), 8);
+    if (e->vlen == 0) { /* nothing to read (and wbuf may be NULL) */
+        *v = "";
+        return LLMSPELL_OK;
+    }
+    if (off >= f->flushed) { /* still in the write buffer */
+        *v = f->wbuf + (off - f->flushed);
+        return LLMSPELL_OK;
+    }
+    if (f->map && off + e->vlen <= f->flushed) { /* mapped: no copy */
+        *v = f->map + off;
+        return LLMSPELL_OK;
+    }
+    if (llmspell__reserve(&kv->allocator, (void **)buf, cap, e->vlen) != LLMSPELL_OK)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading a %u-byte value", f->path, e->vlen);
+    if (e->vlen && (err = llmspell__read_exact(f->io, f->fd, *buf, e->vlen, off)) != 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: read at offset %llu failed: %s", f->path,
+                                     (unsigned long long)off, strerror(err));
+    *v = *buf;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell__ent *e = llmspell__ix_get(&f->s.ix, k, kn);
+    if (!e) return LLMSPELL_ERR_NOT_FOUND;
+    *vn = e->vlen;
+    return llmspell__fread_value(kv, e, &f->rbuf, &f->rcap, v);
+}
+
+static llmspell_result llmspell__file_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    llmspell__file *f = LLMSPELL__FILE(kv);
+    llmspell__ent *e = llmspell__ix_get(&f->s.ix, k, kn);
+    if (!e) return LLMSPELL_ERR_NOT_FOUND;
+    llmspell__ent_times(&f->s.ix, e, t);
+    return LLMSPELL_OK;
+}
+
+/* >>file write path: records are appended to a write buffer (fappend), which reaches the file
+   at a commit or when it is full (fflush) and the disk as the durability mode says (fsync);
+   every put and delete runs as a transaction, its own or the open one, and the index follows
+   each record, with the undo log for rollback. */
 
 /* Writes the buffered records. On failure the file is cut back to what it was. */
 static llmspell_result llmspell__fflush(llmspell_kv *kv) {
@@ -2520,11 +2953,12 @@ static llmspell_result llmspell__fsync_now(llmspell_kv *kv) {
     return LLMSPELL_OK;
 }
 
-/* Appends one record to the write buffer; *voff receives the log offset of its value. */
+/* Appends one record to the write buffer (t: its times, NULL for none); *voff receives the log
+   offset of its value. */
 static llmspell_result llmspell__fappend(llmspell_kv *kv, int type, int commit, const uint8_t *k, size_t kn,
-                                         const void *v, size_t vn, uint64_t *voff) {
+                                         const void *v, size_t vn, const llmspell_kv_times *t, uint64_t *voff) {
     llmspell__file *f = LLMSPELL__FILE(kv);
-    size_t need = LLMSPELL__FREC + kn + vn;
+    size_t tl = t ? LLMSPELL__FTIMES : 0, need = LLMSPELL__FREC + tl + kn + vn;
     uint8_t *h;
     if (f->wlen && f->wlen + need > LLMSPELL__WBUF_MAX) { /* keep the buffer bounded in big transactions */
         llmspell_result r = llmspell__fflush(kv);
@@ -2534,15 +2968,20 @@ static llmspell_result llmspell__fappend(llmspell_kv *kv, int type, int commit, 
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory buffering a record", f->path);
     h = f->wbuf + f->wlen;
     h[4] = (uint8_t)type;
-    h[5] = (uint8_t)(commit ? 1 | (f->durability == LLMSPELL_DURABILITY_SAFE ? 2 : 0) : 0);
+    h[5] = (uint8_t)((commit ? LLMSPELL__F_COMMIT | (f->durability == LLMSPELL_DURABILITY_SAFE ? LLMSPELL__F_SAFE : 0) : 0) |
+                     (t ? LLMSPELL__F_TIMES : 0));
     h[6] = h[7] = 0;
     llmspell__put32(h + 8, (uint32_t)kn);
     llmspell__put32(h + 12, (uint32_t)vn);
     llmspell__put64(h + 16, f->txn);
-    if (kn) memcpy(h + LLMSPELL__FREC, k, kn);
-    if (vn) memcpy(h + LLMSPELL__FREC + kn, v, vn);
+    if (t) {
+        llmspell__puti64(h + LLMSPELL__FREC, t->created);
+        llmspell__puti64(h + LLMSPELL__FREC + 8, t->updated);
+    }
+    if (kn) memcpy(h + LLMSPELL__FREC + tl, k, kn);
+    if (vn) memcpy(h + LLMSPELL__FREC + tl + kn, v, vn);
     llmspell__put32(h, llmspell_crc32c(f->seed, h + 4, need - 4));
-    if (voff) *voff = llmspell__fend(f) + LLMSPELL__FREC + kn;
+    if (voff) *voff = llmspell__fend(f) + LLMSPELL__FREC + tl + kn;
     f->wlen += need;
     return LLMSPELL_OK;
 }
@@ -2553,41 +2992,6 @@ static llmspell_result llmspell__fwritable(llmspell_kv *kv) {
     if (f->broken)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: an earlier I/O failure left the file in an unknown state; reopen it", f->path);
     return LLMSPELL_OK;
-}
-
-static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__ent *e, uint8_t **buf, size_t *cap,
-                                             const void **v) {
-    llmspell__file *f = LLMSPELL__FILE(kv);
-    uint64_t off;
-    int err;
-    memcpy(&off, LLMSPELL__PAYLOAD(e), 8);
-    if (e->vlen == 0) { /* nothing to read (and wbuf may be NULL) */
-        *v = "";
-        return LLMSPELL_OK;
-    }
-    if (off >= f->flushed) { /* still in the write buffer */
-        *v = f->wbuf + (off - f->flushed);
-        return LLMSPELL_OK;
-    }
-    if (f->map && off + e->vlen <= f->flushed) {
-        *v = f->map + off;
-        return LLMSPELL_OK;
-    }
-    if (llmspell__reserve(&kv->allocator, (void **)buf, cap, e->vlen) != LLMSPELL_OK)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory reading a %u-byte value", f->path, e->vlen);
-    if (e->vlen && (err = llmspell__read_exact(f->io, f->fd, *buf, e->vlen, off)) != 0)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: read at offset %llu failed: %s", f->path,
-                                     (unsigned long long)off, strerror(err));
-    *v = *buf;
-    return LLMSPELL_OK;
-}
-
-static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
-    llmspell__file *f = LLMSPELL__FILE(kv);
-    llmspell__ent *e = llmspell__ix_get(&f->s.ix, k, kn);
-    if (!e) return LLMSPELL_ERR_NOT_FOUND;
-    *vn = e->vlen;
-    return llmspell__fread_value(kv, e, &f->rbuf, &f->rcap, v);
 }
 
 static llmspell_result llmspell__fcommit_io(llmspell_kv *kv);
@@ -2602,22 +3006,28 @@ static llmspell_result llmspell__file_write(llmspell_kv *kv, int type, const uin
     size_t wlen0 = f->wlen;
     uint64_t voff = 0;
     llmspell__h h = 0;
+    llmspell__look at;
+    llmspell_kv_times tbuf;
+    const llmspell_kv_times *t = NULL;
     llmspell_result r;
     if ((r = llmspell__fwritable(kv)) != LLMSPELL_OK) return r;
-    if (type == LLMSPELL__R_DEL && !llmspell__ix_get(&f->s.ix, k, kn)) return LLMSPELL_ERR_NOT_FOUND;
+    at = llmspell__ix_look(&f->s.ix, k, kn);
+    if (type == LLMSPELL__R_DEL && !at.h) return LLMSPELL_ERR_NOT_FOUND;
     if (type == LLMSPELL__R_PUT) {
-        h = llmspell__ent_new(&f->s.ix, k, kn, vn);
+        if (f->version >= 2) /* a version-1 file gets no times (see the format notes) */
+            t = llmspell__put_times(kv, &f->s.ix, at.h ? LLMSPELL__E(&f->s.ix, at.h) : NULL, &tbuf);
+        h = llmspell__ent_new(&f->s.ix, k, kn, vn, t);
         if (!h) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory", f->path);
     }
     if (auto_txn) {
         llmspell__ixs_begin(&f->s);
         f->txn_start = llmspell__fend(f);
     }
-    r = llmspell__fappend(kv, type, auto_txn, k, kn, v, vn, &voff);
-    if (r == LLMSPELL_OK) wlen0 = f->wlen - (LLMSPELL__FREC + kn + vn);
+    r = llmspell__fappend(kv, type, auto_txn, k, kn, v, vn, t, &voff);
+    if (r == LLMSPELL_OK) wlen0 = f->wlen - (LLMSPELL__FREC + (t ? LLMSPELL__FTIMES : 0) + kn + vn);
     if (r == LLMSPELL_OK && h) {
         memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&f->s.ix, h)), &voff, 8);
-        if (llmspell__ixs_put(&f->s, h) != LLMSPELL_OK)
+        if (llmspell__ixs_put_at(&f->s, h, &at) != LLMSPELL_OK)
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory growing the index", f->path);
         else h = 0;
         if (r != LLMSPELL_OK) f->wlen = wlen0;
@@ -2714,7 +3124,7 @@ static llmspell_result llmspell__file_commit(llmspell_kv *kv) {
     if (r == LLMSPELL_OK) {
         uint8_t start[8];
         llmspell__put64(start, f->txn_start); /* lets recovery tell this transaction's records from later ones */
-        r = llmspell__fappend(kv, LLMSPELL__R_COMMIT, 1, NULL, 0, start, 8, NULL);
+        r = llmspell__fappend(kv, LLMSPELL__R_COMMIT, 1, NULL, 0, start, 8, NULL, NULL);
     }
     if (r == LLMSPELL_OK) r = llmspell__fcommit_io(kv);
     if (r != LLMSPELL_OK) {
@@ -2741,6 +3151,10 @@ static llmspell_result llmspell__file_clear(llmspell_kv *kv) {
     (void)kv;
     return LLMSPELL_ERR_UNSUPPORTED; /* the family deletes key by key in one transaction */
 }
+
+/* >>file compaction: the live entries, times included, in key order, as one transaction in a
+   new file (always the current version) that is synced and renamed over the old one; then the
+   directory is synced. A crash at any point leaves the old file or the new one, whole. */
 
 /* Rewrites the live entries, in key order, to a new file and renames it over the old one. */
 static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
@@ -2773,7 +3187,8 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     for (; leaf; leaf = leaf->next) {
         for (i = 0; i < leaf->n; i++) {
             llmspell__ent *e = LLMSPELL__E(&f->s.ix, leaf->u.e[i]);
-            size_t need = LLMSPELL__FREC + e->klen + e->vlen;
+            int timed = (e->refs & LLMSPELL__TIMED) != 0;
+            size_t tl = timed ? LLMSPELL__FTIMES : 0, need = LLMSPELL__FREC + tl + e->klen + e->vlen;
             uint64_t voff;
             uint8_t *h;
             memcpy(&voff, LLMSPELL__PAYLOAD(e), 8);
@@ -2788,13 +3203,19 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
             }
             h = out + olen;
             h[4] = LLMSPELL__R_PUT;
-            h[5] = 0;
+            h[5] = timed ? LLMSPELL__F_TIMES : 0;
             h[6] = h[7] = 0;
             llmspell__put32(h + 8, e->klen);
             llmspell__put32(h + 12, e->vlen);
             llmspell__put64(h + 16, f->txn); /* ids keep growing across compactions */
-            memcpy(h + LLMSPELL__FREC, LLMSPELL__KEY(e), e->klen);
-            if (e->vlen && (err = llmspell__read_exact(io, f->fd, h + LLMSPELL__FREC + e->klen, e->vlen, voff)) != 0) {
+            if (timed) {
+                llmspell_kv_times t;
+                llmspell__ent_times(&f->s.ix, e, &t);
+                llmspell__puti64(h + LLMSPELL__FREC, t.created);
+                llmspell__puti64(h + LLMSPELL__FREC + 8, t.updated);
+            }
+            memcpy(h + LLMSPELL__FREC + tl, LLMSPELL__KEY(e), e->klen);
+            if (e->vlen && (err = llmspell__read_exact(io, f->fd, h + LLMSPELL__FREC + tl + e->klen, e->vlen, voff)) != 0) {
                 what = "read";
                 goto fail;
             }
@@ -2847,7 +3268,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     for (; leaf; leaf = leaf->next) {
         for (i = 0; i < leaf->n; i++) {
             llmspell__ent *e = LLMSPELL__E(&f->s.ix, leaf->u.e[i]);
-            uint64_t voff = off + LLMSPELL__FREC + e->klen;
+            uint64_t voff = off + LLMSPELL__FREC + ((e->refs & LLMSPELL__TIMED) ? LLMSPELL__FTIMES : 0) + e->klen;
             memcpy(LLMSPELL__PAYLOAD(e), &voff, 8);
             off = voff + e->vlen;
         }
@@ -2855,6 +3276,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     f->flushed = off + LLMSPELL__FREC + 8; /* and the commit record */
     f->txn++;
     f->seed = seed;
+    f->version = LLMSPELL__FVERSION;
     f->unsynced = 0;
     f->s.ix.mods++;
     llmspell__fmap(f, 1);
@@ -2941,15 +3363,25 @@ static void llmspell__file_close(llmspell_kv *kv) {
     llmspell__file_free(kv);
 }
 
+/* >>file recovery: open() replays the log into the index, applying each transaction at its
+   commit flag; it stops at the first record that is not whole (a torn tail, cut off) unless a
+   later committed record proves the damage is in the middle (ERR_CORRUPT). */
+
+/* The flags a record of this file version may carry. */
+static unsigned llmspell__fflags_max(const llmspell__file *f) {
+    return f->version >= 2 ? (LLMSPELL__F_COMMIT | LLMSPELL__F_SAFE | LLMSPELL__F_TIMES) : (LLMSPELL__F_COMMIT | LLMSPELL__F_SAFE);
+}
+
 /* Replays the log into the index. `map` holds the whole file. */
 static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map, uint64_t size, uint64_t *good_end) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     uint64_t off = LLMSPELL__FHDR, committed = LLMSPELL__FHDR, cur_txn = 0, max_txn = 0;
+    unsigned fmax = llmspell__fflags_max(f);
     int pending = 0;
     while (off < size) {
         const uint8_t *h = map + off;
         uint64_t rest = size - off, need, txn, scan;
-        uint32_t kn, vn;
+        uint32_t kn, vn, tl;
         int type, flags, ok;
         ok = rest >= LLMSPELL__FREC;
         if (ok) {
@@ -2958,19 +3390,22 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
             kn = llmspell__get32(h + 8);
             vn = llmspell__get32(h + 12);
             txn = llmspell__get64(h + 16);
-            need = LLMSPELL__FREC + (uint64_t)kn + vn;
-            ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && flags <= 3 && h[6] == 0 && h[7] == 0 &&
-                 kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 8 && (flags & 1) : kn > 0) &&
-                 (type != LLMSPELL__R_DEL || vn == 0) && llmspell__get32(h) == llmspell_crc32c(f->seed, h + 4, (size_t)need - 4);
+            tl = (flags & LLMSPELL__F_TIMES) ? LLMSPELL__FTIMES : 0;
+            need = LLMSPELL__FREC + (uint64_t)tl + kn + vn;
+            ok = type >= LLMSPELL__R_PUT && type <= LLMSPELL__R_COMMIT && (unsigned)flags <= fmax && h[6] == 0 && h[7] == 0 &&
+                 kn <= 65535 && need <= rest && (type == LLMSPELL__R_COMMIT ? kn == 0 && vn == 8 && flags == (flags & 3) && (flags & 1) : kn > 0) &&
+                 (type != LLMSPELL__R_DEL || (vn == 0 && !tl)) && llmspell__get32(h) == llmspell_crc32c(f->seed, h + 4, (size_t)need - 4);
         }
         if (!ok) {
             /* torn tail, or corruption in the middle? Look for a valid committing record, written
                in safe mode, of a transaction that began after the bad record */
             for (scan = off + 1; scan + LLMSPELL__FREC <= size; scan++) {
                 const uint8_t *q = map + scan;
-                uint64_t qn = LLMSPELL__FREC + (uint64_t)llmspell__get32(q + 8) + llmspell__get32(q + 12);
-                if (q[5] == 3 && q[4] >= 1 && q[4] <= 3 && q[6] == 0 && q[7] == 0 && qn <= size - scan &&
-                    llmspell__get64(q + 16) > max_txn && llmspell__get32(q) == llmspell_crc32c(f->seed, q + 4, (size_t)qn - 4) &&
+                uint64_t qn = LLMSPELL__FREC + (uint64_t)((q[5] & LLMSPELL__F_TIMES) ? LLMSPELL__FTIMES : 0) + llmspell__get32(q + 8) +
+                              llmspell__get32(q + 12);
+                if ((q[5] & 3) == 3 && q[5] <= fmax && q[4] >= 1 && q[4] <= 3 && (q[4] == LLMSPELL__R_PUT || q[5] == 3) && q[6] == 0 &&
+                    q[7] == 0 && qn <= size - scan && llmspell__get64(q + 16) > max_txn &&
+                    llmspell__get32(q) == llmspell_crc32c(f->seed, q + 4, (size_t)qn - 4) &&
                     (q[4] != LLMSPELL__R_COMMIT || (qn == LLMSPELL__FREC + 8 && llmspell__get64(q + LLMSPELL__FREC) > off))) {
                     if (pending) llmspell__ixs_rollback(&f->s);
                     return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT,
@@ -2988,10 +3423,16 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
         }
         if (txn > max_txn) max_txn = txn;
         if (type == LLMSPELL__R_PUT) {
-            llmspell__h eh = llmspell__ent_new(&f->s.ix, h + LLMSPELL__FREC, kn, vn);
-            uint64_t voff = off + LLMSPELL__FREC + kn;
+            llmspell_kv_times t = {0, 0};
+            llmspell__h eh;
+            uint64_t voff = off + LLMSPELL__FREC + tl + kn;
+            if (tl) {
+                t.created = llmspell__geti64(h + LLMSPELL__FREC);
+                t.updated = llmspell__geti64(h + LLMSPELL__FREC + 8);
+            }
+            eh = llmspell__ent_new(&f->s.ix, h + LLMSPELL__FREC + tl, kn, vn, tl ? &t : NULL);
             if (eh) memcpy(LLMSPELL__PAYLOAD(LLMSPELL__E(&f->s.ix, eh)), &voff, 8);
-            if (!eh || llmspell__ixs_put(&f->s, eh) != LLMSPELL_OK) {
+            if (!eh || llmspell__ixs_put_at(&f->s, eh, NULL) != LLMSPELL_OK) {
                 if (eh) llmspell__slab_free(&f->s.ix, eh);
                 llmspell__ixs_rollback(&f->s);
                 return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory loading the index", f->path);
@@ -3015,6 +3456,9 @@ static llmspell_result llmspell__file_replay(llmspell_kv *kv, const uint8_t *map
     f->recovered = size - committed;
     return LLMSPELL_OK;
 }
+
+/* >>file open: create the file atomically if it is missing, lock it, check the header, replay
+   the log, cut a torn tail, upgrade a version-1 file. */
 
 static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t size) {
     llmspell__file *f = LLMSPELL__FILE(kv);
@@ -3041,6 +3485,7 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
             return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "file %s: cannot write the header: %s", f->path, strerror(e));
         f->flushed = LLMSPELL__FHDR;
         f->txn = 1;
+        f->version = LLMSPELL__FVERSION;
         return LLMSPELL_OK;
     }
     if ((uint64_t)(size_t)size != size)
@@ -3062,10 +3507,11 @@ static llmspell_result llmspell__file_load(llmspell_kv *kv, int fd, uint64_t siz
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: not an llmspell kv file (bad magic)", f->path);
     } else if (llmspell__get32(map + 28) != llmspell_crc32c(0, map, 28)) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "file %s: header checksum mismatch at offset 28", f->path);
-    } else if (llmspell__get32(map + 8) != LLMSPELL__FVERSION) {
-        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: format version %u, this library reads version %u",
+    } else if (llmspell__get32(map + 8) < 1 || llmspell__get32(map + 8) > LLMSPELL__FVERSION) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_FORMAT, "file %s: format version %u, this library reads versions 1 to %u",
                                   f->path, llmspell__get32(map + 8), LLMSPELL__FVERSION);
     } else {
+        f->version = llmspell__get32(map + 8);
         f->seed = llmspell__file_seed(map);
         f->s.ix.hash_only = 1; /* the ordered tree is built once, after the replay */
         r = llmspell__file_replay(kv, map, size, &good);
@@ -3189,6 +3635,13 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     r = llmspell__file_load(kv, f->fd, size);
     if (r != LLMSPELL_OK) goto fail;
     llmspell__fmap(f, 1);
+    if (f->version < LLMSPELL__FVERSION && !o.read_only) {
+        /* upgrade: the rewrite is atomic; if it fails the handle appends version-1 records */
+        if ((r = llmspell__file_compact(kv)) != LLMSPELL_OK) {
+            if (f->broken) goto fail; /* the file is there, whole, but this handle lost track of it */
+            kv->errmsg[0] = 0;
+        }
+    }
     kv->name = "file";
     kv->get = llmspell__file_get;
     kv->put = llmspell__file_put;
@@ -3206,6 +3659,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     kv->stats = llmspell__file_stats;
     kv->characteristics = llmspell__file_chars;
     kv->close = llmspell__file_close;
+    kv->get_times = llmspell__file_get_times;
     kv->open = 1;
     return LLMSPELL_OK;
 fail:
@@ -3218,15 +3672,18 @@ fail:
 #endif /* !LLMSPELL_NO_OS: the file backend */
 
 /* >>sqlite backend (opt-in) ------------------------------------------------------------------
-   table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID, WAL journal, prepared
-   statements; cursors read ordered chunks of rows by primary-key range. */
+   table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL, c INTEGER NOT NULL DEFAULT 0, u INTEGER NOT
+   NULL DEFAULT 0) WITHOUT ROWID: c and u are the entry's created and updated times (0: none).
+   WAL journal, prepared statements; cursors read ordered chunks of rows by primary-key range.
+   A table from before the times (k, v only) gets the two columns by ALTER TABLE when opened for
+   writing; opened read-only it is read as it is, every entry reporting times 0. */
 #ifdef LLMSPELL_KV_SQLITE
 
 #define LLMSPELL__SQ_CHUNK 128
 
 typedef struct llmspell__sq {
     sqlite3 *db;
-    sqlite3_stmt *get, *put, *del, *from_incl, *from_excl;
+    sqlite3_stmt *get, *put, *del, *from_incl, *from_excl, *times; /* times: NULL in an old read-only table */
     uint8_t *vbuf;
     size_t vcap;
     char *path;
@@ -3297,15 +3754,58 @@ static llmspell_result llmspell__sq_get(llmspell_kv *kv, const uint8_t *k, size_
 
 static llmspell_result llmspell__sq_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
     llmspell__sq *s = LLMSPELL__SQ(kv);
+    const llmspell_kv_times *t = kv->put_times;
     int rc;
     if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite %s: opened read-only", s->path);
     sqlite3_bind_blob(s->put, 1, k, (int)kn, SQLITE_STATIC);
     sqlite3_bind_blob(s->put, 2, vn ? v : (const void *)"", (int)vn, SQLITE_STATIC);
+    if (t) { /* ?5: keep the row's created (a new row takes updated) */
+        int keep = t->created == LLMSPELL_TIME_MIN;
+        sqlite3_bind_int64(s->put, 3, keep ? t->updated : t->created);
+        sqlite3_bind_int64(s->put, 4, t->updated);
+        sqlite3_bind_int(s->put, 5, keep);
+    } else {
+        sqlite3_bind_int64(s->put, 3, 0);
+        sqlite3_bind_int64(s->put, 4, 0);
+        sqlite3_bind_int(s->put, 5, 0);
+    }
     rc = sqlite3_step(s->put);
     s->writes++;
     sqlite3_reset(s->put);
     sqlite3_clear_bindings(s->put);
     return rc == SQLITE_DONE ? LLMSPELL_OK : llmspell__sq_err(kv, rc, "put");
+}
+
+static llmspell_result llmspell__sq_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    llmspell_result r = LLMSPELL_OK;
+    int rc;
+    sqlite3_bind_blob(s->times, 1, k, (int)kn, SQLITE_STATIC);
+    rc = sqlite3_step(s->times);
+    if (rc == SQLITE_ROW) {
+        t->created = sqlite3_column_int64(s->times, 0);
+        t->updated = sqlite3_column_int64(s->times, 1);
+    } else {
+        r = rc == SQLITE_DONE ? LLMSPELL_ERR_NOT_FOUND : llmspell__sq_err(kv, rc, "get times");
+    }
+    sqlite3_reset(s->times);
+    sqlite3_clear_bindings(s->times);
+    return r;
+}
+
+/* Whether table kv has columns c and u (the entries' times); -1 when it cannot tell. */
+static int llmspell__sq_has_times(llmspell__sq *s, int *has_c, int *has_u) {
+    sqlite3_stmt *st;
+    int rc;
+    *has_c = *has_u = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA table_info(kv)", -1, &st, NULL) != SQLITE_OK) return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (name && strcmp(name, "c") == 0) *has_c = 1;
+        if (name && strcmp(name, "u") == 0) *has_u = 1;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static llmspell_result llmspell__sq_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
@@ -3481,6 +3981,7 @@ static void llmspell__sq_free(llmspell_kv *kv) {
     sqlite3_finalize(s->del);
     sqlite3_finalize(s->from_incl);
     sqlite3_finalize(s->from_excl);
+    sqlite3_finalize(s->times);
     if (s->db) sqlite3_close(s->db);
     llmspell__free(&kv->allocator, s->vbuf);
     llmspell__free(&kv->allocator, s->path);
@@ -3500,7 +4001,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
     llmspell_result r;
     struct stat st;
     size_t plen;
-    int rc, flags, mem;
+    int rc, flags, mem, has_c = 0, has_u = 0;
     if (!kv) return LLMSPELL_ERR_INVALID;
     kv->errmsg[0] = 0;
     llmspell__kv_reset(kv, opts);
@@ -3532,15 +4033,31 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
     if (!mem && !o.read_only && (r = llmspell__sq_exec(kv, "PRAGMA journal_mode=WAL")) != LLMSPELL_OK) goto fail;
     if ((r = llmspell__sq_exec(kv, sync_mode[o.durability])) != LLMSPELL_OK) goto fail;
     if (!o.read_only &&
-        (r = llmspell__sq_exec(kv, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")) != LLMSPELL_OK)
+        (r = llmspell__sq_exec(kv, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB NOT NULL, c INTEGER NOT NULL DEFAULT 0, "
+                                   "u INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")) != LLMSPELL_OK)
         goto fail;
+    if (llmspell__sq_has_times(s, &has_c, &has_u) != 0) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "sqlite %s: cannot read the columns of table kv: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (!o.read_only) { /* a table from before the times: add them (old rows report 0) */
+        if (!has_c && (r = llmspell__sq_exec(kv, "ALTER TABLE kv ADD COLUMN c INTEGER NOT NULL DEFAULT 0")) != LLMSPELL_OK) goto fail;
+        if (!has_u && (r = llmspell__sq_exec(kv, "ALTER TABLE kv ADD COLUMN u INTEGER NOT NULL DEFAULT 0")) != LLMSPELL_OK) goto fail;
+        has_c = has_u = 1;
+    }
 #define LLMSPELL__PREP(stmt, sql)                                                       \
     if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL)) != SQLITE_OK) { \
         r = llmspell__sq_err(kv, rc, "prepare");                                        \
         goto fail;                                                                      \
     }
     LLMSPELL__PREP(get, "SELECT v FROM kv WHERE k = ?1")
-    LLMSPELL__PREP(put, "INSERT OR REPLACE INTO kv(k, v) VALUES (?1, ?2)")
+    if (has_c && has_u) {
+        LLMSPELL__PREP(put, "INSERT INTO kv(k, v, c, u) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(k) DO UPDATE SET v = excluded.v, "
+                            "c = CASE WHEN ?5 THEN kv.c ELSE excluded.c END, u = excluded.u")
+        LLMSPELL__PREP(times, "SELECT c, u FROM kv WHERE k = ?1")
+    } else { /* read-only: never run */
+        LLMSPELL__PREP(put, "INSERT OR REPLACE INTO kv(k, v) VALUES (?1, ?2)")
+    }
     LLMSPELL__PREP(del, "DELETE FROM kv WHERE k = ?1")
     LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT 128")
     LLMSPELL__PREP(from_excl, "SELECT k, v FROM kv WHERE k > ?1 ORDER BY k LIMIT 128")
@@ -3562,6 +4079,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
     kv->stats = llmspell__sq_stats;
     kv->characteristics = llmspell__sq_chars;
     kv->close = llmspell__sq_close;
+    kv->get_times = s->times ? llmspell__sq_get_times : NULL;
     kv->open = 1;
     return LLMSPELL_OK;
 fail:
@@ -3604,16 +4122,51 @@ static llmspell_result llmspell__check_val(llmspell_kv *kv, const void *val, siz
     return LLMSPELL_OK;
 }
 
-/* Writes inside a transaction that failed must not be committed. */
+/* A store's views (and views of views) share its transaction: the family finds the store under
+   a handle by walking from view to parent. A handle of the family's own kinds only: a view on
+   a user's wrapper of another handle stops at the wrapper. */
+static llmspell_result llmspell__view_begin(llmspell_kv *kv);
+static llmspell_kv *llmspell__parent_of(llmspell_kv *kv);
+
+static llmspell_kv *llmspell__store(llmspell_kv *kv) {
+    llmspell_kv *p;
+    while ((p = llmspell__parent_of(kv)) != NULL) kv = p;
+    return kv;
+}
+
+/* Writes inside a transaction that failed must not be committed: a failure marks every handle
+   between kv and its store that is in the transaction (the store always is). */
 static llmspell_result llmspell__write_done(llmspell_kv *kv, llmspell_result r) {
-    if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND && kv->in_txn) kv->txn_failed = 1;
+    llmspell_kv *h;
+    if (r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND) return r;
+    for (h = kv; h; h = llmspell__parent_of(h))
+        if (h->in_txn) h->txn_failed = 1;
     return r;
 }
 
 static llmspell_result llmspell__writable_txn(llmspell_kv *kv) {
-    if (kv->in_txn && kv->txn_failed)
+    llmspell_kv *s = llmspell__store(kv);
+    if (s->in_txn && s->txn_failed)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
     return LLMSPELL_OK;
+}
+
+/* The time of a write: the clock's, or inside a transaction the one time read at its first
+   write (so a transaction, and a batch, reads the clock once). */
+static llmspell_time llmspell__write_time(llmspell_kv *kv) {
+    llmspell_kv *s = llmspell__store(kv);
+    if (!s->in_txn) return llmspell_time_now(&kv->clock);
+    if (s->txn_time == LLMSPELL_TIME_MIN) s->txn_time = llmspell_time_now(&s->clock);
+    return s->txn_time;
+}
+
+/* The times of a user key through any backend: those without get_times report 0. */
+static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    const void *v;
+    size_t vn;
+    if (kv->get_times) return kv->get_times(kv, k, kn, t);
+    t->created = t->updated = 0;
+    return kv->get(kv, k, kn, &v, &vn);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_get(llmspell_kv *kv, const void *key, size_t klen, const void **val, size_t *vlen) {
@@ -3654,74 +4207,34 @@ LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
 
-static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen, int user) {
+/* user: a user key, its times from the clock; otherwise a system key written with times t
+   (NULL: none), which is how a view hands its user key's times to its parent. */
+static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen, int user,
+                                     const llmspell_kv_times *t) {
+    llmspell_kv_times now;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
     if ((r = llmspell__check_val(kv, val, vlen)) != LLMSPELL_OK) return r;
     if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
-    return llmspell__write_done(kv, kv->put(kv, (const uint8_t *)key, klen, val, vlen));
-}
-
-static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t klen, int user) {
-    llmspell_result r;
-    LLMSPELL__CHECK_OPEN(kv);
-    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
-    r = kv->del(kv, (const uint8_t *)key, klen);
-    if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
+    if (user) {
+        now.created = LLMSPELL_TIME_MIN; /* an overwrite keeps the entry's */
+        now.updated = llmspell__write_time(kv);
+        t = &now;
+    }
+    kv->put_times = t;
+    r = kv->put(kv, (const uint8_t *)key, klen, val, vlen);
+    kv->put_times = NULL;
     return llmspell__write_done(kv, r);
 }
 
-LLMSPELL_DEF llmspell_result llmspell_kv_put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
-    return llmspell__put(kv, key, klen, val, vlen, 1);
-}
-LLMSPELL_DEF llmspell_result llmspell_kv_put_sys(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
-    return llmspell__put(kv, key, klen, val, vlen, 0);
-}
-LLMSPELL_DEF llmspell_result llmspell_kv_delete(llmspell_kv *kv, const void *key, size_t klen) {
-    return llmspell__del(kv, key, klen, 1);
-}
-LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void *key, size_t klen) {
-    return llmspell__del(kv, key, klen, 0);
-}
-
-LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv) {
-    llmspell_result r;
-    LLMSPELL__CHECK_OPEN(kv);
-    if (kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction is already open (no nesting)", kv->name);
-    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
-    kv->in_txn = 1;
-    kv->txn_failed = 0;
-    return LLMSPELL_OK;
-}
-
-LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv) {
-    llmspell_result r;
-    LLMSPELL__CHECK_OPEN(kv);
-    if (!kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: commit without begin", kv->name);
-    if (kv->txn_failed)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
-    r = kv->commit(kv);
-    /* a failed commit has rolled back */
-    kv->in_txn = 0;
-    return r;
-}
-
-LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv) {
-    LLMSPELL__CHECK_OPEN(kv);
-    if (!kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: rollback without begin", kv->name);
-    kv->in_txn = 0;
-    kv->txn_failed = 0;
-    return kv->rollback(kv);
-}
-
-/* Runs fn inside the open transaction, or inside one of its own that it commits. */
+/* Runs fn inside the store's open transaction (whichever handle of the store began it), or
+   inside one of its own that it commits. */
 typedef llmspell_result (*llmspell__txn_body)(llmspell_kv *kv, const void *arg, size_t n);
 
 static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
     llmspell_result r;
-    if (kv->in_txn) {
+    if (llmspell__store(kv)->in_txn) {
         if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
         return llmspell__write_done(kv, body(kv, arg, n));
     }
@@ -3737,11 +4250,140 @@ static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body 
     return llmspell_kv_commit(kv);
 }
 
+/* The side record key of user key k, 0xFF 'E' + k (see >>entries): on the stack when short. */
+typedef struct llmspell__skey {
+    uint8_t *p;
+    size_t n;
+    uint8_t local[128];
+} llmspell__skey;
+
+static llmspell_result llmspell__skey_make(llmspell_kv *kv, llmspell__skey *sk, const void *k, size_t kn) {
+    sk->n = kn + 2;
+    sk->p = sk->n <= sizeof sk->local ? sk->local : (uint8_t *)llmspell__alloc(&kv->allocator, sk->n);
+    if (!sk->p) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory for a %zu-byte key", kv->name, kn);
+    sk->p[0] = 0xFF;
+    sk->p[1] = LLMSPELL__NS_ENTRY;
+    memcpy(sk->p + 2, k, kn);
+    return LLMSPELL_OK;
+}
+
+static void llmspell__skey_free(llmspell_kv *kv, llmspell__skey *sk) {
+    if (sk->p != sk->local) llmspell__free(&kv->allocator, sk->p);
+}
+
+/* Deletes user key k and its side record (which may be absent): one write unit. */
+static llmspell_result llmspell__del_entry(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    llmspell__skey sk;
+    llmspell_result r = kv->del(kv, k, kn);
+    if (r != LLMSPELL_OK) return r;
+    if ((r = llmspell__skey_make(kv, &sk, k, kn)) != LLMSPELL_OK) return r;
+    r = kv->del(kv, sk.p, sk.n);
+    llmspell__skey_free(kv, &sk);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+static llmspell_result llmspell__del_entry_body(llmspell_kv *kv, const void *arg, size_t n) {
+    return llmspell__del_entry(kv, (const uint8_t *)arg, n);
+}
+
+static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t klen, int user) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
+    if (user) { /* a key with a side record loses both in one unit; the others cost one lookup more */
+        llmspell__skey sk;
+        const void *v;
+        size_t vn;
+        if ((r = llmspell__skey_make(kv, &sk, key, klen)) != LLMSPELL_OK) return r;
+        r = kv->get(kv, sk.p, sk.n, &v, &vn);
+        llmspell__skey_free(kv, &sk);
+        if (r == LLMSPELL_OK) r = llmspell__atomically(kv, llmspell__del_entry_body, key, klen);
+        else if (r == LLMSPELL_ERR_NOT_FOUND) r = llmspell__write_done(kv, kv->del(kv, (const uint8_t *)key, klen));
+        if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
+        return r;
+    }
+    r = kv->del(kv, (const uint8_t *)key, klen);
+    if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
+    return llmspell__write_done(kv, r);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
+    return llmspell__put(kv, key, klen, val, vlen, 1, NULL);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_put_sys(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
+    return llmspell__put(kv, key, klen, val, vlen, 0, NULL);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_delete(llmspell_kv *kv, const void *key, size_t klen) {
+    return llmspell__del(kv, key, klen, 1);
+}
+LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void *key, size_t klen) {
+    return llmspell__del(kv, key, klen, 0);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (llmspell__store(kv)->in_txn)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction of this store is already open (no nesting)", kv->name);
+    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
+    kv->in_txn = 1;
+    kv->txn_failed = 0;
+    kv->txn_time = LLMSPELL_TIME_MIN;
+    return LLMSPELL_OK;
+}
+
+/* Whether kv may end its transaction: it began it (in_txn 1; a view passes 2 on to its
+   parent, see llmspell__view_begin), and the store's transaction is still the one. */
+static llmspell_result llmspell__txn_end_check(llmspell_kv *kv, const char *what, int from_view) {
+    if (!kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: %s without begin", kv->name, what);
+    if (kv->in_txn == 2 && !from_view)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: %s: the transaction was begun through a view of this handle; end it there",
+                                     kv->name, what);
+    if (!llmspell__store(kv)->in_txn) { /* ended under it (a user's wrapper, say): forget it */
+        kv->in_txn = 0;
+        kv->txn_failed = 0;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: %s: the transaction was ended through another handle", kv->name, what);
+    }
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__commit(llmspell_kv *kv, int from_view) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__txn_end_check(kv, "commit", from_view)) != LLMSPELL_OK) return r;
+    if (kv->txn_failed || llmspell__store(kv)->txn_failed)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
+    r = kv->commit(kv);
+    /* a failed commit has rolled back */
+    kv->in_txn = 0;
+    return r;
+}
+
+static llmspell_result llmspell__rollback(llmspell_kv *kv, int from_view) {
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__txn_end_check(kv, "rollback", from_view)) != LLMSPELL_OK) return r;
+    kv->in_txn = 0;
+    kv->txn_failed = 0;
+    return kv->rollback(kv);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv) { return llmspell__commit(kv, 0); }
+LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv) { return llmspell__rollback(kv, 0); }
+
+/* A batch's entries all carry the batch's one time (the transaction's, see write_time). */
 static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg, size_t n) {
     const llmspell_kv_entry *e = (const llmspell_kv_entry *)arg;
+    llmspell_kv_times t;
     size_t i;
+    t.created = LLMSPELL_TIME_MIN;
+    t.updated = llmspell__write_time(kv);
     for (i = 0; i < n; i++) {
-        llmspell_result r = kv->put(kv, (const uint8_t *)e[i].key, e[i].klen, e[i].val, e[i].vlen);
+        llmspell_result r;
+        kv->put_times = &t;
+        r = kv->put(kv, (const uint8_t *)e[i].key, e[i].klen, e[i].val, e[i].vlen);
+        kv->put_times = NULL;
         if (r != LLMSPELL_OK) return r;
     }
     return LLMSPELL_OK;
@@ -3751,7 +4393,7 @@ static llmspell_result llmspell__del_batch_body(llmspell_kv *kv, const void *arg
     const llmspell_kv_entry *e = (const llmspell_kv_entry *)arg;
     size_t i;
     for (i = 0; i < n; i++) {
-        llmspell_result r = kv->del(kv, (const uint8_t *)e[i].key, e[i].klen);
+        llmspell_result r = llmspell__del_entry(kv, (const uint8_t *)e[i].key, e[i].klen);
         if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND) return r;
     }
     return LLMSPELL_OK;
@@ -3963,7 +4605,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv) {
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
-    if (kv->clear && !kv->in_txn) {
+    if (kv->clear && !llmspell__store(kv)->in_txn) {
         r = kv->clear(kv);
         if (r != LLMSPELL_ERR_UNSUPPORTED) return r;
     }
@@ -4027,6 +4669,10 @@ typedef struct llmspell__vcursor {
 
 #define LLMSPELL__VIEW(kv) ((llmspell__view *)(kv)->ctx)
 
+static llmspell_kv *llmspell__parent_of(llmspell_kv *kv) {
+    return kv->begin == llmspell__view_begin ? LLMSPELL__VIEW(kv)->parent : NULL;
+}
+
 static llmspell_result llmspell__view_fail(llmspell_kv *kv, llmspell_result r) {
     if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND)
         llmspell_kv_set_error(kv, r, "tenant view: %s", LLMSPELL__VIEW(kv)->parent->errmsg);
@@ -4056,7 +4702,17 @@ static llmspell_result llmspell__view_put(llmspell_kv *kv, const uint8_t *k, siz
     size_t n;
     const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
     if (!pk) return LLMSPELL_ERR_NOMEM;
-    return llmspell__view_fail(kv, llmspell_kv_put_sys(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
+    /* a user key's times go with it (the parent sees a system key) */
+    return llmspell__view_fail(kv, llmspell__put(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn, 0, kv->put_times));
+}
+
+static llmspell_result llmspell__view_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    llmspell_kv *parent = LLMSPELL__VIEW(kv)->parent;
+    size_t n;
+    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
+    if (!pk) return LLMSPELL_ERR_NOMEM;
+    if (!parent->open) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CLOSED, "tenant view: the parent store is closed");
+    return llmspell__view_fail(kv, llmspell__times_of(parent, pk, n, t));
 }
 
 static llmspell_result llmspell__view_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
@@ -4108,9 +4764,15 @@ static void llmspell__view_cursor_close(llmspell_kv_cursor *cur) {
     llmspell__free(&cur->kv->allocator, c);
 }
 
-static llmspell_result llmspell__view_begin(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_begin(LLMSPELL__VIEW(kv)->parent)); }
-static llmspell_result llmspell__view_commit(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_commit(LLMSPELL__VIEW(kv)->parent)); }
-static llmspell_result llmspell__view_rollback(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_rollback(LLMSPELL__VIEW(kv)->parent)); }
+/* The parent joins as "begun through a view of it" (in_txn 2): only the view ends it. */
+static llmspell_result llmspell__view_begin(llmspell_kv *kv) {
+    llmspell_kv *parent = LLMSPELL__VIEW(kv)->parent;
+    llmspell_result r = llmspell_kv_begin(parent);
+    if (r == LLMSPELL_OK) parent->in_txn = 2;
+    return llmspell__view_fail(kv, r);
+}
+static llmspell_result llmspell__view_commit(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell__commit(LLMSPELL__VIEW(kv)->parent, 1)); }
+static llmspell_result llmspell__view_rollback(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell__rollback(LLMSPELL__VIEW(kv)->parent, 1)); }
 static llmspell_result llmspell__view_sync(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_sync(LLMSPELL__VIEW(kv)->parent)); }
 static llmspell_result llmspell__view_compact(llmspell_kv *kv) { return llmspell__view_fail(kv, llmspell_kv_compact(LLMSPELL__VIEW(kv)->parent)); }
 
@@ -4139,7 +4801,7 @@ static void llmspell__view_chars(llmspell_kv *kv, llmspell_kv_characteristics *c
 
 static void llmspell__view_close(llmspell_kv *kv) {
     llmspell__view *v = LLMSPELL__VIEW(kv);
-    if (kv->in_txn && v->parent->open && v->parent->in_txn) (void)llmspell_kv_rollback(v->parent);
+    if (kv->in_txn && v->parent->open && v->parent->in_txn) (void)llmspell__rollback(v->parent, 1);
     llmspell__free(&kv->allocator, v->kbuf);
     llmspell__free(&kv->allocator, v);
 }
@@ -4190,8 +4852,220 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell
     view->stats = llmspell__view_stats;
     view->characteristics = llmspell__view_chars;
     view->close = llmspell__view_close;
+    view->get_times = llmspell__view_get_times;
+    view->clock = parent->clock;
     view->open = 1;
     return LLMSPELL_OK;
+}
+
+/* >>entries: created/updated times, kv_id and metadata of user keys (see the declarations). */
+
+/* Side record value: u8 flags (1: id set, 2: metadata set) | u8 id length | id | metadata. */
+#define LLMSPELL__SIDE_ID 1u
+#define LLMSPELL__SIDE_META 2u
+
+/* FNV-1a, 128 bits: h = (h ^ byte) * (2^88 + 0x13b) mod 2^128, in two 64-bit halves. */
+typedef struct llmspell__u128 {
+    uint64_t hi, lo;
+} llmspell__u128;
+
+static void llmspell__fnv128(llmspell__u128 *h, const uint8_t *p, size_t n) {
+    while (n--) {
+        uint64_t lo, p0, p1, sum;
+        lo = h->lo ^ *p++;
+        p0 = (lo & 0xFFFFFFFFu) * 0x13Bu;
+        p1 = (lo >> 32) * 0x13Bu;
+        sum = p0 + (p1 << 32);
+        h->hi = h->hi * 0x13Bu + (p1 >> 32) + (sum < p0) + (lo << 24); /* lo * 2^88 lands in hi */
+        h->lo = sum;
+    }
+}
+
+/* The key as the store under kv holds it: the prefixes of the views on the way down, then k. */
+static void llmspell__phys_hash(llmspell_kv *kv, llmspell__u128 *h) {
+    llmspell_kv *p = llmspell__parent_of(kv);
+    if (!p) return;
+    llmspell__phys_hash(p, h);
+    llmspell__fnv128(h, LLMSPELL__VIEW(kv)->kbuf, LLMSPELL__VIEW(kv)->plen);
+}
+
+/* The derived kv_id of user key k, into kv->idbuf (36 characters). */
+static void llmspell__derived_id(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    static const char hex[] = "0123456789abcdef";
+    llmspell__u128 h;
+    uint8_t b[16];
+    int i, o = 0;
+    h.hi = 0x6c62272e07bb0142ull;
+    h.lo = 0x62b821756295c58dull;
+    llmspell__phys_hash(kv, &h);
+    llmspell__fnv128(&h, k, kn);
+    for (i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(h.hi >> (56 - 8 * i));
+        b[8 + i] = (uint8_t)(h.lo >> (56 - 8 * i));
+    }
+    b[6] = (uint8_t)(0x40 | (b[6] & 0x0F)); /* version 4 */
+    b[8] = (uint8_t)(0x80 | (b[8] & 0x3F)); /* variant 10 */
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) kv->idbuf[o++] = '-';
+        kv->idbuf[o++] = hex[b[i] >> 4];
+        kv->idbuf[o++] = hex[b[i] & 15];
+    }
+    kv->idbuf[o] = 0;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_get_info(llmspell_kv *kv, const void *key, size_t klen, llmspell_kv_info *info) {
+    llmspell_kv_times t;
+    llmspell__skey sk;
+    const void *v;
+    size_t vn;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, 1)) != LLMSPELL_OK) return r;
+    if (!info) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_info needs an output", kv->name);
+    memset(info, 0, sizeof *info);
+    if ((r = llmspell__times_of(kv, (const uint8_t *)key, klen, &t)) != LLMSPELL_OK) return r;
+    info->created = t.created;
+    info->updated = t.updated;
+    if ((r = llmspell__skey_make(kv, &sk, key, klen)) != LLMSPELL_OK) return r;
+    r = kv->get(kv, sk.p, sk.n, &v, &vn); /* the last backend call: its pointer stays valid */
+    llmspell__skey_free(kv, &sk);
+    if (r == LLMSPELL_OK) {
+        const uint8_t *p = (const uint8_t *)v;
+        unsigned flags = vn >= 2 ? p[0] : 0xFFu;
+        size_t idn = vn >= 2 ? p[1] : 0;
+        if (flags & ~(LLMSPELL__SIDE_ID | LLMSPELL__SIDE_META) || 2 + idn > vn || (!(flags & LLMSPELL__SIDE_ID) && idn) ||
+            (!(flags & LLMSPELL__SIDE_META) && 2 + idn != vn))
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "%s: the entry record of a %zu-byte key is malformed", kv->name, klen);
+        if (flags & LLMSPELL__SIDE_ID) {
+            info->id = (const char *)p + 2;
+            info->idlen = idn;
+        }
+        if (flags & LLMSPELL__SIDE_META) {
+            info->metadata = (const char *)p + 2 + idn;
+            info->metalen = vn - 2 - idn;
+        }
+    } else if (r != LLMSPELL_ERR_NOT_FOUND) {
+        return r;
+    }
+    if (!info->id) {
+        llmspell__derived_id(kv, (const uint8_t *)key, klen);
+        info->id = kv->idbuf;
+        info->idlen = 36;
+    }
+    return LLMSPELL_OK;
+}
+
+typedef struct llmspell__info_put {
+    const uint8_t *key, *val, *rec;
+    size_t klen, vlen, rlen;
+    llmspell_kv_times t;
+    llmspell__skey sk;
+} llmspell__info_put;
+
+static llmspell_result llmspell__put_info_body(llmspell_kv *kv, const void *arg, size_t n) {
+    const llmspell__info_put *a = (const llmspell__info_put *)arg;
+    llmspell_result r;
+    (void)n;
+    kv->put_times = &a->t;
+    r = kv->put(kv, a->key, a->klen, a->val, a->vlen);
+    kv->put_times = NULL;
+    if (r != LLMSPELL_OK) return r;
+    if (a->rec) return kv->put(kv, a->sk.p, a->sk.n, a->rec, a->rlen);
+    r = kv->del(kv, a->sk.p, a->sk.n);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_put_info(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen,
+                                                  const llmspell_kv_info *info) {
+    llmspell__info_put a;
+    uint8_t *rec = NULL;
+    size_t idn, mn;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, 1)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__check_val(kv, val, vlen)) != LLMSPELL_OK) return r;
+    if (!info) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: put_info needs the info", kv->name);
+    idn = info->id ? info->idlen : 0;
+    mn = info->metadata ? info->metalen : 0;
+    if (idn > LLMSPELL_KV_MAX_ENTRY_ID)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: an id of %zu bytes is over the %d-byte limit", kv->name, idn,
+                                     LLMSPELL_KV_MAX_ENTRY_ID);
+    if (mn > LLMSPELL_KV_MAX_VALUE || 2 + idn > LLMSPELL_KV_MAX_VALUE - mn) /* the side record is a value too */
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TOO_LARGE, "%s: metadata of %zu bytes is over the %u-byte value limit", kv->name,
+                                     mn, (unsigned)LLMSPELL_KV_MAX_VALUE);
+    memset(&a, 0, sizeof a);
+    a.key = (const uint8_t *)key;
+    a.klen = klen;
+    a.val = (const uint8_t *)val;
+    a.vlen = vlen;
+    a.t.created = info->created;
+    a.t.updated = info->updated;
+    if (info->id || info->metadata) {
+        if (!(rec = (uint8_t *)llmspell__alloc(&kv->allocator, 2 + idn + mn)))
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory for the entry record", kv->name);
+        rec[0] = (uint8_t)((info->id ? LLMSPELL__SIDE_ID : 0) | (info->metadata ? LLMSPELL__SIDE_META : 0));
+        rec[1] = (uint8_t)idn;
+        if (idn) memcpy(rec + 2, info->id, idn);
+        if (mn) memcpy(rec + 2 + idn, info->metadata, mn);
+        a.rec = rec;
+        a.rlen = 2 + idn + mn;
+    }
+    if ((r = llmspell__skey_make(kv, &a.sk, key, klen)) == LLMSPELL_OK) {
+        r = llmspell__atomically(kv, llmspell__put_info_body, &a, 0);
+        llmspell__skey_free(kv, &a.sk);
+    }
+    llmspell__free(&kv->allocator, rec);
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_tenants(llmspell_kv *kv, int (*fn)(void *user, const void *tenant, size_t n), void *user,
+                                                 size_t *skipped) {
+    static const uint8_t pre[2] = {0xFF, LLMSPELL__NS_TENANT};
+    /* the decoded tenant, then the key just past it (its encoding is at most 2n + 2 bytes) */
+    const size_t tcap = LLMSPELL_KV_MAX_TENANT, scap = 2 + 2 * LLMSPELL_KV_MAX_TENANT + 2;
+    uint8_t *buf, *skip = NULL;
+    size_t skipcap = 0;
+    llmspell_kv_iter *it;
+    const void *k;
+    size_t kn;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (skipped) *skipped = 0;
+    if (!fn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: tenants needs a callback", kv->name);
+    if (!(buf = (uint8_t *)llmspell__alloc(&kv->allocator, tcap + scap)))
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory listing tenants", kv->name);
+    if ((r = llmspell_kv_iter_open(kv, pre, 2, &it)) != LLMSPELL_OK) {
+        llmspell__free(&kv->allocator, buf);
+        return r;
+    }
+    while ((r = llmspell_kv_iter_next(it, &k, &kn, NULL, NULL)) == LLMSPELL_OK) {
+        const uint8_t *p = (const uint8_t *)k + 2;
+        uint8_t *after = buf + tcap;
+        size_t tn = 0, sn;
+        if (llmspell_tuple_get_bytes(&p, (const uint8_t *)k + kn, buf, tcap, &tn) != LLMSPELL_OK || tn > tcap) {
+            /* not a view's key: skip just it (the next key after it is k + 0x00) */
+            if (skipped) (*skipped)++;
+            if (llmspell__reserve(&kv->allocator, (void **)&skip, &skipcap, kn + 1) != LLMSPELL_OK) {
+                r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory listing tenants", kv->name);
+                break;
+            }
+            memcpy(skip, k, kn);
+            skip[kn] = 0;
+            if ((r = llmspell_kv_iter_seek(it, skip, kn + 1)) != LLMSPELL_OK) break;
+            continue;
+        }
+        if (fn(user, buf, tn)) break;
+        /* on past every key of this tenant */
+        after[0] = pre[0];
+        after[1] = pre[1];
+        sn = 2 + llmspell_tuple_put_bytes(after + 2, scap - 2, buf, tn);
+        if ((sn = llmspell_key_successor(after, after, sn)) == 0) break;
+        if ((r = llmspell_kv_iter_seek(it, after, sn)) != LLMSPELL_OK) break;
+    }
+    llmspell_kv_iter_close(it);
+    llmspell__free(&kv->allocator, skip);
+    llmspell__free(&kv->allocator, buf);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
 
 #endif /* LLMSPELL_KV_IMPLEMENTATION_ONCE */

@@ -8,6 +8,8 @@
    e. file backend recovery and compaction                test_file_*
    f. tuple encoding, key successor, crc32c               test_tuple_*, ...
    g. allocation failure                                  alloc_failure_<backend>
+   h. entry info (times, kv_id, metadata), tenants()      conformance_<backend>_entries, test_entry_*, tenants_*
+   i. transactions joined through views                   txn_join_<backend>, test_txn_join_failure
    Scratch files live under a mkdtemp directory in /tmp that is removed at the end. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -3072,6 +3074,747 @@ static void test_time_clock(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* >>entries: created/updated times, kv_id and metadata (llmspell_kv_get_info / put_info)     */
+
+/* The clock of these tests: the time is whatever *ctx holds. */
+static llmspell_time test_clock(void *ctx) { return *(const llmspell_time *)ctx; }
+
+/* A derived kv_id: a lowercase UUID in the version-4 layout. */
+static int is_uuid(const char *s, size_t n)
+{
+    size_t i;
+    if (!s || n != 36) return 0;
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') return 0;
+        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return s[14] == '4' && strchr("89ab", s[19]) != NULL;
+}
+
+/* Checks the info of key: the times, the id (NULL: a derived one), the metadata (NULL: none). */
+static void check_info_at(const char *file, int line, llmspell_kv *kv, const void *k, size_t kl, llmspell_time created,
+                          llmspell_time updated, const char *id, size_t idlen, const char *meta, size_t metalen)
+{
+    llmspell_kv_info in;
+    llmspell_result rc = llmspell_kv_get_info(kv, k, kl, &in);
+    CHECK_AT(file, line, rc == LLMSPELL_OK, "get_info %s: %s (%s)", hexs(k, kl), rc_name(rc), llmspell_kv_errmsg(kv));
+    if (rc != LLMSPELL_OK) return;
+    CHECK_AT(file, line, in.created == created && in.updated == updated, "get_info %s: times %lld/%lld, expected %lld/%lld",
+             hexs(k, kl), (long long)in.created, (long long)in.updated, (long long)created, (long long)updated);
+    if (id)
+        CHECK_AT(file, line, in.id && in.idlen == idlen && memcmp(in.id, id, idlen) == 0, "get_info %s: id %s, expected %s",
+                 hexs(k, kl), hexs(in.id, in.idlen), hexs(id, idlen));
+    else
+        CHECK_AT(file, line, is_uuid(in.id, in.idlen), "get_info %s: id %s is not a derived UUID", hexs(k, kl), hexs(in.id, in.idlen));
+    if (meta)
+        CHECK_AT(file, line, in.metadata && in.metalen == metalen && memcmp(in.metadata, meta, metalen) == 0,
+                 "get_info %s: metadata %s, expected %s", hexs(k, kl), in.metadata ? hexs(in.metadata, in.metalen) : "NULL",
+                 hexs(meta, metalen));
+    else
+        CHECK_AT(file, line, in.metadata == NULL && in.metalen == 0, "get_info %s: metadata %s, expected none", hexs(k, kl),
+                 hexs(in.metadata, in.metalen));
+}
+#define CHECK_INFO(...) check_info_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* The derived id of key, copied into out[37]. */
+static void derived_id_at(const char *file, int line, llmspell_kv *kv, const void *k, size_t kl, char *out)
+{
+    llmspell_kv_info in;
+    out[0] = 0;
+    CHECK_RC_AT(file, line, llmspell_kv_get_info(kv, k, kl, &in), LLMSPELL_OK);
+    if (in.idlen == 36) {
+        memcpy(out, in.id, 36);
+        out[36] = 0;
+    }
+}
+#define DERIVED_ID(...) derived_id_at(__FILE__, __LINE__, __VA_ARGS__)
+
+static llmspell_kv_info make_info(llmspell_time created, llmspell_time updated, const char *id, const char *meta)
+{
+    llmspell_kv_info in;
+    in.created = created;
+    in.updated = updated;
+    in.id = id;
+    in.idlen = id ? strlen(id) : 0;
+    in.metadata = meta;
+    in.metalen = meta ? strlen(meta) : 0;
+    return in;
+}
+
+/* The number of side records (0xFF 'E' ...) the handle holds. */
+static size_t side_records(llmspell_kv *kv)
+{
+    pairs all = {0};
+    size_t n;
+    if (scan_collect(kv, S("\xFF" "E"), NULL, 0, &all) != LLMSPELL_OK) { pairs_free(&all); return (size_t)-1; }
+    n = all.n;
+    pairs_free(&all);
+    return n;
+}
+
+/* Every backend, views included: times from the handle's clock, put_info, side records. The
+   user-defined backend keeps no times (it has no get_times): it reports 0. */
+static void conf_entries(const void *arg)
+{
+    const backend_desc *b = (const backend_desc *)arg;
+    store s;
+    llmspell_kv *kv;
+    llmspell_kv_options o;
+    llmspell_kv_info in;
+    llmspell_kv_entry e[2];
+    llmspell_time now = 1000;
+    int timed = b->kind != K_USER;
+    char id_k[37], id2[37], *big;
+    int reopened;
+#define TT(x) (timed ? (llmspell_time)(x) : 0)
+    memset(&o, 0, sizeof o);
+    o.clock.now = test_clock;
+    o.clock.ctx = &now;
+    OPEN_STORE(s, b, &o);
+    kv = s.kv;
+
+    CHECK_RC(llmspell_kv_get_info(kv, S("k"), &in), LLMSPELL_ERR_NOT_FOUND);
+    /* created stays, updated moves; same size (in place) and other sizes alike */
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("v1")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(1000), TT(1000), NULL, 0, NULL, 0);
+    DERIVED_ID(kv, S("k"), id_k);
+    now = 2000;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("v2")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(1000), TT(2000), id_k, 36, NULL, 0);
+    now = 3000;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("v3")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(1000), TT(3000), id_k, 36, NULL, 0);
+    now = 3500;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("longer value")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(1000), TT(3500), id_k, 36, NULL, 0);
+    /* a delete forgets them: the next put starts again (the derived id does not change) */
+    CHECK_RC(llmspell_kv_delete(kv, S("k")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_get_info(kv, S("k"), &in), LLMSPELL_ERR_NOT_FOUND);
+    now = 4000;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("v")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(4000), TT(4000), id_k, 36, NULL, 0);
+    /* a rollback restores the times; a transaction's writes share the time of its first one */
+    CHECK_RC(llmspell_kv_begin(kv), LLMSPELL_OK);
+    now = 5000;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("x")), LLMSPELL_OK);
+    now = 5500;
+    CHECK_RC(llmspell_kv_put(kv, S("k2"), S("n")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(4000), TT(5000), id_k, 36, NULL, 0);
+    CHECK_INFO(kv, S("k2"), TT(5000), TT(5000), NULL, 0, NULL, 0);
+    CHECK_RC(llmspell_kv_rollback(kv), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(4000), TT(4000), id_k, 36, NULL, 0);
+    CHECK_RC(llmspell_kv_get_info(kv, S("k2"), &in), LLMSPELL_ERR_NOT_FOUND);
+    CHECK_RC(llmspell_kv_begin(kv), LLMSPELL_OK);
+    now = 6000;
+    CHECK_RC(llmspell_kv_put(kv, S("k"), S("y")), LLMSPELL_OK);
+    now = 7000;
+    CHECK_RC(llmspell_kv_put(kv, S("k3"), S("z")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_commit(kv), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(4000), TT(6000), id_k, 36, NULL, 0);
+    CHECK_INFO(kv, S("k3"), TT(6000), TT(6000), NULL, 0, NULL, 0);
+    /* a batch is one time */
+    now = 8000;
+    memset(e, 0, sizeof e);
+    e[0].key = "k"; e[0].klen = 1; e[0].val = "b"; e[0].vlen = 1;
+    e[1].key = "k4"; e[1].klen = 2; e[1].val = "b4"; e[1].vlen = 2;
+    CHECK_RC(llmspell_kv_put_batch(kv, e, 2), LLMSPELL_OK);
+    CHECK_INFO(kv, S("k"), TT(4000), TT(8000), id_k, 36, NULL, 0);
+    CHECK_INFO(kv, S("k4"), TT(8000), TT(8000), NULL, 0, NULL, 0);
+    /* the derived id is stable and differs between keys */
+    DERIVED_ID(kv, S("k4"), id2);
+    CHECK(strcmp(id_k, id2) != 0, "keys k and k4 derive the same id %s", id_k);
+
+    /* put_info: explicit times, id and metadata, all kept as given */
+    in = make_info(11, 22, "my-id", "{\"a\":1}");
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv"), &in), LLMSPELL_OK);
+    CHECK_VALUE(kv, S("p"), S("pv"));
+    CHECK_INFO(kv, S("p"), TT(11), TT(22), S("my-id"), S("{\"a\":1}"));
+    CHECK(side_records(kv) == 1, "%zu side records, expected 1", side_records(kv));
+    /* a plain put keeps the side record (the same entry) and created */
+    now = 9000;
+    CHECK_RC(llmspell_kv_put(kv, S("p"), S("pv2")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("p"), TT(11), TT(9000), S("my-id"), S("{\"a\":1}"));
+    /* neither id nor metadata: the side record goes, the id is derived again */
+    in = make_info(0, 0, NULL, NULL);
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv3"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("p"), 0, 0, NULL, 0, NULL, 0);
+    CHECK(side_records(kv) == 0, "%zu side records, expected 0", side_records(kv));
+    /* empty id and empty metadata are values, not "none"; created MIN keeps the entry's */
+    in = make_info(40, 50, "", "");
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv4"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("p"), TT(40), TT(50), "", 0, "", 0);
+    in = make_info(LLMSPELL_TIME_MIN, 60, "x", NULL);
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv5"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("p"), TT(40), TT(60), S("x"), NULL, 0);
+    in = make_info(70, 80, NULL, "[1,2]");
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv6"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("p"), TT(70), TT(80), NULL, 0, S("[1,2]"));
+    /* any bytes in the id, up to the limit */
+    big = (char *)xmalloc(LLMSPELL_KV_MAX_ENTRY_ID + 1);
+    memset(big, 0, LLMSPELL_KV_MAX_ENTRY_ID + 1);
+    big[7] = (char)0xFF;
+    in = make_info(1, 2, NULL, NULL);
+    in.id = big;
+    in.idlen = LLMSPELL_KV_MAX_ENTRY_ID;
+    CHECK_RC(llmspell_kv_put_info(kv, S("q"), S("qv"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("q"), TT(1), TT(2), big, LLMSPELL_KV_MAX_ENTRY_ID, NULL, 0);
+    in.idlen = LLMSPELL_KV_MAX_ENTRY_ID + 1;
+    CHECK_FAILS(kv, llmspell_kv_put_info(kv, S("q"), S("qv2"), &in), LLMSPELL_ERR_TOO_LARGE);
+    CHECK_VALUE(kv, S("q"), S("qv"));
+    free(big);
+    /* a delete takes the side record with the key, and a new put does not bring it back */
+    CHECK_RC(llmspell_kv_delete(kv, S("q")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_get_info(kv, S("q"), &in), LLMSPELL_ERR_NOT_FOUND);
+    now = 9500;
+    CHECK_RC(llmspell_kv_put(kv, S("q"), S("again")), LLMSPELL_OK);
+    CHECK_INFO(kv, S("q"), TT(9500), TT(9500), NULL, 0, NULL, 0);
+    CHECK(side_records(kv) == 1, "%zu side records after the delete, expected 1 (p's)", side_records(kv));
+    /* delete_batch too */
+    in = make_info(1, 2, "r1", "{}");
+    CHECK_RC(llmspell_kv_put_info(kv, S("r1"), S("1"), &in), LLMSPELL_OK);
+    in = make_info(1, 2, "r2", NULL);
+    CHECK_RC(llmspell_kv_put_info(kv, S("r2"), S("2"), &in), LLMSPELL_OK);
+    CHECK(side_records(kv) == 3, "%zu side records, expected 3", side_records(kv));
+    e[0].key = "r1"; e[0].klen = 2;
+    e[1].key = "r2"; e[1].klen = 2;
+    CHECK_RC(llmspell_kv_delete_batch(kv, e, 2), LLMSPELL_OK);
+    CHECK(side_records(kv) == 1, "%zu side records after delete_batch, expected 1", side_records(kv));
+    CHECK_ABSENT(kv, S("r1"));
+    /* put_info joins a transaction: a rollback takes value, times and side record back */
+    CHECK_RC(llmspell_kv_begin(kv), LLMSPELL_OK);
+    in = make_info(5, 6, "t", "{}");
+    CHECK_RC(llmspell_kv_put_info(kv, S("t"), S("tv"), &in), LLMSPELL_OK);
+    in = make_info(7, 8, "p-new", NULL);
+    CHECK_RC(llmspell_kv_put_info(kv, S("p"), S("pv7"), &in), LLMSPELL_OK);
+    CHECK_INFO(kv, S("t"), TT(5), TT(6), S("t"), S("{}"));
+    CHECK_RC(llmspell_kv_rollback(kv), LLMSPELL_OK);
+    CHECK_ABSENT(kv, S("t"));
+    CHECK_INFO(kv, S("p"), TT(70), TT(80), NULL, 0, S("[1,2]"));
+    CHECK(side_records(kv) == 1, "%zu side records after the rollback, expected 1", side_records(kv));
+    /* bad arguments */
+    CHECK_FAILS(kv, llmspell_kv_get_info(kv, S("\xFFsys"), &in), LLMSPELL_ERR_RESERVED);
+    CHECK_FAILS(kv, llmspell_kv_get_info(kv, S("k"), NULL), LLMSPELL_ERR_INVALID);
+    CHECK_FAILS(kv, llmspell_kv_put_info(kv, S("k"), S("v"), NULL), LLMSPELL_ERR_INVALID);
+    CHECK_FAILS(kv, llmspell_kv_put_info(kv, "", 0, S("v"), &in), LLMSPELL_ERR_INVALID);
+    /* system keys carry no times */
+    CHECK_RC(llmspell_kv_put_sys(kv, S("\xFFsys"), S("s")), LLMSPELL_OK);
+    /* persistence: reopen (and, for the file, compaction) keeps everything */
+    for (reopened = 0; reopened < 3 && b->persistent; reopened++) {
+        if (reopened == 1) CHECK_RC(llmspell_kv_compact(kv), LLMSPELL_OK);
+        else REOPEN_STORE(s);
+        kv = s.kv;
+        CHECK_INFO(kv, S("k"), TT(4000), TT(8000), id_k, 36, NULL, 0);
+        CHECK_INFO(kv, S("k3"), TT(6000), TT(6000), NULL, 0, NULL, 0);
+        CHECK_INFO(kv, S("k4"), TT(8000), TT(8000), id2, 36, NULL, 0);
+        CHECK_INFO(kv, S("p"), TT(70), TT(80), NULL, 0, S("[1,2]"));
+        CHECK_INFO(kv, S("q"), TT(9500), TT(9500), NULL, 0, NULL, 0);
+        CHECK_VALUE(kv, S("p"), S("pv6"));
+    }
+#undef TT
+    CLOSE_STORE(s);
+}
+
+/* The derived id is the documented hash of the key as stored: pinned values (computed
+   independently), the same for the same key and tenant, different across tenants. */
+static void test_entry_derived_ids(void)
+{
+    llmspell_kv root, a, b, a2, n, empty;
+    char r[37], ia[37], ib[37], ia2[37], in_[37], ie[37];
+    REQUIRE_RC(llmspell_kv_open_memory(&root, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&a, &root, S("t1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&b, &root, S("t2")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&n, &a, S("t1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&empty, &root, "", 0), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&root, S("a"), S("x")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&a, S("a"), S("x")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&b, S("a"), S("x")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&n, S("a"), S("x")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&empty, S("a"), S("x")), LLMSPELL_OK);
+    DERIVED_ID(&root, S("a"), r);
+    DERIVED_ID(&a, S("a"), ia);
+    DERIVED_ID(&b, S("a"), ib);
+    DERIVED_ID(&n, S("a"), in_);
+    DERIVED_ID(&empty, S("a"), ie);
+    /* FNV-1a 128 of "a" is d228cb696f1a8caf78912b704e4a8964 (the published test vector) */
+    CHECK(strcmp(r, "d228cb69-6f1a-4caf-b891-2b704e4a8964") == 0, "root key a: %s", r);
+    /* of 0xFF 'T' tuple("t1") "a" */
+    CHECK(strcmp(ia, "0f364fc1-974f-478b-9f68-20400c8fdaa9") == 0, "tenant t1 key a: %s", ia);
+    CHECK(strcmp(ia, ib) && strcmp(ia, in_) && strcmp(ia, ie) && strcmp(r, ie) && strcmp(ib, in_) && strcmp(r, ia),
+          "ids collide across tenants: %s %s %s %s %s", r, ia, ib, in_, ie);
+    /* another handle on the same tenant sees the same id */
+    REQUIRE_RC(llmspell_kv_open_tenant(&a2, &root, S("t1")), LLMSPELL_OK);
+    DERIVED_ID(&a2, S("a"), ia2);
+    CHECK(strcmp(ia, ia2) == 0, "tenant t1 key a: %s, then %s", ia, ia2);
+    CHECK_RC(llmspell_kv_close(&a2), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&n), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&empty), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&b), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&a), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&root), LLMSPELL_OK);
+}
+
+/* tenants(): every tenant once, in key order, views of views under their own view only; keys
+   under 0xFF 'T' that do not decode are skipped and counted; a non-zero return stops. */
+typedef struct tenant_list { char names[8][16]; size_t lens[8]; int n, stop_after; llmspell_kv *kv; int opened; } tenant_list;
+
+static int tenant_cb(void *user, const void *t, size_t n)
+{
+    tenant_list *l = (tenant_list *)user;
+    if (l->n < 8 && n < 16) {
+        memcpy(l->names[l->n], t, n);
+        l->lens[l->n] = n;
+    }
+    l->n++;
+    if (l->kv) { /* like `llmspell info`: open the tenant's view and write through it meanwhile */
+        llmspell_kv v;
+        if (llmspell_kv_open_tenant(&v, l->kv, t, n) == LLMSPELL_OK) {
+            l->opened += llmspell_kv_put(&v, S("seen"), S("1")) == LLMSPELL_OK;
+            llmspell_kv_close(&v);
+        }
+    }
+    return l->stop_after && l->n >= l->stop_after;
+}
+
+static void tenants_run(const void *arg)
+{
+    const backend_desc *b = (const backend_desc *)arg;
+    static const struct { const char *id; size_t n; } ids[] = {{"a", 1}, {"b\0c", 3}, {"", 0}, {"a\0", 2}};
+    store s;
+    llmspell_kv v[4], nested;
+    tenant_list l;
+    size_t i, skipped = 99;
+    char key[16];
+    int j;
+    OPEN_STORE(s, b, NULL);
+    for (i = 0; i < 4; i++) {
+        REQUIRE_RC(llmspell_kv_open_tenant(&v[i], s.kv, ids[i].id, ids[i].n), LLMSPELL_OK);
+        for (j = 0; j < 20; j++) { /* several keys each: each tenant comes once */
+            snprintf(key, sizeof key, "k%02d", j);
+            CHECK_RC(llmspell_kv_put(&v[i], key, strlen(key), S("v")), LLMSPELL_OK);
+        }
+    }
+    REQUIRE_RC(llmspell_kv_open_tenant(&nested, &v[0], S("inner")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&nested, S("x"), S("y")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put_sys(s.kv, S("\xFF" "T" "junk-without-end"), S("?")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("plain"), S("root key")), LLMSPELL_OK);
+    memset(&l, 0, sizeof l);
+    CHECK_RC(llmspell_kv_tenants(s.kv, tenant_cb, &l, &skipped), LLMSPELL_OK);
+    CHECK(l.n == 4, "%d tenants, expected 4", l.n);
+    /* in key order of the encoding: "" < "a" < "a\0" < "b\0c" */
+    CHECK(l.n >= 4 && l.lens[0] == 0 && l.lens[1] == 1 && memcmp(l.names[1], "a", 1) == 0 && l.lens[2] == 2 &&
+              memcmp(l.names[2], "a\0", 2) == 0 && l.lens[3] == 3 && memcmp(l.names[3], "b\0c", 3) == 0,
+          "tenants in the wrong order or wrong: %s %s %s %s", hexs(l.names[0], l.lens[0]), hexs(l.names[1], l.lens[1]),
+          hexs(l.names[2], l.lens[2]), hexs(l.names[3], l.lens[3]));
+    CHECK(skipped == 1, "%zu keys skipped, expected 1", skipped);
+    /* early stop, no skipped counter, the callback writing through a view meanwhile */
+    memset(&l, 0, sizeof l);
+    l.stop_after = 2;
+    l.kv = s.kv;
+    CHECK_RC(llmspell_kv_tenants(s.kv, tenant_cb, &l, NULL), LLMSPELL_OK);
+    CHECK(l.n == 2 && l.opened == 2, "stopped after %d tenants (%d written), expected 2", l.n, l.opened);
+    /* a view lists the views opened on it */
+    memset(&l, 0, sizeof l);
+    CHECK_RC(llmspell_kv_tenants(&v[0], tenant_cb, &l, &skipped), LLMSPELL_OK);
+    CHECK(l.n == 1 && l.lens[0] == 5 && memcmp(l.names[0], "inner", 5) == 0 && skipped == 0, "tenants of view a: %d", l.n);
+    memset(&l, 0, sizeof l);
+    CHECK_RC(llmspell_kv_tenants(&v[1], tenant_cb, &l, &skipped), LLMSPELL_OK);
+    CHECK(l.n == 0, "view b\\0c has %d tenants", l.n);
+    CHECK_FAILS(s.kv, llmspell_kv_tenants(s.kv, NULL, NULL, NULL), LLMSPELL_ERR_INVALID);
+    CHECK_RC(llmspell_kv_close(&nested), LLMSPELL_OK);
+    for (i = 0; i < 4; i++) CHECK_RC(llmspell_kv_close(&v[i]), LLMSPELL_OK);
+    CLOSE_STORE(s);
+}
+
+/* >>transactions through views: each write through any handle of a store joins the store's
+   open transaction, whichever handle began it (root, view, view of a view). */
+enum { JOIN_PUT, JOIN_DEL, JOIN_PUT_SYS, JOIN_DEL_SYS, JOIN_PUT_BATCH, JOIN_DEL_BATCH, JOIN_CLEAR, JOIN_PUT_INFO, JOIN_NOPS };
+static const char *const JOIN_OPS[] = {"put", "delete", "put_sys", "delete_sys", "put_batch", "delete_batch", "clear", "put_info"};
+static const char *const JOIN_HANDLES[] = {"root", "view", "view of a view"};
+
+/* What the writer holds before the transaction. */
+static void join_prepare(llmspell_kv *w, int op)
+{
+    switch (op) {
+    case JOIN_DEL: CHECK_RC(llmspell_kv_put(w, S("jd"), S("x")), LLMSPELL_OK); break;
+    case JOIN_DEL_SYS: CHECK_RC(llmspell_kv_put_sys(w, S("\xFFjd"), S("x")), LLMSPELL_OK); break;
+    case JOIN_DEL_BATCH:
+        CHECK_RC(llmspell_kv_put(w, S("je1"), S("1")), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_put(w, S("je2"), S("2")), LLMSPELL_OK);
+        break;
+    case JOIN_CLEAR:
+        CHECK_RC(llmspell_kv_put(w, S("jc1"), S("1")), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_put_sys(w, S("\xFFjc2"), S("2")), LLMSPELL_OK);
+        break;
+    default: break;
+    }
+}
+
+static llmspell_result join_apply(llmspell_kv *w, int op)
+{
+    llmspell_kv_entry e[2];
+    llmspell_kv_info in;
+    memset(e, 0, sizeof e);
+    switch (op) {
+    case JOIN_PUT: return llmspell_kv_put(w, S("jk"), S("v"));
+    case JOIN_DEL: return llmspell_kv_delete(w, S("jd"));
+    case JOIN_PUT_SYS: return llmspell_kv_put_sys(w, S("\xFFjs"), S("v"));
+    case JOIN_DEL_SYS: return llmspell_kv_delete_sys(w, S("\xFFjd"));
+    case JOIN_PUT_BATCH:
+        e[0].key = "jb1"; e[0].klen = 3; e[0].val = "1"; e[0].vlen = 1;
+        e[1].key = "jb2"; e[1].klen = 3; e[1].val = "2"; e[1].vlen = 1;
+        return llmspell_kv_put_batch(w, e, 2);
+    case JOIN_DEL_BATCH:
+        e[0].key = "je1"; e[0].klen = 3;
+        e[1].key = "je2"; e[1].klen = 3;
+        return llmspell_kv_delete_batch(w, e, 2);
+    case JOIN_CLEAR: return llmspell_kv_clear(w);
+    case JOIN_PUT_INFO:
+        in = make_info(5, 6, "ID", "{}");
+        return llmspell_kv_put_info(w, S("ji"), S("v"), &in);
+    }
+    return LLMSPELL_ERR_INVALID;
+}
+
+/* The writer's state: done = 0 as before the operation, 1 with it applied. */
+static void join_check_at(const char *file, int line, llmspell_kv *w, int op, int done, const char *when)
+{
+    pairs all = {0};
+    const void *v;
+    size_t vl;
+    int ok = 1;
+    switch (op) {
+    case JOIN_PUT: ok = (llmspell_kv_get(w, S("jk"), &v, &vl) == LLMSPELL_OK) == done; break;
+    case JOIN_DEL: ok = (llmspell_kv_get(w, S("jd"), &v, &vl) == LLMSPELL_OK) == !done; break;
+    case JOIN_PUT_SYS: ok = (llmspell_kv_get(w, S("\xFFjs"), &v, &vl) == LLMSPELL_OK) == done; break;
+    case JOIN_DEL_SYS: ok = (llmspell_kv_get(w, S("\xFFjd"), &v, &vl) == LLMSPELL_OK) == !done; break;
+    case JOIN_PUT_BATCH:
+        ok = (llmspell_kv_get(w, S("jb1"), &v, &vl) == LLMSPELL_OK) == done && (llmspell_kv_get(w, S("jb2"), &v, &vl) == LLMSPELL_OK) == done;
+        break;
+    case JOIN_DEL_BATCH:
+        ok = (llmspell_kv_get(w, S("je1"), &v, &vl) == LLMSPELL_OK) == !done && (llmspell_kv_get(w, S("je2"), &v, &vl) == LLMSPELL_OK) == !done;
+        break;
+    case JOIN_CLEAR:
+        ok = scan_collect(w, NULL, 0, NULL, 0, &all) == LLMSPELL_OK && (done ? all.n == 0 : all.n == 2);
+        break;
+    case JOIN_PUT_INFO: {
+        llmspell_kv_info in;
+        llmspell_result rc = llmspell_kv_get_info(w, S("ji"), &in);
+        ok = done ? rc == LLMSPELL_OK && in.created == 5 && in.updated == 6 && in.idlen == 2 && memcmp(in.id, "ID", 2) == 0 &&
+                        in.metalen == 2 && side_records(w) == 1
+                  : rc == LLMSPELL_ERR_NOT_FOUND && side_records(w) == 0;
+        break;
+    }
+    }
+    pairs_free(&all);
+    CHECK_AT(file, line, ok, "%s: the writer does not hold %s", when, done ? "the write" : "the state from before");
+}
+#define JOIN_CHECK(w, op, done, when) join_check_at(__FILE__, __LINE__, w, op, done, when)
+
+static void txn_join(const void *arg)
+{
+    const backend_desc *b = (const backend_desc *)arg;
+    store s;
+    llmspell_kv view, nested, *h[3];
+    llmspell_kv_options o;
+    int op, bi, wi, commit;
+    char when[160];
+    memset(&o, 0, sizeof o);
+    o.durability = LLMSPELL_DURABILITY_FAST; /* some hundred commits */
+    OPEN_STORE(s, b, &o);
+    REQUIRE_RC(llmspell_kv_open_tenant(&view, s.kv, S("v")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&nested, &view, S("n")), LLMSPELL_OK);
+    h[0] = s.kv;
+    h[1] = &view;
+    h[2] = &nested;
+    for (op = 0; op < JOIN_NOPS; op++) {
+        for (bi = 0; bi < 3; bi++) {
+            for (wi = 0; wi < 3; wi++) {
+                if (wi == bi) continue;
+                for (commit = 0; commit < 2; commit++) {
+                    llmspell_result rc;
+                    snprintf(when, sizeof when, "%s through the %s in a transaction begun on the %s, %s", JOIN_OPS[op],
+                             JOIN_HANDLES[wi], JOIN_HANDLES[bi], commit ? "committed" : "rolled back");
+                    CHECK_RC(llmspell_kv_clear(s.kv), LLMSPELL_OK);
+                    join_prepare(h[wi], op);
+                    JOIN_CHECK(h[wi], op, 0, when);
+                    CHECK_RC(llmspell_kv_begin(h[bi]), LLMSPELL_OK);
+                    rc = join_apply(h[wi], op);
+                    CHECK(rc == LLMSPELL_OK, "%s: %s (%s)", when, rc_name(rc), llmspell_kv_errmsg(h[wi]));
+                    JOIN_CHECK(h[wi], op, 1, when); /* visible inside */
+                    rc = commit ? llmspell_kv_commit(h[bi]) : llmspell_kv_rollback(h[bi]);
+                    CHECK(rc == LLMSPELL_OK, "%s: ending it: %s (%s)", when, rc_name(rc), llmspell_kv_errmsg(h[bi]));
+                    JOIN_CHECK(h[wi], op, commit, when);
+                    /* nothing is left open: every handle can begin again */
+                    CHECK_RC(llmspell_kv_begin(h[wi]), LLMSPELL_OK);
+                    CHECK_RC(llmspell_kv_rollback(h[wi]), LLMSPELL_OK);
+                    if (harness_failures) goto out;
+                }
+            }
+        }
+    }
+    /* a nested begin through any handle of the store is refused, and the transaction goes on */
+    CHECK_RC(llmspell_kv_begin(&view), LLMSPELL_OK);
+    CHECK_FAILS(s.kv, llmspell_kv_begin(s.kv), LLMSPELL_ERR_TXN);
+    CHECK_FAILS(&nested, llmspell_kv_begin(&nested), LLMSPELL_ERR_TXN);
+    CHECK_RC(llmspell_kv_put(&nested, S("still"), S("open")), LLMSPELL_OK);
+    /* commit and rollback belong to the handle that began it */
+    CHECK_FAILS(s.kv, llmspell_kv_commit(s.kv), LLMSPELL_ERR_TXN);
+    CHECK_RC(llmspell_kv_commit(&view), LLMSPELL_OK);
+    CHECK_VALUE(&nested, S("still"), S("open"));
+out:
+    CHECK_RC(llmspell_kv_close(&nested), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&view), LLMSPELL_OK);
+    CLOSE_STORE(s);
+}
+
+/* >>file format versions: a version-1 file (no times) written here by hand, as the library
+   before the times wrote it. */
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Appends one version-1 record: u32 crc | type | flags | 0 0 | klen | vlen | txn | key | value. */
+static size_t v1_record(uint8_t *out, uint32_t seed, int type, int flags, uint64_t txn, const char *k, size_t kn, const void *v, size_t vn)
+{
+    size_t need = 24 + kn + vn;
+    memset(out, 0, 24);
+    out[4] = (uint8_t)type;
+    out[5] = (uint8_t)flags;
+    put_le32(out + 8, (uint32_t)kn);
+    put_le32(out + 12, (uint32_t)vn);
+    put_le64(out + 16, txn);
+    if (kn) memcpy(out + 24, k, kn);
+    if (vn) memcpy(out + 24 + kn, v, vn);
+    put_le32(out, llmspell_crc32c(seed, out + 4, need - 4));
+    return need;
+}
+
+/* A version-1 store: a=1 (then deleted), b=22, c=333, and a tenant key t/x=tx. */
+static size_t make_v1_file(uint8_t *f)
+{
+    const uint64_t salt = 0x0123456789ABCDEFull;
+    const uint32_t seed = (uint32_t)salt ^ (uint32_t)(salt >> 32);
+    size_t n = 32, start;
+    uint8_t off[8];
+    memset(f, 0, 32);
+    memcpy(f, "llmspkv", 8);
+    put_le32(f + 8, 1);
+    put_le32(f + 12, 32);
+    put_le64(f + 16, salt);
+    put_le32(f + 28, llmspell_crc32c(0, f, 28));
+    n += v1_record(f + n, seed, 1, 3, 1, "a", 1, "1", 1);             /* autocommitted put, safe mode */
+    start = n;
+    n += v1_record(f + n, seed, 1, 0, 2, "b", 1, "22", 2);            /* a transaction of three */
+    n += v1_record(f + n, seed, 2, 0, 2, "a", 1, NULL, 0);
+    n += v1_record(f + n, seed, 1, 0, 2, "\xFFT" "t\0\1x", 6, "tx", 2);
+    put_le64(off, start);
+    n += v1_record(f + n, seed, 3, 3, 2, NULL, 0, off, 8);              /* its commit record */
+    n += v1_record(f + n, seed, 1, 3, 3, "c", 1, "333", 3);
+    return n;
+}
+
+static void check_v1_data_at(const char *file, int line, llmspell_kv *kv)
+{
+    llmspell_kv view;
+    check_absent_at(file, line, kv, "a", 1);
+    check_value_at(file, line, kv, "b", 1, "22", 2);
+    check_value_at(file, line, kv, "c", 1, "333", 3);
+    check_info_at(file, line, kv, "b", 1, 0, 0, NULL, 0, NULL, 0); /* version 1 knew no times */
+    CHECK_RC_AT(file, line, llmspell_kv_open_tenant(&view, kv, "t", 1), LLMSPELL_OK);
+    check_value_at(file, line, &view, "x", 1, "tx", 2);
+    llmspell_kv_close(&view);
+}
+#define CHECK_V1_DATA(kv) check_v1_data_at(__FILE__, __LINE__, kv)
+
+/* The real OS, except that the compaction's side file cannot be created (a full disk). */
+static int nocompact_open(void *ctx, const char *path, int write, int create, unsigned mode, int *fd)
+{
+    const llmspell_kv_io *os = llmspell_kv_io_os();
+    size_t n = strlen(path);
+    (void)ctx;
+    if (n > 8 && strcmp(path + n - 8, ".compact") == 0) return ENOSPC;
+    return os->open(os->ctx, path, write, create, mode, fd);
+}
+
+static void test_file_version1(void)
+{
+    static uint8_t v1[1024];
+    char path[COMPAT_PATH_MAX];
+    llmspell_kv kv;
+    llmspell_kv_options o;
+    llmspell_kv_io io;
+    llmspell_time now = 777;
+    uint8_t *data;
+    size_t n = make_v1_file(v1), m;
+    memset(&o, 0, sizeof o);
+    o.clock.now = test_clock;
+    o.clock.ctx = &now;
+
+    /* read-only: read as it is, never written */
+    tmp_path(path, sizeof path, "v1");
+    REQUIRE(write_whole(path, v1, n), "write");
+    o.read_only = 1;
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+    CHECK_V1_DATA(&kv);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    CHECK(files_equal(path, v1, n), "a read-only open changed the version-1 file");
+
+    /* writable, but the upgrade cannot run: the handle goes on in version 1, and loses nothing */
+    io = *llmspell_kv_io_os();
+    io.open = nocompact_open;
+    o.read_only = 0;
+    o.io = &io;
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+    CHECK_V1_DATA(&kv);
+    CHECK_RC(llmspell_kv_put(&kv, S("d"), S("4")), LLMSPELL_OK);
+    CHECK_INFO(&kv, S("d"), 0, 0, NULL, 0, NULL, 0); /* a version-1 record has no room for times */
+    CHECK_RC(llmspell_kv_delete(&kv, S("c")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    data = read_whole(path, &m);
+    CHECK(data && m > n && get_le32(data + FILE_VERSION_OFFSET) == 1 && memcmp(data, v1, n) == 0,
+          "the version-1 file was not appended to as version 1");
+    free(data);
+    o.io = NULL;
+    o.read_only = 1; /* read-only reads version 1 as it is: so every record is a version-1 one */
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+    CHECK_VALUE(&kv, S("d"), S("4"));
+    CHECK_ABSENT(&kv, S("c"));
+    CHECK_VALUE(&kv, S("b"), S("22"));
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+
+    /* writable: upgraded to version 2 at open, data kept, times from then on */
+    REQUIRE(write_whole(path, v1, n), "write");
+    o.read_only = 0;
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+    CHECK_V1_DATA(&kv);
+    data = read_whole(path, &m);
+    CHECK(data && m >= 32 && get_le32(data + FILE_VERSION_OFFSET) == 2, "not upgraded to version 2 at open");
+    free(data);
+    CHECK_RC(llmspell_kv_put(&kv, S("e"), S("5")), LLMSPELL_OK);
+    CHECK_INFO(&kv, S("e"), 777, 777, NULL, 0, NULL, 0);
+    now = 888;
+    CHECK_RC(llmspell_kv_put(&kv, S("b"), S("23")), LLMSPELL_OK);
+    CHECK_INFO(&kv, S("b"), 0, 888, NULL, 0, NULL, 0); /* created stays "not known" */
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+    CHECK_VALUE(&kv, S("b"), S("23"));
+    CHECK_VALUE(&kv, S("c"), S("333"));
+    CHECK_INFO(&kv, S("c"), 0, 0, NULL, 0, NULL, 0);
+    CHECK_INFO(&kv, S("e"), 777, 777, NULL, 0, NULL, 0);
+    CHECK_INFO(&kv, S("b"), 0, 888, NULL, 0, NULL, 0);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+
+    /* a version-1 file with a record that only version 2 has (flag 4) is damage, not data */
+    {
+        uint8_t bad[1024];
+        const uint32_t seed = 0x89ABCDEFu ^ 0x01234567u;
+        size_t bn;
+        memcpy(bad, v1, n);
+        bn = n + v1_record(bad + n, seed, 1, 3 | 4, 4, "0123456789abcdefX", 17, "v", 1); /* 16 bytes of "times", key X */
+        tmp_path(path, sizeof path, "v1-flag4");
+        REQUIRE(write_whole(path, bad, bn), "write");
+        o.read_only = 1;
+        REQUIRE_RC(llmspell_kv_open_file(&kv, path, &o), LLMSPELL_OK);
+        CHECK_ABSENT(&kv, S("X"));
+        CHECK_VALUE(&kv, S("c"), S("333"));
+        CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    }
+}
+
+/* Times come back from the log after a crash: replay restores them, for committed writes. */
+static void child_crash_times(void *arg)
+{
+    llmspell_kv kv;
+    llmspell_kv_options o;
+    llmspell_time now = 100;
+    memset(&o, 0, sizeof o);
+    o.clock.now = test_clock;
+    o.clock.ctx = &now;
+    REQUIRE_RC(llmspell_kv_open_file(&kv, (const char *)arg, &o), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("k1"), S("a")), LLMSPELL_OK);
+    now = 200;
+    CHECK_RC(llmspell_kv_put(&kv, S("k1"), S("b")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    now = 300;
+    CHECK_RC(llmspell_kv_put(&kv, S("k2"), S("c")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    now = 400;
+    CHECK_RC(llmspell_kv_put(&kv, S("k1"), S("never")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("k3"), S("never")), LLMSPELL_OK);
+    if (harness_failures) return;
+    _exit(0); /* no commit, no close */
+}
+
+static void test_file_times_recovery(void)
+{
+    char path[COMPAT_PATH_MAX], copy[COMPAT_PATH_MAX];
+    llmspell_kv kv;
+    long size;
+    tmp_path(path, sizeof path, "times-crash");
+    IN_CHILD(child_crash_times, path);
+    REQUIRE_RC(llmspell_kv_open_file(&kv, path, NULL), LLMSPELL_OK);
+    CHECK_VALUE(&kv, S("k1"), S("b"));
+    CHECK_INFO(&kv, S("k1"), 100, 200, NULL, 0, NULL, 0);
+    CHECK_INFO(&kv, S("k2"), 300, 300, NULL, 0, NULL, 0);
+    CHECK_ABSENT(&kv, S("k3"));
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    /* a torn last record: the one before keeps its times */
+    size = file_size_of(path);
+    tmp_path(copy, sizeof copy, "times-torn");
+    REQUIRE(copy_file(path, copy) && compat_truncate(copy, size - 3) == 0, "copy + truncate");
+    REQUIRE_RC(llmspell_kv_open_file(&kv, copy, NULL), LLMSPELL_OK);
+    CHECK_INFO(&kv, S("k1"), 100, 200, NULL, 0, NULL, 0);
+    CHECK_ABSENT(&kv, S("k2"));
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+}
+
+#if COMPAT_HAS_SQLITE
+/* An SQLite store from before the times (table kv(k, v)): read as it is read-only, given the
+   two columns when opened for writing. */
+static void test_sqlite_old_table(void)
+{
+    char path[COMPAT_PATH_MAX];
+    sqlite3 *db;
+    llmspell_kv kv;
+    llmspell_kv_options o;
+    llmspell_time now = 55;
+    tmp_path(path, sizeof path, "old-sqlite");
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK, "sqlite3_open");
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE kv(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+                             "INSERT INTO kv VALUES (x'6f6c64', x'7631')", NULL, NULL, NULL) == SQLITE_OK, "old table");
+    sqlite3_close(db);
+    memset(&o, 0, sizeof o);
+    o.clock.now = test_clock;
+    o.clock.ctx = &now;
+    o.read_only = 1;
+    REQUIRE_RC(llmspell_kv_open_sqlite(&kv, path, &o), LLMSPELL_OK);
+    CHECK_VALUE(&kv, S("old"), S("v1"));
+    CHECK_INFO(&kv, S("old"), 0, 0, NULL, 0, NULL, 0);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    o.read_only = 0;
+    REQUIRE_RC(llmspell_kv_open_sqlite(&kv, path, &o), LLMSPELL_OK);
+    CHECK_VALUE(&kv, S("old"), S("v1"));
+    CHECK_INFO(&kv, S("old"), 0, 0, NULL, 0, NULL, 0);
+    CHECK_RC(llmspell_kv_put(&kv, S("new"), S("n")), LLMSPELL_OK);
+    now = 66;
+    CHECK_RC(llmspell_kv_put(&kv, S("old"), S("v2")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_sqlite(&kv, path, &o), LLMSPELL_OK);
+    CHECK_INFO(&kv, S("new"), 55, 55, NULL, 0, NULL, 0);
+    CHECK_INFO(&kv, S("old"), 0, 66, NULL, 0, NULL, 0);
+    CHECK_VALUE(&kv, S("old"), S("v2"));
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+}
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
 /* >>allocation failure                                                                        */
 
 /* Fails exactly the fail_at-th allocation (1-based) and counts live blocks. */
@@ -3405,6 +4148,17 @@ static int scenario_run(scenario *sc)
     STEP(llmspell_kv_get_batch(kv, e, 2, &block));
     CHECK(e[0].vlen == 11 && e[1].val == NULL, "N=%ld: get_batch", sc->n);
     llmspell_kv_free(kv, block);
+    {   /* entry info: the value and its side record (flags 3, id length 2, "id", "{}") in one unit */
+        llmspell_kv_info in = make_info(7, 8, "id", "{}");
+        STEP(llmspell_kv_put_info(kv, S("pi"), S("p"), &in));
+        pairs_set(&model, S("pi"), S("p"));
+        pairs_set(&model, S("\xFF" "Epi"), S("\x03\x02" "id{}"));
+        STEP(llmspell_kv_get_info(kv, S("pi"), &in));
+        CHECK(in.created == 7 && in.updated == 8 && in.idlen == 2 && in.metalen == 2, "N=%ld: get_info after put_info", sc->n);
+        STEP(llmspell_kv_get_info(kv, S("k05"), &in));
+        CHECK(is_uuid(in.id, in.idlen) && !in.metadata, "N=%ld: get_info of a plain key", sc->n);
+        STEP(scenario_scan(kv, NULL, 0, &model, sc->n));
+    }
     STEP(scenario_txn(sc, kv, &model, 1));
     STEP(scenario_txn(sc, kv, &model, 0));
     STEP(scenario_scan(kv, NULL, 0, &model, sc->n));
@@ -3419,6 +4173,10 @@ static int scenario_run(scenario *sc)
         STEP(llmspell_kv_compact(kv));
         STEP(scenario_scan(kv, NULL, 0, &model, sc->n));
     }
+    STEP(llmspell_kv_delete(kv, S("pi"))); /* the side record goes with it */
+    pairs_del(&model, S("pi"));
+    pairs_del(&model, S("\xFF" "Epi"));
+    STEP(scenario_scan(kv, NULL, 0, &model, sc->n));
     /* a tenant view */
     STEP(llmspell_kv_open_tenant(view, kv, S("tenant")));
     view_open = 1;
@@ -3430,6 +4188,15 @@ static int scenario_run(scenario *sc)
     pairs_set(&vmodel, S("k00"), S("view"));
     STEP(llmspell_kv_delete(view, S("v2")));
     pairs_del(&vmodel, S("v2"));
+    {
+        llmspell_kv_info in = make_info(1, 2, NULL, NULL);
+        tenant_list tl;
+        STEP(llmspell_kv_put_info(view, S("vi"), S("x"), &in));
+        pairs_set(&vmodel, S("vi"), S("x"));
+        memset(&tl, 0, sizeof tl);
+        STEP(llmspell_kv_tenants(kv, tenant_cb, &tl, NULL));
+        CHECK(tl.n == 1 || (tl.n == 2 && sc->ca->injected), "N=%ld: %d tenants", sc->n, tl.n); /* a retried listing counts twice */
+    }
     STEP(scenario_scan(view, NULL, 0, &vmodel, sc->n));
     STEP(llmspell_kv_close(view));
     view_open = 0;
@@ -3449,6 +4216,68 @@ out:
     pairs_free(&model);
     pairs_free(&vmodel);
     return !sc->ca->injected;
+}
+
+/* A write that fails inside a joined transaction marks the store's transaction failed,
+   whichever handle began it: only a rollback is then allowed. */
+static void test_txn_join_failure(void)
+{
+    static uint8_t big[40000]; /* over the slab size: its own allocation, which is made to fail */
+    static char longkey[2000];   /* past a view's key buffer: the view's own allocation fails */
+    counting_alloc ca;
+    llmspell_kv_options o;
+    llmspell_kv root, view, nested;
+    llmspell_kv *h[3];
+    llmspell_kv_entry e;
+    int bi, wi, kind;
+    memset(&o, 0, sizeof o);
+    memset(&ca, 0, sizeof ca);
+    o.allocator.alloc = ca_alloc;
+    o.allocator.realloc = ca_realloc;
+    o.allocator.free = ca_free;
+    o.allocator.ctx = &ca;
+    REQUIRE_RC(llmspell_kv_open_memory(&root, &o), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&view, &root, S("v")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&nested, &view, S("n")), LLMSPELL_OK);
+    h[0] = &root;
+    h[1] = &view;
+    h[2] = &nested;
+    memset(&e, 0, sizeof e);
+    e.key = "big";
+    e.klen = 3;
+    e.val = big;
+    e.vlen = sizeof big;
+    memset(longkey, 'k', sizeof longkey);
+    for (bi = 0; bi < 3; bi++) {
+        for (wi = 0; wi < 3; wi++) {
+            for (kind = 0; kind < 3; kind++) { /* a put, a batch, a view's long key */
+                llmspell_result rc;
+                if (kind == 2 && wi == 0) continue;
+                CHECK_RC(llmspell_kv_put(&root, S("before"), S("1")), LLMSPELL_OK);
+                CHECK_RC(llmspell_kv_begin(h[bi]), LLMSPELL_OK);
+                CHECK_RC(llmspell_kv_put(h[wi], S("in"), S("1")), LLMSPELL_OK);
+                ca.fail_at = ca.calls + 1;
+                rc = kind == 2 ? llmspell_kv_put(h[wi], longkey, sizeof longkey - (size_t)(bi * 3 + kind), S("v"))
+                     : kind ? llmspell_kv_put_batch(h[wi], &e, 1) : llmspell_kv_put(h[wi], e.key, e.klen, e.val, e.vlen);
+                ca.fail_at = 0;
+                CHECK(rc == LLMSPELL_ERR_NOMEM, "begun on the %s, written through the %s: %s", JOIN_HANDLES[bi], JOIN_HANDLES[wi],
+                      rc_name(rc));
+                CHECK_FAILS(h[bi], llmspell_kv_commit(h[bi]), LLMSPELL_ERR_TXN);
+                CHECK_FAILS(h[(wi + 1) % 3], llmspell_kv_put(h[(wi + 1) % 3], S("more"), S("x")), LLMSPELL_ERR_TXN);
+                CHECK_FAILS(h[wi], llmspell_kv_clear(h[wi]), LLMSPELL_ERR_TXN);
+                CHECK_RC(llmspell_kv_rollback(h[bi]), LLMSPELL_OK);
+                CHECK_ABSENT(h[wi], S("in"));
+                CHECK_VALUE(&root, S("before"), S("1"));
+                CHECK_RC(llmspell_kv_put(h[wi], S("after"), S("1")), LLMSPELL_OK); /* usable again */
+                if (harness_failures) goto out;
+            }
+        }
+    }
+out:
+    CHECK_RC(llmspell_kv_close(&nested), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&view), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&root), LLMSPELL_OK);
+    CHECK(ca.live == 0, "%ld blocks leaked", ca.live);
 }
 
 static void alloc_failure(const void *arg)
@@ -3478,11 +4307,11 @@ static void alloc_failure(const void *arg)
 
 static const char *const CONF_NAMES[] = {"basic", "values", "get_copy", "get_batch", "put_batch", "delete_batch",
                                          "clear", "scan_order", "scan_start", "scan_stop", "iter_writes", "txn",
-                                         "stats", "characteristics", "bad_input", "persist"};
+                                         "stats", "characteristics", "bad_input", "persist", "entries"};
 static void (*const CONF_FNS[])(const void *) = {conf_basic, conf_values, conf_get_copy, conf_get_batch, conf_put_batch,
                                                  conf_delete_batch, conf_clear, conf_scan_order, conf_scan_start,
                                                  conf_scan_stop, conf_iter_writes, conf_txn, conf_stats,
-                                                 conf_characteristics, conf_bad_input, conf_persist};
+                                                 conf_characteristics, conf_bad_input, conf_persist, conf_entries};
 
 #if COMPAT_WIN32
 /* "--child <function> <arg>": the child process of IN_CHILD (in_child_at). */
@@ -3492,6 +4321,7 @@ static int child_main(const char *fn_name, const char *arg)
         {"child_expect_busy", child_expect_busy},
         {"child_expect_open", child_expect_open},
         {"child_crash_in_txn", child_crash_in_txn},
+        {"child_crash_times", child_crash_times},
     };
     char text[1024];
     const char *res;
@@ -3510,6 +4340,44 @@ static int child_main(const char *fn_name, const char *arg)
     return 3;
 }
 #endif
+
+/* >>time text: llmspell_time_format / llmspell_time_parse, the family's one RFC 3339 codec */
+static void test_time_text(void)
+{
+    static const struct { const char *in; llmspell_time t; const char *out; } ok[] = {
+        {"1970-01-01T00:00:00Z", 0, "1970-01-01T00:00:00Z"},
+        {"2024-05-01T12:00:00.25+02:00", 1714557600250000ll, "2024-05-01T10:00:00.250000Z"},
+        {"2024-02-29", 1709164800000000ll, "2024-02-29T00:00:00Z"},
+        {"2016-12-31t23:59:60z", 1483228800000000ll, "2017-01-01T00:00:00Z"}, /* a leap second: the next one */
+        {"1969-12-31 23:59:59.999999Z", -1, "1969-12-31T23:59:59.999999Z"},
+        {"0001-01-01T00:00:00Z", -62135596800000000ll, "0001-01-01T00:00:00Z"},
+        {"2024-01-01T00:00:00.1234567-05:30", 1704087000123456ll, "2024-01-01T05:30:00.123456Z"},
+        {"1714564800000000", 1714564800000000ll, "2024-05-01T12:00:00Z"},
+        {"-5", -5, "1969-12-31T23:59:59.999995Z"},
+        {"+inf", LLMSPELL_TIME_MAX, "+inf"},
+        {"inf", LLMSPELL_TIME_MAX, "+inf"},
+        {"-inf", LLMSPELL_TIME_MIN, "-inf"},
+    };
+    static const char *const bad[] = {"", "-", "2024-05-01T12:00:00", "2023-02-29", "2024-13-01", "2024-05-01T24:00:00Z",
+                                      "2024-05-01T12:00Z", "2024-05-01T12:00:00.Z", "2024-05-01X", "12a", "99999999999999999999",
+                                      "2024-05-01T12:00:00+2:00", "2024-05-01T12:00:00Zjunk"};
+    size_t i;
+    char buf[64];
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        llmspell_time t = 0;
+        CHECK_RC(llmspell_time_parse(ok[i].in, LLMSPELL_STRLEN, &t), LLMSPELL_OK);
+        CHECK(t == ok[i].t, "%s: %lld, want %lld", ok[i].in, (long long)t, (long long)ok[i].t);
+        CHECK(llmspell_time_format(ok[i].t, buf, sizeof buf) == strlen(ok[i].out) && strcmp(buf, ok[i].out) == 0, "format %lld: %s",
+              (long long)ok[i].t, buf);
+        CHECK_RC(llmspell_time_parse(buf, strlen(buf), &t), LLMSPELL_OK);
+        CHECK(t == ok[i].t, "%s does not read back", buf);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        llmspell_time t;
+        CHECK_RC(llmspell_time_parse(bad[i], LLMSPELL_STRLEN, &t), LLMSPELL_ERR_PARSE);
+    }
+    CHECK(llmspell_time_format(0, buf, 5) == 20 && strcmp(buf, "1970") == 0, "truncated, snprintf style");
+}
 
 int main(int argc, char **argv)
 {
@@ -3537,8 +4405,20 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "model_%s", BACKENDS[b].name);
         RUN_ARG(name, model_run, &BACKENDS[b]);
     }
+    RUN(test_time_text);
     RUN_ARG("tenant_isolation_memory", tenant_isolation, &BACKENDS[0]);
     RUN_ARG("tenant_isolation_file", tenant_isolation, &BACKENDS[1]);
+    RUN_ARG("txn_join_memory", txn_join, &BACKENDS[0]);
+    RUN_ARG("txn_join_file", txn_join, &BACKENDS[1]);
+    RUN_ARG("tenants_memory", tenants_run, &BACKENDS[0]);
+    RUN_ARG("tenants_file", tenants_run, &BACKENDS[1]);
+#if COMPAT_HAS_SQLITE
+    RUN_ARG("txn_join_sqlite", txn_join, &BACKENDS[2]);
+    RUN_ARG("tenants_sqlite", tenants_run, &BACKENDS[2]);
+    RUN(test_sqlite_old_table);
+#endif
+    RUN(test_txn_join_failure);
+    RUN(test_entry_derived_ids);
 
     RUN(test_closed_handle);
     RUN(test_closed_after_failed_open);
@@ -3565,6 +4445,8 @@ int main(int argc, char **argv)
     RUN(test_memory_compact);
     RUN(test_file_reopen_order);
     RUN(test_file_auto_compact);
+    RUN(test_file_version1);
+    RUN(test_file_times_recovery);
 
     RUN(test_tuple_roundtrip);
     RUN(test_tuple_order);
