@@ -22,6 +22,15 @@
        }
        llmspell_json_writer_free(w);
 
+   It also holds export and import of whole stores in the llmspell v1.0 format (>>stores).
+
+   Contents (search for the >> markers; declarations first, then the implementation):
+     >>base64          RFC 4648 codec                >>json-common      errors, limits
+     >>json-writer     streaming writer              >>json-reader      pull reader
+     >>json-dom        documents                     >>json-canonical   the stored-value form
+     >>stores          export / import API           >>ex-alloc, >>utf8, >>numbers, >>json-levels
+     >>export: ...     tenants, sections, document   >>import: ...      records, sections, checks
+
    What is here:
      base64    RFC 4648 encode / strict decode, one-shot and streaming; scalar reference, a
                table path and an SSSE3 path chosen at run time, all byte-identical
@@ -165,8 +174,8 @@ typedef struct llmspell_json_error {
     char message[384];
 } llmspell_json_error;
 
-/* Pass as a length to mean "NUL-terminated, use strlen". */
-#define LLMSPELL_JSON_STRLEN ((size_t)-1)
+/* Pass as a length to mean "NUL-terminated, use strlen" (the family's LLMSPELL_STRLEN). */
+#define LLMSPELL_JSON_STRLEN LLMSPELL_STRLEN
 
 /* 1 when s[0..n) is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF);
    otherwise 0 and *bad (if not NULL) is the offset of the first invalid sequence. */
@@ -445,9 +454,11 @@ LLMSPELL_DEF int llmspell_json_key_compare(const char *a, size_t an, const char 
    Export walks the store's keys directly (no collection or graph is opened, so memory does not
    grow with the store or the output: one record at a time plus a few small tables) and writes:
      kv_store          the user keys of every tenant: {kv_id, tenant_id, key, value (base64),
-                       metadata: null, created_at: 0, updated_at: 0}. Our kv keeps no times,
-                       so 0 is written and import ignores both; kv_id is a UUID-shaped hash of
-                       (tenant, key), stable between exports, ignored on import.
+                       metadata, created_at, updated_at}, all from what llmspell_kv.h keeps
+                       about each entry (>>entries there): the times of its puts, and the
+                       kv_id and metadata (a string holding JSON, or null) an import gave it;
+                       without those, a UUID derived from the key (stable between exports)
+                       and null. Import gives them back to kv (llmspell_kv_put_info).
      vector_embeddings every record of every collection, grouped by dimension ("3": [...]),
                        embedding = base64 of little-endian float32, plus two fields of ours:
                        "collection" (the collection name) and "expires_at" (only when the record
@@ -3881,10 +3892,10 @@ LLMSPELL_DEF llmspell_result llmspell_json_raw(llmspell_json_writer *w, const ch
 }
 
 /* >>stores ---------------------------------------------------------------------------------
-   Export / import of whole stores. The stored forms read and written here are the ones
-   documented in llmspell_vec.h (>>storage: "LVC1" settings, "LVR1" records) and
-   llmspell_graph.h (>>storage: 'M' meta, 'E' / 'R' versions); this file does not need their
-   implementations. */
+   Export / import of whole stores. The stored forms of vec and graph are read and written
+   only through their owners' stored-form sections (llmspell_vec.h and llmspell_graph.h,
+   "STORED FORM", compiled into this file as static functions): this file knows no byte of
+   them. kv's own entries go through llmspell_kv.h's public API. */
 
 
 /* a growing byte buffer */
@@ -3917,7 +3928,7 @@ static int llmspell__x_tprefix(const llmspell_allocator *a, llmspell__xb *b, con
     b->n = 0;
     if (llmspell__xb_res(a, b, need)) return -1;
     b->p[0] = (char)0xFF;
-    b->p[1] = 'T';
+    b->p[1] = LLMSPELL__NS_TENANT;
     llmspell_tuple_put_bytes((uint8_t *)b->p + 2, need - 2, t, n);
     b->n = need;
     return 0;
@@ -3994,6 +4005,7 @@ typedef struct llmspell__xe {
     llmspell__xb sb, pb, kb, tl; /* text scratch, tenant prefix, key scratch, tenant list (u32 len + bytes) */
     llmspell__xb nb, ib;         /* a stored collection name and record id, decoded */
     size_t ntenants;
+    int tl_nomem;              /* the tenant list could not grow */
     uint32_t *dims;
     size_t ndims, capdims;
     llmspell_json_doc *doc;
@@ -4051,6 +4063,8 @@ static llmspell_result llmspell__xe_text(llmspell__xe *e, const void *s, size_t 
     return llmspell_json_string(e->w, e->sb.p, 4 + m);
 }
 
+/* >>export: tenants, kv entries, vectors, collections, graph versions, kept sections -------- */
+
 /* Tenant i: -1 is the handle itself, 0.. the views under it. Sets e->pb to its key prefix and
    returns the tenant bytes through t/tn. */
 static int llmspell__xe_tenant(llmspell__xe *e, long i, const char **t, size_t *tn) {
@@ -4076,41 +4090,25 @@ static llmspell_result llmspell__xe_tenant_id(llmspell__xe *e, long i) {
     return llmspell__xe_text(e, t, tn, 1);
 }
 
-/* The tenant views under the handle, into e->tl. */
-static llmspell_result llmspell__xe_tenants(llmspell__xe *e) {
-    static const uint8_t pre[2] = {0xFF, 'T'};
-    llmspell_kv_iter *it;
-    const void *k, *v;
-    size_t kn, vn;
-    llmspell_result r;
-    uint8_t tb[LLMSPELL_KV_MAX_TENANT];
-    if ((r = llmspell_kv_iter_open(e->kv, pre, 2, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
-    while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-        const uint8_t *p = (const uint8_t *)k + 2;
-        size_t tn = 0, sn;
-        uint8_t len4[4];
-        if (llmspell_tuple_get_bytes(&p, (const uint8_t *)k + kn, tb, sizeof tb, &tn) != LLMSPELL_OK || tn > sizeof tb) {
-            e->st.skipped_keys++; /* not a view's key: skip just it */
-            if (llmspell__xb_res(&e->al, &e->kb, kn + 1)) { r = LLMSPELL_ERR_NOMEM; break; }
-            memcpy(e->kb.p, k, kn);
-            e->kb.p[kn] = 0;
-            if ((r = llmspell_kv_iter_seek(it, e->kb.p, kn + 1)) != LLMSPELL_OK) break;
-            continue;
-        }
-        llmspell__put32(len4, (uint32_t)tn);
-        if (llmspell__xb_add(&e->al, &e->tl, len4, 4) || llmspell__xb_add(&e->al, &e->tl, tb, tn) ||
-            llmspell__x_tprefix(&e->al, &e->pb, tb, tn) || llmspell__xb_res(&e->al, &e->kb, e->pb.n)) {
-            r = LLMSPELL_ERR_NOMEM;
-            break;
-        }
-        e->ntenants++;
-        sn = llmspell_key_successor((uint8_t *)e->kb.p, e->pb.p, e->pb.n);
-        if (sn == 0) break;
-        if ((r = llmspell_kv_iter_seek(it, e->kb.p, sn)) != LLMSPELL_OK) break;
+/* The tenant views under the handle (llmspell_kv_tenants), into e->tl. */
+static int llmspell__xe_tenant_add(void *user, const void *t, size_t tn) {
+    llmspell__xe *e = (llmspell__xe *)user;
+    uint8_t len4[4];
+    llmspell__put32(len4, (uint32_t)tn);
+    if (llmspell__xb_add(&e->al, &e->tl, len4, 4) || llmspell__xb_add(&e->al, &e->tl, t, tn)) {
+        e->tl_nomem = 1;
+        return 1;
     }
-    llmspell_kv_iter_close(it);
-    if (r == LLMSPELL_ERR_NOMEM) return llmspell__xe_nomem(e);
-    return r == LLMSPELL_ERR_NOT_FOUND || r == LLMSPELL_OK ? LLMSPELL_OK : llmspell__xe_kv(e, r);
+    e->ntenants++;
+    return 0;
+}
+
+static llmspell_result llmspell__xe_tenants(llmspell__xe *e) {
+    size_t skipped = 0;
+    llmspell_result r = llmspell_kv_tenants(e->kv, llmspell__xe_tenant_add, e, &skipped);
+    e->st.skipped_keys += skipped;
+    if (e->tl_nomem) return llmspell__xe_nomem(e);
+    return r == LLMSPELL_OK ? r : llmspell__xe_kv(e, r);
 }
 
 /* e->kb = e->pb + bytes */
@@ -4166,7 +4164,7 @@ static llmspell_result llmspell__xe_count_skipped(llmspell__xe *e, long i) {
     if ((r = llmspell_kv_iter_open(e->kv, e->pb.p, plen, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
     while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
         uint8_t c = kn > plen ? ((const uint8_t *)k)[plen] : 0;
-        if (c == 'V' || c == 'G' || (i < 0 && (c == 'T' || c == 'X'))) {
+        if (c == LLMSPELL__NS_VEC || c == LLMSPELL__NS_GRAPH || (i < 0 && (c == LLMSPELL__NS_TENANT || c == LLMSPELL__NS_EXPORT))) {
             size_t sn;
             if (llmspell__xb_res(&e->al, &e->kb, plen + 1)) { r = LLMSPELL_ERR_NOMEM; break; }
             memcpy(e->kb.p, e->pb.p, plen);
@@ -4183,59 +4181,55 @@ static llmspell_result llmspell__xe_count_skipped(llmspell__xe *e, long i) {
     return r == LLMSPELL_OK || r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : llmspell__xe_kv(e, r);
 }
 
-static void llmspell__x_uuid(char out[37], const void *t, size_t tn, const void *k, size_t kn) {
-    static const char hex[] = "0123456789abcdef";
-    uint64_t a = llmspell__x_hash(llmspell__x_hash(14695981039346656037ull, t, tn), k, kn);
-    uint64_t b = llmspell__x_hash(llmspell__x_hash(0x9E3779B97F4A7C15ull ^ (uint64_t)tn, k, kn), t, tn);
-    unsigned char u[16];
-    int i, o = 0;
-    llmspell__put64(u, a);
-    llmspell__put64(u + 8, b);
-    u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
-    }
-    out[o] = 0;
+/* One kv entry with what llmspell_kv.h keeps about it (kv_id, metadata, times: >>entries). */
+static llmspell_result llmspell__xe_kventry(llmspell__xe *e, llmspell_kv *h, long i, const void *key, size_t keyn, const void *v, size_t vn) {
+    llmspell_kv_info in;
+    llmspell_result r = llmspell_kv_get_info(h, key, keyn, &in);
+    if (r != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+    if ((r = llmspell_json_object_begin(e->w)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "kv_id")) != LLMSPELL_OK ||
+        (r = llmspell__xe_text(e, in.id, in.idlen, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "tenant_id")) != LLMSPELL_OK ||
+        (r = llmspell__xe_tenant_id(e, i)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "key")) != LLMSPELL_OK ||
+        (r = llmspell__xe_text(e, key, keyn, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "value")) != LLMSPELL_OK ||
+        (r = llmspell_json_base64(e->w, v, vn)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "metadata")) != LLMSPELL_OK ||
+        (r = in.metadata ? llmspell__xe_text(e, in.metadata, in.metalen, 0) : llmspell_json_null(e->w)) != LLMSPELL_OK ||
+        (r = LLMSPELL__XK(e, "created_at")) != LLMSPELL_OK || (r = llmspell_json_int(e->w, in.created)) != LLMSPELL_OK ||
+        (r = LLMSPELL__XK(e, "updated_at")) != LLMSPELL_OK || (r = llmspell_json_int(e->w, in.updated)) != LLMSPELL_OK ||
+        (r = llmspell_json_object_end(e->w)) != LLMSPELL_OK)
+        return r == LLMSPELL_ERR_NOMEM && e->err && e->err->code ? r : llmspell__xe_w(e, r);
+    e->st.kv_entries++;
+    e->done++;
+    return llmspell__xe_progress(e, 0);
 }
 
+/* The user keys of the handle, then of each tenant view under it (read through a view, so
+   kv's own info about each entry answers for the same key). */
 static llmspell_result llmspell__xe_kvsection(llmspell__xe *e) {
     long i;
     llmspell_result r;
     for (i = -1; i < (long)e->ntenants; i++) {
+        llmspell_kv view, *h = e->kv;
         llmspell_kv_iter *it;
         const void *k, *v;
-        size_t kn, vn, plen, tn;
+        size_t kn, vn, tn;
         const char *t;
         if (llmspell__xe_tenant(e, i, &t, &tn)) return llmspell__xe_nomem(e);
-        plen = e->pb.n;
-        if ((r = llmspell_kv_iter_open(e->kv, e->pb.p, plen, &it)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
-        while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-            const char *key = (const char *)k + plen;
-            size_t keyn = kn - plen;
-            char uuid[37];
-            if (keyn == 0 || (uint8_t)key[0] == 0xFF) break;
-            llmspell__x_uuid(uuid, t, tn, key, keyn);
-            if ((r = llmspell_json_object_begin(e->w)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "kv_id")) != LLMSPELL_OK ||
-                (r = llmspell_json_string(e->w, uuid, 36)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "tenant_id")) != LLMSPELL_OK ||
-                (r = llmspell__xe_tenant_id(e, i)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "key")) != LLMSPELL_OK ||
-                (r = llmspell__xe_text(e, key, keyn, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "value")) != LLMSPELL_OK ||
-                (r = llmspell_json_base64(e->w, v, vn)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "metadata")) != LLMSPELL_OK ||
-                (r = llmspell_json_null(e->w)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "created_at")) != LLMSPELL_OK ||
-                (r = llmspell_json_int(e->w, 0)) != LLMSPELL_OK || (r = LLMSPELL__XK(e, "updated_at")) != LLMSPELL_OK ||
-                (r = llmspell_json_int(e->w, 0)) != LLMSPELL_OK || (r = llmspell_json_object_end(e->w)) != LLMSPELL_OK) {
-                llmspell_kv_iter_close(it);
-                return r == LLMSPELL_ERR_NOMEM && e->err && e->err->code ? r : llmspell__xe_w(e, r);
-            }
-            /* the tenant prefix was rebuilt by tenant_id: the iterator keeps its own copy */
-            e->st.kv_entries++;
-            e->done++;
-            if ((r = llmspell__xe_progress(e, 0)) != LLMSPELL_OK) { llmspell_kv_iter_close(it); return r; }
+        if (i >= 0) {
+            if ((r = llmspell_kv_open_tenant(&view, e->kv, t, tn)) != LLMSPELL_OK) return llmspell__xe_kv(e, r);
+            h = &view;
         }
-        llmspell_kv_iter_close(it);
-        if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND) return llmspell__xe_kv(e, r);
+        if ((r = llmspell_kv_iter_open(h, NULL, 0, &it)) == LLMSPELL_OK) {
+            while ((r = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
+                if (kn == 0 || *(const uint8_t *)k == 0xFF) break; /* the system namespace follows every user key */
+                if ((r = llmspell__xe_kventry(e, h, i, k, kn, v, vn)) != LLMSPELL_OK) break;
+            }
+            llmspell_kv_iter_close(it);
+            if (r == LLMSPELL_ERR_NOT_FOUND) r = LLMSPELL_OK; /* the end (OK: the system namespace reached) */
+            else if (r != LLMSPELL_OK && !(e->err && e->err->code)) r = llmspell__xe_kv(e, r);
+        } else {
+            r = llmspell__xe_kv(e, r);
+        }
+        if (i >= 0) llmspell_kv_close(&view);
+        if (r != LLMSPELL_OK) return r;
     }
     return LLMSPELL_OK;
 }
@@ -4316,7 +4310,8 @@ static llmspell_result llmspell__xe_dim_row(llmspell__xe *e, long tenant, const 
 
 /* Collects the dimensions of every vector record (sorted, distinct) into e->dims. */
 static llmspell_result llmspell__xe_dims(llmspell__xe *e) {
-    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+    uint8_t pre[3];
+    llmspell__ns_head(pre, 3, LLMSPELL__NS_VEC, LLMSPELL__VTAG_RECORD); /* every collection's records */
     return llmspell__xe_walk(e, pre, llmspell__xe_dim_row, NULL);
 }
 
@@ -4381,7 +4376,8 @@ static llmspell_result llmspell__xe_vector_row(llmspell__xe *e, long i, const ui
 }
 
 static llmspell_result llmspell__xe_vectors(llmspell__xe *e, uint32_t dim) {
-    static const uint8_t pre[3] = {0xFF, 'V', 'r'};
+    uint8_t pre[3];
+    llmspell__ns_head(pre, 3, LLMSPELL__NS_VEC, LLMSPELL__VTAG_RECORD);
     return llmspell__xe_walk(e, pre, llmspell__xe_vector_row, &dim);
 }
 
@@ -4414,11 +4410,12 @@ static llmspell_result llmspell__xe_collection_row(llmspell__xe *e, long i, cons
 }
 
 static llmspell_result llmspell__xe_collections(llmspell__xe *e) {
-    static const uint8_t pre[3] = {0xFF, 'V', 'm'};
+    uint8_t pre[3];
+    llmspell__ns_head(pre, 3, LLMSPELL__NS_VEC, LLMSPELL__VTAG_SETTINGS);
     return llmspell__xe_walk(e, pre, llmspell__xe_collection_row, NULL);
 }
 
-/* Graph versions of kind 'E' or 'R', decoded by llmspell_graph.h's stored-form section. */
+/* Graph versions of one kind (entities or relationships), decoded by llmspell_graph.h's stored-form section. */
 static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uint8_t *p, const uint8_t *end, const void *v, size_t vn,
                                               void *ctx) {
     int kind = *(const int *)ctx;
@@ -4432,7 +4429,7 @@ static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uin
     id = f.id; idn = f.idn; ty = f.type; tyn = f.typen; as = f.a; an = f.an; bs = f.b; bn = f.bn; pr = f.props; prn = f.propsn;
     tf = f.tf; vf = f.vf; vt = f.vt; tt = f.tt; created = f.created;
     LLMSPELL__XT(llmspell_json_object_begin(e->w));
-    if (kind == 'E') {
+    if (kind == LLMSPELL__GKIND_ENTITY) {
         LLMSPELL__XT(LLMSPELL__XK(e, "entity_id"));
         LLMSPELL__XT(llmspell__xe_text(e, id, idn, 0));
         LLMSPELL__XT(LLMSPELL__XK(e, "tenant_id"));
@@ -4466,7 +4463,7 @@ static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uin
     LLMSPELL__XT(LLMSPELL__XK(e, "created_at"));
     LLMSPELL__XT(llmspell_json_int(e->w, created));
     LLMSPELL__XT(llmspell_json_object_end(e->w));
-    if (kind == 'E') e->st.entities++;
+    if (kind == LLMSPELL__GKIND_ENTITY) e->st.entities++;
     else e->st.relationships++;
     e->done++;
     return llmspell__xe_progress(e, 0);
@@ -4474,9 +4471,7 @@ static llmspell_result llmspell__xe_graph_row(llmspell__xe *e, long i, const uin
 
 static llmspell_result llmspell__xe_graph(llmspell__xe *e, int kind) {
     uint8_t pre[3];
-    pre[0] = 0xFF;
-    pre[1] = 'G';
-    pre[2] = (uint8_t)kind;
+    llmspell__ns_head(pre, 3, LLMSPELL__NS_GRAPH, (char)kind);
     return llmspell__xe_walk(e, pre, llmspell__xe_graph_row, &kind);
 }
 
@@ -4484,7 +4479,7 @@ static llmspell_result llmspell__xe_graph(llmspell__xe *e, int kind) {
    value, 'o': an object, then per member: 'a' or 'v', u32 length, name); the pieces are at
    0xFF 'X' tuple(section) u64(member) u64(index), member 0 for 'a' and 'v'. */
 static int llmspell__x_xkey(const llmspell_allocator *a, llmspell__xb *b, size_t keep, const char *sec, size_t sn) {
-    static const char pre[2] = {(char)0xFF, 'X'};
+    static const char pre[2] = {(char)0xFF, LLMSPELL__NS_EXPORT};
     b->n = keep;
     return llmspell__xb_add(a, b, pre, 2) || llmspell__x_tuple(a, b, sec, sn);
 }
@@ -4564,7 +4559,7 @@ static int llmspell__x_known(const char *s, size_t n) {
 /* The names of every kept section not in llmspell__x_order, in key order, into names
    (u32 length + bytes each); *count gets their number. */
 static llmspell_result llmspell__xe_kept_others(llmspell__xe *e, llmspell__xb *names, size_t *count) {
-    static const uint8_t pre[2] = {0xFF, 'X'};
+    static const uint8_t pre[2] = {0xFF, LLMSPELL__NS_EXPORT};
     llmspell_kv_iter *it;
     const void *k, *v;
     size_t kn, vn;
@@ -4601,33 +4596,17 @@ static llmspell_result llmspell__xe_kept_others(llmspell__xe *e, llmspell__xb *n
 }
 
 /* RFC 3339 UTC with microseconds. */
-static void llmspell__x_rfc3339(char out[64], llmspell_time t) {
-    int64_t us = t % 1000000, s = t / 1000000, days, sod, y, m, d, era, doe, yoe, doy, mp;
-    if (us < 0) { us += 1000000; s--; }
-    days = s / 86400;
-    sod = s % 86400;
-    if (sod < 0) { sod += 86400; days--; }
-    days += 719468; /* civil_from_days (H. Hinnant) */
-    era = (days >= 0 ? days : days - 146096) / 146097;
-    doe = days - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", (int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
-             (int)(sod % 60), (int)us);
-}
-
+/* >>export: the document */
 static llmspell_result llmspell__xe_run(llmspell__xe *e, llmspell__xb *shape, llmspell__xb *name) {
-    static const uint8_t gE[3] = {0xFF, 'G', 'E'}, gR[3] = {0xFF, 'G', 'R'}, vm[3] = {0xFF, 'V', 'm'};
+    uint8_t gE[3], gR[3], vm[3];
     int present[LLMSPELL__X_NSEC], any, anycoll = 0, i;
     long t;
     size_t j, others = 0, off;
     char when[64];
     llmspell_result r;
+    llmspell__ns_head(gE, 3, LLMSPELL__NS_GRAPH, LLMSPELL__GKIND_ENTITY);
+    llmspell__ns_head(gR, 3, LLMSPELL__NS_GRAPH, LLMSPELL__GKIND_REL);
+    llmspell__ns_head(vm, 3, LLMSPELL__NS_VEC, LLMSPELL__VTAG_SETTINGS);
     if ((r = llmspell__xe_tenants(e)) != LLMSPELL_OK || (r = llmspell__xe_dims(e)) != LLMSPELL_OK) return r;
     memset(present, 0, sizeof present);
     present[0] = e->ndims > 0;
@@ -4649,7 +4628,7 @@ static llmspell_result llmspell__xe_run(llmspell__xe *e, llmspell__xb *shape, ll
         if ((r = llmspell__xe_kept(e, llmspell__x_order[i], strlen(llmspell__x_order[i]), shape, 0, &present[i])) != LLMSPELL_OK) return r;
     }
     if ((r = llmspell__xe_kept_others(e, name, &others)) != LLMSPELL_OK) return r;
-    llmspell__x_rfc3339(when, llmspell_time_now(&e->o.clock));
+    (void)llmspell_time_format(llmspell_time_now(&e->o.clock), when, sizeof when);
     LLMSPELL__XW(llmspell_json_object_begin(e->w));
     LLMSPELL__XW(LLMSPELL__XK(e, "version"));
     LLMSPELL__XW(llmspell_json_string(e->w, "1.0", 3));
@@ -4683,11 +4662,11 @@ static llmspell_result llmspell__xe_run(llmspell__xe *e, llmspell__xb *shape, ll
             LLMSPELL__XW(llmspell_json_object_begin(e->w));
             LLMSPELL__XW(LLMSPELL__XK(e, "entities"));
             LLMSPELL__XW(llmspell_json_array_begin(e->w));
-            if ((r = llmspell__xe_graph(e, 'E')) != LLMSPELL_OK) return r;
+            if ((r = llmspell__xe_graph(e, LLMSPELL__GKIND_ENTITY)) != LLMSPELL_OK) return r;
             LLMSPELL__XW(llmspell_json_array_end(e->w));
             LLMSPELL__XW(LLMSPELL__XK(e, "relationships"));
             LLMSPELL__XW(llmspell_json_array_begin(e->w));
-            if ((r = llmspell__xe_graph(e, 'R')) != LLMSPELL_OK) return r;
+            if ((r = llmspell__xe_graph(e, LLMSPELL__GKIND_REL)) != LLMSPELL_OK) return r;
             LLMSPELL__XW(llmspell_json_array_end(e->w));
             LLMSPELL__XW(llmspell_json_object_end(e->w));
         } else if (i == 4) {
@@ -4809,7 +4788,7 @@ typedef struct llmspell__xset {
 } llmspell__xset;
 
 typedef struct llmspell__xcol {
-    size_t koff, klen; /* the settings key (prefix + 0xFF 'V' 'm' tuple(name)) in the import's arena */
+    size_t koff, klen; /* the settings key (prefix + vec's settings key) in the import's arena */
     int listed, exists;
     llmspell__xcfg cfg, old;
     int zero;          /* an all-zero vector was seen: an error for a cosine collection */
@@ -4850,6 +4829,9 @@ typedef struct llmspell__xi {
     llmspell__xb sb, kb, vb, pb, tb, ar, sh, jb, bb, nm;
     llmspell__xb *sink;        /* where llmspell__xi_sink appends */
     llmspell__xb g1, g2, g3, g4; /* a graph version's type, name or endpoints, endpoints joined */
+    llmspell__xb tnb, vpb;     /* the record's tenant; the tenant prefix of the open view */
+    llmspell_kv view;          /* a view of the record's tenant (kv entries are written through it) */
+    int view_open;
     llmspell__xset ids, gids;
     llmspell__xcol *cols;
     size_t ncols, capcols, lastcol;
@@ -4971,7 +4953,7 @@ static llmspell_result llmspell__xi_skip(llmspell__xi *x) {
     return rc == LLMSPELL_OK ? rc : llmspell__xi_rerr(x, rc);
 }
 
-/* -- sets -- */
+/* >>import: sets of record identities */
 static int llmspell__xset_find(llmspell__xi *x, llmspell__xset *s, const void *k, size_t kn, size_t *idx, int add, int *added) {
     uint64_t h = llmspell__x_hash(14695981039346656037ull, k, kn);
     size_t i;
@@ -5017,7 +4999,7 @@ static void llmspell__xset_free(llmspell__xi *x, llmspell__xset *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* -- JSON text of a DOM value: compact, optionally with members sorted by key (bytes) -- */
+/* >>import: JSON values, stored as their owners keep them */
 static llmspell_result llmspell__xi_sink(void *user, const void *data, size_t n) {
     llmspell__xi *x = (llmspell__xi *)user;
     return llmspell__xb_add(&x->al, x->sink, data, n) ? LLMSPELL_ERR_NOMEM : LLMSPELL_OK;
@@ -5039,7 +5021,7 @@ static llmspell_result llmspell__xi_value_text(llmspell__xi *x, const llmspell_j
     return rc;
 }
 
-/* -- records: reads one object of known fields; unknown fields are skipped -- */
+/* >>import: records (one object of known fields; unknown fields are skipped) */
 static llmspell_result llmspell__xi_record(llmspell__xi *x, llmspell__xf *f, size_t nf) {
     llmspell_json_token t, v;
     llmspell_result rc;
@@ -5146,7 +5128,28 @@ static llmspell_result llmspell__xi_tenant(llmspell__xi *x, const llmspell__xf *
     if ((rc = llmspell__xi_text(x, f, &x->tb)) != LLMSPELL_OK) return rc;
     if (x->tb.n > LLMSPELL_KV_MAX_TENANT)
         return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_TOO_LARGE, "tenant_id of %zu bytes is over the %d-byte limit", x->tb.n, LLMSPELL_KV_MAX_TENANT);
+    x->tnb.n = 0;
+    if (llmspell__xb_add(&x->al, &x->tnb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
     return llmspell__x_tprefix(&x->al, &x->pb, x->tb.p, x->tb.n) ? llmspell__xi_nomem(x) : LLMSPELL_OK;
+}
+
+/* The handle that writes the current record's user keys: the target itself, or a view of the
+   record's tenant (kept open while records of that tenant follow). */
+static llmspell_result llmspell__xi_handle(llmspell__xi *x, llmspell_kv **h) {
+    llmspell_result rc;
+    *h = x->kv;
+    if (x->pb.n == 0) return LLMSPELL_OK;
+    if (!x->view_open || x->vpb.n != x->pb.n || memcmp(x->vpb.p, x->pb.p, x->pb.n) != 0) {
+        if (x->view_open) llmspell_kv_close(&x->view);
+        x->view_open = 0;
+        x->vpb.n = 0;
+        if (llmspell__xb_add(&x->al, &x->vpb, x->pb.p, x->pb.n)) return llmspell__xi_nomem(x);
+        if ((rc = llmspell_kv_open_tenant(&x->view, x->kv, x->tnb.p, x->tnb.n)) != LLMSPELL_OK)
+            return llmspell__x_err(x->err, rc, "import: opening the tenant's view: %s", llmspell_kv_errmsg(&x->view));
+        x->view_open = 1;
+    }
+    *h = &x->view;
+    return LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__xi_time(llmspell__xi *x, const llmspell__xf *f, int64_t dflt, int64_t *out) {
@@ -5182,9 +5185,10 @@ static llmspell_result llmspell__xi_unique(llmspell__xi *x, const llmspell__xf *
     return LLMSPELL_OK;
 }
 
-/* -- kv_store -- */
+/* >>import: kv_store */
 static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
     llmspell__xf f[7];
+    llmspell_kv_info in;
     llmspell_result rc;
     size_t got = 0, bad = 0;
     memset(f, 0, sizeof f);
@@ -5209,13 +5213,36 @@ static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_PARSE, "'value' is not valid base64 (at character %zu)", bad);
     if (got > LLMSPELL_KV_MAX_VALUE)
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_TOO_LARGE, "value of %zu bytes is over the limit", got);
+    /* what kv keeps beside the value (>>entries in llmspell_kv.h): kv_id, metadata, times */
+    memset(&in, 0, sizeof in);
+    if (f[0].s) {
+        if ((rc = llmspell__xi_text(x, &f[0], &x->g1)) != LLMSPELL_OK) return rc;
+        if (x->g1.n > LLMSPELL_KV_MAX_ENTRY_ID)
+            return llmspell__xi_field_fail(x, &f[0], LLMSPELL_ERR_TOO_LARGE, "kv_id of %zu bytes (at most %d)", x->g1.n, LLMSPELL_KV_MAX_ENTRY_ID);
+        in.id = x->g1.p ? x->g1.p : "";
+        in.idlen = x->g1.n;
+    }
+    if (f[4].s) {
+        if ((rc = llmspell__xi_text(x, &f[4], &x->g2)) != LLMSPELL_OK) return rc;
+        if (x->g2.n > LLMSPELL_KV_MAX_VALUE - LLMSPELL_KV_MAX_ENTRY_ID - 16)
+            return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_TOO_LARGE, "metadata of %zu bytes is over the limit", x->g2.n);
+        in.metadata = x->g2.p ? x->g2.p : "";
+        in.metalen = x->g2.n;
+    }
+    if ((rc = llmspell__xi_time(x, &f[5], x->now, &in.created)) != LLMSPELL_OK || (rc = llmspell__xi_time(x, &f[6], in.created, &in.updated)) != LLMSPELL_OK)
+        return rc;
     if ((rc = llmspell__xi_unique(x, &f[2], "key")) != LLMSPELL_OK) return rc;
-    if (x->apply && (rc = llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->vb.p, got)) != LLMSPELL_OK) return rc;
+    if (x->apply) {
+        llmspell_kv *h;
+        if ((rc = llmspell__xi_handle(x, &h)) != LLMSPELL_OK) return rc;
+        if ((rc = llmspell_kv_put_info(h, x->tb.p, x->tb.n, x->vb.p, got, &in)) != LLMSPELL_OK)
+            return llmspell__x_err(x->err, rc, "import: writing the store: %s", llmspell_kv_errmsg(h));
+    }
     x->st.kv_entries++;
     return LLMSPELL_OK;
 }
 
-/* -- vectors -- */
+/* >>import: vectors and collections */
 /* x->kb = the tenant prefix + a vec key built by llmspell_vec.h's stored-form section. */
 static int llmspell__xi_vkey(llmspell__xi *x, llmspell__xb *b, char tag, const char *name, size_t nl, const char *id, size_t idl) {
     size_t need = llmspell__vkey(NULL, 0, tag, name, nl, id, idl, 0, 0, 0, 0);
@@ -5231,7 +5258,7 @@ static llmspell_result llmspell__xi_colget(llmspell__xi *x, const void *name, si
     size_t vn;
     llmspell_result rc;
     llmspell__xcol *c;
-    if (llmspell__xi_vkey(x, &x->jb, 'm', (const char *)name, nl, NULL, 0)) return llmspell__xi_nomem(x);
+    if (llmspell__xi_vkey(x, &x->jb, LLMSPELL__VTAG_SETTINGS, (const char *)name, nl, NULL, 0)) return llmspell__xi_nomem(x);
     if (x->lastcol < x->ncols && x->cols[x->lastcol].klen == x->jb.n && memcmp(x->ar.p + x->cols[x->lastcol].koff, x->jb.p, x->jb.n) == 0) {
         *out = &x->cols[x->lastcol];
         return LLMSPELL_OK;
@@ -5261,27 +5288,22 @@ static llmspell_result llmspell__xi_colget(llmspell__xi *x, const void *name, si
     return LLMSPELL_OK;
 }
 
-/* Embedding text "[0.1, 2, ...]" -> little-endian float32 bytes in x->jb. 0 or an error text. */
+/* Embedding text "[0.1, 2, ...]" -> little-endian float32 bytes in x->jb (read by
+   llmspell_vec.h's stored-form section). 0 or an error text ("" when out of memory). */
 static const char *llmspell__xi_emb_text(llmspell__xi *x, const char *s, size_t n) {
-    const llmspell_json_value *root;
-    size_t i;
-    llmspell_json_error je;
+    size_t i, count = 0;
+    const char *why;
     if (!x->doc2 && llmspell_json_doc_new(&x->al, &x->doc2) != LLMSPELL_OK) return "";
-    if (llmspell_json_parse_into(x->doc2, s, n, NULL, &je) != LLMSPELL_OK) return je.code == LLMSPELL_ERR_NOMEM ? "" : "its text is not valid JSON";
-    root = llmspell_json_doc_root(x->doc2);
-    if (root->type != LLMSPELL_JSON_ARRAY) return "its text is not a JSON array";
+    if ((why = llmspell__vec_text_parse(x->doc2, s, n, &count)) != NULL) return why;
     x->jb.n = 0;
-    if (root->len > ((size_t)-1) / 4 - 1 || llmspell__xb_res(&x->al, &x->jb, root->len * 4)) return "";
-    for (i = 0; i < root->len; i++) {
-        const llmspell_json_value *it = &root->u.items[i];
-        float fv;
+    if (count > ((size_t)-1) / 4 - 1 || llmspell__xb_res(&x->al, &x->jb, count * 4)) return "";
+    llmspell__vec_text_floats(x->doc2, (float *)(void *)x->jb.p);
+    for (i = 0; i < count; i++) { /* host floats to little-endian, in place */
         uint32_t u;
-        if (it->type != LLMSPELL_JSON_NUMBER) return "its text holds something other than numbers";
-        fv = (float)it->d;
-        memcpy(&u, &fv, 4);
+        memcpy(&u, x->jb.p + 4 * i, 4);
         llmspell__put32((uint8_t *)x->jb.p + 4 * i, u);
     }
-    x->jb.n = root->len * 4;
+    x->jb.n = count * 4;
     return NULL;
 }
 
@@ -5328,7 +5350,7 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
     idl = x->tb.n;
     if (idl == 0 || idl > LLMSPELL__VEC_FORM_MAX_ID || memchr(x->tb.p, 0, idl))
         return llmspell__xi_field_fail(x, &f[0], LLMSPELL_ERR_INVALID, "id of %zu bytes (1..%u, no NUL)", idl, (unsigned)LLMSPELL__VEC_FORM_MAX_ID);
-    if (llmspell__xi_vkey(x, &x->kb, 'r', name, nl, x->tb.p, idl)) return llmspell__xi_nomem(x);
+    if (llmspell__xi_vkey(x, &x->kb, LLMSPELL__VTAG_RECORD, name, nl, x->tb.p, idl)) return llmspell__xi_nomem(x);
     if ((int64_t)dim != f[3].i)
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_INVALID, "dimension %lld disagrees with its section key \"%lu\"", (long long)f[3].i,
                                        (unsigned long)dim);
@@ -5480,7 +5502,7 @@ static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
     return LLMSPELL_OK;
 }
 
-/* -- knowledge graph -- */
+/* >>import: knowledge graph */
 static llmspell_result llmspell__xi_gtenant(llmspell__xi *x, int64_t tx) {
     size_t i;
     llmspell__xgt *g;
@@ -5531,7 +5553,7 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
     int64_t vf = 0, vt = 0, tf = 0, tt = 0, created = 0;
     size_t n = 0, idl, gid_len;
     llmspell__gform gf;
-    int R = kind == 'R';
+    int R = kind == LLMSPELL__GKIND_REL;
     llmspell__xf *fid, *ften, *fty, *fname = NULL, *fsrc = NULL, *fdst = NULL, *fprops, *fvf, *fvt, *ftf, *ftt, *fcr;
     memset(f, 0, sizeof f);
 #define LLMSPELL__XFD(p, nm, k, fl) (p = &f[n], f[n].name = nm, f[n].kind = k, f[n].flags = fl, n++)
@@ -5646,13 +5668,13 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
             int w;
             for (w = 0; w < 2; w++) {
                 const llmspell__xb *ep = w ? &x->g3 : &x->g2;
-                size_t need = llmspell__gform_key(NULL, 0, 'E', ep->p, ep->n, 0, 0, 0);
+                size_t need = llmspell__gform_key(NULL, 0, LLMSPELL__GKIND_ENTITY, ep->p, ep->n, 0, 0, 0);
                 llmspell__xref *rf;
                 if (llmspell__ex_grow(&x->al, (void **)&x->refs, &x->caprefs, x->nrefs + 1, sizeof *x->refs)) return llmspell__xi_nomem(x);
                 rf = &x->refs[x->nrefs++];
                 rf->koff = x->ar.n;
                 if (llmspell__xb_add(&x->al, &x->ar, x->pb.p, x->pb.n) || llmspell__xb_res(&x->al, &x->ar, need)) return llmspell__xi_nomem(x);
-                x->ar.n += llmspell__gform_key((uint8_t *)x->ar.p + x->ar.n, need, 'E', ep->p, ep->n, 0, 0, 0);
+                x->ar.n += llmspell__gform_key((uint8_t *)x->ar.p + x->ar.n, need, LLMSPELL__GKIND_ENTITY, ep->p, ep->n, 0, 0, 0);
                 rf->klen = x->ar.n - rf->koff;
                 rf->idx = x->rel_idx;
                 rf->which = w;
@@ -5677,7 +5699,7 @@ static int llmspell__xcur_cmp(const void *a, const void *b) {
     return x->tf < y->tf ? -1 : x->tf > y->tf;
 }
 
-/* -- sections kept verbatim -- */
+/* >>import: sections kept verbatim */
 static llmspell_result llmspell__xi_piece(llmspell__xi *x, const char *sec, size_t sn, uint64_t member, uint64_t index) {
     llmspell_result rc;
     if (!x->doc && llmspell_json_doc_new(&x->al, &x->doc) != LLMSPELL_OK) return llmspell__xi_nomem(x);
@@ -5757,15 +5779,15 @@ static llmspell_result llmspell__xi_kept(llmspell__xi *x, const char *sec, size_
     return llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->sh.p, x->sh.n);
 }
 
-/* -- the document -- */
+/* >>import: the document, its two passes and the checks between them */
 static llmspell_result llmspell__xi_array(llmspell__xi *x, int what, uint32_t dim) {
     llmspell_json_token t;
     llmspell_result rc;
     if ((rc = llmspell__xi_next(x, &t)) != LLMSPELL_OK) return rc;
     if (t.event == LLMSPELL_JSON_EV_NULL) return LLMSPELL_OK;
     if (t.event != LLMSPELL_JSON_EV_ARRAY_BEGIN) return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "expected an array");
-    if (what == 'E') x->ent_idx = 0;
-    if (what == 'R') x->rel_idx = 0;
+    if (what == LLMSPELL__GKIND_ENTITY) x->ent_idx = 0;
+    if (what == LLMSPELL__GKIND_REL) x->rel_idx = 0;
     for (;;) {
         if ((rc = llmspell__xi_peek(x, &t)) != LLMSPELL_OK) return rc;
         if (t.event == LLMSPELL_JSON_EV_ARRAY_END) return llmspell__xi_next(x, &t);
@@ -5776,8 +5798,8 @@ static llmspell_result llmspell__xi_array(llmspell__xi *x, int what, uint32_t di
         default: rc = llmspell__xi_graph(x, what); break;
         }
         if (rc != LLMSPELL_OK) return rc;
-        if (what == 'E') x->ent_idx++;
-        if (what == 'R') x->rel_idx++;
+        if (what == LLMSPELL__GKIND_ENTITY) x->ent_idx++;
+        if (what == LLMSPELL__GKIND_REL) x->rel_idx++;
         if (what != 'c') x->nrec++; /* collection settings are not records: export does not count them either */
         if ((rc = llmspell__xi_progress(x, 0)) != LLMSPELL_OK) return rc;
     }
@@ -5814,9 +5836,9 @@ static llmspell_result llmspell__xi_data(llmspell__xi *x) {
                                                  (unsigned)(LLMSPELL_KV_MAX_VALUE / 4));
                     rc = llmspell__xi_array(x, 'v', (uint32_t)d);
                 } else if (LLMSPELL__X_IS(t.str, t.len, "entities")) {
-                    rc = llmspell__xi_array(x, 'E', 0);
+                    rc = llmspell__xi_array(x, LLMSPELL__GKIND_ENTITY, 0);
                 } else if (LLMSPELL__X_IS(t.str, t.len, "relationships")) {
-                    rc = llmspell__xi_array(x, 'R', 0);
+                    rc = llmspell__xi_array(x, LLMSPELL__GKIND_REL, 0);
                 } else {
                     rc = llmspell__xi_skip(x);
                 }
@@ -5926,11 +5948,11 @@ static llmspell_result llmspell__xi_check(llmspell__xi *x) {
                 const llmspell__xcur *a = &x->cur[x->open[o]];
                 if (a->tt <= b->tf) continue;
                 if (llmspell__gform_clash(a->vf, a->vt, a->tf, a->tt, b->vf, b->vt, b->tf, b->tt)) {
-                    snprintf(path, sizeof path, "data.knowledge_graph.%s[%lu].valid_time_start", b->kind == 'R' ? "relationships" : "entities",
+                    snprintf(path, sizeof path, "data.knowledge_graph.%s[%lu].valid_time_start", b->kind == LLMSPELL__GKIND_REL ? "relationships" : "entities",
                              (unsigned long)b->idx);
                     return llmspell__xi_fail_at(x, &b->pos, path, LLMSPELL_ERR_CONFLICT,
                                                 "two versions of this id are visible at the same (valid, transaction) time: "
-                                                "this one and %s[%lu]", a->kind == 'R' ? "relationships" : "entities", (unsigned long)a->idx);
+                                                "this one and %s[%lu]", a->kind == LLMSPELL__GKIND_REL ? "relationships" : "entities", (unsigned long)a->idx);
                 }
                 x->open[keep++] = x->open[o];
             }
@@ -6047,7 +6069,8 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
     llmspell__xb_free(&x.al, &x.sh); llmspell__xb_free(&x.al, &x.jb); llmspell__xb_free(&x.al, &x.bb);
     llmspell__xb_free(&x.al, &x.nm);
     llmspell__xb_free(&x.al, &x.g1); llmspell__xb_free(&x.al, &x.g2); llmspell__xb_free(&x.al, &x.g3);
-    llmspell__xb_free(&x.al, &x.g4);
+    llmspell__xb_free(&x.al, &x.g4); llmspell__xb_free(&x.al, &x.tnb); llmspell__xb_free(&x.al, &x.vpb);
+    if (x.view_open) llmspell_kv_close(&x.view);
     llmspell__ex_free(&x.al, x.open);
     llmspell__xset_free(&x, &x.ids);
     llmspell__xset_free(&x, &x.gids);

@@ -122,6 +122,15 @@
 
    Threads: one handle is used by one thread at a time; reads update internal scratch state, so
    even concurrent reads need a lock. The library never prints, aborts or exits.
+
+   Contents (search for the >> markers):
+     this comment     >>model >>transactions >>seeds >>storage
+     declarations     >>open / close >>transactions >>writes >>reads
+     stored form      version keys and values, the meta record, canonical properties (also
+                      compiled for export)
+     implementation   >>internals >>alloc >>errors >>strings >>maps >>json >>nodes >>visibility
+                      >>records >>undo log and write groups >>planning a write on one node
+                      >>argument checks >>writes >>transactions >>rows >>reads >>open / close
 */
 #ifndef LLMSPELL_GRAPH_H
 #define LLMSPELL_GRAPH_H
@@ -230,9 +239,9 @@ typedef struct llmspell_graph_info {
    scanning the records. kv must stay open until llmspell_graph_close. On failure the handle is
    closed and llmspell_graph_errmsg says why (ERR_CORRUPT names the bad record). opts may be NULL. */
 LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv *kv, const llmspell_graph_options *opts);
-/* Frees the indexes; an open graph transaction is rolled back. The kv stays open. Safe on a
-   closed handle. */
-LLMSPELL_DEF llmspell_result llmspell_graph_close(llmspell_graph *g);
+/* Frees the indexes; an open graph transaction is rolled back. The kv stays open. Safe on NULL
+   and on a closed handle (the family's rule: closing never fails where nothing can be lost). */
+LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g);
 /* The message of the last failure on this handle ("" if none); valid until the next call. */
 LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g);
 /* Counts and state. */
@@ -371,7 +380,9 @@ LLMSPELL_DEF void llmspell_graph_rows_free(llmspell_graph_rows *rows);
    ids up to 4000 bytes, texts up to what a kv value holds. */
 #define LLMSPELL__GRAPH_FORM_MAX_ID 4000u
 #define LLMSPELL__GRAPH_META_SIZE 17
-LLMSPELL__UNUSED static const uint8_t llmspell__gmeta_key[3] = {0xFF, LLMSPELL__NS_GRAPH, 'M'};
+#define LLMSPELL__GKIND_ENTITY 'E' /* the kinds: the tag after 0xFF 'G' of their versions' keys */
+#define LLMSPELL__GKIND_REL 'R' 
+LLMSPELL__UNUSED_DATA static const uint8_t llmspell__gmeta_key[3] = {0xFF, LLMSPELL__NS_GRAPH, 'M'};
 
 /* One stored version, decoded (pointers into the key buffer given and the value). */
 typedef struct llmspell__gform {
@@ -387,16 +398,11 @@ typedef struct llmspell__gform {
    (written only when it fits). times 0: the prefix of every version of the id. */
 LLMSPELL__UNUSED static size_t llmspell__gform_key(uint8_t *k, size_t cap, int kind, const char *id, size_t idn, int times,
                                                    llmspell_time tf, llmspell_time vf) {
-    size_t n = 3;
-    if (cap >= 3) {
-        k[0] = 0xFF;
-        k[1] = LLMSPELL__NS_GRAPH;
-        k[2] = (uint8_t)kind;
-    }
-    n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, id, idn);
+    size_t n = llmspell__ns_head(k, cap, LLMSPELL__NS_GRAPH, (char)kind);
+    n += llmspell_tuple_put_bytes(k ? k + n : NULL, cap > n ? cap - n : 0, id, idn);
     if (times) {
-        n += llmspell_tuple_put_i64(k + n, cap > n ? cap - n : 0, tf);
-        n += llmspell_tuple_put_i64(k + n, cap > n ? cap - n : 0, vf);
+        n += llmspell_tuple_put_i64(k ? k + n : NULL, cap > n ? cap - n : 0, tf);
+        n += llmspell_tuple_put_i64(k ? k + n : NULL, cap > n ? cap - n : 0, vf);
     }
     return n;
 }
@@ -2888,18 +2894,15 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     return r;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_close(llmspell_graph *g) {
+LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
     llmspell__gimpl *I;
-    if (!g) return LLMSPELL_ERR_INVALID;
-    I = LLMSPELL__GI(g);
-    if (!I) return LLMSPELL_OK;
+    if (!g || !(I = LLMSPELL__GI(g))) return;
     if (I->txn && I->txn_owns && I->kv->open && I->kv->in_txn) {
         (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, 0);
     }
     llmspell__gfree_all(I);
     g->impl = NULL;
-    return LLMSPELL_OK;
 }
 
 LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g) { return g ? g->errmsg : "no handle"; }

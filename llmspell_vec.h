@@ -52,6 +52,13 @@
 
    Threads: one writer at a time per collection; searches and gets are read-only and may run
    concurrently with each other (not with writes).
+
+   Contents (search for the >> markers):
+     declarations     >>kernels >>collections >>records >>filters >>search
+     stored form      >>storage: keys, "LVR1" records, "LVC1" settings (also compiled for export)
+     implementation   >>kernels >>structures >>ids >>field names >>hnsw (>>hnsw search layer,
+                      >>hnsw select neighbours, >>hnsw insert) >>filters >>indexes >>saving the
+                      graph >>loading >>writes >>public API >>search
 */
 #ifndef LLMSPELL_VEC_H
 #define LLMSPELL_VEC_H
@@ -146,6 +153,14 @@ typedef struct llmspell_vec_info {
 } llmspell_vec_info;
 LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out);
 LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v);
+
+/* The name of a metric ("cosine", "l2", "ip"; NULL for others), and back (ERR_INVALID). */
+LLMSPELL_DEF const char *llmspell_vec_metric_name(llmspell_metric m);
+LLMSPELL_DEF llmspell_result llmspell_vec_metric_parse(const char *name, llmspell_metric *m);
+/* A vector written as JSON text, "[0.1, 0.2, ...]" (n LLMSPELL_JSON_STRLEN: NUL-terminated):
+   its numbers as float32 into out[0..cap), their count in *dim. ERR_PARSE for anything but a
+   JSON array of numbers, ERR_TOO_LARGE for more than cap, ERR_NOMEM. */
+LLMSPELL_DEF llmspell_result llmspell_vec_parse_text(const char *text, size_t n, float *out, uint32_t cap, uint32_t *dim);
 
 /* >>records */
 typedef struct llmspell_vec_record {
@@ -275,23 +290,22 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
    length in 16 bits; any dimension from 1), never LLMSPELL_VEC_MAX_* of the file reading, so a
    store written with larger options still loads, exports and imports everywhere. */
 #define LLMSPELL__VEC_FORM_MAX_ID 65535u
+#define LLMSPELL__VTAG_SETTINGS 'm' /* the key tags above */
+#define LLMSPELL__VTAG_RECORD 'r'
+#define LLMSPELL__VTAG_HEADER 'h'
+#define LLMSPELL__VTAG_PAGE 'p' 
 #define LLMSPELL__VEC_FORM_MAX_NAME LLMSPELL_VEC_MAX_NAME /* fixed, not an option */
-LLMSPELL__UNUSED static const char *const llmspell__vec_metric_names[3] = {"cosine", "l2", "ip"}; /* by llmspell_metric */
+LLMSPELL__UNUSED_DATA static const char *const llmspell__vec_metric_names[3] = {"cosine", "l2", "ip"}; /* by llmspell_metric */
 
 /* 0xFF 'V' tag tuple(name) [+ tuple(id)] [+ u32 dim [+ u32 page]] into k[0..cap); returns the
    length the key needs (written only when it fits, snprintf style). */
 LLMSPELL__UNUSED static size_t llmspell__vkey(uint8_t *k, size_t cap, char tag, const char *name, size_t nlen, const char *id, size_t idlen, int ndim,
                              uint32_t dim, int npage, uint32_t page) {
-    size_t n = 3;
-    if (cap >= 3) {
-        k[0] = 0xFF;
-        k[1] = LLMSPELL__NS_VEC;
-        k[2] = (uint8_t)tag;
-    }
-    n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, name, nlen);
-    if (id) n += llmspell_tuple_put_bytes(k + n, cap > n ? cap - n : 0, id, idlen);
-    if (ndim) n += llmspell_tuple_put_u64(k + n, cap > n ? cap - n : 0, dim);
-    if (npage) n += llmspell_tuple_put_u64(k + n, cap > n ? cap - n : 0, page);
+    size_t n = llmspell__ns_head(k, cap, LLMSPELL__NS_VEC, tag);
+    n += llmspell_tuple_put_bytes(k ? k + n : NULL, cap > n ? cap - n : 0, name, nlen);
+    if (id) n += llmspell_tuple_put_bytes(k ? k + n : NULL, cap > n ? cap - n : 0, id, idlen);
+    if (ndim) n += llmspell_tuple_put_u64(k ? k + n : NULL, cap > n ? cap - n : 0, dim);
+    if (npage) n += llmspell_tuple_put_u64(k ? k + n : NULL, cap > n ? cap - n : 0, page);
     return n;
 }
 
@@ -349,6 +363,28 @@ LLMSPELL__UNUSED static void llmspell__meta_after_bulk(uint8_t b[LLMSPELL__META_
 LLMSPELL__UNUSED static llmspell_result llmspell__vec_meta_canon(llmspell_json_doc *doc, const char *text, size_t n, llmspell_json_sink sink,
                                                                  void *user, llmspell_json_error *err) {
     return llmspell_json_canonical(doc, text, n, LLMSPELL_JSON_CANON_OBJECT, sink, user, err);
+}
+
+/* A vector written as JSON text "[0.1, 2, ...]" (rs-llmspell's PostgreSQL export, the
+   command line), parsed into doc: its count of numbers in *count. NULL, or what is wrong (""
+   when out of memory). llmspell__vec_text_floats then gives the numbers as float32. */
+LLMSPELL__UNUSED static const char *llmspell__vec_text_parse(llmspell_json_doc *doc, const char *s, size_t n, size_t *count) {
+    const llmspell_json_value *root;
+    llmspell_json_error je;
+    size_t i;
+    *count = 0;
+    if (llmspell_json_parse_into(doc, s, n, NULL, &je) != LLMSPELL_OK) return je.code == LLMSPELL_ERR_NOMEM ? "" : "its text is not valid JSON";
+    root = llmspell_json_doc_root(doc);
+    if (root->type != LLMSPELL_JSON_ARRAY) return "its text is not a JSON array";
+    for (i = 0; i < root->len; i++)
+        if (root->u.items[i].type != LLMSPELL_JSON_NUMBER) return "its text holds something other than numbers";
+    *count = root->len;
+    return NULL;
+}
+LLMSPELL__UNUSED static void llmspell__vec_text_floats(const llmspell_json_doc *doc, float *out) {
+    const llmspell_json_value *root = llmspell_json_doc_root(doc);
+    size_t i;
+    for (i = 0; i < root->len; i++) out[i] = (float)root->u.items[i].d;
 }
 
 /* record: "LVR1" u32 dim, i64 created, updated, expires, u32 scope len, u32 metadata len,
@@ -1272,7 +1308,7 @@ static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *a
 }
 
 /* Greedy descent on one upper level: moves *cur to the closest neighbour while it improves. */
-static void llmspell__greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t *cur, float *dcur,
+static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t *cur, float *dcur,
                              int l) {
     int changed = 1;
     while (changed) {
@@ -1289,7 +1325,7 @@ static void llmspell__greedy(const llmspell_vec *v, const llmspell__hnsw *ix, co
     }
 }
 
-/* The HNSW beam search on level l from ep; leaves up to ef accepted nodes in s->res
+/* >>hnsw search layer: the beam search on level l from ep; leaves up to ef accepted nodes in s->res
    (max-heap). Every node is a candidate (deleted and filtered-out ones too: they keep the
    graph connected); only accepted ones become results. Returns 0 on NOMEM. */
 static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t ep, float dep,
@@ -1334,10 +1370,10 @@ static int llmspell__dn_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* The HNSW neighbour-selection heuristic: from candidates sorted by distance to the base,
+/* >>hnsw select neighbours: the heuristic of the HNSW paper: from candidates sorted by distance to the base,
    keep one only if it is closer to the base than to every one kept so far (spreads the links
    around the base instead of bunching them). Keeps at most m; returns how many. */
-static uint32_t llmspell__select(const llmspell_vec *v, const llmspell__hnsw *ix, llmspell__dn *c, uint32_t n, uint32_t m) {
+static uint32_t llmspell__select_neighbors(const llmspell_vec *v, const llmspell__hnsw *ix, llmspell__dn *c, uint32_t n, uint32_t m) {
     uint32_t kept = 0, i, j;
     for (i = 0; i < n && kept < m; i++) {
         int good = 1;
@@ -1414,7 +1450,7 @@ static void llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb
     s->sel[cap].id = node;
     s->sel[cap].d = LLMSPELL__DQ(v, ix, base, binv, node);
     qsort(s->sel, (size_t)cap + 1, sizeof *s->sel, llmspell__dn_cmp);
-    kept = llmspell__select(v, ix, s->sel, cap + 1, cap);
+    kept = llmspell__select_neighbors(v, ix, s->sel, cap + 1, cap);
     if (l > 0) {
         ln[0] = kept;
         for (i = 0; i < kept; i++) ln[i + 1] = s->sel[i].id;
@@ -1448,9 +1484,10 @@ static int llmspell__insert_reserve(const llmspell_vec *v, llmspell__vscratch *s
            llmspell__vgrow(v, (void **)&s->sel, &s->capsel, (size_t)(ef > m0 * (m0 + 1) ? ef : m0 * (m0 + 1)) + 2, sizeof *s->sel);
 }
 
-/* Connects node (its vector and level already in place) into the graph. The scratch was
+/* >>hnsw insert: connects node (its vector and level already in place) into the graph: a
+   greedy descent to its level, then on each level a search layer and select neighbours. The scratch was
    reserved by llmspell__insert_reserve, so nothing here allocates or fails. */
-static int llmspell__connect(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
+static int llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
     const float *q = LLMSPELL__VEC(ix, node);
     float qinv = LLMSPELL__INV(ix, node);
     int L = ix->level[node], l;
@@ -1494,7 +1531,7 @@ static int llmspell__connect(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node,
                         if (llmspell__visit(s, two[k])) { s->sel[nc].id = two[k]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, two[k]); }
                 }
                 qsort(s->sel, nc, sizeof *s->sel, llmspell__dn_cmp);
-                kept = llmspell__select(v, ix, s->sel, nc, ix->M0);
+                kept = llmspell__select_neighbors(v, ix, s->sel, nc, ix->M0);
                 for (j = 1; j <= back[0]; j++) ix->indeg[back[j]]--;
                 back[0] = kept;
                 for (j = 0; j < kept; j++) { back[j + 1] = s->sel[j].id; ix->indeg[s->sel[j].id]++; }
@@ -1510,7 +1547,7 @@ static int llmspell__connect(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node,
     }
     s->cand.fixed = s->res.fixed = 1;
     dcur = LLMSPELL__DQ(v, ix, q, qinv, cur);
-    for (l = ix->maxlevel; l > L; l--) llmspell__greedy(v, ix, q, qinv, &cur, &dcur, l);
+    for (l = ix->maxlevel; l > L; l--) llmspell__search_greedy(v, ix, q, qinv, &cur, &dcur, l);
     for (l = L < ix->maxlevel ? L : ix->maxlevel; l >= 0; l--) {
         uint32_t *ln, m, cnt;
         (void)llmspell__scratch_reset(v, s, ix->n); /* reserved: cannot fail */
@@ -1519,7 +1556,7 @@ static int llmspell__connect(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node,
         for (i = 0; i < cnt; i++) s->sel[i] = s->res.h[i];
         qsort(s->sel, cnt, sizeof *s->sel, llmspell__dn_cmp);
         if (cnt) { cur = s->sel[0].id; dcur = s->sel[0].d; }
-        m = llmspell__select(v, ix, s->sel, cnt, ix->M);
+        m = llmspell__select_neighbors(v, ix, s->sel, cnt, ix->M);
         ln = llmspell__links(ix, node, l);
         ln[0] = m;
         for (i = 0; i < m; i++) ln[i + 1] = s->sel[i].id;
@@ -2122,7 +2159,7 @@ static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
     if (!llmspell__insert_reserve(v, &s, n)) { llmspell__scratch_free(v, &s); return 0; }
     for (node = 0; node < n; node++) {
         if (ix->rec[node] == LLMSPELL__NONE) continue;
-        llmspell__connect(v, ix, node, &s);
+        llmspell__insert(v, ix, node, &s);
     }
     llmspell__scratch_free(v, &s);
     memset(ix->dirty, 0xFF, (ix->dirty_pages + 7) / 8);
@@ -2840,7 +2877,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
         p->r.blob = NULL; /* installed */
         llmspell__id_insert(v, slot);
         llmspell__vix_setvec(v, ix, node, p->vec);
-        llmspell__connect(v, ix, node, v->ws);
+        llmspell__insert(v, ix, node, v->ws);
         v->live++;
         if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
     }
@@ -3122,6 +3159,38 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
 
 LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v) { return v ? v->errmsg : "no handle"; }
 
+LLMSPELL_DEF const char *llmspell_vec_metric_name(llmspell_metric m) {
+    return (unsigned)m <= LLMSPELL_METRIC_IP ? llmspell__vec_metric_names[m] : NULL;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_metric_parse(const char *name, llmspell_metric *m) {
+    int i;
+    if (!name || !m) return LLMSPELL_ERR_INVALID;
+    for (i = 0; i <= LLMSPELL_METRIC_IP; i++)
+        if (strcmp(name, llmspell__vec_metric_names[i]) == 0) {
+            *m = (llmspell_metric)i;
+            return LLMSPELL_OK;
+        }
+    return LLMSPELL_ERR_INVALID;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_parse_text(const char *text, size_t n, float *out, uint32_t cap, uint32_t *dim) {
+    llmspell_json_doc *doc;
+    const char *why;
+    size_t count = 0;
+    llmspell_result r = LLMSPELL_OK;
+    if (!text || !dim || (!out && cap)) return LLMSPELL_ERR_INVALID;
+    if (n == LLMSPELL_JSON_STRLEN) n = strlen(text);
+    if (llmspell_json_doc_new(NULL, &doc) != LLMSPELL_OK) return LLMSPELL_ERR_NOMEM;
+    why = llmspell__vec_text_parse(doc, text, n, &count);
+    if (why) r = why[0] ? LLMSPELL_ERR_PARSE : LLMSPELL_ERR_NOMEM;
+    else if (count > cap) r = LLMSPELL_ERR_TOO_LARGE;
+    else llmspell__vec_text_floats(doc, out);
+    llmspell_json_doc_free(doc);
+    *dim = count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count;
+    return r;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_vec_add(llmspell_vec *v, const llmspell_vec_record *rec) {
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!rec) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': record is NULL", v->name);
@@ -3352,7 +3421,7 @@ static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef) {
     if (cur == LLMSPELL__NONE) return 1;
     if (!llmspell__scratch_reset(v, &sq->s, ix->n)) return 0;
     dcur = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, cur);
-    for (l = ix->maxlevel; l > 0; l--) llmspell__greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
+    for (l = ix->maxlevel; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
     return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, &sq->s);
 }
 

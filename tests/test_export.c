@@ -69,12 +69,13 @@ static llmspell_result open_kind(llmspell_kv *kv, int kind) {
 }
 
 /* FNV over every key and value of the whole store (root, system keys included) */
-static uint64_t store_hash(llmspell_kv *kv, size_t *nkeys) {
+/* Hash of the records under prefix[0..pn) (pn 0: the whole store). */
+static uint64_t prefix_hash(llmspell_kv *kv, const void *prefix, size_t pn, size_t *nkeys) {
     llmspell_kv_iter *it;
     const void *k, *v;
     size_t kn, vn, n = 0;
     uint64_t h = 1469598103934665603ull;
-    if (llmspell_kv_iter_open(kv, NULL, 0, &it) != LLMSPELL_OK) return 0;
+    if (llmspell_kv_iter_open(kv, prefix, pn, &it) != LLMSPELL_OK) return 0;
     while (llmspell_kv_iter_next(it, &k, &kn, &v, &vn) == LLMSPELL_OK) {
         h = llmspell__x_hash(h, &kn, sizeof kn);
         h = llmspell__x_hash(h, k, kn);
@@ -86,6 +87,7 @@ static uint64_t store_hash(llmspell_kv *kv, size_t *nkeys) {
     if (nkeys) *nkeys = n;
     return h;
 }
+static uint64_t store_hash(llmspell_kv *kv, size_t *nkeys) { return prefix_hash(kv, NULL, 0, nkeys); }
 
 /* The export of kv as a malloc'd NUL-terminated string. */
 static char *export_text(llmspell_kv *kv, const llmspell_export_options *o, llmspell_export_stats *st, size_t *len) {
@@ -1095,25 +1097,6 @@ static void test_alloc_failures(void) {
 
 /* >>i. one owner per stored format, one JSON dialect (issue 11) ------------------------------ */
 
-/* Hash of the records under prefix[0..n) (0 keys: the empty hash). */
-static uint64_t prefix_hash(llmspell_kv *kv, const void *prefix, size_t pn, size_t *nkeys) {
-    llmspell_kv_iter *it;
-    const void *k, *v;
-    size_t kn, vn, n = 0;
-    uint64_t h = 1469598103934665603ull;
-    if (llmspell_kv_iter_open(kv, prefix, pn, &it) != LLMSPELL_OK) return 0;
-    while (llmspell_kv_iter_next(it, &k, &kn, &v, &vn) == LLMSPELL_OK) {
-        h = llmspell__x_hash(h, &kn, sizeof kn);
-        h = llmspell__x_hash(h, k, kn);
-        h = llmspell__x_hash(h, &vn, sizeof vn);
-        h = llmspell__x_hash(h, v, vn);
-        n++;
-    }
-    llmspell_kv_iter_close(it);
-    if (nkeys) *nkeys = n;
-    return h;
-}
-
 /* Exports a into a fresh memory store b (b is opened here). */
 static int copy_store(llmspell_kv *a, llmspell_kv *b) {
     size_t len;
@@ -1250,6 +1233,120 @@ static void test_one_owner(void) {
     llmspell_kv_close(&a);
 }
 
+/* An rs-llmspell export (times in microseconds, +infinity written out, embeddings as base64 of
+   float32, kv entries with their ids, metadata and times) comes back from import + export with
+   the same data section, but for the documented extras of ours ("collection" on vectors) and
+   member order (compared in canonical form). */
+static const char *RS_FULL =
+    "{\"version\":\"1.0\",\"exported_at\":\"2025-11-02T10:00:00Z\",\"source_backend\":\"postgresql\",\"migrations\":[],\"data\":{"
+    "\"vector_embeddings\":{\"2\":["
+    "{\"id\":\"6f9619ff-8b86-d011-b42d-00c04fc964ff\",\"tenant_id\":\"tenant-a\",\"scope\":\"session:abc\",\"dimension\":2,"
+    "\"embedding\":\"AACAPwAAAEA=\",\"metadata\":{\"source\":\"doc.md\",\"chunk\":{\"i\":1,\"t\":\"caf\\u00e9\"}},\"created_at\":1730000000000000,\"updated_at\":1730000000000005}]},"
+    "\"knowledge_graph\":{\"entities\":["
+    "{\"entity_id\":\"e1\",\"tenant_id\":\"tenant-a\",\"entity_type\":\"person\",\"name\":\"Ada\",\"properties\":{\"b\":2,\"a\":[1,{\"z\":null}]},"
+    "\"valid_time_start\":1700000000000000,\"valid_time_end\":9223372036854775807,\"transaction_time_start\":1700000000000000,"
+    "\"transaction_time_end\":9223372036854775807,\"created_at\":1700000000000000},"
+    "{\"entity_id\":\"e2\",\"tenant_id\":\"tenant-a\",\"entity_type\":\"org\",\"name\":\"ACME\",\"properties\":{},"
+    "\"valid_time_start\":1600000000000000,\"valid_time_end\":9223372036854775807,\"transaction_time_start\":1700000000000001,"
+    "\"transaction_time_end\":9223372036854775807,\"created_at\":1700000000000001}],"
+    "\"relationships\":[{\"relationship_id\":\"r1\",\"tenant_id\":\"tenant-a\",\"source_entity_id\":\"e1\",\"target_entity_id\":\"e2\","
+    "\"relationship_type\":\"works_at\",\"properties\":{\"since\":2020},\"valid_time_start\":1700000000000000,\"valid_time_end\":9223372036854775807,"
+    "\"transaction_time_start\":1700000000000002,\"transaction_time_end\":9223372036854775807,\"created_at\":1700000000000002}]},"
+    "\"procedural_memory\":[],"
+    "\"agent_state\":[{\"state_id\":\"s1\",\"tenant_id\":\"tenant-a\",\"agent_id\":\"a1\",\"agent_type\":\"chat\",\"state_data\":{\"x\":[1,2]},"
+    "\"schema_version\":1,\"data_version\":3,\"checksum\":\"abc\",\"created_at\":1,\"updated_at\":2}],"
+    "\"kv_store\":["
+    "{\"kv_id\":\"k1\",\"tenant_id\":\"tenant-a\",\"key\":\"config:theme\",\"value\":\"ZGFyaw==\",\"metadata\":null,\"created_at\":1730000000000000,\"updated_at\":1730000000000009},"
+    "{\"kv_id\":\"6b1d3c0e-0000-4000-8000-000000000001\",\"tenant_id\":\"tenant-b\",\"key\":\"x\",\"value\":\"\",\"metadata\":\"{\\\"m\\\":1}\",\"created_at\":1,\"updated_at\":2}],"
+    "\"workflow_states\":[],\"sessions\":[],\"artifacts\":{\"content\":[],\"artifacts\":[]},"
+    "\"event_log\":[{\"id\":\"ev1\",\"tenant_id\":\"tenant-a\",\"event_id\":\"e\",\"event_type\":\"t\",\"correlation_id\":\"c\","
+    "\"timestamp\":9,\"sequence\":1,\"language\":\"lua\",\"payload\":{\"p\":\"\\u00e9\"}}],"
+    "\"hook_history\":[]}}";
+
+static llmspell_result rs_sink(void *user, const void *data, size_t n) {
+    char **buf = (char **)user;
+    size_t have = *buf ? strlen(*buf) : 0;
+    char *p = (char *)realloc(*buf, have + n + 1);
+    if (!p) return LLMSPELL_ERR_NOMEM;
+    memcpy(p + have, data, n);
+    p[have + n] = 0;
+    *buf = p;
+    return LLMSPELL_OK;
+}
+
+/* The "data" member of doc, without our vector extras, in canonical form (members sorted). */
+static char *rs_data(const char *doc, size_t n) {
+    llmspell_json_doc *d, *c;
+    llmspell_json_writer *w;
+    const llmspell_json_value *data;
+    char *out = NULL;
+    size_t i, j, k, tn;
+    const char *t;
+    if (llmspell_json_parse(doc, n, NULL, &d, NULL) != LLMSPELL_OK) return NULL;
+    data = llmspell_json_get(llmspell_json_doc_root(d), "data");
+    if (!data || llmspell_json_writer_open_buffer(&w, NULL) != LLMSPELL_OK) { llmspell_json_doc_free(d); return NULL; }
+    llmspell_json_object_begin(w);
+    for (i = 0; i < data->len; i++) {
+        const llmspell_json_member *m = &data->u.members[i];
+        llmspell_json_key(w, m->key, m->klen);
+        if (strcmp(m->key, "vector_embeddings") != 0) {
+            llmspell_json_write_value(w, &m->value);
+            continue;
+        }
+        llmspell_json_object_begin(w);
+        for (j = 0; j < m->value.len; j++) {
+            const llmspell_json_member *dm = &m->value.u.members[j];
+            llmspell_json_key(w, dm->key, dm->klen);
+            llmspell_json_array_begin(w);
+            for (k = 0; k < dm->value.len; k++) {
+                const llmspell_json_value *r = &dm->value.u.items[k];
+                size_t q;
+                llmspell_json_object_begin(w);
+                for (q = 0; q < r->len; q++) {
+                    const llmspell_json_member *f = &r->u.members[q];
+                    if (strcmp(f->key, "collection") == 0 || strcmp(f->key, "expires_at") == 0) continue; /* ours, documented */
+                    llmspell_json_key(w, f->key, f->klen);
+                    llmspell_json_write_value(w, &f->value);
+                }
+                llmspell_json_object_end(w);
+            }
+            llmspell_json_array_end(w);
+        }
+        llmspell_json_object_end(w);
+    }
+    llmspell_json_object_end(w);
+    if (llmspell_json_writer_finish(w) == LLMSPELL_OK && llmspell_json_doc_new(NULL, &c) == LLMSPELL_OK) {
+        t = llmspell_json_writer_data(w, &tn);
+        if (llmspell_json_canonical(c, t, tn, LLMSPELL_JSON_CANON_SORT, rs_sink, &out, NULL) != LLMSPELL_OK) {
+            free(out);
+            out = NULL;
+        }
+        llmspell_json_doc_free(c);
+    }
+    llmspell_json_writer_free(w);
+    llmspell_json_doc_free(d);
+    return out;
+}
+
+static void test_rs_roundtrip(void) {
+    llmspell_kv kv;
+    llmspell_json_error err;
+    char *e, *want, *got;
+    size_t n;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_export_import_buffer(&kv, RS_FULL, strlen(RS_FULL), NULL, NULL, &err), LLMSPELL_OK);
+    e = export_text(&kv, NULL, NULL, &n);
+    REQUIRE(e != NULL, "export");
+    want = rs_data(RS_FULL, strlen(RS_FULL));
+    got = rs_data(e, n);
+    REQUIRE(want && got, "data sections");
+    CHECK(strcmp(want, got) == 0, "the data section changed on its way through import and export:\n  in:  %s\n  out: %s", want, got);
+    free(want);
+    free(got);
+    free(e);
+    llmspell_kv_close(&kv);
+}
+
 static void cleanup(void) {
     if (tmpdir[0]) compat_remove_tree(tmpdir);
 }
@@ -1269,6 +1366,7 @@ int main(void) {
     RUN(test_export_sink);
     RUN(test_alloc_failures);
     RUN(test_one_owner);
+    RUN(test_rs_roundtrip);
     cleanup();
     return harness_exit();
 }

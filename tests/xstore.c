@@ -135,6 +135,7 @@ static int export_to(llmspell_kv *db, const char *out) {
 
 int main(int argc, char **argv) {
     llmspell_kv db;
+    llmspell_kv_options ko;
     int rc;
     if (argc == 2 && strcmp(argv[1], "kernel") == 0) {
         printf("%s\n", llmspell_vec_kernel_best()->name);
@@ -144,7 +145,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: xstore write PATH 1|2 | xstore export PATH OUT | xstore kernel\n");
         return 2;
     }
-    if (llmspell_kv_open_file(&db, argv[2], NULL) != LLMSPELL_OK) return fail(argv[2], llmspell_kv_errmsg(&db));
+    memset(&ko, 0, sizeof ko);
+    ko.clock.now = fixed_clock; /* kv entries keep the times of their puts: the same everywhere */
+    if (llmspell_kv_open_file(&db, argv[2], &ko) != LLMSPELL_OK) return fail(argv[2], llmspell_kv_errmsg(&db));
     if (strcmp(argv[1], "write") == 0) rc = write_part(&db, atoi(argv[3]));
     else rc = export_to(&db, argv[3]);
     if (llmspell_kv_close(&db) != LLMSPELL_OK) rc = fail("llmspell_kv_close", llmspell_kv_errmsg(&db));
