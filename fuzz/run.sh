@@ -6,14 +6,14 @@
 #   FAIL fuzz_<name>: <what went wrong>
 # Exit status 1 when any target fails (or clang/libFuzzer is missing: never a silent skip).
 # Crash inputs are kept in build/fuzz-artifacts/<target>/ and the log in build/fuzz-logs/.
-# Environment: CLANG (default: clang, else clang-14), FUZZ_TARGETS (default: all seven),
+# Environment: CLANG (default: clang, else clang-14), FUZZ_TARGETS (default: all eight),
 # FUZZ_SEED (default: random; make test sets 1 so that its short pass explores the same inputs
 # on every machine and a CI failure can be replayed).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-10}
 case $SECS in '' | *[!0-9]*) echo "usage: fuzz/run.sh [seconds]" >&2; exit 2 ;; esac
-TARGETS=${FUZZ_TARGETS:-"fuzz_json_reader fuzz_base64 fuzz_kv_file_open fuzz_tuple fuzz_vec_load fuzz_import fuzz_kernels"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_json_reader fuzz_base64 fuzz_kv_file_open fuzz_tuple fuzz_vec_load fuzz_import fuzz_kernels fuzz_roundtrip"}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 missing() {

@@ -197,112 +197,16 @@ static int opt_u64(const cli *c, const char *name, uint64_t lo, uint64_t hi, uin
 
 /* ---- time: RFC 3339 <-> microseconds ------------------------------------------------------- */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) { /* days since 1970-01-01 */
-    int64_t era;
-    unsigned yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
+static void format_time(llmspell_time t, char *buf, size_t cap) { (void)llmspell_time_format(t, buf, cap); }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-    int64_t era;
-    unsigned doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static void format_time(llmspell_time t, char *buf, size_t cap) {
-    int64_t days, secs, us, y;
-    unsigned mo, d;
-    if (t == LLMSPELL_TIME_MAX) { snprintf(buf, cap, "+inf"); return; }
-    if (t == LLMSPELL_TIME_MIN) { snprintf(buf, cap, "-inf"); return; }
-    us = t % 1000000;
-    secs = t / 1000000;
-    if (us < 0) { us += 1000000; secs--; }
-    days = secs / 86400;
-    secs %= 86400;
-    if (secs < 0) { secs += 86400; days--; }
-    civil_from_days(days, &y, &mo, &d);
-    if (us)
-        snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%06lldZ", (long long)y, mo, d, (int)(secs / 3600),
-                 (int)(secs / 60 % 60), (int)(secs % 60), (long long)us);
-    else
-        snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, mo, d, (int)(secs / 3600),
-                 (int)(secs / 60 % 60), (int)(secs % 60));
-}
-
-static int days_in_month(int y, int m) {
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return days[m - 1] + (m == 2 && leap);
-}
-
-static int digits(const char **p, int n, int *out) {
-    int v = 0, i;
-    for (i = 0; i < n; i++) {
-        if ((*p)[i] < '0' || (*p)[i] > '9') return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-/* "now" (LLMSPELL_GRAPH_NOW), "+inf", "-inf", integer microseconds, or RFC 3339 / a date:
-   2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01 12:00:00.25+02:00. */
+/* "now" (LLMSPELL_GRAPH_NOW), or what llmspell_time_parse reads: RFC 3339, a date, +inf / -inf,
+   integer microseconds. */
 static int parse_time(const char *s, llmspell_time *out) {
-    int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0;
-    int64_t us = 0, t;
-    const char *p = s;
-    if (strcmp(s, "now") == 0) { *out = LLMSPELL_GRAPH_NOW; return 0; }
-    if (strcmp(s, "+inf") == 0 || strcmp(s, "inf") == 0) { *out = LLMSPELL_TIME_MAX; return 0; }
-    if (strcmp(s, "-inf") == 0) { *out = LLMSPELL_TIME_MIN; return 0; }
-    if (strlen(s) < 10 || s[4] != '-') { /* microseconds, possibly negative */
-        uint64_t v;
-        int neg = *p == '-';
-        if (parse_u64(p + neg, (uint64_t)INT64_MAX, &v) != 0) return -1;
-        *out = neg ? -(int64_t)v : (int64_t)v;
+    if (strcmp(s, "now") == 0) {
+        *out = LLMSPELL_GRAPH_NOW;
         return 0;
     }
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d)) return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
-    if (*p) {
-        if (*p != 'T' && *p != 't' && *p != ' ') return -1;
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' || digits(&p, 2, &se)) return -1;
-        if (h > 23 || mi > 59 || se > 60) return -1; /* 60: a leap second, read as the next second */
-        if (*p == '.') {
-            int n = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++, n++)
-                if (n < 6) us = us * 10 + (*p - '0');
-            if (n == 0) return -1;
-            for (; n < 6; n++) us *= 10;
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            sign = *p++ == '-' ? -1 : 1;
-            if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59) return -1;
-        } else {
-            return -1; /* RFC 3339 needs a zone */
-        }
-        if (*p) return -1;
-    }
-    t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
-    t -= sign * (oh * 3600 + om * 60);
-    *out = t * 1000000 + us;
-    return 0;
+    return llmspell_time_parse(s, LLMSPELL_STRLEN, out) == LLMSPELL_OK ? 0 : -1;
 }
 
 static int opt_time(const cli *c, const char *name, llmspell_time dflt, llmspell_time *out) {
@@ -638,10 +542,6 @@ static int cmd_migrate(cli *c) {
 
 /* ---- storage info ------------------------------------------------------------------------ */
 
-static const char *metric_name(llmspell_metric m) {
-    return m == LLMSPELL_METRIC_L2 ? "l2" : m == LLMSPELL_METRIC_IP ? "ip" : "cosine";
-}
-
 typedef struct info_ctx {
     const cli *c;
     llmspell_kv *kv;
@@ -652,7 +552,7 @@ static void print_collection(const char *name, const llmspell_vec_info *in) {
     uint32_t i;
     printf("  collection \"");
     put_escaped(stdout, name, strlen(name));
-    printf("\": %llu records, %s, M %u, ef %u/%u, dimensions", (unsigned long long)in->count, metric_name(in->config.metric),
+    printf("\": %llu records, %s, M %u, ef %u/%u, dimensions", (unsigned long long)in->count, llmspell_vec_metric_name(in->config.metric),
            in->config.M, in->config.ef_construction, in->config.ef_search);
     for (i = 0; i < in->ndims && i < LLMSPELL_VEC_INFO_DIMS; i++) printf(" %u (%llu)", in->dims[i], (unsigned long long)in->dim_counts[i]);
     if (in->ndims == 0) printf(" none yet");
@@ -724,16 +624,36 @@ static int info_namespace(const cli *c, llmspell_kv *kv) {
     return 0;
 }
 
+typedef struct tenant_walk {
+    const cli *c;
+    llmspell_kv *kv;
+    size_t n;
+    int status;
+} tenant_walk;
+
+static int info_tenant(void *user, const void *tenant, size_t tn) {
+    tenant_walk *tw = (tenant_walk *)user;
+    llmspell_kv view;
+    tw->n++;
+    printf("tenant \"");
+    put_escaped(stdout, tenant, tn);
+    printf("\"\n");
+    if (llmspell_kv_open_tenant(&view, tw->kv, tenant, tn) != LLMSPELL_OK) {
+        say(tw->c, "tenant: %s", llmspell_kv_errmsg(&view));
+        tw->status = EXIT_FAIL;
+        return 1;
+    }
+    tw->status = info_namespace(tw->c, &view);
+    llmspell_kv_close(&view);
+    return tw->status != 0;
+}
+
 static int cmd_info(cli *c) {
     store s;
     llmspell_kv_characteristics ch;
     llmspell_kv_stats st;
-    llmspell_kv_iter *it = NULL;
-    const void *k, *v;
-    size_t kn, vn, ntenants = 0;
-    static const uint8_t tprefix[2] = {0xFF, 'T'};
-    uint8_t skip[LLMSPELL_KV_MAX_TENANT * 2 + 16];
-    char tenant[LLMSPELL_KV_MAX_TENANT + 1];
+    tenant_walk tw;
+    size_t skipped = 0;
     int status;
     llmspell_result rc;
     if ((status = store_open(c, &s, OPEN_READ)) != 0) return status;
@@ -752,46 +672,19 @@ static int cmd_info(cli *c) {
                (unsigned long long)st.dead_bytes);
     printf("tenant \"%s\" (the store itself)\n", opt(c, "tenant") ? opt(c, "tenant") : "");
     if ((status = info_namespace(c, s.kv)) != 0) goto out;
-    /* tenant views keep their keys under 0xFF 'T' tuple(tenant): walk one tenant at a time,
-       seeking past each */
-    if ((rc = llmspell_kv_iter_open(s.kv, tprefix, 2, &it)) != LLMSPELL_OK) {
-        say(c, "%s", llmspell_kv_errmsg(s.kv));
-        status = EXIT_FAIL;
-        goto out;
-    }
-    while ((rc = llmspell_kv_iter_next(it, &k, &kn, &v, &vn)) == LLMSPELL_OK) {
-        const uint8_t *p = (const uint8_t *)k + 2;
-        size_t tn, sn;
-        llmspell_kv view;
-        if (llmspell_tuple_get_bytes(&p, (const uint8_t *)k + kn, (uint8_t *)tenant, sizeof tenant - 1, &tn) != LLMSPELL_OK) {
-            say(c, "%s: a tenant key that does not decode", s.name);
-            status = EXIT_FAIL;
-            break;
-        }
-        ntenants++;
-        printf("tenant \"");
-        put_escaped(stdout, tenant, tn);
-        printf("\"\n");
-        if (llmspell_kv_open_tenant(&view, s.kv, tenant, tn) != LLMSPELL_OK) {
-            say(c, "tenant: %s", llmspell_kv_errmsg(&view));
-            status = EXIT_FAIL;
-            break;
-        }
-        status = info_namespace(c, &view);
-        llmspell_kv_close(&view);
-        if (status != 0) break;
-        memcpy(skip, tprefix, 2);
-        sn = 2 + llmspell_tuple_put_bytes(skip + 2, sizeof skip - 2, tenant, tn);
-        sn = llmspell_key_successor(skip, skip, sn);
-        if (sn == 0) break; /* the last possible tenant */
-        if ((rc = llmspell_kv_iter_seek(it, skip, sn)) != LLMSPELL_OK) break;
-    }
-    llmspell_kv_iter_close(it);
-    if (rc != LLMSPELL_OK && rc != LLMSPELL_ERR_NOT_FOUND) {
+    memset(&tw, 0, sizeof tw);
+    tw.c = c;
+    tw.kv = s.kv;
+    rc = llmspell_kv_tenants(s.kv, info_tenant, &tw, &skipped);
+    status = tw.status;
+    if (rc != LLMSPELL_OK) {
         say(c, "reading %s: %s", s.name, llmspell_kv_errmsg(s.kv));
         status = EXIT_FAIL;
+    } else if (skipped) {
+        say(c, "%s: %zu tenant keys that do not decode", s.name, skipped);
+        status = EXIT_FAIL;
     }
-    printf("tenants: %zu\n", ntenants);
+    printf("tenants: %zu\n", tw.n);
 out:
     store_close(&s, status);
     return status;
@@ -926,42 +819,31 @@ static int cmd_kv_scan(cli *c) {
 
 /* --vector "[0.1, 0.2]" or "0.1,0.2" into a new float array *out (free it). */
 static int parse_vector(const cli *c, const char *text, float **out, uint32_t *dim) {
-    llmspell_json_doc *doc = NULL;
-    llmspell_json_error err;
-    const llmspell_json_value *root;
-    size_t n = strlen(text), i;
+    size_t n = strlen(text);
     char *wrapped = (char *)malloc(n + 3);
+    llmspell_result rc;
     int status = 0;
     *out = NULL;
     if (!wrapped) return EXIT_FAIL;
     if (text[strspn(text, " ")] == '[') memcpy(wrapped, text, n + 1);
     else snprintf(wrapped, n + 3, "[%s]", text);
-    if (llmspell_json_parse(wrapped, strlen(wrapped), NULL, &doc, &err) != LLMSPELL_OK) {
-        status = usage_error(c, "--vector is a list of numbers, '[0.1, 0.2]' or '0.1,0.2': %s", err.message);
-        goto out;
-    }
-    root = llmspell_json_doc_root(doc);
-    if (root->type != LLMSPELL_JSON_ARRAY || root->len == 0 || root->len > LLMSPELL_VEC_MAX_DIM) {
-        status = usage_error(c, "--vector wants 1..%d numbers", LLMSPELL_VEC_MAX_DIM);
-        goto out;
-    }
-    if (!(*out = (float *)malloc(root->len * sizeof **out))) {
-        status = EXIT_FAIL;
-        goto out;
-    }
-    for (i = 0; i < root->len; i++) {
-        const llmspell_json_value *x = llmspell_json_at(root, i);
-        if (x->type != LLMSPELL_JSON_NUMBER) {
-            status = usage_error(c, "--vector item %zu is not a number", i);
-            free(*out);
-            *out = NULL;
-            goto out;
+    rc = llmspell_vec_parse_text(wrapped, LLMSPELL_JSON_STRLEN, NULL, 0, dim); /* the count first */
+    if (rc == LLMSPELL_OK || rc == LLMSPELL_ERR_TOO_LARGE) {
+        if (*dim == 0 || *dim > LLMSPELL_VEC_MAX_DIM) {
+            status = usage_error(c, "--vector wants 1..%d numbers", LLMSPELL_VEC_MAX_DIM);
+        } else if (!(*out = (float *)malloc(*dim * sizeof **out))) {
+            status = EXIT_FAIL;
+        } else if ((rc = llmspell_vec_parse_text(wrapped, LLMSPELL_JSON_STRLEN, *out, *dim, dim)) != LLMSPELL_OK) {
+            status = EXIT_FAIL;
         }
-        (*out)[i] = (float)x->d;
+    } else {
+        status = usage_error(c, "--vector is a list of numbers, '[0.1, 0.2]' or '0.1,0.2': malformed, or an item is not a number (%s)",
+                             llmspell_strerror(rc));
     }
-    *dim = (uint32_t)root->len;
-out:
-    llmspell_json_doc_free(doc);
+    if (status) {
+        free(*out);
+        *out = NULL;
+    }
     free(wrapped);
     return status;
 }
@@ -979,10 +861,7 @@ static int cmd_vec_create(cli *c) {
     llmspell_result rc;
     int status;
     memset(&cfg, 0, sizeof cfg);
-    if (!m || strcmp(m, "cosine") == 0) cfg.metric = LLMSPELL_METRIC_COSINE;
-    else if (strcmp(m, "l2") == 0) cfg.metric = LLMSPELL_METRIC_L2;
-    else if (strcmp(m, "ip") == 0) cfg.metric = LLMSPELL_METRIC_IP;
-    else return usage_error(c, "--metric is cosine, l2 or ip, not %s", m);
+    if (m && llmspell_vec_metric_parse(m, &cfg.metric) != LLMSPELL_OK) return usage_error(c, "--metric is cosine, l2 or ip, not %s", m);
     if ((status = opt_u64(c, "M", 2, 100, &M)) || (status = opt_u64(c, "ef-construction", 1, 100000, &efc)) ||
         (status = opt_u64(c, "ef-search", 1, 100000, &efs)))
         return status;
@@ -991,7 +870,7 @@ static int cmd_vec_create(cli *c) {
     cfg.ef_search = (uint32_t)efs;
     if ((status = store_open(c, &s, OPEN_WRITE)) != 0) return status;
     rc = llmspell_vec_create(s.kv, c->args[0], &cfg, NULL);
-    if (rc == LLMSPELL_OK) printf("created collection '%s' (%s, M %u) in %s\n", c->args[0], metric_name(cfg.metric), cfg.M, s.name);
+    if (rc == LLMSPELL_OK) printf("created collection '%s' (%s, M %u) in %s\n", c->args[0], llmspell_vec_metric_name(cfg.metric), cfg.M, s.name);
     else status = vec_failed(c, &s, c->args[0], rc);
     store_close(&s, status);
     return status;
