@@ -96,6 +96,10 @@ build/bench_json: bench/bench_json.c $(HEADERS) | build
 build/bench_simdjson: bench/bench_simdjson.cpp | build
 	$(CXX) -std=c++17 -O2 -DNDEBUG $< -o $@ -lsimdjson
 
+# one program of three files with different limits in each (tests/split/main.c)
+build/split: tests/split/main.c tests/split/impl_kv_vec.c tests/split/impl_export_graph.c $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. tests/split/main.c tests/split/impl_kv_vec.c tests/split/impl_export_graph.c -o $@ -lm
+
 build/test_export: tests/test_export.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
@@ -130,7 +134,7 @@ demo: all
 test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
-      build/test_export build/test_export_san build/isolation build/isolation_san
+      build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh
 
 bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json build/bench_export

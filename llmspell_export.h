@@ -4832,6 +4832,7 @@ typedef struct llmspell__xi {
     llmspell__xb tnb, vpb;     /* the record's tenant; the tenant prefix of the open view */
     llmspell_kv view;          /* a view of the record's tenant (kv entries are written through it) */
     int view_open;
+    llmspell_kv_limits lim;    /* kv's, from the file that implements it */
     llmspell__xset ids, gids;
     llmspell__xcol *cols;
     size_t ncols, capcols, lastcol;
@@ -5126,8 +5127,8 @@ static llmspell_result llmspell__xi_tenant(llmspell__xi *x, const llmspell__xf *
     if (!f->s || (f->len == strlen(own) && memcmp(f->s, own, f->len) == 0 && !(f->len >= 4 && memcmp(f->s, "b64:", 4) == 0)))
         return LLMSPELL_OK;
     if ((rc = llmspell__xi_text(x, f, &x->tb)) != LLMSPELL_OK) return rc;
-    if (x->tb.n > LLMSPELL_KV_MAX_TENANT)
-        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_TOO_LARGE, "tenant_id of %zu bytes is over the %d-byte limit", x->tb.n, LLMSPELL_KV_MAX_TENANT);
+    if (x->tb.n > x->lim.max_tenant)
+        return llmspell__xi_field_fail(x, f, LLMSPELL_ERR_TOO_LARGE, "tenant_id of %zu bytes is over the %zu-byte limit", x->tb.n, x->lim.max_tenant);
     x->tnb.n = 0;
     if (llmspell__xb_add(&x->al, &x->tnb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
     return llmspell__x_tprefix(&x->al, &x->pb, x->tb.p, x->tb.n) ? llmspell__xi_nomem(x) : LLMSPELL_OK;
@@ -5202,8 +5203,8 @@ static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
     if ((rc = llmspell__xi_record(x, f, 7)) != LLMSPELL_OK) return rc;
     if (f[2].isnull) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "'key' must be a string");
     if ((rc = llmspell__xi_tenant(x, &f[1])) != LLMSPELL_OK || (rc = llmspell__xi_text(x, &f[2], &x->tb)) != LLMSPELL_OK) return rc;
-    if (x->tb.n == 0 || x->tb.n > LLMSPELL_KV_MAX_KEY)
-        return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "key of %zu bytes (1..%d allowed)", x->tb.n, LLMSPELL_KV_MAX_KEY);
+    if (x->tb.n == 0 || x->tb.n > x->lim.max_key)
+        return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "key of %zu bytes (1..%zu allowed)", x->tb.n, x->lim.max_key);
     if ((uint8_t)x->tb.p[0] == 0xFF) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_RESERVED, "a key may not start with byte 0xFF");
     x->kb.n = 0;
     if (llmspell__xb_add(&x->al, &x->kb, x->pb.p, x->pb.n) || llmspell__xb_add(&x->al, &x->kb, x->tb.p, x->tb.n)) return llmspell__xi_nomem(x);
@@ -5211,7 +5212,7 @@ static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
     if (llmspell__xb_res(&x->al, &x->vb, llmspell_b64_decoded_max(f[3].len))) return llmspell__xi_nomem(x);
     if (llmspell_b64_decode(x->vb.p, x->vb.cap, f[3].s, f[3].len, &got, &bad) != LLMSPELL_OK)
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_PARSE, "'value' is not valid base64 (at character %zu)", bad);
-    if (got > LLMSPELL_KV_MAX_VALUE)
+    if (got > x->lim.max_value)
         return llmspell__xi_field_fail(x, &f[3], LLMSPELL_ERR_TOO_LARGE, "value of %zu bytes is over the limit", got);
     /* what kv keeps beside the value (>>entries in llmspell_kv.h): kv_id, metadata, times */
     memset(&in, 0, sizeof in);
@@ -5224,7 +5225,7 @@ static llmspell_result llmspell__xi_kv(llmspell__xi *x) {
     }
     if (f[4].s) {
         if ((rc = llmspell__xi_text(x, &f[4], &x->g2)) != LLMSPELL_OK) return rc;
-        if (x->g2.n > LLMSPELL_KV_MAX_VALUE - LLMSPELL_KV_MAX_ENTRY_ID - 16)
+        if (x->g2.n > x->lim.max_value - LLMSPELL_KV_MAX_ENTRY_ID - 16)
             return llmspell__xi_field_fail(x, &f[4], LLMSPELL_ERR_TOO_LARGE, "metadata of %zu bytes is over the limit", x->g2.n);
         in.metadata = x->g2.p ? x->g2.p : "";
         in.metalen = x->g2.n;
@@ -5604,12 +5605,12 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
     gf.vt = vt;
     gf.tt = tt;
     gf.created = created;
-    if ((rc = llmspell__xi_gtext(x, fty, LLMSPELL_KV_MAX_VALUE, 0, &x->g1)) != LLMSPELL_OK) return rc;
+    if ((rc = llmspell__xi_gtext(x, fty, x->lim.max_value, 0, &x->g1)) != LLMSPELL_OK) return rc;
     if (R) {
         if ((rc = llmspell__xi_gtext(x, fsrc, LLMSPELL__GRAPH_FORM_MAX_ID, 1, &x->g2)) != LLMSPELL_OK ||
             (rc = llmspell__xi_gtext(x, fdst, LLMSPELL__GRAPH_FORM_MAX_ID, 1, &x->g3)) != LLMSPELL_OK)
             return rc;
-    } else if ((rc = llmspell__xi_gtext(x, fname, LLMSPELL_KV_MAX_VALUE, 0, &x->g2)) != LLMSPELL_OK) {
+    } else if ((rc = llmspell__xi_gtext(x, fname, x->lim.max_value, 0, &x->g2)) != LLMSPELL_OK) {
         return rc;
     }
     gf.type = x->g1.p;
@@ -5620,7 +5621,7 @@ static llmspell_result llmspell__xi_graph(llmspell__xi *x, int kind) {
     gf.bn = R ? x->g3.n : 0;
     gf.props = fprops->s ? fprops->s : "{}";
     gf.propsn = fprops->s ? fprops->len : 2;
-    if (gf.propsn > LLMSPELL_KV_MAX_VALUE)
+    if (gf.propsn > x->lim.max_value)
         return llmspell__xi_field_fail(x, fprops, LLMSPELL_ERR_TOO_LARGE, "properties of %zu bytes is over the limit", gf.propsn);
     x->bb.n = 0;
     if (llmspell__xb_res(&x->al, &x->bb, llmspell__gform_size(&gf))) return llmspell__xi_nomem(x);
@@ -5707,7 +5708,7 @@ static llmspell_result llmspell__xi_piece(llmspell__xi *x, const char *sec, size
     if (!x->apply) return LLMSPELL_OK;
     if ((rc = llmspell__xi_value_text(x, llmspell_json_doc_root(x->doc), &x->jb)) != LLMSPELL_OK)
         return rc == LLMSPELL_ERR_NOMEM ? llmspell__xi_nomem(x) : llmspell__xi_fail(x, rc, "an element cannot be written back");
-    if (x->jb.n > LLMSPELL_KV_MAX_VALUE) return llmspell__xi_fail(x, LLMSPELL_ERR_TOO_LARGE, "an element of %zu bytes is over the value limit", x->jb.n);
+    if (x->jb.n > x->lim.max_value) return llmspell__xi_fail(x, LLMSPELL_ERR_TOO_LARGE, "an element of %zu bytes is over the value limit", x->jb.n);
     if (llmspell__x_xkey(&x->al, &x->kb, 0, sec, sn) || llmspell__x_u64(&x->al, &x->kb, member) || llmspell__x_u64(&x->al, &x->kb, index))
         return llmspell__xi_nomem(x);
     return llmspell__xi_kvput(x, x->kb.p, x->kb.n, x->jb.p, x->jb.n);
@@ -5831,9 +5832,9 @@ static llmspell_result llmspell__xi_data(llmspell__xi *x) {
                         if (t.str[i] < '0' || t.str[i] > '9') ok = 0;
                         else d = d * 10 + (unsigned long)(t.str[i] - '0');
                     }
-                    if (!ok || d == 0 || d > LLMSPELL_KV_MAX_VALUE / 4)
-                        return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "a dimension key must be a decimal integer 1..%u",
-                                                 (unsigned)(LLMSPELL_KV_MAX_VALUE / 4));
+                    if (!ok || d == 0 || d > x->lim.max_value / 4)
+                        return llmspell__xi_fail(x, LLMSPELL_ERR_INVALID, "a dimension key must be a decimal integer 1..%zu",
+                                                 x->lim.max_value / 4);
                     rc = llmspell__xi_array(x, 'v', (uint32_t)d);
                 } else if (LLMSPELL__X_IS(t.str, t.len, "entities")) {
                     rc = llmspell__xi_array(x, LLMSPELL__GKIND_ENTITY, 0);
@@ -6027,6 +6028,7 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
     if (kv->in_txn) return llmspell__x_err(err, LLMSPELL_ERR_TXN, "import: the store has an open transaction; the import runs its own");
     memset(&x, 0, sizeof x);
     x.kv = kv;
+    llmspell_kv_limits_get(&x.lim);
     if (opts) x.o = *opts;
     x.al = x.o.allocator.alloc ? x.o.allocator : kv->allocator;
     if (!llmspell__ex_allocator_ok(&x.al)) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: the allocator has no free");

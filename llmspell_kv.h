@@ -538,6 +538,12 @@ LLMSPELL_DEF llmspell_result llmspell_kv_characteristics_get(llmspell_kv *kv, ll
 LLMSPELL_DEF const char *llmspell_kv_name(const llmspell_kv *kv);   /* "closed" when closed */
 /* The message of the last failure on this handle ("" if none); valid until the next call. */
 LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv);
+/* The limits the file implementing kv was built with (LLMSPELL_KV_MAX_KEY, _VALUE, _TENANT),
+   for code built elsewhere that must agree with them (export's import checks against these). */
+typedef struct llmspell_kv_limits {
+    size_t max_key, max_value, max_tenant;
+} llmspell_kv_limits;
+LLMSPELL_DEF void llmspell_kv_limits_get(llmspell_kv_limits *out);
 
 /* >>helpers for backends and the family's headers */
 /* Records a failure: formats the message (printf style) into kv->errmsg and returns code. */
@@ -1117,6 +1123,13 @@ static llmspell_result llmspell__reserve(const llmspell_allocator *a, void **buf
     *buf = p;
     *cap = n;
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF void llmspell_kv_limits_get(llmspell_kv_limits *out) {
+    if (!out) return;
+    out->max_key = LLMSPELL_KV_MAX_KEY;
+    out->max_value = LLMSPELL_KV_MAX_VALUE;
+    out->max_tenant = LLMSPELL_KV_MAX_TENANT;
 }
 
 LLMSPELL_DEF llmspell_time llmspell_time_now(const llmspell_clock *clock) {

@@ -119,6 +119,7 @@ fi
 count test_export build/test_export
 count test_export_san build/test_export_san
 count isolation build/isolation
+count split build/split
 count isolation_san build/isolation_san
 # the command-line tool through its binary, built normally and with the sanitizers
 count cli bash tests/cli.sh build/llmspell
