@@ -466,6 +466,9 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
+/* After a failure r inside a transaction this caller began: rolls it back and returns r,
+   keeping r's message on the handle (a rollback would otherwise replace it). */
+LLMSPELL_DEF llmspell_result llmspell_kv_abort(llmspell_kv *kv, llmspell_result r);
 
 /* >>entries: what kv keeps about each user key besides its value (rs-llmspell's KVEntry).
    Times: every put of a user key (put, put_batch, through views too) records
@@ -4253,13 +4256,7 @@ static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body 
     }
     if ((r = llmspell_kv_begin(kv)) != LLMSPELL_OK) return r;
     r = body(kv, arg, n);
-    if (r != LLMSPELL_OK) {
-        char keep[sizeof kv->errmsg];
-        memcpy(keep, kv->errmsg, sizeof keep);
-        (void)llmspell_kv_rollback(kv);
-        memcpy(kv->errmsg, keep, sizeof keep);
-        return r;
-    }
+    if (r != LLMSPELL_OK) return llmspell_kv_abort(kv, r);
     return llmspell_kv_commit(kv);
 }
 
@@ -4400,6 +4397,15 @@ static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg
         if (r != LLMSPELL_OK) return r;
     }
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_abort(llmspell_kv *kv, llmspell_result r) {
+    char keep[sizeof kv->errmsg];
+    if (!kv) return r;
+    memcpy(keep, kv->errmsg, sizeof keep);
+    (void)llmspell_kv_rollback(kv);
+    memcpy(kv->errmsg, keep, sizeof keep);
+    return r;
 }
 
 static llmspell_result llmspell__del_batch_body(llmspell_kv *kv, const void *arg, size_t n) {

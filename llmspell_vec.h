@@ -3083,13 +3083,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'r', name, nlen);
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'h', name, nlen);
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'p', name, nlen);
-    if (r != LLMSPELL_OK) {
-        char msg[sizeof kv->errmsg];
-        memcpy(msg, kv->errmsg, sizeof msg);
-        (void)llmspell_kv_rollback(kv);
-        memcpy(kv->errmsg, msg, sizeof msg);
-        return r;
-    }
+    if (r != LLMSPELL_OK) return llmspell_kv_abort(kv, r);
     return llmspell_kv_commit(kv);
 }
 
