@@ -1289,7 +1289,7 @@ static llmspell_result llmspell__gkey(llmspell__gimpl *I, const llmspell__gnode 
 
 static llmspell_result llmspell__gput_rec(llmspell__gimpl *I, const llmspell__gnode *n, const llmspell__gver *v) {
     llmspell__gform f;
-    size_t need, klen;
+    size_t need, klen = 0;
     llmspell_result r;
     memset(&f, 0, sizeof f);
     f.kind = n->kind;
