@@ -1,4 +1,4 @@
-/* cc -std=c99 -O2 -I. examples/agent_memory.c -o agent_memory && ./agent_memory
+/* cc -std=c99 -O2 -I. examples/agent_memory.c -o agent_memory -lm && ./agent_memory
    Agent memory with the bi-temporal graph: the agent learns that Alice lives in Paris, later
    learns she moved to Berlin, and later still a correction arrives: she had moved a month
    earlier than it was told. Each question can be asked "as the world was" (valid time) and
