@@ -4,6 +4,7 @@ CXX    ?= c++
 CFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wpedantic
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TSAN    = -fsanitize=thread
 HEADERS = $(wildcard llmspell_*.h)
 
 .PHONY: all demo test bench bench-vec bench-vec-quick fuzz clean
@@ -29,6 +30,16 @@ build/test_kv: tests/test_kv.c tests/harness.h $(HEADERS) | build
 
 build/test_kv_san: tests/test_kv.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
+
+# One store shared by threads: plain, under ThreadSanitizer (a race fails the test) and ASan.
+build/test_threads_kv: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
+
+build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
+
+build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
 
 build/crash_kv: tests/crash_kv.c $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
@@ -132,7 +143,7 @@ demo: all
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
-      build/corrupt_kv build/corrupt_kv_san \
+      build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh

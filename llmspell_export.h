@@ -620,15 +620,7 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
-/* all three given (or defined by llmspell_kv.h's implementation) */
-#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
-#define LLMSPELL_MALLOC(sz) malloc(sz)
-#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
-#define LLMSPELL_FREE(p) free(p)
-#else
-#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
-#endif
+/* LLMSPELL_MALLOC / REALLOC / FREE: llmspell_kv.h's shared section */
 
 /* One place decides the SIMD paths: x86-64 with GCC, clang or MSVC. SSE2 is part of x86-64;
    SSSE3 code is compiled per function (a target attribute on GCC / clang; MSVC compiles the

@@ -23,6 +23,7 @@
        LLMSPELL_KV_SQLITE         compile the SQLite backend
        LLMSPELL_NO_OS             no operating system (firmware): no file backend, no system clock;
                                   memory, views and your own backends remain (see >>time)
+       LLMSPELL_NO_THREADS        one thread per handle, no locks (firmware; implied by LLMSPELL_NO_OS)
        LLMSPELL_NO_SIMD           never ask the CPU (llmspell_cpu_features() is 0): CRC-32C and
                                   vec's kernels run their scalar code
        LLMSPELL_KV_MAX_KEY        largest user key in bytes (default 4096, at most 32768)
@@ -39,8 +40,22 @@
    their records; only the *_sys functions write there. Keys sort as unsigned bytes
    (memcmp order, a shorter key before its extensions).
 
-   Threads: one handle is used by one thread at a time. The library never prints, aborts or
-   exits; every failure is a result code plus a message from llmspell_kv_errmsg().
+   Threads: any number of threads may share a store and its views (link -pthread on POSIX).
+   Each store has one readers-writer lock that every call takes: reads (get, exists, get_info,
+   iterators, stats) run together; a write, or a transaction from begin to commit, runs alone
+   and readers wait for it (so a read never sees part of one). A second writer waits its turn.
+   A transaction belongs to the thread that began it: that thread ends it, and must not wait
+   for another thread that uses the store before it does. A pointer a read returns stays valid
+   until the calling thread's next call on that handle (values are copied for it); inside a
+   read snapshot (llmspell_kv_read_begin) or the thread's own transaction the reads return the
+   backend's pointers, valid until the snapshot ends or the thread writes. An iterator or a
+   scan is a series of reads: each step sees the latest writes, like a single thread's
+   iterator; take a read snapshot to see one state throughout. Iterators belong to one thread.
+   llmspell_kv_errmsg() is the calling thread's last failure on the handle. The SQLite backend
+   and backends without concurrent_reads run reads one at a time. Opening and closing a handle
+   is one thread's business. LLMSPELL_NO_THREADS removes every lock.
+   The library never prints, aborts or exits; every failure is a result code plus a message
+   from llmspell_kv_errmsg().
 
    The family's rules (kv, vec, graph, export alike):
      errors   every function returns an llmspell_result; the message of the last failure is
@@ -114,6 +129,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#if defined(LLMSPELL_NO_OS) && !defined(LLMSPELL_NO_THREADS)
+#define LLMSPELL_NO_THREADS
+#endif
 
 #define LLMSPELL_VERSION_MAJOR 0
 #define LLMSPELL_VERSION_MINOR 1
@@ -364,6 +383,9 @@ typedef struct llmspell_kv_times {
                   NULL means "none" (the put of a system key, which reports 0), otherwise the
                   times to keep with the entry; get_times returns them (ERR_NOT_FOUND when the
                   key is absent). An entry replaced by a put without times has times 0.
+   Threads: the family runs your functions under the store's lock, one write at a time and
+   never during a read. Set concurrent_reads to 1 if get, get_times and the cursor functions may
+   run in several threads at once (each thread with its own cursors); 0 runs every call alone.
    On failure, write a message with llmspell_kv_set_error(). `close` frees ctx. */
 struct llmspell_kv {
     void *ctx;
@@ -386,6 +408,7 @@ struct llmspell_kv {
     void (*characteristics)(llmspell_kv *kv, llmspell_kv_characteristics *out);
     void (*close)(llmspell_kv *kv);
     llmspell_result (*get_times)(llmspell_kv *kv, const uint8_t *key, size_t klen, llmspell_kv_times *out); /* optional */
+    int concurrent_reads; /* see "Threads" above; a backend may change it only inside a write */
     /* kept by the family: */
     int open;           /* 1 between a successful open and close */
     int in_txn;         /* 1: inside a transaction begun through this handle; 2: begun through a view of it */
@@ -394,7 +417,8 @@ struct llmspell_kv {
     llmspell_clock clock;                  /* from the options; a view's is its parent's */
     const llmspell_kv_times *put_times;    /* set during put (see "Writing a backend") */
     llmspell_time txn_time;                /* the open transaction's write time (LLMSPELL_TIME_MIN: not read yet) */
-    char idbuf[40];                        /* llmspell_kv_get_info's derived id */
+    char idbuf[40];                        /* llmspell_kv_get_info's derived id (LLMSPELL_NO_THREADS) */
+    void *threads;                         /* the lock and the per-thread state (see >>threads) */
     char errmsg[256];
 };
 
@@ -466,6 +490,12 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
+/* Read snapshots: between read_begin and read_end, every read this thread makes on the store
+   under kv (through any of its handles and views) sees one state: writers of the store wait
+   until read_end, and pointers the reads return stay valid until then. They nest (each begin
+   needs its end). A write by this thread while it holds one is ERR_BUSY. */
+LLMSPELL_DEF llmspell_result llmspell_kv_read_begin(llmspell_kv *kv);
+LLMSPELL_DEF llmspell_result llmspell_kv_read_end(llmspell_kv *kv);
 /* After a failure r inside a transaction this caller began: rolls it back and returns r,
    keeping r's message on the handle (a rollback would otherwise replace it). */
 LLMSPELL_DEF llmspell_result llmspell_kv_abort(llmspell_kv *kv, llmspell_result r);
@@ -569,7 +599,20 @@ LLMSPELL_DEF void llmspell_kv_free(llmspell_kv *kv, void *ptr);
 #if (defined(LLMSPELL_IMPLEMENTATION) || defined(LLMSPELL_KV_IMPLEMENTATION) || defined(LLMSPELL_VEC_IMPLEMENTATION) || \
      defined(LLMSPELL_GRAPH_IMPLEMENTATION) || defined(LLMSPELL_EXPORT_IMPLEMENTATION)) && !defined(LLMSPELL__SHARED_ONCE)
 #define LLMSPELL__SHARED_ONCE
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The family's allocation macros: all three given, or none (the C library's). */
+#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
+/* all three given */
+#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
+#define LLMSPELL_MALLOC(sz) malloc(sz)
+#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
+#define LLMSPELL_FREE(p) free(p)
+#else
+#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
+#endif
 
 /* A file uses only some of these helpers (LLMSPELL_NO_OS leaves formats out, and the
    stored-form sections of vec and graph serve two implementations). MSVC has no "unused"
@@ -615,6 +658,313 @@ LLMSPELL__UNUSED static void llmspell__put64(uint8_t *p, uint64_t v) { llmspell_
 LLMSPELL__UNUSED static int64_t llmspell__geti64(const uint8_t *p) { uint64_t u = llmspell__get64(p); int64_t x; memcpy(&x, &u, 8); return x; }
 LLMSPELL__UNUSED static void llmspell__puti64(uint8_t *p, int64_t x) { uint64_t u; memcpy(&u, &x, 8); llmspell__put64(p, u); }
 
+/* >>sync: the family's thread layer: a mutex, a condition variable, atomics, threads, a
+   readers-writer lock that readers share without sharing a cache line, and per-thread state on
+   a handle. pthreads on POSIX, SRW locks and condition variables on Windows; GCC/Clang
+   __atomic builtins, MSVC Interlocked functions, or C11 <stdatomic.h>. With LLMSPELL_NO_THREADS
+   (implied by LLMSPELL_NO_OS) every lock is a no-op and a handle has one embedded thread slot. */
+#ifndef LLMSPELL_NO_THREADS
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#define LLMSPELL__SYNC_UNDEF_LEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#define LLMSPELL__SYNC_UNDEF_NOMINMAX
+#endif
+#include <windows.h>
+#include <process.h>
+#ifdef LLMSPELL__SYNC_UNDEF_LEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef LLMSPELL__SYNC_UNDEF_LEAN
+#endif
+#ifdef LLMSPELL__SYNC_UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef LLMSPELL__SYNC_UNDEF_NOMINMAX
+#endif
+typedef SRWLOCK llmspell__mutex;
+typedef CONDITION_VARIABLE llmspell__cond;
+typedef HANDLE llmspell__thread;
+#else
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+typedef pthread_mutex_t llmspell__mutex;
+typedef pthread_cond_t llmspell__cond;
+typedef pthread_t llmspell__thread;
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+typedef long llmspell__atomic;
+typedef void *llmspell__atomic_ptr;
+#define llmspell__aload(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define llmspell__astore(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define llmspell__aadd(p, d) __atomic_add_fetch((p), (d), __ATOMIC_SEQ_CST) /* the new value */
+#define llmspell__aload_ptr(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+LLMSPELL__UNUSED static int llmspell__acas_ptr(llmspell__atomic_ptr *p, void *expect, void *desired) {
+    return __atomic_compare_exchange_n(p, &expect, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+#elif defined(_MSC_VER)
+typedef volatile long llmspell__atomic;
+typedef void *volatile llmspell__atomic_ptr;
+/* A volatile read after an Interlocked (full-barrier) write is ordered on x86; ARM needs the fence. */
+#if defined(_M_ARM) || defined(_M_ARM64)
+#define LLMSPELL__FENCE() MemoryBarrier()
+#else
+#define LLMSPELL__FENCE() _ReadWriteBarrier()
+#endif
+LLMSPELL__UNUSED static long llmspell__aload(llmspell__atomic *p) { long v = *p; LLMSPELL__FENCE(); return v; }
+#define llmspell__astore(p, v) ((void)InterlockedExchange((p), (v)))
+#define llmspell__aadd(p, d) (InterlockedExchangeAdd((p), (d)) + (d))
+LLMSPELL__UNUSED static void *llmspell__aload_ptr(llmspell__atomic_ptr *p) { void *v = *p; LLMSPELL__FENCE(); return v; }
+LLMSPELL__UNUSED static int llmspell__acas_ptr(llmspell__atomic_ptr *p, void *expect, void *desired) {
+    return InterlockedCompareExchangePointer(p, desired, expect) == expect;
+}
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+typedef atomic_long llmspell__atomic;
+typedef _Atomic(void *) llmspell__atomic_ptr;
+#define llmspell__aload(p) atomic_load(p)
+#define llmspell__astore(p, v) atomic_store((p), (v))
+#define llmspell__aadd(p, d) (atomic_fetch_add((p), (d)) + (d))
+#define llmspell__aload_ptr(p) atomic_load_explicit((p), memory_order_acquire)
+LLMSPELL__UNUSED static int llmspell__acas_ptr(llmspell__atomic_ptr *p, void *expect, void *desired) {
+    return atomic_compare_exchange_strong(p, &expect, desired);
+}
+#else
+#error "llmspell: no atomics for this compiler: define LLMSPELL_NO_THREADS (one thread per handle)"
+#endif
+
+#if defined(_WIN32)
+LLMSPELL__UNUSED static int llmspell__mutex_init(llmspell__mutex *m) { InitializeSRWLock(m); return 0; }
+LLMSPELL__UNUSED static void llmspell__mutex_destroy(llmspell__mutex *m) { (void)m; }
+LLMSPELL__UNUSED static void llmspell__mutex_lock(llmspell__mutex *m) { AcquireSRWLockExclusive(m); }
+LLMSPELL__UNUSED static void llmspell__mutex_unlock(llmspell__mutex *m) { ReleaseSRWLockExclusive(m); }
+LLMSPELL__UNUSED static int llmspell__cond_init(llmspell__cond *c) { InitializeConditionVariable(c); return 0; }
+LLMSPELL__UNUSED static void llmspell__cond_destroy(llmspell__cond *c) { (void)c; }
+LLMSPELL__UNUSED static void llmspell__cond_wait(llmspell__cond *c, llmspell__mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
+LLMSPELL__UNUSED static void llmspell__cond_broadcast(llmspell__cond *c) { WakeAllConditionVariable(c); }
+LLMSPELL__UNUSED static uintptr_t llmspell__thread_id(void) { return (uintptr_t)GetCurrentThreadId() + 1; }
+LLMSPELL__UNUSED static void llmspell__yield(void) { SwitchToThread(); }
+typedef struct llmspell__thread_start_arg { void (*fn)(void *); void *arg; } llmspell__thread_start_arg;
+static unsigned __stdcall llmspell__thread_main(void *p) {
+    llmspell__thread_start_arg a = *(llmspell__thread_start_arg *)p;
+    HeapFree(GetProcessHeap(), 0, p);
+    a.fn(a.arg);
+    return 0;
+}
+/* 0 or an errno value; fn(arg) runs in the new thread. */
+LLMSPELL__UNUSED static int llmspell__thread_start(llmspell__thread *t, void (*fn)(void *), void *arg) {
+    llmspell__thread_start_arg *a = (llmspell__thread_start_arg *)HeapAlloc(GetProcessHeap(), 0, sizeof *a);
+    uintptr_t h;
+    if (!a) return ENOMEM;
+    a->fn = fn;
+    a->arg = arg;
+    h = _beginthreadex(NULL, 0, llmspell__thread_main, a, 0, NULL);
+    if (!h) { HeapFree(GetProcessHeap(), 0, a); return EAGAIN; }
+    *t = (HANDLE)h;
+    return 0;
+}
+LLMSPELL__UNUSED static void llmspell__thread_join(llmspell__thread *t) { WaitForSingleObject(*t, INFINITE); CloseHandle(*t); }
+LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors ? (unsigned)si.dwNumberOfProcessors : 1u;
+}
+#else
+LLMSPELL__UNUSED static int llmspell__mutex_init(llmspell__mutex *m) { return pthread_mutex_init(m, NULL); }
+LLMSPELL__UNUSED static void llmspell__mutex_destroy(llmspell__mutex *m) { pthread_mutex_destroy(m); }
+LLMSPELL__UNUSED static void llmspell__mutex_lock(llmspell__mutex *m) { pthread_mutex_lock(m); }
+LLMSPELL__UNUSED static void llmspell__mutex_unlock(llmspell__mutex *m) { pthread_mutex_unlock(m); }
+LLMSPELL__UNUSED static int llmspell__cond_init(llmspell__cond *c) { return pthread_cond_init(c, NULL); }
+LLMSPELL__UNUSED static void llmspell__cond_destroy(llmspell__cond *c) { pthread_cond_destroy(c); }
+LLMSPELL__UNUSED static void llmspell__cond_wait(llmspell__cond *c, llmspell__mutex *m) { pthread_cond_wait(c, m); }
+LLMSPELL__UNUSED static void llmspell__cond_broadcast(llmspell__cond *c) { pthread_cond_broadcast(c); }
+/* pthread_t is an opaque type; a thread's own slot address is unique among live threads. */
+static
+#if defined(__GNUC__) || defined(__clang__)
+    __thread
+#else
+    _Thread_local
+#endif
+    char llmspell__thread_anchor;
+LLMSPELL__UNUSED static uintptr_t llmspell__thread_id(void) { return (uintptr_t)&llmspell__thread_anchor; }
+LLMSPELL__UNUSED static void llmspell__yield(void) { sched_yield(); }
+typedef struct llmspell__thread_start_arg { void (*fn)(void *); void *arg; } llmspell__thread_start_arg;
+static void *llmspell__thread_main(void *p) {
+    llmspell__thread_start_arg a = *(llmspell__thread_start_arg *)p;
+    free(p);
+    a.fn(a.arg);
+    return NULL;
+}
+LLMSPELL__UNUSED static int llmspell__thread_start(llmspell__thread *t, void (*fn)(void *), void *arg) {
+    llmspell__thread_start_arg *a = (llmspell__thread_start_arg *)malloc(sizeof *a);
+    int e;
+    if (!a) return ENOMEM;
+    a->fn = fn;
+    a->arg = arg;
+    if ((e = pthread_create(t, NULL, llmspell__thread_main, a)) != 0) free(a);
+    return e;
+}
+LLMSPELL__UNUSED static void llmspell__thread_join(llmspell__thread *t) { pthread_join(*t, NULL); }
+LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}
+#endif
+
+/* The readers-writer lock. Each reader counts itself in its own stripe (one cache line each),
+   so readers on different cores never write the same line; a writer raises `writing`, which
+   turns new readers away, and waits on the condition variable until every stripe is empty.
+   Writers queue behind one another; readers that find a writer wait for it to finish. */
+#define LLMSPELL__STRIPES 8
+typedef struct llmspell__rw {
+    struct {
+        llmspell__atomic n;
+        char pad[64 - sizeof(llmspell__atomic)];
+    } readers[LLMSPELL__STRIPES];
+    llmspell__atomic writing;
+    llmspell__mutex m;
+    llmspell__cond c;
+} llmspell__rw;
+
+LLMSPELL__UNUSED static int llmspell__rw_init(llmspell__rw *rw) {
+    memset(rw, 0, sizeof *rw);
+    if (llmspell__mutex_init(&rw->m) != 0) return -1;
+    if (llmspell__cond_init(&rw->c) != 0) { llmspell__mutex_destroy(&rw->m); return -1; }
+    return 0;
+}
+LLMSPELL__UNUSED static void llmspell__rw_destroy(llmspell__rw *rw) {
+    llmspell__cond_destroy(&rw->c);
+    llmspell__mutex_destroy(&rw->m);
+}
+LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned stripe) {
+    llmspell__atomic *n = &rw->readers[stripe % LLMSPELL__STRIPES].n;
+    for (;;) {
+        llmspell__aadd(n, 1);
+        if (!llmspell__aload(&rw->writing)) return;
+        llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe, wait for it */
+        llmspell__mutex_lock(&rw->m);
+        llmspell__cond_broadcast(&rw->c);
+        while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
+        llmspell__mutex_unlock(&rw->m);
+    }
+}
+LLMSPELL__UNUSED static void llmspell__rw_read_unlock(llmspell__rw *rw, unsigned stripe) {
+    llmspell__aadd(&rw->readers[stripe % LLMSPELL__STRIPES].n, -1);
+    if (llmspell__aload(&rw->writing)) { /* a writer may be waiting for this stripe */
+        llmspell__mutex_lock(&rw->m);
+        llmspell__cond_broadcast(&rw->c);
+        llmspell__mutex_unlock(&rw->m);
+    }
+}
+static int llmspell__rw_has_readers(llmspell__rw *rw) {
+    int i;
+    for (i = 0; i < LLMSPELL__STRIPES; i++)
+        if (llmspell__aload(&rw->readers[i].n)) return 1;
+    return 0;
+}
+LLMSPELL__UNUSED static void llmspell__rw_write_lock(llmspell__rw *rw) {
+    llmspell__mutex_lock(&rw->m);
+    while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
+    llmspell__astore(&rw->writing, 1);
+    while (llmspell__rw_has_readers(rw)) llmspell__cond_wait(&rw->c, &rw->m);
+    llmspell__mutex_unlock(&rw->m);
+}
+LLMSPELL__UNUSED static void llmspell__rw_write_unlock(llmspell__rw *rw) {
+    llmspell__mutex_lock(&rw->m);
+    llmspell__astore(&rw->writing, 0);
+    llmspell__cond_broadcast(&rw->c);
+    llmspell__mutex_unlock(&rw->m);
+}
+#endif /* !LLMSPELL_NO_THREADS */
+
+/* Per-thread state on a handle: the calling thread's error message, a buffer that holds what a
+   read returned (valid until the thread's next call on the handle) and scratch for the header
+   that owns the handle. Slots are found by thread id in a list that only grows (lock-free to
+   read), and are freed with the handle: a handle keeps one per thread that ever used it. */
+typedef struct llmspell__tslot {
+    uintptr_t tid;
+    struct llmspell__tslot *next;
+    unsigned stripe;            /* this thread's reader stripe on the handle's lock */
+    int depth;                  /* nesting of the family's calls holding the lock in this thread */
+    int mode;                   /* how the outermost call holds the lock (the owner's flags) */
+    int snapshots;              /* read snapshots open in this thread */
+    char errmsg[256];
+    void *buf;                  /* a read's copy */
+    size_t cap;
+    void *scratch;              /* the owning header's per-thread scratch */
+    void (*scratch_free)(void *owner, void *scratch);
+} llmspell__tslot;
+
+typedef struct llmspell__tslots {
+#ifdef LLMSPELL_NO_THREADS
+    llmspell__tslot one;
+#else
+    llmspell__atomic_ptr head; /* llmspell__tslot *; pushed with compare-and-swap */
+    llmspell__atomic count;
+#endif
+} llmspell__tslots;
+
+/* The calling thread's slot, created on first use with `a` (all-zero: malloc); NULL: no memory. */
+LLMSPELL__UNUSED static llmspell__tslot *llmspell__tslot_get(llmspell__tslots *ts, const llmspell_allocator *a) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)a;
+    return &ts->one;
+#else
+    uintptr_t me = llmspell__thread_id();
+    llmspell__tslot *s, *head;
+    for (s = (llmspell__tslot *)llmspell__aload_ptr(&ts->head); s; s = s->next)
+        if (s->tid == me) return s;
+    s = (llmspell__tslot *)(a && a->alloc ? a->alloc(a->ctx, sizeof *s) : LLMSPELL_MALLOC(sizeof *s));
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->tid = me;
+    s->stripe = (unsigned)llmspell__aadd(&ts->count, 1) - 1u;
+    do {
+        head = (llmspell__tslot *)llmspell__aload_ptr(&ts->head);
+        s->next = head;
+    } while (!llmspell__acas_ptr(&ts->head, head, s));
+    return s;
+#endif
+}
+
+/* The calling thread's slot if it has one (no allocation). */
+LLMSPELL__UNUSED static llmspell__tslot *llmspell__tslot_find(llmspell__tslots *ts) {
+#ifdef LLMSPELL_NO_THREADS
+    return &ts->one;
+#else
+    uintptr_t me = llmspell__thread_id();
+    llmspell__tslot *s;
+    for (s = (llmspell__tslot *)llmspell__aload_ptr(&ts->head); s; s = s->next)
+        if (s->tid == me) return s;
+    return NULL;
+#endif
+}
+
+/* Frees every slot, each slot's buffer and (through scratch_free) its scratch. */
+LLMSPELL__UNUSED static void llmspell__tslots_free(llmspell__tslots *ts, const llmspell_allocator *a, void *owner) {
+    llmspell__tslot *s, *next;
+#ifdef LLMSPELL_NO_THREADS
+    s = &ts->one;
+    next = NULL;
+#else
+    s = (llmspell__tslot *)llmspell__aload_ptr(&ts->head);
+#endif
+    for (; s; s = next) {
+#ifndef LLMSPELL_NO_THREADS
+        next = s->next;
+#endif
+        if (s->scratch && s->scratch_free) s->scratch_free(owner, s->scratch);
+        if (s->buf) { if (a && a->free) a->free(a->ctx, s->buf); else LLMSPELL_FREE(s->buf); }
+#ifndef LLMSPELL_NO_THREADS
+        if (a && a->free) a->free(a->ctx, s); else LLMSPELL_FREE(s);
+#endif
+    }
+    memset(ts, 0, sizeof *ts);
+}
+
 #endif /* LLMSPELL__SHARED_ONCE */
 
 /* ======================================================================================== */
@@ -646,15 +996,6 @@ LLMSPELL__UNUSED static void llmspell__puti64(uint8_t *p, int64_t x) { uint64_t 
 #include <sqlite3.h>
 #endif
 
-#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
-/* all three given */
-#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
-#define LLMSPELL_MALLOC(sz) malloc(sz)
-#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
-#define LLMSPELL_FREE(p) free(p)
-#else
-#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
-#endif
 
 #if LLMSPELL_KV_MAX_KEY > 32768 || LLMSPELL_KV_MAX_KEY < 16
 #error "llmspell: LLMSPELL_KV_MAX_KEY must be within 16..32768"
@@ -1085,11 +1426,16 @@ LLMSPELL_DEF const char *llmspell_strerror(llmspell_result code) {
     return "unknown result code";
 }
 
+static char *llmspell__errbuf(llmspell_kv *kv);
+#ifndef LLMSPELL_NO_THREADS
+static llmspell__tslot *llmspell__slot_of(llmspell_kv *kv);
+#endif
+
 LLMSPELL_DEF llmspell_result llmspell_kv_set_error(llmspell_kv *kv, llmspell_result code, const char *fmt, ...) {
     if (kv) {
         va_list ap;
         va_start(ap, fmt);
-        LLMSPELL__VSNPRINTF(kv->errmsg, sizeof kv->errmsg, fmt, ap);
+        LLMSPELL__VSNPRINTF(llmspell__errbuf(kv), sizeof kv->errmsg, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -2756,6 +3102,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_memory(llmspell_kv *kv, const llms
     kv->characteristics = llmspell__mem_chars;
     kv->close = llmspell__mem_close;
     kv->get_times = llmspell__mem_get_times;
+    kv->concurrent_reads = 1;
     kv->open = 1;
     return LLMSPELL_OK;
 }
@@ -2875,9 +3222,11 @@ static int llmspell__read_exact(const llmspell_kv_io *io, int fd, void *buf, siz
 
 /* Maps the written part of the file for reading, with room to grow. Without a map (a
    simulated disk, no address space, or an OS whose maps cannot grow) values are read with
-   pread. */
-static void llmspell__fmap(llmspell__file *f, int force) {
+   pread (into the reading thread's buffer). Threads read at once through the real OS; a
+   simulated disk is not asked to serve them. */
+static void llmspell__fmap(llmspell_kv *kv, llmspell__file *f, int force) {
     uint64_t len;
+    kv->concurrent_reads = f->io == &llmspell__io_os;
     if (!force && f->flushed <= f->maplen) return;
     if (f->map) llmspell__os_unmap(f->map, f->maplen);
     f->map = NULL;
@@ -2919,8 +3268,17 @@ static llmspell_result llmspell__fread_value(llmspell_kv *kv, const llmspell__en
 static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
     llmspell__file *f = LLMSPELL__FILE(kv);
     llmspell__ent *e = llmspell__ix_get(&f->s.ix, k, kn);
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__tslot *t;
+#endif
     if (!e) return LLMSPELL_ERR_NOT_FOUND;
     *vn = e->vlen;
+#ifndef LLMSPELL_NO_THREADS
+    if (kv->concurrent_reads) { /* readers share the handle: each reads into its own buffer */
+        if (!(t = llmspell__slot_of(kv))) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory for this thread", f->path);
+        return llmspell__fread_value(kv, e, (uint8_t **)&t->buf, &t->cap, v);
+    }
+#endif
     return llmspell__fread_value(kv, e, &f->rbuf, &f->rcap, v);
 }
 
@@ -2951,7 +3309,7 @@ static llmspell_result llmspell__fflush(llmspell_kv *kv) {
     f->flushed += f->wlen;
     f->wlen = 0;
     f->unsynced = 1;
-    llmspell__fmap(f, 0);
+    llmspell__fmap(kv, f, 0);
     return LLMSPELL_OK;
 }
 
@@ -3271,7 +3629,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
                 f->fd = -1;
                 f->broken = 1; /* nothing is lost, but this handle can no longer reach the file */
             }
-            llmspell__fmap(f, 1);
+            llmspell__fmap(kv, f, 1);
             what = "rename";
             goto fail;
         }
@@ -3295,7 +3653,7 @@ static llmspell_result llmspell__file_compact(llmspell_kv *kv) {
     f->version = LLMSPELL__FVERSION;
     f->unsynced = 0;
     f->s.ix.mods++;
-    llmspell__fmap(f, 1);
+    llmspell__fmap(kv, f, 1);
     llmspell__free(&kv->allocator, out);
     if ((err = io->sync_dir(io->ctx, f->path)) != 0) {
         f->broken = 1;
@@ -3650,7 +4008,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
     fd = -1;
     r = llmspell__file_load(kv, f->fd, size);
     if (r != LLMSPELL_OK) goto fail;
-    llmspell__fmap(f, 1);
+    llmspell__fmap(kv, f, 1);
     if (f->version < LLMSPELL__FVERSION && !o.read_only) {
         /* upgrade: the rewrite is atomic; if it fails the handle appends version-1 records */
         if ((r = llmspell__file_compact(kv)) != LLMSPELL_OK) {
@@ -4150,6 +4508,182 @@ static llmspell_kv *llmspell__store(llmspell_kv *kv) {
     return kv;
 }
 
+/* >>threads: the store's lock around every public call (see "Threads" at the top). The lock
+   and the per-thread slots live in kv->threads, made on the handle's first call (so a user's
+   backend gets them too) and freed by close. A thread's depth on its store's slot counts the
+   family's calls it is inside: only the outermost takes the lock, so views, vec and graph can
+   call back into kv; an open transaction holds one level of its thread's depth until it ends. */
+#ifndef LLMSPELL_NO_THREADS
+typedef struct llmspell__kvsync {
+    llmspell__tslots slots;          /* this handle's per-thread state */
+    llmspell__rw rw;                 /* the store's lock (a view's is unused: it takes its store's) */
+    llmspell__atomic_ptr txn_owner;  /* the store slot of the thread whose transaction is open */
+} llmspell__kvsync;
+
+static llmspell__kvsync *llmspell__sync_of(llmspell_kv *kv) {
+    llmspell__atomic_ptr *at = (llmspell__atomic_ptr *)&kv->threads;
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr(at);
+    if (y) return y;
+    if (!(y = (llmspell__kvsync *)llmspell__alloc(&kv->allocator, sizeof *y))) return NULL;
+    memset(y, 0, sizeof *y);
+    if (llmspell__rw_init(&y->rw) != 0) {
+        llmspell__free(&kv->allocator, y);
+        return NULL;
+    }
+    if (!llmspell__acas_ptr(at, NULL, y)) { /* another thread's first call won */
+        llmspell__rw_destroy(&y->rw);
+        llmspell__free(&kv->allocator, y);
+        y = (llmspell__kvsync *)llmspell__aload_ptr(at);
+    }
+    return y;
+}
+
+/* The calling thread's slot on kv (NULL: no memory). */
+static llmspell__tslot *llmspell__slot_of(llmspell_kv *kv) {
+    llmspell__kvsync *y = llmspell__sync_of(kv);
+    return y ? llmspell__tslot_get(&y->slots, &kv->allocator) : NULL;
+}
+
+static void llmspell__sync_free(llmspell_kv *kv) {
+    llmspell__kvsync *y = (llmspell__kvsync *)kv->threads;
+    llmspell__tslot *t;
+    if (!y) return;
+    if ((t = llmspell__tslot_find(&y->slots)) != NULL) memcpy(kv->errmsg, t->errmsg, sizeof kv->errmsg);
+    llmspell__tslots_free(&y->slots, &kv->allocator, kv);
+    llmspell__rw_destroy(&y->rw);
+    llmspell__free(&kv->allocator, y);
+    kv->threads = NULL;
+}
+#endif
+
+/* Where the calling thread's message on kv goes. */
+static char *llmspell__errbuf(llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__tslot *t;
+    if (kv->open && (t = llmspell__slot_of(kv)) != NULL) return t->errmsg;
+#endif
+    return kv->errmsg;
+}
+
+/* Takes the store's lock for a call on kv: shared to read, exclusive to write (or to read a
+   backend without concurrent_reads). *held is the thread's store slot to pass to unlock (NULL
+   when there is no lock). A write while the thread holds a read snapshot is ERR_BUSY. */
+static llmspell_result llmspell__lock(llmspell_kv *kv, int write, llmspell__tslot **held) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)kv;
+    (void)write;
+    *held = NULL;
+    return LLMSPELL_OK;
+#else
+    llmspell_kv *s = llmspell__store(kv);
+    llmspell__kvsync *y = llmspell__sync_of(s);
+    llmspell__tslot *t = y ? llmspell__tslot_get(&y->slots, &s->allocator) : NULL;
+    *held = NULL;
+    if (!t) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory for this thread's state", kv->name);
+    if (t->depth == 0) {
+        t->mode = write ? 3 : 0; /* 1: writing, 2: the lock is held exclusively */
+        if (write) {
+            llmspell__rw_write_lock(&y->rw);
+        } else {
+            llmspell__rw_read_lock(&y->rw, t->stripe);
+            if (!s->concurrent_reads) { /* read under the shared lock: it changes only in a write */
+                llmspell__rw_read_unlock(&y->rw, t->stripe);
+                llmspell__rw_write_lock(&y->rw);
+                t->mode = 2;
+            }
+        }
+    } else if (write && !(t->mode & 1)) {
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "%s: this thread holds a read snapshot of the store; end it before writing",
+                                     kv->name);
+    }
+    t->depth++;
+    *held = t;
+    return LLMSPELL_OK;
+#endif
+}
+
+/* Ends a call begun with llmspell__lock. A write call that opened the store's transaction
+   leaves one level of the lock to it; the call that ended it takes that level back. */
+static void llmspell__unlock(llmspell_kv *kv, llmspell__tslot *t) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)kv;
+    (void)t;
+#else
+    llmspell_kv *s;
+    llmspell__kvsync *y;
+    if (!t) return;
+    s = llmspell__store(kv);
+    y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&s->threads);
+    if (t->mode & 1) {
+        llmspell__tslot *owner = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
+        if (s->in_txn && !owner) {
+            (void)llmspell__acas_ptr(&y->txn_owner, NULL, t);
+            t->depth++;
+        } else if (!s->in_txn && owner == t) {
+            (void)llmspell__acas_ptr(&y->txn_owner, t, NULL);
+            t->depth--;
+        }
+    }
+    if (--t->depth == 0) {
+        if (t->mode & 2) llmspell__rw_write_unlock(&y->rw);
+        else llmspell__rw_read_unlock(&y->rw, t->stripe);
+    }
+#endif
+}
+
+/* Whether a read returning pointers must copy them for the caller: only the outermost call of
+   a thread, outside its snapshots and transaction, whose pointers another thread's write could
+   invalidate as soon as the lock is released. */
+static int llmspell__must_copy(const llmspell__tslot *held) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)held;
+    return 0;
+#else
+    return held && held->depth == 1;
+#endif
+}
+
+/* A buffer of at least n bytes that belongs to the calling thread on kv: what a read returns
+   is copied there. NULL: no memory (the message is set). */
+#ifndef LLMSPELL_NO_THREADS
+static uint8_t *llmspell__out(llmspell_kv *kv, size_t n) {
+    llmspell__tslot *t = llmspell__slot_of(kv);
+    if (!t || llmspell__reserve(&kv->allocator, &t->buf, &t->cap, n ? n : 1) != LLMSPELL_OK) {
+        llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory copying a %zu-byte result", kv->name, n);
+        return NULL;
+    }
+    return (uint8_t *)t->buf;
+}
+#endif
+
+LLMSPELL_DEF llmspell_result llmspell_kv_read_begin(llmspell_kv *kv) {
+    llmspell__tslot *t;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__lock(kv, 0, &t)) != LLMSPELL_OK) return r;
+    if (t) t->snapshots++; /* the lock's level stays until read_end */
+    return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_read_end(llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell_kv *s;
+    llmspell__kvsync *y;
+    llmspell__tslot *t;
+    LLMSPELL__CHECK_OPEN(kv);
+    s = llmspell__store(kv);
+    y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&s->threads);
+    t = y ? llmspell__tslot_find(&y->slots) : NULL;
+    if (!t || t->snapshots == 0)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: read_end without read_begin in this thread", kv->name);
+    t->snapshots--;
+    llmspell__unlock(kv, t);
+#else
+    LLMSPELL__CHECK_OPEN(kv);
+#endif
+    return LLMSPELL_OK;
+}
+
 /* Writes inside a transaction that failed must not be committed: a failure marks every handle
    between kv and its store that is in the transaction (the store always is). */
 static llmspell_result llmspell__write_done(llmspell_kv *kv, llmspell_result r) {
@@ -4185,29 +4719,60 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     return kv->get(kv, k, kn, &v, &vn);
 }
 
-LLMSPELL_DEF llmspell_result llmspell_kv_get(llmspell_kv *kv, const void *key, size_t klen, const void **val, size_t *vlen) {
+/* Copies n bytes at *p into the calling thread's buffer on kv (held: its store slot) and
+   points *p there. */
+static llmspell_result llmspell__copy_out(llmspell_kv *kv, const void **p, size_t n) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)kv;
+    (void)p;
+    (void)n;
+    return LLMSPELL_OK;
+#else
+    uint8_t *b = llmspell__out(kv, n);
+    if (!b) return LLMSPELL_ERR_NOMEM;
+    if (n && *p != b) memcpy(b, *p, n); /* a backend may have read it there already */
+    *p = b;
+    return LLMSPELL_OK;
+#endif
+}
+
+/* get's body: the backend's pointer when copy is 0, else the calling thread's copy. */
+static llmspell_result llmspell__get(llmspell_kv *kv, const void *key, size_t klen, const void **val, size_t *vlen, int copy) {
+    llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__check_key(kv, key, klen, 0)) != LLMSPELL_OK) return r;
     if (!val || !vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get needs val and vlen", kv->name);
-    return kv->get(kv, (const uint8_t *)key, klen, val, vlen);
+    if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
+    r = kv->get(kv, (const uint8_t *)key, klen, val, vlen);
+    if (r == LLMSPELL_OK && copy && llmspell__must_copy(held)) r = llmspell__copy_out(kv, val, *vlen);
+    llmspell__unlock(kv, held);
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_get(llmspell_kv *kv, const void *key, size_t klen, const void **val, size_t *vlen) {
+    return llmspell__get(kv, key, klen, val, vlen, 1);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_get_copy(llmspell_kv *kv, const void *key, size_t klen, void **val, size_t *vlen) {
+    llmspell__tslot *held;
     const void *v;
     size_t n;
     llmspell_result r;
-    if (!val || !vlen) {
-        LLMSPELL__CHECK_OPEN(kv);
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_copy needs val and vlen", kv->name);
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!val || !vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_copy needs val and vlen", kv->name);
+    if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__get(kv, key, klen, &v, &n, 0)) == LLMSPELL_OK) {
+        if ((*val = llmspell__alloc(&kv->allocator, n + 1)) != NULL) {
+            if (n) memcpy(*val, v, n);
+            ((uint8_t *)*val)[n] = 0; /* handy for text values */
+            *vlen = n;
+        } else {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory copying a %zu-byte value", kv->name, n);
+        }
     }
-    if ((r = llmspell_kv_get(kv, key, klen, &v, &n)) != LLMSPELL_OK) return r;
-    *val = llmspell__alloc(&kv->allocator, n + 1);
-    if (!*val) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory copying a %zu-byte value", kv->name, n);
-    if (n) memcpy(*val, v, n);
-    ((uint8_t *)*val)[n] = 0; /* handy for text values */
-    *vlen = n;
-    return LLMSPELL_OK;
+    llmspell__unlock(kv, held);
+    return r;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key, size_t klen, int *exists) {
@@ -4218,7 +4783,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key
         LLMSPELL__CHECK_OPEN(kv);
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: exists needs an output", kv->name);
     }
-    r = llmspell_kv_get(kv, key, klen, &v, &n);
+    r = llmspell__get(kv, key, klen, &v, &n, 0);
     *exists = r == LLMSPELL_OK;
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
@@ -4227,28 +4792,33 @@ LLMSPELL_DEF llmspell_result llmspell_kv_exists(llmspell_kv *kv, const void *key
    (NULL: none), which is how a view hands its user key's times to its parent. */
 static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen, int user,
                                      const llmspell_kv_times *t) {
+    llmspell__tslot *held;
     llmspell_kv_times now;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
     if ((r = llmspell__check_val(kv, val, vlen)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
-    if (user) {
-        now.created = LLMSPELL_TIME_MIN; /* an overwrite keeps the entry's */
-        now.updated = llmspell__write_time(kv);
-        t = &now;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__writable_txn(kv)) == LLMSPELL_OK) {
+        if (user) {
+            now.created = LLMSPELL_TIME_MIN; /* an overwrite keeps the entry's */
+            now.updated = llmspell__write_time(kv);
+            t = &now;
+        }
+        kv->put_times = t;
+        r = kv->put(kv, (const uint8_t *)key, klen, val, vlen);
+        kv->put_times = NULL;
+        r = llmspell__write_done(kv, r);
     }
-    kv->put_times = t;
-    r = kv->put(kv, (const uint8_t *)key, klen, val, vlen);
-    kv->put_times = NULL;
-    return llmspell__write_done(kv, r);
+    llmspell__unlock(kv, held);
+    return r;
 }
 
 /* Runs fn inside the store's open transaction (whichever handle of the store began it), or
    inside one of its own that it commits. */
 typedef llmspell_result (*llmspell__txn_body)(llmspell_kv *kv, const void *arg, size_t n);
 
-static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
+static llmspell_result llmspell__atomically_locked(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
     llmspell_result r;
     if (llmspell__store(kv)->in_txn) {
         if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
@@ -4260,11 +4830,20 @@ static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body 
     return llmspell_kv_commit(kv);
 }
 
+static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
+    llmspell__tslot *held;
+    llmspell_result r;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    r = llmspell__atomically_locked(kv, body, arg, n);
+    llmspell__unlock(kv, held);
+    return r;
+}
+
 /* The side record key of user key k, 0xFF 'E' + k (see >>entries): on the stack when short. */
 typedef struct llmspell__skey {
     uint8_t *p;
     size_t n;
-    uint8_t local[128];
+    uint8_t local[256];
 } llmspell__skey;
 
 static llmspell_result llmspell__skey_make(llmspell_kv *kv, llmspell__skey *sk, const void *k, size_t kn) {
@@ -4296,10 +4875,8 @@ static llmspell_result llmspell__del_entry_body(llmspell_kv *kv, const void *arg
     return llmspell__del_entry(kv, (const uint8_t *)arg, n);
 }
 
-static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t klen, int user) {
+static llmspell_result llmspell__del_locked(llmspell_kv *kv, const void *key, size_t klen, int user) {
     llmspell_result r;
-    LLMSPELL__CHECK_OPEN(kv);
-    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
     if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
     if (user) { /* a key with a side record loses both in one unit; the others cost one lookup more */
         llmspell__skey sk;
@@ -4318,6 +4895,17 @@ static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t kl
     return llmspell__write_done(kv, r);
 }
 
+static llmspell_result llmspell__del(llmspell_kv *kv, const void *key, size_t klen, int user) {
+    llmspell__tslot *held;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if ((r = llmspell__check_key(kv, key, klen, user)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    r = llmspell__del_locked(kv, key, klen, user);
+    llmspell__unlock(kv, held);
+    return r;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_kv_put(llmspell_kv *kv, const void *key, size_t klen, const void *val, size_t vlen) {
     return llmspell__put(kv, key, klen, val, vlen, 1, NULL);
 }
@@ -4332,14 +4920,33 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv) {
+    llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
-    if (llmspell__store(kv)->in_txn)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction of this store is already open (no nesting)", kv->name);
-    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
-    kv->in_txn = 1;
-    kv->txn_failed = 0;
-    kv->txn_time = LLMSPELL_TIME_MIN;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    if (llmspell__store(kv)->in_txn) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction of this store is already open (no nesting)", kv->name);
+    } else if ((r = kv->begin(kv)) == LLMSPELL_OK) {
+        kv->in_txn = 1;
+        kv->txn_failed = 0;
+        kv->txn_time = LLMSPELL_TIME_MIN;
+    }
+    llmspell__unlock(kv, held); /* an open transaction keeps the lock */
+    return r;
+}
+
+/* A transaction is ended by its own thread: another thread's commit or rollback fails at once
+   (waiting for the lock would wait for the transaction itself). */
+static llmspell_result llmspell__txn_thread_check(llmspell_kv *kv, const char *what) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__kvsync *y = llmspell__sync_of(llmspell__store(kv));
+    llmspell__tslot *owner = y ? (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner) : NULL;
+    if (owner && owner != llmspell__tslot_find(&y->slots))
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: %s: the transaction belongs to another thread", kv->name, what);
+#else
+    (void)kv;
+    (void)what;
+#endif
     return LLMSPELL_OK;
 }
 
@@ -4359,24 +4966,36 @@ static llmspell_result llmspell__txn_end_check(llmspell_kv *kv, const char *what
 }
 
 static llmspell_result llmspell__commit(llmspell_kv *kv, int from_view) {
+    llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
-    if ((r = llmspell__txn_end_check(kv, "commit", from_view)) != LLMSPELL_OK) return r;
-    if (kv->txn_failed || llmspell__store(kv)->txn_failed)
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
-    r = kv->commit(kv);
-    /* a failed commit has rolled back */
-    kv->in_txn = 0;
+    if ((r = llmspell__txn_thread_check(kv, "commit")) != LLMSPELL_OK) return r;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__txn_end_check(kv, "commit", from_view)) == LLMSPELL_OK) {
+        if (kv->txn_failed || llmspell__store(kv)->txn_failed) {
+            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
+        } else {
+            r = kv->commit(kv);
+            kv->in_txn = 0; /* a failed commit has rolled back */
+        }
+    }
+    llmspell__unlock(kv, held);
     return r;
 }
 
 static llmspell_result llmspell__rollback(llmspell_kv *kv, int from_view) {
+    llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
-    if ((r = llmspell__txn_end_check(kv, "rollback", from_view)) != LLMSPELL_OK) return r;
-    kv->in_txn = 0;
-    kv->txn_failed = 0;
-    return kv->rollback(kv);
+    if ((r = llmspell__txn_thread_check(kv, "rollback")) != LLMSPELL_OK) return r;
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__txn_end_check(kv, "rollback", from_view)) == LLMSPELL_OK) {
+        kv->in_txn = 0;
+        kv->txn_failed = 0;
+        r = kv->rollback(kv);
+    }
+    llmspell__unlock(kv, held);
+    return r;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv) { return llmspell__commit(kv, 0); }
@@ -4402,9 +5021,9 @@ static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg
 LLMSPELL_DEF llmspell_result llmspell_kv_abort(llmspell_kv *kv, llmspell_result r) {
     char keep[sizeof kv->errmsg];
     if (!kv) return r;
-    memcpy(keep, kv->errmsg, sizeof keep);
+    memcpy(keep, llmspell__errbuf(kv), sizeof keep);
     (void)llmspell_kv_rollback(kv);
-    memcpy(kv->errmsg, keep, sizeof keep);
+    memcpy(llmspell__errbuf(kv), keep, sizeof keep);
     return r;
 }
 
@@ -4425,9 +5044,9 @@ static llmspell_result llmspell__check_batch(llmspell_kv *kv, const llmspell_kv_
         llmspell_result r = llmspell__check_key(kv, e[i].key, e[i].klen, 1);
         if (r == LLMSPELL_OK && vals) r = llmspell__check_val(kv, e[i].val, e[i].vlen);
         if (r != LLMSPELL_OK) {
-            char msg[sizeof kv->errmsg];
-            snprintf(msg, sizeof msg, "batch entry %zu: %.200s", i, kv->errmsg);
-            memcpy(kv->errmsg, msg, sizeof msg);
+            char msg[sizeof kv->errmsg], *buf = llmspell__errbuf(kv);
+            snprintf(msg, sizeof msg, "batch entry %zu: %.200s", i, buf);
+            memcpy(buf, msg, sizeof msg);
             return r;
         }
     }
@@ -4448,10 +5067,12 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_batch(llmspell_kv *kv, const llm
     return n ? llmspell__atomically(kv, llmspell__del_batch_body, entries, n) : LLMSPELL_OK;
 }
 
+static llmspell_result llmspell__get_batch_locked(llmspell_kv *kv, llmspell_kv_entry *entries, size_t n, void **block);
+
 LLMSPELL_DEF llmspell_result llmspell_kv_get_batch(llmspell_kv *kv, llmspell_kv_entry *entries, size_t n, void **block) {
-    size_t i, total = 0, off = 0;
+    llmspell__tslot *held;
     llmspell_result r;
-    uint8_t *buf;
+    size_t i;
     LLMSPELL__CHECK_OPEN(kv);
     if (!block) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_batch needs a block output", kv->name);
     *block = NULL;
@@ -4460,6 +5081,16 @@ LLMSPELL_DEF llmspell_result llmspell_kv_get_batch(llmspell_kv *kv, llmspell_kv_
         for (i = 0; i < n; i++)
             if ((r = llmspell__check_key(kv, entries[i].key, entries[i].klen, 0)) != LLMSPELL_OK) return r;
     }
+    if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
+    r = llmspell__get_batch_locked(kv, entries, n, block);
+    llmspell__unlock(kv, held);
+    return r;
+}
+
+static llmspell_result llmspell__get_batch_locked(llmspell_kv *kv, llmspell_kv_entry *entries, size_t n, void **block) {
+    size_t i, total = 0, off = 0;
+    llmspell_result r;
+    uint8_t *buf;
     /* two passes: sizes (pointers from get are invalidated by the next call), then copies */
     for (i = 0; i < n; i++) {
         const void *v;
@@ -4497,6 +5128,8 @@ struct llmspell_kv_iter {
     llmspell_kv_cursor *cur;
     size_t plen;
     int done;
+    uint8_t *copy;  /* the last key and value, when the caller needs a copy (see >>threads) */
+    size_t copycap;
     /* prefix bytes follow */
 };
 
@@ -4511,6 +5144,7 @@ static int llmspell__has_prefix(const uint8_t *k, const uint8_t *p, size_t n) {
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *prefix, size_t plen, llmspell_kv_iter **out) {
+    llmspell__tslot *held;
     llmspell_kv_iter *it;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
@@ -4522,13 +5156,18 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *
     it->kv = kv;
     it->plen = plen;
     it->done = 0;
+    it->copy = NULL;
+    it->copycap = 0;
     if (plen) memcpy(LLMSPELL__ITER_PREFIX(it), prefix, plen);
-    if ((r = kv->cursor_open(kv, &it->cur)) != LLMSPELL_OK) {
+    if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) {
         llmspell__free(&kv->allocator, it);
         return r;
     }
-    if ((r = kv->cursor_seek(it->cur, LLMSPELL__ITER_PREFIX(it), plen)) != LLMSPELL_OK) {
-        kv->cursor_close(it->cur);
+    if ((r = kv->cursor_open(kv, &it->cur)) == LLMSPELL_OK) {
+        if ((r = kv->cursor_seek(it->cur, LLMSPELL__ITER_PREFIX(it), plen)) != LLMSPELL_OK) kv->cursor_close(it->cur);
+    }
+    llmspell__unlock(kv, held);
+    if (r != LLMSPELL_OK) {
         llmspell__free(&kv->allocator, it);
         return r;
     }
@@ -4537,7 +5176,9 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const void *key, size_t klen) {
+    llmspell__tslot *held;
     const uint8_t *pre;
+    llmspell_result r;
     if (!it) return LLMSPELL_ERR_INVALID;
     LLMSPELL__CHECK_OPEN(it->kv);
     if (!key && klen) return llmspell_kv_set_error(it->kv, LLMSPELL_ERR_INVALID, "%s: seek key is NULL", it->kv->name);
@@ -4545,11 +5186,15 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const v
     it->done = 0;
     /* a key before the prefix starts at the prefix */
     if (llmspell__keycmp((const uint8_t *)key, klen, pre, it->plen) < 0) { key = pre; klen = it->plen; }
-    return it->kv->cursor_seek(it->cur, (const uint8_t *)key, klen);
+    if ((r = llmspell__lock(it->kv, 0, &held)) != LLMSPELL_OK) return r;
+    r = it->kv->cursor_seek(it->cur, (const uint8_t *)key, klen);
+    llmspell__unlock(it->kv, held);
+    return r;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const void **key, size_t *klen, const void **val,
                                                    size_t *vlen) {
+    llmspell__tslot *held;
     const uint8_t *k = NULL;
     size_t kn = 0, vn = 0;
     const void *v = NULL;
@@ -4561,14 +5206,23 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const v
     if (!it) return LLMSPELL_ERR_INVALID;
     LLMSPELL__CHECK_OPEN(it->kv);
     if (it->done) return LLMSPELL_ERR_NOT_FOUND;
+    if ((r = llmspell__lock(it->kv, 0, &held)) != LLMSPELL_OK) return r;
     r = it->kv->cursor_next(it->cur, &k, &kn, &v, &vn);
+    if (r == LLMSPELL_OK && (kn < it->plen || !llmspell__has_prefix(k, LLMSPELL__ITER_PREFIX(it), it->plen))) r = LLMSPELL_ERR_NOT_FOUND;
+    if (r == LLMSPELL_OK && llmspell__must_copy(held)) { /* key, then value, in the iterator's buffer */
+        if (llmspell__reserve(&it->kv->allocator, (void **)&it->copy, &it->copycap, kn + vn) != LLMSPELL_OK) {
+            r = llmspell_kv_set_error(it->kv, LLMSPELL_ERR_NOMEM, "%s: out of memory copying a %zu-byte entry", it->kv->name, kn + vn);
+        } else {
+            memcpy(it->copy, k, kn);
+            if (vn) memcpy(it->copy + kn, v, vn);
+            k = it->copy;
+            v = it->copy + kn;
+        }
+    }
+    llmspell__unlock(it->kv, held);
     if (r != LLMSPELL_OK) {
         if (r == LLMSPELL_ERR_NOT_FOUND) it->done = 1;
         return r;
-    }
-    if (kn < it->plen || !llmspell__has_prefix(k, LLMSPELL__ITER_PREFIX(it), it->plen)) {
-        it->done = 1;
-        return LLMSPELL_ERR_NOT_FOUND;
     }
     if (key) *key = k;
     if (klen) *klen = kn;
@@ -4582,6 +5236,7 @@ LLMSPELL_DEF void llmspell_kv_iter_close(llmspell_kv_iter *it) {
     if (!it) return;
     kv = it->kv;
     if (kv->open && it->cur) kv->cursor_close(it->cur);
+    llmspell__free(&kv->allocator, it->copy);
     llmspell__free(&kv->allocator, it);
 }
 
@@ -4620,9 +5275,8 @@ static llmspell_result llmspell__clear_body(llmspell_kv *kv, const void *arg, si
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv) {
+static llmspell_result llmspell__clear_locked(llmspell_kv *kv) {
     llmspell_result r;
-    LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
     if (kv->clear && !llmspell__store(kv)->in_txn) {
         r = kv->clear(kv);
@@ -4631,41 +5285,67 @@ LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv) {
     return llmspell__atomically(kv, llmspell__clear_body, NULL, 0);
 }
 
-LLMSPELL_DEF llmspell_result llmspell_kv_sync(llmspell_kv *kv) {
+/* The admin calls: one backend function under the lock (write: exclusive). */
+typedef enum { LLMSPELL__CLEAR, LLMSPELL__SYNC, LLMSPELL__COMPACT, LLMSPELL__STATS, LLMSPELL__CHARS } llmspell__admin_op;
+
+static llmspell_result llmspell__admin(llmspell_kv *kv, llmspell__admin_op op, void *out) {
+    llmspell__tslot *held;
+    llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
-    return kv->sync ? kv->sync(kv) : LLMSPELL_OK;
+    if ((op == LLMSPELL__STATS || op == LLMSPELL__CHARS) && !out)
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: %s needs an output", kv->name, op == LLMSPELL__STATS ? "stats" : "characteristics");
+    if ((r = llmspell__lock(kv, op < LLMSPELL__STATS, &held)) != LLMSPELL_OK) return r;
+    switch (op) {
+    case LLMSPELL__CLEAR: r = llmspell__clear_locked(kv); break;
+    case LLMSPELL__SYNC: r = kv->sync ? kv->sync(kv) : LLMSPELL_OK; break;
+    case LLMSPELL__COMPACT:
+        if (kv->in_txn) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: cannot compact inside a transaction", kv->name);
+        else r = kv->compact ? kv->compact(kv) : LLMSPELL_OK;
+        break;
+    case LLMSPELL__STATS:
+        memset(out, 0, sizeof(llmspell_kv_stats));
+        r = kv->stats(kv, (llmspell_kv_stats *)out);
+        break;
+    case LLMSPELL__CHARS:
+        memset(out, 0, sizeof(llmspell_kv_characteristics));
+        kv->characteristics(kv, (llmspell_kv_characteristics *)out);
+        break;
+    }
+    llmspell__unlock(kv, held);
+    return r;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_kv_compact(llmspell_kv *kv) {
-    LLMSPELL__CHECK_OPEN(kv);
-    if (kv->in_txn) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: cannot compact inside a transaction", kv->name);
-    return kv->compact ? kv->compact(kv) : LLMSPELL_OK;
-}
-
+LLMSPELL_DEF llmspell_result llmspell_kv_clear(llmspell_kv *kv) { return llmspell__admin(kv, LLMSPELL__CLEAR, NULL); }
+LLMSPELL_DEF llmspell_result llmspell_kv_sync(llmspell_kv *kv) { return llmspell__admin(kv, LLMSPELL__SYNC, NULL); }
+LLMSPELL_DEF llmspell_result llmspell_kv_compact(llmspell_kv *kv) { return llmspell__admin(kv, LLMSPELL__COMPACT, NULL); }
 LLMSPELL_DEF llmspell_result llmspell_kv_stats_get(llmspell_kv *kv, llmspell_kv_stats *out) {
-    LLMSPELL__CHECK_OPEN(kv);
-    if (!out) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: stats needs an output", kv->name);
-    memset(out, 0, sizeof *out);
-    return kv->stats(kv, out);
+    return llmspell__admin(kv, LLMSPELL__STATS, out);
 }
-
 LLMSPELL_DEF llmspell_result llmspell_kv_characteristics_get(llmspell_kv *kv, llmspell_kv_characteristics *out) {
-    LLMSPELL__CHECK_OPEN(kv);
-    if (!out) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: characteristics needs an output", kv->name);
-    memset(out, 0, sizeof *out);
-    kv->characteristics(kv, out);
-    return LLMSPELL_OK;
+    return llmspell__admin(kv, LLMSPELL__CHARS, out);
 }
 
 LLMSPELL_DEF const char *llmspell_kv_name(const llmspell_kv *kv) {
     return kv && kv->open && kv->name ? kv->name : "closed";
 }
 
-LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv) { return kv ? kv->errmsg : "no handle"; }
+LLMSPELL_DEF const char *llmspell_kv_errmsg(const llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__kvsync *y;
+    llmspell__tslot *t;
+    if (kv && kv->open && (y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&((llmspell_kv *)kv)->threads)) != NULL &&
+        (t = llmspell__tslot_find(&y->slots)) != NULL)
+        return t->errmsg;
+#endif
+    return kv ? kv->errmsg : "no handle";
+}
 
 LLMSPELL_DEF llmspell_result llmspell_kv_close(llmspell_kv *kv) {
     if (!kv) return LLMSPELL_ERR_INVALID;
     if (kv->open) {
+#ifndef LLMSPELL_NO_THREADS
+        llmspell__sync_free(kv); /* keeps this thread's message; the backend's close writes after it */
+#endif
         kv->open = 0;
         if (kv->close) kv->close(kv);
     }
@@ -4677,8 +5357,8 @@ LLMSPELL_DEF llmspell_result llmspell_kv_close(llmspell_kv *kv) {
 
 typedef struct llmspell__view {
     llmspell_kv *parent;
-    uint8_t *kbuf; /* prefix, then scratch space for one key */
-    size_t plen, kcap;
+    uint8_t *kbuf; /* the prefix (read by every thread, written only at open) */
+    size_t plen;
 } llmspell__view;
 
 typedef struct llmspell__vcursor {
@@ -4694,51 +5374,59 @@ static llmspell_kv *llmspell__parent_of(llmspell_kv *kv) {
 
 static llmspell_result llmspell__view_fail(llmspell_kv *kv, llmspell_result r) {
     if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND)
-        llmspell_kv_set_error(kv, r, "tenant view: %s", LLMSPELL__VIEW(kv)->parent->errmsg);
+        llmspell_kv_set_error(kv, r, "tenant view: %s", llmspell_kv_errmsg(LLMSPELL__VIEW(kv)->parent));
     return r;
 }
 
-/* The parent key for k: the view's buffer holds the prefix followed by k. NULL: no memory. */
-static const uint8_t *llmspell__view_key(llmspell_kv *kv, const uint8_t *k, size_t kn, size_t *n) {
+/* The parent key for k, the prefix followed by k: on the stack when short (threads share the
+   view, so it has no scratch of its own). */
+static llmspell_result llmspell__view_key(llmspell_kv *kv, llmspell__skey *pk, const uint8_t *k, size_t kn) {
     llmspell__view *v = LLMSPELL__VIEW(kv);
-    if (llmspell__reserve(&kv->allocator, (void **)&v->kbuf, &v->kcap, v->plen + kn) != LLMSPELL_OK) {
-        llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "tenant view: out of memory for a %zu-byte key", kn);
-        return NULL;
-    }
-    if (kn) memcpy(v->kbuf + v->plen, k, kn);
-    *n = v->plen + kn;
-    return v->kbuf;
+    pk->n = v->plen + kn;
+    pk->p = pk->n <= sizeof pk->local ? pk->local : (uint8_t *)llmspell__alloc(&kv->allocator, pk->n);
+    if (!pk->p) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "tenant view: out of memory for a %zu-byte key", kn);
+    memcpy(pk->p, v->kbuf, v->plen);
+    if (kn) memcpy(pk->p + v->plen, k, kn);
+    return LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__view_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **val, size_t *vn) {
-    size_t n;
-    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
-    if (!pk) return LLMSPELL_ERR_NOMEM;
-    return llmspell__view_fail(kv, llmspell_kv_get(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn));
+    llmspell__skey pk;
+    llmspell_result r = llmspell__view_key(kv, &pk, k, kn);
+    if (r != LLMSPELL_OK) return r;
+    r = llmspell_kv_get(LLMSPELL__VIEW(kv)->parent, pk.p, pk.n, val, vn);
+    llmspell__skey_free(kv, &pk);
+    return llmspell__view_fail(kv, r);
 }
 
 static llmspell_result llmspell__view_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *val, size_t vn) {
-    size_t n;
-    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
-    if (!pk) return LLMSPELL_ERR_NOMEM;
+    llmspell__skey pk;
+    llmspell_result r = llmspell__view_key(kv, &pk, k, kn);
+    if (r != LLMSPELL_OK) return r;
     /* a user key's times go with it (the parent sees a system key) */
-    return llmspell__view_fail(kv, llmspell__put(LLMSPELL__VIEW(kv)->parent, pk, n, val, vn, 0, kv->put_times));
+    r = llmspell__put(LLMSPELL__VIEW(kv)->parent, pk.p, pk.n, val, vn, 0, kv->put_times);
+    llmspell__skey_free(kv, &pk);
+    return llmspell__view_fail(kv, r);
 }
 
 static llmspell_result llmspell__view_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
     llmspell_kv *parent = LLMSPELL__VIEW(kv)->parent;
-    size_t n;
-    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
-    if (!pk) return LLMSPELL_ERR_NOMEM;
+    llmspell__skey pk;
+    llmspell_result r;
     if (!parent->open) return llmspell_kv_set_error(kv, LLMSPELL_ERR_CLOSED, "tenant view: the parent store is closed");
-    return llmspell__view_fail(kv, llmspell__times_of(parent, pk, n, t));
+    if ((r = llmspell__view_key(kv, &pk, k, kn)) != LLMSPELL_OK) return r;
+    r = llmspell__times_of(parent, pk.p, pk.n, t);
+    llmspell__skey_free(kv, &pk);
+    return llmspell__view_fail(kv, r);
 }
 
 static llmspell_result llmspell__view_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
-    size_t n;
-    const uint8_t *pk = llmspell__view_key(kv, k, kn, &n);
-    if (!pk) return LLMSPELL_ERR_NOMEM;
-    return llmspell__view_fail(kv, llmspell_kv_delete_sys(LLMSPELL__VIEW(kv)->parent, pk, n));
+    llmspell__skey pk;
+    llmspell_result r = llmspell__view_key(kv, &pk, k, kn);
+    if (r != LLMSPELL_OK) return r;
+    r = llmspell_kv_delete_sys(LLMSPELL__VIEW(kv)->parent, pk.p, pk.n);
+    llmspell__skey_free(kv, &pk);
+    return llmspell__view_fail(kv, r);
 }
 
 static llmspell_result llmspell__view_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
@@ -4758,10 +5446,12 @@ static llmspell_result llmspell__view_cursor_open(llmspell_kv *kv, llmspell_kv_c
 
 static llmspell_result llmspell__view_cursor_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
     llmspell__vcursor *c = (llmspell__vcursor *)cur;
-    size_t n;
-    const uint8_t *pk = llmspell__view_key(cur->kv, k, kn, &n);
-    if (!pk) return LLMSPELL_ERR_NOMEM;
-    return llmspell__view_fail(cur->kv, llmspell_kv_iter_seek(c->it, pk, n));
+    llmspell__skey pk;
+    llmspell_result r = llmspell__view_key(cur->kv, &pk, k, kn);
+    if (r != LLMSPELL_OK) return r;
+    r = llmspell_kv_iter_seek(c->it, pk.p, pk.n);
+    llmspell__skey_free(cur->kv, &pk);
+    return llmspell__view_fail(cur->kv, r);
 }
 
 static llmspell_result llmspell__view_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn, const void **val,
@@ -4842,8 +5532,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_tenant(llmspell_kv *view, llmspell
                                      n, LLMSPELL_KV_MAX_TENANT);
     v = (llmspell__view *)llmspell__alloc(&view->allocator, sizeof *v);
     if (!v) return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
-    v->kcap = plen + 64;
-    v->kbuf = (uint8_t *)llmspell__alloc(&view->allocator, v->kcap);
+    v->kbuf = (uint8_t *)llmspell__alloc(&view->allocator, plen);
     if (!v->kbuf) {
         llmspell__free(&view->allocator, v);
         return llmspell_kv_set_error(view, LLMSPELL_ERR_NOMEM, "tenant view: out of memory");
@@ -4908,8 +5597,8 @@ static void llmspell__phys_hash(llmspell_kv *kv, llmspell__u128 *h) {
     llmspell__fnv128(h, LLMSPELL__VIEW(kv)->kbuf, LLMSPELL__VIEW(kv)->plen);
 }
 
-/* The derived kv_id of user key k, into kv->idbuf (36 characters). */
-static void llmspell__derived_id(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+/* The derived kv_id of user key k, into out (36 characters and a NUL). */
+static void llmspell__derived_id(llmspell_kv *kv, const uint8_t *k, size_t kn, char *out) {
     static const char hex[] = "0123456789abcdef";
     llmspell__u128 h;
     uint8_t b[16];
@@ -4925,23 +5614,37 @@ static void llmspell__derived_id(llmspell_kv *kv, const uint8_t *k, size_t kn) {
     b[6] = (uint8_t)(0x40 | (b[6] & 0x0F)); /* version 4 */
     b[8] = (uint8_t)(0x80 | (b[8] & 0x3F)); /* variant 10 */
     for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) kv->idbuf[o++] = '-';
-        kv->idbuf[o++] = hex[b[i] >> 4];
-        kv->idbuf[o++] = hex[b[i] & 15];
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
     }
-    kv->idbuf[o] = 0;
+    out[o] = 0;
 }
 
+static llmspell_result llmspell__get_info_locked(llmspell_kv *kv, const void *key, size_t klen, llmspell_kv_info *info);
+
 LLMSPELL_DEF llmspell_result llmspell_kv_get_info(llmspell_kv *kv, const void *key, size_t klen, llmspell_kv_info *info) {
-    llmspell_kv_times t;
-    llmspell__skey sk;
-    const void *v;
-    size_t vn;
+    llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__check_key(kv, key, klen, 1)) != LLMSPELL_OK) return r;
     if (!info) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get_info needs an output", kv->name);
     memset(info, 0, sizeof *info);
+    if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
+    r = llmspell__get_info_locked(kv, key, klen, info);
+    llmspell__unlock(kv, held);
+    return r;
+}
+
+/* get_info's body. The id and metadata are copied into the calling thread's buffer (with
+   threads; without, the derived id goes to kv->idbuf and metadata points into the backend). */
+static llmspell_result llmspell__get_info_locked(llmspell_kv *kv, const void *key, size_t klen, llmspell_kv_info *info) {
+    llmspell_kv_times t;
+    llmspell__skey sk;
+    const void *v;
+    size_t vn;
+    llmspell_result r;
+    char derived[40];
     if ((r = llmspell__times_of(kv, (const uint8_t *)key, klen, &t)) != LLMSPELL_OK) return r;
     info->created = t.created;
     info->updated = t.updated;
@@ -4967,10 +5670,22 @@ LLMSPELL_DEF llmspell_result llmspell_kv_get_info(llmspell_kv *kv, const void *k
         return r;
     }
     if (!info->id) {
-        llmspell__derived_id(kv, (const uint8_t *)key, klen);
-        info->id = kv->idbuf;
+        llmspell__derived_id(kv, (const uint8_t *)key, klen, derived);
+        info->id = derived;
         info->idlen = 36;
     }
+#ifdef LLMSPELL_NO_THREADS
+    if (info->id == derived) info->id = (const char *)memcpy(kv->idbuf, derived, sizeof derived);
+#else
+    {
+        uint8_t *out = llmspell__out(kv, info->idlen + info->metalen);
+        if (!out) return LLMSPELL_ERR_NOMEM;
+        memcpy(out, info->id, info->idlen);
+        if (info->metalen) memcpy(out + info->idlen, info->metadata, info->metalen);
+        info->id = (const char *)out;
+        if (info->metadata) info->metadata = (const char *)out + info->idlen;
+    }
+#endif
     return LLMSPELL_OK;
 }
 

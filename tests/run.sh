@@ -103,6 +103,9 @@ count crashsim_kv build/crashsim_kv
 count crashsim_kv_san build/crashsim_kv_san
 count corrupt_kv build/corrupt_kv
 count corrupt_kv_san build/corrupt_kv_san
+count test_threads_kv build/test_threads_kv
+count test_threads_kv_tsan build/test_threads_kv_tsan
+count test_threads_kv_san build/test_threads_kv_san
 count test_vec build/test_vec
 count test_vec_san build/test_vec_san
 count test_graph build/test_graph

@@ -1,0 +1,620 @@
+/* test_threads_kv.c - one store shared by threads: readers beside a writer, writers in turn.
+   cc -std=c99 -g -O1 -Wall -Wextra -I. tests/test_threads_kv.c -o build/test_threads_kv -lsqlite3 -pthread
+   (make test also builds it with -fsanitize=thread and runs that build: a race is a FAIL.)
+
+   Every test checks answers, not just the absence of crashes: each answer must be one that
+   some serial order of the writes could give.
+     a. bank: a writer moves money between accounts in transactions; readers see the total
+        unchanged in a snapshot and in get_batch, and every value is one some commit wrote;
+        per backend (memory, file, SQLite, a tenant view)                    bank_<backend>
+     b. counter: writers in several threads increment one key in transactions: no update
+        is lost (writers take turns)                                         counter_<backend>
+     c. sequence: a writer publishes seq then data; readers that see seq = n find data n,
+        and seq never goes back for one reader                               sequence_<backend>
+     d. rules: a commit from another thread, a write in a read snapshot, read_end without
+        begin, each thread's own message, a returned value kept intact while another thread
+        overwrites it, iterators while another thread writes                  test_* */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#define LLMSPELL_KV_IMPLEMENTATION
+#define COMPAT_WANT_SQLITE
+#include "compat.h"
+#include "../llmspell_kv.h"
+
+#include "harness.h"
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+#define ACCOUNTS 8
+#define START 1000
+
+static char dir[256];
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>backends: each test runs against every store a user can share */
+
+typedef struct backend {
+    const char *name;
+    int (*open)(llmspell_kv *kv, llmspell_kv *root, const char *tag); /* 0 ok */
+} backend;
+
+static int open_memory(llmspell_kv *kv, llmspell_kv *root, const char *tag) {
+    (void)root;
+    (void)tag;
+    return llmspell_kv_open_memory(kv, NULL) != LLMSPELL_OK;
+}
+
+static int open_file(llmspell_kv *kv, llmspell_kv *root, const char *tag) {
+    char path[512];
+    llmspell_kv_options o;
+    (void)root;
+    memset(&o, 0, sizeof o);
+    o.durability = LLMSPELL_DURABILITY_FAST; /* the lock, not the disk, is under test */
+    snprintf(path, sizeof path, "%s/%s.db", dir, tag);
+    remove(path);
+    return llmspell_kv_open_file(kv, path, &o) != LLMSPELL_OK;
+}
+
+#ifdef LLMSPELL_KV_SQLITE
+static int open_sqlite(llmspell_kv *kv, llmspell_kv *root, const char *tag) {
+    char path[512];
+    llmspell_kv_options o;
+    (void)root;
+    memset(&o, 0, sizeof o);
+    o.durability = LLMSPELL_DURABILITY_FAST;
+    snprintf(path, sizeof path, "%s/%s.sqlite", dir, tag);
+    remove(path);
+    return llmspell_kv_open_sqlite(kv, path, &o) != LLMSPELL_OK;
+}
+#endif
+
+/* A tenant view over a file store: the view is what the threads share. */
+static int open_view(llmspell_kv *kv, llmspell_kv *root, const char *tag) {
+    if (open_file(root, NULL, tag)) return 1;
+    return llmspell_kv_open_tenant(kv, root, S("tenant-a")) != LLMSPELL_OK;
+}
+
+static const backend backends[] = {
+    {"memory", open_memory},
+    {"file", open_file},
+#ifdef LLMSPELL_KV_SQLITE
+    {"sqlite", open_sqlite},
+#endif
+    {"view", open_view},
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>small helpers */
+
+static void put_int(char *buf, size_t cap, long v) { snprintf(buf, cap, "%ld", v); }
+
+static int get_int(llmspell_kv *kv, const char *key, long *out) {
+    const void *v;
+    size_t n;
+    char tmp[32];
+    if (llmspell_kv_get(kv, key, strlen(key), &v, &n) != LLMSPELL_OK || n == 0 || n >= sizeof tmp) return 0;
+    memcpy(tmp, v, n);
+    tmp[n] = 0;
+    *out = strtol(tmp, NULL, 10);
+    return 1;
+}
+
+static void account_key(char *buf, int i) { snprintf(buf, 16, "acct:%02d", i); }
+
+/* A barrier so that threads overlap: each wait returns when all have arrived; reusable. */
+typedef struct gate {
+    llmspell__mutex m;
+    llmspell__cond c;
+    int arrived, total, round;
+} gate;
+
+static void gate_init(gate *g, int total) {
+    llmspell__mutex_init(&g->m);
+    llmspell__cond_init(&g->c);
+    g->arrived = 0;
+    g->total = total;
+    g->round = 0;
+}
+static void gate_wait(gate *g) {
+    int round;
+    llmspell__mutex_lock(&g->m);
+    round = g->round;
+    if (++g->arrived == g->total) {
+        g->arrived = 0;
+        g->round++;
+        llmspell__cond_broadcast(&g->c);
+    }
+    while (g->round == round) llmspell__cond_wait(&g->c, &g->m);
+    llmspell__mutex_unlock(&g->m);
+}
+static void gate_free(gate *g) {
+    llmspell__cond_destroy(&g->c);
+    llmspell__mutex_destroy(&g->m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>bank: transfers in transactions; readers check the sum */
+
+typedef struct bank {
+    llmspell_kv *kv;
+    gate start;
+    llmspell__atomic done;   /* the writer finished */
+    llmspell__atomic commits;
+    int transfers;
+    /* what readers found wrong (written by each reader in its own slot) */
+    char problem[4][200];
+    long reads[4];
+} bank;
+
+typedef struct reader_arg {
+    bank *b;
+    int id;
+} reader_arg;
+
+static void bank_writer(void *p) {
+    bank *b = (bank *)p;
+    uint64_t x = 12345;
+    int i;
+    gate_wait(&b->start);
+    for (i = 0; i < b->transfers; i++) {
+        char ka[16], kb[16], va[32], vb[32];
+        long a, c;
+        int from, to;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        from = (int)((x >> 33) % ACCOUNTS);
+        to = (int)((x >> 40) % ACCOUNTS);
+        if (from == to) to = (to + 1) % ACCOUNTS;
+        account_key(ka, from);
+        account_key(kb, to);
+        if (llmspell_kv_begin(b->kv) != LLMSPELL_OK) break;
+        if (!get_int(b->kv, ka, &a) || !get_int(b->kv, kb, &c)) { llmspell_kv_rollback(b->kv); break; }
+        put_int(va, sizeof va, a - 7);
+        put_int(vb, sizeof vb, c + 7);
+        if (llmspell_kv_put(b->kv, ka, strlen(ka), va, strlen(va)) != LLMSPELL_OK ||
+            llmspell_kv_put(b->kv, kb, strlen(kb), vb, strlen(vb)) != LLMSPELL_OK) {
+            llmspell_kv_rollback(b->kv);
+            break;
+        }
+        if (llmspell_kv_commit(b->kv) != LLMSPELL_OK) break;
+        llmspell__aadd(&b->commits, 1);
+    }
+    llmspell__astore(&b->done, 1);
+}
+
+static void bank_reader(void *p) {
+    reader_arg *ra = (reader_arg *)p;
+    bank *b = ra->b;
+    char *problem = b->problem[ra->id];
+    int round = 0;
+    gate_wait(&b->start);
+    while (!problem[0] && (!llmspell__aload(&b->done) || round < 3)) {
+        long sum = 0, v;
+        int i;
+        round++;
+        switch (round % 3) {
+        case 0: { /* a snapshot: the accounts read one by one add up */
+            if (llmspell_kv_read_begin(b->kv) != LLMSPELL_OK) {
+                snprintf(problem, 200, "read_begin: %s", llmspell_kv_errmsg(b->kv));
+                break;
+            }
+            for (i = 0; i < ACCOUNTS; i++) {
+                char k[16];
+                account_key(k, i);
+                if (!get_int(b->kv, k, &v)) snprintf(problem, 200, "snapshot get %s: %s", k, llmspell_kv_errmsg(b->kv));
+                sum += v;
+            }
+            llmspell_kv_read_end(b->kv);
+            if (!problem[0] && sum != ACCOUNTS * START) snprintf(problem, 200, "snapshot sum %ld, expected %d", sum, ACCOUNTS * START);
+            break;
+        }
+        case 1: { /* get_batch is one read */
+            llmspell_kv_entry e[ACCOUNTS];
+            char keys[ACCOUNTS][16];
+            void *block = NULL;
+            for (i = 0; i < ACCOUNTS; i++) {
+                account_key(keys[i], i);
+                e[i].key = keys[i];
+                e[i].klen = strlen(keys[i]);
+            }
+            if (llmspell_kv_get_batch(b->kv, e, ACCOUNTS, &block) != LLMSPELL_OK) {
+                snprintf(problem, 200, "get_batch: %s", llmspell_kv_errmsg(b->kv));
+                break;
+            }
+            for (i = 0; i < ACCOUNTS; i++) sum += e[i].val ? strtol((const char *)e[i].val, NULL, 10) : -99999;
+            llmspell_kv_free(b->kv, block);
+            if (sum != ACCOUNTS * START) snprintf(problem, 200, "get_batch sum %ld, expected %d", sum, ACCOUNTS * START);
+            break;
+        }
+        default: { /* an iterator outside a snapshot: every value is one a commit wrote (START +- 7k) */
+            llmspell_kv_iter *it;
+            const void *k, *val;
+            size_t kn, vn;
+            int seen = 0;
+            if (llmspell_kv_iter_open(b->kv, S("acct:"), &it) != LLMSPELL_OK) {
+                snprintf(problem, 200, "iter_open: %s", llmspell_kv_errmsg(b->kv));
+                break;
+            }
+            while (llmspell_kv_iter_next(it, &k, &kn, &val, &vn) == LLMSPELL_OK) {
+                char tmp[32];
+                if (vn == 0 || vn >= sizeof tmp) { snprintf(problem, 200, "iterator value of %zu bytes", vn); break; }
+                memcpy(tmp, val, vn);
+                tmp[vn] = 0;
+                v = strtol(tmp, NULL, 10);
+                if ((v - START) % 7 != 0) snprintf(problem, 200, "iterator value %ld was never written", v);
+                seen++;
+            }
+            llmspell_kv_iter_close(it);
+            if (!problem[0] && seen != ACCOUNTS) snprintf(problem, 200, "iterator saw %d accounts", seen);
+        }
+        }
+        b->reads[ra->id]++;
+    }
+}
+
+static void bank_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv root, kv;
+    bank b;
+    reader_arg ra[3];
+    llmspell__thread th[4];
+    int i, nreaders = 3;
+    long sum = 0, v;
+    memset(&b, 0, sizeof b);
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "bank") == 0, "open %s: %s", be->name, llmspell_kv_errmsg(&kv));
+    for (i = 0; i < ACCOUNTS; i++) {
+        char k[16], val[16];
+        account_key(k, i);
+        put_int(val, sizeof val, START);
+        REQUIRE_RC(llmspell_kv_put(&kv, k, strlen(k), val, strlen(val)), LLMSPELL_OK);
+    }
+    b.kv = &kv;
+    b.transfers = 400;
+    gate_init(&b.start, nreaders + 1);
+    REQUIRE(llmspell__thread_start(&th[0], bank_writer, &b) == 0, "thread");
+    for (i = 0; i < nreaders; i++) {
+        ra[i].b = &b;
+        ra[i].id = i;
+        REQUIRE(llmspell__thread_start(&th[i + 1], bank_reader, &ra[i]) == 0, "thread");
+    }
+    for (i = 0; i <= nreaders; i++) llmspell__thread_join(&th[i]);
+    gate_free(&b.start);
+    for (i = 0; i < nreaders; i++) {
+        CHECK(!b.problem[i][0], "reader %d: %s", i, b.problem[i]);
+        CHECK(b.reads[i] >= 3, "reader %d made %ld reads", i, b.reads[i]);
+    }
+    CHECK(llmspell__aload(&b.commits) == b.transfers, "%ld of %d transfers committed: %s", (long)llmspell__aload(&b.commits),
+          b.transfers, llmspell_kv_errmsg(&kv));
+    for (i = 0; i < ACCOUNTS; i++) {
+        char k[16];
+        account_key(k, i);
+        CHECK(get_int(&kv, k, &v), "final get");
+        sum += v;
+    }
+    CHECK(sum == ACCOUNTS * START, "final sum %ld", sum);
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>counter: read-modify-write transactions from several threads lose nothing */
+
+typedef struct counter {
+    llmspell_kv *kv;
+    gate start;
+    int rounds;
+    llmspell__atomic failures;
+} counter;
+
+static void counter_writer(void *p) {
+    counter *c = (counter *)p;
+    int i;
+    gate_wait(&c->start);
+    for (i = 0; i < c->rounds; i++) {
+        char val[32];
+        long v = 0;
+        if (llmspell_kv_begin(c->kv) != LLMSPELL_OK) { llmspell__aadd(&c->failures, 1); continue; }
+        if (!get_int(c->kv, "counter", &v)) v = 0;
+        put_int(val, sizeof val, v + 1);
+        if (llmspell_kv_put(c->kv, S("counter"), val, strlen(val)) != LLMSPELL_OK || llmspell_kv_commit(c->kv) != LLMSPELL_OK) {
+            llmspell_kv_rollback(c->kv);
+            llmspell__aadd(&c->failures, 1);
+        }
+        /* and a plain put between transactions */
+        if (llmspell_kv_put(c->kv, S("other"), val, strlen(val)) != LLMSPELL_OK) llmspell__aadd(&c->failures, 1);
+    }
+}
+
+static void counter_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv root, kv;
+    counter c;
+    llmspell__thread th[3];
+    int i, n = 3;
+    long v = -1;
+    memset(&c, 0, sizeof c);
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "counter") == 0, "open %s", be->name);
+    c.kv = &kv;
+    c.rounds = 150;
+    gate_init(&c.start, n);
+    for (i = 0; i < n; i++) REQUIRE(llmspell__thread_start(&th[i], counter_writer, &c) == 0, "thread");
+    for (i = 0; i < n; i++) llmspell__thread_join(&th[i]);
+    gate_free(&c.start);
+    CHECK(llmspell__aload(&c.failures) == 0, "%ld writes failed", (long)llmspell__aload(&c.failures));
+    CHECK(get_int(&kv, "counter", &v) && v == (long)n * c.rounds, "counter %ld, expected %d", v, n * c.rounds);
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>sequence: data n is written before seq = n, in one transaction with it */
+
+typedef struct sequence {
+    llmspell_kv *kv;
+    gate start;
+    llmspell__atomic done;
+    int last;
+    char problem[4][200];
+} sequence;
+
+static void sequence_writer(void *p) {
+    sequence *q = (sequence *)p;
+    int i;
+    gate_wait(&q->start);
+    for (i = 1; i <= q->last; i++) {
+        char k[32], v[32];
+        snprintf(k, sizeof k, "data:%06d", i);
+        snprintf(v, sizeof v, "%d", i);
+        if (i % 2) { /* odd: a transaction; even: a batch */
+            if (llmspell_kv_begin(q->kv) != LLMSPELL_OK) break;
+            llmspell_kv_put(q->kv, k, strlen(k), v, strlen(v));
+            llmspell_kv_put(q->kv, S("seq"), v, strlen(v));
+            if (llmspell_kv_commit(q->kv) != LLMSPELL_OK) break;
+        } else {
+            llmspell_kv_entry e[2];
+            e[0].key = k; e[0].klen = strlen(k); e[0].val = v; e[0].vlen = strlen(v);
+            e[1].key = "seq"; e[1].klen = 3; e[1].val = v; e[1].vlen = strlen(v);
+            if (llmspell_kv_put_batch(q->kv, e, 2) != LLMSPELL_OK) break;
+        }
+    }
+    llmspell__astore(&q->done, 1);
+}
+
+static void sequence_reader(void *p) {
+    reader_arg *ra = (reader_arg *)p;
+    sequence *q = (sequence *)(void *)ra->b;
+    char *problem = q->problem[ra->id];
+    long last = 0;
+    gate_wait(&q->start);
+    while (!problem[0] && !llmspell__aload(&q->done)) {
+        long s = 0, d = 0;
+        char k[32];
+        if (!get_int(q->kv, "seq", &s)) continue; /* not written yet */
+        if (s < last) snprintf(problem, 200, "seq went back from %ld to %ld", last, s);
+        last = s;
+        snprintf(k, sizeof k, "data:%06ld", s);
+        if (!get_int(q->kv, k, &d) || d != s) snprintf(problem, 200, "seq %ld but %s is missing: %s", s, k, llmspell_kv_errmsg(q->kv));
+    }
+}
+
+static void sequence_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv root, kv;
+    sequence q;
+    reader_arg ra[2];
+    llmspell__thread th[3];
+    int i;
+    memset(&q, 0, sizeof q);
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "sequence") == 0, "open %s", be->name);
+    q.kv = &kv;
+    q.last = 600;
+    gate_init(&q.start, 3);
+    REQUIRE(llmspell__thread_start(&th[0], sequence_writer, &q) == 0, "thread");
+    for (i = 0; i < 2; i++) {
+        ra[i].b = (bank *)(void *)&q;
+        ra[i].id = i;
+        REQUIRE(llmspell__thread_start(&th[i + 1], sequence_reader, &ra[i]) == 0, "thread");
+    }
+    for (i = 0; i < 3; i++) llmspell__thread_join(&th[i]);
+    gate_free(&q.start);
+    for (i = 0; i < 2; i++) CHECK(!q.problem[i][0], "reader %d: %s", i, q.problem[i]);
+    {
+        long s = 0;
+        CHECK(get_int(&kv, "seq", &s) && s == q.last, "seq ended at %ld", s);
+    }
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* >>rules */
+
+typedef struct other {
+    llmspell_kv *kv;
+    llmspell_result rc;
+    char msg[256];
+} other;
+
+static void commit_from_other(void *p) {
+    other *o = (other *)p;
+    o->rc = llmspell_kv_commit(o->kv);
+    snprintf(o->msg, sizeof o->msg, "%s", llmspell_kv_errmsg(o->kv));
+}
+
+/* A transaction belongs to its thread: another's commit is ERR_TXN at once, not a wait. */
+static void test_commit_from_another_thread(void) {
+    llmspell_kv kv;
+    other o;
+    llmspell__thread th;
+    const void *v;
+    size_t n;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("k"), S("v")), LLMSPELL_OK);
+    o.kv = &kv;
+    REQUIRE(llmspell__thread_start(&th, commit_from_other, &o) == 0, "thread");
+    llmspell__thread_join(&th);
+    CHECK_RC(o.rc, LLMSPELL_ERR_TXN);
+    CHECK(strstr(o.msg, "another thread") != NULL, "message: %s", o.msg);
+    CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK); /* the owner still can */
+    CHECK_RC(llmspell_kv_get(&kv, S("k"), &v, &n), LLMSPELL_OK);
+    llmspell_kv_close(&kv);
+}
+
+static void test_snapshot_rules(void) {
+    llmspell_kv kv, view;
+    const void *v;
+    size_t n;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_open_tenant(&view, &kv, S("t")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_read_end(&kv), LLMSPELL_ERR_TXN);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_read_begin(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_read_begin(&kv), LLMSPELL_OK); /* nests */
+    CHECK_RC(llmspell_kv_get(&kv, S("a"), &v, &n), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_ERR_BUSY);
+    CHECK(strstr(llmspell_kv_errmsg(&kv), "snapshot") != NULL, "message: %s", llmspell_kv_errmsg(&kv));
+    CHECK_RC(llmspell_kv_put(&view, S("b"), S("2")), LLMSPELL_ERR_BUSY); /* the same store */
+    CHECK_RC(llmspell_kv_begin(&kv), LLMSPELL_ERR_BUSY);
+    CHECK_RC(llmspell_kv_read_end(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_ERR_BUSY); /* one level still open */
+    CHECK_RC(llmspell_kv_read_end(&view), LLMSPELL_OK); /* any handle of the store ends it */
+    CHECK_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_OK);
+    /* inside a transaction a snapshot is just reads */
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_read_begin(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_read_end(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("c"), S("3")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+    llmspell_kv_close(&view);
+    llmspell_kv_close(&kv);
+}
+
+/* Each thread sees its own last failure. */
+typedef struct errs {
+    llmspell_kv *kv;
+    gate *start;
+    int which;
+    char mine[256], after[256];
+} errs;
+
+static void fail_in_thread(void *p) {
+    errs *e = (errs *)p;
+    static char big[5000];
+    memset(big, 'x', sizeof big);
+    gate_wait(e->start);
+    if (e->which == 0) llmspell_kv_delete(e->kv, S("missing"));
+    else llmspell_kv_put(e->kv, big, sizeof big, S("v"));
+    snprintf(e->mine, sizeof e->mine, "%s", llmspell_kv_errmsg(e->kv));
+    gate_wait(e->start); /* both failed before either reads again */
+    snprintf(e->after, sizeof e->after, "%s", llmspell_kv_errmsg(e->kv));
+}
+
+static void test_errmsg_per_thread(void) {
+    llmspell_kv kv;
+    errs e[2];
+    llmspell__thread th[2];
+    gate g;
+    int i;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    gate_init(&g, 2);
+    for (i = 0; i < 2; i++) {
+        memset(&e[i], 0, sizeof e[i]);
+        e[i].kv = &kv;
+        e[i].which = i;
+        e[i].start = &g;
+        REQUIRE(llmspell__thread_start(&th[i], fail_in_thread, &e[i]) == 0, "thread");
+    }
+    for (i = 0; i < 2; i++) llmspell__thread_join(&th[i]);
+    gate_free(&g);
+    CHECK(strstr(e[0].mine, "no such key") != NULL, "thread 0: %s", e[0].mine);
+    CHECK(strstr(e[1].mine, "over the") != NULL, "thread 1: %s", e[1].mine);
+    CHECK(strcmp(e[0].mine, e[0].after) == 0, "thread 0's message changed to %s", e[0].after);
+    CHECK(strcmp(e[1].mine, e[1].after) == 0, "thread 1's message changed to %s", e[1].after);
+    CHECK(strstr(llmspell_kv_errmsg(&kv), "no such key") == NULL && strstr(llmspell_kv_errmsg(&kv), "over the") == NULL,
+          "the main thread sees another's message: %s", llmspell_kv_errmsg(&kv));
+    llmspell_kv_close(&kv);
+}
+
+/* A value a read returned stays intact until the reader's next call, whatever others write. */
+typedef struct keeper {
+    llmspell_kv *kv;
+    gate *g;
+    int rounds;
+} keeper;
+
+static void overwriter(void *p) {
+    keeper *k = (keeper *)p;
+    static char big[3000];
+    int i;
+    memset(big, 'z', sizeof big);
+    for (i = 0; i < k->rounds; i++) {
+        gate_wait(k->g); /* the reader holds its pointer */
+        llmspell_kv_put(k->kv, S("key"), big, (size_t)(i % 3) * 1000 + 1);
+        llmspell_kv_delete(k->kv, S("key"));
+        llmspell_kv_compact(k->kv);
+        llmspell_kv_put(k->kv, S("key"), S("short"));
+        gate_wait(k->g);
+    }
+}
+
+static void keep_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv root, kv;
+    keeper k;
+    gate g;
+    llmspell__thread th;
+    int i, bad = 0;
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "keep") == 0, "open %s", be->name);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("key"), S("short")), LLMSPELL_OK);
+    gate_init(&g, 2);
+    k.kv = &kv;
+    k.g = &g;
+    k.rounds = 30;
+    REQUIRE(llmspell__thread_start(&th, overwriter, &k) == 0, "thread");
+    for (i = 0; i < k.rounds; i++) {
+        const void *v = NULL;
+        size_t n = 0;
+        llmspell_kv_iter *it = NULL;
+        const void *ik = NULL, *iv = NULL;
+        size_t ikn = 0, ivn = 0;
+        if (llmspell_kv_get(&kv, S("key"), &v, &n) != LLMSPELL_OK) bad++;
+        if (llmspell_kv_iter_open(&kv, S("key"), &it) != LLMSPELL_OK || llmspell_kv_iter_next(it, &ik, &ikn, &iv, &ivn) != LLMSPELL_OK) bad++;
+        gate_wait(&g);
+        gate_wait(&g); /* the other thread overwrote, deleted, compacted and wrote again */
+        if (n != 5 || memcmp(v, "short", 5) != 0) bad++;
+        if (ikn != 3 || memcmp(ik, "key", 3) != 0 || ivn != 5 || memcmp(iv, "short", 5) != 0) bad++;
+        llmspell_kv_iter_close(it);
+    }
+    llmspell__thread_join(&th);
+    gate_free(&g);
+    CHECK(bad == 0, "%d reads changed under the reader", bad);
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+int main(void) {
+    size_t i;
+    if (!compat_make_tmpdir(dir, sizeof dir, "llmspell_threads")) {
+        fprintf(stderr, "cannot make a scratch directory\n");
+        return 1;
+    }
+    for (i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "bank_%s", backends[i].name);
+        RUN_ARG(name, bank_test, &backends[i]);
+        snprintf(name, sizeof name, "counter_%s", backends[i].name);
+        RUN_ARG(name, counter_test, &backends[i]);
+        snprintf(name, sizeof name, "sequence_%s", backends[i].name);
+        RUN_ARG(name, sequence_test, &backends[i]);
+        snprintf(name, sizeof name, "keep_%s", backends[i].name);
+        RUN_ARG(name, keep_test, &backends[i]);
+    }
+    RUN(test_commit_from_another_thread);
+    RUN(test_snapshot_rules);
+    RUN(test_errmsg_per_thread);
+    compat_remove_tree(dir);
+    return harness_exit();
+}
