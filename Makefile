@@ -33,13 +33,13 @@ build/test_kv_san: tests/test_kv.c tests/harness.h $(HEADERS) | build
 
 # One store shared by threads: plain, under ThreadSanitizer (a race fails the test) and ASan.
 build/test_threads_kv: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
-	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
 build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
-	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
+	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
 build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
-	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -pthread
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
 build/crash_kv: tests/crash_kv.c $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@

@@ -80,8 +80,9 @@
    writer are sticky: after one, every call returns the same code and the handle can only be
    freed (a failed allocation of a new document by read_value is the exception: nothing was
    consumed, so it can be retried). The library never prints, aborts or exits, and keeps no global mutable state.
-   Threads: a handle is used by one thread at a time; documents are read-only and may be
-   shared after parsing.
+   Threads: a JSON handle is used by one thread at a time; documents are read-only and may be
+   shared after parsing. Export and import run beside other threads on a shared store: an
+   export reads one state of it (a read snapshot), an import is one writer (a transaction).
 
    Memory: a buffer reader allocates only its depth stack (strings without escapes point into
    the input). A FILE* / callback reader holds buffer_size bytes, the longest string (or one
@@ -568,7 +569,9 @@ typedef struct llmspell_import_options {
 } llmspell_import_options;
 
 /* Writes the whole export of kv (one JSON object) to w, which must be empty; the caller
-   finishes and frees w. stats (may be NULL) receives the counts written; err (may be NULL) the
+   finishes and frees w. The export reads one state of the store (a read snapshot, see
+   llmspell_kv_read_begin): writers in other threads wait until it ends, and the progress
+   callback must not write to the store. stats (may be NULL) receives the counts written; err (may be NULL) the
    failure: a kv read error (message from llmspell_kv_errmsg), a writer error (ERR_IO from a
    FILE*, the sink's code), ERR_CORRUPT for a stored record that does not parse. */
 LLMSPELL_DEF llmspell_result llmspell_export_store(llmspell_kv *kv, llmspell_json_writer *w,
@@ -4707,7 +4710,10 @@ LLMSPELL_DEF llmspell_result llmspell_export_store(llmspell_kv *kv, llmspell_jso
     e.err = err;
     e.al = kv->allocator;
     if (opts) e.o = *opts;
+    /* one state of the store throughout: writers in other threads wait for the export */
+    if ((r = llmspell_kv_read_begin(kv)) != LLMSPELL_OK) return llmspell__x_err(err, r, "export: %s", llmspell_kv_errmsg(kv));
     r = llmspell__xe_run(&e, &shape, &name);
+    (void)llmspell_kv_read_end(kv);
     llmspell__xb_free(&e.al, &shape);
     llmspell__xb_free(&e.al, &name);
     llmspell__xb_free(&e.al, &e.sb);

@@ -13,13 +13,17 @@
         and seq never goes back for one reader                               sequence_<backend>
      d. rules: a commit from another thread, a write in a read snapshot, read_end without
         begin, each thread's own message, a returned value kept intact while another thread
-        overwrites it, iterators while another thread writes                  test_* */
+        overwrites it, iterators while another thread writes                  test_*, keep_<backend>
+     e. export while a writer commits: the export is one state (its accounts add up after an
+        import into a fresh store)                                           export_<backend> */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #define LLMSPELL_KV_IMPLEMENTATION
+#define LLMSPELL_EXPORT_IMPLEMENTATION
 #define COMPAT_WANT_SQLITE
 #include "compat.h"
 #include "../llmspell_kv.h"
+#include "../llmspell_export.h"
 
 #include "harness.h"
 
@@ -595,6 +599,83 @@ static void keep_test(const void *arg) {
     if (root.open) llmspell_kv_close(&root);
 }
 
+/* An export taken while transfers commit is one state of the store. */
+typedef struct exporter {
+    bank *b;
+    int exports;
+    char problem[200];
+} exporter;
+
+static void export_reader(void *p) {
+    exporter *x = (exporter *)p;
+    gate_wait(&x->b->start);
+    while (!x->problem[0] && (!llmspell__aload(&x->b->done) || x->exports < 2)) {
+        llmspell_json_writer *w = NULL;
+        llmspell_json_error err;
+        llmspell_kv copy;
+        const char *json;
+        size_t n;
+        long sum = 0, v;
+        int i;
+        if (llmspell_json_writer_open_buffer(&w, NULL) != LLMSPELL_OK) { snprintf(x->problem, 200, "writer"); break; }
+        if (llmspell_export_store(x->b->kv, w, NULL, NULL, &err) != LLMSPELL_OK || llmspell_json_writer_finish(w) != LLMSPELL_OK) {
+            snprintf(x->problem, 200, "export: %.150s", err.message);
+            llmspell_json_writer_free(w);
+            break;
+        }
+        json = llmspell_json_writer_data(w, &n);
+        llmspell_kv_open_memory(&copy, NULL);
+        if (llmspell_export_import_buffer(&copy, json, n, NULL, NULL, &err) != LLMSPELL_OK) snprintf(x->problem, 200, "import: %.150s", err.message);
+        for (i = 0; i < ACCOUNTS && !x->problem[0]; i++) {
+            char k[16];
+            account_key(k, i);
+            if (!get_int(&copy, k, &v)) snprintf(x->problem, 200, "the export has no %s", k);
+            sum += v;
+        }
+        if (!x->problem[0] && sum != ACCOUNTS * START) snprintf(x->problem, 200, "the export's accounts add up to %ld", sum);
+        llmspell_kv_close(&copy);
+        llmspell_json_writer_free(w);
+        x->exports++;
+    }
+}
+
+static void export_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv root, kv;
+    bank b;
+    exporter x;
+    llmspell__thread th[2];
+    int i;
+    memset(&b, 0, sizeof b);
+    memset(&x, 0, sizeof x);
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "export") == 0, "open %s", be->name);
+    for (i = 0; i < ACCOUNTS; i++) {
+        char k[16], val[16];
+        account_key(k, i);
+        put_int(val, sizeof val, START);
+        REQUIRE_RC(llmspell_kv_put(&kv, k, strlen(k), val, strlen(val)), LLMSPELL_OK);
+    }
+    for (i = 0; i < ACCOUNTS * 150; i++) { /* bulk between the accounts, for the export to walk */
+        char k[32];
+        snprintf(k, sizeof k, "acct:%02d/%03d", i / 150, i % 150);
+        REQUIRE_RC(llmspell_kv_put(&kv, k, strlen(k), S("0123456789abcdef0123456789abcdef")), LLMSPELL_OK);
+    }
+    b.kv = &kv;
+    b.transfers = 300;
+    x.b = &b;
+    gate_init(&b.start, 2);
+    REQUIRE(llmspell__thread_start(&th[0], bank_writer, &b) == 0, "thread");
+    REQUIRE(llmspell__thread_start(&th[1], export_reader, &x) == 0, "thread");
+    for (i = 0; i < 2; i++) llmspell__thread_join(&th[i]);
+    gate_free(&b.start);
+    CHECK(!x.problem[0], "%s", x.problem);
+    CHECK(x.exports >= 2, "%d exports", x.exports);
+    CHECK(llmspell__aload(&b.commits) == b.transfers, "%ld transfers committed", (long)llmspell__aload(&b.commits));
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
 int main(void) {
     size_t i;
     if (!compat_make_tmpdir(dir, sizeof dir, "llmspell_threads")) {
@@ -611,6 +692,8 @@ int main(void) {
         RUN_ARG(name, sequence_test, &backends[i]);
         snprintf(name, sizeof name, "keep_%s", backends[i].name);
         RUN_ARG(name, keep_test, &backends[i]);
+        snprintf(name, sizeof name, "export_%s", backends[i].name);
+        RUN_ARG(name, export_test, &backends[i]);
     }
     RUN(test_commit_from_another_thread);
     RUN(test_snapshot_rules);
