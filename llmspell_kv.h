@@ -87,6 +87,8 @@
      >>helpers          for backends and the family's headers
      >>namespace        the 0xFF system namespace tags (shared by the family)
      >>bytes            little-endian helpers (shared by the family)
+     >>sync             mutexes, atomics, threads, the readers-writer lock, per-thread slots
+                        (shared by the family)
      --- implementation ---
      >>os               every OS call: POSIX and Win32
      >>common           strerror, errors, allocation, the clock
@@ -104,6 +106,7 @@
      >>file recovery    replay of the log at open, torn tails, corruption
      >>file open        create, lock, load, upgrade of version-1 files
      >>sqlite backend   (opt-in)
+     >>threads          the store's lock around every public call, read snapshots
      >>public operations  argument checks, transaction rules, side records
      >>iterators
      >>tenant views
@@ -486,7 +489,10 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
    fails inside it marks the store's transaction failed (only a rollback is left). Commit or roll
    back through the handle that began it (through another: ERR_TXN, and the transaction goes
    on). With no transaction open, a batch, a clear and a put_info are each all or nothing on
-   their own (a transaction of their own). */
+   their own (a transaction of their own).
+   Threads: the transaction belongs to the thread that began it, which alone writes through it
+   and ends it (another thread's commit or rollback is ERR_TXN). Until it ends, other threads'
+   calls on the store wait: a begin waits rather than failing. */
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
@@ -887,6 +893,7 @@ LLMSPELL__UNUSED static void llmspell__rw_write_unlock(llmspell__rw *rw) {
 typedef struct llmspell__tslot {
     uintptr_t tid;
     struct llmspell__tslot *next;
+    struct llmspell__tslots *home; /* the list it belongs to */
     unsigned stripe;            /* this thread's reader stripe on the handle's lock */
     int depth;                  /* nesting of the family's calls holding the lock in this thread */
     int mode;                   /* how the outermost call holds the lock (the owner's flags) */
@@ -921,6 +928,7 @@ LLMSPELL__UNUSED static llmspell__tslot *llmspell__tslot_get(llmspell__tslots *t
     if (!s) return NULL;
     memset(s, 0, sizeof *s);
     s->tid = me;
+    s->home = ts;
     s->stripe = (unsigned)llmspell__aadd(&ts->count, 1) - 1u;
     do {
         head = (llmspell__tslot *)llmspell__aload_ptr(&ts->head);
@@ -4515,7 +4523,7 @@ static llmspell_kv *llmspell__store(llmspell_kv *kv) {
    call back into kv; an open transaction holds one level of its thread's depth until it ends. */
 #ifndef LLMSPELL_NO_THREADS
 typedef struct llmspell__kvsync {
-    llmspell__tslots slots;          /* this handle's per-thread state */
+    llmspell__tslots slots;          /* this handle's per-thread state (first: a slot's home) */
     llmspell__rw rw;                 /* the store's lock (a view's is unused: it takes its store's) */
     llmspell__atomic_ptr txn_owner;  /* the store slot of the thread whose transaction is open */
 } llmspell__kvsync;
@@ -4609,12 +4617,11 @@ static void llmspell__unlock(llmspell_kv *kv, llmspell__tslot *t) {
     (void)kv;
     (void)t;
 #else
-    llmspell_kv *s;
     llmspell__kvsync *y;
     if (!t) return;
-    s = llmspell__store(kv);
-    y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&s->threads);
+    y = (llmspell__kvsync *)(void *)t->home;
     if (t->mode & 1) {
+        llmspell_kv *s = llmspell__store(kv);
         llmspell__tslot *owner = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
         if (s->in_txn && !owner) {
             (void)llmspell__acas_ptr(&y->txn_owner, NULL, t);
@@ -4719,17 +4726,20 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     return kv->get(kv, k, kn, &v, &vn);
 }
 
-/* Copies n bytes at *p into the calling thread's buffer on kv (held: its store slot) and
-   points *p there. */
-static llmspell_result llmspell__copy_out(llmspell_kv *kv, const void **p, size_t n) {
+/* Copies n bytes at *p into the calling thread's buffer on kv and points *p there. held is the
+   thread's slot on kv's store: the same slot when kv is the store. */
+static llmspell_result llmspell__copy_out(llmspell_kv *kv, llmspell__tslot *held, const void **p, size_t n) {
 #ifdef LLMSPELL_NO_THREADS
     (void)kv;
+    (void)held;
     (void)p;
     (void)n;
     return LLMSPELL_OK;
 #else
-    uint8_t *b = llmspell__out(kv, n);
-    if (!b) return LLMSPELL_ERR_NOMEM;
+    uint8_t *b;
+    if (held->home == (llmspell__tslots *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads) && n <= held->cap)
+        b = (uint8_t *)held->buf;
+    else if (!(b = llmspell__out(kv, n))) return LLMSPELL_ERR_NOMEM;
     if (n && *p != b) memcpy(b, *p, n); /* a backend may have read it there already */
     *p = b;
     return LLMSPELL_OK;
@@ -4745,7 +4755,7 @@ static llmspell_result llmspell__get(llmspell_kv *kv, const void *key, size_t kl
     if (!val || !vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get needs val and vlen", kv->name);
     if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
     r = kv->get(kv, (const uint8_t *)key, klen, val, vlen);
-    if (r == LLMSPELL_OK && copy && llmspell__must_copy(held)) r = llmspell__copy_out(kv, val, *vlen);
+    if (r == LLMSPELL_OK && copy && llmspell__must_copy(held)) r = llmspell__copy_out(kv, held, val, *vlen);
     llmspell__unlock(kv, held);
     return r;
 }
