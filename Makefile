@@ -135,6 +135,11 @@ build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -llmdb -lsqlite3
 
+# Threads: the same store code twice, with and without the sync layer (bench/kv_no_threads.c).
+build/bench_kv_threads: bench/bench_kv_threads.c bench/kv_no_threads.c bench/kv_threads_bench.h $(HEADERS) | build
+	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }
+	$(CC) -std=c99 -O2 -DNDEBUG -I. bench/bench_kv_threads.c bench/kv_no_threads.c -o $@ -llmdb -pthread
+
 # Builds everything, then runs the end-to-end story on the file backend (the embedded default).
 demo: all
 	cd build && ./demo
@@ -148,8 +153,9 @@ test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/cr
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh
 
-bench: build/bench_kv build/bench_vec build/bench_graph build/bench_json build/bench_export
+bench: build/bench_kv build/bench_kv_threads build/bench_vec build/bench_graph build/bench_json build/bench_export
 	./build/bench_kv
+	./build/bench_kv_threads
 	./build/bench_vec
 	./build/bench_graph
 	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
