@@ -823,7 +823,8 @@ LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
 /* The readers-writer lock. Each reader counts itself in its own stripe (one cache line each),
    so readers on different cores never write the same line; a writer raises `writing`, which
    turns new readers away, and waits on the condition variable until every stripe is empty.
-   Writers queue behind one another; readers that find a writer wait for it to finish. */
+   Writers queue behind one another; readers that find a writer wait for it to finish, and
+   enter before the next writer does, so a writer that commits continuously cannot starve them. */
 #define LLMSPELL__STRIPES 8
 typedef struct llmspell__rw {
     struct {
@@ -833,6 +834,8 @@ typedef struct llmspell__rw {
     llmspell__atomic writing;
     llmspell__mutex m;
     llmspell__cond c;
+    int waiting_readers;        /* readers blocked by a writer (under m) */
+    int readers_turn;           /* a writer left while readers waited: they go first (under m) */
 } llmspell__rw;
 
 LLMSPELL__UNUSED static int llmspell__rw_init(llmspell__rw *rw) {
@@ -847,15 +850,19 @@ LLMSPELL__UNUSED static void llmspell__rw_destroy(llmspell__rw *rw) {
 }
 LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned stripe) {
     llmspell__atomic *n = &rw->readers[stripe % LLMSPELL__STRIPES].n;
-    for (;;) {
-        llmspell__aadd(n, 1);
-        if (!llmspell__aload(&rw->writing)) return;
-        llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe, wait for it */
-        llmspell__mutex_lock(&rw->m);
+    llmspell__aadd(n, 1);
+    if (!llmspell__aload(&rw->writing)) return;
+    llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe, wait for it */
+    llmspell__mutex_lock(&rw->m);
+    llmspell__cond_broadcast(&rw->c);
+    rw->waiting_readers++;
+    while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
+    llmspell__aadd(n, 1); /* no writer can start while m is held: this reader is in */
+    if (--rw->waiting_readers == 0 && rw->readers_turn) {
+        rw->readers_turn = 0;
         llmspell__cond_broadcast(&rw->c);
-        while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
-        llmspell__mutex_unlock(&rw->m);
     }
+    llmspell__mutex_unlock(&rw->m);
 }
 LLMSPELL__UNUSED static void llmspell__rw_read_unlock(llmspell__rw *rw, unsigned stripe) {
     llmspell__aadd(&rw->readers[stripe % LLMSPELL__STRIPES].n, -1);
@@ -873,7 +880,7 @@ static int llmspell__rw_has_readers(llmspell__rw *rw) {
 }
 LLMSPELL__UNUSED static void llmspell__rw_write_lock(llmspell__rw *rw) {
     llmspell__mutex_lock(&rw->m);
-    while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
+    while (llmspell__aload(&rw->writing) || rw->readers_turn) llmspell__cond_wait(&rw->c, &rw->m);
     llmspell__astore(&rw->writing, 1);
     while (llmspell__rw_has_readers(rw)) llmspell__cond_wait(&rw->c, &rw->m);
     llmspell__mutex_unlock(&rw->m);
@@ -881,6 +888,7 @@ LLMSPELL__UNUSED static void llmspell__rw_write_lock(llmspell__rw *rw) {
 LLMSPELL__UNUSED static void llmspell__rw_write_unlock(llmspell__rw *rw) {
     llmspell__mutex_lock(&rw->m);
     llmspell__astore(&rw->writing, 0);
+    if (rw->waiting_readers) rw->readers_turn = 1;
     llmspell__cond_broadcast(&rw->c);
     llmspell__mutex_unlock(&rw->m);
 }
@@ -891,10 +899,12 @@ LLMSPELL__UNUSED static void llmspell__rw_write_unlock(llmspell__rw *rw) {
    that owns the handle. Slots are found by thread id in a list that only grows (lock-free to
    read), and are freed with the handle: a handle keeps one per thread that ever used it. */
 typedef struct llmspell__tslot {
+    /* read by every thread that walks the list: written once, kept off the lines below */
     uintptr_t tid;
     struct llmspell__tslot *next;
     struct llmspell__tslots *home; /* the list it belongs to */
     unsigned stripe;            /* this thread's reader stripe on the handle's lock */
+    char apart[64];             /* the fields below change on every call of their thread */
     int depth;                  /* nesting of the family's calls holding the lock in this thread */
     int mode;                   /* how the outermost call holds the lock (the owner's flags) */
     int snapshots;              /* read snapshots open in this thread */
@@ -911,6 +921,7 @@ typedef struct llmspell__tslots {
 #else
     llmspell__atomic_ptr head; /* llmspell__tslot *; pushed with compare-and-swap */
     llmspell__atomic count;
+    char apart[64];            /* whatever follows (a lock's reader stripes) is written often */
 #endif
 } llmspell__tslots;
 

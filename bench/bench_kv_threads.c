@@ -5,11 +5,14 @@
 
    Data: N = 1,000,000 keys "k%08u" scrambled, 100-byte values holding the key's index (every
    read is checked). Each thread reads all N keys in its own random order.
+   Every read is checked against the whole expected value (a caller uses what it reads).
    Lines:
      single thread, with and without the sync layer (bench/kv_no_threads.c is the same code
-     built with LLMSPELL_NO_THREADS, i.e. the library before threads): get and put
-     2 reader threads against 1: ours (memory and file backends) and LMDB (one read
-     transaction per thread), and ours against LMDB at 2 threads
+     built with LLMSPELL_NO_THREADS, i.e. the library before threads): get and put; a plain
+     get copies the value for the caller, a get inside a read snapshot does not
+     2 reader threads against 1: ours (memory and file backends; plain gets, and gets inside
+     one read snapshot per thread, as LMDB reads inside one read transaction per thread) and
+     LMDB, and ours against LMDB at 2 threads
      reads beside one writer that commits continuously (memory; file with FAST and SAFE
      durability): reads/s with the writer against reads/s alone, and the writer's commits/s
    Every figure is the best of 3 runs; the machine has 2 cores, so 2 threads is the most that
@@ -72,11 +75,12 @@ static void make_value(uint32_t i, uint8_t *v) {
     for (j = 4; j < VLEN; j++) v[j] = (uint8_t)(i + j);
 }
 
+/* Reads the whole value, as a caller that uses it does. */
 static void check_value(uint32_t i, const void *v, size_t n) {
-    uint32_t got;
+    uint8_t want[VLEN];
     if (n != VLEN) die("key %u: value of %zu bytes", (unsigned)i, n);
-    memcpy(&got, v, 4);
-    if (got != i) die("key %u: the value of key %u", (unsigned)i, (unsigned)got);
+    make_value(i, want);
+    if (memcmp(v, want, VLEN) != 0) die("key %u: wrong value", (unsigned)i);
 }
 
 static void gen_data(void) {
@@ -100,7 +104,7 @@ static void gen_data(void) {
 
 /* ---- readers -------------------------------------------------------------------------- */
 
-typedef enum { OURS, OURS_BEFORE, LMDB } store_kind;
+typedef enum { OURS, OURS_SNAPSHOT, OURS_BEFORE, LMDB } store_kind;
 
 typedef struct reader {
     store_kind kind;
@@ -119,13 +123,14 @@ static void *read_all(void *p) {
     double t0 = now_s();
     size_t i = 0;
     if (r->kind == LMDB && mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0) die("mdb_txn_begin");
+    if (r->kind == OURS_SNAPSHOT && llmspell_kv_read_begin(r->kv) != LLMSPELL_OK) die("read_begin");
     for (;;) {
         uint32_t k;
         const void *v = NULL;
         size_t n = 0;
         if (r->stop ? *r->stop : i >= N) break;
         k = r->order[i % N];
-        if (r->kind == OURS) {
+        if (r->kind == OURS || r->kind == OURS_SNAPSHOT) {
             if (llmspell_kv_get(r->kv, KEY(k), KLEN, &v, &n) != LLMSPELL_OK) die("get: %s", llmspell_kv_errmsg(r->kv));
         } else if (r->kind == OURS_BEFORE) {
             if (nothreads_get(r->kv, KEY(k), KLEN, &v, &n)) die("get (no threads)");
@@ -141,6 +146,7 @@ static void *read_all(void *p) {
         i++;
     }
     if (txn) mdb_txn_abort(txn);
+    if (r->kind == OURS_SNAPSHOT) llmspell_kv_read_end(r->kv);
     r->seconds = now_s() - t0;
     r->reads = i;
     return NULL;
@@ -278,7 +284,7 @@ int main(int argc, char **argv) {
     MDB_txn *txn;
     MDB_dbi dbi;
     char path[128];
-    double ours1, ours2, before1, lm1, lm2, file1, file2, put_now, put_before;
+    double ours1, ours2, snap1, snap2, before1, lm1, lm2, file1, file2, put_now, put_before;
     size_t i;
     if (argc > 1 && strcmp(argv[1], "--quick") == 0) N /= 10;
     gen_data();
@@ -297,14 +303,18 @@ int main(int argc, char **argv) {
     load(&kv, 0);
     before1 = read_rate(OURS_BEFORE, &before, NULL, 0, 1);
     ours1 = read_rate(OURS, &kv, NULL, 0, 1);
+    snap1 = read_rate(OURS_SNAPSHOT, &kv, NULL, 0, 1);
     nothreads_close(&before);
     printf("kv memory random get 1 thread: with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n", ours1,
            before1, ours1 / before1);
+    printf("kv memory random get 1 thread in a read snapshot: with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n",
+           snap1, before1, snap1 / before1);
     printf("kv memory put 1 thread: with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n", put_now, put_before,
            put_now / put_before);
 
     /* 2 readers */
     ours2 = read_rate(OURS, &kv, NULL, 0, 2);
+    snap2 = read_rate(OURS_SNAPSHOT, &kv, NULL, 0, 2);
 
     /* LMDB, loaded in one transaction, read by 1 and 2 threads (a read transaction each) */
     snprintf(path, sizeof path, "%s/lmdb", workdir);
@@ -328,7 +338,10 @@ int main(int argc, char **argv) {
     mdb_env_close(env);
     printf("kv memory random get 2 threads vs 1: ours %.0f vs %.0f ops/s, ratio %.2f (goal >= 1.8); lmdb %.0f vs %.0f ops/s, ratio %.2f\n",
            ours2, ours1, ours2 / ours1, lm2, lm1, lm2 / lm1);
-    printf("kv memory random get 2 threads: ours %.0f ops/s, lmdb %.0f ops/s, ratio %.2f\n", ours2, lm2, ours2 / lm2);
+    printf("kv memory random get 2 threads in read snapshots vs 1: ours %.0f vs %.0f ops/s, ratio %.2f (goal >= 1.8)\n", snap2, snap1,
+           snap2 / snap1);
+    printf("kv memory random get 2 threads: ours %.0f ops/s (in read snapshots %.0f), lmdb %.0f ops/s, ratio %.2f (%.2f)\n", ours2, snap2,
+           lm2, ours2 / lm2, snap2 / lm2);
 
     /* reads beside a writer: memory */
     beside_writer("memory", &kv, ours1, N >= 1000000 ? 2.0 : 0.5);
