@@ -4839,23 +4839,16 @@ static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t kl
    inside one of its own that it commits. */
 typedef llmspell_result (*llmspell__txn_body)(llmspell_kv *kv, const void *arg, size_t n);
 
-static llmspell_result llmspell__atomically_locked(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
-    llmspell_result r;
-    if (llmspell__store(kv)->in_txn) {
-        if ((r = llmspell__writable_txn(kv)) != LLMSPELL_OK) return r;
-        return llmspell__write_done(kv, body(kv, arg, n));
-    }
-    if ((r = llmspell_kv_begin(kv)) != LLMSPELL_OK) return r;
-    r = body(kv, arg, n);
-    if (r != LLMSPELL_OK) return llmspell_kv_abort(kv, r);
-    return llmspell_kv_commit(kv);
-}
-
 static llmspell_result llmspell__atomically(llmspell_kv *kv, llmspell__txn_body body, const void *arg, size_t n) {
     llmspell__tslot *held;
     llmspell_result r;
     if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
-    r = llmspell__atomically_locked(kv, body, arg, n);
+    if (llmspell__store(kv)->in_txn) {
+        if ((r = llmspell__writable_txn(kv)) == LLMSPELL_OK) r = llmspell__write_done(kv, body(kv, arg, n));
+    } else if ((r = llmspell_kv_begin(kv)) == LLMSPELL_OK) {
+        r = body(kv, arg, n);
+        r = r != LLMSPELL_OK ? llmspell_kv_abort(kv, r) : llmspell_kv_commit(kv);
+    }
     llmspell__unlock(kv, held);
     return r;
 }
