@@ -41,6 +41,19 @@ build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) |
 build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
+build/test_threads_graph: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lm -pthread
+
+build/test_threads_graph_tsan: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lm -pthread
+
+build/test_threads_graph_san: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lm -pthread
+
+# the same checks with every lock compiled out: threads run one after another
+build/test_threads_graph_nt: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g -DLLMSPELL_NO_THREADS $(WARN) -I. $< -o $@ -lm -pthread
+
 build/crash_kv: tests/crash_kv.c $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
 
@@ -149,6 +162,7 @@ demo: all
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
 test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
+      build/test_threads_graph build/test_threads_graph_tsan build/test_threads_graph_san build/test_threads_graph_nt \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh

@@ -120,17 +120,39 @@
    transaction time T in increasing order, begin_at(T), delete [valid_from, valid_to) of every
    version whose tx_to is T, put every version whose tx_from is T, commit.
 
-   Threads: one handle is used by one thread at a time; reads update internal scratch state, so
-   even concurrent reads need a lock. The library never prints, aborts or exits.
+   Threads: any number of threads may share one graph handle (link -pthread on POSIX).
+     reads    get_entity, get_rel, the histories, query, neighbors, traverse, shortest_path and
+              info_get run together, each with its own scratch.
+     writes   a write, and a graph transaction from begin to commit or rollback, runs alone: a
+              second writer waits its turn (no ERR_BUSY) and readers wait for it, so a read
+              never sees part of a write or of a transaction. Writes that joined a kv
+              transaction you opened are part of it: other threads' reads wait until it ends.
+     owner    a transaction belongs to the thread that began it, which ends it through the
+              graph (ending its kv transaction directly is noticed, but with other threads
+              waiting it can deadlock) and must not wait meanwhile for another thread that uses
+              the graph or its store.
+     pointers the strings a read returns are the graph's own, not copies: they stay valid until
+              the calling thread's next call on the graph (a write in another thread that
+              retires them keeps their memory until then), and inside a kv read snapshot of the
+              graph's store (llmspell_kv_read_begin) until it ends, as graph writers wait for it.
+     messages llmspell_graph_errmsg() is the calling thread's last failure.
+     order    the family's lock order: a write takes the kv store's lock (its transaction)
+              before the graph's, and a read that must consult the store takes a read snapshot
+              of it first; the graph never waits for the store while it holds its own lock, so
+              threads may mix kv and graph calls freely.
+   The clock and the kv's allocator are called from every thread that uses the graph. Opening
+   and closing a handle is one thread's business. LLMSPELL_NO_THREADS (implied by
+   LLMSPELL_NO_OS) removes every lock. The library never prints, aborts or exits.
 
    Contents (search for the >> markers):
      this comment     >>model >>transactions >>seeds >>storage
      declarations     >>open / close >>transactions >>writes >>reads
      stored form      version keys and values, the meta record, canonical properties (also
                       compiled for export)
-     implementation   >>internals >>alloc >>errors >>strings >>maps >>json >>nodes >>visibility
-                      >>records >>undo log and write groups >>planning a write on one node
-                      >>argument checks >>writes >>transactions >>rows >>reads >>open / close
+     implementation   >>internals >>alloc >>retire >>errors >>strings >>maps >>json >>nodes
+                      >>visibility >>records >>undo log and write groups >>threads >>planning
+                      a write on one node >>argument checks >>writes >>transactions >>rows
+                      >>reads >>walks >>open / close
 */
 #ifndef LLMSPELL_GRAPH_H
 #define LLMSPELL_GRAPH_H
@@ -163,19 +185,20 @@ extern "C" {
 
 /* Options; all-zero (or a NULL pointer) means the defaults. */
 typedef struct llmspell_graph_options {
-    llmspell_clock clock; /* transaction time and "now"; all-zero: the system clock */
+    llmspell_clock clock; /* transaction time and "now"; all-zero: the system clock. Called from
+                             every thread that uses the graph. */
 } llmspell_graph_options;
 
 /* A graph handle. Declare one, open it, close it; the fields are for reading only. */
 typedef struct llmspell_graph {
     llmspell_kv *kv;  /* the store it was opened on; not owned, must stay open while the graph is */
     void *impl;       /* private */
-    char errmsg[256]; /* the last failure, see llmspell_graph_errmsg */
+    char errmsg[256]; /* a failed open's message, see llmspell_graph_errmsg */
 } llmspell_graph;
 
-/* One version of an entity. The strings are NUL-terminated and owned by the graph: they stay
-   valid until the next write, commit, rollback, delete_before or close on the graph (and, when
-   the graph joined a kv transaction you opened, until you end it). */
+/* One version of an entity. The strings are NUL-terminated and belong to the graph: they stay
+   valid until the calling thread's next call on the graph, or, inside a kv read snapshot of its
+   store (llmspell_kv_read_begin), until that ends; other threads' writes never free them sooner. */
 typedef struct llmspell_graph_entity {
     const char *id, *type, *name, *properties; /* properties: canonical JSON object text */
     llmspell_time valid_from, valid_to, tx_from, tx_to, created_at;
@@ -196,7 +219,7 @@ typedef enum llmspell_graph_dir {
 /* Results of the list calls. Zero-initialise one, pass it to any number of calls (each call
    replaces its contents and reuses its memory), free it with llmspell_graph_rows_free. Which
    arrays a call fills is said at the call; the strings inside follow llmspell_graph_entity's
-   lifetime rule, the arrays belong to the rows. */
+   lifetime rule, the arrays belong to the rows. One thread uses a rows at a time. */
 typedef struct llmspell_graph_rows {
     size_t count;
     llmspell_graph_entity *entity; /* count entity versions */
@@ -231,7 +254,7 @@ typedef struct llmspell_graph_info {
     uint64_t entities, relationships;          /* ids with at least one version */
     uint64_t entity_versions, rel_versions;    /* versions of every transaction time */
     llmspell_time last_tx;                     /* the last transaction time used */
-    int in_txn;                                /* a graph transaction is open */
+    int in_txn;                                /* the calling thread's graph transaction is open */
 } llmspell_graph_info;
 
 /* >>open / close */
@@ -242,14 +265,17 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
 /* Frees the indexes; an open graph transaction is rolled back. The kv stays open. Safe on NULL
    and on a closed handle (the family's rule: closing never fails where nothing can be lost). */
 LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g);
-/* The message of the last failure on this handle ("" if none); valid until the next call. */
+/* The message of the calling thread's last failure on this handle ("" if none); valid until
+   its next call. A failed open, a closed handle, a thread that never made a call: g->errmsg. */
 LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g);
 /* Counts and state. */
 LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out);
 
 /* >>transactions (see "transactions" above). A nested begin, or commit / rollback without
    begin, is ERR_TXN. begin_at: tx must be after every transaction time used so far
-   (ERR_CONFLICT) and not LLMSPELL_TIME_MIN / MAX (ERR_INVALID). */
+   (ERR_CONFLICT) and not LLMSPELL_TIME_MIN / MAX (ERR_INVALID). With threads, begin waits until
+   no other thread writes; then the transaction is the calling thread's (see "Threads"): only
+   it writes, commits or rolls back, and other threads' calls wait until it does. */
 LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g);
 LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx);
 LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g);
@@ -529,15 +555,7 @@ LLMSPELL__UNUSED static llmspell_result llmspell__gform_props(llmspell_json_doc 
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(LLMSPELL_MALLOC) && defined(LLMSPELL_REALLOC) && defined(LLMSPELL_FREE)
-/* all three given (or defined by llmspell_kv.h's implementation in this file) */
-#elif !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
-#define LLMSPELL_MALLOC(sz) malloc(sz)
-#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
-#define LLMSPELL_FREE(p) free(p)
-#else
-#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
-#endif
+/* LLMSPELL_MALLOC / REALLOC / FREE: llmspell_kv.h's shared section */
 
 #if LLMSPELL_GRAPH_MAX_ID < 1 || LLMSPELL_GRAPH_MAX_ID > 4000
 #error "llmspell: LLMSPELL_GRAPH_MAX_ID must be within 1..4000 (it is part of a kv key)"
@@ -557,6 +575,7 @@ enum { LLMSPELL__GE = 'E', LLMSPELL__GR = 'R' }; /* node kinds, also the key tag
 typedef struct llmspell__gstr {
     struct llmspell__gstr *next; /* hash chain */
     struct llmspell__gnode **nodes;
+    uint64_t born; /* the write generation that made it (see >>retire) */
     uint32_t refs, len, hash, nn, ncap, sweep;
     char s[1]; /* len bytes + NUL */
 } llmspell__gstr;
@@ -579,7 +598,8 @@ typedef struct llmspell__gnode {
     struct llmspell__gnode *src, *dst;  /* relationship: endpoints */
     llmspell__gstr **mem;               /* entity: the type / name lists it is in (one ref each) */
     uint32_t vcap, nout, outcap, nin, incap, nmem, memcap;
-    uint32_t epoch, mark, row;
+    uint32_t epoch, row;
+    uint64_t born; /* the write generation that made it (see >>retire) */
     /* what finds and walks read, together and next to the id */
     llmspell__gver *v;
     uint32_t nv, nclosed, hash, idlen;
@@ -639,28 +659,56 @@ typedef struct llmspell__gplan {
     int changed;
 } llmspell__gplan;
 
+/* What each thread keeps on a handle, in its llmspell__tslot (llmspell_kv.h's >>sync): the
+   scratch of its reads, so that reads share nothing they change. */
+typedef struct llmspell__gseen { /* an entity a walk reached; entries of older walks are stale */
+    const struct llmspell__gnode *n;
+    uint32_t walk;
+} llmspell__gseen;
+
+typedef struct llmspell__gthr {
+    struct llmspell__gnode **qn; /* breadth-first search: the node of each row */
+    size_t capqn;
+    llmspell__gseen *seen;       /* the entities it reached: open addressing by id hash */
+    size_t seenmask, nseen;
+    uint32_t walk;               /* the current walk's tag in seen */
+    uint64_t pin;                /* the generation its last call read (0: none), see >>retire */
+    llmspell_graph_rows path;    /* shortest_path: the search, before the path is taken out */
+    llmspell__gbuf js, jfil;     /* query: one canonical filter value, all of them */
+    size_t *fil, capfil;         /* offset and length of each in jfil */
+    llmspell_json_doc *jdoc;
+    int lost;                    /* its graph transaction was ended on the kv */
+} llmspell__gthr;
+
 typedef struct llmspell__gimpl {
     llmspell_graph *g;
     llmspell_kv *kv;
     llmspell_allocator a;
     llmspell_clock clock;
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__rw lock; /* reads shared; a write, or a transaction from begin to end, exclusive */
+#endif
+    llmspell__tslots ts; /* a slot per thread: its message and llmspell__gthr */
+    uint64_t gen;        /* write generation: +1 each time a thread takes the lock to write */
+    struct llmspell__glimbo *limbo; /* retired blocks a thread may still read */
+    size_t nlimbo, limbo_kept;      /* how many; how many the last sweep kept */
+    uint64_t limbo_lo;              /* the oldest pin at the last sweep */
     llmspell__gmap ents, rels;
     llmspell__gstr **sb; /* string table buckets */
     size_t smask, scount;
     uint32_t sweep;
     llmspell_time last_tx;
     uint64_t seq;
-    uint32_t epoch, mark;
-    /* transaction */
-    int txn, txn_owns, txn_failed, txn_dirty, txn_lost;
+    uint32_t epoch;
+    /* transaction (and the write in progress): only the thread holding the lock looks */
+    int txn, txn_owns, txn_failed, txn_dirty;
     llmspell_time txn_T;
     llmspell__gundo *undo;
     size_t nundo, capundo, nlife; /* nlife: CREATE + ERASE entries, each may need a grave slot */
     llmspell__gnode **grave;
     size_t ngrave, capgrave;
-    /* scratch */
-    llmspell__gbuf key, val, js, jpatch, jmerge, jfil;
-    llmspell__gbuf *jout;            /* where the JSON sink appends */
+    /* the writer's scratch (reads have their own, per thread) */
+    llmspell__gbuf key, val, js, jpatch, jmerge;
     llmspell_json_doc *jdoc, *jdoc2; /* parsing properties (llmspell_export.h) */
     llmspell_time *bnd;
     size_t capbnd;
@@ -674,11 +722,8 @@ typedef struct llmspell__gimpl {
     size_t cappieces;
     llmspell_time *removed; /* (tx_from, valid_from) pairs */
     size_t capremoved;
-    llmspell__gnode **qn; /* traversal: node of each row */
+    llmspell__gnode **qn; /* erase, delete_before: the nodes touched */
     size_t capqn;
-    llmspell_graph_rows tmprows;
-    size_t *fil;          /* filter value offsets in jfil */
-    size_t capfil;
     /* open: the nodes of each kind ([0] entities, [1] relationships) in load order; while
        pend[k], they are not in the map yet (they are owned here) */
     llmspell__gnode **ld[2];
@@ -742,12 +787,95 @@ static void llmspell__gbuf_free(const llmspell_allocator *a, llmspell__gbuf *b) 
     b->n = b->cap = 0;
 }
 
+/* >>retire: reads hand out the graph's own strings (interned texts, node ids), valid until the
+   calling thread's next call; so a writer frees such a block only when no other thread's last
+   call could have seen it. Every block records the write generation that made it (born); each
+   thread's llmspell__gthr.pin is the generation its last call read (0 when that call wrote). A
+   block born at b and retired at generation r may be held by a thread whose pin p is in
+   [b, r); such a block waits in the limbo list, its first bytes reused as the entry (its text
+   stays), until the pins move on. An idle thread holds back at most what existed at its last
+   call. With LLMSPELL_NO_THREADS there is one thread, and blocks are freed at once. */
+typedef struct llmspell__glimbo {
+    struct llmspell__glimbo *next;
+    uint64_t born, retired;
+} llmspell__glimbo;
+
+/* Whether a thread may hold a block born at generation `born`, retired at `retired`. */
+static int llmspell__gpinned(llmspell__gimpl *I, uint64_t born, uint64_t retired) {
+#ifndef LLMSPELL_NO_THREADS
+    const llmspell__tslot *t;
+    for (t = (const llmspell__tslot *)llmspell__aload_ptr(&I->ts.head); t; t = t->next) {
+        const llmspell__gthr *S = (const llmspell__gthr *)t->scratch; /* set under the lock */
+        if (S && S->pin && S->pin >= born && S->pin < retired) return 1;
+    }
+#else
+    (void)I;
+    (void)born;
+    (void)retired;
+#endif
+    return 0;
+}
+
+/* The entry overlays the block's header, never its text. */
+typedef char llmspell__glimbo_fits[offsetof(llmspell__gstr, s) >= sizeof(llmspell__glimbo) &&
+                                   offsetof(llmspell__gnode, id) >= sizeof(llmspell__glimbo) ? 1 : -1];
+
+/* Frees a block that reads may have handed out (under the lock to write), or keeps it in limbo. */
+static void llmspell__gretire(llmspell__gimpl *I, void *block, uint64_t born) {
+    llmspell__glimbo *l = (llmspell__glimbo *)block;
+    if (!llmspell__gpinned(I, born, I->gen)) {
+        llmspell__gfree(&I->a, block);
+        return;
+    }
+    l->born = born;
+    l->retired = I->gen;
+    l->next = I->limbo;
+    I->limbo = l;
+    I->nlimbo++;
+}
+
+/* Frees what no pin holds any more; before the lock to write is let go. A sweep costs the list
+   times the threads: it runs when the oldest pin has moved on or the list has doubled. */
+static void llmspell__glimbo_sweep(llmspell__gimpl *I) {
+    llmspell__glimbo **pp = &I->limbo, *l;
+    uint64_t lo = (uint64_t)-1;
+#ifndef LLMSPELL_NO_THREADS
+    const llmspell__tslot *t;
+    for (t = (const llmspell__tslot *)llmspell__aload_ptr(&I->ts.head); t; t = t->next) {
+        const llmspell__gthr *S = (const llmspell__gthr *)t->scratch;
+        if (S && S->pin && S->pin < lo) lo = S->pin;
+    }
+#endif
+    if (!I->limbo || (lo == I->limbo_lo && I->nlimbo < 2 * I->limbo_kept)) return;
+    while ((l = *pp) != NULL) {
+        if (llmspell__gpinned(I, l->born, l->retired)) {
+            pp = &l->next;
+        } else {
+            *pp = l->next;
+            I->nlimbo--;
+            llmspell__gfree(&I->a, l);
+        }
+    }
+    I->limbo_kept = I->nlimbo;
+    I->limbo_lo = lo;
+}
+
 /* >>errors */
+/* Where the calling thread's message goes: its slot; the handle's own field when it has none
+   (a failed open, a closed handle, no memory for a slot) and always with LLMSPELL_NO_THREADS. */
+static char *llmspell__gmsg(const llmspell_graph *g) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__tslot *me;
+    if (g->impl && (me = llmspell__tslot_find(&LLMSPELL__GI(g)->ts)) != NULL) return me->errmsg;
+#endif
+    return (char *)g->errmsg;
+}
+
 LLMSPELL__PRINTF(3, 4)
 static llmspell_result llmspell__gerr(llmspell_graph *g, llmspell_result code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    LLMSPELL__VSNPRINTF(g->errmsg, sizeof g->errmsg, fmt, ap);
+    LLMSPELL__VSNPRINTF(llmspell__gmsg(g), sizeof g->errmsg, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -759,11 +887,13 @@ static llmspell_result llmspell__gkverr(llmspell__gimpl *I, llmspell_result r, c
    "not found" answers of the lookups, without the cost of formatting. */
 static llmspell_result llmspell__gerr_id(llmspell_graph *g, llmspell_result code, const char *pre, const char *id, const char *post) {
     size_t np = strlen(pre), ni = 0, nq = strlen(post);
+    char *m;
     while (ni < 64 && id[ni]) ni++;
     if (np + ni + nq + 1 > sizeof g->errmsg) return llmspell__gerr(g, code, "%s%.64s%s", pre, id, post);
-    memcpy(g->errmsg, pre, np);
-    memcpy(g->errmsg + np, id, ni);
-    memcpy(g->errmsg + np + ni, post, nq + 1);
+    m = llmspell__gmsg(g);
+    memcpy(m, pre, np);
+    memcpy(m + np, id, ni);
+    memcpy(m + np + ni, post, nq + 1);
     return code;
 }
 #define LLMSPELL__NOMEM(I, what) llmspell__gerr((I)->g, LLMSPELL_ERR_NOMEM, "graph: out of memory %s", what)
@@ -839,6 +969,7 @@ static llmspell__gstr *llmspell__gstr_get(llmspell__gimpl *I, const char *s, siz
     x->len = (uint32_t)n;
     x->hash = h;
     x->refs = 1;
+    x->born = I->gen;
     x->next = I->sb[h & I->smask];
     I->sb[h & I->smask] = x;
     I->scount++;
@@ -856,7 +987,7 @@ static void llmspell__gstr_unref(llmspell__gimpl *I, llmspell__gstr *x) {
     *pp = x->next;
     I->scount--;
     llmspell__gfree(&I->a, x->nodes);
-    llmspell__gfree(&I->a, x);
+    llmspell__gretire(I, x, x->born);
 }
 
 static void llmspell__gver_ref(const llmspell__gver *v) {
@@ -996,9 +1127,13 @@ static void llmspell__gmap_del(llmspell__gmap *m, llmspell__gnode *x) {
 
 /* >>json: properties in llmspell_export.h's canonical form (>>json-canonical, with members
    sorted: rule 7), a merge of two canonical objects, and member lookup in canonical text. */
+typedef struct llmspell__gsink { /* where the JSON sink appends */
+    const llmspell_allocator *a;
+    llmspell__gbuf *out;
+} llmspell__gsink;
 static llmspell_result llmspell__gjs_sink(void *user, const void *data, size_t n) {
-    llmspell__gimpl *I = (llmspell__gimpl *)user;
-    return llmspell__gbuf_add(&I->a, I->jout, data, n) ? LLMSPELL_ERR_NOMEM : LLMSPELL_OK;
+    llmspell__gsink *k = (llmspell__gsink *)user;
+    return llmspell__gbuf_add(k->a, k->out, data, n) ? LLMSPELL_ERR_NOMEM : LLMSPELL_OK;
 }
 
 static llmspell_result llmspell__gjdoc(llmspell__gimpl *I, llmspell_json_doc **d) {
@@ -1006,16 +1141,19 @@ static llmspell_result llmspell__gjdoc(llmspell__gimpl *I, llmspell_json_doc **d
     return LLMSPELL_OK;
 }
 
-/* Canonical text of the JSON in text[0..n) into out (replaced). object: it must be an object. */
-static llmspell_result llmspell__gjson_canon(llmspell__gimpl *I, const char *text, size_t n, int object, const char *what,
-                                             llmspell__gbuf *out) {
+/* Canonical text of the JSON in text[0..n) into out (replaced), parsed with *doc (made on first
+   use: the writer's, or a reading thread's). object: it must be an object. */
+static llmspell_result llmspell__gjson_canon(llmspell__gimpl *I, llmspell_json_doc **doc, const char *text, size_t n, int object,
+                                             const char *what, llmspell__gbuf *out) {
     llmspell_json_error e;
     llmspell_result r;
-    if ((r = llmspell__gjdoc(I, &I->jdoc)) != LLMSPELL_OK) return r;
+    llmspell__gsink k;
+    if ((r = llmspell__gjdoc(I, doc)) != LLMSPELL_OK) return r;
     out->n = 0;
-    I->jout = out;
-    r = object ? llmspell__gform_props(I->jdoc, text, n, llmspell__gjs_sink, I, &e)
-               : llmspell_json_canonical(I->jdoc, text, n, LLMSPELL_JSON_CANON_SORT, llmspell__gjs_sink, I, &e); /* a filter value */
+    k.a = &I->a;
+    k.out = out;
+    r = object ? llmspell__gform_props(*doc, text, n, llmspell__gjs_sink, &k, &e)
+               : llmspell_json_canonical(*doc, text, n, LLMSPELL_JSON_CANON_SORT, llmspell__gjs_sink, &k, &e); /* a filter value */
     if (r == LLMSPELL_ERR_NOMEM) return LLMSPELL__NOMEM(I, "reading properties");
     if (r != LLMSPELL_OK) return llmspell__gerr(I->g, r, "graph: %s: %s", what, e.message);
     if (llmspell__gbuf_add(&I->a, out, "", 0)) return LLMSPELL__NOMEM(I, "for properties");
@@ -1031,6 +1169,7 @@ static llmspell_result llmspell__gjson_merge(llmspell__gimpl *I, const char *b, 
     llmspell_json_writer *w = NULL;
     const llmspell_json_value *vb, *vp;
     llmspell_result r;
+    llmspell__gsink sk;
     size_t i = 0, k = 0;
     if ((r = llmspell__gjdoc(I, &I->jdoc)) != LLMSPELL_OK || (r = llmspell__gjdoc(I, &I->jdoc2)) != LLMSPELL_OK) return r;
     llmspell_json_stored_options(&o, &I->a);
@@ -1043,8 +1182,9 @@ static llmspell_result llmspell__gjson_merge(llmspell__gimpl *I, const char *b, 
     wo.allocator = I->a;
     wo.buffer_size = 4096;
     out->n = 0;
-    I->jout = out;
-    if ((r = llmspell_json_writer_open_sink(&w, llmspell__gjs_sink, I, &wo)) == LLMSPELL_OK) r = llmspell_json_object_begin(w);
+    sk.a = &I->a;
+    sk.out = out;
+    if ((r = llmspell_json_writer_open_sink(&w, llmspell__gjs_sink, &sk, &wo)) == LLMSPELL_OK) r = llmspell_json_object_begin(w);
     while (r == LLMSPELL_OK && (i < vb->len || k < vp->len)) {
         const llmspell_json_member *mb = i < vb->len ? &vb->u.members[i] : NULL, *mp = k < vp->len ? &vp->u.members[k] : NULL;
         int c = !mb ? 1 : !mp ? -1 : llmspell_json_key_compare(mb->key, mb->klen, mp->key, mp->klen);
@@ -1118,6 +1258,7 @@ static llmspell__gnode *llmspell__gnode_new(llmspell__gimpl *I, int kind, const 
     x->idlen = (uint32_t)n;
     x->hash = h;
     x->kind = (uint8_t)kind;
+    x->born = I->gen;
     return x;
 }
 
@@ -1128,7 +1269,7 @@ static void llmspell__gnode_free(llmspell__gimpl *I, llmspell__gnode *x) {
     llmspell__gfree(&I->a, x->mem);
     llmspell__gfree(&I->a, x->out);
     llmspell__gfree(&I->a, x->in);
-    llmspell__gfree(&I->a, x);
+    llmspell__gretire(I, x, x->born);
 }
 
 static llmspell__gmap *llmspell__gmap_of(llmspell__gimpl *I, int kind) { return kind == LLMSPELL__GE ? &I->ents : &I->rels; }
@@ -1418,8 +1559,11 @@ static void llmspell__gfinal(llmspell__gimpl *I, size_t from) {
 }
 
 /* Joined kv transactions: the store's meta record holds the sequence number of the last write
-   group that reached it; groups after it were rolled back with the kv transaction. */
-static llmspell_result llmspell__gresolve(llmspell__gimpl *I) {
+   group that reached it; groups after it were rolled back with the kv transaction. ended: no kv
+   transaction is open any more, so the groups left are final. The caller holds the lock to
+   write and the store's lock (its transaction, or a read snapshot): reading the meta record
+   never waits. */
+static llmspell_result llmspell__gresolve(llmspell__gimpl *I, int ended) {
     const void *v;
     size_t vn;
     uint64_t stored = 0;
@@ -1437,25 +1581,133 @@ static llmspell_result llmspell__gresolve(llmspell__gimpl *I) {
         if (I->undo[m].seq <= stored) break;
         llmspell__gundo_to(I, m);
     }
-    if (!I->kv->in_txn) llmspell__gfinal(I, 0);
+    if (ended) llmspell__gfinal(I, 0);
     return LLMSPELL_OK;
 }
 
-/* Every call starts here: the handle is open, and a kv transaction that ended behind the
-   graph's back has been accounted for. */
-static llmspell_result llmspell__genter(llmspell_graph *g, llmspell__gimpl **out) {
+/* >>threads: the graph's lock and each thread's slot. A thread holds the lock during a call,
+   and from begin to commit / rollback of its graph transaction (me->depth 1; me->mode 1 to
+   write). The store's lock always comes first (see "Threads" at the top). */
+#define LLMSPELL__GTHR(me) ((llmspell__gthr *)(me)->scratch)
+
+static void llmspell__gthr_free(void *owner, void *scratch) {
+    llmspell__gimpl *I = (llmspell__gimpl *)owner;
+    llmspell__gthr *S = (llmspell__gthr *)scratch;
+    llmspell__gfree(&I->a, S->qn);
+    llmspell__gfree(&I->a, S->seen);
+    llmspell_graph_rows_free(&S->path);
+    llmspell__gbuf_free(&I->a, &S->js);
+    llmspell__gbuf_free(&I->a, &S->jfil);
+    llmspell__gfree(&I->a, S->fil);
+    llmspell_json_doc_free(S->jdoc);
+    llmspell__gfree(&I->a, S);
+}
+
+static void llmspell__gunlock(llmspell__gimpl *I, llmspell__tslot *me) {
+    if (me->mode && I->limbo) llmspell__glimbo_sweep(I);
+#ifndef LLMSPELL_NO_THREADS
+    if (me->mode) llmspell__rw_write_unlock(&I->lock);
+    else llmspell__rw_read_unlock(&I->lock, me->stripe);
+#endif
+    me->depth = 0;
+}
+
+/* Takes the lock: shared to read (the thread's pin: what it reads from here on), exclusive to
+   write (a new generation; the thread lets go of what it read). The thread's scratch is made
+   under the lock, the first time, as writers read its pin under theirs. */
+static llmspell_result llmspell__glock(llmspell__gimpl *I, llmspell__tslot *me, int write) {
+    llmspell__gthr *S;
+#ifndef LLMSPELL_NO_THREADS
+    if (write) llmspell__rw_write_lock(&I->lock);
+    else llmspell__rw_read_lock(&I->lock, me->stripe);
+#endif
+    me->depth = 1;
+    me->mode = write;
+    if (!(S = LLMSPELL__GTHR(me))) {
+        if (!(S = (llmspell__gthr *)llmspell__galloc(&I->a, sizeof *S))) {
+            llmspell__gunlock(I, me);
+            return llmspell__gerr(I->g, LLMSPELL_ERR_NOMEM, "graph: out of memory for this thread's state");
+        }
+        memset(S, 0, sizeof *S);
+        me->scratch = S;
+        me->scratch_free = llmspell__gthr_free;
+    }
+    if (write) I->gen++;
+    S->pin = write ? 0 : I->gen;
+    return LLMSPELL_OK;
+}
+
+/* Groups wait for the outcome of kv transactions (the graph joined them): settles them under
+   a read snapshot of the store, taken first, which then only this thread's own transaction can
+   outlast and no writer can enter. keep: the snapshot stays (on success) for the caller to end. */
+static llmspell_result llmspell__gsettle(llmspell__gimpl *I, llmspell__tslot *me, int keep) {
+    llmspell_result r = llmspell_kv_read_begin(I->kv);
+    if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
+    if ((r = llmspell__glock(I, me, 1)) == LLMSPELL_OK) {
+        r = I->nundo ? llmspell__gresolve(I, !I->kv->in_txn) : LLMSPELL_OK;
+        llmspell__gunlock(I, me);
+    }
+    if (!keep || r != LLMSPELL_OK) (void)llmspell_kv_read_end(I->kv);
+    return r;
+}
+
+/* This thread's graph transaction, if its kv transaction was committed or rolled back on the
+   kv directly: the graph takes note, settles its groups and lets the lock go. */
+static llmspell_result llmspell__glost(llmspell__gimpl *I, llmspell__tslot *me) {
+    llmspell_result r;
+    if (!me->depth) return LLMSPELL_OK;
+    if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
+    if (!I->kv->in_txn) {
+        I->txn = 0;
+        LLMSPELL__GTHR(me)->lost = 1;
+        r = I->nundo ? llmspell__gresolve(I, 1) : LLMSPELL_OK;
+        llmspell__gunlock(I, me);
+    }
+    (void)llmspell_kv_read_end(I->kv);
+    return r;
+}
+
+/* Every call starts here: the handle and its store are open, *me is the calling thread's slot
+   and a graph transaction of this thread that ended behind the graph's back is accounted for. */
+static llmspell_result llmspell__genter(llmspell_graph *g, llmspell__gimpl **out, llmspell__tslot **me) {
     llmspell__gimpl *I;
     if (!g) return LLMSPELL_ERR_INVALID;
     I = LLMSPELL__GI(g);
     *out = I;
     if (!I) return llmspell__gerr(g, LLMSPELL_ERR_CLOSED, "graph: handle is closed");
     if (!I->kv->open) return llmspell__gerr(g, LLMSPELL_ERR_CLOSED, "graph: its kv store was closed");
-    if (I->txn) {
-        if (I->kv->in_txn) return LLMSPELL_OK;
-        I->txn = 0; /* committed or rolled back directly on the kv */
-        I->txn_lost = 1;
+    if (!(*me = llmspell__tslot_get(&I->ts, &I->a))) return llmspell__gerr(g, LLMSPELL_ERR_NOMEM, "graph: out of memory for this thread's state");
+    return llmspell__glost(I, *me);
+}
+
+/* A read: the lock shared with other readers (none taken inside this thread's transaction,
+   which holds it). If groups wait for a kv transaction, they are settled first and the read
+   keeps the store's snapshot till its end, so no writer slips in between. */
+typedef struct llmspell__grd {
+    llmspell__gimpl *I;
+    llmspell__tslot *me;
+    int locked, snapshot;
+} llmspell__grd;
+
+static llmspell_result llmspell__grd_begin(llmspell_graph *g, llmspell__grd *c) {
+    llmspell_result r;
+    memset(c, 0, sizeof *c);
+    if ((r = llmspell__genter(g, &c->I, &c->me)) != LLMSPELL_OK || c->me->depth) return r;
+    if ((r = llmspell__glock(c->I, c->me, 0)) != LLMSPELL_OK) return r;
+    if (c->I->nundo) {
+        llmspell__gunlock(c->I, c->me); /* the store's lock comes first */
+        if ((r = llmspell__gsettle(c->I, c->me, 1)) != LLMSPELL_OK) return r;
+        c->snapshot = 1;
+        if ((r = llmspell__glock(c->I, c->me, 0)) != LLMSPELL_OK) return r;
     }
-    return I->nundo ? llmspell__gresolve(I) : LLMSPELL_OK;
+    c->locked = 1;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__grd_end(llmspell__grd *c, llmspell_result r) {
+    if (c->locked) llmspell__gunlock(c->I, c->me);
+    if (c->snapshot) (void)llmspell_kv_read_end(c->I->kv);
+    return r;
 }
 
 static llmspell_result llmspell__gnext_tx(llmspell__gimpl *I, llmspell_time *T) {
@@ -1465,8 +1717,12 @@ static llmspell_result llmspell__gnext_tx(llmspell__gimpl *I, llmspell_time *T) 
     return LLMSPELL_OK;
 }
 
-enum { LLMSPELL__GW_TXN, LLMSPELL__GW_JOINED, LLMSPELL__GW_AUTO };
+/* How a write reaches the store: in this thread's graph transaction, joining this thread's kv
+   transaction, or in a kv transaction of its own. */
+enum { LLMSPELL__GW_NONE, LLMSPELL__GW_TXN, LLMSPELL__GW_JOINED, LLMSPELL__GW_AUTO };
 typedef struct llmspell__gw {
+    llmspell__gimpl *I;
+    llmspell__tslot *me;
     int mode;
     size_t mark;
     llmspell_time T;
@@ -1481,27 +1737,59 @@ static void llmspell__gopen_group(llmspell__gimpl *I, llmspell_time T) {
     I->txn_T = T;
 }
 
-/* Starts a write: its transaction time and a kv transaction to write in. */
-static llmspell_result llmspell__gw_begin(llmspell__gimpl *I, llmspell__gw *w) {
+static llmspell_result llmspell__gw_end(llmspell__gw *w, llmspell_result r);
+
+/* Takes what a write needs, the store's lock first: this thread's kv transaction, or a new
+   one (waiting for other writers), then the graph's lock exclusively (waiting for readers,
+   which never wait for the store while they hold it). In this thread's graph transaction both
+   are held already. */
+static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
+    llmspell__gimpl *I;
     llmspell_result r;
-    if (I->txn) {
+    int joined, failed;
+    memset(w, 0, sizeof *w);
+    if ((r = llmspell__genter(g, &w->I, &w->me)) != LLMSPELL_OK) return r;
+    I = w->I;
+    if (w->me->depth) {
+        w->mode = LLMSPELL__GW_TXN;
+        I->gen++; /* the lock is this thread's since begin: a new generation all the same */
+        return LLMSPELL_OK;
+    }
+    /* under a read snapshot no other thread's transaction can be open: in_txn is this thread's */
+    if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
+    joined = I->kv->in_txn != 0;
+    failed = joined && I->kv->txn_failed;
+    (void)llmspell_kv_read_end(I->kv);
+    if (failed) return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
+    if (!joined && (r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
+    if ((r = llmspell__glock(I, w->me, 1)) != LLMSPELL_OK) {
+        if (!joined) (void)llmspell_kv_rollback(I->kv);
+        return r;
+    }
+    w->mode = joined ? LLMSPELL__GW_JOINED : LLMSPELL__GW_AUTO;
+    I->txn_dirty = 0;
+    w->mark = I->nundo;
+    if (I->nundo) { /* in a new kv transaction of its own, every waiting group's has ended */
+        r = llmspell__gresolve(I, w->mode == LLMSPELL__GW_AUTO);
+        w->mark = I->nundo;
+        if (r != LLMSPELL_OK) return llmspell__gw_end(w, r);
+    }
+    return LLMSPELL_OK;
+}
+
+/* Starts a write: the locks, its transaction time and its write group. */
+static llmspell_result llmspell__gw_begin(llmspell_graph *g, llmspell__gw *w) {
+    llmspell_result r = llmspell__gw_lock(g, w);
+    llmspell__gimpl *I = w->I;
+    if (r != LLMSPELL_OK) return r;
+    if (w->mode == LLMSPELL__GW_TXN) {
         if (I->txn_failed)
             return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
-        w->mode = LLMSPELL__GW_TXN;
         w->T = I->txn_T;
         return LLMSPELL_OK;
     }
-    if ((r = llmspell__gnext_tx(I, &w->T)) != LLMSPELL_OK) return r;
-    if (llmspell__gundo_room(I, 1)) return LLMSPELL__NOMEM(I, "for the undo log");
-    if (I->kv->in_txn) {
-        if (I->kv->txn_failed)
-            return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
-        w->mode = LLMSPELL__GW_JOINED;
-    } else {
-        if ((r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
-        w->mode = LLMSPELL__GW_AUTO;
-    }
-    w->mark = I->nundo;
+    if ((r = llmspell__gnext_tx(I, &w->T)) != LLMSPELL_OK) return llmspell__gw_end(w, r);
+    if (llmspell__gundo_room(I, 1)) return llmspell__gw_end(w, LLMSPELL__NOMEM(I, "for the undo log"));
     llmspell__gopen_group(I, w->T);
     return LLMSPELL_OK;
 }
@@ -1520,31 +1808,29 @@ static llmspell_result llmspell__gw_meta(llmspell__gimpl *I, const llmspell__gw 
     return LLMSPELL_OK;
 }
 
-/* Ends a write: commits its own kv transaction, or leaves the group to the open transaction. */
-static llmspell_result llmspell__gw_end(llmspell__gimpl *I, llmspell__gw *w, llmspell_result r) {
-    char keep[sizeof I->g->errmsg];
+/* Ends a write begun with llmspell__gw_lock: commits its own kv transaction, or leaves the
+   group to the open one; the lock goes, unless this thread's graph transaction holds it. The
+   kv transaction is this thread's: ending it never waits. */
+static llmspell_result llmspell__gw_end(llmspell__gw *w, llmspell_result r) {
+    llmspell__gimpl *I = w->I;
+    if (w->mode == LLMSPELL__GW_NONE) return r;
     if (w->mode == LLMSPELL__GW_TXN) {
         if (r != LLMSPELL_OK && I->kv->in_txn && I->kv->txn_failed) I->txn_failed = 1;
         return r;
     }
-    if (w->mode == LLMSPELL__GW_JOINED) {
-        if (r != LLMSPELL_OK || !I->txn_dirty) llmspell__gundo_to(I, w->mark);
-        return r;
-    }
     if (r != LLMSPELL_OK || !I->txn_dirty) {
-        memcpy(keep, I->g->errmsg, sizeof keep);
-        (void)llmspell_kv_rollback(I->kv);
-        memcpy(I->g->errmsg, keep, sizeof keep);
+        if (w->mode == LLMSPELL__GW_AUTO) (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, w->mark);
-        return r;
+    } else if (w->mode == LLMSPELL__GW_AUTO) {
+        if ((r = llmspell_kv_commit(I->kv)) == LLMSPELL_OK) {
+            llmspell__gfinal(I, w->mark);
+        } else {
+            llmspell__gkverr(I, r, "committing");
+            llmspell__gundo_to(I, w->mark);
+        }
     }
-    if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
-        llmspell__gkverr(I, r, "committing");
-        llmspell__gundo_to(I, w->mark);
-        return r;
-    }
-    llmspell__gfinal(I, w->mark);
-    return LLMSPELL_OK;
+    llmspell__gunlock(I, w->me);
+    return r;
 }
 
 /* >>planning a write on one node (rule 3, rule 7) */
@@ -1730,16 +2016,15 @@ static void llmspell__ginstall(llmspell__gimpl *I, llmspell__gnode *n, llmspell_
 
 /* The whole write of pieces on one node: plan, reserve, store, then apply (which cannot fail).
    n NULL creates the id (src / dst: a relationship's endpoints). */
-static llmspell_result llmspell__gwrite(llmspell__gimpl *I, int kind, const char *id, size_t idn, llmspell__gnode *n,
+static llmspell_result llmspell__gwrite(const llmspell__gw *w, int kind, const char *id, size_t idn, llmspell__gnode *n,
                                         llmspell__gnode *src, llmspell__gnode *dst, const llmspell__gpiece *p, size_t np) {
-    llmspell__gw w;
+    llmspell__gimpl *I = w->I;
     llmspell__gplan pl;
     llmspell__gnode *fresh_node = NULL;
     llmspell_result r;
     pl.arr = NULL;
     pl.nv = 0;
-    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__gplan_write(I, n, idn, p, np, w.T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
+    if ((r = llmspell__gplan_write(I, n, idn, p, np, w->T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
     if (!n) {
         fresh_node = llmspell__gnode_new(I, kind, id, idn, llmspell__ghash(id, idn));
         if (!fresh_node || llmspell__gmap_reserve(I, llmspell__gmap_of(I, kind), llmspell__gmap_of(I, kind)->count + 1) ||
@@ -1755,7 +2040,7 @@ static llmspell_result llmspell__gwrite(llmspell__gimpl *I, int kind, const char
         r = LLMSPELL__NOMEM(I, "for the indexes");
         goto done;
     }
-    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    if ((r = llmspell__gw_meta(I, w)) != LLMSPELL_OK) goto done;
     if ((r = llmspell__gplan_store(I, n ? n : fresh_node, &pl)) != LLMSPELL_OK) goto done;
     /* apply */
     if (!n) {
@@ -1769,11 +2054,11 @@ static llmspell_result llmspell__gwrite(llmspell__gimpl *I, int kind, const char
     llmspell__ginstall(I, n, pl.arr, pl.nv, pl.nclosed);
     pl.arr = NULL;
     if (kind == LLMSPELL__GE) llmspell__gmem_add(n, n->v + n->nclosed, n->nv - n->nclosed, I->fresh);
-    I->last_tx = w.T;
+    I->last_tx = w->T;
 done:
     if (pl.arr) llmspell__garr_free(I, pl.arr, pl.nv);
     if (fresh_node) llmspell__gnode_free(I, fresh_node); /* nothing references it yet */
-    return llmspell__gw_end(I, &w, r);
+    return r;
 }
 
 /* >>argument checks */
@@ -1814,7 +2099,7 @@ static llmspell_result llmspell__gprops(llmspell__gimpl *I, const char *props, c
     if (n > LLMSPELL_GRAPH_MAX_PROPS)
         return llmspell__gerr(I->g, LLMSPELL_ERR_TOO_LARGE, "graph: %s of %zu bytes is over the %u-byte limit", what, n,
                               (unsigned)LLMSPELL_GRAPH_MAX_PROPS);
-    return llmspell__gjson_canon(I, props, n, 1, what, &I->js);
+    return llmspell__gjson_canon(I, &I->jdoc, props, n, 1, what, &I->js);
 }
 
 static void llmspell__gpieces_unref(llmspell__gimpl *I, llmspell__gpiece *p, size_t n) {
@@ -1826,16 +2111,17 @@ static void llmspell__gpieces_unref(llmspell__gimpl *I, llmspell__gpiece *p, siz
     }
 }
 
-/* >>writes */
-static llmspell_result llmspell__gput(llmspell_graph *g, int kind, const char *id, const char *type, const char *name,
+/* >>writes: each runs between llmspell__gw_begin and llmspell__gw_end (the public functions
+   below), so a body returns at any point and the end settles the group. */
+static llmspell_result llmspell__gput(const llmspell__gw *w, int kind, const char *id, const char *type, const char *name,
                                       const char *source, const char *target, const char *props, llmspell_time a,
                                       llmspell_time b) {
-    llmspell__gimpl *I;
+    llmspell__gimpl *I = w->I;
+    llmspell_graph *g = I->g;
     llmspell__gpiece p;
     llmspell__gnode *n, *src = NULL, *dst = NULL;
     size_t idn = 0, sn = 0, tn = 0;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, kind == LLMSPELL__GE ? "entity" : "relationship", &idn)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_range(I, &a, b)) != LLMSPELL_OK) return r;
     n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
@@ -1857,22 +2143,22 @@ static llmspell_result llmspell__gput(llmspell_graph *g, int kind, const char *i
     if (!(p.props = llmspell__gstr_get(I, I->js.p, I->js.n))) return LLMSPELL__NOMEM(I, "for properties");
     r = llmspell__gtext(I, type, "", LLMSPELL_GRAPH_MAX_TEXT, "type", &p.type);
     if (r == LLMSPELL_OK && kind == LLMSPELL__GE) r = llmspell__gtext(I, name, "", LLMSPELL_GRAPH_MAX_TEXT, "name", &p.name);
-    if (r == LLMSPELL_OK) r = llmspell__gwrite(I, kind, id, idn, n, src, dst, &p, 1);
+    if (r == LLMSPELL_OK) r = llmspell__gwrite(w, kind, id, idn, n, src, dst, &p, 1);
     llmspell__gpieces_unref(I, &p, 1);
     return r;
 }
 
 /* update (patch or type/name given) and delete (del) of the current versions within [a,b) */
-static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char *id, int del, const char *type, const char *name,
+static llmspell_result llmspell__gchange(const llmspell__gw *w, int kind, const char *id, int del, const char *type, const char *name,
                                          const char *patch, llmspell_time a, llmspell_time b) {
-    llmspell__gimpl *I;
+    llmspell__gimpl *I = w->I;
+    llmspell_graph *g = I->g;
     llmspell__gnode *n;
     llmspell__gstr *nt = NULL, *nn = NULL;
     size_t idn = 0, np = 0;
     uint32_t k;
-    llmspell_result r = llmspell__genter(g, &I);
+    llmspell_result r;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
-    if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_range(I, &a, b)) != LLMSPELL_OK) return r;
     n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
@@ -1882,7 +2168,7 @@ static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char
         memset(&p, 0, sizeof p);
         p.a = a;
         p.b = b;
-        return llmspell__gwrite(I, kind, id, idn, n, n->src, n->dst, &p, 1);
+        return llmspell__gwrite(w, kind, id, idn, n, n->src, n->dst, &p, 1);
     }
     if (patch) { /* canonical, kept aside: merging reuses the other buffers */
         if ((r = llmspell__gprops(I, patch, "patch")) != LLMSPELL_OK) return r;
@@ -1927,7 +2213,7 @@ static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char
     if (r == LLMSPELL_OK && np == 0)
         r = llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: %s '%.64s' has no current version within [%lld, %lld)", what, id,
                            (long long)a, (long long)b);
-    if (r == LLMSPELL_OK) r = llmspell__gwrite(I, kind, id, idn, n, n->src, n->dst, I->pieces, np);
+    if (r == LLMSPELL_OK) r = llmspell__gwrite(w, kind, id, idn, n, n->src, n->dst, I->pieces, np);
     llmspell__gpieces_unref(I, I->pieces, np);
     llmspell__gstr_unref(I, nt);
     llmspell__gstr_unref(I, nn);
@@ -1936,28 +2222,46 @@ static llmspell_result llmspell__gchange(llmspell_graph *g, int kind, const char
 
 LLMSPELL_DEF llmspell_result llmspell_graph_put_entity(llmspell_graph *g, const char *id, const char *type, const char *name,
                                                        const char *properties, llmspell_time valid_from, llmspell_time valid_to) {
-    return llmspell__gput(g, LLMSPELL__GE, id, type, name, NULL, NULL, properties, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gput(&w, LLMSPELL__GE, id, type, name, NULL, NULL, properties, valid_from, valid_to));
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_update_entity(llmspell_graph *g, const char *id, const char *type, const char *name,
                                                           const char *patch, llmspell_time valid_from, llmspell_time valid_to) {
-    return llmspell__gchange(g, LLMSPELL__GE, id, 0, type, name, patch, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gchange(&w, LLMSPELL__GE, id, 0, type, name, patch, valid_from, valid_to));
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_delete_entity(llmspell_graph *g, const char *id, llmspell_time valid_from,
                                                           llmspell_time valid_to) {
-    return llmspell__gchange(g, LLMSPELL__GE, id, 1, NULL, NULL, NULL, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gchange(&w, LLMSPELL__GE, id, 1, NULL, NULL, NULL, valid_from, valid_to));
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_put_rel(llmspell_graph *g, const char *id, const char *type, const char *source,
                                                     const char *target, const char *properties, llmspell_time valid_from,
                                                     llmspell_time valid_to) {
-    return llmspell__gput(g, LLMSPELL__GR, id, type, NULL, source, target, properties, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gput(&w, LLMSPELL__GR, id, type, NULL, source, target, properties, valid_from, valid_to));
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_update_rel(llmspell_graph *g, const char *id, const char *type, const char *patch,
                                                        llmspell_time valid_from, llmspell_time valid_to) {
-    return llmspell__gchange(g, LLMSPELL__GR, id, 0, type, NULL, patch, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gchange(&w, LLMSPELL__GR, id, 0, type, NULL, patch, valid_from, valid_to));
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_delete_rel(llmspell_graph *g, const char *id, llmspell_time valid_from,
                                                        llmspell_time valid_to) {
-    return llmspell__gchange(g, LLMSPELL__GR, id, 1, NULL, NULL, NULL, valid_from, valid_to);
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    if (r != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gchange(&w, LLMSPELL__GR, id, 1, NULL, NULL, NULL, valid_from, valid_to));
 }
 
 /* Deletes every record of n from the store. */
@@ -1977,19 +2281,16 @@ static void llmspell__gkill(llmspell__gimpl *I, llmspell__gnode *n) {
     llmspell__gpush(I, LLMSPELL__U_ERASE, n);
 }
 
-static llmspell_result llmspell__gerase(llmspell_graph *g, int kind, const char *id) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__gerase(const llmspell__gw *w, int kind, const char *id) {
+    llmspell__gimpl *I = w->I;
     llmspell__gnode *n;
-    llmspell__gw w;
     size_t idn = 0, nr = 0, i;
     uint32_t k;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
     n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
-    if (!n) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
-    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
+    if (!n) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
     /* the relationships touching it (a self-loop is in both lists) */
     if (LLMSPELL__GROW(I, I->qn, I->capqn, (size_t)n->nout + n->nin + 1)) {
         r = LLMSPELL__NOMEM(I, "erasing");
@@ -2002,19 +2303,27 @@ static llmspell_result llmspell__gerase(llmspell_graph *g, int kind, const char 
         r = LLMSPELL__NOMEM(I, "for the undo log");
         goto done;
     }
-    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    if ((r = llmspell__gw_meta(I, w)) != LLMSPELL_OK) goto done;
     for (i = 0; i < nr; i++)
         if ((r = llmspell__gdel_all(I, I->qn[i], I->qn[i]->nv)) != LLMSPELL_OK) goto done;
     if ((r = llmspell__gdel_all(I, n, n->nv)) != LLMSPELL_OK) goto done;
     for (i = 0; i < nr; i++) llmspell__gkill(I, I->qn[i]);
     llmspell__gkill(I, n);
-    I->last_tx = w.T;
+    I->last_tx = w->T;
 done:
-    return llmspell__gw_end(I, &w, r);
+    return r;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_erase_entity(llmspell_graph *g, const char *id) { return llmspell__gerase(g, LLMSPELL__GE, id); }
-LLMSPELL_DEF llmspell_result llmspell_graph_erase_rel(llmspell_graph *g, const char *id) { return llmspell__gerase(g, LLMSPELL__GR, id); }
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_entity(llmspell_graph *g, const char *id) {
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    return r != LLMSPELL_OK ? r : llmspell__gw_end(&w, llmspell__gerase(&w, LLMSPELL__GE, id));
+}
+LLMSPELL_DEF llmspell_result llmspell_graph_erase_rel(llmspell_graph *g, const char *id) {
+    llmspell__gw w;
+    llmspell_result r = llmspell__gw_begin(g, &w);
+    return r != LLMSPELL_OK ? r : llmspell__gw_end(&w, llmspell__gerase(&w, LLMSPELL__GR, id));
+}
 
 /* How many closed versions of n ended at or before t (a prefix: closed ones are sorted by tx_to). */
 static uint32_t llmspell__gexpired(const llmspell__gnode *n, llmspell_time t) {
@@ -2027,16 +2336,12 @@ static uint32_t llmspell__gexpired(const llmspell__gnode *n, llmspell_time t) {
     return lo;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llmspell_time t, size_t *removed) {
-    llmspell__gimpl *I;
-    llmspell__gw w;
+static llmspell_result llmspell__gdelete_before(const llmspell__gw *w, llmspell_time t, size_t *removed) {
+    llmspell__gimpl *I = w->I;
     llmspell__gver **arrs = NULL;
     size_t nt = 0, nd = 0, i, total = 0, pass;
     uint32_t k;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (removed) *removed = 0;
-    if (r != LLMSPELL_OK) return r;
-    if ((r = llmspell__gw_begin(I, &w)) != LLMSPELL_OK) return r;
+    llmspell_result r = LLMSPELL_OK;
     /* touched nodes into I->qn (relationships first), expired count in ->row, doomed when empty */
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->ents : &I->rels;
@@ -2080,7 +2385,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llm
         memcpy(arrs[i], n->v + n->row, keep * sizeof **arrs);
         for (j = 0; j < keep; j++) llmspell__gver_ref(&arrs[i][j]);
     }
-    if ((r = llmspell__gw_meta(I, &w)) != LLMSPELL_OK) goto done;
+    if ((r = llmspell__gw_meta(I, w)) != LLMSPELL_OK) goto done;
     for (i = 0; i < nt; i++)
         if ((r = llmspell__gdel_all(I, I->qn[i], I->qn[i]->row)) != LLMSPELL_OK) goto done;
     for (i = 0; i < nt; i++) {
@@ -2091,7 +2396,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llm
             arrs[i] = NULL;
         }
     }
-    I->last_tx = w.T;
+    I->last_tx = w->T;
     if (removed) *removed = total;
 done:
     for (i = 0; i < nt; i++) {
@@ -2099,44 +2404,45 @@ done:
         if (arrs && arrs[i]) llmspell__garr_free(I, arrs[i], I->qn[i]->nv - I->qn[i]->row);
     }
     llmspell__gfree(&I->a, arrs);
-    return llmspell__gw_end(I, &w, r);
+    return r;
 }
 
-/* >>transactions */
-LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx) {
+LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llmspell_time t, size_t *removed) {
+    llmspell__gw w;
+    llmspell_result r;
+    if (removed) *removed = 0;
+    if ((r = llmspell__gw_begin(g, &w)) != LLMSPELL_OK) return r;
+    return llmspell__gw_end(&w, llmspell__gdelete_before(&w, t, removed));
+}
+
+/* >>transactions: begin takes the locks as a write does and keeps them, the graph's too, until
+   commit or rollback (see llmspell__gw_lock). */
+static llmspell_result llmspell__gbegin(llmspell_graph *g, int at, llmspell_time tx) {
+    llmspell__gw w;
     llmspell__gimpl *I;
-    llmspell_result r = llmspell__genter(g, &I);
+    llmspell_result r = llmspell__gw_lock(g, &w);
     if (r != LLMSPELL_OK) return r;
-    if (I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
-    if (tx == LLMSPELL_TIME_MIN || tx == LLMSPELL_TIME_MAX)
-        return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: a transaction time must be finite");
-    if (tx <= I->last_tx)
-        return llmspell__gerr(g, LLMSPELL_ERR_CONFLICT, "graph: transaction time %lld is not after the last one (%lld)", (long long)tx,
-                              (long long)I->last_tx);
-    if (llmspell__gundo_room(I, 1)) return LLMSPELL__NOMEM(I, "for the undo log");
-    if (I->kv->in_txn) {
-        if (I->kv->txn_failed) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
-        I->txn_owns = 0;
-    } else {
-        if ((r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
-        I->txn_owns = 1;
-    }
+    I = w.I;
+    if (w.mode == LLMSPELL__GW_TXN) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
+    if (!at)
+        r = llmspell__gnext_tx(I, &tx);
+    else if (tx == LLMSPELL_TIME_MIN || tx == LLMSPELL_TIME_MAX)
+        r = llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: a transaction time must be finite");
+    else if (tx <= I->last_tx)
+        r = llmspell__gerr(g, LLMSPELL_ERR_CONFLICT, "graph: transaction time %lld is not after the last one (%lld)", (long long)tx,
+                           (long long)I->last_tx);
+    if (r == LLMSPELL_OK && llmspell__gundo_room(I, 1)) r = LLMSPELL__NOMEM(I, "for the undo log");
+    if (r != LLMSPELL_OK) return llmspell__gw_end(&w, r);
     llmspell__gopen_group(I, tx);
     I->txn = 1;
+    I->txn_owns = w.mode == LLMSPELL__GW_AUTO;
     I->txn_failed = 0;
-    I->txn_lost = 0;
+    LLMSPELL__GTHR(w.me)->lost = 0;
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g) {
-    llmspell__gimpl *I;
-    llmspell_time T = 0;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
-    if (I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
-    if ((r = llmspell__gnext_tx(I, &T)) != LLMSPELL_OK) return r;
-    return llmspell_graph_begin_at(g, T);
-}
+LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx) { return llmspell__gbegin(g, 1, tx); }
+LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g) { return llmspell__gbegin(g, 0, 0); }
 
 /* The index of the open transaction's MARK. */
 static size_t llmspell__gtxn_mark(const llmspell__gimpl *I) {
@@ -2146,42 +2452,48 @@ static size_t llmspell__gtxn_mark(const llmspell__gimpl *I) {
 }
 
 LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g) {
-    llmspell__gimpl *I;
+    llmspell__gimpl *I = NULL;
+    llmspell__tslot *me = NULL;
     size_t m;
-    llmspell_result r = llmspell__genter(g, &I);
+    llmspell_result r = llmspell__genter(g, &I, &me);
     if (r != LLMSPELL_OK) return r;
-    if (!I->txn)
-        return llmspell__gerr(g, LLMSPELL_ERR_TXN, I->txn_lost ? "graph: the kv transaction of this graph transaction was ended on the kv"
-                                                               : "graph: commit without begin");
+    if (!me->depth)
+        return llmspell__gerr(g, LLMSPELL_ERR_TXN, LLMSPELL__GTHR(me) && LLMSPELL__GTHR(me)->lost
+                                                       ? "graph: the kv transaction of this graph transaction was ended on the kv"
+                                                       : "graph: commit without begin");
     if (I->txn_failed) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
     m = llmspell__gtxn_mark(I);
     I->txn = 0;
     if (!I->txn_owns) { /* the kv transaction is the caller's: the group waits for its outcome */
         if (!I->txn_dirty) llmspell__gundo_to(I, m);
-        return LLMSPELL_OK;
-    }
-    if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
+    } else if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
         llmspell__gkverr(I, r, "committing");
         llmspell__gundo_to(I, m);
-        return r;
+    } else {
+        llmspell__gfinal(I, m);
     }
-    llmspell__gfinal(I, m);
-    return LLMSPELL_OK;
+    llmspell__gunlock(I, me);
+    return r;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_graph_rollback(llmspell_graph *g) {
-    llmspell__gimpl *I;
-    llmspell_result r = llmspell__genter(g, &I);
+    llmspell__gimpl *I = NULL;
+    llmspell__tslot *me = NULL;
+    llmspell_result r = llmspell__genter(g, &I, &me);
     if (r != LLMSPELL_OK) return r;
-    if (!I->txn) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: rollback without begin");
+    if (!me->depth) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: rollback without begin");
     I->txn = 0;
-    r = llmspell_kv_rollback(I->kv);
+    llmspell__gundo_to(I, llmspell__gtxn_mark(I));
     if (I->txn_owns) {
-        llmspell__gundo_to(I, llmspell__gtxn_mark(I));
+        r = llmspell_kv_rollback(I->kv);
+        llmspell__gunlock(I, me);
         return r == LLMSPELL_OK ? r : llmspell__gkverr(I, r, "rolling back");
     }
-    if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "rolling back");
-    return llmspell__gresolve(I);
+    /* the caller's whole kv transaction goes: the groups it holds from before this transaction
+       are settled once it is over, under the store's lock (so the graph's goes first) */
+    llmspell__gunlock(I, me);
+    if ((r = llmspell_kv_rollback(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "rolling back");
+    return llmspell__gsettle(I, me, 0);
 }
 
 /* >>rows */
@@ -2228,7 +2540,8 @@ LLMSPELL_DEF size_t llmspell_graph_rows_path(const llmspell_graph_rows *rows, si
     return n;
 }
 
-/* >>reads */
+/* >>reads: each runs between llmspell__grd_begin and llmspell__grd_end (the public functions).
+   Answers point into the graph (see >>retire for how long that memory stays). */
 static llmspell_time llmspell__gvt(llmspell__gimpl *I, llmspell_time v) {
     return v == LLMSPELL_GRAPH_NOW ? llmspell_time_now(&I->clock) : v;
 }
@@ -2238,36 +2551,39 @@ static llmspell__gnode *llmspell__gfind(llmspell__gimpl *I, int kind, const char
     return x && x->nv ? x : NULL;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
-                                                       llmspell_graph_entity *out) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__gget_entity(llmspell__gimpl *I, const char *id, llmspell_time v, llmspell_time t,
+                                             llmspell_graph_entity *out) {
+    llmspell_graph *g = I->g;
     const llmspell__gslot *s;
-    const llmspell__gnode *n;
     const llmspell__gver *x;
     uint32_t nclosed;
     size_t idn = 0;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
     if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_entity needs an output");
     if (!(s = llmspell__gmap_find_v(&I->ents, id, idn, llmspell__ghash(id, idn))))
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '", id, "'");
     memcpy(&nclosed, s->v + s->nv, 4);
-    n = s->n;
     if (!(x = llmspell__gvis_a(s->v, s->nv, nclosed, llmspell__gvt(I, v), t)))
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: entity '", id, "' is not visible at that time");
-    llmspell__gfill_e(out, n, x);
+    llmspell__gfill_e(out, s->n, x);
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
-                                                    llmspell_graph_rel *out) {
-    llmspell__gimpl *I;
+LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
+                                                       llmspell_graph_entity *out) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gget_entity(c.I, id, v, t, out);
+    return llmspell__grd_end(&c, r);
+}
+
+static llmspell_result llmspell__gget_rel(llmspell__gimpl *I, const char *id, llmspell_time v, llmspell_time t, llmspell_graph_rel *out) {
+    llmspell_graph *g = I->g;
     llmspell__gnode *n;
     const llmspell__gver *x;
     size_t idn = 0;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, "relationship", &idn)) != LLMSPELL_OK) return r;
     if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_rel needs an output");
     n = llmspell__gfind(I, LLMSPELL__GR, id, idn);
@@ -2276,6 +2592,14 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const cha
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: relationship '", id, "' is not visible at that time");
     llmspell__gfill_r(out, n, x);
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const char *id, llmspell_time v, llmspell_time t,
+                                                    llmspell_graph_rel *out) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gget_rel(c.I, id, v, t, out);
+    return llmspell__grd_end(&c, r);
 }
 
 static int llmspell__gcmp_e(const void *a, const void *b) {
@@ -2291,14 +2615,13 @@ static int llmspell__gcmp_r(const void *a, const void *b) {
     return x->valid_from < y->valid_from ? -1 : x->valid_from > y->valid_from;
 }
 
-static llmspell_result llmspell__ghistory(llmspell_graph *g, int kind, const char *id, llmspell_graph_rows *rows) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__ghistory(llmspell__gimpl *I, int kind, const char *id, llmspell_graph_rows *rows) {
+    llmspell_graph *g = I->g;
     llmspell__gnode *n;
     size_t idn = 0;
     uint32_t i;
-    llmspell_result r = llmspell__genter(g, &I);
+    llmspell_result r;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
-    if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
     if (!rows) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: history needs rows");
     rows->count = 0;
@@ -2315,20 +2638,16 @@ static llmspell_result llmspell__ghistory(llmspell_graph *g, int kind, const cha
 }
 
 LLMSPELL_DEF llmspell_result llmspell_graph_entity_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
-    return llmspell__ghistory(g, LLMSPELL__GE, id, rows);
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GE, id, rows);
+    return llmspell__grd_end(&c, r);
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_rel_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
-    return llmspell__ghistory(g, LLMSPELL__GR, id, rows);
-}
-
-static uint32_t llmspell__gnext_mark(llmspell__gimpl *I) {
-    if (++I->mark == 0) { /* wrapped: clear every mark */
-        size_t i;
-        for (i = 0; I->ents.slot && i <= I->ents.mask; i++)
-            if (I->ents.slot[i].n) I->ents.slot[i].n->mark = 0;
-        I->mark = 1;
-    }
-    return I->mark;
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GR, id, rows);
+    return llmspell__grd_end(&c, r);
 }
 
 static llmspell_result llmspell__gwindow(llmspell__gimpl *I, llmspell_time *a, llmspell_time *b, const char *what) {
@@ -2342,16 +2661,18 @@ static llmspell_result llmspell__gwindow(llmspell__gimpl *I, llmspell_time *a, l
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmspell_graph_query_desc *q, llmspell_graph_rows *rows) {
-    llmspell__gimpl *I;
+/* Candidates come from one list in which a node appears once (the name or type index, which
+   lists each node once per string, or the map), so nothing needs marking. */
+static llmspell_result llmspell__gquery(llmspell__gimpl *I, llmspell__gthr *S, const llmspell_graph_query_desc *q,
+                                        llmspell_graph_rows *rows) {
+    llmspell_graph *g = I->g;
     llmspell_time va, vb, ta, tb;
     int current = 0;
     llmspell__gstr *ts = NULL, *ns = NULL;
     llmspell__gnode **list = NULL;
     size_t nlist = 0, i, f;
-    uint32_t mark, k;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    uint32_t k;
+    llmspell_result r;
     if (!q || !rows) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: query needs a query and rows");
     rows->count = 0;
     va = q->valid_from;
@@ -2362,15 +2683,15 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
     if (ta == LLMSPELL_GRAPH_NOW && tb == LLMSPELL_GRAPH_NOW) current = 1;
     else if ((r = llmspell__gwindow(I, &ta, &tb, "transaction")) != LLMSPELL_OK) return r;
     if (q->nfilters && !q->filters) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: query filters are NULL");
-    I->jfil.n = 0;
-    if (LLMSPELL__GROW(I, I->fil, I->capfil, 2 * q->nfilters + 1)) return LLMSPELL__NOMEM(I, "for filters");
+    S->jfil.n = 0;
+    if (LLMSPELL__GROW(I, S->fil, S->capfil, 2 * q->nfilters + 1)) return LLMSPELL__NOMEM(I, "for filters");
     for (f = 0; f < q->nfilters; f++) {
         const llmspell_graph_filter *x = &q->filters[f];
         if (!x->key || !x->value) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: filter %zu has a NULL key or value", f);
-        if ((r = llmspell__gjson_canon(I, x->value, strlen(x->value), 0, "filter value", &I->js)) != LLMSPELL_OK) return r;
-        I->fil[2 * f] = I->jfil.n;
-        I->fil[2 * f + 1] = I->js.n;
-        if (llmspell__gbuf_add(&I->a, &I->jfil, I->js.p, I->js.n)) return LLMSPELL__NOMEM(I, "for filters");
+        if ((r = llmspell__gjson_canon(I, &S->jdoc, x->value, strlen(x->value), 0, "filter value", &S->js)) != LLMSPELL_OK) return r;
+        S->fil[2 * f] = S->jfil.n;
+        S->fil[2 * f + 1] = S->js.n;
+        if (llmspell__gbuf_add(&I->a, &S->jfil, S->js.p, S->js.n)) return LLMSPELL__NOMEM(I, "for filters");
     }
     if (q->type && !(ts = llmspell__gstr_find(I, q->type, strlen(q->type), llmspell__ghash(q->type, strlen(q->type))))) return LLMSPELL_OK;
     if (q->name && !(ns = llmspell__gstr_find(I, q->name, strlen(q->name), llmspell__ghash(q->name, strlen(q->name))))) return LLMSPELL_OK;
@@ -2385,11 +2706,9 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
         list = NULL;
         nlist = I->ents.slot ? I->ents.mask + 1 : 0;
     }
-    mark = llmspell__gnext_mark(I);
     for (i = 0; i < nlist; i++) {
         llmspell__gnode *n = list ? list[i] : I->ents.slot[i].n;
-        if (!n || n->dead || n->mark == mark) continue;
-        n->mark = mark;
+        if (!n || n->dead) continue;
         for (k = 0; k < n->nv; k++) {
             const llmspell__gver *x = &n->v[k];
             if ((ts && x->type != ts) || (ns && x->name != ns)) continue;
@@ -2398,7 +2717,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
             for (f = 0; f < q->nfilters; f++) {
                 size_t vn;
                 const char *val = llmspell__gjson_member(x->props->s, x->props->len, q->filters[f].key, strlen(q->filters[f].key), &vn);
-                if (!val || vn != I->fil[2 * f + 1] || memcmp(val, I->jfil.p + I->fil[2 * f], vn) != 0) break;
+                if (!val || vn != S->fil[2 * f + 1] || memcmp(val, S->jfil.p + S->fil[2 * f], vn) != 0) break;
             }
             if (f < q->nfilters) continue;
             if (llmspell__grows_room(I, rows, rows->count + 1)) {
@@ -2411,6 +2730,13 @@ LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmsp
     if (rows->count > 1) qsort(rows->entity, rows->count, sizeof *rows->entity, llmspell__gcmp_e);
     if (q->limit && rows->count > q->limit) rows->count = q->limit;
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmspell_graph_query_desc *q, llmspell_graph_rows *rows) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gquery(c.I, LLMSPELL__GTHR(c.me), q, rows);
+    return llmspell__grd_end(&c, r);
 }
 
 /* Common checks of the graph walks; *ts is NULL for any type, *none set when no relationship
@@ -2435,15 +2761,13 @@ static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, 
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
-                                                      llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__gneighbors(llmspell__gimpl *I, const char *id, llmspell_graph_dir dir, const char *rel_type, llmspell_time v,
+                                            llmspell_time t, llmspell_graph_rows *rows) {
     llmspell__gnode *n;
     llmspell__gstr *ts;
     int none, pass;
     uint32_t k;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     v = llmspell__gvt(I, v);
     if (none || !llmspell__gvis(n, v, t)) return LLMSPELL_OK;
@@ -2470,25 +2794,84 @@ LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const c
     return LLMSPELL_OK;
 }
 
-/* Breadth-first search from start at (v, t) into rows; stops early when it reaches target. */
-static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gnode *start, llmspell_graph_dir dir, const llmspell__gstr *ts,
-                                      int none, unsigned maxd, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows,
-                                      const llmspell__gnode *target, size_t *found) {
-    const llmspell__gver *sv = llmspell__gvis(start, v, t);
-    uint32_t mark, k;
+LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                                      llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gneighbors(c.I, id, dir, rel_type, v, t, rows);
+    return llmspell__grd_end(&c, r);
+}
+
+/* >>walks: the entities a breadth-first search has reached, a set in the calling thread's
+   scratch (open addressing by id hash). Each walk has its own tag, so the entries of earlier
+   walks are stale without clearing and a walk starts in O(1). */
+static void llmspell__gseen_start(llmspell__gthr *S) {
+    S->nseen = 0;
+    if (++S->walk == 0) { /* wrapped: no old entry may look current */
+        if (S->seen) memset(S->seen, 0, (S->seenmask + 1) * sizeof *S->seen);
+        S->walk = 1;
+    }
+}
+
+/* Room for k more entries (load <= 1/2); -1: no memory. The check is inline, the growth not. */
+#define LLMSPELL__GSEEN_ROOM(I, S, k) \
+    ((S)->seen && ((S)->nseen + (k)) * 2 <= (S)->seenmask + 1 ? 0 : llmspell__gseen_grow((I), (S), (k)))
+static int llmspell__gseen_grow(llmspell__gimpl *I, llmspell__gthr *S, size_t k) {
+    size_t nc, i, j;
+    llmspell__gseen *t;
+    if (S->nseen + k > ((size_t)-1) / 4 / sizeof *t) return -1;
+    for (nc = S->seen ? (S->seenmask + 1) * 2 : 64; nc < (S->nseen + k) * 2;) nc *= 2;
+    if (!(t = (llmspell__gseen *)llmspell__galloc(&I->a, nc * sizeof *t))) return -1;
+    memset(t, 0, nc * sizeof *t);
+    for (j = 0; S->seen && j <= S->seenmask; j++) {
+        if (S->seen[j].walk != S->walk) continue;
+        for (i = S->seen[j].n->hash & (nc - 1); t[i].walk == S->walk; i = (i + 1) & (nc - 1)) {}
+        t[i] = S->seen[j];
+    }
+    llmspell__gfree(&I->a, S->seen);
+    S->seen = t;
+    S->seenmask = nc - 1;
+    return 0;
+}
+
+/* n's entry in seen[0..mask] if the walk reached it (->walk is the walk's), else the free entry
+   where it goes. The table is passed apart: the walk reads it in its innermost loop. */
+static llmspell__gseen *llmspell__gseen_slot(llmspell__gseen *seen, size_t mask, uint32_t walk, const llmspell__gnode *n) {
     size_t i;
+    for (i = n->hash & mask; seen[i].walk == walk; i = (i + 1) & mask)
+        if (seen[i].n == n) break;
+    return &seen[i];
+}
+
+static void llmspell__gseen_put(llmspell__gthr *S, llmspell__gseen *x, const llmspell__gnode *n, uint32_t walk) {
+    x->n = n;
+    x->walk = walk;
+    S->nseen++;
+}
+
+/* Breadth-first search from start at (v, t) into rows (the graph's own strings); stops early
+   when it reaches target. */
+static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gthr *S, llmspell__gnode *start, llmspell_graph_dir dir,
+                                      const llmspell__gstr *ts, int none, unsigned maxd, llmspell_time v, llmspell_time t,
+                                      llmspell_graph_rows *rows, const llmspell__gnode *target, size_t *found) {
+    const llmspell__gver *sv = llmspell__gvis(start, v, t);
+    llmspell__gseen *seen;
+    size_t i, smask;
+    uint32_t k, walk;
     int pass;
     rows->count = 0;
     *found = (size_t)-1;
     if (!sv) return LLMSPELL_OK;
-    if (llmspell__grows_room(I, rows, 1) || LLMSPELL__GROW(I, I->qn, I->capqn, 1)) return LLMSPELL__NOMEM(I, "for rows");
-    mark = llmspell__gnext_mark(I);
-    start->mark = mark;
+    llmspell__gseen_start(S);
+    if (llmspell__grows_room(I, rows, 1) || LLMSPELL__GROW(I, S->qn, S->capqn, 1) || LLMSPELL__GSEEN_ROOM(I, S, 1))
+        return LLMSPELL__NOMEM(I, "for rows");
+    walk = S->walk;
+    llmspell__gseen_put(S, llmspell__gseen_slot(S->seen, S->seenmask, walk, start), start, walk);
     llmspell__gfill_e(&rows->entity[0], start, sv);
     memset(&rows->rel[0], 0, sizeof rows->rel[0]);
     rows->depth[0] = 0;
     rows->parent[0] = LLMSPELL_GRAPH_NO_PARENT;
-    I->qn[0] = start;
+    S->qn[0] = start;
     rows->count = 1;
     if (start == target) {
         *found = 0;
@@ -2496,23 +2879,28 @@ static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gnode *start
     }
     if (none) return LLMSPELL_OK;
     for (i = 0; i < rows->count && rows->depth[i] < maxd; i++) {
-        llmspell__gnode *n = I->qn[i];
+        llmspell__gnode *n = S->qn[i];
         for (pass = 0; pass < 2; pass++) {
             llmspell__gnode **arr = pass ? n->in : n->out;
             uint32_t cnt = pass ? n->nin : n->nout;
             if (!(dir & (pass ? LLMSPELL_GRAPH_IN : LLMSPELL_GRAPH_OUT))) continue;
+            /* room for every row this node can add, once (not per candidate) */
+            if ((rows->count + cnt > rows->cap && llmspell__grows_room(I, rows, rows->count + cnt)) ||
+                LLMSPELL__GROW(I, S->qn, S->capqn, rows->count + cnt) || LLMSPELL__GSEEN_ROOM(I, S, cnt)) {
+                rows->count = 0;
+                return LLMSPELL__NOMEM(I, "for rows");
+            }
+            seen = S->seen;
+            smask = S->seenmask;
             for (k = 0; k < cnt; k++) {
                 llmspell__gnode *rel = arr[k], *m = pass ? rel->src : rel->dst;
                 const llmspell__gver *rv, *mv;
+                llmspell__gseen *x;
                 size_t c = rows->count;
-                if (m->mark == mark) continue;
+                if ((x = llmspell__gseen_slot(seen, smask, walk, m))->walk == walk) continue; /* reached before */
                 if (!(rv = llmspell__gvis(rel, v, t)) || (ts && rv->type != ts) || !(mv = llmspell__gvis(m, v, t))) continue;
-                if (llmspell__grows_room(I, rows, c + 1) || LLMSPELL__GROW(I, I->qn, I->capqn, c + 1)) {
-                    rows->count = 0;
-                    return LLMSPELL__NOMEM(I, "for rows");
-                }
-                m->mark = mark;
-                I->qn[c] = m;
+                llmspell__gseen_put(S, x, m, walk);
+                S->qn[c] = m;
                 llmspell__gfill_e(&rows->entity[c], m, mv);
                 llmspell__gfill_r(&rows->rel[c], rel, rv);
                 rows->depth[c] = rows->depth[i] + 1;
@@ -2535,40 +2923,43 @@ static llmspell_result llmspell__gcheck_depth(llmspell__gimpl *I, unsigned d) {
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_traverse(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
-                                                     unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__gtraverse(llmspell__gimpl *I, llmspell__gthr *S, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                           unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
     llmspell__gnode *n;
     llmspell__gstr *ts;
     int none;
     size_t found;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
-    return llmspell__gbfs(I, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, rows, NULL, &found);
+    return llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, rows, NULL, &found);
 }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, const char *from, const char *to, llmspell_graph_dir dir,
-                                                          const char *rel_type, unsigned max_depth, llmspell_time v,
-                                                          llmspell_time t, llmspell_graph_rows *rows) {
-    llmspell__gimpl *I;
+LLMSPELL_DEF llmspell_result llmspell_graph_traverse(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
+                                                     unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gtraverse(c.I, LLMSPELL__GTHR(c.me), id, dir, rel_type, max_depth, v, t, rows);
+    return llmspell__grd_end(&c, r);
+}
+
+static llmspell_result llmspell__gshortest(llmspell__gimpl *I, llmspell__gthr *S, const char *from, const char *to, llmspell_graph_dir dir,
+                                           const char *rel_type, unsigned max_depth, llmspell_time v, llmspell_time t,
+                                           llmspell_graph_rows *rows) {
     llmspell__gnode *n, *target;
     llmspell__gstr *ts;
-    llmspell_graph_rows *tmp;
+    llmspell_graph_rows *tmp = &S->path;
     int none;
     size_t found, tn = 0, len, i;
     uint32_t j;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
+    llmspell_result r;
     if ((r = llmspell__gwalk_args(I, from, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, to, "entity", &tn)) != LLMSPELL_OK) return r;
-    if (!(target = llmspell__gfind(I, LLMSPELL__GE, to, tn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", to);
+    if (!(target = llmspell__gfind(I, LLMSPELL__GE, to, tn))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", to);
     if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
-    tmp = &I->tmprows;
-    if ((r = llmspell__gbfs(I, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, tmp, target, &found)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, tmp, target, &found)) != LLMSPELL_OK) return r;
     if (found == (size_t)-1)
-        return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no path from '%.64s' to '%.64s' within %u hops", from, to, max_depth);
+        return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no path from '%.64s' to '%.64s' within %u hops", from, to, max_depth);
     len = tmp->depth[found] + 1;
     if (llmspell__grows_room(I, rows, len)) return LLMSPELL__NOMEM(I, "for rows");
     for (j = (uint32_t)found, i = len; j != LLMSPELL_GRAPH_NO_PARENT; j = tmp->parent[j]) {
@@ -2580,6 +2971,15 @@ LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, con
     }
     rows->count = len;
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, const char *from, const char *to, llmspell_graph_dir dir,
+                                                          const char *rel_type, unsigned max_depth, llmspell_time v,
+                                                          llmspell_time t, llmspell_graph_rows *rows) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__gshortest(c.I, LLMSPELL__GTHR(c.me), from, to, dir, rel_type, max_depth, v, t, rows);
+    return llmspell__grd_end(&c, r);
 }
 
 /* >>open / close */
@@ -2840,7 +3240,6 @@ static void llmspell__gfree_all(llmspell__gimpl *I) {
     llmspell_json_doc_free(I->jdoc2);
     llmspell__gbuf_free(&I->a, &I->jpatch);
     llmspell__gbuf_free(&I->a, &I->jmerge);
-    llmspell__gbuf_free(&I->a, &I->jfil);
     llmspell__gfree(&I->a, I->bnd);
     llmspell__gfree(&I->a, I->seg);
     llmspell__gfree(&I->a, I->rep);
@@ -2849,8 +3248,15 @@ static void llmspell__gfree_all(llmspell__gimpl *I) {
     llmspell__gfree(&I->a, I->pieces);
     llmspell__gfree(&I->a, I->removed);
     llmspell__gfree(&I->a, I->qn);
-    llmspell__gfree(&I->a, I->fil);
-    llmspell_graph_rows_free(&I->tmprows);
+    while (I->limbo) { /* closing: no other thread uses the graph any more */
+        llmspell__glimbo *l = I->limbo;
+        I->limbo = l->next;
+        llmspell__gfree(&I->a, l);
+    }
+    llmspell__tslots_free(&I->ts, &I->a, I);
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__rw_destroy(&I->lock);
+#endif
     llmspell__gfree(&I->a, I);
 }
 
@@ -2866,11 +3272,18 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     I = (llmspell__gimpl *)llmspell__galloc(&kv->allocator, sizeof *I);
     if (!I) return llmspell__gerr(g, LLMSPELL_ERR_NOMEM, "graph: out of memory opening");
     memset(I, 0, sizeof *I);
+#ifndef LLMSPELL_NO_THREADS
+    if (llmspell__rw_init(&I->lock) != 0) {
+        llmspell__gfree(&kv->allocator, I);
+        return llmspell__gerr(g, LLMSPELL_ERR_NOMEM, "graph: cannot create its lock");
+    }
+#endif
     I->a = kv->allocator;
     I->g = g;
     I->kv = kv;
     if (opts) I->clock = opts->clock;
     I->last_tx = LLMSPELL_TIME_MIN;
+    I->gen = 1; /* what open loads is born at 1; pin 0 means "holds nothing" */
     g->impl = I;
     g->kv = kv;
     r = llmspell_kv_get(kv, llmspell__gmeta_key, 3, &v, &vn);
@@ -2894,10 +3307,13 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     return r;
 }
 
+/* Closing is one thread's business: no other thread may be using the graph. */
 LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
     llmspell__gimpl *I;
+    llmspell__tslot *me;
     if (!g || !(I = LLMSPELL__GI(g))) return;
-    if (I->txn && I->txn_owns && I->kv->open && I->kv->in_txn) {
+    me = llmspell__tslot_find(&I->ts);
+    if (me && me->depth && I->txn && I->txn_owns && I->kv->open && I->kv->in_txn) { /* this thread's transaction */
         (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, 0);
     }
@@ -2905,15 +3321,12 @@ LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
     g->impl = NULL;
 }
 
-LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g) { return g ? g->errmsg : "no handle"; }
+LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g) { return g ? llmspell__gmsg(g) : "no handle"; }
 
-LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out) {
-    llmspell__gimpl *I;
+static llmspell_result llmspell__ginfo(llmspell__gimpl *I, llmspell_graph_info *out) {
     int pass;
     size_t i;
-    llmspell_result r = llmspell__genter(g, &I);
-    if (r != LLMSPELL_OK) return r;
-    if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: info needs an output");
+    if (!out) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: info needs an output");
     memset(out, 0, sizeof *out);
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->rels : &I->ents;
@@ -2930,8 +3343,15 @@ LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell
         }
     }
     out->last_tx = I->last_tx;
-    out->in_txn = I->txn;
+    out->in_txn = I->txn; /* only this thread's can be open while it holds the lock */
     return LLMSPELL_OK;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out) {
+    llmspell__grd c;
+    llmspell_result r = llmspell__grd_begin(g, &c);
+    if (r == LLMSPELL_OK) r = llmspell__ginfo(c.I, out);
+    return llmspell__grd_end(&c, r);
 }
 
 #endif /* LLMSPELL_GRAPH_IMPLEMENTATION_ONCE */

@@ -1253,7 +1253,7 @@ static void graph_close(graph_cmd *gc, int status) {
 }
 
 static int graph_failed(const cli *c, graph_cmd *gc, const char *id, llmspell_result rc) {
-    if (rc == LLMSPELL_ERR_NOT_FOUND && !gc->g.errmsg[0]) say(c, "'%s' not found (or not visible at that time) in %s", id, gc->s.name);
+    if (rc == LLMSPELL_ERR_NOT_FOUND && !llmspell_graph_errmsg(&gc->g)[0]) say(c, "'%s' not found (or not visible at that time) in %s", id, gc->s.name);
     else say(c, "'%s' in %s: %s", id, gc->s.name, llmspell_graph_errmsg(&gc->g));
     return EXIT_FAIL;
 }
