@@ -909,8 +909,10 @@ typedef struct llmspell__tslot {
     int mode;                   /* how the outermost call holds the lock (the owner's flags) */
     int snapshots;              /* read snapshots open in this thread */
     char errmsg[256];
-    void *buf;                  /* a read's copy */
+    void *buf;                  /* a read's copy, as the caller gets it */
     size_t cap;
+    void *rbuf;                 /* what a backend read for this thread (the copy's source) */
+    size_t rcap;
     void *scratch;              /* the owning header's per-thread scratch */
     void (*scratch_free)(void *owner, void *scratch);
 } llmspell__tslot;
@@ -977,6 +979,7 @@ LLMSPELL__UNUSED static void llmspell__tslots_free(llmspell__tslots *ts, const l
 #endif
         if (s->scratch && s->scratch_free) s->scratch_free(owner, s->scratch);
         if (s->buf) { if (a && a->free) a->free(a->ctx, s->buf); else LLMSPELL_FREE(s->buf); }
+        if (s->rbuf) { if (a && a->free) a->free(a->ctx, s->rbuf); else LLMSPELL_FREE(s->rbuf); }
 #ifndef LLMSPELL_NO_THREADS
         if (a && a->free) a->free(a->ctx, s); else LLMSPELL_FREE(s);
 #endif
@@ -3295,7 +3298,7 @@ static llmspell_result llmspell__file_get(llmspell_kv *kv, const uint8_t *k, siz
 #ifndef LLMSPELL_NO_THREADS
     if (kv->concurrent_reads) { /* readers share the handle: each reads into its own buffer */
         if (!(t = llmspell__slot_of(kv))) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "file %s: out of memory for this thread", f->path);
-        return llmspell__fread_value(kv, e, (uint8_t **)&t->buf, &t->cap, v);
+        return llmspell__fread_value(kv, e, (uint8_t **)&t->rbuf, &t->rcap, v);
     }
 #endif
     return llmspell__fread_value(kv, e, &f->rbuf, &f->rcap, v);
@@ -4751,7 +4754,7 @@ static llmspell_result llmspell__copy_out(llmspell_kv *kv, llmspell__tslot *held
     if (held->home == (llmspell__tslots *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads) && n <= held->cap)
         b = (uint8_t *)held->buf;
     else if (!(b = llmspell__out(kv, n))) return LLMSPELL_ERR_NOMEM;
-    if (n && *p != b) memcpy(b, *p, n); /* a backend may have read it there already */
+    if (n) memcpy(b, *p, n);
     *p = b;
     return LLMSPELL_OK;
 #endif
