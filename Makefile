@@ -32,7 +32,7 @@ build/test_kv_san: tests/test_kv.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
 
 # One store shared by threads: plain, under ThreadSanitizer (a race fails the test) and ASan.
-build/test_threads_kv: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+build/test_threads_kv: tests/test_threads_kv.c tests/harness.h tests/gate.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
 build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
@@ -41,7 +41,7 @@ build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) |
 build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
-build/test_threads_graph: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
+build/test_threads_graph: tests/test_threads_graph.c tests/harness.h tests/gate.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lm -pthread
 
 build/test_threads_graph_tsan: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build

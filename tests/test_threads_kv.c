@@ -104,36 +104,7 @@ static int get_int(llmspell_kv *kv, const char *key, long *out) {
 
 static void account_key(char *buf, int i) { snprintf(buf, 16, "acct:%02d", i); }
 
-/* A barrier so that threads overlap: each wait returns when all have arrived; reusable. */
-typedef struct gate {
-    llmspell__mutex m;
-    llmspell__cond c;
-    int arrived, total, round;
-} gate;
-
-static void gate_init(gate *g, int total) {
-    llmspell__mutex_init(&g->m);
-    llmspell__cond_init(&g->c);
-    g->arrived = 0;
-    g->total = total;
-    g->round = 0;
-}
-static void gate_wait(gate *g) {
-    int round;
-    llmspell__mutex_lock(&g->m);
-    round = g->round;
-    if (++g->arrived == g->total) {
-        g->arrived = 0;
-        g->round++;
-        llmspell__cond_broadcast(&g->c);
-    }
-    while (g->round == round) llmspell__cond_wait(&g->c, &g->m);
-    llmspell__mutex_unlock(&g->m);
-}
-static void gate_free(gate *g) {
-    llmspell__cond_destroy(&g->c);
-    llmspell__mutex_destroy(&g->m);
-}
+#include "gate.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* >>bank: transfers in transactions; readers check the sum */
