@@ -50,15 +50,35 @@
    missing, corrupt or older than the records are detected and the graph is rebuilt from the
    records. With kv NULL the collection lives in memory only.
 
-   Threads: one writer at a time per collection; searches and gets are read-only and may run
-   concurrently with each other (not with writes).
+   Threads: any number of threads may share one llmspell_vec handle (link -pthread on POSIX).
+   Reads (search, search_exact, get, each, info_get) run concurrently with each other and with
+   a writer; writes (add, add_batch, delete, purge_expired) take turns: a second writer waits,
+   it never gets ERR_BUSY. A read never sees part of a write: a record becomes visible, changes
+   and disappears whole, records and arrays change only while reads are held off for a moment,
+   and the long part of a write (linking new nodes into the HNSW graph) runs beside the reads,
+   each node's link lists guarded by its own lock (a sequence lock: readers copy a list without
+   writing shared memory). A record deleted before a search begins is never in its answer.
+   With a kv, a write begins its kv transaction first (the family's lock order: the store's
+   lock before vec's), so writers of one store take turns there; memory changes before the
+   commit, so a search may see a write whose commit then fails (an I/O error), until the handle
+   reloads itself from the store. add_batch_ex can link a batch on several threads. Pointers a
+   read returns stay valid until the calling thread's next call on the handle: a write never
+   frees a record a thread's last answer points into (it waits in a limbo until that thread's
+   next call), and get's vector is the thread's own copy. llmspell_vec_errmsg() is the calling
+   thread's last failure. Callbacks of llmspell_vec_each run under the read lock: they may read
+   (v, the kv), a write to v from one is ERR_BUSY. A thread inside a kv transaction of its own
+   may read v but its writes to v are ERR_TXN. Open and close are one thread's business (no
+   other call on the handle meanwhile). LLMSPELL_NO_THREADS (implied by LLMSPELL_NO_OS): no
+   locks, no copies, batches linked on the calling thread.
 
    Contents (search for the >> markers):
      declarations     >>kernels >>collections >>records >>filters >>search
      stored form      >>storage: keys, "LVR1" records, "LVC1" settings (also compiled for export)
-     implementation   >>kernels >>structures >>ids >>field names >>hnsw (>>hnsw search layer,
-                      >>hnsw select neighbours, >>hnsw insert) >>filters >>indexes >>saving the
-                      graph >>loading >>writes >>public API >>search
+     implementation   >>kernels >>structures >>sync (lock order, node sequence locks) >>ids
+                      >>field names >>hnsw (>>hnsw search layer, >>hnsw select neighbours,
+                      >>hnsw insert, >>hnsw parallel inserts) >>filters >>indexes >>saving the
+                      graph >>holds (what a read returned, kept from writers) >>loading >>writes
+                      >>public API >>search
 */
 #ifndef LLMSPELL_VEC_H
 #define LLMSPELL_VEC_H
@@ -182,15 +202,31 @@ typedef struct llmspell_vec_record {
 LLMSPELL_DEF llmspell_result llmspell_vec_add(llmspell_vec *v, const llmspell_vec_record *rec);
 /* All or nothing: every record is checked first (duplicate ids in one batch: ERR_INVALID). */
 LLMSPELL_DEF llmspell_result llmspell_vec_add_batch(llmspell_vec *v, const llmspell_vec_record *recs, size_t n);
-/* Fills *out (id, embedding, dim, metadata, scope, times); pointers stay valid until the next
-   write on v. An expired record is ERR_NOT_FOUND. */
+
+/* Options of one batch; zero fields mean the defaults. */
+typedef struct llmspell_vec_batch_options {
+    uint32_t threads; /* threads linking the batch into the HNSW graph, the calling one included:
+                         0 or 1 = the calling thread only; at most LLMSPELL_VEC_MAX_THREADS. With
+                         N > 1 the inserts run on N threads at once (as hnswlib's parallel
+                         addPoint): about 1/N of the time, the same recall, a graph that depends
+                         on the timing. Checks, the kv writes and the commit stay on the calling
+                         thread. Without threads (LLMSPELL_NO_THREADS) they run one after another. */
+} llmspell_vec_batch_options;
+#define LLMSPELL_VEC_MAX_THREADS 64
+/* llmspell_vec_add_batch with options (NULL: the defaults). */
+LLMSPELL_DEF llmspell_result llmspell_vec_add_batch_ex(llmspell_vec *v, const llmspell_vec_record *recs, size_t n,
+                                                       const llmspell_vec_batch_options *opts);
+/* Fills *out (id, embedding, dim, metadata, scope, times): copies that stay valid until the
+   calling thread's next call on v. An expired record is ERR_NOT_FOUND. */
 LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, llmspell_vec_record *out);
 /* ERR_NOT_FOUND if absent (or expired). */
 LLMSPELL_DEF llmspell_result llmspell_vec_delete(llmspell_vec *v, const char *id);
 /* Deletes every expired record; *purged (may be NULL) receives how many. Writes also purge. */
 LLMSPELL_DEF llmspell_result llmspell_vec_purge_expired(llmspell_vec *v, size_t *purged);
 /* Calls fn for every live record in id order (for export); a non-zero return stops. The
-   record's pointers are valid during the call only. */
+   record's pointers are valid during the call only. The collection is read-locked meanwhile
+   (and a kv collection's store holds a read snapshot): fn may read v and the kv, but a write
+   to v from fn is ERR_BUSY. */
 typedef int (*llmspell_vec_each_fn)(void *user, const llmspell_vec_record *rec);
 LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_each_fn fn, void *user);
 
@@ -252,7 +288,8 @@ typedef struct llmspell_vec_hit {
    collection, or the filter, has fewer). A dimension the collection has no vectors of gives
    ERR_NOT_FOUND. With a filter the planner scans the matching records exactly when they are
    few, and otherwise searches the graph keeping only matches, widening the search until k are
-   found. The pointers in hits stay valid until the next write on v. */
+   found. The pointers in hits are copies that stay valid until the calling thread's next call
+   on v. */
 LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits,
                                                  size_t *n);
 /* The exact k best by brute force (same filter rules): for recall measurements and tests. */
@@ -471,14 +508,7 @@ LLMSPELL__UNUSED static void llmspell__rec_write(uint8_t *b, const llmspell__rec
 #include <stdlib.h>
 #include <string.h>
 
-/* the family's allocation macros (llmspell_kv.h's implementation may live in another file) */
-#if !defined(LLMSPELL_MALLOC) && !defined(LLMSPELL_REALLOC) && !defined(LLMSPELL_FREE)
-#define LLMSPELL_MALLOC(sz) malloc(sz)
-#define LLMSPELL_REALLOC(p, sz) realloc(p, sz)
-#define LLMSPELL_FREE(p) free(p)
-#elif !defined(LLMSPELL_MALLOC) || !defined(LLMSPELL_REALLOC) || !defined(LLMSPELL_FREE)
-#error "llmspell: define all of LLMSPELL_MALLOC, LLMSPELL_REALLOC and LLMSPELL_FREE, or none"
-#endif
+/* LLMSPELL_MALLOC / REALLOC / FREE: llmspell_kv.h's shared section */
 
 /* One place decides which SIMD variants are compiled (see STYLE.md: no && / || chains at the
    use sites). Each is still only called after llmspell_cpu_features (llmspell_kv.h, the one
@@ -922,6 +952,7 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
 #define LLMSPELL__NONE 0xFFFFFFFFu
 #define LLMSPELL__PAGE_NODES 64u   /* graph nodes per saved page */
 #define LLMSPELL__MAX_LEVEL 31
+#define LLMSPELL__MAX_M0 200       /* 2M for the largest M */
 
 typedef struct llmspell__vfld { /* one filterable top-level field of a record's metadata */
     uint32_t id;                /* interned field name */
@@ -944,7 +975,10 @@ typedef struct llmspell__vrec {
 
 /* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
    its 2M links and its vector, so one cache line brings both to a search (as in hnswlib).
-   Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0. */
+   Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0.
+   Threads (see >>sync): the arrays, vectors, levels and rec change only under the collection's
+   lock held exclusively; link lists change under their node's sequence lock while searches
+   run; entry, indeg and dirty are atomics. */
 typedef struct llmspell__hnsw {
     uint32_t dim, M, M0;
     size_t stride;              /* bytes of one level-0 block */
@@ -953,15 +987,15 @@ typedef struct llmspell__hnsw {
     uint8_t *level;
     uint32_t *rec;              /* record of the node, or NONE once deleted */
     uint32_t *indeg;            /* level-0 links pointing at each node (pruning must not orphan one) */
+    uint32_t *seq;              /* per node: its links' sequence lock (odd while a writer changes them) */
     uint32_t n, cap;            /* node slots in use / allocated */
     uint32_t *free;             /* deleted slots waiting for reuse */
     uint32_t nfree, capfree;
-    uint32_t entry;
-    int maxlevel;
+    uint32_t entry;             /* atomic: searches read it while inserts move it */
+    int maxlevel;               /* the entry's level; writers only (searches read level[entry]) */
     uint64_t live;
-    uint8_t *dirty;             /* a bit per page changed since the last save */
+    uint32_t *dirty;            /* a bit per page changed since the last save */
     uint32_t dirty_pages;       /* bits allocated */
-    int saved_header;           /* the header must be written */
 } llmspell__hnsw;
 
 typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
@@ -989,14 +1023,170 @@ struct llmspell_vec {
     llmspell_time next_expiry;  /* earliest expiry among records (MAX: none) */
     uint64_t rng;
     int graph_loaded;
-    int broken;                 /* memory is empty after a failed reload: reload on the next call */
+    int broken;                 /* memory is empty after a failed write or reload: reload on the next call */
     /* writer scratch (one writer at a time) */
     struct llmspell__vscratch *ws;
     llmspell_json_doc *jdoc;    /* reading metadata (llmspell_export.h) */
     char *jbuf;                 /* canonical metadata */
     uint32_t njbuf, capjbuf;
-    char errmsg[256];
+    int xdepth;                 /* the writer's nesting of llmspell__vx_lock */
+    void **hz;                  /* the writer's sorted copy of every thread's holds (see llmspell__retire) */
+    uint32_t nhz, caphz;
+    int hz_all;                 /* the copy could not be made: take every blob as held */
+    char **limbo;               /* record blobs a write dropped while a thread still held them */
+    uint32_t nlimbo, caplimbo;
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__rw rw;            /* reads shared; changes of the structure (records, arrays) exclusive */
+    llmspell__mutex wlock;      /* writers take turns (held through a write, link work included) */
+    llmspell__mutex top;        /* inserts that raise an index's top level */
+#endif
+    llmspell__tslots ts;        /* per thread: error message, returned copies, search scratch */
+    char errmsg[256];           /* the message when a thread has no slot (out of memory) */
 };
+
+/* >>sync: vec's part of the family's thread layer (llmspell_kv.h >>sync has the rest).
+   Lock order: the kv store's lock (a transaction or a read snapshot) before any of vec's, and
+   never a wait for kv while holding one of vec's: a write begins its kv transaction before
+   wlock; reads (search, get, info) never call kv; each and the reload of a broken handle take a
+   kv read snapshot first. Inside vec: wlock, then rw (exclusive), then top, then node locks.
+   Node locks are sequence locks: a writer makes a node's count odd while it changes that node's
+   links, a reader copies the links between two reads of the same even count. Readers thus
+   never write shared memory (two searching cores trade no cache lines) and never see half a
+   list; a writer holds one node at a time and reads no other node's links while holding it,
+   so two writers never wait for each other in a cycle.
+   32-bit atomics on plain uint32_t (the layer's are on long): relaxed loads and stores, add,
+   or, compare-and-swap, acquire / release fences. */
+#if defined(LLMSPELL_NO_THREADS)
+static uint32_t llmspell__ld32(const uint32_t *p) { return *p; }
+static void llmspell__st32(uint32_t *p, uint32_t x) { *p = x; }
+static uint32_t llmspell__add32(uint32_t *p, uint32_t d) { return *p += d; }
+static void llmspell__or32(uint32_t *p, uint32_t bits) { *p |= bits; }
+#elif defined(__GNUC__) || defined(__clang__)
+static uint32_t llmspell__ld32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static void llmspell__st32(uint32_t *p, uint32_t x) { __atomic_store_n(p, x, __ATOMIC_RELAXED); }
+static uint32_t llmspell__add32(uint32_t *p, uint32_t d) { return __atomic_add_fetch(p, d, __ATOMIC_RELAXED); }
+static void llmspell__or32(uint32_t *p, uint32_t bits) { (void)__atomic_fetch_or(p, bits, __ATOMIC_RELAXED); }
+static int llmspell__cas32(uint32_t *p, uint32_t expect, uint32_t want) {
+    return __atomic_compare_exchange_n(p, &expect, want, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static uint32_t llmspell__ld32_acq(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void llmspell__st32_rel(uint32_t *p, uint32_t x) { __atomic_store_n(p, x, __ATOMIC_RELEASE); }
+#define LLMSPELL__FENCE_ACQ() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define LLMSPELL__FENCE_REL() __atomic_thread_fence(__ATOMIC_RELEASE)
+#elif defined(_MSC_VER)
+/* volatile accesses of aligned 32-bit words are atomic; Interlocked functions are full barriers */
+static uint32_t llmspell__ld32(const uint32_t *p) { return *(const volatile uint32_t *)p; }
+static void llmspell__st32(uint32_t *p, uint32_t x) { *(volatile uint32_t *)p = x; }
+static uint32_t llmspell__add32(uint32_t *p, uint32_t d) { return (uint32_t)InterlockedExchangeAdd((volatile long *)p, (long)d) + d; }
+static void llmspell__or32(uint32_t *p, uint32_t bits) { (void)InterlockedOr((volatile long *)p, (long)bits); }
+static int llmspell__cas32(uint32_t *p, uint32_t expect, uint32_t want) {
+    return (uint32_t)InterlockedCompareExchange((volatile long *)p, (long)want, (long)expect) == expect;
+}
+static uint32_t llmspell__ld32_acq(const uint32_t *p) {
+    uint32_t x = *(const volatile uint32_t *)p;
+    LLMSPELL__FENCE();
+    return x;
+}
+static void llmspell__st32_rel(uint32_t *p, uint32_t x) {
+    LLMSPELL__FENCE();
+    *(volatile uint32_t *)p = x;
+}
+#define LLMSPELL__FENCE_ACQ() LLMSPELL__FENCE()
+#define LLMSPELL__FENCE_REL() LLMSPELL__FENCE()
+#else /* C11 <stdatomic.h>, as the layer chose */
+static uint32_t llmspell__ld32(const uint32_t *p) { return atomic_load_explicit((_Atomic uint32_t *)p, memory_order_relaxed); }
+static void llmspell__st32(uint32_t *p, uint32_t x) { atomic_store_explicit((_Atomic uint32_t *)p, x, memory_order_relaxed); }
+static uint32_t llmspell__add32(uint32_t *p, uint32_t d) { return atomic_fetch_add_explicit((_Atomic uint32_t *)p, d, memory_order_relaxed) + d; }
+static void llmspell__or32(uint32_t *p, uint32_t bits) { (void)atomic_fetch_or_explicit((_Atomic uint32_t *)p, bits, memory_order_relaxed); }
+static int llmspell__cas32(uint32_t *p, uint32_t expect, uint32_t want) {
+    return atomic_compare_exchange_strong_explicit((_Atomic uint32_t *)p, &expect, want, memory_order_acquire, memory_order_relaxed);
+}
+static uint32_t llmspell__ld32_acq(const uint32_t *p) { return atomic_load_explicit((_Atomic uint32_t *)p, memory_order_acquire); }
+static void llmspell__st32_rel(uint32_t *p, uint32_t x) { atomic_store_explicit((_Atomic uint32_t *)p, x, memory_order_release); }
+#define LLMSPELL__FENCE_ACQ() atomic_thread_fence(memory_order_acquire)
+#define LLMSPELL__FENCE_REL() atomic_thread_fence(memory_order_release)
+#endif
+
+/* Takes node's sequence lock; returns the even count it had (pass it to unlock). A writer
+   holds it for a few distance computations at most: spin, then let the holder run. */
+static uint32_t llmspell__node_lock(const llmspell__hnsw *ix, uint32_t node) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)ix;
+    (void)node;
+    return 0;
+#else
+    uint32_t *q = &ix->seq[node], s;
+    unsigned spins = 0;
+    for (;;) {
+        s = llmspell__ld32(q);
+        if (!(s & 1) && llmspell__cas32(q, s, s + 1)) break;
+        if (++spins > 64) llmspell__yield();
+    }
+    LLMSPELL__FENCE_REL(); /* the odd count is visible before any change it covers */
+    return s;
+#endif
+}
+
+static void llmspell__node_unlock(const llmspell__hnsw *ix, uint32_t node, uint32_t s) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)ix;
+    (void)node;
+    (void)s;
+#else
+    llmspell__st32_rel(&ix->seq[node], s + 2); /* every change is visible before the even count */
+#endif
+}
+
+/* The writer's exclusive hold on the collection (nests: loading interns field names). */
+static void llmspell__vx_lock(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    if (v->xdepth == 0) llmspell__rw_write_lock(&v->rw);
+#endif
+    v->xdepth++;
+}
+static void llmspell__vx_unlock(llmspell_vec *v) {
+    v->xdepth--;
+#ifndef LLMSPELL_NO_THREADS
+    if (v->xdepth == 0) llmspell__rw_write_unlock(&v->rw);
+#endif
+}
+static void llmspell__vw_lock(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__mutex_lock(&v->wlock);
+#else
+    (void)v;
+#endif
+}
+static void llmspell__vw_unlock(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__mutex_unlock(&v->wlock);
+#else
+    (void)v;
+#endif
+}
+static void llmspell__top_lock(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__mutex_lock(&v->top);
+#else
+    (void)v;
+#endif
+}
+static void llmspell__top_unlock(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__mutex_unlock(&v->top);
+#else
+    (void)v;
+#endif
+}
+
+/* The calling thread's slot (NULL: out of memory). */
+static llmspell__tslot *llmspell__vslot(llmspell_vec *v) { return llmspell__tslot_get(&v->ts, &v->a); }
+
+/* Where the calling thread's message goes. */
+static char *llmspell__vmsg(llmspell_vec *v) {
+    llmspell__tslot *t = llmspell__vslot(v);
+    return t ? t->errmsg : v->errmsg;
+}
 
 static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...)
     LLMSPELL__PRINTF(3, 4)
@@ -1004,7 +1194,7 @@ static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, co
 static llmspell_result llmspell__vfail(llmspell_vec *v, llmspell_result code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    LLMSPELL__VSNPRINTF(v->errmsg, sizeof v->errmsg, fmt, ap);
+    LLMSPELL__VSNPRINTF(llmspell__vmsg(v), sizeof v->errmsg, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -1174,8 +1364,36 @@ static uint32_t *llmspell__links(const llmspell__hnsw *ix, uint32_t node, int l)
 
 static void llmspell__mark_dirty(llmspell__hnsw *ix, uint32_t node) {
     uint32_t page = node / LLMSPELL__PAGE_NODES;
-    if (page < ix->dirty_pages) ix->dirty[page / 8] |= (uint8_t)(1u << (page % 8));
-    ix->saved_header = 1;
+    if (page < ix->dirty_pages) llmspell__or32(&ix->dirty[page / 32], 1u << (page % 32));
+}
+
+/* The links of node at level l, as *out[0..count): a copy in buf (LLMSPELL__MAX_M0 entries)
+   taken under the node's sequence lock, so writers may change them meanwhile (without threads
+   the list itself). */
+static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int l, uint32_t *buf, const uint32_t **out) {
+    const uint32_t *ln = llmspell__links(ix, node, l);
+#ifdef LLMSPELL_NO_THREADS
+    (void)buf;
+    *out = ln + 1;
+    return ln[0];
+#else
+    const uint32_t *q = &ix->seq[node];
+    uint32_t cap = l == 0 ? ix->M0 : ix->M, s, n = 0, i;
+    unsigned spins = 0;
+    for (;;) {
+        s = llmspell__ld32_acq(q); /* the links are read after the count */
+        if (!(s & 1)) {
+            n = llmspell__ld32(ln);
+            if (n > cap) n = cap; /* torn by a writer: the recheck below throws it away */
+            for (i = 0; i < n; i++) buf[i] = llmspell__ld32(ln + 1 + i);
+            LLMSPELL__FENCE_ACQ(); /* ... and before the count is read again */
+            if (llmspell__ld32(q) == s) break;
+        }
+        if (++spins > 64) llmspell__yield();
+    }
+    *out = buf;
+    return n;
+#endif
 }
 
 /* Distance used inside the graph: smaller is closer. Vectors are kept as given (get and export
@@ -1253,6 +1471,8 @@ typedef struct llmspell__vscratch {
     uint32_t nsel, capsel;
     uint8_t *match;             /* filter cache: 0 unknown, 1 no, 2 yes */
     uint32_t capmatch;
+    void **hold;                /* a thread's: the record blobs its last read returned pointers into */
+    uint32_t nhold, caphold;
 } llmspell__vscratch;
 
 static int llmspell__scratch_reset(const llmspell_vec *v, llmspell__vscratch *s, uint32_t nodes) {
@@ -1274,6 +1494,7 @@ static void llmspell__scratch_free(const llmspell_vec *v, llmspell__vscratch *s)
     llmspell__vfree(v, s->res.h);
     llmspell__vfree(v, s->sel);
     llmspell__vfree(v, s->match);
+    llmspell__vfree(v, (void *)s->hold);
     memset(s, 0, sizeof *s);
 }
 
@@ -1310,11 +1531,13 @@ static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *a
 /* Greedy descent on one upper level: moves *cur to the closest neighbour while it improves. */
 static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t *cur, float *dcur,
                              int l) {
+    uint32_t buf[LLMSPELL__MAX_M0];
     int changed = 1;
     while (changed) {
-        uint32_t *ln = llmspell__links(ix, *cur, l), i;
+        const uint32_t *ln;
+        uint32_t n = llmspell__links_get(ix, *cur, l, buf, &ln), i;
         changed = 0;
-        for (i = 1; i <= ln[0]; i++) {
+        for (i = 0; i < n; i++) {
             float d = LLMSPELL__DQ(v, ix, q, qinv, ln[i]);
             if (d < *dcur) {
                 *dcur = d;
@@ -1340,16 +1563,16 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
     }
     while (s->cand.n) {
         llmspell__dn c = llmspell__heap_pop(&s->cand);
-        uint32_t *ln, i, cnt;
+        uint32_t buf[LLMSPELL__MAX_M0], i, cnt;
+        const uint32_t *ln;
         if (c.d > bound && s->res.n >= ef) break;
-        ln = llmspell__links(ix, c.id, l);
-        cnt = ln[0];
+        cnt = llmspell__links_get(ix, c.id, l, buf, &ln);
         /* the distance reads the vector, not the links at the block's start: fetch that */
-        for (i = 1; i <= cnt && i <= 4; i++) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i]) - 1);
-        for (i = 1; i <= cnt; i++) {
+        for (i = 0; i < cnt && i < 4; i++) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i]) - 1);
+        for (i = 0; i < cnt; i++) {
             uint32_t nb = ln[i];
             float d;
-            if (i + 4 <= cnt) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
+            if (i + 4 < cnt) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
             if (!llmspell__visit(s, nb)) continue;
             d = LLMSPELL__DQ(v, ix, q, qinv, nb);
             if (s->res.n < ef || d < bound) {
@@ -1390,86 +1613,134 @@ static uint32_t llmspell__select_neighbors(const llmspell_vec *v, const llmspell
     return kept;
 }
 
+/* Level-0 nodes whose last incoming link an insert took away: reattached at its end. */
+typedef struct llmspell__lost {
+    uint32_t n;
+    uint32_t id[256];
+} llmspell__lost;
+
+static void llmspell__lost_add(llmspell__lost *lo, uint32_t id) {
+    if (lo->n < 256) lo->id[lo->n++] = id;
+}
+
+/* Whether node's level-0 list holds t (the caller holds node's lock). */
+static int llmspell__links_have(const llmspell__hnsw *ix, uint32_t node, uint32_t t) {
+    const uint32_t *ln = llmspell__links(ix, node, 0);
+    uint32_t i;
+    for (i = 1; i <= ln[0]; i++)
+        if (ln[i] == t) return 1;
+    return 0;
+}
+
 /* A node whose last incoming level-0 link was pruned would be unreachable by any search:
    link it from its closest out-neighbour, into a free place, or in place of a link whose
-   target has others. */
+   target has others. Other inserts may run meanwhile: each list is changed under its lock,
+   after checking again that the change still makes sense. */
 static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t t) {
-    const uint32_t *out = llmspell__links(ix, t, 0);
+    uint32_t buf[LLMSPELL__MAX_M0], i, j, n, best = LLMSPELL__NONE, s;
+    const uint32_t *out;
     const float *x = LLMSPELL__VEC(ix, t);
-    float xinv = LLMSPELL__INV(ix, t);
-    uint32_t i, j, best = LLMSPELL__NONE;
-    float bd = 0;
-    for (i = 1; i <= out[0]; i++) { /* the closest out-neighbour with room */
+    float xinv = LLMSPELL__INV(ix, t), bd = 0;
+    if (llmspell__ld32(&ix->indeg[t])) return; /* linked again meanwhile */
+    n = llmspell__links_get(ix, t, 0, buf, &out);
+    for (i = 0; i < n; i++) { /* the closest out-neighbour with room */
         uint32_t m = out[i];
         float d = LLMSPELL__DQ(v, ix, x, xinv, m);
-        if (llmspell__links(ix, m, 0)[0] < ix->M0 && (best == LLMSPELL__NONE || d < bd)) { best = m; bd = d; }
+        if (llmspell__ld32(llmspell__links(ix, m, 0)) < ix->M0 && (best == LLMSPELL__NONE || d < bd)) { best = m; bd = d; }
     }
     if (best != LLMSPELL__NONE) {
         uint32_t *ln = llmspell__links(ix, best, 0);
-        ln[++ln[0]] = t;
-        ix->indeg[t]++;
-        llmspell__mark_dirty(ix, best);
-        return;
+        s = llmspell__node_lock(ix, best);
+        if (ln[0] < ix->M0 && !llmspell__links_have(ix, best, t)) {
+            llmspell__st32(&ln[ln[0] + 1], t);
+            llmspell__st32(&ln[0], ln[0] + 1);
+            llmspell__add32(&ix->indeg[t], 1);
+            llmspell__node_unlock(ix, best, s);
+            llmspell__mark_dirty(ix, best);
+            return;
+        }
+        llmspell__node_unlock(ix, best, s); /* filled meanwhile */
     }
-    for (i = 1; i <= out[0]; i++) { /* all full: replace the farthest link that has company */
+    for (i = 0; i < n; i++) { /* all full: replace the farthest link that has company */
         uint32_t m = out[i], *ln = llmspell__links(ix, m, 0), farthest = 0;
+        int linked = 0;
         float fd = -1;
-        for (j = 1; j <= ln[0]; j++) {
+        s = llmspell__node_lock(ix, m);
+        for (j = 1; j <= ln[0] && !linked; j++) {
             float d;
-            if (ix->indeg[ln[j]] < 2) continue;
+            linked = ln[j] == t; /* meanwhile */
+            if (linked || llmspell__ld32(&ix->indeg[ln[j]]) < 2) continue;
             d = LLMSPELL__DQ(v, ix, LLMSPELL__VEC(ix, m), LLMSPELL__INV(ix, m), ln[j]);
             if (d > fd) { fd = d; farthest = j; }
         }
+        if (farthest && !linked) {
+            llmspell__add32(&ix->indeg[ln[farthest]], (uint32_t)-1);
+            llmspell__st32(&ln[farthest], t);
+            llmspell__add32(&ix->indeg[t], 1);
+        }
+        llmspell__node_unlock(ix, m, s);
+        if (linked) return;
         if (farthest) {
-            ix->indeg[ln[farthest]]--;
-            ln[farthest] = t;
-            ix->indeg[t]++;
             llmspell__mark_dirty(ix, m);
             return;
         }
     }
 }
 
+/* Writes ids[0..m) as node's list at level l (its lock held), keeping the level-0 in-degrees:
+   what the list held before loses one, and any node that loses its last goes to lost. Links
+   other inserts added meanwhile (node is reachable while it is linked) are kept while there is
+   room. Returns the count written. */
+static uint32_t llmspell__links_put(llmspell__hnsw *ix, uint32_t node, int l, const uint32_t *ids, uint32_t m, int keep, llmspell__lost *lo) {
+    uint32_t *ln = llmspell__links(ix, node, l), cap = l == 0 ? ix->M0 : ix->M, old[LLMSPELL__MAX_M0], nold = ln[0], n = 0, i, j;
+    memcpy(old, ln + 1, (size_t)nold * sizeof *old);
+    for (i = 0; i < m; i++) llmspell__st32(&ln[1 + n++], ids[i]);
+    for (i = 0; keep && i < nold && n < cap; i++) {
+        for (j = 0; j < m && ids[j] != old[i]; j++) {
+        }
+        if (j == m) llmspell__st32(&ln[1 + n++], old[i]);
+    }
+    llmspell__st32(&ln[0], n);
+    if (l == 0) { /* increments first: a node in both lists never reads 0 */
+        for (i = 0; i < n; i++) llmspell__add32(&ix->indeg[ln[1 + i]], 1);
+        for (i = 0; i < nold; i++)
+            if (llmspell__add32(&ix->indeg[old[i]], (uint32_t)-1) == 0) llmspell__lost_add(lo, old[i]);
+    }
+    return n;
+}
+
 /* Adds `node` to the links of nb at level l, re-selecting nb's links when full. */
 static void llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb, uint32_t node, int l, llmspell__vscratch *s) {
-    uint32_t *ln = llmspell__links(ix, nb, l), cap = l == 0 ? ix->M0 : ix->M, i, j, kept;
+    uint32_t *ln = llmspell__links(ix, nb, l), cap = l == 0 ? ix->M0 : ix->M, i, kept, seq, ids[LLMSPELL__MAX_M0];
     const float *base = LLMSPELL__VEC(ix, nb);
     float binv = LLMSPELL__INV(ix, nb);
+    llmspell__lost dropped;
+    dropped.n = 0;
+    seq = llmspell__node_lock(ix, nb);
     for (i = 1; i <= ln[0]; i++)
-        if (ln[i] == node) return; /* a reused slot may still be linked */
-    llmspell__mark_dirty(ix, nb);
-    if (ln[0] < cap) {
-        ln[++ln[0]] = node;
-        if (l == 0) ix->indeg[node]++;
-        return;
-    }
-    for (i = 0; i < cap; i++) { /* s->sel holds at least M0 + 2 (llmspell__insert_reserve) */
-        s->sel[i].id = ln[i + 1];
-        s->sel[i].d = LLMSPELL__DQ(v, ix, base, binv, ln[i + 1]);
-    }
-    s->sel[cap].id = node;
-    s->sel[cap].d = LLMSPELL__DQ(v, ix, base, binv, node);
-    qsort(s->sel, (size_t)cap + 1, sizeof *s->sel, llmspell__dn_cmp);
-    kept = llmspell__select_neighbors(v, ix, s->sel, cap + 1, cap);
-    if (l > 0) {
-        ln[0] = kept;
-        for (i = 0; i < kept; i++) ln[i + 1] = s->sel[i].id;
-        return;
-    }
-    /* level 0: count the links that appear and disappear, then rescue any node left unlinked */
-    for (i = 0; i < kept; i++) ix->indeg[s->sel[i].id]++;
-    for (i = 1; i <= ln[0]; i++) ix->indeg[ln[i]]--;
-    {
-        uint32_t dropped[256], nd = 0;
-        for (i = 1; i <= ln[0]; i++) {
-            int still = 0;
-            for (j = 0; j < kept && !still; j++) still = s->sel[j].id == ln[i];
-            if (!still && ix->indeg[ln[i]] == 0 && nd < 256) dropped[nd++] = ln[i];
+        if (ln[i] == node) { /* a reused slot may still be linked */
+            llmspell__node_unlock(ix, nb, seq);
+            return;
         }
-        ln[0] = kept;
-        for (i = 0; i < kept; i++) ln[i + 1] = s->sel[i].id;
-        for (i = 0; i < nd; i++) llmspell__reattach(v, ix, dropped[i]);
+    if (ln[0] < cap) {
+        llmspell__st32(&ln[ln[0] + 1], node);
+        llmspell__st32(&ln[0], ln[0] + 1);
+        if (l == 0) llmspell__add32(&ix->indeg[node], 1);
+    } else { /* full: the heuristic over its links and node (vectors only: no other lock) */
+        for (i = 0; i < cap; i++) { /* s->sel holds at least M0 + 2 (llmspell__insert_reserve) */
+            s->sel[i].id = ln[i + 1];
+            s->sel[i].d = LLMSPELL__DQ(v, ix, base, binv, ln[i + 1]);
+        }
+        s->sel[cap].id = node;
+        s->sel[cap].d = LLMSPELL__DQ(v, ix, base, binv, node);
+        qsort(s->sel, (size_t)cap + 1, sizeof *s->sel, llmspell__dn_cmp);
+        kept = llmspell__select_neighbors(v, ix, s->sel, cap + 1, cap);
+        for (i = 0; i < kept; i++) ids[i] = s->sel[i].id;
+        (void)llmspell__links_put(ix, nb, l, ids, kept, 0, &dropped);
     }
+    llmspell__node_unlock(ix, nb, seq);
+    llmspell__mark_dirty(ix, nb);
+    for (i = 0; i < dropped.n; i++) llmspell__reattach(v, ix, dropped.id[i]); /* left with no link to them */
 }
 
 /* Reserves the writer's scratch so that connecting a node into an index of `nodes` slots
@@ -1484,72 +1755,106 @@ static int llmspell__insert_reserve(const llmspell_vec *v, llmspell__vscratch *s
            llmspell__vgrow(v, (void **)&s->sel, &s->capsel, (size_t)(ef > m0 * (m0 + 1) ? ef : m0 * (m0 + 1)) + 2, sizeof *s->sel);
 }
 
+/* Whether a node's lock count s1 (just taken) shows no change since the hold that began at s0. */
+static int llmspell__node_same(uint32_t s1, uint32_t s0) {
+#ifdef LLMSPELL_NO_THREADS
+    (void)s1;
+    (void)s0;
+    return 1;
+#else
+    return s1 == s0 + 2;
+#endif
+}
+
+/* A reused slot lets go of its old links, and its old neighbours of their links to it (made
+   for its old vector, they would mislead searches); a neighbour left short of links is
+   refilled from its two-hop neighbourhood, as hnswlib repairs an update. The neighbourhood is
+   gathered with no lock held; the refill is written only if the neighbour did not change
+   meanwhile (then another insert has just given it links). */
+static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s, llmspell__lost *lo) {
+    uint32_t old[LLMSPELL__MAX_M0], snap[LLMSPELL__MAX_M0], buf[LLMSPELL__MAX_M0], ids[LLMSPELL__MAX_M0];
+    uint32_t *ln = llmspell__links(ix, node, 0), nold, i, j, k, seq;
+    int l;
+    seq = llmspell__node_lock(ix, node);
+    nold = ln[0];
+    memcpy(old, ln + 1, (size_t)nold * sizeof *old);
+    (void)llmspell__links_put(ix, node, 0, NULL, 0, 0, lo); /* empty: its old targets lose a link */
+    for (l = 1; l <= ix->level[node]; l++) llmspell__st32(llmspell__links(ix, node, l), 0);
+    llmspell__node_unlock(ix, node, seq);
+    for (i = 0; i < nold; i++) {
+        uint32_t o = old[i], *back = llmspell__links(ix, o, 0), nb, nc = 0, kept, s0, s1;
+        const float *ov = LLMSPELL__VEC(ix, o);
+        float oinv = LLMSPELL__INV(ix, o);
+        s0 = llmspell__node_lock(ix, o);
+        nb = back[0];
+        for (j = 1; j <= nb; j++) {
+            if (back[j] != node) continue;
+            llmspell__st32(&back[j], back[nb]);
+            llmspell__st32(&back[0], --nb);
+            llmspell__add32(&ix->indeg[node], (uint32_t)-1);
+            break;
+        }
+        memcpy(snap, back + 1, (size_t)nb * sizeof *snap);
+        llmspell__node_unlock(ix, o, s0);
+        llmspell__mark_dirty(ix, o);
+        if (nb >= ix->M) continue;
+        (void)llmspell__scratch_reset(v, s, ix->n); /* reserved: cannot fail */
+        llmspell__visit(s, o);
+        llmspell__visit(s, node);
+        for (j = 0; j < nb; j++) { /* o's links and theirs, chosen by the usual heuristic */
+            const uint32_t *two;
+            uint32_t ntwo = llmspell__links_get(ix, snap[j], 0, buf, &two);
+            if (llmspell__visit(s, snap[j])) { s->sel[nc].id = snap[j]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, snap[j]); }
+            for (k = 0; k < ntwo && nc < ix->M0 * (ix->M0 + 1); k++)
+                if (llmspell__visit(s, two[k])) { s->sel[nc].id = two[k]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, two[k]); }
+        }
+        qsort(s->sel, nc, sizeof *s->sel, llmspell__dn_cmp);
+        kept = llmspell__select_neighbors(v, ix, s->sel, nc, ix->M0);
+        for (j = 0; j < kept; j++) ids[j] = s->sel[j].id;
+        s1 = llmspell__node_lock(ix, o);
+        if (llmspell__node_same(s1, s0)) (void)llmspell__links_put(ix, o, 0, ids, kept, 0, lo);
+        llmspell__node_unlock(ix, o, s1);
+    }
+}
+
 /* >>hnsw insert: connects node (its vector and level already in place) into the graph: a
-   greedy descent to its level, then on each level a search layer and select neighbours. The scratch was
-   reserved by llmspell__insert_reserve, so nothing here allocates or fails. */
-static int llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
+   greedy descent to its level, then on each level a search layer and select neighbours. The
+   scratch was reserved by llmspell__insert_reserve, so nothing here allocates or fails.
+   Several inserts may run at once (a parallel batch), and searches beside them: every list is
+   read through llmspell__links_get and written under its node's lock (see >>sync). An insert
+   that raises the top level holds `top` throughout, as hnswlib does, so the others start from
+   a finished entry point. */
+static void llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
     const float *q = LLMSPELL__VEC(ix, node);
-    float qinv = LLMSPELL__INV(ix, node);
-    int L = ix->level[node], l;
-    uint32_t cur = ix->entry, i;
-    float dcur;
+    float qinv = LLMSPELL__INV(ix, node), dcur;
+    int L = ix->level[node], l, maxl, top;
+    uint32_t cur, i, ids[LLMSPELL__MAX_M0], buf[LLMSPELL__MAX_M0];
     llmspell__accept acc;
+    llmspell__lost lost; /* old neighbours whose only incoming link this was */
     memset(&acc, 0, sizeof acc);
     acc.v = v;
     acc.s = s;
     acc.skip = node;
     acc.now = LLMSPELL_TIME_MIN; /* expired records still shape the graph */
-    uint32_t lost[200], nlost = 0; /* old neighbours whose only incoming link this was (M0 <= 200) */
-    { /* A reused slot lets go of its old links, and its old neighbours of their links to it
-         (made for its old vector, they would mislead searches); a neighbour left short of
-         links is refilled from its two-hop neighbourhood, as hnswlib repairs an update. */
-        uint32_t *old = llmspell__links(ix, node, 0), j, o, k;
-        for (i = 1; i <= old[0]; i++) {
-            uint32_t *back;
-            o = old[i];
-            if (--ix->indeg[o] == 0 && nlost < 200) lost[nlost++] = o;
-            back = llmspell__links(ix, o, 0);
-            for (j = 1; j <= back[0]; j++) {
-                if (back[j] != node) continue;
-                back[j] = back[back[0]--];
-                ix->indeg[node]--;
-                llmspell__mark_dirty(ix, o);
-                break;
-            }
-            if (back[0] >= ix->M) continue;
-            { /* refill o: its links and theirs, chosen by the usual heuristic */
-                const float *ov = LLMSPELL__VEC(ix, o);
-                float oinv = LLMSPELL__INV(ix, o);
-                uint32_t nc = 0, kept;
-                (void)llmspell__scratch_reset(v, s, ix->n);
-                llmspell__visit(s, o);
-                llmspell__visit(s, node);
-                for (j = 1; j <= back[0]; j++) {
-                    const uint32_t *two = llmspell__links(ix, back[j], 0);
-                    if (llmspell__visit(s, back[j])) { s->sel[nc].id = back[j]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, back[j]); }
-                    for (k = 1; k <= two[0] && nc < ix->M0 * (ix->M0 + 1); k++)
-                        if (llmspell__visit(s, two[k])) { s->sel[nc].id = two[k]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, two[k]); }
-                }
-                qsort(s->sel, nc, sizeof *s->sel, llmspell__dn_cmp);
-                kept = llmspell__select_neighbors(v, ix, s->sel, nc, ix->M0);
-                for (j = 1; j <= back[0]; j++) ix->indeg[back[j]]--;
-                back[0] = kept;
-                for (j = 0; j < kept; j++) { back[j + 1] = s->sel[j].id; ix->indeg[s->sel[j].id]++; }
-            }
-        }
-    }
-    for (l = 0; l <= L; l++) llmspell__links(ix, node, l)[0] = 0;
+    lost.n = 0;
+    llmspell__unlink_old(v, ix, node, s, &lost);
     llmspell__mark_dirty(ix, node);
+    llmspell__top_lock(v);
+    cur = llmspell__ld32(&ix->entry);
+    maxl = ix->maxlevel;
     if (cur == LLMSPELL__NONE || cur == node) {
-        ix->entry = node;
+        llmspell__st32(&ix->entry, node);
         ix->maxlevel = L;
-        return 1;
+        llmspell__top_unlock(v);
+        return;
     }
+    top = L > maxl;
+    if (!top) llmspell__top_unlock(v);
     s->cand.fixed = s->res.fixed = 1;
     dcur = LLMSPELL__DQ(v, ix, q, qinv, cur);
-    for (l = ix->maxlevel; l > L; l--) llmspell__search_greedy(v, ix, q, qinv, &cur, &dcur, l);
-    for (l = L < ix->maxlevel ? L : ix->maxlevel; l >= 0; l--) {
-        uint32_t *ln, m, cnt;
+    for (l = maxl; l > L; l--) llmspell__search_greedy(v, ix, q, qinv, &cur, &dcur, l);
+    for (l = L < maxl ? L : maxl; l >= 0; l--) {
+        uint32_t m, cnt, seq;
         (void)llmspell__scratch_reset(v, s, ix->n); /* reserved: cannot fail */
         (void)llmspell__search_layer(v, ix, q, qinv, cur, dcur, v->cfg.ef_construction, l, &acc, s);
         cnt = s->res.n;
@@ -1557,30 +1862,28 @@ static int llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, 
         qsort(s->sel, cnt, sizeof *s->sel, llmspell__dn_cmp);
         if (cnt) { cur = s->sel[0].id; dcur = s->sel[0].d; }
         m = llmspell__select_neighbors(v, ix, s->sel, cnt, ix->M);
-        ln = llmspell__links(ix, node, l);
-        ln[0] = m;
-        for (i = 0; i < m; i++) ln[i + 1] = s->sel[i].id;
-        if (l == 0)
-            for (i = 0; i < m; i++) ix->indeg[ln[i + 1]]++;
-        for (i = 0; i < m; i++) llmspell__link_back(v, ix, ln[i + 1], node, l, s);
+        for (i = 0; i < m; i++) ids[i] = s->sel[i].id;
+        seq = llmspell__node_lock(ix, node);
+        (void)llmspell__links_put(ix, node, l, ids, m, 1, &lost);
+        llmspell__node_unlock(ix, node, seq);
+        for (i = 0; i < m; i++) llmspell__link_back(v, ix, ids[i], node, l, s);
         if (l == 0 && m) { /* if every new neighbour pruned it, links from elsewhere would not lead here */
             int linked = 0;
             for (i = 0; i < m && !linked; i++) {
-                const uint32_t *back = llmspell__links(ix, ln[i + 1], 0);
-                uint32_t j;
-                for (j = 1; j <= back[0] && !linked; j++) linked = back[j] == node;
+                const uint32_t *back;
+                uint32_t nb = llmspell__links_get(ix, ids[i], 0, buf, &back), j;
+                for (j = 0; j < nb && !linked; j++) linked = back[j] == node;
             }
             if (!linked) llmspell__reattach(v, ix, node);
         }
     }
-    for (i = 0; i < nlost; i++)
-        if (ix->indeg[lost[i]] == 0) llmspell__reattach(v, ix, lost[i]);
-    if (L > ix->maxlevel) {
-        ix->entry = node;
+    for (i = 0; i < lost.n; i++) llmspell__reattach(v, ix, lost.id[i]); /* reattach checks it is still unlinked */
+    if (top) {
+        llmspell__st32(&ix->entry, node);
         ix->maxlevel = L;
+        llmspell__top_unlock(v);
     }
     s->cand.fixed = s->res.fixed = 0;
-    return 1;
 }
 
 /* >>filters: compiled once per query (field names to interned ids), evaluated per record. */
@@ -1875,6 +2178,7 @@ static void llmspell__vix_free(const llmspell_vec *v, llmspell__hnsw *ix) {
     llmspell__vfree(v, ix->level);
     llmspell__vfree(v, ix->rec);
     llmspell__vfree(v, ix->indeg);
+    llmspell__vfree(v, ix->seq);
     llmspell__vfree(v, ix->free);
     llmspell__vfree(v, ix->dirty);
     llmspell__vfree(v, ix);
@@ -1918,16 +2222,19 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
         ix->rec = (uint32_t *)p;
         if (!(p = llmspell__vrealloc(v, ix->indeg, ncap * sizeof *ix->indeg))) return 0;
         ix->indeg = (uint32_t *)p;
+        if (!(p = llmspell__vrealloc(v, ix->seq, ncap * sizeof *ix->seq))) return 0;
+        ix->seq = (uint32_t *)p;
+        memset(ix->seq + ix->cap, 0, (ncap - ix->cap) * sizeof *ix->seq); /* unlocked */
         ix->cap = (uint32_t)ncap;
     }
     pages = (need + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
     if (pages > ix->dirty_pages) {
-        size_t nb = (pages * 2 + 7) / 8, old = (ix->dirty_pages + 7) / 8;
-        uint8_t *d = (uint8_t *)llmspell__vrealloc(v, ix->dirty, nb);
+        size_t nw = (pages * 2 + 31) / 32, old = (ix->dirty_pages + 31) / 32;
+        uint32_t *d = (uint32_t *)llmspell__vrealloc(v, ix->dirty, nw * sizeof *d);
         if (!d) return 0;
-        memset(d + old, 0, nb - old);
+        memset(d + old, 0, (nw - old) * sizeof *d);
         ix->dirty = d;
-        ix->dirty_pages = (uint32_t)(nb * 8);
+        ix->dirty_pages = (uint32_t)(nw * 32);
     }
     /* any node may become free: the list never needs to grow while a write applies */
     return llmspell__vgrow(v, (void **)&ix->free, &ix->capfree, need + 1, sizeof *ix->free);
@@ -1955,13 +2262,13 @@ static void llmspell__vix_setvec(const llmspell_vec *v, llmspell__hnsw *ix, uint
 /* Takes a node slot for record r: a deleted slot when there is one (its level grows to the
    new one if needed, using `up` prepared by the caller), else a new one. Never allocates. */
 static uint32_t llmspell__vix_take(llmspell__hnsw *ix, uint32_t r, int level, uint32_t **up) {
-    uint32_t node;
-    if (ix->nfree && ix->free[ix->nfree - 1] == ix->entry && ix->nfree > 1) { /* keep the entry point's links */
+    uint32_t node, entry = llmspell__ld32(&ix->entry);
+    if (ix->nfree && ix->free[ix->nfree - 1] == entry && ix->nfree > 1) { /* keep the entry point's links */
         uint32_t t = ix->free[0];
         ix->free[0] = ix->free[ix->nfree - 1];
         ix->free[ix->nfree - 1] = t;
     }
-    if (ix->nfree && ix->free[ix->nfree - 1] != ix->entry) {
+    if (ix->nfree && ix->free[ix->nfree - 1] != entry) {
         node = ix->free[--ix->nfree];
         if (level > ix->level[node]) {
             /* caller prepared up for `level`; the old array is released by the caller */
@@ -2040,7 +2347,7 @@ static void llmspell__head_blob(const llmspell_vec *v, const llmspell__hnsw *ix,
     llmspell__put32(b + 16, ix->dim);
     llmspell__put32(b + 20, ix->M);
     llmspell__put32(b + 24, ix->n);
-    llmspell__put32(b + 28, ix->entry);
+    llmspell__put32(b + 28, llmspell__ld32(&ix->entry));
     llmspell__put32(b + 32, (uint32_t)ix->maxlevel);
     llmspell__put32(b + 36, (uint32_t)ix->live);
     llmspell__put32(b + 40, llmspell_crc32c(0, b, 40));
@@ -2064,7 +2371,7 @@ static llmspell_result llmspell__save(llmspell_vec *v, llmspell_time created) {
         for (page = 0; page < pages; page++) {
             uint8_t *blob;
             size_t len;
-            if (!(ix->dirty[page / 8] & (1u << (page % 8)))) continue;
+            if (!(ix->dirty[page / 32] & (1u << (page % 32)))) continue;
             if (!(blob = llmspell__page_blob(v, ix, page, &len))) return LLMSPELL_ERR_NOMEM;
             kn = llmspell__vkey(key, sizeof key, 'p', v->name, v->nlen, NULL, 0, 1, ix->dim, 1, page);
             r = llmspell_kv_put_sys(v->kv, key, kn, blob, len);
@@ -2077,7 +2384,78 @@ static llmspell_result llmspell__save(llmspell_vec *v, llmspell_time created) {
 
 static void llmspell__clear_dirty(llmspell_vec *v) {
     uint32_t i;
-    for (i = 0; i < v->nix; i++) memset(v->ix[i]->dirty, 0, (v->ix[i]->dirty_pages + 7) / 8);
+    for (i = 0; i < v->nix; i++) memset(v->ix[i]->dirty, 0, (v->ix[i]->dirty_pages + 31) / 32 * sizeof *v->ix[i]->dirty);
+}
+
+/* >>holds: the ids and metadata a read returns point into record blobs, valid until the
+   calling thread's next call on the handle. Each thread lists the blobs of its last read's
+   answer (its holds, set under the read lock); a write that drops a record (delete, update,
+   expiry, reload) frees the blob only if no thread holds it, else parks it in limbo until a
+   later write finds it free. Memory held back is thus at most one answer per thread. The
+   writer reads the holds under the exclusive lock, the same lock their owners wrote them under. */
+static int llmspell__ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Under the exclusive lock: a sorted copy of every thread's holds in v->hz (0: no memory, and
+   then every blob counts as held). */
+static int llmspell__hz_collect(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__tslot *t, *head = (llmspell__tslot *)llmspell__aload_ptr(&v->ts.head);
+    size_t n = 0;
+    v->nhz = 0;
+    v->hz_all = 0;
+    for (t = head; t; t = t->next)
+        if (t->scratch) n += ((llmspell__vscratch *)t->scratch)->nhold;
+    if (n && !llmspell__vgrow(v, (void **)&v->hz, &v->caphz, n, sizeof *v->hz)) {
+        v->hz_all = 1;
+        return 0;
+    }
+    for (t = head; t; t = t->next) {
+        const llmspell__vscratch *s = (const llmspell__vscratch *)t->scratch;
+        if (s && s->nhold) {
+            memcpy(v->hz + v->nhz, s->hold, (size_t)s->nhold * sizeof *v->hz);
+            v->nhz += s->nhold;
+        }
+    }
+    if (v->nhz > 1) qsort(v->hz, v->nhz, sizeof *v->hz, llmspell__ptr_cmp);
+#else
+    (void)v;
+#endif
+    return 1;
+}
+
+static int llmspell__hz_held(const llmspell_vec *v, const void *blob) {
+    return v->hz_all || (v->nhz && bsearch(&blob, v->hz, v->nhz, sizeof *v->hz, llmspell__ptr_cmp) != NULL);
+}
+
+/* Frees a dropped record's blob, or parks it while a thread holds it (v->hz is current). Out of
+   memory for the limbo (only a reload can need more than a write reserved): never freed. */
+static void llmspell__retire(llmspell_vec *v, char *blob) {
+    if (!llmspell__hz_held(v, blob)) {
+        llmspell__vfree(v, blob);
+        return;
+    }
+    if (llmspell__vgrow(v, (void **)&v->limbo, &v->caplimbo, (size_t)v->nlimbo + 1, sizeof *v->limbo)) v->limbo[v->nlimbo++] = blob;
+}
+
+/* Frees the parked blobs no thread holds any more (v->hz is current). */
+static void llmspell__limbo_sweep(llmspell_vec *v) {
+    uint32_t i, k = 0;
+    for (i = 0; i < v->nlimbo; i++) {
+        if (llmspell__hz_held(v, v->limbo[i])) v->limbo[k++] = v->limbo[i];
+        else llmspell__vfree(v, v->limbo[i]);
+    }
+    v->nlimbo = k;
+}
+
+/* Room for a reader's n holds, which it then fills in (under the read lock). 0: no memory. */
+static int llmspell__hold_room(llmspell_vec *v, llmspell__vscratch *s, size_t n) {
+    s->nhold = 0;
+    if (n && !llmspell__vgrow(v, (void **)&s->hold, &s->caphold, n, sizeof *s->hold)) return 0;
+    s->nhold = (uint32_t)n;
+    return 1;
 }
 
 /* >>loading */
@@ -2085,7 +2463,7 @@ static void llmspell__clear_dirty(llmspell_vec *v) {
 static void llmspell__unload(llmspell_vec *v) {
     uint32_t i;
     for (i = 0; i < v->nrecs; i++)
-        if (v->recs[i].ix != LLMSPELL__NONE) llmspell__vfree(v, v->recs[i].blob);
+        if (v->recs[i].ix != LLMSPELL__NONE) llmspell__retire(v, v->recs[i].blob);
     llmspell__vfree(v, v->recs);
     llmspell__vfree(v, v->idmap);
     for (i = 0; i < v->nfnames; i++) llmspell__vfree(v, v->fnames[i].s);
@@ -2119,7 +2497,7 @@ static uint32_t llmspell__rec_slot(llmspell_vec *v) {
 }
 
 static void llmspell__rec_release(llmspell_vec *v, uint32_t r) {
-    llmspell__vfree(v, v->recs[r].blob);
+    llmspell__retire(v, v->recs[r].blob);
     memset(&v->recs[r], 0, sizeof v->recs[r]);
     v->recs[r].ix = LLMSPELL__NONE;
     v->recs[r].node = v->free_rec;
@@ -2162,7 +2540,7 @@ static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
         llmspell__insert(v, ix, node, &s);
     }
     llmspell__scratch_free(v, &s);
-    memset(ix->dirty, 0xFF, (ix->dirty_pages + 7) / 8);
+    memset(ix->dirty, 0xFF, (ix->dirty_pages + 31) / 32 * sizeof *ix->dirty);
     return 1;
 }
 
@@ -2387,11 +2765,9 @@ static void llmspell__loader_free(llmspell__loader *ld) {
     llmspell__vfree(ld->v, ld->matched);
 }
 
-static llmspell_result llmspell__save_txn(llmspell_vec *v, llmspell_time created);
-
 /* Fills an empty handle from its kv: settings, saved graphs, records; rebuilds what it
    cannot trust. */
-static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
+static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, int *rebuilt_out) {
     uint8_t key[LLMSPELL__VKEY_MAX];
     const void *val;
     size_t vn, kn, pre;
@@ -2555,8 +2931,8 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created) {
     }
     llmspell__loader_free(&ld);
     v->graph_loaded = rebuilt == 0 && v->nix > 0;
-    if (rebuilt) (void)llmspell__save_txn(v, *created); /* best effort: the next open loads instead */
-    llmspell__clear_dirty(v);
+    *rebuilt_out = rebuilt != 0;
+    if (!rebuilt) llmspell__clear_dirty(v); /* a rebuilt graph stays dirty until it is saved */
     return LLMSPELL_OK;
 kvfail:
     r = llmspell__vfail(v, r == LLMSPELL_ERR_NOMEM ? r : r, "vec '%s': reading the store: %s", v->name,
@@ -2568,26 +2944,38 @@ fail:
     return r;
 }
 
-/* Writes the settings, headers and changed pages in a transaction of their own. */
-static llmspell_result llmspell__save_txn(llmspell_vec *v, llmspell_time created) {
-    llmspell_result r;
-    if ((r = llmspell_kv_begin(v->kv)) != LLMSPELL_OK) return r;
-    r = llmspell__save(v, created);
-    if (r == LLMSPELL_OK) return llmspell_kv_commit(v->kv);
-    (void)llmspell_kv_rollback(v->kv);
-    return r;
+/* Saves a graph open rebuilt, in a transaction of its own, if the records are still those it
+   was built from (the generation in the settings); best effort: else the next open rebuilds. */
+static void llmspell__save_rebuilt(llmspell_vec *v, llmspell_time created) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    const void *val;
+    size_t vn, kn = llmspell__vkey(key, sizeof key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell_vec_config cfg;
+    uint64_t gen = 0, count;
+    llmspell_time c;
+    if (llmspell_kv_begin(v->kv) != LLMSPELL_OK) return;
+    if (llmspell_kv_get(v->kv, key, kn, &val, &vn) != LLMSPELL_OK || !llmspell__meta_parse((const uint8_t *)val, vn, &cfg, &gen, &count, &c) ||
+        gen != v->gen || llmspell__save(v, created) != LLMSPELL_OK) {
+        (void)llmspell_kv_rollback(v->kv);
+        return;
+    }
+    if (llmspell_kv_commit(v->kv) == LLMSPELL_OK) llmspell__clear_dirty(v); /* a failed commit has ended the transaction */
 }
 
-/* >>writes. A write runs in a kv transaction of its own: records first, then the in-memory
-   change (whose memory is reserved beforehand, so it cannot fail half way), then the pages it
-   touched, then commit. If the kv refuses after memory changed, the handle reloads itself
-   from the kv, which rolled back: memory and store always agree. */
+/* >>writes. A write runs in a kv transaction of its own, begun before anything else (the
+   lock order), then holds wlock: checks and prepared records, the records into the store,
+   then the in-memory change of records and arrays with reads held off (its memory reserved
+   first, so it cannot fail half way), then the linking of new nodes beside the reads (on
+   several threads for add_batch_ex), then the pages it touched, then commit. If the kv
+   refuses after memory changed, memory is dropped and reloaded from the store, which rolled
+   back: memory and store always agree. */
 
 typedef struct llmspell__vwrite {
     llmspell__vprep *prep;
     size_t n;
     uint32_t *purge;           /* expired records to delete in the same transaction */
     uint32_t npurge, cappurge;
+    size_t purged;             /* how many of them were live still */
     int own_txn;
 } llmspell__vwrite;
 
@@ -2603,17 +2991,6 @@ static llmspell_time llmspell__created_of(llmspell_vec *v) {
     return created;
 }
 
-/* After a failure that left memory ahead of the store: reload from the store. */
-static llmspell_result llmspell__recover(llmspell_vec *v, llmspell_result r) {
-    char msg[sizeof v->errmsg];
-    llmspell_time created;
-    memcpy(msg, v->errmsg, sizeof msg);
-    llmspell__unload(v);
-    if (!v->kv || llmspell__load(v, &created) != LLMSPELL_OK) v->broken = 1;
-    memcpy(v->errmsg, msg, sizeof msg);
-    return r;
-}
-
 static llmspell_result llmspell__vcheck_id(llmspell_vec *v, const char *id, size_t *n) {
     *n = 0;
     if (!id) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id is NULL", v->name);
@@ -2622,29 +2999,6 @@ static llmspell_result llmspell__vcheck_id(llmspell_vec *v, const char *id, size
     if (*n > LLMSPELL_VEC_MAX_ID)
         return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': id of %zu bytes is over the %d-byte limit", v->name, *n,
                                LLMSPELL_VEC_MAX_ID);
-    return LLMSPELL_OK;
-}
-
-/* A write that failed after memory changed reloads the handle from the store; if even that
-   failed (out of memory, say), every call tries again first. */
-static llmspell_result llmspell__vheal(llmspell_vec *v) {
-    llmspell_time created;
-    llmspell_result r;
-    if (!v->broken) return LLMSPELL_OK;
-    llmspell__unload(v);
-    if ((r = llmspell__load(v, &created)) != LLMSPELL_OK)
-        return llmspell__vfail(v, r, "vec '%s': reloading after an earlier failure: %s (the store is intact; tried again on the next call)",
-                               v->name, llmspell_strerror(r));
-    v->broken = 0;
-    return LLMSPELL_OK;
-}
-
-static llmspell_result llmspell__vready(llmspell_vec *v) {
-    llmspell_result r;
-    if ((r = llmspell__vheal(v)) != LLMSPELL_OK) return r;
-    if (v->kv && v->kv->in_txn)
-        return llmspell__vfail(v, LLMSPELL_ERR_TXN, "vec '%s': writes run in a transaction of their own; commit the open one first",
-                               v->name);
     return LLMSPELL_OK;
 }
 
@@ -2737,7 +3091,7 @@ static void llmspell__recompute_expiry(llmspell_vec *v) {
 }
 
 static llmspell_result llmspell__kv_fail(llmspell_vec *v, llmspell_result r) {
-    if (r == LLMSPELL_ERR_NOMEM && !v->kv->errmsg[0]) return llmspell__vfail(v, r, "vec '%s': out of memory", v->name);
+    if (r == LLMSPELL_ERR_NOMEM && !llmspell_kv_errmsg(v->kv)[0]) return llmspell__vfail(v, r, "vec '%s': out of memory", v->name);
     return llmspell__vfail(v, r, "vec '%s': %s", v->name, llmspell_kv_errmsg(v->kv));
 }
 
@@ -2759,18 +3113,199 @@ static uint64_t llmspell__tenant_total(llmspell_vec *v) {
     return total;
 }
 
-static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_record *recs, size_t n, const char *del_id) {
+/* A node the write must link into its index. */
+typedef struct llmspell__vins { uint32_t ix, node; } llmspell__vins;
+
+/* The write's change of memory (under the exclusive lock): room first, so that a failure
+   changes nothing; then records out and in, nodes taken, vectors written. items receives the
+   nodes to link. */
+static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uint32_t del_rec, llmspell_time now, llmspell__vins *items) {
+    size_t i, n = w->n;
+    uint32_t j;
+    if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + n, sizeof *v->recs) || !llmspell__id_reserve(v, n) ||
+        !llmspell__vgrow(v, (void **)&v->limbo, &v->caplimbo, (size_t)v->nlimbo + w->npurge + n + 1, sizeof *v->limbo) ||
+        !llmspell__hz_collect(v))
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    for (i = 0; i < n; i++) {
+        llmspell__hnsw *ix = llmspell__vix_find(v, w->prep[i].dim, NULL);
+        if (!ix && (!(ix = llmspell__vix_new(v, w->prep[i].dim)) || !llmspell__add_index(v, ix))) {
+            llmspell__vix_free(v, ix);
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        }
+    }
+    for (j = 0; j < v->nix; j++) {
+        uint32_t more = 0;
+        for (i = 0; i < n; i++) more += w->prep[i].dim == v->ix[j]->dim;
+        if (!llmspell__vix_reserve(v, v->ix[j], more + 1)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    }
+    /* cannot fail from here */
+    for (j = 0; j < w->npurge; j++)
+        if (v->recs[w->purge[j]].ix != LLMSPELL__NONE && v->recs[w->purge[j]].expires <= now) {
+            llmspell__forget(v, w->purge[j]);
+            w->purged++;
+        }
+    if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
+    for (i = 0; i < n; i++) {
+        llmspell__vprep *p = &w->prep[i];
+        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno = 0;
+        llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
+        if (old != LLMSPELL__NONE) llmspell__forget(v, old);
+        slot = llmspell__rec_slot(v);
+        p->r.ix = ixno;
+        node = llmspell__vix_take(ix, slot, p->level, &p->up);
+        p->r.node = node;
+        v->recs[slot] = p->r;
+        p->r.blob = NULL; /* installed */
+        llmspell__id_insert(v, slot);
+        llmspell__vix_setvec(v, ix, node, p->vec);
+        v->live++;
+        if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
+        items[i].ix = ixno;
+        items[i].node = node;
+    }
+    if (w->npurge || del_rec != LLMSPELL__NONE) llmspell__recompute_expiry(v);
+    llmspell__limbo_sweep(v);
+    return LLMSPELL_OK;
+}
+
+/* >>hnsw parallel inserts: threads take the next node of the list until none is left. */
+typedef struct llmspell__vjob {
+    llmspell_vec *v;
+    const llmspell__vins *items;
+    size_t n;
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__atomic next;
+#else
+    size_t next;
+#endif
+} llmspell__vjob;
+
+typedef struct llmspell__vworker {
+    llmspell__vjob *job;
+    llmspell__vscratch *s;
+} llmspell__vworker;
+
+static void llmspell__vjob_run(void *arg) {
+    llmspell__vworker *wk = (llmspell__vworker *)arg;
+    llmspell__vjob *job = wk->job;
+    for (;;) {
+#ifndef LLMSPELL_NO_THREADS
+        size_t i = (size_t)(llmspell__aadd(&job->next, 1) - 1);
+#else
+        size_t i = job->next++;
+#endif
+        if (i >= job->n) return;
+        llmspell__insert(job->v, job->v->ix[job->items[i].ix], job->items[i].node, wk->s);
+    }
+}
+
+/* Links items[0..n) on `threads` threads: the calling one with s0, the others with xs[] (all
+   reserved). A thread that cannot be started leaves its share to the others. */
+static void llmspell__insert_all(llmspell_vec *v, const llmspell__vins *items, size_t n, llmspell__vscratch *s0, llmspell__vscratch *xs,
+                                 uint32_t threads) {
+    llmspell__vjob job;
+    llmspell__vworker wk[LLMSPELL_VEC_MAX_THREADS];
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__thread th[LLMSPELL_VEC_MAX_THREADS];
+    int started[LLMSPELL_VEC_MAX_THREADS];
+#endif
+    uint32_t j;
+    job.v = v;
+    job.items = items;
+    job.n = n;
+    job.next = 0;
+    for (j = 0; j < threads; j++) {
+        wk[j].job = &job;
+        wk[j].s = j ? &xs[j - 1] : s0;
+    }
+#ifndef LLMSPELL_NO_THREADS
+    for (j = 1; j < threads; j++) started[j] = llmspell__thread_start(&th[j], llmspell__vjob_run, &wk[j]) == 0;
+#endif
+    llmspell__vjob_run(&wk[0]);
+#ifndef LLMSPELL_NO_THREADS
+    for (j = 1; j < threads; j++)
+        if (started[j]) llmspell__thread_join(&th[j]);
+#endif
+}
+
+/* Under wlock, with the store's lock held (the writer's transaction or a reader's snapshot):
+   a handle whose memory was dropped after a failed write (broken) reloads it from the store;
+   if even that fails (out of memory, say), every call tries again first. */
+static llmspell_result llmspell__reload(llmspell_vec *v) {
+    llmspell_time created;
+    llmspell_result r;
+    int rebuilt;
+    if (!v->broken) return LLMSPELL_OK;
+    llmspell__vx_lock(v);
+    (void)llmspell__hz_collect(v);
+    llmspell__unload(v);
+    r = llmspell__load(v, &created, &rebuilt);
+    v->broken = r != LLMSPELL_OK;
+    llmspell__vx_unlock(v);
+    if (r != LLMSPELL_OK)
+        return llmspell__vfail(v, r, "vec '%s': reloading after an earlier failure: %s (the store is intact; tried again on the next call)",
+                               v->name, llmspell_strerror(r));
+    return LLMSPELL_OK; /* a rebuilt graph stays dirty: the next write saves it */
+}
+
+/* Reloads a broken handle from a thread holding none of vec's locks, in the lock order: a read
+   snapshot of the store, then the writers' turn. keep: the thread's message stays (the
+   failure that broke the handle). */
+static llmspell_result llmspell__heal(llmspell_vec *v, int keep) {
+    char msg[sizeof v->errmsg];
+    llmspell_result r;
+    if (keep) memcpy(msg, llmspell__vmsg(v), sizeof msg);
+    if (v->kv && (r = llmspell_kv_read_begin(v->kv)) != LLMSPELL_OK) {
+        r = llmspell__kv_fail(v, r);
+    } else {
+        llmspell__vw_lock(v);
+        r = llmspell__reload(v);
+        llmspell__vw_unlock(v);
+        if (v->kv) (void)llmspell_kv_read_end(v->kv);
+    }
+    if (keep) memcpy(llmspell__vmsg(v), msg, sizeof msg);
+    return r;
+}
+
+/* Adds recs[0..n) (linked on `threads` threads), or deletes del_id, or (neither) only purges;
+   every write also purges what expired. *purged (may be NULL): how many expired were dropped. */
+static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_record *recs, size_t n, const char *del_id, uint32_t threads,
+                                       size_t *purged) {
     llmspell__vwrite w;
+    llmspell__tslot *t = llmspell__vslot(v);
     llmspell_time now = llmspell_time_now(&v->clock), created;
     uint8_t key[LLMSPELL__VKEY_MAX];
     llmspell_result r;
     size_t i, kn, fresh = 0;
-    uint32_t j, del_rec = LLMSPELL__NONE;
-    int changed = 0;
-    if ((r = llmspell__vready(v)) != LLMSPELL_OK) return r;
+    uint32_t j, del_rec = LLMSPELL__NONE, maxn = 0;
+    llmspell__vins *items = NULL;
+    llmspell__vscratch *xs = NULL; /* scratch of the extra insert threads */
+    int dropped = 0;
+    if (t && t->depth)
+        return llmspell__vfail(v, LLMSPELL_ERR_BUSY, "vec '%s': a write from inside a read of this thread (llmspell_vec_each's callback)",
+                               v->name);
+    if (threads > LLMSPELL_VEC_MAX_THREADS) threads = LLMSPELL_VEC_MAX_THREADS;
+    if ((size_t)threads > n) threads = (uint32_t)n;
+    if (threads < 1) threads = 1;
+#ifdef LLMSPELL_NO_THREADS
+    threads = 1;
+#endif
     memset(&w, 0, sizeof w);
-    if (n && !(w.prep = (llmspell__vprep *)llmspell__valloc(v, n * sizeof *w.prep)))
-        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    /* the lock order: the store's, then the collection's */
+    if (v->kv) {
+        r = llmspell_kv_begin(v->kv);
+        if (r == LLMSPELL_ERR_TXN)
+            return llmspell__vfail(v, r, "vec '%s': writes run in a transaction of their own; commit the open one first", v->name);
+        if (r != LLMSPELL_OK) return llmspell__kv_fail(v, r);
+        w.own_txn = 1;
+    }
+    llmspell__vw_lock(v);
+    if (t && t->scratch) ((llmspell__vscratch *)t->scratch)->nhold = 0; /* this call ends what its last read returned */
+    if ((r = llmspell__reload(v)) != LLMSPELL_OK) goto out;
+    if (n && !(w.prep = (llmspell__vprep *)llmspell__valloc(v, n * sizeof *w.prep))) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        goto out;
+    }
     if (n) memset(w.prep, 0, n * sizeof *w.prep);
     w.n = n;
     for (i = 0; i < n; i++)
@@ -2807,34 +3342,23 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
                             v->name, (unsigned long long)v->opts.max_total_vectors);
         goto out;
     }
-    /* reserve every bit of memory the change needs */
-    if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + n, sizeof *v->recs) || !llmspell__id_reserve(v, n)) {
-        r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    /* the inserts' memory, private to this write: no lock needed */
+    for (j = 0; j < v->nix; j++)
+        if (v->ix[j]->n > maxn) maxn = v->ix[j]->n;
+    maxn = (uint32_t)(maxn + n > 0xFFFFFFF0u ? 0xFFFFFFF0u : maxn + n);
+    if (n && !(items = (llmspell__vins *)llmspell__valloc(v, n * sizeof *items))) r = LLMSPELL_ERR_NOMEM;
+    if (r == LLMSPELL_OK && threads > 1) {
+        if (!(xs = (llmspell__vscratch *)llmspell__valloc(v, (threads - 1) * sizeof *xs))) r = LLMSPELL_ERR_NOMEM;
+        else memset(xs, 0, (threads - 1) * sizeof *xs);
+    }
+    for (j = 0; r == LLMSPELL_OK && n && j < threads; j++)
+        if (!llmspell__insert_reserve(v, j ? &xs[j - 1] : v->ws, maxn)) r = LLMSPELL_ERR_NOMEM;
+    if (r != LLMSPELL_OK) {
+        r = llmspell__vfail(v, r, "vec '%s': out of memory", v->name);
         goto out;
-    }
-    for (i = 0; i < n; i++) {
-        llmspell__hnsw *ix = llmspell__vix_find(v, w.prep[i].dim, NULL);
-        if (!ix) {
-            if (!(ix = llmspell__vix_new(v, w.prep[i].dim)) || !llmspell__add_index(v, ix)) {
-                llmspell__vix_free(v, ix);
-                r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
-                goto out;
-            }
-        }
-    }
-    for (j = 0; j < v->nix; j++) {
-        uint32_t more = 0;
-        for (i = 0; i < n; i++) more += w.prep[i].dim == v->ix[j]->dim;
-        if (!llmspell__vix_reserve(v, v->ix[j], more + 1) ||
-            (more && !llmspell__insert_reserve(v, v->ws, v->ix[j]->n + more))) {
-            r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
-            goto out;
-        }
     }
     /* the store first: records in, replaced and purged ones out */
     if (v->kv) {
-        if ((r = llmspell_kv_begin(v->kv)) != LLMSPELL_OK) { r = llmspell__kv_fail(v, r); goto out; }
-        w.own_txn = 1;
         for (i = 0; i < n && r == LLMSPELL_OK; i++) {
             kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, w.prep[i].r.id, w.prep[i].r.idlen, 0, 0, 0, 0);
             r = llmspell_kv_put_sys(v->kv, key, kn, w.prep[i].kvblob, w.prep[i].kvlen);
@@ -2855,33 +3379,18 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
         }
         if (r != LLMSPELL_OK) {
             r = llmspell__kv_fail(v, r);
-            (void)llmspell_kv_rollback(v->kv);
             goto out;
         }
     }
-    /* memory: cannot fail from here */
-    changed = 1;
-    for (j = 0; j < w.npurge; j++)
-        if (v->recs[w.purge[j]].ix != LLMSPELL__NONE && v->recs[w.purge[j]].expires <= now) llmspell__forget(v, w.purge[j]);
-    if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
-    for (i = 0; i < n; i++) {
-        llmspell__vprep *p = &w.prep[i];
-        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno = 0;
-        llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
-        if (old != LLMSPELL__NONE) llmspell__forget(v, old);
-        slot = llmspell__rec_slot(v);
-        p->r.ix = ixno;
-        node = llmspell__vix_take(ix, slot, p->level, &p->up);
-        p->r.node = node;
-        v->recs[slot] = p->r;
-        p->r.blob = NULL; /* installed */
-        llmspell__id_insert(v, slot);
-        llmspell__vix_setvec(v, ix, node, p->vec);
-        llmspell__insert(v, ix, node, v->ws);
-        v->live++;
-        if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
+    /* memory, with searches shut out: every change of the structure, and records whole */
+    llmspell__vx_lock(v);
+    if ((r = llmspell__apply(v, &w, del_rec, now, items)) != LLMSPELL_OK) {
+        llmspell__vx_unlock(v);
+        goto out;
     }
-    if (w.npurge || del_rec != LLMSPELL__NONE) llmspell__recompute_expiry(v);
+    llmspell__vx_unlock(v);
+    /* linking the new nodes, with searches running: cannot fail from here */
+    llmspell__insert_all(v, items, n, v->ws, xs, threads);
     v->gen++;
     if (v->kv) {
         created = llmspell__created_of(v);
@@ -2889,21 +3398,139 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
         if (r == LLMSPELL_OK) r = llmspell_kv_commit(v->kv);
         else (void)llmspell_kv_rollback(v->kv);
         w.own_txn = 0;
-        if (r != LLMSPELL_OK) {
+        if (r != LLMSPELL_OK) { /* memory is ahead of the store: drop it; reload below */
             r = llmspell__kv_fail(v, r);
-            r = llmspell__recover(v, r);
+            llmspell__vx_lock(v);
+            (void)llmspell__hz_collect(v);
+            llmspell__unload(v);
+            v->broken = dropped = 1;
+            llmspell__vx_unlock(v);
             goto out;
         }
         llmspell__clear_dirty(v);
     }
+    if (purged) *purged = w.purged;
 out:
-    (void)changed;
+    if (w.own_txn) (void)llmspell_kv_abort(v->kv, r);
+    llmspell__vw_unlock(v);
+    if (xs) {
+        for (j = 0; j + 1 < threads; j++) llmspell__scratch_free(v, &xs[j]);
+        llmspell__vfree(v, xs);
+    }
+    llmspell__vfree(v, items);
     llmspell__prep_free(v, w.prep, w.n);
     llmspell__vfree(v, w.purge);
+    if (dropped) (void)llmspell__heal(v, 1); /* at once, in the lock order (the store's first) */
     return r;
 }
 
 /* >>public API */
+
+/* The per-thread search scratch (a slot's scratch_free). */
+static void llmspell__tscratch_free(void *owner, void *scratch) {
+    llmspell__scratch_free((const llmspell_vec *)owner, (llmspell__vscratch *)scratch);
+    llmspell__vfree((const llmspell_vec *)owner, scratch);
+}
+
+/* The handle's locks; 0 when the system has none to give. */
+static int llmspell__vsync_init(llmspell_vec *v) {
+#ifndef LLMSPELL_NO_THREADS
+    if (llmspell__rw_init(&v->rw) != 0) return 0;
+    if (llmspell__mutex_init(&v->wlock) != 0) {
+        llmspell__rw_destroy(&v->rw);
+        return 0;
+    }
+    if (llmspell__mutex_init(&v->top) != 0) {
+        llmspell__mutex_destroy(&v->wlock);
+        llmspell__rw_destroy(&v->rw);
+        return 0;
+    }
+#else
+    (void)v;
+#endif
+    return 1;
+}
+
+/* Frees what open made besides the records and indexes (llmspell__unload), the handle too. */
+static void llmspell__vfree_handle(llmspell_vec *v) {
+    llmspell__tslots_free(&v->ts, &v->a, v);
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__mutex_destroy(&v->top);
+    llmspell__mutex_destroy(&v->wlock);
+    llmspell__rw_destroy(&v->rw);
+#endif
+    llmspell__scratch_free(v, v->ws);
+    llmspell__vfree(v, v->ws);
+    llmspell_json_doc_free(v->jdoc);
+    llmspell__vfree(v, v->jbuf);
+    llmspell__vfree(v, (void *)v->hz);
+    llmspell__vfree(v, (void *)v->limbo);
+    llmspell__vfree(v, v->name);
+    llmspell__vfree(v, v);
+}
+
+/* The thread's scratch (searches, holds), made on first use; NULL: no memory. */
+static llmspell__vscratch *llmspell__tscratch(llmspell_vec *v, llmspell__tslot *t) {
+    llmspell__vscratch *s = (llmspell__vscratch *)t->scratch;
+    if (s) return s;
+    if (!(s = (llmspell__vscratch *)llmspell__valloc(v, sizeof *s))) return NULL;
+    memset(s, 0, sizeof *s);
+    t->scratch = s;
+    t->scratch_free = llmspell__tscratch_free;
+    return s;
+}
+
+/* Begins a read: the calling thread's slot, the collection read-locked (by the thread's
+   outermost call only: llmspell_vec_each's callback may read again). A handle broken by a failed
+   write is reloaded first. NULL: *rc says why. */
+static llmspell__tslot *llmspell__vr_begin(llmspell_vec *v, llmspell_result *rc) {
+    llmspell__tslot *t;
+    for (;;) {
+        if (!(t = llmspell__vslot(v))) {
+            *rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory for this thread's state", v->name);
+            return NULL;
+        }
+#ifndef LLMSPELL_NO_THREADS
+        if (t->depth == 0) llmspell__rw_read_lock(&v->rw, t->stripe);
+#endif
+        t->depth++;
+        if (!v->broken) return t;
+        t->depth--; /* a broken handle is set under the exclusive lock: never inside our own read */
+#ifndef LLMSPELL_NO_THREADS
+        llmspell__rw_read_unlock(&v->rw, t->stripe);
+#endif
+        if ((*rc = llmspell__heal(v, 0)) != LLMSPELL_OK) return NULL;
+    }
+}
+
+static void llmspell__vr_end(llmspell_vec *v, llmspell__tslot *t) {
+    t->depth--;
+#ifndef LLMSPELL_NO_THREADS
+    if (t->depth == 0) llmspell__rw_read_unlock(&v->rw, t->stripe);
+#else
+    (void)v;
+#endif
+}
+
+#ifndef LLMSPELL_NO_THREADS
+/* The thread's buffer, at least n bytes (NULL: no memory; the message is set): get's copy of a
+   vector, which a write may move or overwrite once the read lock is released. */
+static char *llmspell__vout(llmspell_vec *v, llmspell__tslot *t, size_t n) {
+    if (n > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        void *p;
+        while (cap < n) cap *= 2;
+        if (!(p = llmspell__valloc(v, cap))) {
+            llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory copying a result of %zu bytes", v->name, n);
+            return NULL;
+        }
+        llmspell__vfree(v, t->buf);
+        t->buf = p;
+        t->cap = cap;
+    }
+    return (char *)t->buf;
+}
+#endif
 
 static llmspell_result llmspell__check_name(llmspell_kv *kv, const char *name, size_t *n) {
     *n = 0;
@@ -2997,10 +3624,14 @@ LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *
     }
     v->rng = v->opts.seed ? v->opts.seed : 0x5EED5EED5EEDull;
     v->k = v->opts.kernel ? llmspell_vec_kernel_get(v->opts.kernel) : llmspell_vec_kernel_best();
+    if (!llmspell__vsync_init(v)) {
+        llmspell__vfree(v, v);
+        return kv ? llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "vec: out of memory") : LLMSPELL_ERR_NOMEM;
+    }
     v->name = (char *)llmspell__valloc(v, nlen + 1);
     v->ws = (llmspell__vscratch *)llmspell__valloc(v, sizeof *v->ws);
     if (v->ws) memset(v->ws, 0, sizeof *v->ws);
-    if (!v->name || !v->ws) { r = LLMSPELL_ERR_NOMEM; goto fail; }
+    if (!v->name || !v->ws || !llmspell__vslot(v)) { r = LLMSPELL_ERR_NOMEM; goto fail; } /* the opening thread's slot, now */
     memcpy(v->name, name, nlen + 1);
     v->nlen = nlen;
     if (!v->k) {
@@ -3008,40 +3639,38 @@ LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *
         if (kv) llmspell_kv_set_error(kv, r, "vec: kernel '%s' is not available on this machine", v->opts.kernel);
         goto fail;
     }
-    if (kv) {
-        r = llmspell__load(v, &created);
+    if (kv) { /* one state of the store throughout (other threads may write it meanwhile) */
+        int rebuilt = 0;
+        if ((r = llmspell_kv_read_begin(kv)) != LLMSPELL_OK) goto fail;
+        r = llmspell__load(v, &created, &rebuilt);
+        (void)llmspell_kv_read_end(kv);
         if (r == LLMSPELL_OK && cfg && (want.metric != v->cfg.metric || want.M != v->cfg.M ||
                                          want.ef_construction != v->cfg.ef_construction || want.ef_search != v->cfg.ef_search)) {
             r = llmspell__vfail(v, LLMSPELL_ERR_CONFLICT, "vec: '%s' was created with other settings", name);
             llmspell__unload(v);
         }
         if (r != LLMSPELL_OK) {
-            llmspell_kv_set_error(kv, r, "%s", v->errmsg);
+            llmspell_kv_set_error(kv, r, "%s", llmspell__vmsg(v));
             goto fail;
         }
+        if (rebuilt) llmspell__save_rebuilt(v, created); /* so that the next open loads it */
     }
     *out = v;
     return LLMSPELL_OK;
 fail:
-    llmspell__scratch_free(v, v->ws);
-    llmspell__vfree(v, v->ws);
-    llmspell_json_doc_free(v->jdoc);
-    llmspell__vfree(v, v->jbuf);
-    llmspell__vfree(v, v->name);
-    llmspell__vfree(v, v);
+    llmspell__vfree_handle(v);
     if (r == LLMSPELL_ERR_NOMEM && kv) llmspell_kv_set_error(kv, r, "vec: out of memory opening '%s'", name);
     return r;
 }
 
 LLMSPELL_DEF void llmspell_vec_close(llmspell_vec *v) {
+    uint32_t i;
     if (!v) return;
+    v->nhz = 0; /* no reader is left */
+    v->hz_all = 0;
     llmspell__unload(v);
-    llmspell__scratch_free(v, v->ws);
-    llmspell__vfree(v, v->ws);
-    llmspell_json_doc_free(v->jdoc);
-    llmspell__vfree(v, v->jbuf);
-    llmspell__vfree(v, v->name);
-    llmspell__vfree(v, v);
+    for (i = 0; i < v->nlimbo; i++) llmspell__vfree(v, v->limbo[i]);
+    llmspell__vfree_handle(v);
 }
 
 /* Deletes every key under 0xFF 'V' tag tuple(name), in the open transaction. */
@@ -3113,13 +3742,12 @@ LLMSPELL_DEF llmspell_result llmspell_vec_list(llmspell_kv *kv, const char *pref
 LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out) {
     uint32_t i;
     uint64_t mem = sizeof *v;
+    llmspell__tslot *t;
+    llmspell_result r;
     if (!out) return LLMSPELL_ERR_INVALID;
     memset(out, 0, sizeof *out); /* defined on every path */
     if (!v) return LLMSPELL_ERR_INVALID;
-    {
-        llmspell_result r = llmspell__vheal(v);
-        if (r != LLMSPELL_OK) return r;
-    }
+    if (!(t = llmspell__vr_begin(v, &r))) return r;
     out->count = v->live;
     if (v->next_expiry <= llmspell_time_now(&v->clock)) { /* expired but not purged yet: not live */
         llmspell_time now = llmspell_time_now(&v->clock);
@@ -3148,10 +3776,17 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
         mem += r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
     }
     out->memory_bytes = mem;
+    llmspell__vr_end(v, t);
     return LLMSPELL_OK;
 }
 
-LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v) { return v ? v->errmsg : "no handle"; }
+/* The calling thread's last failure on v (the shared one if the thread never got a slot). */
+LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v) {
+    llmspell__tslot *t;
+    if (!v) return "no handle";
+    t = llmspell__tslot_find((llmspell__tslots *)&v->ts);
+    return t ? t->errmsg : v->errmsg;
+}
 
 LLMSPELL_DEF const char *llmspell_vec_metric_name(llmspell_metric m) {
     return (unsigned)m <= LLMSPELL_METRIC_IP ? llmspell__vec_metric_names[m] : NULL;
@@ -3188,13 +3823,21 @@ LLMSPELL_DEF llmspell_result llmspell_vec_parse_text(const char *text, size_t n,
 LLMSPELL_DEF llmspell_result llmspell_vec_add(llmspell_vec *v, const llmspell_vec_record *rec) {
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!rec) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': record is NULL", v->name);
-    return llmspell__write(v, rec, 1, NULL);
+    return llmspell__write(v, rec, 1, NULL, 1, NULL);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_add_batch_ex(llmspell_vec *v, const llmspell_vec_record *recs, size_t n,
+                                                       const llmspell_vec_batch_options *opts) {
+    if (!v) return LLMSPELL_ERR_INVALID;
+    if (!recs && n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': records are NULL", v->name);
+    if (opts && opts->threads > LLMSPELL_VEC_MAX_THREADS)
+        return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': %u threads is over %d", v->name, (unsigned)opts->threads,
+                               LLMSPELL_VEC_MAX_THREADS);
+    return n ? llmspell__write(v, recs, n, NULL, opts ? opts->threads : 1, NULL) : LLMSPELL_OK;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_add_batch(llmspell_vec *v, const llmspell_vec_record *recs, size_t n) {
-    if (!v) return LLMSPELL_ERR_INVALID;
-    if (!recs && n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': records are NULL", v->name);
-    return n ? llmspell__write(v, recs, n, NULL) : LLMSPELL_OK;
+    return llmspell_vec_add_batch_ex(v, recs, n, NULL);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_delete(llmspell_vec *v, const char *id) {
@@ -3202,19 +3845,19 @@ LLMSPELL_DEF llmspell_result llmspell_vec_delete(llmspell_vec *v, const char *id
     llmspell_result r;
     if (!v) return LLMSPELL_ERR_INVALID;
     if ((r = llmspell__vcheck_id(v, id, &n)) != LLMSPELL_OK) return r;
-    return llmspell__write(v, NULL, 0, id);
+    return llmspell__write(v, NULL, 0, id, 1, NULL);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_purge_expired(llmspell_vec *v, size_t *purged) {
-    uint64_t before;
+    llmspell__tslot *t;
     llmspell_result r;
+    int due;
     if (!v) return LLMSPELL_ERR_INVALID;
-    before = v->live;
     if (purged) *purged = 0;
-    if (v->next_expiry > llmspell_time_now(&v->clock)) return llmspell__vready(v);
-    r = llmspell__write(v, NULL, 0, NULL);
-    if (r == LLMSPELL_OK && purged) *purged = (size_t)(before - v->live);
-    return r;
+    if (!(t = llmspell__vr_begin(v, &r))) return r;
+    due = v->next_expiry <= llmspell_time_now(&v->clock);
+    llmspell__vr_end(v, t);
+    return due ? llmspell__write(v, NULL, 0, NULL, 1, purged) : LLMSPELL_OK;
 }
 
 static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_vec_record *out) {
@@ -3235,16 +3878,35 @@ static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_ve
 LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, llmspell_vec_record *out) {
     size_t n;
     uint32_t r;
-    llmspell_result rc;
+    llmspell_result rc = LLMSPELL_OK;
+    llmspell__tslot *t;
     if (!v) return LLMSPELL_ERR_INVALID;
     if ((rc = llmspell__vcheck_id(v, id, &n)) != LLMSPELL_OK) return rc;
     if (!out) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': get needs an output", v->name);
-    if ((rc = llmspell__vheal(v)) != LLMSPELL_OK) return rc;
+    if (!(t = llmspell__vr_begin(v, &rc))) return rc;
     r = llmspell__id_find(v, id, n, llmspell__vhash(id, n));
-    if (r == LLMSPELL__NONE || v->recs[r].expires <= llmspell_time_now(&v->clock))
-        return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
-    llmspell__fill_record(v, r, out);
-    return LLMSPELL_OK;
+    if (r == LLMSPELL__NONE || v->recs[r].expires <= llmspell_time_now(&v->clock)) {
+        rc = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
+    } else {
+        llmspell__fill_record(v, r, out);
+#ifndef LLMSPELL_NO_THREADS
+        { /* the strings live in the record's blob, which the thread holds (>>holds); the vector
+             lives in its node, which a write may reuse or move: copied */
+            llmspell__vscratch *s = llmspell__tscratch(v, t);
+            float *x = (float *)(void *)llmspell__vout(v, t, (size_t)out->dim * sizeof *x);
+            if (!s || !x || !llmspell__hold_room(v, s, 1)) {
+                memset(out, 0, sizeof *out);
+                rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+            } else {
+                s->hold[0] = v->recs[r].blob;
+                memcpy(x, out->embedding, (size_t)out->dim * sizeof *x);
+                out->embedding = x;
+            }
+        }
+#endif
+    }
+    llmspell__vr_end(v, t);
+    return rc;
 }
 
 static int llmspell__rec_idcmp(const void *a, const void *b, void *v) {
@@ -3288,25 +3950,33 @@ static void llmspell__sort_recs(const llmspell_vec *v, uint32_t *a, uint32_t n) 
 LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_each_fn fn, void *user) {
     uint32_t *order, n = 0, r;
     llmspell_time now;
+    llmspell__tslot *t;
+    llmspell_result rc = LLMSPELL_OK;
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!fn) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': each needs a callback", v->name);
-    {
-        llmspell_result r = llmspell__vheal(v);
-        if (r != LLMSPELL_OK) return r;
+    /* fn runs with the collection read-locked: the store's snapshot first (the lock order), so
+       that fn's kv calls never wait for a writer who waits for this read */
+    if (v->kv && (rc = llmspell_kv_read_begin(v->kv)) != LLMSPELL_OK) return llmspell__kv_fail(v, rc);
+    if ((t = llmspell__vr_begin(v, &rc)) != NULL) {
+        now = llmspell_time_now(&v->clock);
+        order = (uint32_t *)llmspell__valloc(v, ((size_t)v->live + 1) * sizeof *order);
+        if (!order) {
+            rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        } else {
+            for (r = 0; r < v->nrecs; r++)
+                if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires > now) order[n++] = r;
+            llmspell__sort_recs(v, order, n);
+            for (r = 0; r < n; r++) {
+                llmspell_vec_record rec;
+                llmspell__fill_record(v, order[r], &rec);
+                if (fn(user, &rec)) break;
+            }
+            llmspell__vfree(v, order);
+        }
+        llmspell__vr_end(v, t);
     }
-    now = llmspell_time_now(&v->clock);
-    order = (uint32_t *)llmspell__valloc(v, ((size_t)v->live + 1) * sizeof *order);
-    if (!order) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
-    for (r = 0; r < v->nrecs; r++)
-        if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires > now) order[n++] = r;
-    llmspell__sort_recs(v, order, n);
-    for (r = 0; r < n; r++) {
-        llmspell_vec_record rec;
-        llmspell__fill_record(v, order[r], &rec);
-        if (fn(user, &rec)) break;
-    }
-    llmspell__vfree(v, order);
-    return LLMSPELL_OK;
+    if (v->kv) (void)llmspell_kv_read_end(v->kv);
+    return rc;
 }
 
 /* >>search */
@@ -3319,15 +3989,19 @@ typedef struct llmspell__squery {
     uint32_t ef;
     llmspell__cfilter *cf;     /* compiled filter or NULL */
     llmspell__accept acc;
-    llmspell__vscratch s;
+    llmspell__vscratch *s;     /* the thread's, kept for its next search */
+    llmspell__tslot *t;
 } llmspell__squery;
 
+/* Begins a search: the read lock, the thread's scratch, the query checked (NULL-free on
+   failure: llmspell__squery_end is called either way). */
 static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec_query *q, llmspell__squery *sq) {
     size_t nodes = 1;
     double n2;
-    llmspell_result r;
+    llmspell_result r = LLMSPELL_OK;
     memset(sq, 0, sizeof *sq);
-    if ((r = llmspell__vheal(v)) != LLMSPELL_OK) return r;
+    if (!(sq->t = llmspell__vr_begin(v, &r))) return r;
+    if (!(sq->s = llmspell__tscratch(v, sq->t))) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
     if (!q || !q->vector) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query vector is NULL", v->name);
     if (q->k == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': k is 0", v->name);
     if (q->k > LLMSPELL_VEC_MAX_K)
@@ -3346,77 +4020,79 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     sq->ef = q->ef ? q->ef : v->cfg.ef_search;
     if (sq->ef < q->k) sq->ef = (uint32_t)q->k; /* documented: ef is raised to k */
     sq->acc.v = v;
-    sq->acc.s = &sq->s;
+    sq->acc.s = sq->s;
     sq->acc.skip = LLMSPELL__NONE;
     sq->acc.now = llmspell_time_now(&v->clock);
+    sq->s->cand.fixed = sq->s->res.fixed = 0;
     if (q->filter) {
         size_t used = 1;
         if ((r = llmspell__filter_check(v, q->filter, 0, &nodes)) != LLMSPELL_OK) return r;
         sq->cf = (llmspell__cfilter *)llmspell__valloc(v, nodes * sizeof *sq->cf);
-        sq->s.match = (uint8_t *)llmspell__valloc(v, (size_t)sq->ix->n + 1);
-        if (!sq->cf || !sq->s.match) {
-            llmspell__vfree(v, sq->cf);
-            llmspell__vfree(v, sq->s.match);
-            sq->cf = NULL;
-            sq->s.match = NULL;
+        if (!sq->cf || !llmspell__vgrow(v, (void **)&sq->s->match, &sq->s->capmatch, (size_t)sq->ix->n + 1, 1))
             return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
-        }
-        memset(sq->s.match, 0, (size_t)sq->ix->n + 1);
+        memset(sq->s->match, 0, (size_t)sq->ix->n + 1);
         llmspell__filter_build(v, q->filter, sq->cf, sq->cf, &used);
         sq->acc.f = sq->cf;
     }
     return LLMSPELL_OK;
 }
 
-static void llmspell__squery_free(llmspell_vec *v, llmspell__squery *sq) {
+static void llmspell__squery_end(llmspell_vec *v, llmspell__squery *sq) {
     llmspell__vfree(v, sq->cf);
-    llmspell__scratch_free(v, &sq->s);
+    if (sq->t) llmspell__vr_end(v, sq->t);
 }
 
-/* Turns the result heap (max-heap of up to ef) into the k best hits, best first. */
-static void llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llmspell_vec_hit *hits, size_t *n) {
-    llmspell__heap *res = &sq->s.res;
-    size_t i;
+/* Turns the result heap (max-heap of up to ef) into the k best hits, best first; the thread
+   holds their records (>>holds), whose blobs the ids and metadata point into. */
+static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llmspell_vec_hit *hits, size_t *n) {
+    llmspell__heap *res = &sq->s->res;
+    size_t i, m;
     while (res->n > sq->k) llmspell__heap_pop(res);
-    *n = res->n;
-    for (i = res->n; i-- > 0;) {
+    m = res->n;
+    if (!llmspell__hold_room(v, sq->s, m)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+    for (i = m; i-- > 0;) {
         llmspell__dn d = llmspell__heap_pop(res);
         const llmspell__vrec *r = &v->recs[sq->ix->rec[d.id]];
         hits[i].id = r->id;
         hits[i].score = llmspell__score(v, d.d);
         hits[i].metadata = r->meta;
         hits[i].metadata_len = r->metalen;
+        sq->s->hold[i] = r->blob;
     }
+    *n = m;
+    return LLMSPELL_OK;
 }
 
 /* Brute force over the index: every accepted node, the k best kept in the result heap. */
 static int llmspell__scan(llmspell_vec *v, llmspell__squery *sq) {
     llmspell__hnsw *ix = sq->ix;
+    llmspell__heap *res = &sq->s->res;
     uint32_t node;
-    sq->s.res.n = 0;
-    sq->s.res.max = 1;
+    res->n = 0;
+    res->max = 1;
     for (node = 0; node < ix->n; node++) {
         float d;
         if (!llmspell__accepts(ix, &sq->acc, node)) continue;
         d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
-        if (sq->s.res.n >= sq->k && d >= sq->s.res.h[0].d) continue;
-        if (!llmspell__heap_push(v, &sq->s.res, d, node)) return 0;
-        if (sq->s.res.n > sq->k) llmspell__heap_pop(&sq->s.res);
+        if (res->n >= sq->k && d >= res->h[0].d) continue;
+        if (!llmspell__heap_push(v, res, d, node)) return 0;
+        if (res->n > sq->k) llmspell__heap_pop(res);
     }
     return 1;
 }
 
-/* The graph search: greedy down the upper levels, then a beam of width ef on level 0. */
+/* The graph search: greedy down the upper levels, then a beam of width ef on level 0. The
+   entry point's level is the top one (inserts may move the entry meanwhile: any entry works). */
 static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef) {
     llmspell__hnsw *ix = sq->ix;
-    uint32_t cur = ix->entry;
+    uint32_t cur = llmspell__ld32(&ix->entry);
     float dcur;
     int l;
     if (cur == LLMSPELL__NONE) return 1;
-    if (!llmspell__scratch_reset(v, &sq->s, ix->n)) return 0;
+    if (!llmspell__scratch_reset(v, sq->s, ix->n)) return 0;
     dcur = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, cur);
-    for (l = ix->maxlevel; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
-    return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, &sq->s);
+    for (l = ix->level[cur]; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
+    return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, sq->s);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits, size_t *n) {
@@ -3426,11 +4102,14 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
     *n = 0;
-    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) {
+        llmspell__squery_end(v, &sq);
+        return r;
+    }
     if (!sq.cf) {
         ok = llmspell__graph(v, &sq, sq.ef);
         /* short of k while the index holds more: answer exactly rather than return too few */
-        if (ok && sq.s.res.n < sq.k && sq.ix->live > sq.s.res.n) ok = llmspell__scan(v, &sq);
+        if (ok && sq.s->res.n < sq.k && sq.ix->live > sq.s->res.n) ok = llmspell__scan(v, &sq);
     } else {
         /* the planner: estimate the filter's selectivity on a sample of nodes */
         llmspell__hnsw *ix = sq.ix;
@@ -3451,12 +4130,12 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
             ok = llmspell__scan(v, &sq); /* the exact answer is the cheaper one */
         } else {
             ok = llmspell__graph(v, &sq, sq.ef);
-            if (ok && sq.s.res.n < sq.k) ok = llmspell__scan(v, &sq); /* never return fewer than exist */
+            if (ok && sq.s->res.n < sq.k) ok = llmspell__scan(v, &sq); /* never return fewer than exist */
         }
     }
     if (!ok) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
-    else llmspell__emit(v, &sq, hits, n);
-    llmspell__squery_free(v, &sq);
+    else r = llmspell__emit(v, &sq, hits, n);
+    llmspell__squery_end(v, &sq);
     return r;
 }
 
@@ -3467,10 +4146,11 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
     *n = 0;
-    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) return r;
-    if (!llmspell__scan(v, &sq)) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
-    else llmspell__emit(v, &sq, hits, n);
-    llmspell__squery_free(v, &sq);
+    if ((r = llmspell__squery_init(v, q, &sq)) == LLMSPELL_OK) {
+        if (!llmspell__scan(v, &sq)) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+        else r = llmspell__emit(v, &sq, hits, n);
+    }
+    llmspell__squery_end(v, &sq);
     return r;
 }
 

@@ -9,7 +9,10 @@
    Run from the repository root:
        ./build/bench_vec [--quick] [--data DIR] [--only PART]    (DIR defaults to ../shared/data)
    --quick: siftsmall only (every section runs on it, so the smoke run covers all the code),
-   fewer repetitions. --only kernels|siftsmall|glove100k runs one part.
+   fewer repetitions. --only kernels|siftsmall|glove100k|threads|single runs one part: threads
+   is the section on one handle shared by threads (parallel build, 2-thread search, reads beside
+   a writer, each against hnswlib; wall time); single prints the 1-thread build and search
+   figures that `sh bench/bench_vec.sh before-after` compares with the last commit's headers.
 
    Data: ../shared/data (see its README): siftsmall (10K x 128, L2) and glove100k (100K x 100,
    cosine), texmex fvecs/ivecs with the exact top-100 of every query.
@@ -58,8 +61,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 /* ---- settings ----------------------------------------------------------------------------- */
@@ -248,14 +253,16 @@ static llmspell_vec_config our_config(const Data &D) {
     return c;
 }
 
-/* Adds every base vector in batches of 1000; metadata {"bucket": i % 1000} when asked. */
-static double ours_add_all(llmspell_vec *v, const Data &D, bool metadata) {
+/* Adds every base vector in batches of 1000 (rows [from, to), all by default) linked on
+   `threads` threads; metadata {"bucket": i % 1000} when asked. */
+static double ours_add_all(llmspell_vec *v, const Data &D, bool metadata, uint32_t threads = 1, int from = 0, int to = -1) {
     const int B = 1000;
+    if (to < 0) to = D.n;
     std::vector<llmspell_vec_record> recs((size_t)B);
     std::vector<char> meta(metadata ? (size_t)B * 24 : 0);
-    double t0 = now_s();
-    for (int i = 0; i < D.n; i += B) {
-        int m = std::min(B, D.n - i);
+    double t0 = threads > 1 ? wall_s() : now_s(); /* threads: wall time */
+    for (int i = from; i < to; i += B) {
+        int m = std::min(B, to - i);
         for (int j = 0; j < m; j++) {
             llmspell_vec_record &r = recs[(size_t)j];
             memset(&r, 0, sizeof r);
@@ -267,9 +274,16 @@ static double ours_add_all(llmspell_vec *v, const Data &D, bool metadata) {
                 r.metadata = &meta[(size_t)j * 24];
             }
         }
+#ifdef BENCH_BEFORE
         vcheck(llmspell_vec_add_batch(v, recs.data(), (size_t)m), v, "llmspell_vec_add_batch");
+#else
+        llmspell_vec_batch_options bo;
+        memset(&bo, 0, sizeof bo);
+        bo.threads = threads;
+        vcheck(llmspell_vec_add_batch_ex(v, recs.data(), (size_t)m, &bo), v, "llmspell_vec_add_batch_ex");
+#endif
     }
-    return now_s() - t0;
+    return (threads > 1 ? wall_s() : now_s()) - t0;
 }
 
 /* One pass over the queries; out gets the row numbers. Returns the seconds it took. */
@@ -830,6 +844,216 @@ static void bench_persist_and_filters(const Data &D, const Sweep &S) {
     cleanup_workdir();
 }
 
+/* ---- threads ------------------------------------------------------------------------------ */
+
+/* CPU seconds of every thread of the process: with the wall time it tells the work done from
+   the cores the machine had to spare (it is shared: other jobs may hold the second core). */
+static double proc_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+static double g_last_cpu; /* CPU seconds of the last on_threads / ours_add_all */
+
+/* Runs pass(t) on each of n threads at once; returns the wall seconds (CPU in g_last_cpu). */
+template <class F>
+static double on_threads(int n, F pass) {
+    std::vector<std::thread> th;
+    double c0 = proc_s(), t0 = wall_s();
+    for (int t = 1; t < n; t++) th.emplace_back([&pass, t] { pass(t); });
+    pass(0);
+    for (std::thread &x : th) x.join();
+    g_last_cpu = proc_s() - c0;
+    return wall_s() - t0;
+}
+
+static double loadavg(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* QPS of `threads` threads each searching the whole query set `reps` times (wall time). */
+static double ours_qps_threads(llmspell_vec *v, const Data &D, uint32_t ef, int threads, int reps, double *cpu_per_q) {
+    double t = on_threads(threads, [&](int) {
+        std::vector<int> out((size_t)D.nq * K);
+        for (int r = 0; r < reps; r++) ours_pass(v, D, ef, NULL, false, out, D.nq);
+    });
+    *cpu_per_q = g_last_cpu / ((double)threads * reps * D.nq);
+    return (double)threads * reps * D.nq / t;
+}
+
+static double peer_qps_threads(Peer &P, const Data &D, size_t ef, int threads, int reps, double *cpu_per_q) {
+    P.h->setEf(ef);
+    double t = on_threads(threads, [&](int) {
+        std::vector<float> qn((size_t)D.d);
+        for (int r = 0; r < reps; r++)
+            for (int qi = 0; qi < D.nq; qi++) {
+                const float *q = &D.query[(size_t)qi * (size_t)D.d];
+                if (D.cosine) {
+                    normalise(qn.data(), q, D.d);
+                    q = qn.data();
+                }
+                std::priority_queue<std::pair<float, hnswlib::labeltype>> pq = P.h->searchKnn(q, K);
+                if (pq.size() > (size_t)K) die("hnswlib returned %zu results", pq.size());
+            }
+    });
+    *cpu_per_q = g_last_cpu / ((double)threads * reps * D.nq);
+    return (double)threads * reps * D.nq / t;
+}
+
+/* hnswlib's parallel build: addPoint from `threads` threads taking rows in turn (its
+   ParallelFor); wall time, the cosine normalisation included as in peer_build. */
+static double peer_build_threads(Peer &P, const Data &D, int threads, double *cpu) {
+    double t0 = wall_s(), c0 = proc_s();
+    std::vector<float> nb;
+    if (D.cosine) {
+        nb.resize(D.base.size());
+        for (int i = 0; i < D.n; i++) normalise(&nb[(size_t)i * D.d], &D.base[(size_t)i * D.d], D.d);
+        P.space = new hnswlib::InnerProductSpace((size_t)D.d);
+    } else {
+        P.space = new hnswlib::L2Space((size_t)D.d);
+    }
+    const float *src = D.cosine ? nb.data() : D.base.data();
+    P.h = new hnswlib::HierarchicalNSW<float>(P.space, (size_t)D.n, HNSW_M, HNSW_EFC, 100);
+    std::atomic<int> next(0);
+    on_threads(threads, [&](int) {
+        for (int i; (i = next++) < D.n;) P.h->addPoint(src + (size_t)i * D.d, (hnswlib::labeltype)i);
+    });
+    *cpu = proc_s() - c0;
+    return wall_s() - t0;
+}
+
+#ifndef BENCH_BEFORE
+/* One handle shared by threads: parallel build, search from 2 threads, and reads beside a
+   writer, each against hnswlib in the same run. Wall time throughout (the point is threads);
+   run it on an otherwise idle machine. */
+static void bench_threads(const Data &D) {
+    char b1[32], b2[32], b3[32], b4[32];
+    llmspell_vec_config cfg = our_config(D);
+    std::vector<int> out((size_t)D.nq * K);
+    const uint32_t EF = 64;
+    int reps = g_quick ? 1 : std::max(1, (int)(20000 / D.nq));
+    llmspell_vec *v1 = NULL, *v2 = NULL;
+    printf("# threads (%s, wall time, %u cpus): add_batch_ex with threads 1 and 2, search from 1 and 2 threads at ef=%u, "
+           "reads beside one writer\n",
+           D.name.c_str(), (unsigned)sysconf(_SC_NPROCESSORS_ONLN), EF);
+
+    /* builds: wall time for the goals, the CPU time of all threads for the work done */
+    double c0, b_1c, b_2c, p_1c, p_2c;
+    vcheck(llmspell_vec_open(&v1, NULL, "t1", &cfg, NULL), v1, "llmspell_vec_open");
+    c0 = proc_s();
+    double t0 = wall_s();
+    ours_add_all(v1, D, false, 1);
+    double b_1 = wall_s() - t0;
+    b_1c = proc_s() - c0;
+    vcheck(llmspell_vec_open(&v2, NULL, "t2", &cfg, NULL), v2, "llmspell_vec_open");
+    c0 = proc_s();
+    double b_2 = ours_add_all(v2, D, false, 2);
+    b_2c = proc_s() - c0;
+    Peer P1, P2;
+    double p_1 = peer_build_threads(P1, D, 1, &p_1c), p_2 = peer_build_threads(P2, D, 2, &p_2c);
+    ours_pass(v1, D, EF, NULL, false, out, D.nq);
+    double r1 = recall_gt(D, out);
+    ours_pass(v2, D, EF, NULL, false, out, D.nq);
+    double r2 = recall_gt(D, out);
+    printf("vec %s build with threads (wall): ours 1 thread %.2f s, 2 threads %.2f s, ratio %.2f (goal <= 0.6); hnswlib addPoint "
+           "1 thread %.2f s, 2 threads %.2f s, ratio %.2f; ours 2 threads / hnswlib 2 threads %.2f (goal <= 0.8); CPU of all threads "
+           "2 threads / 1 thread (the work added by sharing; a ratio above 0.5 with CPU 1.0 means the second core was busy): ours "
+           "%.2f, hnswlib %.2f; recall@10 at ef=%u: 1 thread %.3f, 2 threads %.3f; load average %.1f\n",
+           D.name.c_str(), b_1, b_2, b_2 / b_1, p_1, p_2, p_2 / p_1, b_2 / p_2, b_2c / b_1c, p_2c / p_1c, EF, r1, r2, loadavg());
+    llmspell_vec_close(v2);
+    delete P2.h;
+    P2.h = nullptr;
+
+    /* search from 1 and 2 threads, ours and hnswlib alternating, best of the passes */
+    double q1 = 0, q2 = 0, h1 = 0, h2 = 0, cq1 = 1e9, cq2 = 1e9, ch1 = 1e9, ch2 = 1e9, c;
+    for (int p = 0; p < g_passes; p++) {
+        q1 = std::max(q1, ours_qps_threads(v1, D, EF, 1, reps, &c));
+        cq1 = std::min(cq1, c);
+        h1 = std::max(h1, peer_qps_threads(P1, D, EF, 1, reps, &c));
+        ch1 = std::min(ch1, c);
+        q2 = std::max(q2, ours_qps_threads(v1, D, EF, 2, reps, &c));
+        cq2 = std::min(cq2, c);
+        h2 = std::max(h2, peer_qps_threads(P1, D, EF, 2, reps, &c));
+        ch2 = std::min(ch2, c);
+    }
+    printf("vec %s search QPS at ef=%u (wall): ours 1 thread %s, 2 threads %s, scaling %.2fx (goal >= 1.8); hnswlib 1 thread %s, "
+           "2 threads %s, scaling %.2fx; ours / hnswlib with 2 threads %.2f; CPU per search 2 threads / 1 thread: ours %.2f, "
+           "hnswlib %.2f (1.0: no cost from sharing); load average %.1f\n",
+           D.name.c_str(), EF, fmt_qps(q1, b1), fmt_qps(q2, b2), q2 / q1, fmt_qps(h1, b3), fmt_qps(h2, b4), h2 / h1, q2 / h2, cq2 / cq1,
+           ch2 / ch1, loadavg());
+    llmspell_vec_close(v1);
+
+    /* reads beside a writer: 90% built, then one thread adds the rest one record at a time
+       while another searches; the search rate against the same reader alone */
+    {
+        int n0 = D.n - D.n / 10;
+        llmspell_vec *v = NULL;
+        std::atomic<int> stop(0);
+        std::atomic<long> searches(0);
+        vcheck(llmspell_vec_open(&v, NULL, "rw", &cfg, NULL), v, "llmspell_vec_open");
+        ours_add_all(v, D, false, 2, 0, n0);
+        double calone, alone = ours_qps_threads(v, D, EF, 1, 1, &calone);
+        double tw = 0, t0 = wall_s();
+        std::thread reader([&] {
+            std::vector<int> o((size_t)D.nq * K);
+            while (!stop.load()) {
+                ours_pass(v, D, EF, NULL, false, o, std::min(D.nq, 100));
+                searches += std::min(D.nq, 100);
+            }
+        });
+        for (int i = n0; i < D.n; i++) {
+            llmspell_vec_record r;
+            memset(&r, 0, sizeof r);
+            r.id = &D.ids[(size_t)i * IDLEN];
+            r.embedding = &D.base[(size_t)i * (size_t)D.d];
+            r.dim = (uint32_t)D.d;
+            vcheck(llmspell_vec_add(v, &r), v, "llmspell_vec_add");
+        }
+        tw = wall_s() - t0;
+        stop = 1;
+        reader.join();
+        printf("vec %s reads beside one writer (wall): one reader searches %s QPS while one writer adds %d records one by one (%.0f "
+               "adds/s); the reader alone %s QPS, ratio %.2f\n",
+               D.name.c_str(), fmt_qps((double)searches.load() / tw, b1), D.n - n0, (D.n - n0) / tw, fmt_qps(alone, b2),
+               (double)searches.load() / tw / alone);
+        llmspell_vec_close(v);
+    }
+    fflush(stdout);
+}
+#endif
+
+/* Single-thread figures for the before/after comparison of the sync layer (bench_vec.sh
+   before-after builds this file against the last commit's headers too): the 1-thread build
+   and the search QPS at ef=64, CPU time, best of the passes. */
+static void bench_single(const Data &D) {
+    char b1[32];
+    llmspell_vec_config cfg = our_config(D);
+    std::vector<int> out((size_t)D.nq * K);
+    double best_b = 1e30, best_q = 0;
+    for (int p = 0; p < g_passes; p++) {
+        llmspell_vec *v = NULL;
+        vcheck(llmspell_vec_open(&v, NULL, "single", &cfg, NULL), v, "llmspell_vec_open");
+        best_b = std::min(best_b, ours_add_all(v, D, false));
+        double w = ours_pass(v, D, 64, NULL, false, out, D.nq);
+        best_q = std::max(best_q, qps_pass([&] { return ours_pass(v, D, 64, NULL, false, out, D.nq); }, w, D.nq));
+        llmspell_vec_close(v);
+    }
+    printf("vec %s single thread (%s): build %.3f s CPU, search ef=64 %s QPS\n", D.name.c_str(),
+#ifdef BENCH_BEFORE
+           "before",
+#else
+           "after",
+#endif
+           best_b, fmt_qps(best_q, b1));
+    fflush(stdout);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static void print_machine(void) {
@@ -870,8 +1094,8 @@ int main(int argc, char **argv) {
             dir = argv[++i];
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             g_only = argv[++i];
-            if (g_only != "kernels" && g_only != "siftsmall" && g_only != "glove100k") {
-                fprintf(stderr, "--only takes kernels, siftsmall or glove100k\n");
+            if (g_only != "kernels" && g_only != "siftsmall" && g_only != "glove100k" && g_only != "threads" && g_only != "single") {
+                fprintf(stderr, "--only takes kernels, siftsmall, glove100k, threads or single\n");
                 return 2;
             }
         } else {
@@ -914,7 +1138,7 @@ int main(int argc, char **argv) {
                dir.c_str());
         return 0;
     }
-    bool want_glove = !g_quick && (g_only.empty() || g_only == "glove100k");
+    bool want_glove = !g_quick && (g_only.empty() || g_only == "glove100k" || g_only == "threads" || g_only == "single");
     bool have_glove = want_glove && load(glove, dir, "glove100k", "glove100k_groundtruth_cosine.ivecs", true);
     printf("# data %s: siftsmall %d x %d (%d queries, L2)", dir.c_str(), sift.n, sift.d, sift.nq);
     if (have_glove) printf(", glove100k %d x %d (%d queries, cosine)", glove.n, glove.d, glove.nq);
@@ -924,6 +1148,16 @@ int main(int argc, char **argv) {
                "are skipped\n",
                dir.c_str());
 
+    if (g_only == "single") {
+        bench_single(have_glove ? glove : sift);
+        return 0;
+    }
+#ifndef BENCH_BEFORE
+    if (g_only == "threads") {
+        bench_threads(have_glove ? glove : sift);
+        return 0;
+    }
+#endif
     if (g_only.empty() || g_only == "kernels") bench_kernels();
 
     if (g_only.empty() || g_only == "siftsmall") {
@@ -950,6 +1184,9 @@ int main(int argc, char **argv) {
         P.h = nullptr;
         bench_persist_and_filters(glove, S);
     }
+#ifndef BENCH_BEFORE
+    if (g_only.empty()) bench_threads(have_glove ? glove : sift);
+#endif
     printf("# done (sink %g)\n", (double)g_sink);
     return 0;
 }
