@@ -54,6 +54,18 @@ build/test_threads_graph_san: tests/test_threads_graph.c tests/harness.h $(HEADE
 build/test_threads_graph_nt: tests/test_threads_graph.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g -DLLMSPELL_NO_THREADS $(WARN) -I. $< -o $@ -lm -pthread
 
+build/test_threads_vec: tests/test_threads_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lm -pthread
+
+build/test_threads_vec_tsan: tests/test_threads_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lm -pthread
+
+build/test_threads_vec_san: tests/test_threads_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lm -pthread
+
+build/test_threads_vec_nt: tests/test_threads_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g -DLLMSPELL_NO_THREADS $(WARN) -I. $< -o $@ -lm -pthread
+
 build/crash_kv: tests/crash_kv.c $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@
 
@@ -88,10 +100,10 @@ build/bench_vec: bench/bench_vec.cpp bench/vec_impl.c bench/bench_vec.sh $(HEADE
 	$(CC) -std=c99 -O2 -DNDEBUG -I. -c bench/vec_impl.c -o build/vec_impl.o
 	@if sh bench/bench_vec.sh simsimd $(SIMSIMD); then set -x; \
 	    $(CC) -O2 -DNDEBUG -I$(SIMSIMD)/include -c $(SIMSIMD)/c/lib.c -o build/simsimd.o && \
-	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. -DBENCH_SIMSIMD -isystem $(SIMSIMD)/include $< build/vec_impl.o build/simsimd.o -o $@ -lm; \
+	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. -DBENCH_SIMSIMD -isystem $(SIMSIMD)/include $< build/vec_impl.o build/simsimd.o -o $@ -lm -pthread; \
 	else \
 	    echo "bench: SimSIMD not available: building bench_vec without it (the kernel lines say so)"; set -x; \
-	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. $< build/vec_impl.o -o $@ -lm; \
+	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. $< build/vec_impl.o -o $@ -lm -pthread; \
 	fi
 
 bench-vec: build/bench_vec
@@ -163,6 +175,7 @@ demo: all
 test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
       build/test_threads_graph build/test_threads_graph_tsan build/test_threads_graph_san build/test_threads_graph_nt \
+      build/test_threads_vec build/test_threads_vec_tsan build/test_threads_vec_san build/test_threads_vec_nt \
       build/test_vec build/test_vec_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh

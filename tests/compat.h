@@ -64,6 +64,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <time.h>
 #ifdef PATH_MAX
 #define COMPAT_PATH_MAX PATH_MAX
 #else
@@ -346,6 +347,21 @@ static COMPAT_UNUSED int compat_can_open_for_writing(const char *path)
     return 1;
 #else
     return access(path, W_OK) == 0;
+#endif
+}
+
+/* Seconds on a monotonic clock, for the notes a test prints about its own timing. */
+static COMPAT_UNUSED double compat_seconds(void)
+{
+#if COMPAT_WIN32
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart / (double)f.QuadPart;
+#else
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 #endif
 }
 

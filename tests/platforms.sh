@@ -21,7 +21,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PLATFORMS=${PLATFORMS:-"i686 s390x win arm64 armv7 xstore no_os"} # the longest first: two lanes end together
-SUITES="test_kv test_threads_kv test_threads_graph test_vec test_graph test_json test_export isolation corrupt_kv crashsim_kv"
+SUITES="test_kv test_threads_kv test_threads_graph test_threads_vec test_vec test_graph test_json test_export isolation corrupt_kv crashsim_kv"
 JOBS=${PLATFORM_JOBS:-2}
 OUT=build/plat
 mkdir -p "$OUT"

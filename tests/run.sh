@@ -110,6 +110,10 @@ count test_threads_graph build/test_threads_graph
 count test_threads_graph_tsan build/test_threads_graph_tsan
 count test_threads_graph_san build/test_threads_graph_san
 count test_threads_graph_nt bash -c 'set -o pipefail; build/test_threads_graph_nt | sed -E "s/^(PASS|FAIL) /\1 nt_/"'
+count test_threads_vec build/test_threads_vec
+count test_threads_vec_tsan build/test_threads_vec_tsan
+count test_threads_vec_san build/test_threads_vec_san
+count test_threads_vec_nt bash -c 'set -o pipefail; build/test_threads_vec_nt | sed -E "s/^(PASS|FAIL) /\1 nt_/"'
 count test_vec build/test_vec
 count test_vec_san build/test_vec_san
 count test_graph build/test_graph

@@ -492,11 +492,7 @@ static void stress_run(const void *arg) {
 
 #define BN 2000
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+static double now_s(void) { return compat_seconds(); }
 
 static llmspell_vec *build(uint32_t threads, double *secs) {
     llmspell_vec *v = NULL;
