@@ -153,7 +153,7 @@ build/bench_export: bench/bench_export.c $(HEADERS) | build
 
 build/bench_graph: bench/bench_graph.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
-	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3 -pthread
 
 build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }

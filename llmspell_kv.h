@@ -4740,6 +4740,17 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     return kv->get(kv, k, kn, &v, &vn);
 }
 
+/* memcpy, inlined for the short values most gets return: a call costs as much as the copy. */
+static void llmspell__copy_small(uint8_t *d, const uint8_t *s, size_t n) {
+    size_t i = 0;
+    if (n > 256) {
+        memcpy(d, s, n);
+        return;
+    }
+    for (; i + 8 <= n; i += 8) memcpy(d + i, s + i, 8);
+    for (; i < n; i++) d[i] = s[i];
+}
+
 /* Copies n bytes at *p into the calling thread's buffer on kv and points *p there. held is the
    thread's slot on kv's store: the same slot when kv is the store. */
 static llmspell_result llmspell__copy_out(llmspell_kv *kv, llmspell__tslot *held, const void **p, size_t n) {
@@ -4754,7 +4765,7 @@ static llmspell_result llmspell__copy_out(llmspell_kv *kv, llmspell__tslot *held
     if (held->home == (llmspell__tslots *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads) && n <= held->cap)
         b = (uint8_t *)held->buf;
     else if (!(b = llmspell__out(kv, n))) return LLMSPELL_ERR_NOMEM;
-    if (n) memcpy(b, *p, n);
+    llmspell__copy_small(b, (const uint8_t *)*p, n);
     *p = b;
     return LLMSPELL_OK;
 #endif

@@ -1464,6 +1464,7 @@ static llmspell__dn llmspell__heap_pop(llmspell__heap *q) {
 /* Per-search memory: a visited bitset and the two heaps. Searches allocate their own, so
    concurrent readers never share it; the writer keeps one on the handle. */
 typedef struct llmspell__vscratch {
+    char apart[64];             /* a thread's search writes here on every step: no line shared with another's */
     uint64_t *visited;
     uint32_t vwords, vcap;
     llmspell__heap cand, res;
@@ -1473,6 +1474,7 @@ typedef struct llmspell__vscratch {
     uint32_t capmatch;
     void **hold;                /* a thread's: the record blobs its last read returned pointers into */
     uint32_t nhold, caphold;
+    char apart_end[64];
 } llmspell__vscratch;
 
 static int llmspell__scratch_reset(const llmspell_vec *v, llmspell__vscratch *s, uint32_t nodes) {

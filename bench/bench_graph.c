@@ -1,6 +1,6 @@
 /* bench_graph.c - llmspell_graph against SQLite with the seeds' schema, in one run.
 
-   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c -o build/bench_graph -lsqlite3
+   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c -o build/bench_graph -lsqlite3 -pthread
    build/bench_graph [--quick]      (--quick: everything 10x smaller, a smoke run)
 
    Data (fixed seed): E = 100,000 entities written 3 times each (valid ranges [0,inf),
@@ -16,6 +16,8 @@
      as-of point lookup: random id, random past valid time v and transaction time t
      2-hop and 3-hop neighbourhood (outgoing) as of a past (v, t): our traversal vs a recursive
      CTE counting the distinct entities reached through visible relationships and entities.
+   Threads (memory): as-of lookups from 2 threads against 1, and one reader beside a writer that
+   commits continuously (transactions of 10 entity versions).
    Also: ingest rate on the memory and file backends (file: durability "safe", an fsync per
    batch), and the time to open the file-backed graph (kv load + graph index rebuild).
    Output: one line per measurement, lines starting with '#' for context. Any failure aborts. */
@@ -26,6 +28,7 @@
 #define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "../llmspell_graph.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -362,6 +365,118 @@ static void bench_hops(llmspell_graph *g, unsigned depth, llmspell_time t)
     free(p);
 }
 
+/* ---- threads: one graph shared ------------------------------------------------------------ */
+
+/* A reader does as-of lookups (random probes) until *stop; a writer commits graph transactions
+   of WBATCH entity versions until *stop. Both count what they did. */
+#define WBATCH 10
+typedef struct worker {
+    llmspell_graph *g;
+    const probe *p;
+    size_t np;
+    volatile int *stop;
+    size_t limit;  /* reader: stop after this many lookups when stop is NULL */
+    size_t done;
+    double seconds;
+} worker;
+
+static void *reader_main(void *arg)
+{
+    worker *w = (worker *)arg;
+    llmspell_graph_entity e;
+    size_t i = 0;
+    double t0 = now_s();
+    while (w->stop ? !*w->stop : i < w->limit) {
+        const probe *q = &w->p[i % w->np];
+        llmspell_result r = llmspell_graph_get_entity(w->g, q->s, q->v, q->t, &e);
+        if (r != LLMSPELL_OK && r != LLMSPELL_ERR_NOT_FOUND) die("get_entity: %s", llmspell_graph_errmsg(w->g));
+        i++;
+    }
+    w->seconds = now_s() - t0;
+    w->done = i;
+    return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    worker *w = (worker *)arg;
+    char id[32], props[64];
+    size_t n = 0, j;
+    uint64_t x = 7;
+    double t0 = now_s();
+    while (!*w->stop) {
+        OK(llmspell_graph_begin(w->g));
+        for (j = 0; j < WBATCH; j++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            ent_id(id, (size_t)((x >> 33) % E));
+            sprintf(props, "{\"k\":%zu,\"writer\":true}", n);
+            OK(llmspell_graph_put_entity(w->g, id, "person", "rewritten", props, 3000, LLMSPELL_TIME_MAX));
+            n++;
+        }
+        OK(llmspell_graph_commit(w->g));
+    }
+    w->seconds = now_s() - t0;
+    w->done = n;
+    return NULL;
+}
+
+/* Lookups per second of `readers` threads, each doing n lookups. */
+static double read_rate(llmspell_graph *g, const probe *p, size_t np, int readers, size_t n)
+{
+    pthread_t th[2];
+    worker w[2];
+    double t0 = now_s();
+    int i;
+    for (i = 0; i < readers; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].g = g;
+        w[i].p = p + (size_t)i * (np / 2);
+        w[i].np = np / 2;
+        w[i].limit = n;
+        if (pthread_create(&th[i], NULL, reader_main, &w[i]) != 0) die("pthread_create");
+    }
+    for (i = 0; i < readers; i++) pthread_join(th[i], NULL);
+    return (double)readers * (double)n / (now_s() - t0);
+}
+
+static void bench_threads(llmspell_graph *g, llmspell_time tlo, llmspell_time thi)
+{
+    size_t np = NLOOK / 4, n = NLOOK / 2;
+    probe *p = (probe *)malloc(np * sizeof *p);
+    double one = 0, two = 0, x;
+    volatile int stop = 0;
+    pthread_t tr, tw;
+    worker r, w;
+    int pass;
+    if (!p) die("malloc");
+    make_probes(p, np, tlo, thi);
+    for (pass = 0; pass < 3; pass++) { /* best of 3, alternating */
+        if ((x = read_rate(g, p, np, 1, n)) > one) one = x;
+        if ((x = read_rate(g, p, np, 2, n)) > two) two = x;
+    }
+    printf("graph as-of lookup 2 threads vs 1 (memory): %.0f vs %.0f ops/s, scaling %.2fx\n", two, one, two / one);
+    /* one reader for about 2 s beside a writer that commits transactions of WBATCH versions */
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    r.g = w.g = g;
+    r.p = p;
+    r.np = np;
+    r.stop = w.stop = &stop;
+    if (pthread_create(&tw, NULL, writer_main, &w) != 0 || pthread_create(&tr, NULL, reader_main, &r) != 0) die("pthread_create");
+    {
+        struct timespec ts = {2, 0};
+        nanosleep(&ts, NULL);
+    }
+    stop = 1;
+    pthread_join(tr, NULL);
+    pthread_join(tw, NULL);
+    x = (double)r.done / r.seconds;
+    printf("graph reads beside one writer (memory): 1 reader %.0f lookups/s while 1 writer commits %.0f transactions/s of %d versions; "
+           "the reader alone %.0f lookups/s, ratio %.2f\n",
+           x, (double)w.done / WBATCH / w.seconds, WBATCH, one, x / one);
+    free(p);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -404,6 +519,7 @@ int main(int argc, char **argv)
     bench_asof(&g, 1704067200000000LL, clock);
     bench_hops(&g, 2, tx_mid_rel);
     bench_hops(&g, 3, tx_mid_rel);
+    bench_threads(&g, 1704067200000000LL, clock);
     llmspell_graph_close(&g);
     llmspell_kv_close(&kv);
     sqlite3_close(db);
