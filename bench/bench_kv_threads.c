@@ -339,7 +339,9 @@ int main(int argc, char **argv) {
     printf("kv memory put 1 thread: with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n", put_now, put_before,
            put_now / put_before);
 
-    /* 2 readers */
+    /* 1 and 2 readers of this process's store (the scaling compares one store with itself) */
+    ours1 = read_rate(OURS, &kv, NULL, 0, 1);
+    snap1 = read_rate(OURS_SNAPSHOT, &kv, NULL, 0, 1);
     ours2 = read_rate(OURS, &kv, NULL, 0, 2);
     snap2 = read_rate(OURS_SNAPSHOT, &kv, NULL, 0, 2);
 
