@@ -151,9 +151,9 @@ build/isolation_san: tests/isolation.c tests/harness.h $(HEADERS) | build
 build/bench_export: bench/bench_export.c $(HEADERS) | build
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3 -lm
 
-build/bench_graph: bench/bench_graph.c $(HEADERS) | build
+build/bench_graph: bench/bench_graph.c bench/graph_no_threads.c bench/graph_threads_bench.h $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
-	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lsqlite3 -pthread
+	$(CC) -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c bench/graph_no_threads.c -o $@ -lsqlite3 -lm -pthread
 
 build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }

@@ -4740,6 +4740,7 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     return kv->get(kv, k, kn, &v, &vn);
 }
 
+#ifndef LLMSPELL_NO_THREADS
 /* memcpy, inlined for the short values most gets return: a call costs as much as the copy. */
 static void llmspell__copy_small(uint8_t *d, const uint8_t *s, size_t n) {
     size_t i = 0;
@@ -4750,6 +4751,7 @@ static void llmspell__copy_small(uint8_t *d, const uint8_t *s, size_t n) {
     for (; i + 8 <= n; i += 8) memcpy(d + i, s + i, 8);
     for (; i < n; i++) d[i] = s[i];
 }
+#endif
 
 /* Copies n bytes at *p into the calling thread's buffer on kv and points *p there. held is the
    thread's slot on kv's store: the same slot when kv is the store. */

@@ -1,6 +1,6 @@
 /* bench_graph.c - llmspell_graph against SQLite with the seeds' schema, in one run.
 
-   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c -o build/bench_graph -lsqlite3 -pthread
+   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c bench/graph_no_threads.c -o build/bench_graph -lsqlite3 -lm -pthread
    build/bench_graph [--quick]      (--quick: everything 10x smaller, a smoke run)
 
    Data (fixed seed): E = 100,000 entities written 3 times each (valid ranges [0,inf),
@@ -16,7 +16,8 @@
      as-of point lookup: random id, random past valid time v and transaction time t
      2-hop and 3-hop neighbourhood (outgoing) as of a past (v, t): our traversal vs a recursive
      CTE counting the distinct entities reached through visible relationships and entities.
-   Threads (memory): as-of lookups from 2 threads against 1, and one reader beside a writer that
+   Threads (memory): the single-thread cost of the sync layer (as-of lookups in a graph built
+   with and without it, bench/graph_no_threads.c), as-of lookups from 2 threads against 1, and one reader beside a writer that
    commits continuously (transactions of 10 entity versions).
    Also: ingest rate on the memory and file backends (file: durability "safe", an fsync per
    batch), and the time to open the file-backed graph (kv load + graph index rebuild).
@@ -27,6 +28,7 @@
 #define LLMSPELL_GRAPH_IMPLEMENTATION
 #define LLMSPELL_EXPORT_IMPLEMENTATION
 #include "../llmspell_graph.h"
+#include "graph_threads_bench.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -36,6 +38,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,6 +368,102 @@ static void bench_hops(llmspell_graph *g, unsigned depth, llmspell_time t)
     free(p);
 }
 
+/* ---- the sync layer's single-thread cost --------------------------------------------------- */
+
+/* Entities only (3 versions each, as ingest writes them), into this build's graph (nt 0) or the
+   one built without the sync layer (nt 1, bench/graph_no_threads.c). */
+static void ingest_entities(llmspell_graph *g, void *nth, llmspell_time *clock)
+{
+    char id[32], name[32], props[96];
+    size_t i, round, n = 0;
+    uint64_t x = 1;
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < E; i++) {
+            if (n % BATCH == 0 && (g ? llmspell_graph_begin(g) != LLMSPELL_OK : ntg_begin(nth) != 0)) die("begin");
+            ent_id(id, i);
+            sprintf(name, "name %zu", i);
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            sprintf(props, "{\"k\":%zu,\"version\":%zu,\"score\":%u}", i, round, (unsigned)((x >> 33) % 100));
+            if (g ? llmspell_graph_put_entity(g, id, "person", name, props, (llmspell_time)round * 1000, LLMSPELL_TIME_MAX) != LLMSPELL_OK
+                  : ntg_put_entity(nth, id, "person", name, props, (llmspell_time)round * 1000, LLMSPELL_TIME_MAX) != 0)
+                die("put_entity");
+            if (++n % BATCH == 0 && (g ? llmspell_graph_commit(g) != LLMSPELL_OK : ntg_commit(nth) != 0)) die("commit");
+        }
+    }
+    if (n % BATCH && (g ? llmspell_graph_commit(g) != LLMSPELL_OK : ntg_commit(nth) != 0)) die("commit");
+    (void)clock;
+}
+
+/* As-of lookups per second of one thread, best of 3, in a fresh process that builds its own
+   graph: the two builds compared run in the same conditions. */
+static double fresh_lookup_rate(int nt, const probe *p, size_t np)
+{
+    double rate = 0;
+    int fd[2], status;
+    pid_t pid;
+    fflush(stdout);
+    if (pipe(fd) != 0 || (pid = fork()) < 0) die("pipe/fork");
+    if (pid == 0) {
+        llmspell_time clock = 1704067200000000LL;
+        llmspell_kv kv;
+        llmspell_graph g;
+        llmspell_graph_options go;
+        void *h = NULL;
+        int run;
+        close(fd[0]);
+        memset(&go, 0, sizeof go);
+        go.clock.now = clk_now;
+        go.clock.ctx = &clock;
+        if (nt) {
+            if (!(h = ntg_open(clk_now, &clock))) _exit(1);
+        } else if (llmspell_kv_open_memory(&kv, NULL) != LLMSPELL_OK || llmspell_graph_open(&g, &kv, &go) != LLMSPELL_OK) {
+            _exit(1);
+        }
+        ingest_entities(nt ? NULL : &g, h, &clock);
+        for (run = 0; run < 3; run++) {
+            double t0 = now_s(), x;
+            size_t i;
+            for (i = 0; i < np; i++) {
+                int r;
+                if (nt) {
+                    r = ntg_get_entity(h, p[i].s, p[i].v, p[i].t);
+                } else {
+                    llmspell_graph_entity e;
+                    llmspell_result rc = llmspell_graph_get_entity(&g, p[i].s, p[i].v, p[i].t, &e);
+                    r = rc == LLMSPELL_OK ? 0 : rc == LLMSPELL_ERR_NOT_FOUND ? 1 : -1;
+                }
+                if (r < 0) _exit(1);
+            }
+            x = (double)np / (now_s() - t0);
+            if (x > rate) rate = x;
+        }
+        _exit(write(fd[1], &rate, sizeof rate) == (ssize_t)sizeof rate ? 0 : 1);
+    }
+    close(fd[1]);
+    if (read(fd[0], &rate, sizeof rate) != (ssize_t)sizeof rate) die("the single-thread measurement's process failed");
+    close(fd[0]);
+    waitpid(pid, &status, 0);
+    return rate;
+}
+
+static void bench_sync_cost(void)
+{
+    size_t np = NLOOK;
+    probe *p = (probe *)malloc(np * sizeof *p);
+    double with = 0, without = 0, x;
+    int round;
+    if (!p) die("malloc");
+    /* transaction times span about one clock reading per write */
+    make_probes(p, np, 1704067200000000LL, 1704067200000000LL + (llmspell_time)(3 * E) * 1000);
+    for (round = 0; round < 3; round++) { /* interleaved */
+        if ((x = fresh_lookup_rate(1, p, np)) > without) without = x;
+        if ((x = fresh_lookup_rate(0, p, np)) > with) with = x;
+    }
+    printf("graph as-of lookup 1 thread (entities only): with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n",
+           with, without, with / without);
+    free(p);
+}
+
 /* ---- threads: one graph shared ------------------------------------------------------------ */
 
 /* A reader does as-of lookups (random probes) until *stop; a writer commits graph transactions
@@ -520,6 +619,7 @@ int main(int argc, char **argv)
     bench_hops(&g, 2, tx_mid_rel);
     bench_hops(&g, 3, tx_mid_rel);
     bench_threads(&g, 1704067200000000LL, clock);
+    bench_sync_cost();
     llmspell_graph_close(&g);
     llmspell_kv_close(&kv);
     sqlite3_close(db);
