@@ -123,6 +123,18 @@ static llmspell_vec_record rec_of(const char *id, const float *x, const char *me
     return r;
 }
 
+/* Adds record i at version ver (its id, vector and metadata as the helpers above make them). */
+static llmspell_result add_version(llmspell_vec *v, long i, long ver) {
+    char id[24], meta[96];
+    float x[DIM];
+    llmspell_vec_record r;
+    id_of(i, id);
+    meta_of(i, ver, meta);
+    vec_of(i, ver, x);
+    r = rec_of(id, x, meta);
+    return llmspell_vec_add(v, &r);
+}
+
 static double l2(const float *a, const float *b) {
     double s = 0;
     int j;
@@ -580,16 +592,7 @@ typedef struct writer_arg { llmspell_vec *v; long first; llmspell_result r; } wr
 static void writer_main(void *arg) {
     writer_arg *a = (writer_arg *)arg;
     long i;
-    for (i = a->first; i < a->first + 300 && a->r == LLMSPELL_OK; i++) {
-        char id[24], meta[96];
-        float x[DIM];
-        llmspell_vec_record r;
-        id_of(i, id);
-        meta_of(i, 1, meta);
-        vec_of(i, 1, x);
-        r = rec_of(id, x, meta);
-        a->r = llmspell_vec_add(a->v, &r);
-    }
+    for (i = a->first; i < a->first + 300 && a->r == LLMSPELL_OK; i++) a->r = add_version(a->v, i, 1);
 }
 
 static void test_two_writers(void) {
@@ -698,16 +701,7 @@ static void test_each_nested(void) {
     REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "e", NULL, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "e", NULL, NULL), LLMSPELL_OK);
-    for (i = 0; i < 5; i++) {
-        char id[24], meta[96];
-        float x[DIM];
-        llmspell_vec_record r;
-        id_of(i, id);
-        meta_of(i, 1, meta);
-        vec_of(i, 1, x);
-        r = rec_of(id, x, meta);
-        CHECK_RC(llmspell_vec_add(v, &r), LLMSPELL_OK);
-    }
+    for (i = 0; i < 5; i++) CHECK_RC(add_version(v, i, 1), LLMSPELL_OK);
     memset(&n, 0, sizeof n);
     n.v = v;
     CHECK_RC(llmspell_vec_each(v, nest_each, &n), LLMSPELL_OK);
