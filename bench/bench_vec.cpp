@@ -331,17 +331,23 @@ static void normalise(float *dst, const float *src, int d) {
     for (int i = 0; i < d; i++) dst[i] = src[i] * inv;
 }
 
-static double peer_build(Peer &P, const Data &D) {
-    double t0 = now_s();
-    std::vector<float> nb;
+/* hnswlib's space for D, and the rows it indexes: normalised into nb for cosine (hnswlib's
+   inner product on unit vectors), else D's own. */
+static const float *peer_space(Peer &P, const Data &D, std::vector<float> &nb) {
     if (D.cosine) {
         nb.resize(D.base.size());
         for (int i = 0; i < D.n; i++) normalise(&nb[(size_t)i * D.d], &D.base[(size_t)i * D.d], D.d);
         P.space = new hnswlib::InnerProductSpace((size_t)D.d);
-    } else {
-        P.space = new hnswlib::L2Space((size_t)D.d);
+        return nb.data();
     }
-    const float *src = D.cosine ? nb.data() : D.base.data();
+    P.space = new hnswlib::L2Space((size_t)D.d);
+    return D.base.data();
+}
+
+static double peer_build(Peer &P, const Data &D) {
+    double t0 = now_s();
+    std::vector<float> nb;
+    const float *src = peer_space(P, D, nb);
     try {
         P.h = new hnswlib::HierarchicalNSW<float>(P.space, (size_t)D.n, HNSW_M, HNSW_EFC, 100);
         for (int i = 0; i < D.n; i++) P.h->addPoint(src + (size_t)i * D.d, (hnswlib::labeltype)i);
@@ -911,14 +917,7 @@ static double peer_qps_threads(Peer &P, const Data &D, size_t ef, int threads, i
 static double peer_build_threads(Peer &P, const Data &D, int threads, double *cpu) {
     double t0 = wall_s(), c0 = proc_s();
     std::vector<float> nb;
-    if (D.cosine) {
-        nb.resize(D.base.size());
-        for (int i = 0; i < D.n; i++) normalise(&nb[(size_t)i * D.d], &D.base[(size_t)i * D.d], D.d);
-        P.space = new hnswlib::InnerProductSpace((size_t)D.d);
-    } else {
-        P.space = new hnswlib::L2Space((size_t)D.d);
-    }
-    const float *src = D.cosine ? nb.data() : D.base.data();
+    const float *src = peer_space(P, D, nb);
     P.h = new hnswlib::HierarchicalNSW<float>(P.space, (size_t)D.n, HNSW_M, HNSW_EFC, 100);
     std::atomic<int> next(0);
     on_threads(threads, [&](int) {
