@@ -25,20 +25,20 @@ build/llmspell: tools/llmspell.c $(HEADERS) | build
 build/llmspell_san: tools/llmspell.c $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
-build/test_kv: tests/test_kv.c tests/harness.h $(HEADERS) | build
+build/test_kv: tests/test_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
 
-build/test_kv_san: tests/test_kv.c tests/harness.h $(HEADERS) | build
+build/test_kv_san: tests/test_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
 
 # One store shared by threads: plain, under ThreadSanitizer (a race fails the test) and ASan.
-build/test_threads_kv: tests/test_threads_kv.c tests/harness.h tests/gate.h $(HEADERS) | build
+build/test_threads_kv: tests/test_threads_kv.c tests/harness.h tests/failalloc.h tests/gate.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
-build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+build/test_threads_kv_tsan: tests/test_threads_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(TSAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
-build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h $(HEADERS) | build
+build/test_threads_kv_san: tests/test_threads_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm -pthread
 
 build/test_threads_graph: tests/test_threads_graph.c tests/harness.h tests/gate.h $(HEADERS) | build

@@ -6023,7 +6023,7 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
     if (stats) memset(stats, 0, sizeof *stats);
     if (!kv || (!buf && !f && len)) return llmspell__x_err(err, LLMSPELL_ERR_INVALID, "import: kv or input is NULL");
     if (!kv->open) return llmspell__x_err(err, LLMSPELL_ERR_CLOSED, "import: the store is closed");
-    if (kv->in_txn) return llmspell__x_err(err, LLMSPELL_ERR_TXN, "import: the store has an open transaction; the import runs its own");
+    if (llmspell_kv_in_txn(kv)) return llmspell__x_err(err, LLMSPELL_ERR_TXN, "import: the store has an open transaction; the import runs its own");
     memset(&x, 0, sizeof x);
     x.kv = kv;
     llmspell_kv_limits_get(&x.lim);
@@ -6052,7 +6052,7 @@ static llmspell_result llmspell__xi_import(llmspell_kv *kv, const void *buf, siz
             if (rc == LLMSPELL_OK) {
                 if ((rc = llmspell_kv_commit(kv)) != LLMSPELL_OK) {
                     llmspell__x_err(err, rc, "import: commit failed: %s", llmspell_kv_errmsg(kv));
-                    if (kv->in_txn) (void)llmspell_kv_rollback(kv);
+                    if (llmspell_kv_in_txn(kv)) (void)llmspell_kv_rollback(kv);
                 }
             } else {
                 (void)llmspell_kv_rollback(kv);

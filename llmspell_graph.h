@@ -1644,7 +1644,7 @@ static llmspell_result llmspell__gsettle(llmspell__gimpl *I, llmspell__tslot *me
     llmspell_result r = llmspell_kv_read_begin(I->kv);
     if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
     if ((r = llmspell__glock(I, me, 1)) == LLMSPELL_OK) {
-        r = I->nundo ? llmspell__gresolve(I, !I->kv->in_txn) : LLMSPELL_OK;
+        r = I->nundo ? llmspell__gresolve(I, !llmspell_kv_in_txn(I->kv)) : LLMSPELL_OK;
         llmspell__gunlock(I, me);
     }
     if (!keep || r != LLMSPELL_OK) (void)llmspell_kv_read_end(I->kv);
@@ -1657,7 +1657,7 @@ static llmspell_result llmspell__glost(llmspell__gimpl *I, llmspell__tslot *me) 
     llmspell_result r;
     if (!me->depth) return LLMSPELL_OK;
     if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
-    if (!I->kv->in_txn) {
+    if (!llmspell_kv_in_txn(I->kv)) {
         I->txn = 0;
         LLMSPELL__GTHR(me)->lost = 1;
         r = I->nundo ? llmspell__gresolve(I, 1) : LLMSPELL_OK;
@@ -1755,13 +1755,15 @@ static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
         I->gen++; /* the lock is this thread's since begin: a new generation all the same */
         return LLMSPELL_OK;
     }
-    /* under a read snapshot no other thread's transaction can be open: in_txn is this thread's */
-    if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
-    joined = I->kv->in_txn != 0;
+    joined = llmspell_kv_in_txn(I->kv); /* this thread's kv transaction: the write joins it */
     failed = joined && I->kv->txn_failed;
-    (void)llmspell_kv_read_end(I->kv);
     if (failed) return llmspell__gerr(I->g, LLMSPELL_ERR_TXN, "graph: the kv transaction had a failed write; roll it back");
     if (!joined && (r = llmspell_kv_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "beginning a transaction");
+    /* the graph's own state changes with the store: its transaction holds the store alone */
+    if ((r = llmspell_kv_txn_exclusive(I->kv)) != LLMSPELL_OK) {
+        if (!joined) (void)llmspell_kv_rollback(I->kv);
+        return llmspell__gkverr(I, r, "beginning a transaction");
+    }
     if ((r = llmspell__glock(I, w->me, 1)) != LLMSPELL_OK) {
         if (!joined) (void)llmspell_kv_rollback(I->kv);
         return r;
@@ -1815,7 +1817,7 @@ static llmspell_result llmspell__gw_end(llmspell__gw *w, llmspell_result r) {
     llmspell__gimpl *I = w->I;
     if (w->mode == LLMSPELL__GW_NONE) return r;
     if (w->mode == LLMSPELL__GW_TXN) {
-        if (r != LLMSPELL_OK && I->kv->in_txn && I->kv->txn_failed) I->txn_failed = 1;
+        if (r != LLMSPELL_OK && llmspell_kv_in_txn(I->kv) && I->kv->txn_failed) I->txn_failed = 1;
         return r;
     }
     if (r != LLMSPELL_OK || !I->txn_dirty) {
@@ -3313,7 +3315,7 @@ LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
     llmspell__tslot *me;
     if (!g || !(I = LLMSPELL__GI(g))) return;
     me = llmspell__tslot_find(&I->ts);
-    if (me && me->depth && I->txn && I->txn_owns && I->kv->open && I->kv->in_txn) { /* this thread's transaction */
+    if (me && me->depth && I->txn && I->txn_owns && llmspell_kv_in_txn(I->kv)) { /* this thread's transaction */
         (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, 0);
     }

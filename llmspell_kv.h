@@ -42,10 +42,16 @@
 
    Threads: any number of threads may share a store and its views (link -pthread on POSIX).
    Each store has one readers-writer lock that every call takes: reads (get, exists, get_info,
-   iterators, stats) run together; a write, or a transaction from begin to commit, runs alone
-   and readers wait for it (so a read never sees part of one). A second writer waits its turn.
-   A transaction belongs to the thread that began it: that thread ends it, and must not wait
-   for another thread that uses the store before it does. A pointer a read returns stays valid
+   iterators, stats) run together, and writers take turns (a second writer waits). A
+   transaction on a backend with concurrent_reads (memory, file) keeps its writes to itself
+   until commit: other threads go on reading the state before it, and wait only while the
+   commit applies the writes (with safe durability, also while the file syncs). A single write
+   (put, delete, a batch), and a transaction from the moment it needs the backend itself (it
+   opens an iterator, calls clear or stats, passes 16 MiB of writes, or asks with
+   llmspell_kv_txn_exclusive) hold the store alone to their end, and readers wait for them.
+   Either way a read never sees part of a write. A transaction belongs to the thread that
+   began it: that thread ends it, and must not wait for another thread that uses the store
+   before it does. A pointer a read returns stays valid
    until the calling thread's next call on that handle (values are copied for it); inside a
    read snapshot (llmspell_kv_read_begin) or the thread's own transaction the reads return the
    backend's pointers, valid until the snapshot ends or the thread writes. An iterator or a
@@ -492,10 +498,18 @@ LLMSPELL_DEF llmspell_result llmspell_kv_delete_sys(llmspell_kv *kv, const void 
    their own (a transaction of their own).
    Threads: the transaction belongs to the thread that began it, which alone writes through it
    and ends it (another thread's commit or rollback is ERR_TXN). Until it ends, other threads'
-   calls on the store wait: a begin waits rather than failing. */
+   writes wait (a begin waits rather than failing) and their reads see the store as it was
+   before it (see "Threads" at the top for when they wait too). */
 LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv);
+/* Whether the calling thread has the transaction of kv's store open through kv (0 when the
+   transaction is another thread's). */
+LLMSPELL_DEF int llmspell_kv_in_txn(llmspell_kv *kv);
+/* Makes the calling thread's open transaction hold the store alone until it ends: readers
+   wait from here to its end (see "Threads" above). For code that keeps state of its own that
+   must change together with the store (graph and vec writes do this). ERR_TXN outside one. */
+LLMSPELL_DEF llmspell_result llmspell_kv_txn_exclusive(llmspell_kv *kv);
 /* Read snapshots: between read_begin and read_end, every read this thread makes on the store
    under kv (through any of its handles and views) sees one state: writers of the store wait
    until read_end, and pointers the reads return stay valid until then. They nest (each begin
@@ -773,6 +787,12 @@ LLMSPELL__UNUSED static int llmspell__thread_start(llmspell__thread *t, void (*f
     return 0;
 }
 LLMSPELL__UNUSED static void llmspell__thread_join(llmspell__thread *t) { WaitForSingleObject(*t, INFINITE); CloseHandle(*t); }
+LLMSPELL__UNUSED static uint64_t llmspell__spin_clock_us(void) { /* monotonic */
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (uint64_t)(t.QuadPart / f.QuadPart * 1000000 + t.QuadPart % f.QuadPart * 1000000 / f.QuadPart);
+}
 LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
     SYSTEM_INFO si;
     GetSystemInfo(&si);
@@ -814,18 +834,38 @@ LLMSPELL__UNUSED static int llmspell__thread_start(llmspell__thread *t, void (*f
     return e;
 }
 LLMSPELL__UNUSED static void llmspell__thread_join(llmspell__thread *t) { pthread_join(*t, NULL); }
+LLMSPELL__UNUSED static uint64_t llmspell__spin_clock_us(void) { /* monotonic */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1u;
 }
 #endif
 
+/* A hint inside a spin loop (lets a sibling hyperthread run). */
+#if defined(_MSC_VER)
+#define llmspell__relax() YieldProcessor()
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define llmspell__relax() __builtin_ia32_pause()
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7))
+#define llmspell__relax() __asm__ __volatile__("yield")
+#else
+#define llmspell__relax() ((void)0)
+#endif
+
 /* The readers-writer lock. Each reader counts itself in its own stripe (one cache line each),
    so readers on different cores never write the same line; a writer raises `writing`, which
    turns new readers away, and waits on the condition variable until every stripe is empty.
    Writers queue behind one another; readers that find a writer wait for it to finish, and
-   enter before the next writer does, so a writer that commits continuously cannot starve them. */
+   enter before the next writer does, so a writer that commits continuously cannot starve them.
+   A commit usually holds the lock for a few microseconds, less than putting a thread to sleep
+   and waking it costs: on a machine with more than one CPU, a reader that finds a writer, and
+   a writer that waits for readers to leave, first spin for up to LLMSPELL__SPIN_US. */
 #define LLMSPELL__STRIPES 8
+#define LLMSPELL__SPIN_US 50
 typedef struct llmspell__rw {
     struct {
         llmspell__atomic n;
@@ -836,10 +876,29 @@ typedef struct llmspell__rw {
     llmspell__cond c;
     int waiting_readers;        /* readers blocked by a writer (under m) */
     int readers_turn;           /* a writer left while readers waited: they go first (under m) */
+    int spin;                   /* spin before sleeping (more than one CPU); set at init */
 } llmspell__rw;
+
+/* Spins until *flag is 0 (readers 0: until no stripe holds a reader) or LLMSPELL__SPIN_US
+   passed. Returns whether it got there. */
+static int llmspell__rw_has_readers(llmspell__rw *rw);
+static int llmspell__rw_spin(llmspell__rw *rw, llmspell__atomic *flag) {
+    uint64_t until = 0;
+    unsigned i;
+    for (i = 0;; i++) {
+        if (flag ? !llmspell__aload(flag) : !llmspell__rw_has_readers(rw)) return 1;
+        if ((i & 63) == 0) { /* a clock read now and then costs little next to 64 pauses */
+            uint64_t now = llmspell__spin_clock_us();
+            if (!until) until = now + LLMSPELL__SPIN_US;
+            else if (now >= until) return 0;
+        }
+        llmspell__relax();
+    }
+}
 
 LLMSPELL__UNUSED static int llmspell__rw_init(llmspell__rw *rw) {
     memset(rw, 0, sizeof *rw);
+    rw->spin = llmspell__cpu_count() > 1;
     if (llmspell__mutex_init(&rw->m) != 0) return -1;
     if (llmspell__cond_init(&rw->c) != 0) { llmspell__mutex_destroy(&rw->m); return -1; }
     return 0;
@@ -850,11 +909,21 @@ LLMSPELL__UNUSED static void llmspell__rw_destroy(llmspell__rw *rw) {
 }
 LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned stripe) {
     llmspell__atomic *n = &rw->readers[stripe % LLMSPELL__STRIPES].n;
-    llmspell__aadd(n, 1);
-    if (!llmspell__aload(&rw->writing)) return;
-    llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe, wait for it */
-    llmspell__mutex_lock(&rw->m);
-    llmspell__cond_broadcast(&rw->c);
+    int spin = rw->spin;
+    for (;;) {
+        llmspell__aadd(n, 1);
+        if (!llmspell__aload(&rw->writing)) return;
+        llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe */
+        llmspell__mutex_lock(&rw->m);
+        llmspell__cond_broadcast(&rw->c);
+        if (!spin) break; /* and wait for it below, m held */
+        llmspell__mutex_unlock(&rw->m);
+        spin = 0; /* one spin a call, then sleep */
+        if (!llmspell__rw_spin(rw, &rw->writing)) {
+            llmspell__mutex_lock(&rw->m);
+            break;
+        }
+    }
     rw->waiting_readers++;
     while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
     llmspell__aadd(n, 1); /* no writer can start while m is held: this reader is in */
@@ -882,6 +951,11 @@ LLMSPELL__UNUSED static void llmspell__rw_write_lock(llmspell__rw *rw) {
     llmspell__mutex_lock(&rw->m);
     while (llmspell__aload(&rw->writing) || rw->readers_turn) llmspell__cond_wait(&rw->c, &rw->m);
     llmspell__astore(&rw->writing, 1);
+    if (rw->spin && llmspell__rw_has_readers(rw)) { /* they leave within a read */
+        llmspell__mutex_unlock(&rw->m); /* `writing` keeps the lock this writer's meanwhile */
+        (void)llmspell__rw_spin(rw, NULL);
+        llmspell__mutex_lock(&rw->m);
+    }
     while (llmspell__rw_has_readers(rw)) llmspell__cond_wait(&rw->c, &rw->m);
     llmspell__mutex_unlock(&rw->m);
 }
@@ -4539,8 +4613,17 @@ static llmspell_kv *llmspell__store(llmspell_kv *kv) {
 typedef struct llmspell__kvsync {
     llmspell__tslots slots;          /* this handle's per-thread state (first: a slot's home) */
     llmspell__rw rw;                 /* the store's lock (a view's is unused: it takes its store's) */
+    llmspell__mutex writers;         /* writers take turns here before they take rw */
     llmspell__atomic_ptr txn_owner;  /* the store slot of the thread whose transaction is open */
+    llmspell__ixstore staged;        /* the owner's staged writes (see >>staging; owner only) */
 } llmspell__kvsync;
+
+/* How a thread's outermost call holds the store (tslot.mode). */
+#define LLMSPELL__M_WRITE 1   /* a write: the thread may write under this level */
+#define LLMSPELL__M_EXCL 2    /* rw is held exclusively (else shared) */
+#define LLMSPELL__M_WRITERS 4 /* the writers' mutex is held */
+#define LLMSPELL__M_STAGED 8  /* the thread's transaction is staged (see >>staging) */
+#define LLMSPELL__STAGED(held) ((held) && ((held)->mode & LLMSPELL__M_STAGED))
 
 static llmspell__kvsync *llmspell__sync_of(llmspell_kv *kv) {
     llmspell__atomic_ptr *at = (llmspell__atomic_ptr *)&kv->threads;
@@ -4552,7 +4635,13 @@ static llmspell__kvsync *llmspell__sync_of(llmspell_kv *kv) {
         llmspell__free(&kv->allocator, y);
         return NULL;
     }
+    if (llmspell__mutex_init(&y->writers) != 0) {
+        llmspell__rw_destroy(&y->rw);
+        llmspell__free(&kv->allocator, y);
+        return NULL;
+    }
     if (!llmspell__acas_ptr(at, NULL, y)) { /* another thread's first call won */
+        llmspell__mutex_destroy(&y->writers);
         llmspell__rw_destroy(&y->rw);
         llmspell__free(&kv->allocator, y);
         y = (llmspell__kvsync *)llmspell__aload_ptr(at);
@@ -4567,15 +4656,22 @@ static llmspell__tslot *llmspell__slot_of(llmspell_kv *kv) {
 }
 
 static void llmspell__sync_free(llmspell_kv *kv) {
-    llmspell__kvsync *y = (llmspell__kvsync *)kv->threads;
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
     llmspell__tslot *t;
     if (!y) return;
-    if ((t = llmspell__tslot_find(&y->slots)) != NULL) memcpy(kv->errmsg, t->errmsg, sizeof kv->errmsg);
+    if ((t = llmspell__tslot_find(&y->slots)) != NULL) {
+        memcpy(kv->errmsg, t->errmsg, sizeof kv->errmsg);
+        if (t->depth && (t->mode & LLMSPELL__M_WRITERS)) llmspell__mutex_unlock(&y->writers); /* closed in a transaction */
+    }
     llmspell__tslots_free(&y->slots, &kv->allocator, kv);
+    if (y->staged.ix.root) llmspell__ixs_free(&y->staged); /* closed inside a staged transaction */
+    llmspell__mutex_destroy(&y->writers);
     llmspell__rw_destroy(&y->rw);
     llmspell__free(&kv->allocator, y);
     kv->threads = NULL;
 }
+#else
+#define LLMSPELL__STAGED(held) 0
 #endif
 
 /* Where the calling thread's message on kv goes. */
@@ -4603,18 +4699,20 @@ static llmspell_result llmspell__lock(llmspell_kv *kv, int write, llmspell__tslo
     *held = NULL;
     if (!t) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory for this thread's state", kv->name);
     if (t->depth == 0) {
-        t->mode = write ? 3 : 0; /* 1: writing, 2: the lock is held exclusively */
         if (write) {
+            t->mode = LLMSPELL__M_WRITE | LLMSPELL__M_EXCL | LLMSPELL__M_WRITERS;
+            llmspell__mutex_lock(&y->writers);
             llmspell__rw_write_lock(&y->rw);
         } else {
+            t->mode = 0;
             llmspell__rw_read_lock(&y->rw, t->stripe);
             if (!s->concurrent_reads) { /* read under the shared lock: it changes only in a write */
                 llmspell__rw_read_unlock(&y->rw, t->stripe);
                 llmspell__rw_write_lock(&y->rw);
-                t->mode = 2;
+                t->mode = LLMSPELL__M_EXCL;
             }
         }
-    } else if (write && !(t->mode & 1)) {
+    } else if (write && !(t->mode & LLMSPELL__M_WRITE)) {
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_BUSY, "%s: this thread holds a read snapshot of the store; end it before writing",
                                      kv->name);
     }
@@ -4634,7 +4732,7 @@ static void llmspell__unlock(llmspell_kv *kv, llmspell__tslot *t) {
     llmspell__kvsync *y;
     if (!t) return;
     y = (llmspell__kvsync *)(void *)t->home;
-    if (t->mode & 1) {
+    if (t->mode & LLMSPELL__M_WRITE) {
         llmspell_kv *s = llmspell__store(kv);
         llmspell__tslot *owner = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
         if (s->in_txn && !owner) {
@@ -4646,8 +4744,9 @@ static void llmspell__unlock(llmspell_kv *kv, llmspell__tslot *t) {
         }
     }
     if (--t->depth == 0) {
-        if (t->mode & 2) llmspell__rw_write_unlock(&y->rw);
+        if (t->mode & LLMSPELL__M_EXCL) llmspell__rw_write_unlock(&y->rw);
         else llmspell__rw_read_unlock(&y->rw, t->stripe);
+        if (t->mode & LLMSPELL__M_WRITERS) llmspell__mutex_unlock(&y->writers);
     }
 #endif
 }
@@ -4731,13 +4830,277 @@ static llmspell_time llmspell__write_time(llmspell_kv *kv) {
     return s->txn_time;
 }
 
+/* >>staging: transactions that readers run beside. On a store whose backend has
+   concurrent_reads, begin takes the writers' mutex and one shared level of the store's lock:
+   other threads go on reading the committed state while the transaction's writes collect in a
+   private index (kvsync.staged) that only the owner's reads consult. Commit holds the store
+   alone only while it applies them, in key order, inside one backend transaction. A
+   transaction that needs the backend itself (an iterator, clear, stats, a stage over
+   LLMSPELL__STAGE_MAX bytes, llmspell_kv_txn_exclusive) first applies its stage there and goes
+   on in place, holding the store alone as a transaction on any other backend does. A staged entry's
+   payload is the value and then a tag byte: V (a value, with the times it will have) or D
+   (deleted). The owner holds the writers' mutex, so the backend cannot change under it: a
+   staged write resolves everything it needs (the created time it keeps, whether a delete
+   finds its key) when it is made. */
+#define LLMSPELL__STAGE_MAX ((uint64_t)16 << 20)
+
+#ifndef LLMSPELL_NO_THREADS
+/* The calling thread's staged writes when kv is a store and its transaction is staged. */
+static llmspell__ixstore *llmspell__stage_of(llmspell_kv *kv) {
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+    llmspell__tslot *o;
+    if (!y || !(o = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner))) return NULL;
+    /* the owner's mode is read by its own thread only */
+    return o == llmspell__tslot_find(&y->slots) && (o->mode & LLMSPELL__M_STAGED) ? &y->staged : NULL;
+}
+
+/* What the stage holds for key k: 'V' or 'D' (*e is the entry), or 0 for nothing. */
+static int llmspell__stage_look(llmspell__ixstore *st, const uint8_t *k, size_t kn, llmspell__ent **e) {
+    if (!(*e = llmspell__ix_get(&st->ix, k, kn))) return 0;
+    return LLMSPELL__PAYLOAD(*e)[(*e)->vlen - 1];
+}
+
+static void llmspell__stage_drop(llmspell__kvsync *y, llmspell__tslot *t) {
+    llmspell__ixs_free(&y->staged);
+    memset(&y->staged, 0, sizeof y->staged);
+    t->mode &= ~LLMSPELL__M_STAGED;
+}
+
+/* Writes the stage into store kv, in key order, inside a backend transaction the caller began. */
+static llmspell_result llmspell__stage_apply(llmspell_kv *kv, llmspell__ixstore *st) {
+    llmspell__node *n = st->ix.root;
+    int d, i;
+    for (d = st->ix.depth; d > 1; d--) n = n->u.in.c[0];
+    for (; n; n = n->next) {
+        for (i = 0; i < n->n; i++) {
+            llmspell__ent *e = LLMSPELL__E(&st->ix, n->u.e[i]);
+            const uint8_t *p = LLMSPELL__PAYLOAD(e);
+            size_t vn = e->vlen - 1;
+            llmspell_kv_times t;
+            llmspell_result r;
+            if (p[vn] == 'D') {
+                if ((r = kv->del(kv, LLMSPELL__KEY(e), e->klen)) == LLMSPELL_ERR_NOT_FOUND) r = LLMSPELL_OK;
+            } else {
+                llmspell__ent_times(&st->ix, e, &t);
+                kv->put_times = e->refs & LLMSPELL__TIMED ? &t : NULL;
+                r = kv->put(kv, LLMSPELL__KEY(e), e->klen, p, vn);
+                kv->put_times = NULL;
+            }
+            if (r != LLMSPELL_OK) return r;
+        }
+    }
+    return LLMSPELL_OK;
+}
+
+/* The owner's shared level on store kv becomes the store alone (the writers' mutex is held:
+   nothing changed in between). */
+static void llmspell__stage_excl(llmspell__kvsync *y, llmspell__tslot *t) {
+    if (t->mode & LLMSPELL__M_EXCL) return;
+    llmspell__rw_read_unlock(&y->rw, t->stripe);
+    llmspell__rw_write_lock(&y->rw);
+    t->mode |= LLMSPELL__M_EXCL;
+}
+
+/* Takes store kv alone and opens a backend transaction holding the stage's writes (on
+   failure, none: it is rolled back). */
+static llmspell_result llmspell__stage_open(llmspell_kv *kv, llmspell__kvsync *y, llmspell__tslot *t) {
+    llmspell_result r;
+    llmspell__stage_excl(y, t);
+    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__stage_apply(kv, &y->staged)) != LLMSPELL_OK) {
+        char keep[sizeof kv->errmsg];
+        memcpy(keep, llmspell__errbuf(kv), sizeof keep);
+        (void)kv->rollback(kv);
+        memcpy(llmspell__errbuf(kv), keep, sizeof keep);
+    }
+    return r;
+}
+
+/* Turns the calling thread's staged transaction on store kv into one held alone, in place in
+   the backend. On failure it stays staged (and holds the store alone until it ends). */
+static llmspell_result llmspell__stage_spill(llmspell_kv *kv) {
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+    llmspell__tslot *t = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
+    llmspell_result r = llmspell__stage_open(kv, y, t);
+    if (r == LLMSPELL_OK) llmspell__stage_drop(y, t);
+    return r;
+}
+
+/* Stages a write of key k on store kv: tag 'V' with value v and kv->put_times, or 'D'. */
+static llmspell_result llmspell__stage_write(llmspell_kv *kv, llmspell__ixstore *st, const uint8_t *k, size_t kn, const void *v, size_t vn,
+                                             uint8_t tag) {
+    llmspell_kv_times t;
+    const llmspell_kv_times *tp = NULL;
+    llmspell__look at;
+    llmspell__h h;
+    uint8_t *p;
+    if (tag == 'V' && kv->put_times) {
+        t = *kv->put_times;
+        if (t.created == LLMSPELL_TIME_MIN) { /* keep the replaced entry's, as a backend's put does */
+            llmspell_kv_times o;
+            llmspell__ent *e;
+            llmspell_result r = LLMSPELL_OK;
+            int was = llmspell__stage_look(st, k, kn, &e);
+            o.created = 0;
+            if (was == 'V') llmspell__ent_times(&st->ix, e, &o);
+            else if (was == 'D') r = LLMSPELL_ERR_NOT_FOUND;
+            else if (kv->get_times) r = kv->get_times(kv, k, kn, &o);
+            if (r == LLMSPELL_ERR_NOT_FOUND) o.created = t.updated;
+            else if (r != LLMSPELL_OK) return r;
+            t.created = o.created;
+        }
+        tp = llmspell__tflags(&t) ? &t : NULL;
+    }
+    at = llmspell__ix_look(&st->ix, k, kn);
+    if (!(h = llmspell__ent_new(&st->ix, k, kn, vn + 1, tp)))
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory staging a %zu-byte value", kv->name, vn);
+    p = LLMSPELL__PAYLOAD(LLMSPELL__E(&st->ix, h));
+    if (vn) memcpy(p, v, vn);
+    p[vn] = tag;
+    if (llmspell__ixs_put_at(st, h, &at) != LLMSPELL_OK) {
+        llmspell__slab_free(&st->ix, h);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory staging a write", kv->name);
+    }
+    return st->bytes > LLMSPELL__STAGE_MAX ? llmspell__stage_spill(kv) : LLMSPELL_OK;
+}
+
+/* begin from a thread outside any call on kv's store: on a store whose backend reads
+   concurrently, a staged transaction; on a view, its parent's begin (staged if the store's
+   is), which the view then joins. Returns 0 when it does not apply (nothing was done). */
+static int llmspell__stage_begin(llmspell_kv *kv, llmspell_result *r) {
+    llmspell_kv *s = llmspell__store(kv);
+    llmspell__kvsync *y;
+    llmspell__tslot *t;
+    if (!(y = llmspell__sync_of(s)) || !(t = llmspell__tslot_get(&y->slots, &s->allocator)) || t->depth) return 0;
+    if (s != kv) {
+        if ((*r = kv->begin(kv)) == LLMSPELL_OK) {
+            kv->in_txn = 1;
+            kv->txn_failed = 0;
+            kv->txn_time = LLMSPELL_TIME_MIN;
+        }
+        return 1;
+    }
+    llmspell__mutex_lock(&y->writers);
+    if (!kv->concurrent_reads) { /* read under the writers' mutex: it changes only in a write */
+        llmspell__mutex_unlock(&y->writers);
+        return 0;
+    }
+    llmspell__rw_read_lock(&y->rw, t->stripe);
+    if (llmspell__index_init(&y->staged.ix, &kv->allocator, 0) != LLMSPELL_OK) {
+        llmspell__rw_read_unlock(&y->rw, t->stripe);
+        llmspell__mutex_unlock(&y->writers);
+        *r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory beginning a transaction", kv->name);
+        return 1;
+    }
+    t->mode = LLMSPELL__M_WRITE | LLMSPELL__M_WRITERS | LLMSPELL__M_STAGED;
+    t->depth = 1; /* the transaction's level, as llmspell__unlock leaves one */
+    kv->in_txn = 1;
+    kv->txn_failed = 0;
+    kv->txn_time = LLMSPELL_TIME_MIN;
+    (void)llmspell__acas_ptr(&y->txn_owner, NULL, t);
+    *r = LLMSPELL_OK;
+    return 1;
+}
+#endif
+
+/* The backend calls of the public layer: the owner of a staged transaction goes through its
+   stage first (see >>staging); everyone else straight to the backend. */
+static llmspell_result llmspell__bget(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__ixstore *st = llmspell__stage_of(kv);
+    llmspell__ent *e;
+    if (st) {
+        switch (llmspell__stage_look(st, k, kn, &e)) {
+        case 'V': *v = LLMSPELL__PAYLOAD(e); *vn = e->vlen - 1; return LLMSPELL_OK;
+        case 'D': return LLMSPELL_ERR_NOT_FOUND;
+        }
+    }
+#endif
+    return kv->get(kv, k, kn, v, vn);
+}
+
+static llmspell_result llmspell__bput(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__ixstore *st = llmspell__stage_of(kv);
+    if (st) return llmspell__stage_write(kv, st, k, kn, v, vn, 'V');
+#endif
+    return kv->put(kv, k, kn, v, vn);
+}
+
+static llmspell_result llmspell__bdel(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__ixstore *st = llmspell__stage_of(kv);
+    if (st) {
+        llmspell__ent *e;
+        const void *v;
+        size_t vn;
+        llmspell_result r;
+        switch (llmspell__stage_look(st, k, kn, &e)) {
+        case 'D': return LLMSPELL_ERR_NOT_FOUND;
+        case 0:
+            if ((r = kv->get(kv, k, kn, &v, &vn)) != LLMSPELL_OK) return r;
+        }
+        return llmspell__stage_write(kv, st, k, kn, NULL, 0, 'D');
+    }
+#endif
+    return kv->del(kv, k, kn);
+}
+
 /* The times of a user key through any backend: those without get_times report 0. */
 static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
     const void *v;
     size_t vn;
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__ixstore *st = llmspell__stage_of(kv);
+    llmspell__ent *e;
+    if (st) {
+        switch (llmspell__stage_look(st, k, kn, &e)) {
+        case 'V': llmspell__ent_times(&st->ix, e, t); return LLMSPELL_OK;
+        case 'D': return LLMSPELL_ERR_NOT_FOUND;
+        }
+    }
+#endif
     if (kv->get_times) return kv->get_times(kv, k, kn, t);
     t->created = t->updated = 0;
     return kv->get(kv, k, kn, &v, &vn);
+}
+
+/* The end of the store's transaction in the backend: a staged one applies its writes now. */
+static llmspell_result llmspell__txn_commit(llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    if (llmspell__stage_of(kv)) {
+        llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+        llmspell__tslot *t = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
+        llmspell_result r = llmspell__stage_open(kv, y, t);
+        if (r == LLMSPELL_OK) r = kv->commit(kv);
+        llmspell__stage_drop(y, t);
+        return r;
+    }
+#endif
+    return kv->commit(kv);
+}
+
+static llmspell_result llmspell__txn_rollback(llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    if (llmspell__stage_of(kv)) {
+        llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+        llmspell__stage_drop(y, (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner));
+        return LLMSPELL_OK;
+    }
+#endif
+    return kv->rollback(kv);
+}
+
+/* Before a call that reads the backend directly (cursors, stats): the calling thread's staged
+   transaction on kv's store goes to the backend first. */
+static llmspell_result llmspell__unstage(llmspell_kv *kv, llmspell__tslot *held) {
+#ifndef LLMSPELL_NO_THREADS
+    if (LLMSPELL__STAGED(held) && llmspell__stage_of(kv)) return llmspell__stage_spill(kv);
+#else
+    (void)kv;
+    (void)held;
+#endif
+    return LLMSPELL_OK;
 }
 
 #ifndef LLMSPELL_NO_THREADS
@@ -4781,7 +5144,7 @@ static llmspell_result llmspell__get(llmspell_kv *kv, const void *key, size_t kl
     if ((r = llmspell__check_key(kv, key, klen, 0)) != LLMSPELL_OK) return r;
     if (!val || !vlen) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "%s: get needs val and vlen", kv->name);
     if ((r = llmspell__lock(kv, 0, &held)) != LLMSPELL_OK) return r;
-    r = kv->get(kv, (const uint8_t *)key, klen, val, vlen);
+    r = LLMSPELL__STAGED(held) ? llmspell__bget(kv, (const uint8_t *)key, klen, val, vlen) : kv->get(kv, (const uint8_t *)key, klen, val, vlen);
     if (r == LLMSPELL_OK && copy && llmspell__must_copy(held)) r = llmspell__copy_out(kv, held, val, *vlen);
     llmspell__unlock(kv, held);
     return r;
@@ -4843,7 +5206,7 @@ static llmspell_result llmspell__put(llmspell_kv *kv, const void *key, size_t kl
             t = &now;
         }
         kv->put_times = t;
-        r = kv->put(kv, (const uint8_t *)key, klen, val, vlen);
+        r = llmspell__bput(kv, (const uint8_t *)key, klen, val, vlen);
         kv->put_times = NULL;
         r = llmspell__write_done(kv, r);
     }
@@ -4893,10 +5256,10 @@ static void llmspell__skey_free(llmspell_kv *kv, llmspell__skey *sk) {
 /* Deletes user key k and its side record (which may be absent): one write unit. */
 static llmspell_result llmspell__del_entry(llmspell_kv *kv, const uint8_t *k, size_t kn) {
     llmspell__skey sk;
-    llmspell_result r = kv->del(kv, k, kn);
+    llmspell_result r = llmspell__bdel(kv, k, kn);
     if (r != LLMSPELL_OK) return r;
     if ((r = llmspell__skey_make(kv, &sk, k, kn)) != LLMSPELL_OK) return r;
-    r = kv->del(kv, sk.p, sk.n);
+    r = llmspell__bdel(kv, sk.p, sk.n);
     llmspell__skey_free(kv, &sk);
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
@@ -4913,14 +5276,14 @@ static llmspell_result llmspell__del_locked(llmspell_kv *kv, const void *key, si
         const void *v;
         size_t vn;
         if ((r = llmspell__skey_make(kv, &sk, key, klen)) != LLMSPELL_OK) return r;
-        r = kv->get(kv, sk.p, sk.n, &v, &vn);
+        r = llmspell__bget(kv, sk.p, sk.n, &v, &vn);
         llmspell__skey_free(kv, &sk);
         if (r == LLMSPELL_OK) r = llmspell__atomically(kv, llmspell__del_entry_body, key, klen);
-        else if (r == LLMSPELL_ERR_NOT_FOUND) r = llmspell__write_done(kv, kv->del(kv, (const uint8_t *)key, klen));
+        else if (r == LLMSPELL_ERR_NOT_FOUND) r = llmspell__write_done(kv, llmspell__bdel(kv, (const uint8_t *)key, klen));
         if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
         return r;
     }
-    r = kv->del(kv, (const uint8_t *)key, klen);
+    r = llmspell__bdel(kv, (const uint8_t *)key, klen);
     if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell_kv_set_error(kv, r, "%s: no such key", kv->name);
     return llmspell__write_done(kv, r);
 }
@@ -4953,6 +5316,9 @@ LLMSPELL_DEF llmspell_result llmspell_kv_begin(llmspell_kv *kv) {
     llmspell__tslot *held;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
+#ifndef LLMSPELL_NO_THREADS
+    if (llmspell__stage_begin(kv, &r)) return r;
+#endif
     if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
     if (llmspell__store(kv)->in_txn) {
         r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: a transaction of this store is already open (no nesting)", kv->name);
@@ -5005,7 +5371,7 @@ static llmspell_result llmspell__commit(llmspell_kv *kv, int from_view) {
         if (kv->txn_failed || llmspell__store(kv)->txn_failed) {
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
         } else {
-            r = kv->commit(kv);
+            r = llmspell__txn_commit(kv);
             kv->in_txn = 0; /* a failed commit has rolled back */
         }
     }
@@ -5022,7 +5388,7 @@ static llmspell_result llmspell__rollback(llmspell_kv *kv, int from_view) {
     if ((r = llmspell__txn_end_check(kv, "rollback", from_view)) == LLMSPELL_OK) {
         kv->in_txn = 0;
         kv->txn_failed = 0;
-        r = kv->rollback(kv);
+        r = llmspell__txn_rollback(kv);
     }
     llmspell__unlock(kv, held);
     return r;
@@ -5030,6 +5396,33 @@ static llmspell_result llmspell__rollback(llmspell_kv *kv, int from_view) {
 
 LLMSPELL_DEF llmspell_result llmspell_kv_commit(llmspell_kv *kv) { return llmspell__commit(kv, 0); }
 LLMSPELL_DEF llmspell_result llmspell_kv_rollback(llmspell_kv *kv) { return llmspell__rollback(kv, 0); }
+
+LLMSPELL_DEF int llmspell_kv_in_txn(llmspell_kv *kv) {
+#ifndef LLMSPELL_NO_THREADS
+    llmspell__kvsync *y;
+    llmspell__tslot *o;
+    if (!kv || !kv->open) return 0;
+    y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&llmspell__store(kv)->threads);
+    /* another thread's transaction fields are its own: look only after the owner check */
+    if (!y || !(o = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner)) || o != llmspell__tslot_find(&y->slots)) return 0;
+#else
+    if (!kv || !kv->open) return 0;
+#endif
+    return kv->in_txn != 0;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_txn_exclusive(llmspell_kv *kv) {
+    llmspell__tslot *held;
+    llmspell_kv *s;
+    llmspell_result r;
+    LLMSPELL__CHECK_OPEN(kv);
+    if (!llmspell_kv_in_txn(kv)) return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: txn_exclusive without a transaction of this thread", kv->name);
+    if ((r = llmspell__lock(kv, 1, &held)) != LLMSPELL_OK) return r;
+    s = llmspell__store(kv);
+    if ((r = llmspell__unstage(s, held)) != LLMSPELL_OK && s != kv) llmspell_kv_set_error(kv, r, "%s", llmspell_kv_errmsg(s));
+    llmspell__unlock(kv, held);
+    return r;
+}
 
 /* A batch's entries all carry the batch's one time (the transaction's, see write_time). */
 static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg, size_t n) {
@@ -5041,7 +5434,7 @@ static llmspell_result llmspell__put_batch_body(llmspell_kv *kv, const void *arg
     for (i = 0; i < n; i++) {
         llmspell_result r;
         kv->put_times = &t;
-        r = kv->put(kv, (const uint8_t *)e[i].key, e[i].klen, e[i].val, e[i].vlen);
+        r = llmspell__bput(kv, (const uint8_t *)e[i].key, e[i].klen, e[i].val, e[i].vlen);
         kv->put_times = NULL;
         if (r != LLMSPELL_OK) return r;
     }
@@ -5125,7 +5518,7 @@ static llmspell_result llmspell__get_batch_locked(llmspell_kv *kv, llmspell_kv_e
     for (i = 0; i < n; i++) {
         const void *v;
         size_t vn;
-        r = kv->get(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
+        r = llmspell__bget(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
         if (r == LLMSPELL_OK) total += vn + 1;
         else if (r != LLMSPELL_ERR_NOT_FOUND) return r;
     }
@@ -5134,7 +5527,7 @@ static llmspell_result llmspell__get_batch_locked(llmspell_kv *kv, llmspell_kv_e
     for (i = 0; i < n; i++) {
         const void *v;
         size_t vn;
-        r = kv->get(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
+        r = llmspell__bget(kv, (const uint8_t *)entries[i].key, entries[i].klen, &v, &vn);
         entries[i].val = NULL;
         entries[i].vlen = 0;
         if (r == LLMSPELL_ERR_NOT_FOUND) continue;
@@ -5193,7 +5586,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_open(llmspell_kv *kv, const void *
         llmspell__free(&kv->allocator, it);
         return r;
     }
-    if ((r = kv->cursor_open(kv, &it->cur)) == LLMSPELL_OK) {
+    if ((r = llmspell__unstage(kv, held)) == LLMSPELL_OK && (r = kv->cursor_open(kv, &it->cur)) == LLMSPELL_OK) {
         if ((r = kv->cursor_seek(it->cur, LLMSPELL__ITER_PREFIX(it), plen)) != LLMSPELL_OK) kv->cursor_close(it->cur);
     }
     llmspell__unlock(kv, held);
@@ -5217,7 +5610,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_seek(llmspell_kv_iter *it, const v
     /* a key before the prefix starts at the prefix */
     if (llmspell__keycmp((const uint8_t *)key, klen, pre, it->plen) < 0) { key = pre; klen = it->plen; }
     if ((r = llmspell__lock(it->kv, 0, &held)) != LLMSPELL_OK) return r;
-    r = it->kv->cursor_seek(it->cur, (const uint8_t *)key, klen);
+    if ((r = llmspell__unstage(it->kv, held)) == LLMSPELL_OK) r = it->kv->cursor_seek(it->cur, (const uint8_t *)key, klen);
     llmspell__unlock(it->kv, held);
     return r;
 }
@@ -5237,7 +5630,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_iter_next(llmspell_kv_iter *it, const v
     LLMSPELL__CHECK_OPEN(it->kv);
     if (it->done) return LLMSPELL_ERR_NOT_FOUND;
     if ((r = llmspell__lock(it->kv, 0, &held)) != LLMSPELL_OK) return r;
-    r = it->kv->cursor_next(it->cur, &k, &kn, &v, &vn);
+    if ((r = llmspell__unstage(it->kv, held)) == LLMSPELL_OK) r = it->kv->cursor_next(it->cur, &k, &kn, &v, &vn);
     if (r == LLMSPELL_OK && (kn < it->plen || !llmspell__has_prefix(k, LLMSPELL__ITER_PREFIX(it), it->plen))) r = LLMSPELL_ERR_NOT_FOUND;
     if (r == LLMSPELL_OK && llmspell__must_copy(held)) { /* key, then value, in the iterator's buffer */
         if (llmspell__reserve(&it->kv->allocator, (void **)&it->copy, &it->copycap, kn + vn) != LLMSPELL_OK) {
@@ -5299,7 +5692,7 @@ static llmspell_result llmspell__clear_body(llmspell_kv *kv, const void *arg, si
     if ((r = llmspell_kv_iter_open(kv, NULL, 0, &it)) != LLMSPELL_OK) return r;
     while ((r = llmspell_kv_iter_next(it, &k, &kn, NULL, NULL)) == LLMSPELL_OK) {
         /* the iterator continues after the deleted key */
-        if ((r = kv->del(kv, (const uint8_t *)k, kn)) != LLMSPELL_OK) break;
+        if ((r = llmspell__bdel(kv, (const uint8_t *)k, kn)) != LLMSPELL_OK) break;
     }
     llmspell_kv_iter_close(it);
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
@@ -5334,7 +5727,7 @@ static llmspell_result llmspell__admin(llmspell_kv *kv, llmspell__admin_op op, v
         break;
     case LLMSPELL__STATS:
         memset(out, 0, sizeof(llmspell_kv_stats));
-        r = kv->stats(kv, (llmspell_kv_stats *)out);
+        if ((r = llmspell__unstage(kv, held)) == LLMSPELL_OK) r = kv->stats(kv, (llmspell_kv_stats *)out);
         break;
     case LLMSPELL__CHARS:
         memset(out, 0, sizeof(llmspell_kv_characteristics));
@@ -5679,7 +6072,7 @@ static llmspell_result llmspell__get_info_locked(llmspell_kv *kv, const void *ke
     info->created = t.created;
     info->updated = t.updated;
     if ((r = llmspell__skey_make(kv, &sk, key, klen)) != LLMSPELL_OK) return r;
-    r = kv->get(kv, sk.p, sk.n, &v, &vn); /* the last backend call: its pointer stays valid */
+    r = llmspell__bget(kv, sk.p, sk.n, &v, &vn); /* the last backend call: its pointer stays valid */
     llmspell__skey_free(kv, &sk);
     if (r == LLMSPELL_OK) {
         const uint8_t *p = (const uint8_t *)v;
@@ -5731,11 +6124,11 @@ static llmspell_result llmspell__put_info_body(llmspell_kv *kv, const void *arg,
     llmspell_result r;
     (void)n;
     kv->put_times = &a->t;
-    r = kv->put(kv, a->key, a->klen, a->val, a->vlen);
+    r = llmspell__bput(kv, a->key, a->klen, a->val, a->vlen);
     kv->put_times = NULL;
     if (r != LLMSPELL_OK) return r;
-    if (a->rec) return kv->put(kv, a->sk.p, a->sk.n, a->rec, a->rlen);
-    r = kv->del(kv, a->sk.p, a->sk.n);
+    if (a->rec) return llmspell__bput(kv, a->sk.p, a->sk.n, a->rec, a->rlen);
+    r = llmspell__bdel(kv, a->sk.p, a->sk.n);
     return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
 }
 

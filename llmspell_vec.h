@@ -3300,6 +3300,11 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
             return llmspell__vfail(v, r, "vec '%s': writes run in a transaction of their own; commit the open one first", v->name);
         if (r != LLMSPELL_OK) return llmspell__kv_fail(v, r);
         w.own_txn = 1;
+        /* the index changes with the store: readers of the store wait for both */
+        if ((r = llmspell_kv_txn_exclusive(v->kv)) != LLMSPELL_OK) {
+            (void)llmspell_kv_rollback(v->kv);
+            return llmspell__kv_fail(v, r);
+        }
     }
     llmspell__vw_lock(v);
     if (t && t->scratch) ((llmspell__vscratch *)t->scratch)->nhold = 0; /* this call ends what its last read returned */

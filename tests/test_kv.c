@@ -3817,34 +3817,7 @@ static void test_sqlite_old_table(void)
 /* ------------------------------------------------------------------------------------------ */
 /* >>allocation failure                                                                        */
 
-/* Fails exactly the fail_at-th allocation (1-based) and counts live blocks. */
-typedef struct counting_alloc { long calls, fail_at, live; int injected; } counting_alloc;
-
-static void *ca_alloc(void *ctx, size_t n)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    void *p;
-    if (++c->calls == c->fail_at) { c->injected = 1; return NULL; }
-    p = malloc(n ? n : 1);
-    if (p) c->live++;
-    return p;
-}
-
-static void *ca_realloc(void *ctx, void *ptr, size_t n)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    if (!ptr) return ca_alloc(ctx, n);
-    if (++c->calls == c->fail_at) { c->injected = 1; return NULL; }
-    return realloc(ptr, n ? n : 1);
-}
-
-static void ca_free(void *ctx, void *ptr)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    if (!ptr) return;
-    c->live--;
-    free(ptr);
-}
+#include "failalloc.h"
 
 /* Reopening a file sorts the replayed keys in one go (radix over 7-byte chunks): keys that
    are prefixes of one another, zero bytes, and ties running over many chunks must come back
@@ -3934,10 +3907,7 @@ static void test_memory_compact(void)
     int i, seen;
     unsigned x = 7;
     memset(&o, 0, sizeof o);
-    o.allocator.alloc = ca_alloc;
-    o.allocator.realloc = ca_realloc;
-    o.allocator.free = ca_free;
-    o.allocator.ctx = &ca;
+    failalloc_use(&o.allocator, &ca);
     REQUIRE_RC(llmspell_kv_open_memory(&kv, &o), LLMSPELL_OK);
     memset(model, 0, sizeof model);
     for (i = 0; i < 3 * NK; i++) { /* random puts and deletes leave free chunks and separators behind */
@@ -4231,11 +4201,7 @@ static void test_txn_join_failure(void)
     llmspell_kv_entry e;
     int bi, wi, kind;
     memset(&o, 0, sizeof o);
-    memset(&ca, 0, sizeof ca);
-    o.allocator.alloc = ca_alloc;
-    o.allocator.realloc = ca_realloc;
-    o.allocator.free = ca_free;
-    o.allocator.ctx = &ca;
+    failalloc_use(&o.allocator, &ca);
     REQUIRE_RC(llmspell_kv_open_memory(&root, &o), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_open_tenant(&view, &root, S("v")), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_open_tenant(&nested, &view, S("n")), LLMSPELL_OK);

@@ -647,6 +647,260 @@ static void export_test(const void *arg) {
     if (root.open) llmspell_kv_close(&root);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* >>staged: a transaction's writes wait in a stage until commit; readers go on beside it */
+
+typedef struct beside {
+    llmspell_kv *kv;
+    llmspell__atomic done;
+    char problem[200];
+} beside;
+
+/* What another thread sees while the transaction is open: the state before it. */
+static void read_before(void *p) {
+    beside *b = (beside *)p;
+    long x = 0;
+    int e = -1;
+    if (!get_int(b->kv, "a", &x) || x != 1) snprintf(b->problem, sizeof b->problem, "a reads %ld, not 1", x);
+    else if (llmspell_kv_exists(b->kv, S("b"), &e) != LLMSPELL_OK || !e) snprintf(b->problem, sizeof b->problem, "b is gone");
+    else if (llmspell_kv_exists(b->kv, S("c"), &e) != LLMSPELL_OK || e) snprintf(b->problem, sizeof b->problem, "c is there");
+    llmspell__astore(&b->done, 1);
+}
+
+/* Waits up to 30 s for flag (a thread that never finishes is a failure, not a hang). */
+static int wait_flag(llmspell__atomic *flag) {
+    double until = compat_seconds() + 30;
+    while (!llmspell__aload(flag) && compat_seconds() < until) llmspell__yield();
+    return llmspell__aload(flag) != 0;
+}
+
+static llmspell_time fake_now;
+static llmspell_time fake_clock(void *ctx) {
+    (void)ctx;
+    return fake_now;
+}
+
+static void staged_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv kv, root;
+    llmspell_kv_info info;
+    llmspell__thread th;
+    beside b;
+    const void *v;
+    size_t n;
+    long x = 0;
+    int e = -1;
+    memset(&root, 0, sizeof root);
+    memset(&b, 0, sizeof b);
+    REQUIRE(be->open(&kv, &root, "staged") == 0, "open %s", be->name);
+    kv.clock.now = fake_clock; /* a view's writes read its clock, in a transaction its store's */
+    root.clock.now = fake_clock;
+    fake_now = 1000;
+    REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_OK);
+    fake_now = 2000;
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    CHECK(llmspell_kv_in_txn(&kv), "in_txn is 0 in the owner");
+    CHECK_RC(llmspell_kv_put(&kv, S("a"), S("10")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_delete(&kv, S("b")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_delete(&kv, S("b")), LLMSPELL_ERR_NOT_FOUND); /* deleted in this transaction */
+    CHECK_RC(llmspell_kv_delete(&kv, S("zz")), LLMSPELL_ERR_NOT_FOUND);
+    CHECK_RC(llmspell_kv_put(&kv, S("c"), S("3")), LLMSPELL_OK);
+    /* the owner reads its own writes, times included */
+    CHECK(get_int(&kv, "a", &x) && x == 10, "a reads %ld in the transaction", x);
+    CHECK_RC(llmspell_kv_get(&kv, S("b"), &v, &n), LLMSPELL_ERR_NOT_FOUND);
+    CHECK_RC(llmspell_kv_exists(&kv, S("c"), &e), LLMSPELL_OK);
+    CHECK(e == 1, "c is missing in the transaction");
+    CHECK_RC(llmspell_kv_get_info(&kv, S("a"), &info), LLMSPELL_OK);
+    CHECK(info.created == 1000 && info.updated == 2000, "a: created %lld updated %lld", (long long)info.created, (long long)info.updated);
+    CHECK_RC(llmspell_kv_get_info(&kv, S("c"), &info), LLMSPELL_OK);
+    CHECK(info.created == 2000 && info.updated == 2000, "c: created %lld updated %lld", (long long)info.created, (long long)info.updated);
+    /* another thread reads the state before the transaction, and is not kept waiting */
+    b.kv = &kv;
+    REQUIRE(llmspell__thread_start(&th, read_before, &b) == 0, "thread");
+    CHECK(wait_flag(&b.done), "a reader waited for an open transaction (%s)", be->name);
+    CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK); /* also lets a reader that waited go */
+    llmspell__thread_join(&th);
+    CHECK(!b.problem[0], "reader beside the transaction: %s", b.problem);
+    CHECK(!llmspell_kv_in_txn(&kv), "in_txn after commit");
+    /* after commit everyone sees it, with the times the transaction gave */
+    CHECK(get_int(&kv, "a", &x) && x == 10, "a reads %ld after commit", x);
+    CHECK_RC(llmspell_kv_get(&kv, S("b"), &v, &n), LLMSPELL_ERR_NOT_FOUND);
+    CHECK_RC(llmspell_kv_get_info(&kv, S("a"), &info), LLMSPELL_OK);
+    CHECK(info.created == 1000 && info.updated == 2000, "a after commit: created %lld updated %lld", (long long)info.created,
+          (long long)info.updated);
+    CHECK_RC(llmspell_kv_get_info(&kv, S("c"), &info), LLMSPELL_OK);
+    CHECK(info.created == 2000, "c after commit: created %lld", (long long)info.created);
+    /* a rolled-back transaction leaves nothing behind */
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("a"), S("99")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_delete(&kv, S("c")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("d"), S("4")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+    CHECK(get_int(&kv, "a", &x) && x == 10, "a reads %ld after rollback", x);
+    CHECK_RC(llmspell_kv_exists(&kv, S("c"), &e), LLMSPELL_OK);
+    CHECK(e == 1, "c lost by a rollback");
+    CHECK_RC(llmspell_kv_exists(&kv, S("d"), &e), LLMSPELL_OK);
+    CHECK(e == 0, "d kept by a rollback");
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+/* An iterator in the transaction sees its writes (they go to the backend first); from then on
+   the transaction holds the store alone, as after llmspell_kv_txn_exclusive. */
+typedef struct waiter {
+    llmspell_kv *kv;
+    llmspell__atomic started, done;
+    long seen;
+} waiter;
+
+static void read_a(void *p) {
+    waiter *w = (waiter *)p;
+    llmspell__astore(&w->started, 1);
+    if (!get_int(w->kv, "a", &w->seen)) w->seen = -1;
+    llmspell__astore(&w->done, 1);
+}
+
+static void exclusive_test(const void *arg) {
+    const backend *be = (const backend *)arg;
+    llmspell_kv kv, root;
+    llmspell_kv_iter *it;
+    llmspell__thread th;
+    waiter w;
+    const void *k;
+    size_t kn;
+    int keys = 0, how;
+    memset(&root, 0, sizeof root);
+    REQUIRE(be->open(&kv, &root, "exclusive") == 0, "open %s", be->name);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_txn_exclusive(&kv), LLMSPELL_ERR_TXN); /* outside a transaction */
+    for (how = 0; how < 2; how++) {
+        REQUIRE_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_OK);
+        REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_put(&kv, S("a"), S("5")), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_delete(&kv, S("b")), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_put(&kv, S("c"), S("3")), LLMSPELL_OK);
+        if (how == 0) {
+            REQUIRE_RC(llmspell_kv_iter_open(&kv, NULL, 0, &it), LLMSPELL_OK);
+            for (keys = 0; llmspell_kv_iter_next(it, &k, &kn, NULL, NULL) == LLMSPELL_OK; keys++) {
+                CHECK(!(kn == 1 && *(const char *)k == 'b'), "the iterator found the deleted key");
+            }
+            llmspell_kv_iter_close(it);
+            CHECK(keys == 2, "the iterator found %d keys, not 2", keys);
+        } else {
+            CHECK_RC(llmspell_kv_txn_exclusive(&kv), LLMSPELL_OK);
+            CHECK_RC(llmspell_kv_txn_exclusive(&kv), LLMSPELL_OK); /* twice is once */
+        }
+        memset(&w, 0, sizeof w);
+        w.kv = &kv;
+        REQUIRE(llmspell__thread_start(&th, read_a, &w) == 0, "thread");
+        CHECK(wait_flag(&w.started), "reader never started");
+        {
+            double until = compat_seconds() + 0.2; /* the reader has time to finish, were it free to */
+            while (compat_seconds() < until) llmspell__yield();
+        }
+        CHECK(!llmspell__aload(&w.done), "a reader ran inside a transaction that holds the store alone (%s)", how ? "txn_exclusive" : "iterator");
+        if (how == 0) CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+        else CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+        llmspell__thread_join(&th);
+        CHECK(w.seen == 5, "the reader saw a=%ld", w.seen); /* committed in the first round, rolled back in the second */
+    }
+    llmspell_kv_close(&kv);
+    if (root.open) llmspell_kv_close(&root);
+}
+
+/* A transaction over LLMSPELL__STAGE_MAX bytes goes to the backend as it grows; commit and
+   rollback still keep or drop all of it. */
+static void test_staged_spill(void) {
+    llmspell_kv kv;
+    static char big[1 << 20];
+    char key[16];
+    const void *v;
+    size_t n;
+    int i, round;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("keep"), S("1")), LLMSPELL_OK);
+    for (round = 0; round < 2; round++) {
+        REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_delete(&kv, S("keep")), LLMSPELL_OK);
+        for (i = 0; i < 20; i++) {
+            memset(big, 'a' + i, sizeof big);
+            snprintf(key, sizeof key, "big%02d", i);
+            CHECK_RC(llmspell_kv_put(&kv, key, strlen(key), big, sizeof big), LLMSPELL_OK);
+        }
+        CHECK_RC(llmspell_kv_get(&kv, S("big03"), &v, &n), LLMSPELL_OK);
+        CHECK(n == sizeof big && ((const char *)v)[n - 1] == 'd', "big03 in the transaction");
+        CHECK_RC(llmspell_kv_get(&kv, S("keep"), &v, &n), LLMSPELL_ERR_NOT_FOUND);
+        if (round == 0) CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+        else CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_get(&kv, S("big19"), &v, &n), round == 0 ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_OK);
+        CHECK_RC(llmspell_kv_get(&kv, S("keep"), &v, &n), round == 0 ? LLMSPELL_OK : LLMSPELL_ERR_NOT_FOUND);
+    }
+    llmspell_kv_close(&kv);
+}
+
+/* Out of memory at each allocation of a staged commit: the commit fails, the store is as it
+   was before the transaction, and the store goes on. */
+#include "failalloc.h"
+
+static void test_staged_commit_nomem(void) {
+    enum { NK = 400 };
+    llmspell_kv kv;
+    llmspell_kv_options o;
+    counting_alloc ca;
+    char key[16];
+    const void *v;
+    size_t n;
+    long at;
+    int i;
+    memset(&o, 0, sizeof o);
+    failalloc_use(&o.allocator, &ca);
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, &o), LLMSPELL_OK);
+    for (i = 0; i < NK; i += 2) { /* the even keys exist */
+        snprintf(key, sizeof key, "k%04d", i);
+        REQUIRE_RC(llmspell_kv_put(&kv, key, strlen(key), S("old")), LLMSPELL_OK);
+    }
+    for (at = 1;; at++) {
+        llmspell_result r;
+        int ok = 1;
+        REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+        for (i = 0; i < NK; i++) { /* every key rewritten, every fourth deleted */
+            snprintf(key, sizeof key, "k%04d", i);
+            if (i % 4 == 0) REQUIRE_RC(llmspell_kv_delete(&kv, key, strlen(key)), LLMSPELL_OK);
+            else REQUIRE_RC(llmspell_kv_put(&kv, key, strlen(key), S("new")), LLMSPELL_OK);
+        }
+        ca.calls = 0;
+        ca.fail_at = at;
+        ca.injected = 0;
+        r = llmspell_kv_commit(&kv);
+        ca.fail_at = 0;
+        CHECK(!llmspell_kv_in_txn(&kv), "the transaction is still open after commit returned %d", (int)r);
+        if (!ca.injected) {
+            CHECK_RC(r, LLMSPELL_OK);
+            break;
+        }
+        CHECK_RC(r, LLMSPELL_ERR_NOMEM);
+        for (i = 0; i < NK && ok; i++) { /* the state before the transaction */
+            llmspell_result g;
+            snprintf(key, sizeof key, "k%04d", i);
+            g = llmspell_kv_get(&kv, key, strlen(key), &v, &n);
+            ok = i % 2 ? g == LLMSPELL_ERR_NOT_FOUND : g == LLMSPELL_OK && n == 3 && !memcmp(v, "old", 3);
+        }
+        CHECK(ok, "a commit that failed at allocation %ld changed key %d", at, i - 1);
+        if (harness_failures) break;
+    }
+    CHECK(at > 2, "the commit made only %ld allocations", at - 1);
+    for (i = 0; i < NK; i++) { /* and the last commit wrote all of it */
+        llmspell_result g;
+        snprintf(key, sizeof key, "k%04d", i);
+        g = llmspell_kv_get(&kv, key, strlen(key), &v, &n);
+        if (i % 4 == 0) CHECK_RC(g, LLMSPELL_ERR_NOT_FOUND);
+        else CHECK(g == LLMSPELL_OK && n == 3 && !memcmp(v, "new", 3), "key %d after commit", i);
+    }
+    llmspell_kv_close(&kv);
+}
+
 int main(void) {
     size_t i;
     if (!compat_make_tmpdir(dir, sizeof dir, "llmspell_threads")) {
@@ -665,10 +919,18 @@ int main(void) {
         RUN_ARG(name, keep_test, &backends[i]);
         snprintf(name, sizeof name, "export_%s", backends[i].name);
         RUN_ARG(name, export_test, &backends[i]);
+        if (strcmp(backends[i].name, "sqlite") != 0) { /* SQLite's readers wait for its writers (see README) */
+            snprintf(name, sizeof name, "staged_%s", backends[i].name);
+            RUN_ARG(name, staged_test, &backends[i]);
+        }
+        snprintf(name, sizeof name, "exclusive_%s", backends[i].name);
+        RUN_ARG(name, exclusive_test, &backends[i]);
     }
     RUN(test_commit_from_another_thread);
     RUN(test_snapshot_rules);
     RUN(test_errmsg_per_thread);
+    RUN(test_staged_spill);
+    RUN(test_staged_commit_nomem);
     compat_remove_tree(dir);
     return harness_exit();
 }
