@@ -47,7 +47,7 @@
    until commit: other threads go on reading the state before it, and wait only while the
    commit applies the writes (with safe durability, also while the file syncs). A single write
    (put, delete, a batch), and a transaction from the moment it needs the backend itself (it
-   opens an iterator, calls clear or stats, passes 16 MiB of writes, or asks with
+   opens an iterator, calls clear, stats or sync, passes 16 MiB of writes, or asks with
    llmspell_kv_txn_exclusive) hold the store alone to their end, and readers wait for them.
    Either way a read never sees part of a write. A transaction belongs to the thread that
    began it: that thread ends it, and must not wait for another thread that uses the store
@@ -709,6 +709,7 @@ typedef HANDLE llmspell__thread;
 #else
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 typedef pthread_mutex_t llmspell__mutex;
 typedef pthread_cond_t llmspell__cond;
@@ -834,10 +835,14 @@ LLMSPELL__UNUSED static int llmspell__thread_start(llmspell__thread *t, void (*f
     return e;
 }
 LLMSPELL__UNUSED static void llmspell__thread_join(llmspell__thread *t) { pthread_join(*t, NULL); }
-LLMSPELL__UNUSED static uint64_t llmspell__spin_clock_us(void) { /* monotonic */
+LLMSPELL__UNUSED static uint64_t llmspell__spin_clock_us(void) {
+#ifdef CLOCK_MONOTONIC
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+#else /* strict C without POSIX feature macros: CPU time, which a spinning thread advances */
+    return (uint64_t)clock() * 1000000u / CLOCKS_PER_SEC;
+#endif
 }
 LLMSPELL__UNUSED static unsigned llmspell__cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -4835,7 +4840,7 @@ static llmspell_time llmspell__write_time(llmspell_kv *kv) {
    other threads go on reading the committed state while the transaction's writes collect in a
    private index (kvsync.staged) that only the owner's reads consult. Commit holds the store
    alone only while it applies them, in key order, inside one backend transaction. A
-   transaction that needs the backend itself (an iterator, clear, stats, a stage over
+   transaction that needs the backend itself (an iterator, clear, stats, sync, a stage over
    LLMSPELL__STAGE_MAX bytes, llmspell_kv_txn_exclusive) first applies its stage there and goes
    on in place, holding the store alone as a transaction on any other backend does. A staged entry's
    payload is the value and then a tag byte: V (a value, with the times it will have) or D
@@ -4856,21 +4861,21 @@ static llmspell__ixstore *llmspell__stage_of(llmspell_kv *kv) {
 
 /* What the stage holds for key k: 'V' or 'D' (*e is the entry), or 0 for nothing. */
 static int llmspell__stage_look(llmspell__ixstore *st, const uint8_t *k, size_t kn, llmspell__ent **e) {
-    if (!(*e = llmspell__ix_get(&st->ix, k, kn))) return 0;
+    if (!st->ix.root || !(*e = llmspell__ix_get(&st->ix, k, kn))) return 0;
     return LLMSPELL__PAYLOAD(*e)[(*e)->vlen - 1];
 }
 
 static void llmspell__stage_drop(llmspell__kvsync *y, llmspell__tslot *t) {
-    llmspell__ixs_free(&y->staged);
+    if (y->staged.ix.root) llmspell__ixs_free(&y->staged);
     memset(&y->staged, 0, sizeof y->staged);
     t->mode &= ~LLMSPELL__M_STAGED;
 }
 
 /* Writes the stage into store kv, in key order, inside a backend transaction the caller began. */
 static llmspell_result llmspell__stage_apply(llmspell_kv *kv, llmspell__ixstore *st) {
-    llmspell__node *n = st->ix.root;
+    llmspell__node *n = st->ix.root; /* NULL: nothing was written */
     int d, i;
-    for (d = st->ix.depth; d > 1; d--) n = n->u.in.c[0];
+    for (d = st->ix.depth; n && d > 1; d--) n = n->u.in.c[0];
     for (; n; n = n->next) {
         for (i = 0; i < n->n; i++) {
             llmspell__ent *e = LLMSPELL__E(&st->ix, n->u.e[i]);
@@ -4951,6 +4956,8 @@ static llmspell_result llmspell__stage_write(llmspell_kv *kv, llmspell__ixstore 
         }
         tp = llmspell__tflags(&t) ? &t : NULL;
     }
+    if (!st->ix.root && llmspell__index_init(&st->ix, &kv->allocator, 0) != LLMSPELL_OK) /* at the first write */
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory staging a write", kv->name);
     at = llmspell__ix_look(&st->ix, k, kn);
     if (!(h = llmspell__ent_new(&st->ix, k, kn, vn + 1, tp)))
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory staging a %zu-byte value", kv->name, vn);
@@ -4986,12 +4993,6 @@ static int llmspell__stage_begin(llmspell_kv *kv, llmspell_result *r) {
         return 0;
     }
     llmspell__rw_read_lock(&y->rw, t->stripe);
-    if (llmspell__index_init(&y->staged.ix, &kv->allocator, 0) != LLMSPELL_OK) {
-        llmspell__rw_read_unlock(&y->rw, t->stripe);
-        llmspell__mutex_unlock(&y->writers);
-        *r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory beginning a transaction", kv->name);
-        return 1;
-    }
     t->mode = LLMSPELL__M_WRITE | LLMSPELL__M_WRITERS | LLMSPELL__M_STAGED;
     t->depth = 1; /* the transaction's level, as llmspell__unlock leaves one */
     kv->in_txn = 1;
@@ -5720,7 +5721,9 @@ static llmspell_result llmspell__admin(llmspell_kv *kv, llmspell__admin_op op, v
     if ((r = llmspell__lock(kv, op < LLMSPELL__STATS, &held)) != LLMSPELL_OK) return r;
     switch (op) {
     case LLMSPELL__CLEAR: r = llmspell__clear_locked(kv); break;
-    case LLMSPELL__SYNC: r = kv->sync ? kv->sync(kv) : LLMSPELL_OK; break;
+    case LLMSPELL__SYNC:
+        if ((r = llmspell__unstage(kv, held)) == LLMSPELL_OK && kv->sync) r = kv->sync(kv); /* syncs alone */
+        break;
     case LLMSPELL__COMPACT:
         if (kv->in_txn) r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: cannot compact inside a transaction", kv->name);
         else r = kv->compact ? kv->compact(kv) : LLMSPELL_OK;
