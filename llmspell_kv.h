@@ -43,9 +43,10 @@
    Threads: any number of threads may share a store and its views (link -pthread on POSIX).
    Each store has one readers-writer lock that every call takes: reads (get, exists, get_info,
    iterators, stats) run together, and writers take turns (a second writer waits). A
-   transaction on a backend with concurrent_reads (memory, file) keeps its writes to itself
-   until commit: other threads go on reading the state before it, and wait only while the
-   commit applies the writes (with safe durability, also while the file syncs). A single write
+   transaction on a backend with concurrent_reads (memory; file on the system's own I/O) keeps
+   its writes to itself until commit: other threads go on reading the state before it, and
+   wait only for an instant at begin and while the commit applies the writes (with safe
+   durability, also while the file syncs). A single write
    (put, delete, a batch), and a transaction from the moment it needs the backend itself (it
    opens an iterator, calls clear, stats or sync, passes 16 MiB of writes, or asks with
    llmspell_kv_txn_exclusive) hold the store alone to their end, and readers wait for them.
@@ -395,6 +396,9 @@ typedef struct llmspell_kv_times {
    Threads: the family runs your functions under the store's lock, one write at a time and
    never during a read. Set concurrent_reads to 1 if get, get_times and the cursor functions may
    run in several threads at once (each thread with its own cursors); 0 runs every call alone.
+   With concurrent_reads, reads also run while a transaction is open: begin runs alone, then a
+   transaction's put and del calls reach you only at its commit (alone again), with the
+   created times already resolved through get_times.
    On failure, write a message with llmspell_kv_set_error(). `close` frees ctx. */
 struct llmspell_kv {
     void *ctx;
@@ -4621,6 +4625,7 @@ typedef struct llmspell__kvsync {
     llmspell__mutex writers;         /* writers take turns here before they take rw */
     llmspell__atomic_ptr txn_owner;  /* the store slot of the thread whose transaction is open */
     llmspell__ixstore staged;        /* the owner's staged writes (see >>staging; owner only) */
+    llmspell__ixstore spilled;       /* a stage already applied, kept to the transaction's end */
 } llmspell__kvsync;
 
 /* How a thread's outermost call holds the store (tslot.mode). */
@@ -4669,7 +4674,8 @@ static void llmspell__sync_free(llmspell_kv *kv) {
         if (t->depth && (t->mode & LLMSPELL__M_WRITERS)) llmspell__mutex_unlock(&y->writers); /* closed in a transaction */
     }
     llmspell__tslots_free(&y->slots, &kv->allocator, kv);
-    if (y->staged.ix.root) llmspell__ixs_free(&y->staged); /* closed inside a staged transaction */
+    if (y->staged.ix.root) llmspell__ixs_free(&y->staged); /* closed inside a transaction */
+    if (y->spilled.ix.root) llmspell__ixs_free(&y->spilled);
     llmspell__mutex_destroy(&y->writers);
     llmspell__rw_destroy(&y->rw);
     llmspell__free(&kv->allocator, y);
@@ -4836,17 +4842,19 @@ static llmspell_time llmspell__write_time(llmspell_kv *kv) {
 }
 
 /* >>staging: transactions that readers run beside. On a store whose backend has
-   concurrent_reads, begin takes the writers' mutex and one shared level of the store's lock:
-   other threads go on reading the committed state while the transaction's writes collect in a
-   private index (kvsync.staged) that only the owner's reads consult. Commit holds the store
-   alone only while it applies them, in key order, inside one backend transaction. A
-   transaction that needs the backend itself (an iterator, clear, stats, sync, a stage over
-   LLMSPELL__STAGE_MAX bytes, llmspell_kv_txn_exclusive) first applies its stage there and goes
-   on in place, holding the store alone as a transaction on any other backend does. A staged entry's
-   payload is the value and then a tag byte: V (a value, with the times it will have) or D
-   (deleted). The owner holds the writers' mutex, so the backend cannot change under it: a
-   staged write resolves everything it needs (the created time it keeps, whether a delete
-   finds its key) when it is made. */
+   concurrent_reads, begin takes the writers' mutex, holds the store alone just long enough to
+   open the backend's transaction (which checks that the store can be written), then keeps one
+   shared level of the store's lock: other threads go on reading the committed state while the
+   transaction's writes collect in a private index (kvsync.staged) that only the owner's reads
+   consult. Commit holds the store alone only while it applies them, in key order, and commits
+   the backend's transaction. A transaction that needs the backend itself (an iterator, clear,
+   stats, sync, a stage over LLMSPELL__STAGE_MAX bytes, llmspell_kv_txn_exclusive) first applies
+   its stage there and goes on in place, holding the store alone as a transaction on any other
+   backend does; the applied stage's memory stays until the transaction ends, as the owner may
+   hold pointers into it. A staged entry's payload is the value and then a tag byte: V (a value,
+   with the times it will have) or D (deleted). The owner holds the writers' mutex, so the
+   backend cannot change under it: a staged write resolves what it needs (the created time it
+   keeps, whether a delete finds its key) when it is made. */
 #define LLMSPELL__STAGE_MAX ((uint64_t)16 << 20)
 
 #ifndef LLMSPELL_NO_THREADS
@@ -4906,29 +4914,26 @@ static void llmspell__stage_excl(llmspell__kvsync *y, llmspell__tslot *t) {
     t->mode |= LLMSPELL__M_EXCL;
 }
 
-/* Takes store kv alone and opens a backend transaction holding the stage's writes (on
-   failure, none: it is rolled back). */
-static llmspell_result llmspell__stage_open(llmspell_kv *kv, llmspell__kvsync *y, llmspell__tslot *t) {
-    llmspell_result r;
+/* Holds store kv alone and writes the stage into the backend's open transaction. */
+static llmspell_result llmspell__stage_flush(llmspell_kv *kv, llmspell__kvsync *y, llmspell__tslot *t) {
     llmspell__stage_excl(y, t);
-    if ((r = kv->begin(kv)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__stage_apply(kv, &y->staged)) != LLMSPELL_OK) {
-        char keep[sizeof kv->errmsg];
-        memcpy(keep, llmspell__errbuf(kv), sizeof keep);
-        (void)kv->rollback(kv);
-        memcpy(llmspell__errbuf(kv), keep, sizeof keep);
-    }
-    return r;
+    return llmspell__stage_apply(kv, &y->staged);
 }
 
 /* Turns the calling thread's staged transaction on store kv into one held alone, in place in
-   the backend. On failure it stays staged (and holds the store alone until it ends). */
+   the backend. On failure the transaction can only be rolled back. */
 static llmspell_result llmspell__stage_spill(llmspell_kv *kv) {
     llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
     llmspell__tslot *t = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
-    llmspell_result r = llmspell__stage_open(kv, y, t);
-    if (r == LLMSPELL_OK) llmspell__stage_drop(y, t);
-    return r;
+    llmspell_result r = llmspell__stage_flush(kv, y, t);
+    if (r != LLMSPELL_OK) {
+        kv->txn_failed = 1; /* part of the stage reached the backend */
+        return r;
+    }
+    y->spilled = y->staged;
+    memset(&y->staged, 0, sizeof y->staged);
+    t->mode &= ~LLMSPELL__M_STAGED;
+    return LLMSPELL_OK;
 }
 
 /* Stages a write of key k on store kv: tag 'V' with value v and kv->put_times, or 'D'. */
@@ -4992,6 +4997,13 @@ static int llmspell__stage_begin(llmspell_kv *kv, llmspell_result *r) {
         llmspell__mutex_unlock(&y->writers);
         return 0;
     }
+    llmspell__rw_write_lock(&y->rw);
+    if ((*r = kv->begin(kv)) != LLMSPELL_OK) {
+        llmspell__rw_write_unlock(&y->rw);
+        llmspell__mutex_unlock(&y->writers);
+        return 1;
+    }
+    llmspell__rw_write_unlock(&y->rw); /* readers go on beside the transaction from here */
     llmspell__rw_read_lock(&y->rw, t->stripe);
     t->mode = LLMSPELL__M_WRITE | LLMSPELL__M_WRITERS | LLMSPELL__M_STAGED;
     t->depth = 1; /* the transaction's level, as llmspell__unlock leaves one */
@@ -5033,13 +5045,14 @@ static llmspell_result llmspell__bdel(llmspell_kv *kv, const uint8_t *k, size_t 
     llmspell__ixstore *st = llmspell__stage_of(kv);
     if (st) {
         llmspell__ent *e;
+        llmspell_kv_times t;
         const void *v;
         size_t vn;
         llmspell_result r;
         switch (llmspell__stage_look(st, k, kn, &e)) {
         case 'D': return LLMSPELL_ERR_NOT_FOUND;
-        case 0:
-            if ((r = kv->get(kv, k, kn, &v, &vn)) != LLMSPELL_OK) return r;
+        case 0: /* the key must be there: times are a cheaper test than the value where kept */
+            if ((r = kv->get_times ? kv->get_times(kv, k, kn, &t) : kv->get(kv, k, kn, &v, &vn)) != LLMSPELL_OK) return r;
         }
         return llmspell__stage_write(kv, st, k, kn, NULL, 0, 'D');
     }
@@ -5056,7 +5069,10 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     llmspell__ent *e;
     if (st) {
         switch (llmspell__stage_look(st, k, kn, &e)) {
-        case 'V': llmspell__ent_times(&st->ix, e, t); return LLMSPELL_OK;
+        case 'V': /* the times the backend will keep: none without get_times */
+            if (kv->get_times) llmspell__ent_times(&st->ix, e, t);
+            else t->created = t->updated = 0;
+            return LLMSPELL_OK;
         case 'D': return LLMSPELL_ERR_NOT_FOUND;
         }
     }
@@ -5066,30 +5082,35 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     return kv->get(kv, k, kn, &v, &vn);
 }
 
-/* The end of the store's transaction in the backend: a staged one applies its writes now. */
-static llmspell_result llmspell__txn_commit(llmspell_kv *kv) {
+/* The end of the store's transaction in the backend: a staged one applies its writes first. */
+static llmspell_result llmspell__txn_end(llmspell_kv *kv, int commit) {
+    llmspell_result r;
 #ifndef LLMSPELL_NO_THREADS
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
     if (llmspell__stage_of(kv)) {
-        llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
         llmspell__tslot *t = (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner);
-        llmspell_result r = llmspell__stage_open(kv, y, t);
-        if (r == LLMSPELL_OK) r = kv->commit(kv);
+        if (!commit) {
+            llmspell__stage_excl(y, t);
+            r = kv->rollback(kv);
+        } else if ((r = llmspell__stage_flush(kv, y, t)) == LLMSPELL_OK) {
+            r = kv->commit(kv);
+        } else { /* the failed write's message stays */
+            char keep[sizeof kv->errmsg];
+            memcpy(keep, llmspell__errbuf(kv), sizeof keep);
+            (void)kv->rollback(kv);
+            memcpy(llmspell__errbuf(kv), keep, sizeof keep);
+        }
         llmspell__stage_drop(y, t);
-        return r;
-    }
+    } else
 #endif
-    return kv->commit(kv);
-}
-
-static llmspell_result llmspell__txn_rollback(llmspell_kv *kv) {
+        r = commit ? kv->commit(kv) : kv->rollback(kv);
 #ifndef LLMSPELL_NO_THREADS
-    if (llmspell__stage_of(kv)) {
-        llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
-        llmspell__stage_drop(y, (llmspell__tslot *)llmspell__aload_ptr(&y->txn_owner));
-        return LLMSPELL_OK;
+    if (y && y->spilled.ix.root) { /* the owner's pointers into it end with the transaction */
+        llmspell__ixs_free(&y->spilled);
+        memset(&y->spilled, 0, sizeof y->spilled);
     }
 #endif
-    return kv->rollback(kv);
+    return r;
 }
 
 /* Before a call that reads the backend directly (cursors, stats): the calling thread's staged
@@ -5372,7 +5393,7 @@ static llmspell_result llmspell__commit(llmspell_kv *kv, int from_view) {
         if (kv->txn_failed || llmspell__store(kv)->txn_failed) {
             r = llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: an earlier write in this transaction failed; roll it back", kv->name);
         } else {
-            r = llmspell__txn_commit(kv);
+            r = llmspell__txn_end(kv, 1);
             kv->in_txn = 0; /* a failed commit has rolled back */
         }
     }
@@ -5389,7 +5410,7 @@ static llmspell_result llmspell__rollback(llmspell_kv *kv, int from_view) {
     if ((r = llmspell__txn_end_check(kv, "rollback", from_view)) == LLMSPELL_OK) {
         kv->in_txn = 0;
         kv->txn_failed = 0;
-        r = llmspell__txn_rollback(kv);
+        r = llmspell__txn_end(kv, 0);
     }
     llmspell__unlock(kv, held);
     return r;

@@ -813,6 +813,65 @@ static void exclusive_test(const void *arg) {
     if (root.open) llmspell_kv_close(&root);
 }
 
+/* A pointer a read returned inside the transaction stays valid when the transaction's writes
+   go to the backend (an iterator here): the owner has not written since (ASan checks). */
+static void test_staged_pointer_after_spill(void) {
+    llmspell_kv kv;
+    llmspell_kv_iter *it;
+    const void *v;
+    size_t n;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("staged value")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_get(&kv, S("a"), &v, &n), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_iter_open(&kv, NULL, 0, &it), LLMSPELL_OK);
+    CHECK(n == 12 && memcmp(v, "staged value", 12) == 0, "the value read before the iterator changed");
+    llmspell_kv_iter_close(it);
+    CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_OK);
+    llmspell_kv_close(&kv);
+}
+
+/* A transaction rolled back inside a read snapshot leaves the thread holding the store alone
+   until the snapshot ends, as any write does: its writes there never race a reader, and a
+   reader that waited sees the last of them. */
+typedef struct late_reader {
+    llmspell_kv *kv;
+    llmspell__atomic started;
+    long seen;
+} late_reader;
+
+static void read_k_once(void *p) {
+    late_reader *r = (late_reader *)p;
+    llmspell__astore(&r->started, 1);
+    if (!get_int(r->kv, "k", &r->seen)) r->seen = -1;
+}
+
+static void test_staged_rollback_in_snapshot(void) {
+    llmspell_kv kv;
+    llmspell__thread th;
+    late_reader r;
+    char val[16];
+    int i;
+    memset(&r, 0, sizeof r);
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("k"), S("0")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_put(&kv, S("k"), S("1")), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_read_begin(&kv), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+    r.kv = &kv;
+    REQUIRE(llmspell__thread_start(&th, read_k_once, &r) == 0, "thread");
+    CHECK(wait_flag(&r.started), "reader never started");
+    for (i = 2; i <= 50; i++) { /* same-size overwrites: the memory backend writes them in place */
+        snprintf(val, sizeof val, "%d", i % 9 + 1);
+        CHECK_RC(llmspell_kv_put(&kv, "k", 1, val, 1), LLMSPELL_OK);
+    }
+    CHECK_RC(llmspell_kv_read_end(&kv), LLMSPELL_OK);
+    llmspell__thread_join(&th);
+    CHECK(r.seen == 6, "the reader saw k=%ld, not the last write 6", r.seen);
+    llmspell_kv_close(&kv);
+}
+
 /* A transaction over LLMSPELL__STAGE_MAX bytes goes to the backend as it grows; commit and
    rollback still keep or drop all of it. */
 static void test_staged_spill(void) {
@@ -933,6 +992,8 @@ int main(void) {
     RUN(test_snapshot_rules);
     RUN(test_errmsg_per_thread);
     RUN(test_staged_spill);
+    RUN(test_staged_pointer_after_spill);
+    RUN(test_staged_rollback_in_snapshot);
     RUN(test_staged_commit_nomem);
     compat_remove_tree(dir);
     return harness_exit();
