@@ -2239,6 +2239,19 @@ static void llmspell__index_free(llmspell__index *ix) {
     memset(ix, 0, sizeof *ix);
 }
 
+/* Empties a small index in place (its entries in one slab, the root a leaf), keeping the
+   memory for reuse; 0 when it is larger (free it instead). */
+static int llmspell__index_empty(llmspell__index *ix) {
+    if (ix->depth != 1 || ix->nidle || !(ix->nslab == 1 || (ix->nslab == 2 && ix->cur == 1))) return 0;
+    memset(ix->free_units, 0, (LLMSPELL__BIG / 8 + 1) * sizeof(llmspell__h));
+    if (ix->slots) memset(ix->slots, 0, (ix->mask + 1) * sizeof *ix->slots);
+    ix->count = 0;
+    ix->root->n = 0;
+    ix->bump = 0;
+    ix->mods++;
+    return 1;
+}
+
 /* hash table --------------------------------------------------------------------------- */
 
 /* Key equality in 8-byte words: lookups are short and hot, a call to memcmp costs more. */
@@ -4852,9 +4865,9 @@ static llmspell_time llmspell__write_time(llmspell_kv *kv) {
    its stage there and goes on in place, holding the store alone as a transaction on any other
    backend does; the applied stage's memory stays until the transaction ends, as the owner may
    hold pointers into it. A staged entry's payload is the value and then a tag byte: V (a value,
-   with the times it will have) or D (deleted). The owner holds the writers' mutex, so the
-   backend cannot change under it: a staged write resolves what it needs (the created time it
-   keeps, whether a delete finds its key) when it is made. */
+   with the times it will have; a created time of LLMSPELL_TIME_MIN, "keep the entry's", is
+   the backend's to resolve, at apply or when the owner asks) or D (deleted). The owner holds
+   the writers' mutex, so the backend cannot change under it meanwhile. */
 #define LLMSPELL__STAGE_MAX ((uint64_t)16 << 20)
 
 #ifndef LLMSPELL_NO_THREADS
@@ -4874,8 +4887,11 @@ static int llmspell__stage_look(llmspell__ixstore *st, const uint8_t *k, size_t 
 }
 
 static void llmspell__stage_drop(llmspell__kvsync *y, llmspell__tslot *t) {
-    if (y->staged.ix.root) llmspell__ixs_free(&y->staged);
-    memset(&y->staged, 0, sizeof y->staged);
+    if (y->staged.ix.root && !llmspell__index_empty(&y->staged.ix)) { /* a small one is kept for the next */
+        llmspell__ixs_free(&y->staged);
+        memset(&y->staged, 0, sizeof y->staged);
+    }
+    y->staged.bytes = y->staged.timed = 0;
     t->mode &= ~LLMSPELL__M_STAGED;
 }
 
@@ -4947,17 +4963,12 @@ static llmspell_result llmspell__stage_write(llmspell_kv *kv, llmspell__ixstore 
     if (tag == 'V' && kv->put_times) {
         t = *kv->put_times;
         if (t.created == LLMSPELL_TIME_MIN) { /* keep the replaced entry's, as a backend's put does */
-            llmspell_kv_times o;
             llmspell__ent *e;
-            llmspell_result r = LLMSPELL_OK;
-            int was = llmspell__stage_look(st, k, kn, &e);
-            o.created = 0;
-            if (was == 'V') llmspell__ent_times(&st->ix, e, &o);
-            else if (was == 'D') r = LLMSPELL_ERR_NOT_FOUND;
-            else if (kv->get_times) r = kv->get_times(kv, k, kn, &o);
-            if (r == LLMSPELL_ERR_NOT_FOUND) o.created = t.updated;
-            else if (r != LLMSPELL_OK) return r;
-            t.created = o.created;
+            llmspell_kv_times o;
+            switch (llmspell__stage_look(st, k, kn, &e)) {
+            case 'V': llmspell__ent_times(&st->ix, e, &o); t.created = o.created; break; /* MIN stays MIN */
+            case 'D': t.created = t.updated; break;
+            } /* not staged: MIN, which the backend resolves when the stage is applied */
         }
         tp = llmspell__tflags(&t) ? &t : NULL;
     }
@@ -5070,8 +5081,18 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
     if (st) {
         switch (llmspell__stage_look(st, k, kn, &e)) {
         case 'V': /* the times the backend will keep: none without get_times */
-            if (kv->get_times) llmspell__ent_times(&st->ix, e, t);
-            else t->created = t->updated = 0;
+            if (!kv->get_times) {
+                t->created = t->updated = 0;
+                return LLMSPELL_OK;
+            }
+            llmspell__ent_times(&st->ix, e, t);
+            if (t->created == LLMSPELL_TIME_MIN) { /* "keep the entry's": the backend's, if it has one */
+                llmspell_kv_times o;
+                llmspell_result r = kv->get_times(kv, k, kn, &o);
+                if (r == LLMSPELL_OK) t->created = o.created;
+                else if (r == LLMSPELL_ERR_NOT_FOUND) t->created = t->updated;
+                else return r;
+            }
             return LLMSPELL_OK;
         case 'D': return LLMSPELL_ERR_NOT_FOUND;
         }

@@ -8,8 +8,9 @@
    Every read is checked against the whole expected value (a caller uses what it reads).
    Lines:
      single thread, with and without the sync layer (bench/kv_no_threads.c is the same code
-     built with LLMSPELL_NO_THREADS, i.e. the library before threads): get and put; a plain
-     get copies the value for the caller, a get inside a read snapshot does not
+     built with LLMSPELL_NO_THREADS, i.e. the library before threads): get, put, and
+     transactions of 10 puts (staged: see >>staging in llmspell_kv.h); a plain get copies the
+     value for the caller, a get inside a read snapshot does not
      2 reader threads against 1: ours (memory and file backends; plain gets, and gets inside
      one read snapshot per thread, as LMDB reads inside one read transaction per thread) and
      LMDB, and ours against LMDB at 2 threads
@@ -298,6 +299,33 @@ static double put_rate(int before) {
     return best;
 }
 
+/* Transactions of 10 puts per second into a fresh memory store, best of RUNS: what a
+   transaction costs to begin, stage and commit, against the store without the sync layer. */
+static double txn_rate(int before) {
+    double best = 0;
+    int run;
+    for (run = 0; run < RUNS; run++) {
+        llmspell_kv kv;
+        uint8_t v[VLEN];
+        size_t i;
+        double t0, rate;
+        if (before ? nothreads_open_memory(&kv) : llmspell_kv_open_memory(&kv, NULL) != LLMSPELL_OK) die("open");
+        t0 = now_s();
+        for (i = 0; i < N; i++) {
+            if (i % 10 == 0 && (before ? nothreads_begin(&kv) : llmspell_kv_begin(&kv) != LLMSPELL_OK)) die("begin");
+            make_value((uint32_t)i, v);
+            if (before ? nothreads_put(&kv, KEY(i), KLEN, v, VLEN) : llmspell_kv_put(&kv, KEY(i), KLEN, v, VLEN) != LLMSPELL_OK)
+                die("put");
+            if (i % 10 == 9 && (before ? nothreads_commit(&kv) : llmspell_kv_commit(&kv) != LLMSPELL_OK)) die("commit");
+        }
+        rate = (double)(N / 10) / (now_s() - t0);
+        if (rate > best) best = rate;
+        if (before) nothreads_close(&kv);
+        else llmspell_kv_close(&kv);
+    }
+    return best;
+}
+
 static void remove_workdir(void) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
@@ -311,7 +339,7 @@ int main(int argc, char **argv) {
     MDB_txn *txn;
     MDB_dbi dbi;
     char path[128];
-    double ours1, ours2, snap1, snap2, before1, lm1, lm2, file1, file2, put_now, put_before;
+    double ours1, ours2, snap1, snap2, before1, lm1, lm2, file1, file2, put_now, put_before, txn_now, txn_before;
     size_t i;
     if (argc > 1 && strcmp(argv[1], "--quick") == 0) N /= 10;
     gen_data();
@@ -324,6 +352,8 @@ int main(int argc, char **argv) {
     /* single thread: the sync layer's cost */
     put_before = put_rate(1);
     put_now = put_rate(0);
+    txn_before = txn_rate(1);
+    txn_now = txn_rate(0);
     before1 = ours1 = snap1 = 0;
     for (i = 0; i < RUNS; i++) { /* interleaved, so that a slow minute of the machine hits all three */
         before1 = dmax(before1, fresh_read_rate(OURS_BEFORE));
@@ -338,6 +368,8 @@ int main(int argc, char **argv) {
            snap1, before1, snap1 / before1);
     printf("kv memory put 1 thread: with the sync layer %.0f ops/s, without %.0f ops/s, ratio %.3f (goal >= 0.95)\n", put_now, put_before,
            put_now / put_before);
+    printf("kv memory transactions of 10 puts 1 thread: with the sync layer %.0f txn/s, without %.0f txn/s, ratio %.3f (goal >= 0.95)\n",
+           txn_now, txn_before, txn_now / txn_before);
 
     /* 1 and 2 readers of this process's store (the scaling compares one store with itself) */
     ours1 = read_rate(OURS, &kv, NULL, 0, 1);

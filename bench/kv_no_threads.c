@@ -18,4 +18,8 @@ int nothreads_get(llmspell_kv *kv, const void *k, size_t kn, const void **v, siz
     return llmspell_kv_get(kv, k, kn, v, vn) != LLMSPELL_OK;
 }
 
+int nothreads_begin(llmspell_kv *kv) { return llmspell_kv_begin(kv) != LLMSPELL_OK; }
+
+int nothreads_commit(llmspell_kv *kv) { return llmspell_kv_commit(kv) != LLMSPELL_OK; }
+
 void nothreads_close(llmspell_kv *kv) { llmspell_kv_close(kv); }

@@ -5,5 +5,7 @@
 int nothreads_open_memory(llmspell_kv *kv);
 int nothreads_put(llmspell_kv *kv, const void *k, size_t kn, const void *v, size_t vn);
 int nothreads_get(llmspell_kv *kv, const void *k, size_t kn, const void **v, size_t *vn);
+int nothreads_begin(llmspell_kv *kv);
+int nothreads_commit(llmspell_kv *kv);
 void nothreads_close(llmspell_kv *kv);
 #endif
