@@ -2239,8 +2239,9 @@ static void llmspell__index_free(llmspell__index *ix) {
     memset(ix, 0, sizeof *ix);
 }
 
+#ifndef LLMSPELL_NO_THREADS
 /* Empties a small index in place (its entries in one slab, the root a leaf), keeping the
-   memory for reuse; 0 when it is larger (free it instead). */
+   memory for reuse (a transaction's stage); 0 when it is larger (free it instead). */
 static int llmspell__index_empty(llmspell__index *ix) {
     if (ix->depth != 1 || ix->nidle || !(ix->nslab == 1 || (ix->nslab == 2 && ix->cur == 1))) return 0;
     memset(ix->free_units, 0, (LLMSPELL__BIG / 8 + 1) * sizeof(llmspell__h));
@@ -2251,6 +2252,7 @@ static int llmspell__index_empty(llmspell__index *ix) {
     ix->mods++;
     return 1;
 }
+#endif
 
 /* hash table --------------------------------------------------------------------------- */
 

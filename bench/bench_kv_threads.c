@@ -275,8 +275,10 @@ static double fresh_read_rate(store_kind kind) {
     return rate;
 }
 
-/* Autocommitted puts per second into a fresh memory store, best of RUNS. */
-static double put_rate(int before) {
+/* Writes per second into a fresh memory store, best of RUNS: autocommitted puts (txn 0), or
+   transactions of txn puts (what a transaction costs to begin, stage and commit; see
+   >>staging in llmspell_kv.h). */
+static double write_rate(int before, size_t txn) {
     double best = 0;
     int run;
     for (run = 0; run < RUNS; run++) {
@@ -287,38 +289,13 @@ static double put_rate(int before) {
         if (before ? nothreads_open_memory(&kv) : llmspell_kv_open_memory(&kv, NULL) != LLMSPELL_OK) die("open");
         t0 = now_s();
         for (i = 0; i < N; i++) {
+            if (txn && i % txn == 0 && (before ? nothreads_begin(&kv) : llmspell_kv_begin(&kv) != LLMSPELL_OK)) die("begin");
             make_value((uint32_t)i, v);
             if (before ? nothreads_put(&kv, KEY(i), KLEN, v, VLEN) : llmspell_kv_put(&kv, KEY(i), KLEN, v, VLEN) != LLMSPELL_OK)
                 die("put");
+            if (txn && i % txn == txn - 1 && (before ? nothreads_commit(&kv) : llmspell_kv_commit(&kv) != LLMSPELL_OK)) die("commit");
         }
-        rate = (double)N / (now_s() - t0);
-        if (rate > best) best = rate;
-        if (before) nothreads_close(&kv);
-        else llmspell_kv_close(&kv);
-    }
-    return best;
-}
-
-/* Transactions of 10 puts per second into a fresh memory store, best of RUNS: what a
-   transaction costs to begin, stage and commit, against the store without the sync layer. */
-static double txn_rate(int before) {
-    double best = 0;
-    int run;
-    for (run = 0; run < RUNS; run++) {
-        llmspell_kv kv;
-        uint8_t v[VLEN];
-        size_t i;
-        double t0, rate;
-        if (before ? nothreads_open_memory(&kv) : llmspell_kv_open_memory(&kv, NULL) != LLMSPELL_OK) die("open");
-        t0 = now_s();
-        for (i = 0; i < N; i++) {
-            if (i % 10 == 0 && (before ? nothreads_begin(&kv) : llmspell_kv_begin(&kv) != LLMSPELL_OK)) die("begin");
-            make_value((uint32_t)i, v);
-            if (before ? nothreads_put(&kv, KEY(i), KLEN, v, VLEN) : llmspell_kv_put(&kv, KEY(i), KLEN, v, VLEN) != LLMSPELL_OK)
-                die("put");
-            if (i % 10 == 9 && (before ? nothreads_commit(&kv) : llmspell_kv_commit(&kv) != LLMSPELL_OK)) die("commit");
-        }
-        rate = (double)(N / 10) / (now_s() - t0);
+        rate = (double)(txn ? N / txn : N) / (now_s() - t0);
         if (rate > best) best = rate;
         if (before) nothreads_close(&kv);
         else llmspell_kv_close(&kv);
@@ -350,10 +327,10 @@ int main(int argc, char **argv) {
            MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, N, KLEN, VLEN, RUNS, sysconf(_SC_NPROCESSORS_ONLN));
 
     /* single thread: the sync layer's cost */
-    put_before = put_rate(1);
-    put_now = put_rate(0);
-    txn_before = txn_rate(1);
-    txn_now = txn_rate(0);
+    put_before = write_rate(1, 0);
+    put_now = write_rate(0, 0);
+    txn_before = write_rate(1, 10);
+    txn_now = write_rate(0, 10);
     before1 = ours1 = snap1 = 0;
     for (i = 0; i < RUNS; i++) { /* interleaved, so that a slow minute of the machine hits all three */
         before1 = dmax(before1, fresh_read_rate(OURS_BEFORE));
