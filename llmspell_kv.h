@@ -4967,10 +4967,20 @@ static llmspell_result llmspell__stage_write(llmspell_kv *kv, llmspell__ixstore 
         if (t.created == LLMSPELL_TIME_MIN) { /* keep the replaced entry's, as a backend's put does */
             llmspell__ent *e;
             llmspell_kv_times o;
+            llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+            llmspell_result r;
             switch (llmspell__stage_look(st, k, kn, &e)) {
             case 'V': llmspell__ent_times(&st->ix, e, &o); t.created = o.created; break; /* MIN stays MIN */
             case 'D': t.created = t.updated; break;
-            } /* not staged: MIN, which the backend resolves when the stage is applied */
+            default: /* not staged: MIN, which the backend resolves when the stage is applied; but
+                        while other threads use the store, look now: the lookup brings the entry
+                        into the cache, so the commit holds readers off for less time */
+                if (llmspell__aload(&y->slots.count) > 1 && kv->get_times) {
+                    if ((r = kv->get_times(kv, k, kn, &o)) == LLMSPELL_OK) t.created = o.created;
+                    else if (r == LLMSPELL_ERR_NOT_FOUND) t.created = t.updated;
+                    else return r;
+                }
+            }
         }
         tp = llmspell__tflags(&t) ? &t : NULL;
     }
