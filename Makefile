@@ -112,10 +112,10 @@ bench-vec: build/bench_vec
 bench-vec-quick: build/bench_vec
 	./build/bench_vec --quick
 
-build/test_graph: tests/test_graph.c tests/harness.h $(HEADERS) | build
+build/test_graph: tests/test_graph.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3
 
-build/test_graph_san: tests/test_graph.c tests/harness.h $(HEADERS) | build
+build/test_graph_san: tests/test_graph.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3
 
 build/test_json: tests/test_json.c tests/harness.h $(HEADERS) | build

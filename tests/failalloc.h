@@ -1,5 +1,6 @@
 /* failalloc.h - an allocator for tests that fails exactly the fail_at-th allocation (1-based,
-   0: never) and counts live blocks; failalloc_use points an allocator struct at one. */
+   0: never) and counts live blocks; failalloc_use points an allocator struct at one.
+   Include it after compat.h. */
 #ifndef TESTS_FAILALLOC_H
 #define TESTS_FAILALLOC_H
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static void ca_free(void *ctx, void *ptr) {
     free(ptr);
 }
 
-static void failalloc_use(llmspell_allocator *a, counting_alloc *c) {
+static COMPAT_UNUSED void failalloc_use(llmspell_allocator *a, counting_alloc *c) {
     memset(c, 0, sizeof *c);
     a->alloc = ca_alloc;
     a->realloc = ca_realloc;

@@ -1163,30 +1163,7 @@ static void test_corrupt_records(void)
 /* ------------------------------------------------------------------------------------------ */
 /* >>failures: allocation and kv writes                                                        */
 
-typedef struct counting_alloc { long calls, fail_at, live; int injected; } counting_alloc;
-static void *ca_alloc(void *ctx, size_t n)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    void *p;
-    if (++c->calls == c->fail_at) { c->injected = 1; return NULL; }
-    p = malloc(n ? n : 1);
-    if (p) c->live++;
-    return p;
-}
-static void *ca_realloc(void *ctx, void *ptr, size_t n)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    if (!ptr) return ca_alloc(ctx, n);
-    if (++c->calls == c->fail_at) { c->injected = 1; return NULL; }
-    return realloc(ptr, n ? n : 1);
-}
-static void ca_free(void *ctx, void *ptr)
-{
-    counting_alloc *c = (counting_alloc *)ctx;
-    if (!ptr) return;
-    c->live--;
-    free(ptr);
-}
+#include "failalloc.h"
 
 /* A step of the failure scenario; each leaves the graph either changed (OK) or exactly as
    before. Steps cover every write path. */
