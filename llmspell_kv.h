@@ -42,9 +42,9 @@
 
    Threads: any number of threads may share a store and its views (link -pthread on POSIX).
    Each store has one readers-writer lock that every call takes: reads (get, exists, get_info,
-   iterators, stats) run together, and writers take turns (a second writer waits). A
-   transaction on a backend with concurrent_reads (memory; file on the system's own I/O) keeps
-   its writes to itself until commit: other threads go on reading the state before it, and
+   iterators, stats) run together, and writers take turns (a second writer waits). Once a
+   second thread has used the store, a transaction on a backend with concurrent_reads (memory;
+   file on the system's own I/O) keeps its writes to itself until commit: other threads go on reading the state before it, and
    wait only for an instant at begin and while the commit applies the writes (with safe
    durability, also while the file syncs). A single write
    (put, delete, a batch), and a transaction from the moment it needs the backend itself (it
@@ -4867,9 +4867,10 @@ static llmspell_time llmspell__write_time(llmspell_kv *kv) {
    its stage there and goes on in place, holding the store alone as a transaction on any other
    backend does; the applied stage's memory stays until the transaction ends, as the owner may
    hold pointers into it. A staged entry's payload is the value and then a tag byte: V (a value,
-   with the times it will have; a created time of LLMSPELL_TIME_MIN, "keep the entry's", is
-   the backend's to resolve, at apply or when the owner asks) or D (deleted). The owner holds
-   the writers' mutex, so the backend cannot change under it meanwhile. */
+   with the times it will have) or D (deleted). The owner holds the writers' mutex, so the
+   backend cannot change under it: a staged write resolves what it needs (the created time it
+   keeps, whether a delete finds its key) when it is made. A store that no second thread has
+   used does not stage: nobody would read beside the transaction. */
 #define LLMSPELL__STAGE_MAX ((uint64_t)16 << 20)
 
 #ifndef LLMSPELL_NO_THREADS
@@ -4967,20 +4968,18 @@ static llmspell_result llmspell__stage_write(llmspell_kv *kv, llmspell__ixstore 
         if (t.created == LLMSPELL_TIME_MIN) { /* keep the replaced entry's, as a backend's put does */
             llmspell__ent *e;
             llmspell_kv_times o;
-            llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
-            llmspell_result r;
+            llmspell_result r = LLMSPELL_OK;
+            o.created = 0;
             switch (llmspell__stage_look(st, k, kn, &e)) {
-            case 'V': llmspell__ent_times(&st->ix, e, &o); t.created = o.created; break; /* MIN stays MIN */
-            case 'D': t.created = t.updated; break;
-            default: /* not staged: MIN, which the backend resolves when the stage is applied; but
-                        while other threads use the store, look now: the lookup brings the entry
-                        into the cache, so the commit holds readers off for less time */
-                if (llmspell__aload(&y->slots.count) > 1 && kv->get_times) {
-                    if ((r = kv->get_times(kv, k, kn, &o)) == LLMSPELL_OK) t.created = o.created;
-                    else if (r == LLMSPELL_ERR_NOT_FOUND) t.created = t.updated;
-                    else return r;
-                }
+            case 'V': llmspell__ent_times(&st->ix, e, &o); break;
+            case 'D': r = LLMSPELL_ERR_NOT_FOUND; break;
+            default: /* the lookup also brings the entry into the cache: the commit that applies
+                        this write then holds readers off for less time */
+                if (kv->get_times) r = kv->get_times(kv, k, kn, &o);
             }
+            if (r == LLMSPELL_ERR_NOT_FOUND) o.created = t.updated;
+            else if (r != LLMSPELL_OK) return r;
+            t.created = o.created;
         }
         tp = llmspell__tflags(&t) ? &t : NULL;
     }
@@ -5016,7 +5015,9 @@ static int llmspell__stage_begin(llmspell_kv *kv, llmspell_result *r) {
         return 1;
     }
     llmspell__mutex_lock(&y->writers);
-    if (!kv->concurrent_reads) { /* read under the writers' mutex: it changes only in a write */
+    /* concurrent_reads is read under the writers' mutex: it changes only in a write. A store no
+       other thread has used has no reader to let by: its transaction runs as on any backend. */
+    if (!kv->concurrent_reads || llmspell__aload(&y->slots.count) < 2) {
         llmspell__mutex_unlock(&y->writers);
         return 0;
     }
@@ -5098,13 +5099,6 @@ static llmspell_result llmspell__times_of(llmspell_kv *kv, const uint8_t *k, siz
                 return LLMSPELL_OK;
             }
             llmspell__ent_times(&st->ix, e, t);
-            if (t->created == LLMSPELL_TIME_MIN) { /* "keep the entry's": the backend's, if it has one */
-                llmspell_kv_times o;
-                llmspell_result r = kv->get_times(kv, k, kn, &o);
-                if (r == LLMSPELL_OK) t->created = o.created;
-                else if (r == LLMSPELL_ERR_NOT_FOUND) t->created = t->updated;
-                else return r;
-            }
             return LLMSPELL_OK;
         case 'D': return LLMSPELL_ERR_NOT_FOUND;
         }

@@ -670,7 +670,14 @@ static void read_before(void *p) {
 static void read_nothing(void *p) {
     const void *v;
     size_t n;
-    (void)llmspell_kv_get(((beside *)p)->kv, S("none"), &v, &n);
+    (void)llmspell_kv_get((llmspell_kv *)p, S("none"), &v, &n);
+}
+
+/* Another thread uses the store once: from then on its transactions stage their writes (a
+   store only one thread has used runs them in place, as no one could read beside them). */
+static void share(llmspell_kv *kv) {
+    llmspell__thread th;
+    if (llmspell__thread_start(&th, read_nothing, kv) == 0) llmspell__thread_join(&th);
 }
 
 /* Waits up to 30 s for flag (a thread that never finishes is a failure, not a hang). */
@@ -699,11 +706,7 @@ static void staged_test(const void *arg) {
     memset(&root, 0, sizeof root);
     memset(&b, 0, sizeof b);
     REQUIRE(be->open(&kv, &root, "staged") == 0, "open %s", be->name);
-    if (strcmp(be->name, "file") != 0) { /* a store other threads use: its staged puts read their times at once */
-        b.kv = &kv;
-        REQUIRE(llmspell__thread_start(&th, read_nothing, &b) == 0, "thread");
-        llmspell__thread_join(&th);
-    }
+    share(&kv);
     kv.clock.now = fake_clock; /* a view's writes read its clock, in a transaction its store's */
     root.clock.now = fake_clock;
     fake_now = 1000;
@@ -783,6 +786,7 @@ static void exclusive_test(const void *arg) {
     int keys = 0, how;
     memset(&root, 0, sizeof root);
     REQUIRE(be->open(&kv, &root, "exclusive") == 0, "open %s", be->name);
+    share(&kv);
     REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("1")), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_put(&kv, S("b"), S("2")), LLMSPELL_OK);
     CHECK_RC(llmspell_kv_txn_exclusive(&kv), LLMSPELL_ERR_TXN); /* outside a transaction */
@@ -832,6 +836,7 @@ static void test_staged_pointer_after_spill(void) {
     const void *v;
     size_t n;
     REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    share(&kv);
     REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_put(&kv, S("a"), S("staged value")), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_get(&kv, S("a"), &v, &n), LLMSPELL_OK);
@@ -865,6 +870,7 @@ static void test_staged_rollback_in_snapshot(void) {
     int i;
     memset(&r, 0, sizeof r);
     REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    share(&kv);
     REQUIRE_RC(llmspell_kv_put(&kv, S("k"), S("0")), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_put(&kv, S("k"), S("1")), LLMSPELL_OK);
@@ -893,6 +899,7 @@ static void test_staged_spill(void) {
     size_t n;
     int i, round;
     REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    share(&kv);
     REQUIRE_RC(llmspell_kv_put(&kv, S("keep"), S("1")), LLMSPELL_OK);
     for (round = 0; round < 2; round++) {
         REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
@@ -914,7 +921,8 @@ static void test_staged_spill(void) {
 }
 
 /* Out of memory at each allocation of a staged commit: the commit fails, the store is as it
-   was before the transaction, and the store goes on. */
+   was before the transaction, and the store goes on; then at each allocation of the staged
+   writes themselves. */
 #include "failalloc.h"
 
 static void test_staged_commit_nomem(void) {
@@ -930,6 +938,7 @@ static void test_staged_commit_nomem(void) {
     memset(&o, 0, sizeof o);
     failalloc_use(&o.allocator, &ca);
     REQUIRE_RC(llmspell_kv_open_memory(&kv, &o), LLMSPELL_OK);
+    share(&kv);
     for (i = 0; i < NK; i += 2) { /* the even keys exist */
         snprintf(key, sizeof key, "k%04d", i);
         REQUIRE_RC(llmspell_kv_put(&kv, key, strlen(key), S("old")), LLMSPELL_OK);
@@ -964,6 +973,38 @@ static void test_staged_commit_nomem(void) {
         if (harness_failures) break;
     }
     CHECK(at > 2, "the commit made only %ld allocations", at - 1);
+    /* out of memory at each allocation of the staged writes: the transaction fails, its
+       rollback leaves the store as the last commit made it */
+    for (at = 1;; at++) {
+        llmspell_result r = LLMSPELL_OK;
+        int ok = 1;
+        REQUIRE_RC(llmspell_kv_begin(&kv), LLMSPELL_OK);
+        ca.calls = 0;
+        ca.fail_at = at;
+        ca.injected = 0;
+        for (i = 0; i < NK && r == LLMSPELL_OK; i++) {
+            snprintf(key, sizeof key, "k%04d", i);
+            r = llmspell_kv_put(&kv, key, strlen(key), S("bad"));
+        }
+        ca.fail_at = 0;
+        if (!ca.injected) {
+            CHECK_RC(r, LLMSPELL_OK);
+            CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+            break;
+        }
+        CHECK_RC(r, LLMSPELL_ERR_NOMEM);
+        CHECK_RC(llmspell_kv_commit(&kv), LLMSPELL_ERR_TXN); /* a failed write: only rollback is left */
+        CHECK_RC(llmspell_kv_rollback(&kv), LLMSPELL_OK);
+        for (i = 0; i < NK && ok; i++) {
+            llmspell_result g;
+            snprintf(key, sizeof key, "k%04d", i);
+            g = llmspell_kv_get(&kv, key, strlen(key), &v, &n);
+            ok = i % 4 == 0 ? g == LLMSPELL_ERR_NOT_FOUND : g == LLMSPELL_OK && n == 3 && !memcmp(v, "new", 3);
+        }
+        CHECK(ok, "a staged write that failed at allocation %ld changed key %d", at, i - 1);
+        if (harness_failures) break;
+    }
+    CHECK(at > 2, "the staged writes made only %ld allocations", at - 1);
     for (i = 0; i < NK; i++) { /* and the last commit wrote all of it */
         llmspell_result g;
         snprintf(key, sizeof key, "k%04d", i);
