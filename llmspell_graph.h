@@ -123,10 +123,14 @@
    Threads: any number of threads may share one graph handle (link -pthread on POSIX).
      reads    get_entity, get_rel, the histories, query, neighbors, traverse, shortest_path and
               info_get run together, each with its own scratch.
-     writes   a write, and a graph transaction from begin to commit or rollback, runs alone: a
-              second writer waits its turn (no ERR_BUSY) and readers wait for it, so a read
-              never sees part of a write or of a transaction. Writes that joined a kv
-              transaction you opened are part of it: other threads' reads wait until it ends.
+     writes   writers take turns: a second writer waits (no ERR_BUSY). Once a second thread
+              has used the graph, readers run beside a write and beside a graph transaction
+              from begin to commit or rollback: they read the graph as it was before it began
+              and wait only while it changes the indexes in memory (an instant per write) and
+              while it commits, so a read never sees part of a write or of a transaction. A
+              transaction that erases or calls delete_before holds the graph alone from then
+              to its end; writes that joined a kv transaction you opened are part of it, and
+              other threads' reads wait until it ends.
      owner    a transaction belongs to the thread that began it, which ends it through the
               graph (ending its kv transaction directly is noticed, but with other threads
               waiting it can deadlock) and must not wait meanwhile for another thread that uses
@@ -275,7 +279,8 @@ LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell
    begin, is ERR_TXN. begin_at: tx must be after every transaction time used so far
    (ERR_CONFLICT) and not LLMSPELL_TIME_MIN / MAX (ERR_INVALID). With threads, begin waits until
    no other thread writes; then the transaction is the calling thread's (see "Threads"): only
-   it writes, commits or rolls back, and other threads' calls wait until it does. */
+   it writes, commits or rolls back; other threads' writes wait until it does, and their reads
+   see the graph as it was before it began. */
 LLMSPELL_DEF llmspell_result llmspell_graph_begin(llmspell_graph *g);
 LLMSPELL_DEF llmspell_result llmspell_graph_begin_at(llmspell_graph *g, llmspell_time tx);
 LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g);
@@ -678,6 +683,8 @@ typedef struct llmspell__gthr {
     size_t *fil, capfil;         /* offset and length of each in jfil */
     llmspell_json_doc *jdoc;
     int lost;                    /* its graph transaction was ended on the kv */
+    int in_txn;                  /* its graph transaction is open */
+    uint64_t txn_seq;            /* which one (llmspell__gimpl.txn_seq at its begin) */
 } llmspell__gthr;
 
 typedef struct llmspell__gimpl {
@@ -702,7 +709,12 @@ typedef struct llmspell__gimpl {
     uint32_t epoch;
     /* transaction (and the write in progress): only the thread holding the lock looks */
     int txn, txn_owns, txn_failed, txn_dirty;
+    int txn_alone;         /* the open transaction holds the lock from now to its end */
+    int hide;              /* a write or transaction of its own kv one is under way: other
+                              threads read as of txn_seen, the last transaction time before it */
     llmspell_time txn_T;
+    llmspell_time txn_seen;
+    uint64_t txn_seq;      /* +1 at each begin */
     llmspell__gundo *undo;
     size_t nundo, capundo, nlife; /* nlife: CREATE + ERASE entries, each may need a grave slot */
     llmspell__gnode **grave;
@@ -1395,7 +1407,13 @@ static const llmspell__gver *llmspell__grel_vis(const llmspell__gnode *r, llmspe
     return x;
 }
 
-static void llmspell__gfill_e(llmspell_graph_entity *o, const llmspell__gnode *n, const llmspell__gver *v) {
+/* What a read sees of a version: while another thread's transaction is open, the read sees the
+   graph as it was before that began (>>threads: seen is the last transaction time before it,
+   LLMSPELL_TIME_MAX when nothing is hidden), so a version that transaction closed is current. */
+static llmspell_time llmspell__gtx_to(const llmspell__gver *v, llmspell_time seen) {
+    return v->tt > seen ? LLMSPELL_TIME_MAX : v->tt;
+}
+static void llmspell__gfill_e(llmspell_graph_entity *o, const llmspell__gnode *n, const llmspell__gver *v, llmspell_time seen) {
     o->id = n->id;
     o->type = v->type->s;
     o->name = v->name->s;
@@ -1403,10 +1421,10 @@ static void llmspell__gfill_e(llmspell_graph_entity *o, const llmspell__gnode *n
     o->valid_from = v->vf;
     o->valid_to = v->vt;
     o->tx_from = v->tf;
-    o->tx_to = v->tt;
+    o->tx_to = llmspell__gtx_to(v, seen);
     o->created_at = v->created;
 }
-static void llmspell__gfill_r(llmspell_graph_rel *o, const llmspell__gnode *n, const llmspell__gver *v) {
+static void llmspell__gfill_r(llmspell_graph_rel *o, const llmspell__gnode *n, const llmspell__gver *v, llmspell_time seen) {
     o->id = n->id;
     o->type = v->type->s;
     o->source = n->src->id;
@@ -1415,7 +1433,7 @@ static void llmspell__gfill_r(llmspell_graph_rel *o, const llmspell__gnode *n, c
     o->valid_from = v->vf;
     o->valid_to = v->vt;
     o->tx_from = v->tf;
-    o->tx_to = v->tt;
+    o->tx_to = llmspell__gtx_to(v, seen);
     o->created_at = v->created;
 }
 
@@ -1652,15 +1670,20 @@ static llmspell_result llmspell__gsettle(llmspell__gimpl *I, llmspell__tslot *me
 }
 
 /* This thread's graph transaction, if its kv transaction was committed or rolled back on the
-   kv directly: the graph takes note, settles its groups and lets the lock go. */
+   kv directly: the graph takes note, settles its groups and lets the lock go. Another thread's
+   write may have settled them first (see llmspell__gw_lock). */
 static llmspell_result llmspell__glost(llmspell__gimpl *I, llmspell__tslot *me) {
+    llmspell__gthr *S = LLMSPELL__GTHR(me);
     llmspell_result r;
-    if (!me->depth) return LLMSPELL_OK;
+    if (!S || !S->in_txn) return LLMSPELL_OK;
     if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
-    if (!llmspell_kv_in_txn(I->kv)) {
-        I->txn = 0;
-        LLMSPELL__GTHR(me)->lost = 1;
-        r = I->nundo ? llmspell__gresolve(I, 1) : LLMSPELL_OK;
+    if (!llmspell_kv_in_txn(I->kv) && (me->depth || (r = llmspell__glock(I, me, 1)) == LLMSPELL_OK)) {
+        if (I->txn && I->txn_seq == S->txn_seq) {
+            I->txn = I->txn_alone = I->hide = 0;
+            r = I->nundo ? llmspell__gresolve(I, 1) : LLMSPELL_OK;
+        }
+        S->in_txn = 0;
+        S->lost = 1;
         llmspell__gunlock(I, me);
     }
     (void)llmspell_kv_read_end(I->kv);
@@ -1687,14 +1710,18 @@ typedef struct llmspell__grd {
     llmspell__gimpl *I;
     llmspell__tslot *me;
     int locked, snapshot;
+    llmspell_time seen; /* another thread's transaction is open: the last time before it; else MAX */
 } llmspell__grd;
 
 static llmspell_result llmspell__grd_begin(llmspell_graph *g, llmspell__grd *c) {
     llmspell_result r;
     memset(c, 0, sizeof *c);
+    c->seen = LLMSPELL_TIME_MAX;
     if ((r = llmspell__genter(g, &c->I, &c->me)) != LLMSPELL_OK || c->me->depth) return r;
     if ((r = llmspell__glock(c->I, c->me, 0)) != LLMSPELL_OK) return r;
-    if (c->I->nundo) {
+    if (c->I->hide) { /* a write of its own kv transaction: nothing to settle */
+        if (!LLMSPELL__GTHR(c->me)->in_txn) c->seen = c->I->txn_seen;
+    } else if (c->I->nundo) {
         llmspell__gunlock(c->I, c->me); /* the store's lock comes first */
         if ((r = llmspell__gsettle(c->I, c->me, 1)) != LLMSPELL_OK) return r;
         c->snapshot = 1;
@@ -1739,10 +1766,30 @@ static void llmspell__gopen_group(llmspell__gimpl *I, llmspell_time T) {
 
 static llmspell_result llmspell__gw_end(llmspell__gw *w, llmspell_result r);
 
+/* The graph's lock exclusively (see llmspell__gw_lock); the thread's scratch exists: it cannot
+   fail. Each time is a new write generation. */
+static void llmspell__gw_excl(const llmspell__gw *w) {
+    if (!w->me->depth) (void)llmspell__glock(w->I, w->me, 1);
+}
+/* Lets readers in while the write works alone (see llmspell__gw_lock); not on a graph that no
+   other thread has used (there is nobody to let in, and the lock costs less held). */
+static void llmspell__gw_share(const llmspell__gw *w) {
+#ifndef LLMSPELL_NO_THREADS
+    int may = w->mode == LLMSPELL__GW_AUTO || (w->mode == LLMSPELL__GW_TXN && !w->I->txn_alone);
+    if (may && w->me->depth && llmspell__aload(&w->I->ts.count) > 1) llmspell__gunlock(w->I, w->me);
+#else
+    (void)w;
+#endif
+}
+
 /* Takes what a write needs, the store's lock first: this thread's kv transaction, or a new
    one (waiting for other writers), then the graph's lock exclusively (waiting for readers,
-   which never wait for the store while they hold it). In this thread's graph transaction both
-   are held already. */
+   which never wait for the store while they hold it). In this thread's graph transaction the
+   store's is held already, and the graph's too once the transaction holds it alone.
+   Holding the store's turn, the write is the graph's only writer: it reads the graph without
+   its lock, as readers do, and takes the lock exclusively only to change what readers look at
+   (llmspell__gw_excl). A write of its own kv transaction, or in a graph transaction of one,
+   lets readers in meanwhile (llmspell__gw_share): they read as of the time before it (hide). */
 static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
     llmspell__gimpl *I;
     llmspell_result r;
@@ -1750,9 +1797,9 @@ static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
     memset(w, 0, sizeof *w);
     if ((r = llmspell__genter(g, &w->I, &w->me)) != LLMSPELL_OK) return r;
     I = w->I;
-    if (w->me->depth) {
+    if (LLMSPELL__GTHR(w->me) && LLMSPELL__GTHR(w->me)->in_txn) {
+        if (w->me->depth) I->gen++; /* held since begin: a new generation all the same */
         w->mode = LLMSPELL__GW_TXN;
-        I->gen++; /* the lock is this thread's since begin: a new generation all the same */
         return LLMSPELL_OK;
     }
     joined = llmspell_kv_in_txn(I->kv); /* this thread's kv transaction: the write joins it */
@@ -1769,12 +1816,20 @@ static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
         return r;
     }
     w->mode = joined ? LLMSPELL__GW_JOINED : LLMSPELL__GW_AUTO;
+    if (I->txn) /* another thread's transaction, whose kv transaction was ended on the kv (this
+                   thread has the store's turn): its group is settled below as a joined one */
+        I->txn = I->txn_alone = I->hide = 0;
     I->txn_dirty = 0;
     w->mark = I->nundo;
     if (I->nundo) { /* in a new kv transaction of its own, every waiting group's has ended */
         r = llmspell__gresolve(I, w->mode == LLMSPELL__GW_AUTO);
         w->mark = I->nundo;
         if (r != LLMSPELL_OK) return llmspell__gw_end(w, r);
+    }
+    if (w->mode == LLMSPELL__GW_AUTO) {
+        I->hide = 1;
+        I->txn_seen = I->last_tx;
+        llmspell__gw_share(w);
     }
     return LLMSPELL_OK;
 }
@@ -1810,6 +1865,13 @@ static llmspell_result llmspell__gw_meta(llmspell__gimpl *I, const llmspell__gw 
     return LLMSPELL_OK;
 }
 
+/* A write that removes what other threads read (erase, delete_before): in a transaction, the
+   graph's lock stays with it from here to its end. */
+static void llmspell__galone(const llmspell__gw *w) {
+    llmspell__gw_excl(w);
+    if (w->mode == LLMSPELL__GW_TXN) w->I->txn_alone = 1;
+}
+
 /* Ends a write begun with llmspell__gw_lock: commits its own kv transaction, or leaves the
    group to the open one; the lock goes, unless this thread's graph transaction holds it. The
    kv transaction is this thread's: ending it never waits. */
@@ -1818,8 +1880,11 @@ static llmspell_result llmspell__gw_end(llmspell__gw *w, llmspell_result r) {
     if (w->mode == LLMSPELL__GW_NONE) return r;
     if (w->mode == LLMSPELL__GW_TXN) {
         if (r != LLMSPELL_OK && llmspell_kv_in_txn(I->kv) && I->kv->txn_failed) I->txn_failed = 1;
+        llmspell__gw_share(w); /* readers go on, seeing the graph before the transaction */
         return r;
     }
+    llmspell__gw_excl(w);
+    I->hide = 0;
     if (r != LLMSPELL_OK || !I->txn_dirty) {
         if (w->mode == LLMSPELL__GW_AUTO) (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, w->mark);
@@ -2027,6 +2092,7 @@ static llmspell_result llmspell__gwrite(const llmspell__gw *w, int kind, const c
     pl.arr = NULL;
     pl.nv = 0;
     if ((r = llmspell__gplan_write(I, n, idn, p, np, w->T, &pl)) != LLMSPELL_OK || !pl.changed) goto done;
+    llmspell__gw_excl(w); /* room in what readers look at */
     if (!n) {
         fresh_node = llmspell__gnode_new(I, kind, id, idn, llmspell__ghash(id, idn));
         if (!fresh_node || llmspell__gmap_reserve(I, llmspell__gmap_of(I, kind), llmspell__gmap_of(I, kind)->count + 1) ||
@@ -2042,8 +2108,10 @@ static llmspell_result llmspell__gwrite(const llmspell__gw *w, int kind, const c
         r = LLMSPELL__NOMEM(I, "for the indexes");
         goto done;
     }
+    llmspell__gw_share(w);
     if ((r = llmspell__gw_meta(I, w)) != LLMSPELL_OK) goto done;
     if ((r = llmspell__gplan_store(I, n ? n : fresh_node, &pl)) != LLMSPELL_OK) goto done;
+    llmspell__gw_excl(w);
     /* apply */
     if (!n) {
         n = fresh_node;
@@ -2058,6 +2126,7 @@ static llmspell_result llmspell__gwrite(const llmspell__gw *w, int kind, const c
     if (kind == LLMSPELL__GE) llmspell__gmem_add(n, n->v + n->nclosed, n->nv - n->nclosed, I->fresh);
     I->last_tx = w->T;
 done:
+    llmspell__gw_excl(w); /* freeing may drop interned strings */
     if (pl.arr) llmspell__garr_free(I, pl.arr, pl.nv);
     if (fresh_node) llmspell__gnode_free(I, fresh_node); /* nothing references it yet */
     return r;
@@ -2142,6 +2211,7 @@ static llmspell_result llmspell__gput(const llmspell__gw *w, int kind, const cha
     memset(&p, 0, sizeof p);
     p.a = a;
     p.b = b;
+    llmspell__gw_excl(w); /* interning changes the string table */
     if (!(p.props = llmspell__gstr_get(I, I->js.p, I->js.n))) return LLMSPELL__NOMEM(I, "for properties");
     r = llmspell__gtext(I, type, "", LLMSPELL_GRAPH_MAX_TEXT, "type", &p.type);
     if (r == LLMSPELL_OK && kind == LLMSPELL__GE) r = llmspell__gtext(I, name, "", LLMSPELL_GRAPH_MAX_TEXT, "name", &p.name);
@@ -2177,6 +2247,7 @@ static llmspell_result llmspell__gchange(const llmspell__gw *w, int kind, const 
         I->jpatch.n = 0;
         if (llmspell__gbuf_add(&I->a, &I->jpatch, I->js.p, I->js.n)) return LLMSPELL__NOMEM(I, "for a patch");
     }
+    llmspell__gw_excl(w); /* interning changes the string table */
     if (type && (r = llmspell__gtext(I, type, "", LLMSPELL_GRAPH_MAX_TEXT, "type", &nt)) != LLMSPELL_OK) return r;
     if (name && kind == LLMSPELL__GE && (r = llmspell__gtext(I, name, "", LLMSPELL_GRAPH_MAX_TEXT, "name", &nn)) != LLMSPELL_OK) {
         llmspell__gstr_unref(I, nt);
@@ -2293,6 +2364,7 @@ static llmspell_result llmspell__gerase(const llmspell__gw *w, int kind, const c
     if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
     n = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, idn, llmspell__ghash(id, idn));
     if (!n) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
+    llmspell__galone(w);
     /* the relationships touching it (a self-loop is in both lists) */
     if (LLMSPELL__GROW(I, I->qn, I->capqn, (size_t)n->nout + n->nin + 1)) {
         r = LLMSPELL__NOMEM(I, "erasing");
@@ -2344,6 +2416,7 @@ static llmspell_result llmspell__gdelete_before(const llmspell__gw *w, llmspell_
     size_t nt = 0, nd = 0, i, total = 0, pass;
     uint32_t k;
     llmspell_result r = LLMSPELL_OK;
+    llmspell__galone(w);
     /* touched nodes into I->qn (relationships first), expired count in ->row, doomed when empty */
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->ents : &I->rels;
@@ -2417,8 +2490,12 @@ LLMSPELL_DEF llmspell_result llmspell_graph_delete_before(llmspell_graph *g, llm
     return llmspell__gw_end(&w, llmspell__gdelete_before(&w, t, removed));
 }
 
-/* >>transactions: begin takes the locks as a write does and keeps them, the graph's too, until
-   commit or rollback (see llmspell__gw_lock). */
+/* >>transactions: begin takes the locks as a write does and keeps the store's until commit or
+   rollback (see llmspell__gw_lock). The graph's lock goes between the transaction's calls, so
+   other threads read beside it: they see the graph as it was before it began (all it writes
+   has transaction time txn_T, after txn_seen; what it closes had tx_to MAX before). Writes that
+   would change what they see otherwise (erase, delete_before) and a transaction inside your kv
+   transaction (its groups are settled by reading the store) keep the graph's lock to the end. */
 static llmspell_result llmspell__gbegin(llmspell_graph *g, int at, llmspell_time tx) {
     llmspell__gw w;
     llmspell__gimpl *I;
@@ -2426,6 +2503,7 @@ static llmspell_result llmspell__gbegin(llmspell_graph *g, int at, llmspell_time
     if (r != LLMSPELL_OK) return r;
     I = w.I;
     if (w.mode == LLMSPELL__GW_TXN) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: a transaction is already open (no nesting)");
+    llmspell__gw_excl(&w);
     if (!at)
         r = llmspell__gnext_tx(I, &tx);
     else if (tx == LLMSPELL_TIME_MIN || tx == LLMSPELL_TIME_MAX)
@@ -2438,8 +2516,26 @@ static llmspell_result llmspell__gbegin(llmspell_graph *g, int at, llmspell_time
     llmspell__gopen_group(I, tx);
     I->txn = 1;
     I->txn_owns = w.mode == LLMSPELL__GW_AUTO;
+    I->txn_alone = !I->txn_owns;
     I->txn_failed = 0;
+    I->txn_seq++;
     LLMSPELL__GTHR(w.me)->lost = 0;
+    LLMSPELL__GTHR(w.me)->in_txn = 1;
+    LLMSPELL__GTHR(w.me)->txn_seq = I->txn_seq;
+    llmspell__gw_share(&w);
+    return LLMSPELL_OK;
+}
+
+/* The calling thread's transaction, to end it: takes the graph's lock if it is not held. */
+static llmspell_result llmspell__gtxn_end(llmspell_graph *g, llmspell__gimpl **I, llmspell__tslot **me, const char *what) {
+    llmspell__gthr *S;
+    llmspell_result r = llmspell__genter(g, I, me);
+    if (r != LLMSPELL_OK) return r;
+    S = LLMSPELL__GTHR(*me);
+    if (!S || !S->in_txn)
+        return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: %s",
+                              S && S->lost ? "the kv transaction of this graph transaction was ended on the kv" : what);
+    if (!(*me)->depth && (r = llmspell__glock(*I, *me, 1)) != LLMSPELL_OK) return r;
     return LLMSPELL_OK;
 }
 
@@ -2457,15 +2553,15 @@ LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g) {
     llmspell__gimpl *I = NULL;
     llmspell__tslot *me = NULL;
     size_t m;
-    llmspell_result r = llmspell__genter(g, &I, &me);
+    llmspell_result r = llmspell__gtxn_end(g, &I, &me, "commit without begin");
     if (r != LLMSPELL_OK) return r;
-    if (!me->depth)
-        return llmspell__gerr(g, LLMSPELL_ERR_TXN, LLMSPELL__GTHR(me) && LLMSPELL__GTHR(me)->lost
-                                                       ? "graph: the kv transaction of this graph transaction was ended on the kv"
-                                                       : "graph: commit without begin");
-    if (I->txn_failed) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
+    if (I->txn_failed) {
+        if (!I->txn_alone) llmspell__gunlock(I, me);
+        return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: an earlier write in this transaction failed; roll it back");
+    }
     m = llmspell__gtxn_mark(I);
-    I->txn = 0;
+    I->txn = I->txn_alone = I->hide = 0;
+    LLMSPELL__GTHR(me)->in_txn = 0;
     if (!I->txn_owns) { /* the kv transaction is the caller's: the group waits for its outcome */
         if (!I->txn_dirty) llmspell__gundo_to(I, m);
     } else if ((r = llmspell_kv_commit(I->kv)) != LLMSPELL_OK) {
@@ -2481,10 +2577,10 @@ LLMSPELL_DEF llmspell_result llmspell_graph_commit(llmspell_graph *g) {
 LLMSPELL_DEF llmspell_result llmspell_graph_rollback(llmspell_graph *g) {
     llmspell__gimpl *I = NULL;
     llmspell__tslot *me = NULL;
-    llmspell_result r = llmspell__genter(g, &I, &me);
+    llmspell_result r = llmspell__gtxn_end(g, &I, &me, "rollback without begin");
     if (r != LLMSPELL_OK) return r;
-    if (!me->depth) return llmspell__gerr(g, LLMSPELL_ERR_TXN, "graph: rollback without begin");
-    I->txn = 0;
+    I->txn = I->txn_alone = I->hide = 0;
+    LLMSPELL__GTHR(me)->in_txn = 0;
     llmspell__gundo_to(I, llmspell__gtxn_mark(I));
     if (I->txn_owns) {
         r = llmspell_kv_rollback(I->kv);
@@ -2548,13 +2644,26 @@ static llmspell_time llmspell__gvt(llmspell__gimpl *I, llmspell_time v) {
     return v == LLMSPELL_GRAPH_NOW ? llmspell_time_now(&I->clock) : v;
 }
 
-static llmspell__gnode *llmspell__gfind(llmspell__gimpl *I, int kind, const char *id, size_t n) {
+/* A read's transaction time: at most what it may see (llmspell__grd.seen). */
+static llmspell_time llmspell__gread_t(llmspell_time t, llmspell_time seen) { return t < seen ? t : seen; }
+
+/* Whether n had a version by transaction time seen (an id another thread's open transaction
+   made is unknown to other threads until it commits). */
+static int llmspell__gknown(const llmspell__gnode *n, llmspell_time seen) {
+    uint32_t i;
+    if (seen == LLMSPELL_TIME_MAX) return n->nv > 0;
+    for (i = 0; i < n->nv; i++)
+        if (n->v[i].tf <= seen) return 1;
+    return 0;
+}
+
+static llmspell__gnode *llmspell__gfind(llmspell__gimpl *I, int kind, const char *id, size_t n, llmspell_time seen) {
     llmspell__gnode *x = llmspell__gmap_find(llmspell__gmap_of(I, kind), id, n, llmspell__ghash(id, n));
-    return x && x->nv ? x : NULL;
+    return x && llmspell__gknown(x, seen) ? x : NULL;
 }
 
 static llmspell_result llmspell__gget_entity(llmspell__gimpl *I, const char *id, llmspell_time v, llmspell_time t,
-                                             llmspell_graph_entity *out) {
+                                             llmspell_time seen, llmspell_graph_entity *out) {
     llmspell_graph *g = I->g;
     const llmspell__gslot *s;
     const llmspell__gver *x;
@@ -2566,9 +2675,9 @@ static llmspell_result llmspell__gget_entity(llmspell__gimpl *I, const char *id,
     if (!(s = llmspell__gmap_find_v(&I->ents, id, idn, llmspell__ghash(id, idn))))
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '", id, "'");
     memcpy(&nclosed, s->v + s->nv, 4);
-    if (!(x = llmspell__gvis_a(s->v, s->nv, nclosed, llmspell__gvt(I, v), t)))
+    if (!(x = llmspell__gvis_a(s->v, s->nv, nclosed, llmspell__gvt(I, v), llmspell__gread_t(t, seen))))
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: entity '", id, "' is not visible at that time");
-    llmspell__gfill_e(out, s->n, x);
+    llmspell__gfill_e(out, s->n, x, seen);
     return LLMSPELL_OK;
 }
 
@@ -2576,11 +2685,12 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_entity(llmspell_graph *g, const 
                                                        llmspell_graph_entity *out) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gget_entity(c.I, id, v, t, out);
+    if (r == LLMSPELL_OK) r = llmspell__gget_entity(c.I, id, v, t, c.seen, out);
     return llmspell__grd_end(&c, r);
 }
 
-static llmspell_result llmspell__gget_rel(llmspell__gimpl *I, const char *id, llmspell_time v, llmspell_time t, llmspell_graph_rel *out) {
+static llmspell_result llmspell__gget_rel(llmspell__gimpl *I, const char *id, llmspell_time v, llmspell_time t, llmspell_time seen,
+                                          llmspell_graph_rel *out) {
     llmspell_graph *g = I->g;
     llmspell__gnode *n;
     const llmspell__gver *x;
@@ -2588,11 +2698,11 @@ static llmspell_result llmspell__gget_rel(llmspell__gimpl *I, const char *id, ll
     llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, "relationship", &idn)) != LLMSPELL_OK) return r;
     if (!out) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: get_rel needs an output");
-    n = llmspell__gfind(I, LLMSPELL__GR, id, idn);
+    n = llmspell__gfind(I, LLMSPELL__GR, id, idn, seen);
     if (!n) return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: no relationship '", id, "'");
-    if (!(x = llmspell__grel_vis(n, llmspell__gvt(I, v), t)))
+    if (!(x = llmspell__grel_vis(n, llmspell__gvt(I, v), llmspell__gread_t(t, seen))))
         return llmspell__gerr_id(g, LLMSPELL_ERR_NOT_FOUND, "graph: relationship '", id, "' is not visible at that time");
-    llmspell__gfill_r(out, n, x);
+    llmspell__gfill_r(out, n, x, seen);
     return LLMSPELL_OK;
 }
 
@@ -2600,7 +2710,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_get_rel(llmspell_graph *g, const cha
                                                     llmspell_graph_rel *out) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gget_rel(c.I, id, v, t, out);
+    if (r == LLMSPELL_OK) r = llmspell__gget_rel(c.I, id, v, t, c.seen, out);
     return llmspell__grd_end(&c, r);
 }
 
@@ -2617,23 +2727,24 @@ static int llmspell__gcmp_r(const void *a, const void *b) {
     return x->valid_from < y->valid_from ? -1 : x->valid_from > y->valid_from;
 }
 
-static llmspell_result llmspell__ghistory(llmspell__gimpl *I, int kind, const char *id, llmspell_graph_rows *rows) {
+static llmspell_result llmspell__ghistory(llmspell__gimpl *I, int kind, const char *id, llmspell_time seen, llmspell_graph_rows *rows) {
     llmspell_graph *g = I->g;
     llmspell__gnode *n;
     size_t idn = 0;
-    uint32_t i;
+    uint32_t i, k;
     llmspell_result r;
     const char *what = kind == LLMSPELL__GE ? "entity" : "relationship";
     if ((r = llmspell__gcheck_id(I, id, what, &idn)) != LLMSPELL_OK) return r;
     if (!rows) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: history needs rows");
     rows->count = 0;
-    if (!(n = llmspell__gfind(I, kind, id, idn))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
+    if (!(n = llmspell__gfind(I, kind, id, idn, seen))) return llmspell__gerr(g, LLMSPELL_ERR_NOT_FOUND, "graph: no %s '%.64s'", what, id);
     if (llmspell__grows_room(I, rows, n->nv)) return LLMSPELL__NOMEM(I, "for rows");
-    for (i = 0; i < n->nv; i++) {
-        if (kind == LLMSPELL__GE) llmspell__gfill_e(&rows->entity[i], n, &n->v[i]);
-        else llmspell__gfill_r(&rows->rel[i], n, &n->v[i]);
+    for (i = k = 0; i < n->nv; i++) {
+        if (n->v[i].tf > seen) continue;
+        if (kind == LLMSPELL__GE) llmspell__gfill_e(&rows->entity[k++], n, &n->v[i], seen);
+        else llmspell__gfill_r(&rows->rel[k++], n, &n->v[i], seen);
     }
-    rows->count = n->nv;
+    rows->count = k;
     if (kind == LLMSPELL__GE) qsort(rows->entity, rows->count, sizeof *rows->entity, llmspell__gcmp_e);
     else qsort(rows->rel, rows->count, sizeof *rows->rel, llmspell__gcmp_r);
     return LLMSPELL_OK;
@@ -2642,13 +2753,13 @@ static llmspell_result llmspell__ghistory(llmspell__gimpl *I, int kind, const ch
 LLMSPELL_DEF llmspell_result llmspell_graph_entity_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GE, id, rows);
+    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GE, id, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 LLMSPELL_DEF llmspell_result llmspell_graph_rel_history(llmspell_graph *g, const char *id, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GR, id, rows);
+    if (r == LLMSPELL_OK) r = llmspell__ghistory(c.I, LLMSPELL__GR, id, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 
@@ -2666,7 +2777,7 @@ static llmspell_result llmspell__gwindow(llmspell__gimpl *I, llmspell_time *a, l
 /* Candidates come from one list in which a node appears once (the name or type index, which
    lists each node once per string, or the map), so nothing needs marking. */
 static llmspell_result llmspell__gquery(llmspell__gimpl *I, llmspell__gthr *S, const llmspell_graph_query_desc *q,
-                                        llmspell_graph_rows *rows) {
+                                        llmspell_time seen, llmspell_graph_rows *rows) {
     llmspell_graph *g = I->g;
     llmspell_time va, vb, ta, tb;
     int current = 0;
@@ -2713,9 +2824,10 @@ static llmspell_result llmspell__gquery(llmspell__gimpl *I, llmspell__gthr *S, c
         if (!n || n->dead) continue;
         for (k = 0; k < n->nv; k++) {
             const llmspell__gver *x = &n->v[k];
+            llmspell_time tt = llmspell__gtx_to(x, seen);
             if ((ts && x->type != ts) || (ns && x->name != ns)) continue;
-            if (!(x->vf < vb && va < x->vt)) continue;
-            if (current ? x->tt != LLMSPELL_TIME_MAX : !(x->tf < tb && ta < x->tt)) continue;
+            if (!(x->vf < vb && va < x->vt) || x->tf > seen) continue;
+            if (current ? tt != LLMSPELL_TIME_MAX : !(x->tf < tb && ta < tt)) continue;
             for (f = 0; f < q->nfilters; f++) {
                 size_t vn;
                 const char *val = llmspell__gjson_member(x->props->s, x->props->len, q->filters[f].key, strlen(q->filters[f].key), &vn);
@@ -2726,7 +2838,7 @@ static llmspell_result llmspell__gquery(llmspell__gimpl *I, llmspell__gthr *S, c
                 rows->count = 0;
                 return LLMSPELL__NOMEM(I, "for rows");
             }
-            llmspell__gfill_e(&rows->entity[rows->count++], n, x);
+            llmspell__gfill_e(&rows->entity[rows->count++], n, x, seen);
         }
     }
     if (rows->count > 1) qsort(rows->entity, rows->count, sizeof *rows->entity, llmspell__gcmp_e);
@@ -2737,14 +2849,15 @@ static llmspell_result llmspell__gquery(llmspell__gimpl *I, llmspell__gthr *S, c
 LLMSPELL_DEF llmspell_result llmspell_graph_query(llmspell_graph *g, const llmspell_graph_query_desc *q, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gquery(c.I, LLMSPELL__GTHR(c.me), q, rows);
+    if (r == LLMSPELL_OK) r = llmspell__gquery(c.I, LLMSPELL__GTHR(c.me), q, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 
 /* Common checks of the graph walks; *ts is NULL for any type, *none set when no relationship
    can match (a type never used). */
 static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, llmspell_graph_dir dir, const char *rel_type,
-                                            llmspell_graph_rows *rows, llmspell__gnode **n, llmspell__gstr **ts, int *none) {
+                                            llmspell_time seen, llmspell_graph_rows *rows, llmspell__gnode **n, llmspell__gstr **ts,
+                                            int *none) {
     size_t idn = 0;
     llmspell_result r;
     if ((r = llmspell__gcheck_id(I, id, "entity", &idn)) != LLMSPELL_OK) return r;
@@ -2752,7 +2865,7 @@ static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, 
     rows->count = 0;
     if (dir != LLMSPELL_GRAPH_OUT && dir != LLMSPELL_GRAPH_IN && dir != LLMSPELL_GRAPH_BOTH)
         return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: direction %d is not OUT, IN or BOTH", (int)dir);
-    if (!(*n = llmspell__gfind(I, LLMSPELL__GE, id, idn))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", id);
+    if (!(*n = llmspell__gfind(I, LLMSPELL__GE, id, idn, seen))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", id);
     *ts = NULL;
     *none = 0;
     if (rel_type) {
@@ -2764,14 +2877,15 @@ static llmspell_result llmspell__gwalk_args(llmspell__gimpl *I, const char *id, 
 }
 
 static llmspell_result llmspell__gneighbors(llmspell__gimpl *I, const char *id, llmspell_graph_dir dir, const char *rel_type, llmspell_time v,
-                                            llmspell_time t, llmspell_graph_rows *rows) {
+                                            llmspell_time t, llmspell_time seen, llmspell_graph_rows *rows) {
     llmspell__gnode *n;
     llmspell__gstr *ts;
     int none, pass;
     uint32_t k;
     llmspell_result r;
-    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, seen, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     v = llmspell__gvt(I, v);
+    t = llmspell__gread_t(t, seen);
     if (none || !llmspell__gvis(n, v, t)) return LLMSPELL_OK;
     for (pass = 0; pass < 2; pass++) {
         llmspell__gnode **arr = pass ? n->in : n->out;
@@ -2786,8 +2900,8 @@ static llmspell_result llmspell__gneighbors(llmspell__gimpl *I, const char *id, 
                 rows->count = 0;
                 return LLMSPELL__NOMEM(I, "for rows");
             }
-            llmspell__gfill_e(&rows->entity[rows->count], m, mv);
-            llmspell__gfill_r(&rows->rel[rows->count], rel, rv);
+            llmspell__gfill_e(&rows->entity[rows->count], m, mv, seen);
+            llmspell__gfill_r(&rows->rel[rows->count], rel, rv, seen);
             rows->depth[rows->count] = 1;
             rows->parent[rows->count] = LLMSPELL_GRAPH_NO_PARENT;
             rows->count++;
@@ -2800,7 +2914,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_neighbors(llmspell_graph *g, const c
                                                       llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gneighbors(c.I, id, dir, rel_type, v, t, rows);
+    if (r == LLMSPELL_OK) r = llmspell__gneighbors(c.I, id, dir, rel_type, v, t, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 
@@ -2854,22 +2968,23 @@ static void llmspell__gseen_put(llmspell__gthr *S, llmspell__gseen *x, const llm
 /* Breadth-first search from start at (v, t) into rows (the graph's own strings); stops early
    when it reaches target. */
 static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gthr *S, llmspell__gnode *start, llmspell_graph_dir dir,
-                                      const llmspell__gstr *ts, int none, unsigned maxd, llmspell_time v, llmspell_time t,
-                                      llmspell_graph_rows *rows, const llmspell__gnode *target, size_t *found) {
-    const llmspell__gver *sv = llmspell__gvis(start, v, t);
-    llmspell__gseen *seen;
+                                      const llmspell__gstr *ts, int none, unsigned maxd, llmspell_time v, llmspell_time seen,
+                                      llmspell_time t, llmspell_graph_rows *rows, const llmspell__gnode *target, size_t *found) {
+    const llmspell__gver *sv;
+    llmspell__gseen *reached;
     size_t i, smask;
     uint32_t k, walk;
     int pass;
     rows->count = 0;
     *found = (size_t)-1;
-    if (!sv) return LLMSPELL_OK;
+    t = llmspell__gread_t(t, seen);
+    if (!(sv = llmspell__gvis(start, v, t))) return LLMSPELL_OK;
     llmspell__gseen_start(S);
     if (llmspell__grows_room(I, rows, 1) || LLMSPELL__GROW(I, S->qn, S->capqn, 1) || LLMSPELL__GSEEN_ROOM(I, S, 1))
         return LLMSPELL__NOMEM(I, "for rows");
     walk = S->walk;
     llmspell__gseen_put(S, llmspell__gseen_slot(S->seen, S->seenmask, walk, start), start, walk);
-    llmspell__gfill_e(&rows->entity[0], start, sv);
+    llmspell__gfill_e(&rows->entity[0], start, sv, seen);
     memset(&rows->rel[0], 0, sizeof rows->rel[0]);
     rows->depth[0] = 0;
     rows->parent[0] = LLMSPELL_GRAPH_NO_PARENT;
@@ -2892,19 +3007,19 @@ static llmspell_result llmspell__gbfs(llmspell__gimpl *I, llmspell__gthr *S, llm
                 rows->count = 0;
                 return LLMSPELL__NOMEM(I, "for rows");
             }
-            seen = S->seen;
+            reached = S->seen;
             smask = S->seenmask;
             for (k = 0; k < cnt; k++) {
                 llmspell__gnode *rel = arr[k], *m = pass ? rel->src : rel->dst;
                 const llmspell__gver *rv, *mv;
                 llmspell__gseen *x;
                 size_t c = rows->count;
-                if ((x = llmspell__gseen_slot(seen, smask, walk, m))->walk == walk) continue; /* reached before */
+                if ((x = llmspell__gseen_slot(reached, smask, walk, m))->walk == walk) continue; /* reached before */
                 if (!(rv = llmspell__gvis(rel, v, t)) || (ts && rv->type != ts) || !(mv = llmspell__gvis(m, v, t))) continue;
                 llmspell__gseen_put(S, x, m, walk);
                 S->qn[c] = m;
-                llmspell__gfill_e(&rows->entity[c], m, mv);
-                llmspell__gfill_r(&rows->rel[c], rel, rv);
+                llmspell__gfill_e(&rows->entity[c], m, mv, seen);
+                llmspell__gfill_r(&rows->rel[c], rel, rv, seen);
                 rows->depth[c] = rows->depth[i] + 1;
                 rows->parent[c] = (uint32_t)i;
                 rows->count = c + 1;
@@ -2926,28 +3041,29 @@ static llmspell_result llmspell__gcheck_depth(llmspell__gimpl *I, unsigned d) {
 }
 
 static llmspell_result llmspell__gtraverse(llmspell__gimpl *I, llmspell__gthr *S, const char *id, llmspell_graph_dir dir, const char *rel_type,
-                                           unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
+                                           unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_time seen,
+                                           llmspell_graph_rows *rows) {
     llmspell__gnode *n;
     llmspell__gstr *ts;
     int none;
     size_t found;
     llmspell_result r;
-    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, id, dir, rel_type, seen, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
-    return llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, rows, NULL, &found);
+    return llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), seen, t, rows, NULL, &found);
 }
 
 LLMSPELL_DEF llmspell_result llmspell_graph_traverse(llmspell_graph *g, const char *id, llmspell_graph_dir dir, const char *rel_type,
                                                      unsigned max_depth, llmspell_time v, llmspell_time t, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gtraverse(c.I, LLMSPELL__GTHR(c.me), id, dir, rel_type, max_depth, v, t, rows);
+    if (r == LLMSPELL_OK) r = llmspell__gtraverse(c.I, LLMSPELL__GTHR(c.me), id, dir, rel_type, max_depth, v, t, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 
 static llmspell_result llmspell__gshortest(llmspell__gimpl *I, llmspell__gthr *S, const char *from, const char *to, llmspell_graph_dir dir,
                                            const char *rel_type, unsigned max_depth, llmspell_time v, llmspell_time t,
-                                           llmspell_graph_rows *rows) {
+                                           llmspell_time seen, llmspell_graph_rows *rows) {
     llmspell__gnode *n, *target;
     llmspell__gstr *ts;
     llmspell_graph_rows *tmp = &S->path;
@@ -2955,11 +3071,11 @@ static llmspell_result llmspell__gshortest(llmspell__gimpl *I, llmspell__gthr *S
     size_t found, tn = 0, len, i;
     uint32_t j;
     llmspell_result r;
-    if ((r = llmspell__gwalk_args(I, from, dir, rel_type, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gwalk_args(I, from, dir, rel_type, seen, rows, &n, &ts, &none)) != LLMSPELL_OK) return r;
     if ((r = llmspell__gcheck_id(I, to, "entity", &tn)) != LLMSPELL_OK) return r;
-    if (!(target = llmspell__gfind(I, LLMSPELL__GE, to, tn))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", to);
+    if (!(target = llmspell__gfind(I, LLMSPELL__GE, to, tn, seen))) return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no entity '%.64s'", to);
     if ((r = llmspell__gcheck_depth(I, max_depth)) != LLMSPELL_OK) return r;
-    if ((r = llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), t, tmp, target, &found)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__gbfs(I, S, n, dir, ts, none, max_depth, llmspell__gvt(I, v), seen, t, tmp, target, &found)) != LLMSPELL_OK) return r;
     if (found == (size_t)-1)
         return llmspell__gerr(I->g, LLMSPELL_ERR_NOT_FOUND, "graph: no path from '%.64s' to '%.64s' within %u hops", from, to, max_depth);
     len = tmp->depth[found] + 1;
@@ -2980,7 +3096,7 @@ LLMSPELL_DEF llmspell_result llmspell_graph_shortest_path(llmspell_graph *g, con
                                                           llmspell_time t, llmspell_graph_rows *rows) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__gshortest(c.I, LLMSPELL__GTHR(c.me), from, to, dir, rel_type, max_depth, v, t, rows);
+    if (r == LLMSPELL_OK) r = llmspell__gshortest(c.I, LLMSPELL__GTHR(c.me), from, to, dir, rel_type, max_depth, v, t, c.seen, rows);
     return llmspell__grd_end(&c, r);
 }
 
@@ -3315,7 +3431,8 @@ LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
     llmspell__tslot *me;
     if (!g || !(I = LLMSPELL__GI(g))) return;
     me = llmspell__tslot_find(&I->ts);
-    if (me && me->depth && I->txn && I->txn_owns && llmspell_kv_in_txn(I->kv)) { /* this thread's transaction */
+    if (me && LLMSPELL__GTHR(me) && LLMSPELL__GTHR(me)->in_txn && I->txn && I->txn_owns && llmspell_kv_in_txn(I->kv)) {
+        /* this thread's transaction */
         (void)llmspell_kv_rollback(I->kv);
         llmspell__gundo_to(I, 0);
     }
@@ -3325,34 +3442,39 @@ LLMSPELL_DEF void llmspell_graph_close(llmspell_graph *g) {
 
 LLMSPELL_DEF const char *llmspell_graph_errmsg(const llmspell_graph *g) { return g ? llmspell__gmsg(g) : "no handle"; }
 
-static llmspell_result llmspell__ginfo(llmspell__gimpl *I, llmspell_graph_info *out) {
+static llmspell_result llmspell__ginfo(llmspell__gimpl *I, const llmspell__gthr *S, llmspell_time seen, llmspell_graph_info *out) {
     int pass;
     size_t i;
+    uint32_t k, nv;
     if (!out) return llmspell__gerr(I->g, LLMSPELL_ERR_INVALID, "graph: info needs an output");
     memset(out, 0, sizeof *out);
     for (pass = 0; pass < 2; pass++) {
         llmspell__gmap *m = pass ? &I->rels : &I->ents;
         for (i = 0; m->slot && i <= m->mask; i++) {
             llmspell__gnode *n = m->slot[i].n;
-            if (!n || !n->nv) continue;
+            if (!n) continue;
+            if (seen == LLMSPELL_TIME_MAX) nv = n->nv;
+            else
+                for (k = nv = 0; k < n->nv; k++) nv += n->v[k].tf <= seen;
+            if (!nv) continue;
             if (pass) {
                 out->relationships++;
-                out->rel_versions += n->nv;
+                out->rel_versions += nv;
             } else {
                 out->entities++;
-                out->entity_versions += n->nv;
+                out->entity_versions += nv;
             }
         }
     }
-    out->last_tx = I->last_tx;
-    out->in_txn = I->txn; /* only this thread's can be open while it holds the lock */
+    out->last_tx = seen != LLMSPELL_TIME_MAX ? seen : I->last_tx;
+    out->in_txn = S->in_txn;
     return LLMSPELL_OK;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_graph_info_get(llmspell_graph *g, llmspell_graph_info *out) {
     llmspell__grd c;
     llmspell_result r = llmspell__grd_begin(g, &c);
-    if (r == LLMSPELL_OK) r = llmspell__ginfo(c.I, out);
+    if (r == LLMSPELL_OK) r = llmspell__ginfo(c.I, LLMSPELL__GTHR(c.me), c.seen, out);
     return llmspell__grd_end(&c, r);
 }
 

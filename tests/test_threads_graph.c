@@ -17,8 +17,8 @@
      d. kv and graph mixed: a thread's kv transactions carry graph writes (committed or rolled
         back); in a kv read snapshot the graph agrees with the kv; threads writing kv and graph
         in any order never deadlock                                                mixed_<backend>
-     e. rules: a read waits for another thread's graph transaction and for a kv transaction the
-        graph joined; each thread's own message; returned strings stay intact while another
+     e. rules: a read runs beside another thread's graph transaction and sees the graph before
+        it, waits for one that erased and for a kv transaction the graph joined; each thread's own message; returned strings stay intact while another
         thread rewrites and erases what they came from (until the reader's next call, or through
         a kv read snapshot); a reader gone idle does not make memory grow           test_*
    Scratch files live under a temporary directory that is removed at the end. */
@@ -894,6 +894,8 @@ typedef struct waiter {
     gate step;
     const char *id;
     llmspell_result rc;
+    tcount done;
+    char seen[512]; /* beside: what the reader found */
 } waiter;
 
 static void wait_and_read(void *p) {
@@ -901,30 +903,102 @@ static void wait_and_read(void *p) {
     llmspell_graph_entity e;
     gate_wait(&w->step);
     w->rc = llmspell_graph_get_entity(w->g, w->id, NOW, NOW, &e);
+    TSTORE(&w->done, 1);
 }
 
-/* A read waits for another thread's graph transaction (it finds b, written after it started
-   waiting), and for a kv transaction the graph joined (it does not find c, rolled back). With
-   LLMSPELL_NO_THREADS the read runs at once, in the writer's thread: it sees that thread's
-   transaction as it is. */
-static void test_reads_wait(void) {
+/* Waits up to 30 s for a thread to finish (one that never does is a failure, not a hang). */
+static int finished(tcount *done) {
+    int i;
+    for (i = 0; i < 30000 && !TLOAD(done); i++) sleep_ms(1);
+    return TLOAD(done) != 0;
+}
+
+/* Everything a reader can ask about the graph of test_reads_beside_txn, as text. */
+static void read_all(void *p) {
+    waiter *w = (waiter *)p;
+    llmspell_graph_entity e;
+    llmspell_graph_rel r;
+    llmspell_graph_rows rows;
+    llmspell_graph_query_desc q;
+    llmspell_graph_info info;
+    sbuf b;
+    memset(&rows, 0, sizeof rows);
+    memset(&b, 0, sizeof b);
+    memset(&q, 0, sizeof q);
+    gate_wait(&w->step);
+    sb_printf(&b, "new=%d ", (int)llmspell_graph_get_entity(w->g, "new", NOW, NOW, &e));
+    if (llmspell_graph_get_entity(w->g, "old", NOW, NOW, &e) == LLMSPELL_OK) sb_printf(&b, "old=%s,%s ", e.properties, e.tx_to == INF ? "inf" : "closed");
+    if (llmspell_graph_get_entity(w->g, "old", NOW, INF - 1, &e) == LLMSPELL_OK) sb_printf(&b, "asof=%s ", e.properties);
+    sb_printf(&b, "hist=%d:", (int)llmspell_graph_entity_history(w->g, "old", &rows));
+    sb_printf(&b, "%d ", (int)rows.count);
+    q.tx_from = q.tx_to = NOW;
+    sb_printf(&b, "query=%d:", (int)llmspell_graph_query(w->g, &q, &rows));
+    sb_printf(&b, "%d ", (int)rows.count);
+    sb_printf(&b, "nb=%d:", (int)llmspell_graph_neighbors(w->g, "old", LLMSPELL_GRAPH_BOTH, NULL, NOW, NOW, &rows));
+    sb_printf(&b, "%d ", (int)rows.count);
+    sb_printf(&b, "rel=%d ", (int)llmspell_graph_get_rel(w->g, "link", NOW, NOW, &r));
+    if (llmspell_graph_info_get(w->g, &info) == LLMSPELL_OK) sb_printf(&b, "info=%d,%d,%d", (int)info.entities, (int)info.entity_versions, info.in_txn);
+    snprintf(w->seen, sizeof w->seen, "%s", b.p ? b.p : "");
+    sb_free(&b);
+    llmspell_graph_rows_free(&rows);
+    TSTORE(&w->done, 1);
+}
+
+/* Reads beside another thread's graph transaction: they do not wait for it and see the graph
+   as it was before it began (not its new ids, its new versions or what it closed), then all of
+   it once it commits. An erase makes the transaction hold the graph alone: a read then waits.
+   A read also waits for a kv transaction the graph joined (it does not find c, rolled back).
+   With LLMSPELL_NO_THREADS the reads run at once, in the writer's thread: they see that
+   thread's transaction as it is. */
+static void test_reads_beside_txn(void) {
+    const char *before = "new=1 old={\"v\":1},inf asof={\"v\":1} hist=0:1 query=0:1 nb=0:0 rel=1 info=1,1,0";
+    const char *inside = "new=0 old={\"v\":2},inf asof={\"v\":2} hist=0:2 query=0:2 nb=0:1 rel=0 info=2,3,1";
+    const char *after = "new=0 old={\"v\":2},inf asof={\"v\":2} hist=0:2 query=0:2 nb=0:1 rel=0 info=2,3,0";
     store s;
     waiter w;
     tthread th;
-    REQUIRE(store_open(&s, &backends[0], "wait", NULL) == 0, "open");
+    REQUIRE(store_open(&s, &backends[0], "beside", NULL) == 0, "open");
     memset(&w, 0, sizeof w);
     w.g = &s.g;
     gate_init(&w.step, 2);
-    w.id = "b";
-    REQUIRE_RC(llmspell_graph_begin(&s.g), LLMSPELL_OK);
-    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "a", "t", "a", NULL, 0, INF), LLMSPELL_OK);
-    REQUIRE(tstart(&th, wait_and_read, &w) == 0, "thread");
+    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "old", "t", "o", "{\"v\":1}", 0, INF), LLMSPELL_OK);
+    /* a first reader: the graph is shared from now on (a graph only one thread has used keeps
+       its lock through a transaction: nobody waits for it) */
+    REQUIRE(tstart(&th, read_all, &w) == 0, "thread");
     gate_wait(&w.step);
-    sleep_ms(50); /* the reader is waiting by now (were it not, it would miss b) */
-    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "b", "t", "b", NULL, 0, INF), LLMSPELL_OK);
+    tjoin(&th);
+    CHECK(strcmp(w.seen, before) == 0, "read before the transaction: %s", w.seen);
+    TSTORE(&w.done, 0);
+    REQUIRE_RC(llmspell_graph_begin(&s.g), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "new", "t", "n", NULL, 0, INF), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "old", "t", "o", "{\"v\":2}", 0, INF), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_rel(&s.g, "link", "knows", "old", "new", NULL, 0, INF), LLMSPELL_OK);
+    REQUIRE(tstart(&th, read_all, &w) == 0, "thread");
+    gate_wait(&w.step);
+    CHECK(finished(&w.done), "a read waited for another thread's open graph transaction");
+    CHECK(strcmp(w.seen, TSTART_RUNS ? inside : before) == 0, "read beside the transaction: %s", w.seen);
     REQUIRE_RC(llmspell_graph_commit(&s.g), LLMSPELL_OK);
     tjoin(&th);
-    CHECK_RC(w.rc, TSTART_RUNS ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_OK);
+    TSTORE(&w.done, 0);
+    REQUIRE(tstart(&th, read_all, &w) == 0, "thread");
+    gate_wait(&w.step);
+    tjoin(&th);
+    CHECK(strcmp(w.seen, after) == 0, "read after the commit: %s", w.seen);
+
+    /* an erase: the transaction keeps the graph from then on */
+    TSTORE(&w.done, 0);
+    w.id = "new";
+    REQUIRE_RC(llmspell_graph_begin(&s.g), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_erase_entity(&s.g, "new"), LLMSPELL_OK);
+    REQUIRE(tstart(&th, wait_and_read, &w) == 0, "thread");
+    gate_wait(&w.step);
+    sleep_ms(50); /* the reader is waiting by now (were it not, it would find "new") */
+    CHECK(TSTART_RUNS || !TLOAD(&w.done), "a read ran beside a transaction that erased");
+    REQUIRE_RC(llmspell_graph_commit(&s.g), LLMSPELL_OK);
+    tjoin(&th);
+    CHECK_RC(w.rc, LLMSPELL_ERR_NOT_FOUND);
+
+    /* a kv transaction the graph joined */
     w.id = "c";
     REQUIRE_RC(llmspell_kv_begin(&s.root), LLMSPELL_OK);
     REQUIRE_RC(llmspell_graph_put_entity(&s.g, "c", "t", "c", NULL, 0, INF), LLMSPELL_OK);
@@ -1208,7 +1282,7 @@ int main(void) {
         snprintf(name, sizeof name, "mixed_%s", backends[i].name);
         RUN_ARG(name, mixed_test, &backends[i]);
     }
-    RUN(test_reads_wait);
+    RUN(test_reads_beside_txn);
     RUN(test_errmsg_per_thread);
     RUN(test_strings_stay);
     RUN(test_idle_reader_bounded);
