@@ -132,9 +132,10 @@
               to its end; writes that joined a kv transaction you opened are part of it, and
               other threads' reads wait until it ends.
      owner    a transaction belongs to the thread that began it, which ends it through the
-              graph (ending its kv transaction directly is noticed, but with other threads
-              waiting it can deadlock) and must not wait meanwhile for another thread that uses
-              the graph or its store.
+              graph (ending its kv transaction directly is noticed at the thread's next graph
+              call or another thread's next write; until then other threads' reads see the
+              graph before it; with the graph held alone it can deadlock) and must not wait
+              meanwhile for another thread that uses the graph or its store.
      pointers the strings a read returns are the graph's own, not copies: they stay valid until
               the calling thread's next call on the graph (a write in another thread that
               retires them keeps their memory until then), and inside a kv read snapshot of the
@@ -1675,9 +1676,12 @@ static llmspell_result llmspell__gsettle(llmspell__gimpl *I, llmspell__tslot *me
 static llmspell_result llmspell__glost(llmspell__gimpl *I, llmspell__tslot *me) {
     llmspell__gthr *S = LLMSPELL__GTHR(me);
     llmspell_result r;
+    int ended;
     if (!S || !S->in_txn) return LLMSPELL_OK;
     if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
-    if (!llmspell_kv_in_txn(I->kv) && (me->depth || (r = llmspell__glock(I, me, 1)) == LLMSPELL_OK)) {
+    /* the kv transaction open now may be a later one, begun after another thread settled this */
+    ended = !llmspell_kv_in_txn(I->kv) || !I->txn || I->txn_seq != S->txn_seq;
+    if (ended && (me->depth || (r = llmspell__glock(I, me, 1)) == LLMSPELL_OK)) {
         if (I->txn && I->txn_seq == S->txn_seq) {
             I->txn = I->txn_alone = I->hide = 0;
             r = I->nundo ? llmspell__gresolve(I, 1) : LLMSPELL_OK;

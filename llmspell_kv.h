@@ -916,12 +916,16 @@ LLMSPELL__UNUSED static void llmspell__rw_destroy(llmspell__rw *rw) {
     llmspell__cond_destroy(&rw->c);
     llmspell__mutex_destroy(&rw->m);
 }
-LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned stripe) {
+LLMSPELL__UNUSED static void llmspell__rw_read_wait(llmspell__rw *rw, llmspell__atomic *n);
+LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned stripe) { /* small: inlined */
     llmspell__atomic *n = &rw->readers[stripe % LLMSPELL__STRIPES].n;
+    llmspell__aadd(n, 1);
+    if (llmspell__aload(&rw->writing)) llmspell__rw_read_wait(rw, n);
+}
+/* A reader that found a writer: waits for it, then is in. */
+LLMSPELL__UNUSED static void llmspell__rw_read_wait(llmspell__rw *rw, llmspell__atomic *n) {
     int spin = rw->spin;
     for (;;) {
-        llmspell__aadd(n, 1);
-        if (!llmspell__aload(&rw->writing)) return;
         llmspell__aadd(n, -1); /* step back, let the writer see an empty stripe */
         llmspell__mutex_lock(&rw->m);
         llmspell__cond_broadcast(&rw->c);
@@ -932,6 +936,8 @@ LLMSPELL__UNUSED static void llmspell__rw_read_lock(llmspell__rw *rw, unsigned s
             llmspell__mutex_lock(&rw->m);
             break;
         }
+        llmspell__aadd(n, 1);
+        if (!llmspell__aload(&rw->writing)) return;
     }
     rw->waiting_readers++;
     while (llmspell__aload(&rw->writing)) llmspell__cond_wait(&rw->c, &rw->m);
@@ -4650,10 +4656,14 @@ typedef struct llmspell__kvsync {
 #define LLMSPELL__M_STAGED 8  /* the thread's transaction is staged (see >>staging) */
 #define LLMSPELL__STAGED(held) ((held) && ((held)->mode & LLMSPELL__M_STAGED))
 
-static llmspell__kvsync *llmspell__sync_of(llmspell_kv *kv) {
+static llmspell__kvsync *llmspell__sync_make(llmspell_kv *kv);
+static llmspell__kvsync *llmspell__sync_of(llmspell_kv *kv) { /* small: inlined on every call */
+    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr((llmspell__atomic_ptr *)&kv->threads);
+    return y ? y : llmspell__sync_make(kv);
+}
+static llmspell__kvsync *llmspell__sync_make(llmspell_kv *kv) {
     llmspell__atomic_ptr *at = (llmspell__atomic_ptr *)&kv->threads;
-    llmspell__kvsync *y = (llmspell__kvsync *)llmspell__aload_ptr(at);
-    if (y) return y;
+    llmspell__kvsync *y;
     if (!(y = (llmspell__kvsync *)llmspell__alloc(&kv->allocator, sizeof *y))) return NULL;
     memset(y, 0, sizeof *y);
     if (llmspell__rw_init(&y->rw) != 0) {
@@ -5155,13 +5165,18 @@ static llmspell_result llmspell__unstage(llmspell_kv *kv, llmspell__tslot *held)
 #ifndef LLMSPELL_NO_THREADS
 /* memcpy, inlined for the short values most gets return: a call costs as much as the copy. */
 static void llmspell__copy_small(uint8_t *d, const uint8_t *s, size_t n) {
-    size_t i = 0;
+    size_t i;
     if (n > 256) {
         memcpy(d, s, n);
-        return;
+    } else if (n >= 16) { /* 16-byte moves, the last one overlapping: few instructions */
+        for (i = 0; i + 16 < n; i += 16) memcpy(d + i, s + i, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else {
+        for (i = 0; i < n; i++) d[i] = s[i];
     }
-    for (; i + 8 <= n; i += 8) memcpy(d + i, s + i, 8);
-    for (; i < n; i++) d[i] = s[i];
 }
 #endif
 

@@ -1012,6 +1012,44 @@ static void test_reads_beside_txn(void) {
     store_close(&s);
 }
 
+static void put_b(void *p) {
+    waiter *w = (waiter *)p;
+    w->rc = llmspell_graph_put_entity(w->g, "b", "t", "b", NULL, 0, INF);
+}
+
+/* A graph transaction whose kv transaction the owner commits on the kv directly, and another
+   thread's write that settles it before the owner's next graph call: the owner's later writes
+   are its own (not the lost transaction's), its commit says the transaction was lost, and
+   every write stays. */
+static void test_txn_ended_on_kv(void) {
+    store s;
+    waiter w;
+    tthread th;
+    llmspell_graph_entity e;
+    REQUIRE(store_open(&s, &backends[0], "lost", NULL) == 0, "open");
+    memset(&w, 0, sizeof w);
+    w.g = &s.g;
+    REQUIRE(tstart(&th, put_b, &w) == 0, "thread"); /* the graph is shared from here */
+    tjoin(&th);
+    CHECK_RC(w.rc, LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_begin(&s.g), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&s.g, "a", "t", "a", NULL, 0, INF), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_commit(&s.root), LLMSPELL_OK);
+    REQUIRE(tstart(&th, put_b, &w) == 0, "thread");
+    tjoin(&th);
+    CHECK_RC(w.rc, LLMSPELL_OK);
+    REQUIRE_RC(llmspell_kv_begin(&s.root), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_put_entity(&s.g, "c", "t", "c", NULL, 0, INF), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_get_entity(&s.g, "c", NOW, NOW, &e), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_commit(&s.g), LLMSPELL_ERR_TXN);
+    CHECK(strstr(llmspell_graph_errmsg(&s.g), "ended on the kv") != NULL, "message: %s", llmspell_graph_errmsg(&s.g));
+    REQUIRE_RC(llmspell_kv_commit(&s.root), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_get_entity(&s.g, "a", NOW, NOW, &e), LLMSPELL_OK);
+    CHECK_RC(llmspell_graph_get_entity(&s.g, "c", NOW, NOW, &e), LLMSPELL_OK);
+    CHECK(e.tx_from > 0, "c's transaction time");
+    store_close(&s);
+}
+
 typedef struct failer {
     llmspell_graph *g;
     gate *start;
@@ -1283,6 +1321,7 @@ int main(void) {
         RUN_ARG(name, mixed_test, &backends[i]);
     }
     RUN(test_reads_beside_txn);
+    RUN(test_txn_ended_on_kv);
     RUN(test_errmsg_per_thread);
     RUN(test_strings_stay);
     RUN(test_idle_reader_bounded);
