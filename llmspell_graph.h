@@ -130,7 +130,8 @@
               while it commits, so a read never sees part of a write or of a transaction. A
               transaction that erases or calls delete_before holds the graph alone from then
               to its end; writes that joined a kv transaction you opened are part of it, and
-              other threads' reads wait until it ends.
+              other threads' reads wait until it ends. A graph write or transaction holds its
+              kv store alone, so kv reads of that store (not graph reads) wait for it.
      owner    a transaction belongs to the thread that began it, which ends it through the
               graph (ending its kv transaction directly is noticed at the thread's next graph
               call or another thread's next write; until then other threads' reads see the
