@@ -953,6 +953,8 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
 #define LLMSPELL__PAGE_NODES 64u   /* graph nodes per saved page */
 #define LLMSPELL__MAX_LEVEL 31
 #define LLMSPELL__MAX_M0 200       /* 2M for the largest M */
+#define LLMSPELL__CHUNK_SHIFT 10
+#define LLMSPELL__CHUNK (1u << LLMSPELL__CHUNK_SHIFT) /* level-0 blocks per chunk */
 
 typedef struct llmspell__vfld { /* one filterable top-level field of a record's metadata */
     uint32_t id;                /* interned field name */
@@ -975,6 +977,9 @@ typedef struct llmspell__vrec {
 
 /* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
    its 2M links and its vector, so one cache line brings both to a search (as in hnswlib).
+   The blocks live in chunks of LLMSPELL__CHUNK nodes: a growing index adds a chunk instead of
+   copying every block into an array twice the size, and holds at most one chunk it does not
+   use (the first chunk grows by doubling, so a small collection stays small).
    Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0.
    Threads (see >>sync): the arrays, vectors, levels and rec change only under the collection's
    lock held exclusively; link lists change under their node's sequence lock while searches
@@ -982,7 +987,8 @@ typedef struct llmspell__vrec {
 typedef struct llmspell__hnsw {
     uint32_t dim, M, M0;
     size_t stride;              /* bytes of one level-0 block */
-    uint8_t *l0;
+    uint8_t **l0;               /* chunks of LLMSPELL__CHUNK blocks */
+    uint32_t nchunks, capchunks, cap0; /* chunks allocated, room in l0[], blocks in chunk 0 */
     uint32_t **up;
     uint8_t *level;
     uint32_t *rec;              /* record of the node, or NONE once deleted */
@@ -1010,7 +1016,7 @@ struct llmspell_vec {
     char *name;
     size_t nlen;
     llmspell__vrec *recs;
-    uint32_t nrecs, caprecs, free_rec; /* free slots chained through .node */
+    uint32_t nrecs, caprecs, free_rec, nfree_rec; /* free slots chained through .node */
     uint32_t *idmap;            /* open addressing of record index + 1 */
     size_t idmask, idcount;
     llmspell__fname *fnames;    /* interned metadata field names */
@@ -1213,12 +1219,14 @@ static void llmspell__vfree(const llmspell_vec *v, void *p) {
     else LLMSPELL_FREE(p);
 }
 
-/* Grows an array to hold at least need elements of size sz (doubling). */
+/* Grows an array to hold at least need elements of size sz, by a quarter at least: the copies
+   stay amortised and a large array holds little it does not use. */
 static int llmspell__vgrow(const llmspell_vec *v, void **arr, uint32_t *cap, size_t need, size_t sz) {
-    size_t n = *cap ? *cap : 16;
+    size_t n = (size_t)*cap + *cap / 4;
     void *p;
     if (need <= *cap) return 1;
-    while (n < need) n *= 2;
+    if (n < need) n = need;
+    if (n < 16) n = 16;
     if (n > 0xFFFFFFF0u || n > ((size_t)-1) / sz) return 0;
     p = llmspell__vrealloc(v, *arr, n * sz);
     if (!p) return 0;
@@ -1353,7 +1361,8 @@ static uint32_t llmspell__fname_intern(llmspell_vec *v, const char *s, size_t n)
 /* >>hnsw ----------------------------------------------------------------------------------- */
 
 /* level-0 block: u32 count, u32 links[M0], float 1/|x| (cosine; 1 otherwise), float x[dim] */
-#define LLMSPELL__L0(ix, node) ((uint32_t *)((ix)->l0 + (size_t)(node) * (ix)->stride))
+#define LLMSPELL__L0(ix, node) \
+    ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
 #define LLMSPELL__INV(ix, node) (((const float *)(LLMSPELL__L0(ix, node) + 1 + (ix)->M0))[0])
 #define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 2 + (ix)->M0))
 
@@ -2176,6 +2185,7 @@ static void llmspell__vix_free(const llmspell_vec *v, llmspell__hnsw *ix) {
     if (ix->up)
         for (i = 0; i < ix->n; i++) llmspell__vfree(v, ix->up[i]);
     llmspell__vfree(v, ix->up);
+    for (i = 0; i < ix->nchunks; i++) llmspell__vfree(v, ix->l0[i]);
     llmspell__vfree(v, ix->l0);
     llmspell__vfree(v, ix->level);
     llmspell__vfree(v, ix->rec);
@@ -2206,16 +2216,38 @@ static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     return ix;
 }
 
-/* Room for `more` node slots (and their dirty-page bits) without allocating later. */
+/* Level-0 blocks for nodes [0, need): chunk 0 doubles up to a full chunk, then whole chunks. */
+static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need) {
+    if (need > LLMSPELL__NONE - LLMSPELL__CHUNK || ix->stride > ((size_t)-1) / LLMSPELL__CHUNK) return 0;
+    if (ix->nchunks <= 1 && ix->cap0 < LLMSPELL__CHUNK && need > ix->cap0) { /* the first chunk grows */
+        uint32_t n0 = ix->cap0 ? ix->cap0 : 16;
+        uint8_t *c;
+        while (n0 < need && n0 < LLMSPELL__CHUNK) n0 *= 2;
+        if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, 1, sizeof *ix->l0)) return 0;
+        if (!(c = (uint8_t *)llmspell__vrealloc(v, ix->nchunks ? ix->l0[0] : NULL, (size_t)n0 * ix->stride))) return 0;
+        ix->l0[0] = c;
+        ix->nchunks = 1;
+        ix->cap0 = n0;
+    }
+    while ((size_t)ix->nchunks * LLMSPELL__CHUNK < need) {
+        uint8_t *c;
+        if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, (size_t)ix->nchunks + 1, sizeof *ix->l0)) return 0;
+        if (!(c = (uint8_t *)llmspell__valloc(v, (size_t)LLMSPELL__CHUNK * ix->stride))) return 0;
+        ix->l0[ix->nchunks++] = c;
+    }
+    return 1;
+}
+
+/* Room for `more` node slots (and their dirty-page bits) without allocating later. The arrays
+   beside the blocks grow by a quarter (a few bytes a node: a copy now and then costs little). */
 static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t more) {
     size_t need = (size_t)ix->n + more, pages;
+    if (!llmspell__vix_blocks(v, ix, need)) return 0;
     if (need > ix->cap) {
-        size_t ncap = ix->cap ? ix->cap : 64;
+        size_t ncap = ix->cap + ix->cap / 4 > need ? ix->cap + ix->cap / 4 : need;
         void *p;
-        while (ncap < need) ncap *= 2;
-        if (ncap >= LLMSPELL__NONE || ncap > ((size_t)-1) / ix->stride) return 0;
-        if (!(p = llmspell__vrealloc(v, ix->l0, ncap * ix->stride))) return 0;
-        ix->l0 = (uint8_t *)p;
+        if (ncap < 16) ncap = 16;
+        if (ncap >= LLMSPELL__NONE || ncap > ((size_t)-1) / sizeof *ix->up) return 0;
         if (!(p = llmspell__vrealloc(v, ix->up, ncap * sizeof *ix->up))) return 0;
         ix->up = (uint32_t **)p;
         if (!(p = llmspell__vrealloc(v, ix->level, ncap))) return 0;
@@ -2239,7 +2271,13 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
         ix->dirty_pages = (uint32_t)(nw * 32);
     }
     /* any node may become free: the list never needs to grow while a write applies */
-    return llmspell__vgrow(v, (void **)&ix->free, &ix->capfree, need + 1, sizeof *ix->free);
+    if (ix->capfree < ix->cap + 1) {
+        uint32_t *f = (uint32_t *)llmspell__vrealloc(v, ix->free, ((size_t)ix->cap + 1) * sizeof *f);
+        if (!f) return 0;
+        ix->free = f;
+        ix->capfree = ix->cap + 1;
+    }
+    return 1;
 }
 
 /* The inverse norm cosine needs, from the vector in node's block. */
@@ -2474,7 +2512,7 @@ static void llmspell__unload(llmspell_vec *v) {
     for (i = 0; i < v->nix; i++) llmspell__vix_free(v, v->ix[i]);
     llmspell__vfree(v, v->ix);
     v->recs = NULL;
-    v->nrecs = v->caprecs = 0;
+    v->nrecs = v->caprecs = v->nfree_rec = 0;
     v->free_rec = LLMSPELL__NONE;
     v->idmap = NULL;
     v->idmask = v->idcount = 0;
@@ -2493,6 +2531,7 @@ static uint32_t llmspell__rec_slot(llmspell_vec *v) {
     uint32_t r = v->free_rec;
     if (r != LLMSPELL__NONE) {
         v->free_rec = v->recs[r].node;
+        v->nfree_rec--;
         return r;
     }
     return v->nrecs++;
@@ -2504,6 +2543,7 @@ static void llmspell__rec_release(llmspell_vec *v, uint32_t r) {
     v->recs[r].ix = LLMSPELL__NONE;
     v->recs[r].node = v->free_rec;
     v->free_rec = r;
+    v->nfree_rec++;
 }
 
 static int llmspell__add_index(llmspell_vec *v, llmspell__hnsw *ix) {
@@ -3124,7 +3164,9 @@ typedef struct llmspell__vins { uint32_t ix, node; } llmspell__vins;
 static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uint32_t del_rec, llmspell_time now, llmspell__vins *items) {
     size_t i, n = w->n;
     uint32_t j;
-    if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + n, sizeof *v->recs) || !llmspell__id_reserve(v, n) ||
+    /* free record slots and nodes are taken first: room is needed only for the rest */
+    if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + (n > v->nfree_rec ? n - v->nfree_rec : 0), sizeof *v->recs) ||
+        !llmspell__id_reserve(v, n) ||
         !llmspell__vgrow(v, (void **)&v->limbo, &v->caplimbo, (size_t)v->nlimbo + w->npurge + n + 1, sizeof *v->limbo) ||
         !llmspell__hz_collect(v))
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
@@ -3137,8 +3179,9 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
     }
     for (j = 0; j < v->nix; j++) {
         uint32_t more = 0;
+        uint32_t spare = v->ix[j]->nfree > 1 ? v->ix[j]->nfree - 1 : 0; /* llmspell__vix_take keeps the entry */
         for (i = 0; i < n; i++) more += w->prep[i].dim == v->ix[j]->dim;
-        if (!llmspell__vix_reserve(v, v->ix[j], more + 1)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        if (!llmspell__vix_reserve(v, v->ix[j], (more > spare ? more - spare : 0) + 1)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
     }
     /* cannot fail from here */
     for (j = 0; j < w->npurge; j++)
@@ -3772,7 +3815,8 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
             out->dim_counts[out->ndims] = ix->live;
             out->ndims++;
         }
-        mem += (uint64_t)ix->cap * (ix->stride + sizeof *ix->up + 1 + sizeof *ix->rec + sizeof *ix->indeg) + (uint64_t)ix->capfree * 4;
+        mem += (uint64_t)(ix->nchunks > 1 ? ix->nchunks * LLMSPELL__CHUNK : ix->cap0) * ix->stride + (uint64_t)ix->capchunks * sizeof *ix->l0;
+        mem += (uint64_t)ix->cap * (sizeof *ix->up + 1 + sizeof *ix->rec + sizeof *ix->indeg + sizeof *ix->seq) + (uint64_t)ix->capfree * 4;
         for (node = 0; node < ix->n; node++)
             if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->M) * 4;
     }

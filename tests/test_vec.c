@@ -3201,6 +3201,46 @@ static uint64_t count_of(llmspell_vec *v)
 
 /* max_collections, max_vectors, max_total_vectors: a write past a quota is ERR_QUOTA and
    changes nothing; the quotas count per tenant. */
+/* Memory held stays close to memory used at every size: level-0 blocks come in chunks (at most
+   one chunk unused) and the other arrays grow by a quarter. Growth by doubling held up to twice
+   the blocks right after a power of two (4097 nodes in blocks for 8192). Then a search finds
+   every record, whichever chunk its block is in. */
+static void test_memory_held(void)
+{
+    enum { N = 4200, DIM = 256, STEP = 97 };
+    dataset d;
+    llmspell_vec *v = NULL;
+    llmspell_vec_config cfg;
+    llmspell_vec_info info;
+    llmspell_vec_hit hit;
+    size_t stride = 4 * (2 + 2 * 8) + 4 * DIM, per = stride + sizeof(llmspell__vrec) + 64, n, nh;
+    uint32_t i;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.metric = LLMSPELL_METRIC_L2;
+    cfg.M = 8;
+    cfg.ef_construction = 32;
+    ds_make(&d, N, DIM, 20, 77, 0);
+    REQUIRE_RC(llmspell_vec_open(&v, NULL, "held", &cfg, NULL), LLMSPELL_OK);
+    for (n = 0; n < N; n += STEP) {
+        size_t to = n + STEP < N ? n + STEP : N;
+        uint64_t bound;
+        REQUIRE_RC(add_range(v, &d, 0, "m", (uint32_t)n, (uint32_t)to, STEP, NULL), LLMSPELL_OK);
+        REQUIRE_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+        bound = (uint64_t)(to + to / 4 + 16) * per + (uint64_t)LLMSPELL__CHUNK * stride + 65536;
+        CHECK(info.count == to && info.memory_bytes <= bound, "%zu records: count %llu, memory %llu bytes, more than %llu", to,
+              (unsigned long long)info.count, (unsigned long long)info.memory_bytes, (unsigned long long)bound);
+    }
+    for (i = 0; i < N; i += 37) { /* each vector's own nearest neighbour is itself */
+        char want[32];
+        llmspell_vec_query q = query_of(ds_vec(&d, i), DIM, 1, 0, NULL);
+        snprintf(want, sizeof want, "m%u", i);
+        CHECK_RC(llmspell_vec_search_exact(v, &q, &hit, &nh), LLMSPELL_OK);
+        CHECK(nh == 1 && strcmp(hit.id, want) == 0, "exact search for %s: %s", want, nh ? hit.id : "no hit");
+    }
+    llmspell_vec_close(v);
+    ds_free(&d);
+}
+
 static void test_quotas(void)
 {
     llmspell_kv root, ta, tb;
@@ -3791,6 +3831,7 @@ int main(void)
         RUN_ARG(name, test_recall, &METRICS[i]);
     }
     RUN(test_deletes);
+    RUN(test_memory_held);
     RUN(test_updates);
     RUN(test_update_each_reachable);
     RUN(test_delete_readd_reachable);
