@@ -976,7 +976,8 @@ typedef struct llmspell__vrec {
 } llmspell__vrec;
 
 /* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
-   its 2M links and its vector, so one cache line brings both to a search (as in hnswlib).
+   its 2M links, their sequence lock, the inverse norm and the vector: what a search reads of a
+   node comes in adjacent cache lines (as in hnswlib).
    The blocks live in chunks of LLMSPELL__CHUNK nodes: a growing index adds a chunk instead of
    copying every block into an array twice the size, and holds at most one chunk it does not
    use (the first chunk grows by doubling, so a small collection stays small).
@@ -991,9 +992,7 @@ typedef struct llmspell__hnsw {
     uint32_t nchunks, capchunks, cap0; /* chunks allocated, room in l0[], blocks in chunk 0 */
     uint32_t **up;
     uint8_t *level;
-    uint32_t *rec;              /* record of the node, or NONE once deleted */
     uint32_t *indeg;            /* level-0 links pointing at each node (pruning must not orphan one) */
-    uint32_t *seq;              /* per node: its links' sequence lock (odd while a writer changes them) */
     uint32_t n, cap;            /* node slots in use / allocated */
     uint32_t *free;             /* deleted slots waiting for reuse */
     uint32_t nfree, capfree;
@@ -1003,6 +1002,15 @@ typedef struct llmspell__hnsw {
     uint32_t *dirty;            /* a bit per page changed since the last save */
     uint32_t dirty_pages;       /* bits allocated */
 } llmspell__hnsw;
+
+/* A node's level-0 block: u32 count, u32 links[M0], u32 sequence lock of its links (all levels),
+   u32 its record (NONE once deleted), float 1/|x| (cosine; 1 otherwise), float x[dim]. */
+#define LLMSPELL__L0(ix, node) \
+    ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
+#define LLMSPELL__SEQ(ix, node) (LLMSPELL__L0(ix, node) + 1 + (ix)->M0)
+#define LLMSPELL__REC(ix, node) (LLMSPELL__L0(ix, node)[2 + (ix)->M0])
+#define LLMSPELL__INV(ix, node) (((const float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))[0])
+#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->M0))
 
 typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
 
@@ -1121,7 +1129,7 @@ static uint32_t llmspell__node_lock(const llmspell__hnsw *ix, uint32_t node) {
     (void)node;
     return 0;
 #else
-    uint32_t *q = &ix->seq[node], s;
+    uint32_t *q = LLMSPELL__SEQ(ix, node), s;
     unsigned spins = 0;
     for (;;) {
         s = llmspell__ld32(q);
@@ -1139,7 +1147,7 @@ static void llmspell__node_unlock(const llmspell__hnsw *ix, uint32_t node, uint3
     (void)node;
     (void)s;
 #else
-    llmspell__st32_rel(&ix->seq[node], s + 2); /* every change is visible before the even count */
+    llmspell__st32_rel(LLMSPELL__SEQ(ix, node), s + 2); /* every change is visible before the even count */
 #endif
 }
 
@@ -1360,12 +1368,6 @@ static uint32_t llmspell__fname_intern(llmspell_vec *v, const char *s, size_t n)
 
 /* >>hnsw ----------------------------------------------------------------------------------- */
 
-/* level-0 block: u32 count, u32 links[M0], float 1/|x| (cosine; 1 otherwise), float x[dim] */
-#define LLMSPELL__L0(ix, node) \
-    ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
-#define LLMSPELL__INV(ix, node) (((const float *)(LLMSPELL__L0(ix, node) + 1 + (ix)->M0))[0])
-#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 2 + (ix)->M0))
-
 /* The link list of node at level l: [count, links...]. */
 static uint32_t *llmspell__links(const llmspell__hnsw *ix, uint32_t node, int l) {
     return l == 0 ? LLMSPELL__L0(ix, node) : ix->up[node] + (size_t)(l - 1) * (1 + ix->M);
@@ -1386,7 +1388,7 @@ static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int
     *out = ln + 1;
     return ln[0];
 #else
-    const uint32_t *q = &ix->seq[node];
+    const uint32_t *q = LLMSPELL__SEQ(ix, node);
     uint32_t cap = l == 0 ? ix->M0 : ix->M, s, n = 0, i;
     unsigned spins = 0;
     for (;;) {
@@ -1528,7 +1530,7 @@ typedef struct llmspell__accept {
 static int llmspell__filter_match(const llmspell_vec *v, const struct llmspell__cfilter *f, const llmspell__vrec *r);
 
 static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *acc, uint32_t node) {
-    uint32_t r = ix->rec[node];
+    uint32_t r = LLMSPELL__REC(ix, node);
     const llmspell__vrec *rec;
     if (r == LLMSPELL__NONE || node == acc->skip) return 0;
     if (!acc->f && acc->now < acc->v->next_expiry) return 1; /* nothing can have expired: skip the record (a cache miss) */
@@ -2188,9 +2190,7 @@ static void llmspell__vix_free(const llmspell_vec *v, llmspell__hnsw *ix) {
     for (i = 0; i < ix->nchunks; i++) llmspell__vfree(v, ix->l0[i]);
     llmspell__vfree(v, ix->l0);
     llmspell__vfree(v, ix->level);
-    llmspell__vfree(v, ix->rec);
     llmspell__vfree(v, ix->indeg);
-    llmspell__vfree(v, ix->seq);
     llmspell__vfree(v, ix->free);
     llmspell__vfree(v, ix->dirty);
     llmspell__vfree(v, ix);
@@ -2210,7 +2210,7 @@ static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     ix->dim = dim;
     ix->M = v->cfg.M;
     ix->M0 = 2 * v->cfg.M;
-    ix->stride = 4 * (2 + (size_t)ix->M0) + 4 * (size_t)dim;
+    ix->stride = 4 * (4 + (size_t)ix->M0) + 4 * (size_t)dim;
     ix->entry = LLMSPELL__NONE;
     ix->maxlevel = -1;
     return ix;
@@ -2225,6 +2225,7 @@ static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need
         while (n0 < need && n0 < LLMSPELL__CHUNK) n0 *= 2;
         if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, 1, sizeof *ix->l0)) return 0;
         if (!(c = (uint8_t *)llmspell__vrealloc(v, ix->nchunks ? ix->l0[0] : NULL, (size_t)n0 * ix->stride))) return 0;
+        memset(c + (size_t)ix->cap0 * ix->stride, 0, (size_t)(n0 - ix->cap0) * ix->stride); /* sequence locks start even */
         ix->l0[0] = c;
         ix->nchunks = 1;
         ix->cap0 = n0;
@@ -2233,6 +2234,7 @@ static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need
         uint8_t *c;
         if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, (size_t)ix->nchunks + 1, sizeof *ix->l0)) return 0;
         if (!(c = (uint8_t *)llmspell__valloc(v, (size_t)LLMSPELL__CHUNK * ix->stride))) return 0;
+        memset(c, 0, (size_t)LLMSPELL__CHUNK * ix->stride);
         ix->l0[ix->nchunks++] = c;
     }
     return 1;
@@ -2252,13 +2254,8 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
         ix->up = (uint32_t **)p;
         if (!(p = llmspell__vrealloc(v, ix->level, ncap))) return 0;
         ix->level = (uint8_t *)p;
-        if (!(p = llmspell__vrealloc(v, ix->rec, ncap * sizeof *ix->rec))) return 0;
-        ix->rec = (uint32_t *)p;
         if (!(p = llmspell__vrealloc(v, ix->indeg, ncap * sizeof *ix->indeg))) return 0;
         ix->indeg = (uint32_t *)p;
-        if (!(p = llmspell__vrealloc(v, ix->seq, ncap * sizeof *ix->seq))) return 0;
-        ix->seq = (uint32_t *)p;
-        memset(ix->seq + ix->cap, 0, (ncap - ix->cap) * sizeof *ix->seq); /* unlocked */
         ix->cap = (uint32_t)ncap;
     }
     pages = (need + LLMSPELL__PAGE_NODES - 1) / LLMSPELL__PAGE_NODES;
@@ -2282,7 +2279,7 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
 
 /* The inverse norm cosine needs, from the vector in node's block. */
 static void llmspell__vix_setinv(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node) {
-    float *inv = (float *)(LLMSPELL__L0(ix, node) + 1 + ix->M0);
+    float *inv = (float *)(LLMSPELL__L0(ix, node) + 3 + ix->M0);
     *inv = 1.0f;
     if (v->cfg.metric == LLMSPELL_METRIC_COSINE) {
         const float *x = LLMSPELL__VEC(ix, node);
@@ -2325,7 +2322,7 @@ static uint32_t llmspell__vix_take(llmspell__hnsw *ix, uint32_t r, int level, ui
         LLMSPELL__L0(ix, node)[0] = 0;
         ix->indeg[node] = 0;
     }
-    ix->rec[node] = r;
+    LLMSPELL__REC(ix, node) = r;
     ix->live++;
     return node;
 }
@@ -2341,7 +2338,7 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
     int l;
     if (last > ix->n) last = ix->n;
     for (node = first; node < last; node++) {
-        uint32_t r = ix->rec[node];
+        uint32_t r = LLMSPELL__REC(ix, node);
         n += 4 + (r == LLMSPELL__NONE ? 4 * (size_t)ix->dim : v->recs[r].idlen);
         for (l = 0; l <= ix->level[node]; l++) n += 4 + 4 * (size_t)llmspell__links(ix, node, l)[0];
     }
@@ -2351,7 +2348,7 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
     llmspell__put32(b + 8, last - first);
     p = b + 12;
     for (node = first; node < last; node++) {
-        uint32_t r = ix->rec[node], i;
+        uint32_t r = LLMSPELL__REC(ix, node), i;
         p[0] = ix->level[node];
         p[1] = r != LLMSPELL__NONE;
         if (r != LLMSPELL__NONE) {
@@ -2578,7 +2575,7 @@ static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
     }
     if (!llmspell__insert_reserve(v, &s, n)) { llmspell__scratch_free(v, &s); return 0; }
     for (node = 0; node < n; node++) {
-        if (ix->rec[node] == LLMSPELL__NONE) continue;
+        if (LLMSPELL__REC(ix, node) == LLMSPELL__NONE) continue;
         llmspell__insert(v, ix, node, &s);
     }
     llmspell__scratch_free(v, &s);
@@ -2650,7 +2647,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             for (j = h & ld->mask; ld->map[j]; j = (j + 1) & ld->mask) {
             }
             ld->map[j] = ++ld->npl;
-            ix->rec[node] = LLMSPELL__NONE; /* until its record is seen */
+            LLMSPELL__REC(ix, node) = LLMSPELL__NONE; /* until its record is seen */
             p += idlen;
         } else {
             float *x = (float *)LLMSPELL__VEC(ix, node);
@@ -2659,7 +2656,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
                 uint32_t u = llmspell__get32(p);
                 memcpy(&x[i], &u, 4);
             }
-            ix->rec[node] = LLMSPELL__NONE;
+            LLMSPELL__REC(ix, node) = LLMSPELL__NONE;
             ix->free[ix->nfree++] = node;
             llmspell__vix_setinv(v, ix, node);
         }
@@ -2773,13 +2770,13 @@ static int llmspell__vix_relay(llmspell_vec *v, uint32_t ixno) {
     uint32_t node;
     if (!ix || !llmspell__vix_reserve(v, ix, (uint32_t)old->live)) { llmspell__vix_free(v, ix); return 0; }
     for (node = 0; node < old->n; node++) {
-        uint32_t r = old->rec[node], nn;
+        uint32_t r = LLMSPELL__REC(old, node), nn;
         if (r == LLMSPELL__NONE) continue;
         nn = ix->n++;
         memcpy(LLMSPELL__L0(ix, nn), LLMSPELL__L0(old, node), ix->stride);
         ix->up[nn] = NULL;
         ix->level[nn] = 0;
-        ix->rec[nn] = r;
+        LLMSPELL__REC(ix, nn) = r;
         ix->live++;
         v->recs[r].node = nn;
     }
@@ -2902,7 +2899,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
         pl = llmspell__place_find(&ld, id, idlen, rec.hash);
         ix = NULL;
         if (pl != LLMSPELL__NONE && ld.valid[ld.pl[pl].ix] && v->ix[ld.pl[pl].ix]->dim == rv.dim &&
-            v->ix[ld.pl[pl].ix]->rec[ld.pl[pl].node] == LLMSPELL__NONE) {
+            LLMSPELL__REC(v->ix[ld.pl[pl].ix], ld.pl[pl].node) == LLMSPELL__NONE) {
             ixno = ld.pl[pl].ix;
             ix = v->ix[ixno];
             node = ld.pl[pl].node;
@@ -2942,7 +2939,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
             llmspell__vec_decode(rv.vec, x, rv.dim);
             llmspell__vix_setvec(v, ix, node, x);
         }
-        ix->rec[node] = slot;
+        LLMSPELL__REC(ix, node) = slot;
         ix->live++;
         v->live++;
         if (rec.expires < v->next_expiry) v->next_expiry = rec.expires;
@@ -2952,7 +2949,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
     if (r != LLMSPELL_ERR_NOT_FOUND) goto kvfail;
     /* a trusted graph must have found a record for every live node */
     for (i = 0; i < ld.npl; i++)
-        if (ld.valid[ld.pl[i].ix] && v->ix[ld.pl[i].ix]->rec[ld.pl[i].node] == LLMSPELL__NONE) ld.valid[ld.pl[i].ix] = 0;
+        if (ld.valid[ld.pl[i].ix] && LLMSPELL__REC(v->ix[ld.pl[i].ix], ld.pl[i].node) == LLMSPELL__NONE) ld.valid[ld.pl[i].ix] = 0;
     for (i = 0; i < v->nix; i++) {
         if (ld.valid[i]) continue;
         if (!llmspell__vix_relay(v, i)) { r = LLMSPELL_ERR_NOMEM; goto fail; }
@@ -3116,7 +3113,7 @@ static llmspell_result llmspell__collect_expired(llmspell_vec *v, llmspell__vwri
 static void llmspell__forget(llmspell_vec *v, uint32_t r) {
     llmspell__vrec *rec = &v->recs[r];
     llmspell__hnsw *ix = v->ix[rec->ix];
-    ix->rec[rec->node] = LLMSPELL__NONE;
+    LLMSPELL__REC(ix, rec->node) = LLMSPELL__NONE;
     ix->live--;
     ix->free[ix->nfree++] = rec->node;
     llmspell__mark_dirty(ix, rec->node);
@@ -3816,7 +3813,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
             out->ndims++;
         }
         mem += (uint64_t)(ix->nchunks > 1 ? ix->nchunks * LLMSPELL__CHUNK : ix->cap0) * ix->stride + (uint64_t)ix->capchunks * sizeof *ix->l0;
-        mem += (uint64_t)ix->cap * (sizeof *ix->up + 1 + sizeof *ix->rec + sizeof *ix->indeg + sizeof *ix->seq) + (uint64_t)ix->capfree * 4;
+        mem += (uint64_t)ix->cap * (sizeof *ix->up + 1 + sizeof *ix->indeg) + (uint64_t)ix->capfree * 4;
         for (node = 0; node < ix->n; node++)
             if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->M) * 4;
     }
@@ -4103,7 +4100,7 @@ static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llm
     if (!llmspell__hold_room(v, sq->s, m)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
     for (i = m; i-- > 0;) {
         llmspell__dn d = llmspell__heap_pop(res);
-        const llmspell__vrec *r = &v->recs[sq->ix->rec[d.id]];
+        const llmspell__vrec *r = &v->recs[LLMSPELL__REC(sq->ix, d.id)];
         hits[i].id = r->id;
         hits[i].score = llmspell__score(v, d.d);
         hits[i].metadata = r->meta;
@@ -4167,7 +4164,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
         uint32_t step = ix->n > 512 ? ix->n / 512 : 1, node, tried = 0, hit = 0;
         double sel, expect;
         for (node = 0; node < ix->n; node += step) {
-            if (ix->rec[node] == LLMSPELL__NONE) continue;
+            if (LLMSPELL__REC(ix, node) == LLMSPELL__NONE) continue;
             tried++;
             hit += (uint32_t)llmspell__accepts(ix, &sq.acc, node);
         }
