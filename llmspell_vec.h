@@ -1009,7 +1009,7 @@ typedef struct llmspell__hnsw {
     ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
 #define LLMSPELL__SEQ(ix, node) (LLMSPELL__L0(ix, node) + 1 + (ix)->M0)
 #define LLMSPELL__REC(ix, node) (LLMSPELL__L0(ix, node)[2 + (ix)->M0])
-#define LLMSPELL__INV(ix, node) (((const float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))[0])
+#define LLMSPELL__INV(ix, node) (((float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))[0])
 #define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->M0))
 
 typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
@@ -1227,14 +1227,19 @@ static void llmspell__vfree(const llmspell_vec *v, void *p) {
     else LLMSPELL_FREE(p);
 }
 
-/* Grows an array to hold at least need elements of size sz, by a quarter at least: the copies
-   stay amortised and a large array holds little it does not use. */
+/* The capacity an array of cap elements grows to when it needs room for need: a quarter more at
+   least, so the copies stay amortised and a large array holds little it does not use. */
+static size_t llmspell__grown(size_t cap, size_t need) {
+    size_t n = cap + cap / 4;
+    if (n < need) n = need;
+    return n < 16 ? 16 : n;
+}
+
+/* Grows an array to hold at least need elements of size sz (llmspell__grown). */
 static int llmspell__vgrow(const llmspell_vec *v, void **arr, uint32_t *cap, size_t need, size_t sz) {
-    size_t n = (size_t)*cap + *cap / 4;
+    size_t n = llmspell__grown(*cap, need);
     void *p;
     if (need <= *cap) return 1;
-    if (n < need) n = need;
-    if (n < 16) n = 16;
     if (n > 0xFFFFFFF0u || n > ((size_t)-1) / sz) return 0;
     p = llmspell__vrealloc(v, *arr, n * sz);
     if (!p) return 0;
@@ -2241,14 +2246,13 @@ static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need
 }
 
 /* Room for `more` node slots (and their dirty-page bits) without allocating later. The arrays
-   beside the blocks grow by a quarter (a few bytes a node: a copy now and then costs little). */
+   beside the blocks grow as llmspell__vgrow's do (a few bytes a node: a copy costs little). */
 static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t more) {
     size_t need = (size_t)ix->n + more, pages;
     if (!llmspell__vix_blocks(v, ix, need)) return 0;
     if (need > ix->cap) {
-        size_t ncap = ix->cap + ix->cap / 4 > need ? ix->cap + ix->cap / 4 : need;
+        size_t ncap = llmspell__grown(ix->cap, need);
         void *p;
-        if (ncap < 16) ncap = 16;
         if (ncap >= LLMSPELL__NONE || ncap > ((size_t)-1) / sizeof *ix->up) return 0;
         if (!(p = llmspell__vrealloc(v, ix->up, ncap * sizeof *ix->up))) return 0;
         ix->up = (uint32_t **)p;
@@ -2279,7 +2283,7 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
 
 /* The inverse norm cosine needs, from the vector in node's block. */
 static void llmspell__vix_setinv(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node) {
-    float *inv = (float *)(LLMSPELL__L0(ix, node) + 3 + ix->M0);
+    float *inv = &LLMSPELL__INV(ix, node);
     *inv = 1.0f;
     if (v->cfg.metric == LLMSPELL_METRIC_COSINE) {
         const float *x = LLMSPELL__VEC(ix, node);

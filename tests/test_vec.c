@@ -3213,7 +3213,7 @@ static void test_memory_held(void)
     llmspell_vec_config cfg;
     llmspell_vec_info info;
     llmspell_vec_hit hit;
-    size_t stride = 4 * (2 + 2 * 8) + 4 * DIM, per = stride + sizeof(llmspell__vrec) + 64, n, nh;
+    size_t stride, per, n, nh;
     uint32_t i;
     memset(&cfg, 0, sizeof cfg);
     cfg.metric = LLMSPELL_METRIC_L2;
@@ -3221,7 +3221,10 @@ static void test_memory_held(void)
     cfg.ef_construction = 32;
     ds_make(&d, N, DIM, 20, 77, 0);
     REQUIRE_RC(llmspell_vec_open(&v, NULL, "held", &cfg, NULL), LLMSPELL_OK);
-    for (n = 0; n < N; n += STEP) {
+    REQUIRE_RC(add_range(v, &d, 0, "m", 0, 1, 1, NULL), LLMSPELL_OK); /* the index exists: its block size */
+    stride = v->ix[0]->stride;
+    per = stride + sizeof(llmspell__vrec) + 64;
+    for (n = 1; n < N; n += STEP) {
         size_t to = n + STEP < N ? n + STEP : N;
         uint64_t bound;
         REQUIRE_RC(add_range(v, &d, 0, "m", (uint32_t)n, (uint32_t)to, STEP, NULL), LLMSPELL_OK);
