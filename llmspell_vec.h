@@ -170,6 +170,7 @@ typedef struct llmspell_vec_info {
     uint64_t memory_bytes;    /* held by this handle: vectors, graph, records, metadata */
     const char *kernel;       /* the distance kernel in use */
     int graph_loaded;         /* 1: the graph was loaded from saved pages at open; 0: rebuilt or new */
+    uint32_t field_indexes;   /* fields indexed (llmspell_vec_index_field) */
 } llmspell_vec_info;
 LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec_info *out);
 LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v);
@@ -268,6 +269,19 @@ typedef struct llmspell_vec_filter {
     size_t nchildren;
 } llmspell_vec_filter;
 
+/* >>field indexes on top-level metadata fields that filters use often (tenant, document type,
+   date): a filter on an indexed field finds its matches without testing every record, so
+   llmspell_vec_search answers a selective filter exactly from the matches and searches the
+   graph over the matches of a broader one. Equality and IN for every scalar; <, <=, >, >= and
+   RANGE for numbers (on strings, and ne, the filter tests records as without an index). About
+   16 bytes per record that has the field. The declaration is kept in the kv (in memory for a
+   collection without one); the index is built from the records when the collection opens.
+   Answers are the same with or without an index. */
+/* Indexes field (1..LLMSPELL_VEC_MAX_NAME bytes). ERR_EXISTS if it is indexed already. */
+LLMSPELL_DEF llmspell_result llmspell_vec_index_field(llmspell_vec *v, const char *field);
+/* Drops the index of field. ERR_NOT_FOUND if it has none. */
+LLMSPELL_DEF llmspell_result llmspell_vec_unindex_field(llmspell_vec *v, const char *field);
+
 /* >>search */
 typedef struct llmspell_vec_query {
     const float *vector;
@@ -320,6 +334,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
        0xFF 'V' 'r' tuple(name) tuple(id)                 one record "LVR1"
        0xFF 'V' 'h' tuple(name) u32(dim)                  graph header of one dimension
        0xFF 'V' 'p' tuple(name) u32(dim) u32(page)        64 graph nodes "LVP1"
+       0xFF 'V' 'f' tuple(name) tuple(field)              a declared field index "LVF1"
    Every write transaction bumps the generation in the settings and in each graph header, so a
    header whose generation differs from the settings' belongs to another state of the records
    (written by something that did not update the graph, say an import): the graph is rebuilt.
@@ -330,7 +345,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 #define LLMSPELL__VTAG_SETTINGS 'm' /* the key tags above */
 #define LLMSPELL__VTAG_RECORD 'r'
 #define LLMSPELL__VTAG_HEADER 'h'
-#define LLMSPELL__VTAG_PAGE 'p' 
+#define LLMSPELL__VTAG_PAGE 'p'
 #define LLMSPELL__VEC_FORM_MAX_NAME LLMSPELL_VEC_MAX_NAME /* fixed, not an option */
 LLMSPELL__UNUSED_DATA static const char *const llmspell__vec_metric_names[3] = {"cosine", "l2", "ip"}; /* by llmspell_metric */
 
@@ -363,6 +378,17 @@ LLMSPELL__UNUSED static void llmspell__meta_blob(uint8_t b[LLMSPELL__META_SIZE],
     llmspell__puti64(b + 32, created);
     llmspell__put32(b + 40, 0);
     llmspell__put32(b + 44, llmspell_crc32c(0, b, 44));
+}
+
+/* a declared field index: "LVF1", u32 CRC-32C of "LVF1" and the field's name (the key's) */
+#define LLMSPELL__FDECL_SIZE 8
+LLMSPELL__UNUSED static void llmspell__fdecl_blob(uint8_t b[LLMSPELL__FDECL_SIZE], const char *field, size_t n) {
+    memcpy(b, "LVF1", 4);
+    llmspell__put32(b + 4, llmspell_crc32c(llmspell_crc32c(0, b, 4), field, n));
+}
+
+LLMSPELL__UNUSED static int llmspell__fdecl_ok(const uint8_t *b, size_t bn, const char *field, size_t n) {
+    return bn == LLMSPELL__FDECL_SIZE && memcmp(b, "LVF1", 4) == 0 && llmspell__get32(b + 4) == llmspell_crc32c(llmspell_crc32c(0, b, 4), field, n);
 }
 
 /* The ranges llmspell_vec_create accepts (after defaults): NULL, or what is wrong. */
@@ -1033,6 +1059,8 @@ struct llmspell_vec {
     size_t fmask;
     llmspell__hnsw **ix;
     uint32_t nix;
+    struct llmspell__findex *fx; /* declared field indexes (>>field indexes) */
+    uint32_t nfx;
     uint64_t live, gen;
     llmspell_time next_expiry;  /* earliest expiry among records (MAX: none) */
     uint64_t rng;
@@ -1339,11 +1367,21 @@ static uint32_t llmspell__fname_find(const llmspell_vec *v, const char *s, size_
     return LLMSPELL__NONE;
 }
 
+static uint32_t llmspell__fname_add(llmspell_vec *v, const char *s, size_t n, uint32_t h);
+
+/* The id of field name s, added when new (NONE: out of memory). */
 static uint32_t llmspell__fname_intern(llmspell_vec *v, const char *s, size_t n) {
     uint32_t id = llmspell__fname_find(v, s, n), h = llmspell__vhash(s, n);
+    if (id != LLMSPELL__NONE) return id;
+    llmspell__vx_lock(v); /* searches read the names (a filter's, llmspell__fname_find) */
+    id = llmspell__fname_add(v, s, n, h);
+    llmspell__vx_unlock(v);
+    return id;
+}
+
+static uint32_t llmspell__fname_add(llmspell_vec *v, const char *s, size_t n, uint32_t h) {
     size_t i;
     char *copy;
-    if (id != LLMSPELL__NONE) return id;
     if (!v->fmap || v->nfnames + 1 > (v->fmask + 1) / 2) { /* grow the map */
         size_t ncap = v->fmap ? (v->fmask + 1) * 2 : 64, k;
         uint32_t *m = (uint32_t *)llmspell__valloc(v, ncap * sizeof *m);
@@ -1488,6 +1526,8 @@ typedef struct llmspell__vscratch {
     uint32_t nsel, capsel;
     uint8_t *match;             /* filter cache: 0 unknown, 1 no, 2 yes */
     uint32_t capmatch;
+    uint32_t *cands;            /* the nodes a field index names for a filter */
+    uint32_t ncands, capcands;
     void **hold;                /* a thread's: the record blobs its last read returned pointers into */
     uint32_t nhold, caphold;
     char apart_end[64];
@@ -1512,6 +1552,7 @@ static void llmspell__scratch_free(const llmspell_vec *v, llmspell__vscratch *s)
     llmspell__vfree(v, s->res.h);
     llmspell__vfree(v, s->sel);
     llmspell__vfree(v, s->match);
+    llmspell__vfree(v, s->cands);
     llmspell__vfree(v, (void *)s->hold);
     memset(s, 0, sizeof *s);
 }
@@ -1538,11 +1579,12 @@ static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *a
     uint32_t r = LLMSPELL__REC(ix, node);
     const llmspell__vrec *rec;
     if (r == LLMSPELL__NONE || node == acc->skip) return 0;
-    if (!acc->f && acc->now < acc->v->next_expiry) return 1; /* nothing can have expired: skip the record (a cache miss) */
-    rec = &acc->v->recs[r];
-    if (rec->expires <= acc->now) return 0;
-    if (!acc->f) return 1;
-    if (!acc->s->match[node]) acc->s->match[node] = (uint8_t)(llmspell__filter_match(acc->v, acc->f, rec) ? 2 : 1);
+    if (!acc->f) /* nothing can have expired: skip the record (a cache miss) */
+        return acc->now < acc->v->next_expiry || acc->v->recs[r].expires > acc->now;
+    if (!acc->s->match[node]) {
+        rec = &acc->v->recs[r];
+        acc->s->match[node] = (uint8_t)(rec->expires > acc->now && llmspell__filter_match(acc->v, acc->f, rec) ? 2 : 1);
+    }
     return acc->s->match[node] == 2;
 }
 
@@ -1600,6 +1642,63 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
                     if (s->res.n > ef) llmspell__heap_pop(&s->res);
                     bound = s->res.h[0].d;
                 }
+            }
+        }
+    }
+    return 1;
+}
+
+/* Offers an accepted node at distance d to the beam: a candidate and a result while it beats the
+   ef-th result. */
+static int llmspell__beam_offer(const llmspell_vec *v, llmspell__vscratch *s, uint32_t ef, float d, uint32_t node, float *bound) {
+    if (s->res.n >= ef && d >= *bound) return 1;
+    if (!llmspell__heap_push(v, &s->cand, d, node) || !llmspell__heap_push(v, &s->res, d, node)) return 0;
+    if (s->res.n > ef) llmspell__heap_pop(&s->res);
+    *bound = s->res.h[0].d;
+    return 1;
+}
+
+/* >>hnsw filtered search layer: the beam search of level 0 over the nodes a filter accepts,
+   after ACORN-1 (Patel et al., SIGMOD 2024): a node's neighbours are its accepted neighbours,
+   then the accepted neighbours of its first M0/4 rejected ones (two hops), up to M0/2 in all.
+   Distances are measured for accepted nodes only and only they enter the beam, so the cost
+   hardly depends on the share that matches (search then filter walks about ef / share
+   nodes); the second hop keeps the accepted part of the graph connected. The limits trade a
+   little recall for half the time (glove100k at 10%: recall 0.979 against 0.998 with M0 and
+   M0). Rejected nodes (deleted ones too) are stepping stones, each crossed once. */
+static int llmspell__search_acorn(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t ep, float dep,
+                                  uint32_t ef, const llmspell__accept *acc, llmspell__vscratch *s) {
+    float bound = 1e30f;
+    s->cand.n = s->res.n = 0;
+    llmspell__visit(s, ep);
+    if (llmspell__accepts(ix, acc, ep)) {
+        if (!llmspell__beam_offer(v, s, ef, dep, ep, &bound)) return 0;
+    } else if (!llmspell__heap_push(v, &s->cand, dep, ep)) { /* a stepping stone to start from */
+        return 0;
+    }
+    while (s->cand.n) {
+        llmspell__dn c = llmspell__heap_pop(&s->cand);
+        uint32_t buf[LLMSPELL__MAX_M0], buf2[LLMSPELL__MAX_M0], hop[LLMSPELL__MAX_M0], i, j, cnt, nhop = 0, took = 0;
+        const uint32_t *ln, *ln2;
+        if (c.d > bound && s->res.n >= ef) break;
+        cnt = llmspell__links_get(ix, c.id, 0, buf, &ln);
+        for (i = 0; i < cnt; i++) {
+            uint32_t nb = ln[i];
+            if (!llmspell__visit(s, nb)) continue;
+            if (!llmspell__accepts(ix, acc, nb)) {
+                hop[nhop++] = nb;
+                continue;
+            }
+            took++;
+            if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, qinv, nb), nb, &bound)) return 0;
+        }
+        for (i = 0; i < nhop && i < ix->M0 / 4 && took < ix->M0 / 2; i++) {
+            cnt = llmspell__links_get(ix, hop[i], 0, buf2, &ln2);
+            for (j = 0; j < cnt && took < ix->M0 / 2; j++) {
+                uint32_t nb = ln2[j];
+                if (!llmspell__accepts(ix, acc, nb) || !llmspell__visit(s, nb)) continue; /* a rejected one stays open to a direct visit */
+                took++;
+                if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, qinv, nb), nb, &bound)) return 0;
             }
         }
     }
@@ -1991,6 +2090,13 @@ static int llmspell__fcmp(const llmspell__vfld *x, const llmspell_vec_value *y) 
     return 2;
 }
 
+static const llmspell__vfld *llmspell__rec_field(const llmspell__vrec *r, uint32_t fid) {
+    uint32_t i;
+    for (i = 0; i < r->nfields; i++)
+        if (r->fields[i].id == fid) return &r->fields[i];
+    return NULL;
+}
+
 static int llmspell__cf_match(const llmspell__cfilter *c, const llmspell__vrec *r) {
     const llmspell_vec_filter *f = c->f;
     const llmspell__vfld *x = NULL;
@@ -2006,10 +2112,7 @@ static int llmspell__cf_match(const llmspell__cfilter *c, const llmspell__vrec *
             if (llmspell__cf_match(&c->kids[i], r)) return 1;
         return 0;
     }
-    if (c->fid == LLMSPELL__NONE) return 0;
-    for (i = 0; i < r->nfields; i++)
-        if (r->fields[i].id == c->fid) { x = &r->fields[i]; break; }
-    if (!x) return 0; /* missing (or nested): no condition matches */
+    if (c->fid == LLMSPELL__NONE || !(x = llmspell__rec_field(r, c->fid))) return 0; /* missing (or nested): no condition matches */
     if (f->op != LLMSPELL_F_EQ && f->op != LLMSPELL_F_NE && f->op != LLMSPELL_F_IN &&
         (x->type == LLMSPELL_VAL_BOOL || x->type == LLMSPELL_VAL_NULL))
         return 0; /* bool and null are not ordered */
@@ -2037,6 +2140,268 @@ static int llmspell__cf_match(const llmspell__cfilter *c, const llmspell__vrec *
 static int llmspell__filter_match(const llmspell_vec *v, const struct llmspell__cfilter *f, const llmspell__vrec *r) {
     (void)v;
     return llmspell__cf_match(f, r);
+}
+
+/* >>field indexes: the postings of a declared metadata field, (key, index, node) sorted by key,
+   so that a filter on the field finds and counts its matches without reading every record.
+   A key keeps what a filter needs of a value: its kind in the top 2 bits (null, bool, number,
+   string), then numbers in order (the double made sortable, its 2 lowest bits dropped) or
+   strings by a 62-bit hash. Equal values get equal keys and numbers keep their order, so a
+   key range holds every match; the filter decides on each candidate, so a posting a record
+   left behind when it changed or went (its node may be someone else's now) costs a check,
+   never a wrong answer. A write appends to an unsorted tail, which searches read whole and
+   which is merged into the sorted part when it grows; a rebuild drops the stale postings when
+   they are a quarter. Postings are memory only, built from the records at open (which reads
+   every record anyway, and rebuilding is faster than reading them back); the declarations
+   persist (>>storage 'f'). Threads: they change only under the collection's exclusive lock. */
+
+#define LLMSPELL__PK_KIND(k) ((uint64_t)(k) << 62)
+#define LLMSPELL__PK_NUM LLMSPELL__PK_KIND(2)
+#define LLMSPELL__PK_STR LLMSPELL__PK_KIND(3)
+
+typedef struct llmspell__posting { uint64_t key; uint32_t ix, node; } llmspell__posting;
+
+typedef struct llmspell__findex {
+    char *name;
+    size_t nlen;
+    uint32_t fid;               /* the interned name (found again after every load) */
+    llmspell__posting *p;       /* p[0..nsorted) sorted by key, p[nsorted..n) in arrival order */
+    uint32_t n, nsorted, cap;
+    uint32_t stale;             /* postings whose record has changed or gone since */
+} llmspell__findex;
+
+static uint64_t llmspell__pkey_num(double d) {
+    uint64_t b;
+    if (d == 0) d = 0; /* -0 and 0 are one number */
+    memcpy(&b, &d, sizeof b);
+    b = b >> 63 ? ~b : b | 0x8000000000000000ull; /* ordered as an unsigned integer */
+    return LLMSPELL__PK_NUM | b >> 2;
+}
+
+/* The key of a value (a record's field or a filter's). */
+static uint64_t llmspell__pkey(uint32_t type, int64_t i, double d, const char *s, size_t slen) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    switch (type) {
+    case LLMSPELL_VAL_NULL: return LLMSPELL__PK_KIND(0);
+    case LLMSPELL_VAL_BOOL: return LLMSPELL__PK_KIND(1) | (uint64_t)(i != 0);
+    case LLMSPELL_VAL_INT: return llmspell__pkey_num((double)i); /* rounds, keeping the order */
+    case LLMSPELL_VAL_DOUBLE: return llmspell__pkey_num(d);
+    default:
+        while (slen--) h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+        return LLMSPELL__PK_STR | h >> 2;
+    }
+}
+
+static uint64_t llmspell__pkey_of(const llmspell_vec_value *x) {
+    return llmspell__pkey(x->type, x->i, x->d, x->s, llmspell__fvalue_len(x));
+}
+
+static int llmspell__posting_cmp(const void *a, const void *b) {
+    const llmspell__posting *x = (const llmspell__posting *)a, *y = (const llmspell__posting *)b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->ix != y->ix) return x->ix < y->ix ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static llmspell__findex *llmspell__fx_find(const llmspell_vec *v, const char *name, size_t n) {
+    uint32_t i;
+    for (i = 0; i < v->nfx; i++)
+        if (v->fx[i].nlen == n && memcmp(v->fx[i].name, name, n) == 0) return &v->fx[i];
+    return NULL;
+}
+
+/* Appends record slot's posting to fx, if it has the field (room reserved). */
+static void llmspell__fx_put(const llmspell_vec *v, llmspell__findex *fx, uint32_t slot) {
+    const llmspell__vrec *r = &v->recs[slot];
+    const llmspell__vfld *f = llmspell__rec_field(r, fx->fid);
+    llmspell__posting *p;
+    if (!f) return;
+    p = &fx->p[fx->n++];
+    p->key = llmspell__pkey(f->type, f->i, f->d, f->s, f->slen);
+    p->ix = r->ix;
+    p->node = r->node;
+}
+
+/* fx afresh from every record, sorted; 0 when out of memory (fx unchanged). */
+static int llmspell__fx_build(const llmspell_vec *v, llmspell__findex *fx) {
+    llmspell__findex t = *fx;
+    uint32_t r, n = 0;
+    for (r = 0; r < v->nrecs; r++)
+        n += v->recs[r].ix != LLMSPELL__NONE && llmspell__rec_field(&v->recs[r], fx->fid);
+    t.cap = n + 16;
+    if (!(t.p = (llmspell__posting *)llmspell__valloc(v, (size_t)t.cap * sizeof *t.p))) return 0;
+    t.n = 0;
+    for (r = 0; r < v->nrecs; r++)
+        if (v->recs[r].ix != LLMSPELL__NONE) llmspell__fx_put(v, &t, r);
+    qsort(t.p, t.n, sizeof *t.p, llmspell__posting_cmp);
+    t.nsorted = t.n;
+    t.stale = 0;
+    llmspell__vfree(v, fx->p);
+    *fx = t;
+    return 1;
+}
+
+/* Room for n more postings in every index (before a write changes anything). */
+static int llmspell__fx_reserve(const llmspell_vec *v, size_t n) {
+    uint32_t i;
+    for (i = 0; i < v->nfx; i++)
+        if (!llmspell__vgrow(v, (void **)&v->fx[i].p, &v->fx[i].cap, (size_t)v->fx[i].n + n, sizeof *v->fx[i].p)) return 0;
+    return 1;
+}
+
+/* A record came (add) or is going: its postings follow. */
+static void llmspell__fx_note(llmspell_vec *v, uint32_t slot, int add) {
+    uint32_t i;
+    for (i = 0; i < v->nfx; i++) {
+        if (add) llmspell__fx_put(v, &v->fx[i], slot);
+        else v->fx[i].stale += llmspell__rec_field(&v->recs[slot], v->fx[i].fid) != NULL;
+    }
+}
+
+/* After a write: merges a grown tail into the sorted part, or rebuilds an index that is a
+   quarter stale. Best effort: out of memory leaves an index as it was, still correct. */
+static void llmspell__fx_tidy(llmspell_vec *v) {
+    uint32_t i;
+    for (i = 0; i < v->nfx; i++) {
+        llmspell__findex *fx = &v->fx[i];
+        uint32_t tail = fx->n - fx->nsorted, a = fx->nsorted, b = tail, k = fx->n;
+        llmspell__posting *t;
+        if (fx->stale > 64 + fx->n / 4) {
+            (void)llmspell__fx_build(v, fx);
+            continue;
+        }
+        if (tail <= 64 + fx->nsorted / 16 || !(t = (llmspell__posting *)llmspell__valloc(v, (size_t)tail * sizeof *t))) continue;
+        memcpy(t, fx->p + fx->nsorted, (size_t)tail * sizeof *t);
+        qsort(t, tail, sizeof *t, llmspell__posting_cmp);
+        while (b) /* merged from the back, into place */
+            fx->p[--k] = a && llmspell__posting_cmp(&fx->p[a - 1], &t[b - 1]) > 0 ? fx->p[--a] : t[--b];
+        fx->nsorted = fx->n;
+        llmspell__vfree(v, t);
+    }
+}
+
+static void llmspell__fx_free(const llmspell_vec *v) {
+    uint32_t i;
+    for (i = 0; i < v->nfx; i++) {
+        llmspell__vfree(v, v->fx[i].name);
+        llmspell__vfree(v, v->fx[i].p);
+    }
+    llmspell__vfree(v, v->fx);
+}
+
+/* The postings of fx with keys in [lo, hi]: p[a..b) of the sorted part, and those of the tail. */
+typedef struct llmspell__prange {
+    const llmspell__findex *fx;
+    uint64_t lo, hi;
+    uint32_t a, b;
+} llmspell__prange;
+
+typedef struct llmspell__plan {
+    llmspell__prange *r;
+    uint32_t n, cap;
+} llmspell__plan;
+
+static uint32_t llmspell__fx_lower(const llmspell__findex *fx, uint64_t key) {
+    uint32_t lo = 0, hi = fx->nsorted;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (fx->p[mid].key < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Adds the range [lo, hi] of fx to the plan; its count of postings (-1: out of memory). */
+static int64_t llmspell__plan_add(const llmspell_vec *v, llmspell__plan *pl, const llmspell__findex *fx, uint64_t lo, uint64_t hi) {
+    llmspell__prange *r;
+    int64_t n;
+    uint32_t i;
+    if (lo > hi) return 0;
+    if (!llmspell__vgrow(v, (void **)&pl->r, &pl->cap, (size_t)pl->n + 1, sizeof *pl->r)) return -1;
+    r = &pl->r[pl->n++];
+    r->fx = fx;
+    r->lo = lo;
+    r->hi = hi;
+    r->a = llmspell__fx_lower(fx, lo);
+    r->b = hi == ~(uint64_t)0 ? fx->nsorted : llmspell__fx_lower(fx, hi + 1);
+    n = (int64_t)r->b - r->a;
+    for (i = fx->nsorted; i < fx->n; i++) n += fx->p[i].key >= lo && fx->p[i].key <= hi;
+    return n;
+}
+
+static int llmspell__fvalue_num(const llmspell_vec_value *x) { return x->type == LLMSPELL_VAL_INT || x->type == LLMSPELL_VAL_DOUBLE; }
+
+/* Appends to pl posting ranges that hold every record c accepts; returns how many postings
+   they hold, or -1 when the declared indexes cannot answer c (or out of memory). AND takes its
+   narrowest answerable part, OR needs every part. */
+static int64_t llmspell__plan_ranges(const llmspell_vec *v, const llmspell__cfilter *c, llmspell__plan *pl) {
+    const llmspell_vec_filter *f = c->f;
+    const llmspell__findex *fx = NULL;
+    int64_t best = -1, n, total = 0;
+    uint32_t base = pl->n, i, start;
+    size_t j;
+    if (f->op == LLMSPELL_F_AND) {
+        for (j = 0; j < f->nchildren; j++) {
+            start = pl->n;
+            n = llmspell__plan_ranges(v, &c->kids[j], pl);
+            if (n >= 0 && (best < 0 || n < best)) { /* the narrowest so far replaces the last */
+                memmove(pl->r + base, pl->r + start, (size_t)(pl->n - start) * sizeof *pl->r);
+                pl->n = base + (pl->n - start);
+                best = n;
+            } else {
+                pl->n = start;
+            }
+        }
+        return best;
+    }
+    if (f->op == LLMSPELL_F_OR) {
+        for (j = 0; j < f->nchildren; j++) {
+            if ((n = llmspell__plan_ranges(v, &c->kids[j], pl)) < 0) return -1;
+            total += n;
+        }
+        return total;
+    }
+    if (c->fid == LLMSPELL__NONE) return 0; /* no record has the field: nothing matches */
+    for (i = 0; i < v->nfx && !fx; i++)
+        if (v->fx[i].fid == c->fid) fx = &v->fx[i];
+    if (!fx || (unsigned)f->value.type > LLMSPELL_VAL_STRING) return -1;
+    switch (f->op) {
+    case LLMSPELL_F_EQ: return llmspell__plan_add(v, pl, fx, llmspell__pkey_of(&f->value), llmspell__pkey_of(&f->value));
+    case LLMSPELL_F_IN:
+        for (j = 0; j < f->nvalues; j++) {
+            uint64_t k = llmspell__pkey_of(&f->values[j]);
+            if ((unsigned)f->values[j].type > LLMSPELL_VAL_STRING || (n = llmspell__plan_add(v, pl, fx, k, k)) < 0) return -1;
+            total += n;
+        }
+        return total;
+    case LLMSPELL_F_LT: case LLMSPELL_F_LE:
+        if (!llmspell__fvalue_num(&f->value)) return -1; /* strings by hash: no order */
+        return llmspell__plan_add(v, pl, fx, LLMSPELL__PK_NUM, llmspell__pkey_of(&f->value));
+    case LLMSPELL_F_GT: case LLMSPELL_F_GE:
+        if (!llmspell__fvalue_num(&f->value)) return -1;
+        return llmspell__plan_add(v, pl, fx, llmspell__pkey_of(&f->value), LLMSPELL__PK_STR - 1);
+    case LLMSPELL_F_RANGE:
+        if (!llmspell__fvalue_num(&f->value) || !llmspell__fvalue_num(&f->value2)) return -1;
+        return llmspell__plan_add(v, pl, fx, llmspell__pkey_of(&f->value), llmspell__pkey_of(&f->value2));
+    default: return -1; /* NE: nearly everything */
+    }
+}
+
+/* The nodes of index ixno that pl's ranges hold, into s->cands (a node may come twice). */
+static int llmspell__plan_nodes(const llmspell_vec *v, const llmspell__plan *pl, uint32_t ixno, llmspell__vscratch *s) {
+    uint32_t i, j;
+    s->ncands = 0;
+    for (i = 0; i < pl->n; i++) {
+        const llmspell__prange *r = &pl->r[i];
+        const llmspell__findex *fx = r->fx;
+        if (!llmspell__vgrow(v, (void **)&s->cands, &s->capcands, (size_t)s->ncands + (r->b - r->a) + (fx->n - fx->nsorted), sizeof *s->cands))
+            return 0;
+        for (j = r->a; j < r->b; j++)
+            if (fx->p[j].ix == ixno) s->cands[s->ncands++] = fx->p[j].node;
+        for (j = fx->nsorted; j < fx->n; j++)
+            if (fx->p[j].ix == ixno && fx->p[j].key >= r->lo && fx->p[j].key <= r->hi) s->cands[s->ncands++] = fx->p[j].node;
+    }
+    return 1;
 }
 
 #define LLMSPELL__VKEY_MAX (3 + 2 * LLMSPELL_VEC_MAX_NAME + 2 + 2 * LLMSPELL_VEC_MAX_ID + 2 + 16)
@@ -2512,6 +2877,9 @@ static void llmspell__unload(llmspell_vec *v) {
     llmspell__vfree(v, v->fmap);
     for (i = 0; i < v->nix; i++) llmspell__vix_free(v, v->ix[i]);
     llmspell__vfree(v, v->ix);
+    llmspell__fx_free(v);
+    v->fx = NULL;
+    v->nfx = 0;
     v->recs = NULL;
     v->nrecs = v->caprecs = v->nfree_rec = 0;
     v->free_rec = LLMSPELL__NONE;
@@ -2808,6 +3176,51 @@ static void llmspell__loader_free(llmspell__loader *ld) {
     llmspell__vfree(ld->v, ld->matched);
 }
 
+/* Adds a field index named name[0..n) to v, built from the records (0: out of memory). */
+static int llmspell__fx_add(llmspell_vec *v, const char *name, size_t n) {
+    llmspell__findex fx;
+    void *more;
+    memset(&fx, 0, sizeof fx);
+    if ((fx.fid = llmspell__fname_intern(v, name, n)) == LLMSPELL__NONE || !(fx.name = (char *)llmspell__valloc(v, n + 1))) return 0;
+    memcpy(fx.name, name, n);
+    fx.name[n] = 0;
+    fx.nlen = n;
+    if (!llmspell__fx_build(v, &fx) || !(more = llmspell__valloc(v, ((size_t)v->nfx + 1) * sizeof *v->fx))) {
+        llmspell__vfree(v, fx.name);
+        llmspell__vfree(v, fx.p);
+        return 0;
+    }
+    if (v->nfx) memcpy(more, v->fx, (size_t)v->nfx * sizeof *v->fx);
+    ((llmspell__findex *)more)[v->nfx] = fx;
+    llmspell__vx_lock(v); /* searches read the list */
+    llmspell__vfree(v, v->fx);
+    v->fx = (llmspell__findex *)more;
+    v->nfx++;
+    llmspell__vx_unlock(v);
+    return 1;
+}
+
+/* The declared field indexes of the store, built from the loaded records. A declaration that
+   fails its check is left out: an index only makes filters faster. */
+static llmspell_result llmspell__fx_load(llmspell_vec *v) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    size_t pre = llmspell__vkey(key, sizeof key, 'f', v->name, v->nlen, NULL, 0, 0, 0, 0, 0), kl, vn, fn;
+    llmspell_kv_iter *it;
+    const void *k, *val;
+    llmspell_result r = llmspell_kv_iter_open(v->kv, key, pre, &it);
+    if (r != LLMSPELL_OK) return r;
+    while ((r = llmspell_kv_iter_next(it, &k, &kl, &val, &vn)) == LLMSPELL_OK) {
+        const uint8_t *q = (const uint8_t *)k + pre, *end = (const uint8_t *)k + kl;
+        char name[LLMSPELL_VEC_MAX_NAME];
+        if (llmspell_tuple_get_bytes(&q, end, (uint8_t *)name, sizeof name, &fn) != LLMSPELL_OK || q != end || fn == 0 ||
+            fn > sizeof name || !llmspell__fdecl_ok((const uint8_t *)val, vn, name, fn) || llmspell__fx_find(v, name, fn))
+            continue;
+        if (!llmspell__fx_add(v, name, fn)) { r = LLMSPELL_ERR_NOMEM; break; }
+    }
+    llmspell_kv_iter_close(it);
+    return r == LLMSPELL_ERR_NOT_FOUND ? LLMSPELL_OK : r;
+}
+
 /* Fills an empty handle from its kv: settings, saved graphs, records; rebuilds what it
    cannot trust. */
 static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, int *rebuilt_out) {
@@ -2972,6 +3385,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
         }
         i++;
     }
+    if ((r = llmspell__fx_load(v)) != LLMSPELL_OK) goto kvfail;
     llmspell__loader_free(&ld);
     v->graph_loaded = rebuilt == 0 && v->nix > 0;
     *rebuilt_out = rebuilt != 0;
@@ -3121,6 +3535,7 @@ static void llmspell__forget(llmspell_vec *v, uint32_t r) {
     ix->live--;
     ix->free[ix->nfree++] = rec->node;
     llmspell__mark_dirty(ix, rec->node);
+    llmspell__fx_note(v, r, 0);
     llmspell__id_remove(v, r);
     llmspell__rec_release(v, r);
     v->live--;
@@ -3169,7 +3584,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
     if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + (n > v->nfree_rec ? n - v->nfree_rec : 0), sizeof *v->recs) ||
         !llmspell__id_reserve(v, n) ||
         !llmspell__vgrow(v, (void **)&v->limbo, &v->caplimbo, (size_t)v->nlimbo + w->npurge + n + 1, sizeof *v->limbo) ||
-        !llmspell__hz_collect(v))
+        !llmspell__fx_reserve(v, n) || !llmspell__hz_collect(v))
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
     for (i = 0; i < n; i++) {
         llmspell__hnsw *ix = llmspell__vix_find(v, w->prep[i].dim, NULL);
@@ -3203,6 +3618,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
         v->recs[slot] = p->r;
         p->r.blob = NULL; /* installed */
         llmspell__id_insert(v, slot);
+        llmspell__fx_note(v, slot, 1);
         llmspell__vix_setvec(v, ix, node, p->vec);
         v->live++;
         if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
@@ -3210,6 +3626,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
         items[i].node = node;
     }
     if (w->npurge || del_rec != LLMSPELL__NONE) llmspell__recompute_expiry(v);
+    llmspell__fx_tidy(v);
     llmspell__limbo_sweep(v);
     return LLMSPELL_OK;
 }
@@ -3763,6 +4180,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_drop(llmspell_kv *kv, const char *name
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'r', name, nlen);
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'h', name, nlen);
     if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'p', name, nlen);
+    if (r == LLMSPELL_OK) r = llmspell__drop_prefix(kv, 'f', name, nlen);
     if (r != LLMSPELL_OK) return llmspell_kv_abort(kv, r);
     return llmspell_kv_commit(kv);
 }
@@ -3827,6 +4245,8 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
         if (r->ix == LLMSPELL__NONE) continue;
         mem += r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
     }
+    for (i = 0; i < v->nfx; i++) mem += (uint64_t)v->fx[i].cap * sizeof *v->fx[i].p + v->fx[i].nlen + 1 + sizeof *v->fx;
+    out->field_indexes = v->nfx;
     out->memory_bytes = mem;
     llmspell__vr_end(v, t);
     return LLMSPELL_OK;
@@ -4031,10 +4451,87 @@ LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_eac
     return rc;
 }
 
+/* Declares (add) or drops the index of field: the store first, in a transaction of its own,
+   then memory (an index a failed commit leaves behind is removed again). */
+static llmspell_result llmspell__index_change(llmspell_vec *v, const char *field, int add) {
+    llmspell__tslot *t;
+    uint8_t key[LLMSPELL__VKEY_MAX], val[LLMSPELL__FDECL_SIZE];
+    llmspell__findex *fx;
+    size_t n, kn;
+    llmspell_result r = LLMSPELL_OK;
+    int own = 0;
+    if (!v) return LLMSPELL_ERR_INVALID;
+    t = llmspell__vslot(v);
+    if (!field || !*field) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': a field index needs a field name", v->name);
+    if ((n = strlen(field)) > LLMSPELL_VEC_MAX_NAME)
+        return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': a field name of %zu bytes is over the %d-byte limit", v->name, n,
+                               LLMSPELL_VEC_MAX_NAME);
+    if (t && t->depth)
+        return llmspell__vfail(v, LLMSPELL_ERR_BUSY, "vec '%s': a write from inside a read of this thread (llmspell_vec_each's callback)", v->name);
+    if (v->kv) {
+        r = llmspell_kv_begin(v->kv);
+        if (r == LLMSPELL_ERR_TXN)
+            return llmspell__vfail(v, r, "vec '%s': writes run in a transaction of their own; commit the open one first", v->name);
+        if (r != LLMSPELL_OK) return llmspell__kv_fail(v, r);
+        own = 1;
+    }
+    llmspell__vw_lock(v);
+    if ((r = llmspell__reload(v)) != LLMSPELL_OK) goto out;
+    fx = llmspell__fx_find(v, field, n);
+    if (add && fx) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_EXISTS, "vec '%s': field '%s' is indexed already", v->name, field);
+        goto out;
+    }
+    if (!add && !fx) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': field '%s' has no index", v->name, field);
+        goto out;
+    }
+    if (v->kv) {
+        kn = llmspell__vkey(key, sizeof key, 'f', v->name, v->nlen, field, n, 0, 0, 0, 0);
+        llmspell__fdecl_blob(val, field, n);
+        r = add ? llmspell_kv_put_sys(v->kv, key, kn, val, sizeof val) : llmspell_kv_delete_sys(v->kv, key, kn);
+        if (r != LLMSPELL_OK) {
+            r = llmspell__kv_fail(v, r);
+            goto out;
+        }
+    }
+    if (add && !llmspell__fx_add(v, field, n)) {
+        r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory indexing field '%s'", v->name, field);
+        goto out;
+    }
+    if (v->kv) {
+        r = llmspell_kv_commit(v->kv);
+        own = 0;
+        if (r != LLMSPELL_OK) {
+            r = llmspell__kv_fail(v, r);
+            if (add) fx = &v->fx[v->nfx - 1]; /* the one just added goes again */
+            else goto out;
+        }
+    }
+    if (!add || r != LLMSPELL_OK) {
+        uint32_t i = (uint32_t)(fx - v->fx);
+        llmspell__vx_lock(v);
+        llmspell__vfree(v, fx->name);
+        llmspell__vfree(v, fx->p);
+        memmove(&v->fx[i], &v->fx[i + 1], (size_t)(v->nfx - i - 1) * sizeof *v->fx);
+        v->nfx--;
+        llmspell__vx_unlock(v);
+    }
+out:
+    if (own) (void)llmspell_kv_abort(v->kv, r);
+    llmspell__vw_unlock(v);
+    return r;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_index_field(llmspell_vec *v, const char *field) { return llmspell__index_change(v, field, 1); }
+
+LLMSPELL_DEF llmspell_result llmspell_vec_unindex_field(llmspell_vec *v, const char *field) { return llmspell__index_change(v, field, 0); }
+
 /* >>search */
 
 typedef struct llmspell__squery {
     llmspell__hnsw *ix;
+    uint32_t ixno;
     const float *q;
     float qinv;
     size_t k;
@@ -4063,7 +4560,7 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     if (!llmspell__vec_ok(q->vector, q->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &n2))
         return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': %s", v->name,
                                n2 == 0 ? "a zero query vector has no cosine similarity" : "the query holds NaN or infinity");
-    sq->ix = llmspell__vix_find(v, q->dim, NULL);
+    sq->ix = llmspell__vix_find(v, q->dim, &sq->ixno);
     if (!sq->ix || sq->ix->live == 0)
         return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no vectors of dimension %u", v->name, (unsigned)q->dim);
     sq->q = q->vector;
@@ -4133,9 +4630,48 @@ static int llmspell__scan(llmspell_vec *v, llmspell__squery *sq) {
     return 1;
 }
 
-/* The graph search: greedy down the upper levels, then a beam of width ef on level 0. The
-   entry point's level is the top one (inserts may move the entry meanwhile: any entry works). */
-static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef) {
+/* The exact search over the nodes in s->cands (a field index's answer): each accepted one
+   measured once, in node order (the postings come in value order: memory in node order is
+   read ahead better), each vector fetched a few nodes ahead. */
+static int llmspell__scan_cands(llmspell_vec *v, llmspell__squery *sq) {
+    llmspell__hnsw *ix = sq->ix;
+    llmspell__vscratch *s = sq->s;
+    uint32_t i, w, n = 0, line, bytes = 8 + 4 * ix->dim;
+    if (!llmspell__scratch_reset(v, s, ix->n)) return 0;
+    for (i = 0; i < s->ncands; i++) llmspell__visit(s, s->cands[i]);
+    for (w = 0; w < s->vwords; w++) { /* the set, in order and once each */
+        uint64_t b = s->visited[w];
+        for (i = 0; b; i += 8, b >>= 8)
+            if (b & 0xFF) {
+                uint32_t j;
+                for (j = 0; j < 8; j++)
+                    if (b >> j & 1) s->cands[n++] = w * 64 + i + j;
+            }
+    }
+    s->ncands = n;
+    for (i = 0; i < n; i++) {
+        uint32_t node = s->cands[i];
+        float d;
+        if (i + 4 < n) /* its record index, inverse norm and vector */
+            for (line = 0; line < bytes; line += 64) LLMSPELL__VEC_PREFETCH((const char *)(LLMSPELL__VEC(ix, s->cands[i + 4]) - 2) + line);
+        if (i + 2 < n) { /* then its record, then the fields the filter reads */
+            uint32_t r2 = LLMSPELL__REC(ix, s->cands[i + 2]);
+            if (r2 != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(&v->recs[r2]);
+            if (i + 1 < n && (r2 = LLMSPELL__REC(ix, s->cands[i + 1])) != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(v->recs[r2].fields);
+        }
+        if (!llmspell__accepts(ix, &sq->acc, node)) continue;
+        d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
+        if (s->res.n >= sq->k && d >= s->res.h[0].d) continue;
+        if (!llmspell__heap_push(v, &s->res, d, node)) return 0;
+        if (s->res.n > sq->k) llmspell__heap_pop(&s->res);
+    }
+    return 1;
+}
+
+/* The graph search: greedy down the upper levels, then a beam of width ef on level 0 (acorn:
+   over the accepted nodes only, >>hnsw filtered search layer). The entry point's level is the
+   top one (inserts may move the entry meanwhile: any entry works). */
+static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef, int acorn) {
     llmspell__hnsw *ix = sq->ix;
     uint32_t cur = llmspell__ld32(&ix->entry);
     float dcur;
@@ -4144,7 +4680,70 @@ static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef) {
     if (!llmspell__scratch_reset(v, sq->s, ix->n)) return 0;
     dcur = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, cur);
     for (l = ix->level[cur]; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
+    if (acorn) return llmspell__search_acorn(v, ix, sq->q, sq->qinv, cur, dcur, ef, &sq->acc, sq->s);
     return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, sq->s);
+}
+
+/* The filtered search's planner: the cheapest of three plans, in units of one candidate of a
+   field index measured (about 85 ns on glove100k; the other figures are from the same
+   measurements, make bench and the forced plans of test_vec):
+     the exact scan: its candidates, or without an index 0.7 per record (each tested);
+     search then filter: 37 ef / share, as it walks about ef / share nodes;
+     acorn: 180 ef with an index, 500 ef without (the filter tests every node its second
+     hop meets), offered only where share M0 >= 1 (below, accepted nodes hardly meet).
+   With an index the share is exact (its candidates over the live nodes); without one a
+   sample of 512 nodes estimates it, and few expected matches are scanned outright. */
+#define LLMSPELL__COST_SCAN_RECORD 0.7
+#define LLMSPELL__COST_AFTER 37.0
+#define LLMSPELL__COST_ACORN 180.0
+#define LLMSPELL__COST_ACORN_TESTED 500.0
+enum { LLMSPELL__PLAN_AUTO, LLMSPELL__PLAN_SCAN, LLMSPELL__PLAN_ACORN, LLMSPELL__PLAN_AFTER }; /* tests force one */
+
+static int llmspell__plan_pick(const llmspell__hnsw *ix, double scan, double share, uint32_t ef, int indexed) {
+    double after = LLMSPELL__COST_AFTER * ef / (share > 1e-9 ? share : 1e-9);
+    double acorn = (indexed ? LLMSPELL__COST_ACORN : LLMSPELL__COST_ACORN_TESTED) * ef;
+    if (share * ix->M0 >= 1.0 && acorn < scan && acorn < after) return LLMSPELL__PLAN_ACORN;
+    return scan <= after ? LLMSPELL__PLAN_SCAN : LLMSPELL__PLAN_AFTER;
+}
+
+static int llmspell__plan_search(llmspell_vec *v, llmspell__squery *sq, int plan) {
+    llmspell__hnsw *ix = sq->ix;
+    llmspell__vscratch *s = sq->s;
+    llmspell__plan pl;
+    int64_t cnt;
+    double sel;
+    uint32_t i;
+    int ok;
+    memset(&pl, 0, sizeof pl);
+    cnt = llmspell__plan_ranges(v, sq->cf, &pl);
+    ok = cnt < 0 || llmspell__plan_nodes(v, &pl, sq->ixno, s);
+    llmspell__vfree(v, pl.r);
+    if (!ok) return 0;
+    if (cnt >= 0) { /* a field index named the candidates */
+        sel = (double)s->ncands / (double)(ix->live ? ix->live : 1);
+        if (plan == LLMSPELL__PLAN_AUTO) plan = llmspell__plan_pick(ix, s->ncands, sel, sq->ef, 1);
+        if (plan == LLMSPELL__PLAN_SCAN) return llmspell__scan_cands(v, sq);
+        memset(s->match, 1, ix->n); /* rejected, but for the candidates: unknown until a search meets them */
+        for (i = 0; i < s->ncands; i++) s->match[s->cands[i]] = 0;
+        ok = llmspell__graph(v, sq, sq->ef, plan == LLMSPELL__PLAN_ACORN);
+        if (ok && s->res.n < sq->k) ok = llmspell__scan_cands(v, sq); /* never fewer than exist */
+        return ok;
+    }
+    if (plan == LLMSPELL__PLAN_AUTO) { /* estimated on a sample of nodes */
+        uint32_t step = ix->n > 512 ? ix->n / 512 : 1, node, tried = 0, hit = 0;
+        for (node = 0; node < ix->n; node += step) {
+            if (LLMSPELL__REC(ix, node) == LLMSPELL__NONE) continue;
+            tried++;
+            hit += (uint32_t)llmspell__accepts(ix, &sq->acc, node);
+        }
+        sel = tried ? (double)hit / tried : 0;
+        plan = sel * (double)ix->live <= 2048.0 ? LLMSPELL__PLAN_SCAN
+                                                : llmspell__plan_pick(ix, LLMSPELL__COST_SCAN_RECORD * (double)ix->live, sel, sq->ef, 0);
+    }
+    if (plan == LLMSPELL__PLAN_SCAN) return llmspell__scan(v, sq);
+    ok = llmspell__graph(v, sq, sq->ef, plan == LLMSPELL__PLAN_ACORN);
+    if (ok && s->res.n < sq->k) ok = llmspell__scan(v, sq);
+    return ok;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits, size_t *n) {
@@ -4159,31 +4758,11 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
         return r;
     }
     if (!sq.cf) {
-        ok = llmspell__graph(v, &sq, sq.ef);
+        ok = llmspell__graph(v, &sq, sq.ef, 0);
         /* short of k while the index holds more: answer exactly rather than return too few */
         if (ok && sq.s->res.n < sq.k && sq.ix->live > sq.s->res.n) ok = llmspell__scan(v, &sq);
     } else {
-        /* the planner: estimate the filter's selectivity on a sample of nodes */
-        llmspell__hnsw *ix = sq.ix;
-        uint32_t step = ix->n > 512 ? ix->n / 512 : 1, node, tried = 0, hit = 0;
-        double sel, expect;
-        for (node = 0; node < ix->n; node += step) {
-            if (LLMSPELL__REC(ix, node) == LLMSPELL__NONE) continue;
-            tried++;
-            hit += (uint32_t)llmspell__accepts(ix, &sq.acc, node);
-        }
-        sel = tried ? (double)hit / tried : 0;
-        expect = sel * (double)ix->live;
-        /* The graph search keeps only matches, so it walks about ef / sel nodes, each with its
-           2M links to measure, before it holds ef results; the scan tests every record and
-           measures the matches. A graph step costs several scan steps (cache misses, heaps):
-           the factor 5 was measured on glove100k (make bench). */
-        if (expect <= 2048.0 || 5.0 * ((double)sq.ef / (sel > 1e-9 ? sel : 1e-9)) * ix->M0 >= (double)ix->live + expect) {
-            ok = llmspell__scan(v, &sq); /* the exact answer is the cheaper one */
-        } else {
-            ok = llmspell__graph(v, &sq, sq.ef);
-            if (ok && sq.s->res.n < sq.k) ok = llmspell__scan(v, &sq); /* never return fewer than exist */
-        }
+        ok = llmspell__plan_search(v, &sq, LLMSPELL__PLAN_AUTO);
     }
     if (!ok) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
     else r = llmspell__emit(v, &sq, hits, n);

@@ -14,9 +14,12 @@
                 reach the parsers behind the checksum instead of stopping at it
      bits 6-7   the metric
    byte 1 splits the rest between the targets when more than one is chosen.
-   Then llmspell_vec_open must succeed (rebuilding the graph when it must) or fail with
-   LLMSPELL_ERR_CORRUPT; if it opens, search / search_exact / each / get must work, a new add
-   must work, and the collection must reopen. No leaks. */
+   Fields "i" and "s" are indexed (llmspell_vec_index_field), so the open builds their
+   postings from whatever records it loads. Then llmspell_vec_open must succeed (rebuilding
+   the graph when it must) or fail with LLMSPELL_ERR_CORRUPT; if it opens, search /
+   search_exact / each / get must work, filtered searches through the indexes must find as
+   many as the exact filtered scan, a new add must work, and the collection must reopen. No
+   leaks. */
 #define LLMSPELL_KV_IMPLEMENTATION
 #define LLMSPELL_VEC_IMPLEMENTATION
 #define LLMSPELL_EXPORT_IMPLEMENTATION
@@ -101,6 +104,22 @@ static void exercise(llmspell_vec *v) {
         CHECK(n <= NREC + 1 && nx <= NREC + 1);
         for (i = 0; i < n; i++) CHECK(hits[i].id && hits[i].metadata);
     }
+    for (i = 0; i < 3; i++) { /* through the field indexes: as many as the exact answer */
+        llmspell_vec_filter f;
+        memset(&f, 0, sizeof f);
+        f.field = i == 2 ? "s" : "i";
+        f.op = i == 1 ? LLMSPELL_F_RANGE : LLMSPELL_F_EQ;
+        f.value.type = i == 2 ? LLMSPELL_VAL_STRING : LLMSPELL_VAL_INT;
+        f.value.s = "x";
+        f.value.i = i == 1 ? 2 : 3;
+        f.value2.type = LLMSPELL_VAL_DOUBLE;
+        f.value2.d = 5.5;
+        query.filter = &f;
+        r = llmspell_vec_search(v, &query, hits, &n);
+        rx = llmspell_vec_search_exact(v, &query, hx, &nx);
+        CHECK(r == rx && (r == LLMSPELL_ERR_NOT_FOUND || (r == LLMSPELL_OK && n == nx)));
+        query.filter = NULL;
+    }
     CHECK(llmspell_vec_each(v, count_each, &ne) == LLMSPELL_OK);
     CHECK(llmspell_vec_info_get(v, &info) == LLMSPELL_OK);
     /* count includes records that expired but were not purged yet (reads do not purge; each
@@ -172,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rec.ttl = i == 3 ? (llmspell_time)1000000000000ll : 0;
         CHECK(llmspell_vec_add(v, &rec) == LLMSPELL_OK);
     }
+    CHECK(llmspell_vec_index_field(v, "i") == LLMSPELL_OK && llmspell_vec_index_field(v, "s") == LLMSPELL_OK);
     llmspell_vec_close(v);
     v = NULL;
 

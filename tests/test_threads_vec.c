@@ -7,7 +7,8 @@
       one in a memory kv and one in a file kv: every hit is a record that existed, whole (its
       vector, score and metadata all belong to one version of it), a record deleted before the
       search began never comes back, pointers returned stay intact until the thread's next
-      call; afterwards recall matches a serial rebuild                        stress_<where>
+      call; filtered searches through field indexes the writes keep return only matches;
+      afterwards recall matches a serial rebuild                              stress_<where>
    b. add_batch on 2 and 4 threads: every record there and findable, recall
       close to the one-thread build                                           parallel_build_<n>
    c. two writers at once: the second waits, nothing is lost                 test_two_writers
@@ -297,6 +298,34 @@ static void stress_reader(void *arg) {
         }
         check_hits(st, q, hits, n, epoch0); /* the pointers are still good and unchanged */
         T_ADD(&st->searches, 1);
+        if (round % 2) { /* through the field indexes the writer keeps meanwhile: a few ids (the exact
+                            scan of the candidates), or the updated records (the graph) */
+            llmspell_vec_filter f;
+            long lo = (long)(rng >> 20) % SN;
+            memset(&f, 0, sizeof f);
+            f.field = round % 4 == 1 ? "id" : "ver";
+            f.op = round % 4 == 1 ? LLMSPELL_F_RANGE : LLMSPELL_F_GE;
+            f.value.type = f.value2.type = LLMSPELL_VAL_INT;
+            f.value.i = round % 4 == 1 ? lo : 2;
+            f.value2.i = lo + 40;
+            qq.filter = &f;
+            epoch0 = T_LOAD(&st->epoch);
+            if ((r = llmspell_vec_search(st->v, &qq, hits, &n)) != LLMSPELL_OK) {
+                snprintf(why, sizeof why, "filtered search: %s (%.160s)", rc_name(r), llmspell_vec_errmsg(st->v));
+                stress_fail(st, why);
+                n = 0;
+            }
+            check_hits(st, q, hits, n, epoch0);
+            for (j = 0; j < n; j++) {
+                long hi = -1, ver = 0;
+                (void)sscanf(hits[j].id, "r%ld", &hi);
+                (void)whole(hits[j].id, hits[j].metadata, hits[j].metadata_len, q, hits[j].score, &ver, why, sizeof why);
+                if (round % 4 == 1 ? hi < lo || hi > lo + 40 : ver < 2) {
+                    snprintf(why, sizeof why, "filtered search: %s (version %ld) is outside %s", hits[j].id, ver, f.field);
+                    stress_fail(st, why);
+                }
+            }
+        }
         if (round % 4 == 0) { /* a get: whole, with its vector */
             llmspell_vec_record got;
             char id[24];
@@ -432,6 +461,8 @@ static void stress_run(const void *arg) {
         REQUIRE_RC(llmspell_vec_open(&st->v, NULL, "s", &cfg, NULL), LLMSPELL_OK);
     }
     stress_fill(st);
+    REQUIRE_RC(llmspell_vec_index_field(st->v, "id"), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_index_field(st->v, "ver"), LLMSPELL_OK);
     t_start(&tr[0], stress_reader, st);
     t_start(&tw, stress_writer, st);
     t_start(&tr[1], stress_reader, st);

@@ -5,7 +5,7 @@
    b. search recall per metric, scores, order, k >= count recall_<metric>
    c. deletes, slot reuse, updates, reachability         test_deletes, test_updates, test_*_reachable
    d. TTL with an injected clock                         test_ttl
-   e. filters against a brute-force reference            test_filters, test_filter_values
+   e. filters against a brute-force reference            test_filters, test_filter_values, test_field_indexes
    f. dimension routing                                  test_dims
    g. persistence on every backend, tenants, names       persist_<backend>, test_tenants, test_names
    h. corrupt / missing / stale snapshots and records    test_corrupt_*
@@ -1376,11 +1376,25 @@ static int scored_desc(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
+/* llmspell_vec_search with the planner's choice forced (tests see the implementation):
+   LLMSPELL__PLAN_SCAN (an index's candidates, or every record), _ACORN or _AFTER. */
+static llmspell_result forced_search(llmspell_vec *v, const llmspell_vec_query *q, int plan, llmspell_vec_hit *hits, size_t *n)
+{
+    llmspell__squery sq;
+    llmspell_result r = llmspell__squery_init(v, q, &sq);
+    *n = 0;
+    if (r == LLMSPELL_OK) r = llmspell__plan_search(v, &sq, plan) ? llmspell__emit(v, &sq, hits, n) : LLMSPELL_ERR_NOMEM;
+    llmspell__squery_end(v, &sq);
+    return r;
+}
+
 /* 4000 records of dim 16 with random metadata; for each filter, queries compare the k = 10
    hits (as sets) with a brute force over the records: count == min(k, matches) always, every
    hit matches, the metadata comes back in canonical form, selective filters (<= 5% match) give the exact
    answer, and the mean recall of each filter is >= FILTER_RECALL. search_exact with the
-   filter must be exact. */
+   filter must be exact. Twice: without field indexes, then with every field indexed; each
+   time also with each plan of the planner forced (the scan exact, the graph plans at least
+   FILTER_RECALL where a tenth or more match). */
 #define FILTER_RECALL 0.95
 
 static void test_filters(void)
@@ -1402,6 +1416,9 @@ static void test_filters(void)
     const char *FN[40];
     size_t nf = 0;
     long graph_path_queries = 0;
+    int pass, plan;
+    static const char *const INDEXED[] = {"cat", "n", "x", "f", "b", "z", "nest", "deep", "missing"};
+    static const char *const PLANS[] = {"auto", "scan", "acorn", "search then filter"};
 
     ds_make(&d, N + NQ, DIM, 25, 6060, 0);
     for (i = 0; i < N; i++) {
@@ -1476,9 +1493,17 @@ static void test_filters(void)
     ADD_F("or(x>30)", FB(LLMSPELL_F_OR, or_none, 1));
 #undef ADD_F
 
+    for (pass = 0; pass < 2; pass++)
     for (fi = 0; fi < nf && harness_failures < 10; fi++) {
-        double rsum = 0;
+        double rsum = 0, psum[4] = {0, 0, 0, 0};
         size_t nmatch = 0;
+        if (pass == 1 && fi == 0) {
+            llmspell_vec_info info;
+            for (i = 0; i < sizeof INDEXED / sizeof *INDEXED; i++) CHECK_RC(llmspell_vec_index_field(v, INDEXED[i]), LLMSPELL_OK);
+            CHECK_RC(llmspell_vec_index_field(v, "cat"), LLMSPELL_ERR_EXISTS);
+            CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+            CHECK(info.field_indexes == sizeof INDEXED / sizeof *INDEXED, "%u field indexes", (unsigned)info.field_indexes);
+        }
         for (i = 0; i < N; i++) nmatch += (size_t)ref_match(&F[fi], &m[i]);
         for (qi = 0; qi < NQ; qi++) {
             const float *qv = ds_vec(&d, N + qi);
@@ -1511,6 +1536,25 @@ static void test_filters(void)
                 CHECK(ref_match(&F[fi], &m[x]) && dref_cos(qv, ds_vec(&d, (uint32_t)x), DIM) >= kth - 1e-6,
                       "filter '%s' query %u: search_exact hit %s is not among the true top %zu", FN[fi], qi, ex[j].id, want);
             }
+            for (plan = LLMSPELL__PLAN_SCAN; plan <= LLMSPELL__PLAN_AFTER; plan++) {
+                llmspell_vec_hit ph[K];
+                size_t pn = 0, pgood = 0;
+                q.ef = 64;
+                CHECK_RC(forced_search(v, &q, plan, ph, &pn), LLMSPELL_OK);
+                q.ef = 0;
+                CHECK(pn == want, "pass %d filter '%s' query %u plan %s: %zu hits, want %zu", pass, FN[fi], qi, PLANS[plan], pn, want);
+                CHECK(sorted_best_first(LLMSPELL_METRIC_COSINE, ph, pn) && distinct_ids(ph, pn), "filter '%s' plan %s: hits unsorted or repeated",
+                      FN[fi], PLANS[plan]);
+                for (j = 0; j < pn; j++) {
+                    long x = id_num(ph[j].id, "r");
+                    REQUIRE(x >= 0 && x < N, "hit id %s", ph[j].id);
+                    CHECK(ref_match(&F[fi], &m[x]), "filter '%s' plan %s: hit %s does not match (%s)", FN[fi], PLANS[plan], ph[j].id, m[x].json);
+                    pgood += dref_cos(qv, ds_vec(&d, (uint32_t)x), DIM) >= kth - 1e-6;
+                }
+                psum[plan] += want ? (double)pgood / (double)want : 1;
+                if (plan == LLMSPELL__PLAN_SCAN)
+                    CHECK(pgood == want, "pass %d filter '%s' query %u: the forced scan found %zu of the true top %zu", pass, FN[fi], qi, pgood, want);
+            }
             if (want) {
                 rsum += (double)good / (double)want;
                 if (ns * 20 <= N)
@@ -1521,8 +1565,12 @@ static void test_filters(void)
             }
             graph_path_queries += ns * 2 > N;
         }
-        CHECK(rsum / NQ >= FILTER_RECALL, "filter '%s' (%zu of %d match): mean recall %.3f, floor %.2f", FN[fi], nmatch, N, rsum / NQ,
+        CHECK(rsum / NQ >= FILTER_RECALL, "pass %d filter '%s' (%zu of %d match): mean recall %.3f, floor %.2f", pass, FN[fi], nmatch, N, rsum / NQ,
               FILTER_RECALL);
+        for (plan = LLMSPELL__PLAN_ACORN; plan <= LLMSPELL__PLAN_AFTER; plan++)
+            if (nmatch * 10 >= N)
+                CHECK(psum[plan] / NQ >= FILTER_RECALL, "pass %d filter '%s' (%zu of %d match) plan %s: mean recall %.3f, floor %.2f", pass,
+                      FN[fi], nmatch, N, PLANS[plan], psum[plan] / NQ, FILTER_RECALL);
         if (rsum / NQ < 1.0) fprintf(stderr, "note: filter '%s' (%zu matches): recall %.3f\n", FN[fi], nmatch, rsum / NQ);
     }
     CHECK(graph_path_queries > 0, "no query used a non-selective filter");
@@ -1539,6 +1587,176 @@ static void test_filters(void)
     free(sc);
     free(recs);
     free(ids);
+}
+
+/* Postings of field index fx that belong to a live record with the field: every posting
+   not counted stale (tests see the implementation). */
+static int fx_consistent(llmspell_vec *v)
+{
+    uint32_t i, r, have;
+    for (i = 0; i < v->nfx; i++) {
+        for (r = 0, have = 0; r < v->nrecs; r++) have += v->recs[r].ix != LLMSPELL__NONE && llmspell__rec_field(&v->recs[r], v->fx[i].fid);
+        if (v->fx[i].n - v->fx[i].stale != have || v->fx[i].nsorted > v->fx[i].n) return 0;
+    }
+    return 1;
+}
+
+/* The exact answer (search_exact) against the forced exact plan over a field index's
+   candidates (the same ids in the same order) and the planner's own answer (count, matches). */
+static void fx_compare(llmspell_vec *v, const llmspell_vec_filter *f, const char *what, const float *qv, uint32_t dim, const char *when)
+{
+    llmspell_vec_hit ex[20], sc[20], au[20];
+    size_t ne = 0, ns = 0, na = 0, j;
+    llmspell_vec_query q = query_of(qv, dim, 20, 0, f);
+    CHECK_RC(llmspell_vec_search_exact(v, &q, ex, &ne), LLMSPELL_OK);
+    CHECK_RC(forced_search(v, &q, LLMSPELL__PLAN_SCAN, sc, &ns), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_search(v, &q, au, &na), LLMSPELL_OK);
+    CHECK(ns == ne && na == ne, "%s, filter %s: exact %zu hits, index scan %zu, search %zu", when, what, ne, ns, na);
+    for (j = 0; j < ns && j < ne; j++) /* some records share a vector: equal scores may come in either order */
+        CHECK(ex[j].score == sc[j].score,
+              "%s, filter %s: hit %zu is %s (%.7f) by the index, %s (%.7f) exactly", when, what, j, sc[j].id, sc[j].score, ex[j].id, ex[j].score);
+    for (j = 0; j < na && j < ne; j++)
+        CHECK(au[j].score <= ex[j].score, "%s, filter %s: search hit %zu scores %.7f over the exact %.7f", when, what, j, au[j].score, ex[j].score);
+}
+
+static int kv_modify(llmspell_kv *kv, const uint8_t *k, size_t kn, size_t at, uint8_t xor_with);
+
+static int fx_each_index(void *user, const llmspell_vec_record *r)
+{
+    llmspell_vec *v = (llmspell_vec *)user;
+    (void)r;
+    CHECK_RC(llmspell_vec_index_field(v, "zz"), LLMSPELL_ERR_BUSY);
+    return 1;
+}
+
+/* >>field indexes: declared on a kv collection; random rounds of updates (values move, some
+   records change dimension or lose the field), deletes, re-adds and expiries leave stale
+   postings, grow the tail, merge and rebuild; after each round every filter's answer through
+   the index equals the exact one and the postings add up. The declarations persist through
+   reopening, a corrupt one is left out, unindex and drop remove them, bad names fail. */
+static void test_field_indexes(void)
+{
+    enum { N = 3000, DIM = 8, ROUNDS = 25, OPS = 150 };
+    dataset d;
+    llmspell_kv kv;
+    llmspell_vec *v;
+    tclock clk = {1000};
+    llmspell_vec_options o = opts_clock(&clk);
+    llmspell_vec_info info;
+    llmspell_vec_value tin[2];
+    llmspell_vec_filter F[10], both[2], either[2];
+    const char *FN[10] = {"g == 7", "g in [10,14]", "g < 3", "t == tag3", "t in (tag1, tag5)", "and(g == 7, t == tag2)",
+                          "or(g == 49, t == tag6)", "g == 7.0", "g >= 40", "g in [-20.5,-3]"};
+    char id[16], meta[64], longname[LLMSPELL_VEC_MAX_NAME + 2];
+    rng r = {4242};
+    uint32_t i, round, op, fi, merged = 0, rebuilt = 0;
+    uint8_t k[VKEY_CAP];
+    size_t kn;
+    ds_make(&d, N + 16, DIM, 12, 777, 0);
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_create(&kv, "fx", NULL, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
+    tin[0] = VS("tag1");
+    tin[1] = VS("tag5");
+    F[0] = FC(LLMSPELL_F_EQ, "g", VI(7));
+    F[1] = FR("g", VI(10), VI(14));
+    F[2] = FC(LLMSPELL_F_LT, "g", VI(3));
+    F[3] = FC(LLMSPELL_F_EQ, "t", VS("tag3"));
+    F[4] = FIN("t", tin, 2);
+    both[0] = FC(LLMSPELL_F_EQ, "g", VI(7));
+    both[1] = FC(LLMSPELL_F_EQ, "t", VS("tag2"));
+    F[5] = FB(LLMSPELL_F_AND, both, 2);
+    either[0] = FC(LLMSPELL_F_EQ, "g", VI(49));
+    either[1] = FC(LLMSPELL_F_EQ, "t", VS("tag6"));
+    F[6] = FB(LLMSPELL_F_OR, either, 2);
+    F[7] = FC(LLMSPELL_F_EQ, "g", VD(7.0));
+    F[8] = FC(LLMSPELL_F_GE, "g", VI(40));
+    F[9] = FR("g", VD(-20.5), VI(-3));
+    /* bad names and nothing to drop */
+    CHECK_RC(llmspell_vec_index_field(v, NULL), LLMSPELL_ERR_INVALID);
+    CHECK_RC(llmspell_vec_index_field(v, ""), LLMSPELL_ERR_INVALID);
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    CHECK_RC(llmspell_vec_index_field(v, longname), LLMSPELL_ERR_TOO_LARGE);
+    CHECK(strstr(llmspell_vec_errmsg(v), "field name") != NULL, "message: %s", llmspell_vec_errmsg(v));
+    CHECK_RC(llmspell_vec_unindex_field(v, "g"), LLMSPELL_ERR_NOT_FOUND);
+    CHECK_RC(llmspell_vec_index_field(v, "g"), LLMSPELL_OK); /* before any record: built empty, kept by the adds */
+    for (i = 0; i < N; i++) {
+        llmspell_vec_record rec;
+        snprintf(id, sizeof id, "r%u", i);
+        snprintf(meta, sizeof meta, "{\"g\":%u,\"t\":\"tag%u\"}", i % 50, i % 7);
+        rec = rec_of(id, ds_vec(&d, i), DIM, meta);
+        REQUIRE_RC(llmspell_vec_add(v, &rec), LLMSPELL_OK);
+    }
+    CHECK_RC(llmspell_vec_index_field(v, "t"), LLMSPELL_OK); /* after: built from the records */
+    CHECK_RC(llmspell_vec_index_field(v, "t"), LLMSPELL_ERR_EXISTS);
+    CHECK(fx_consistent(v), "postings after the adds");
+    for (round = 0; round < ROUNDS && harness_failures < 10; round++) {
+        char when[48];
+        for (op = 0; op < OPS; op++) {
+            unsigned which = rng_below(&r, N), kind = rng_below(&r, 10);
+            llmspell_vec_record rec;
+            snprintf(id, sizeof id, "r%u", which);
+            if (kind < 2) {
+                llmspell_result rc = llmspell_vec_delete(v, id);
+                CHECK(rc == LLMSPELL_OK || rc == LLMSPELL_ERR_NOT_FOUND, "delete %s: %s", id, rc_name(rc));
+                continue;
+            }
+            if (kind == 2) snprintf(meta, sizeof meta, "{\"t\":\"tag%u\"}", rng_below(&r, 7)); /* without g */
+            else if (kind == 3) snprintf(meta, sizeof meta, "{\"g\":%u.5,\"t\":\"tag%u\"}", rng_below(&r, 50), rng_below(&r, 7));
+            else if (kind == 6) snprintf(meta, sizeof meta, "{\"g\":-%u.25,\"t\":\"tag%u\"}", rng_below(&r, 50), rng_below(&r, 7));
+            else if (kind == 7) snprintf(meta, sizeof meta, "{\"g\":-%u,\"t\":\"tag%u\"}", rng_below(&r, 50), rng_below(&r, 7));
+            else snprintf(meta, sizeof meta, "{\"g\":%u,\"t\":\"tag%u\"}", rng_below(&r, 50), rng_below(&r, 7));
+            rec = rec_of(id, ds_vec(&d, rng_below(&r, N)), kind == 4 ? 4 : DIM, meta); /* some move to dimension 4 */
+            rec.ttl = kind == 5 ? 100 : 0;
+            CHECK_RC(llmspell_vec_add(v, &rec), LLMSPELL_OK);
+        }
+        clk.now += 60; /* the ttl-ed ones of the round before expire */
+        for (i = 0; i < v->nfx; i++) {
+            merged += v->fx[i].nsorted == v->fx[i].n;
+            rebuilt += v->fx[i].stale == 0;
+        }
+        CHECK(fx_consistent(v), "postings after round %u", round);
+        snprintf(when, sizeof when, "round %u", round);
+        for (fi = 0; fi < 10; fi++) fx_compare(v, &F[fi], FN[fi], ds_vec(&d, N + round % 16), DIM, when);
+        fx_compare(v, &F[0], FN[0], ds_vec(&d, N + 1), 4, when); /* the other dimension */
+    }
+    CHECK(merged > 0 && rebuilt > 0, "the rounds never merged (%u) or rebuilt (%u) an index", merged, rebuilt);
+    CHECK_RC(llmspell_vec_each(v, fx_each_index, v), LLMSPELL_OK);
+    /* persisted: both come back after reopening, built from the records */
+    llmspell_vec_close(v);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.field_indexes == 2, "reopened with %u field indexes", (unsigned)info.field_indexes);
+    CHECK(fx_consistent(v), "postings after reopening");
+    for (fi = 0; fi < 10; fi++) fx_compare(v, &F[fi], FN[fi], ds_vec(&d, N + 3), DIM, "reopened");
+    /* unindex persists too */
+    CHECK_RC(llmspell_vec_unindex_field(v, "t"), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_unindex_field(v, "t"), LLMSPELL_ERR_NOT_FOUND);
+    llmspell_vec_close(v);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.field_indexes == 1, "after unindex t and reopening: %u field indexes", (unsigned)info.field_indexes);
+    for (fi = 0; fi < 10; fi++) fx_compare(v, &F[fi], FN[fi], ds_vec(&d, N + 4), DIM, "after unindex");
+    /* a corrupt declaration is left out (an index only speeds filters up) */
+    llmspell_vec_close(v);
+    kn = vkey(k, 'f', "fx", 2, "g", 0, 0, 0, 0);
+    CHECK(kv_modify(&kv, k, kn, 5, 0x10), "corrupting the declaration of g");
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.field_indexes == 0, "a corrupt declaration was used: %u field indexes", (unsigned)info.field_indexes);
+    fx_compare(v, &F[0], FN[0], ds_vec(&d, N + 5), DIM, "without indexes");
+    CHECK_RC(llmspell_vec_index_field(v, "g"), LLMSPELL_OK); /* declared afresh over the corrupt one */
+    llmspell_vec_close(v);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.field_indexes == 1, "declared again: %u field indexes", (unsigned)info.field_indexes);
+    llmspell_vec_close(v);
+    /* drop removes the declarations with the rest */
+    CHECK_RC(llmspell_vec_drop(&kv, "fx"), LLMSPELL_OK);
+    CHECK(kv_has(&kv, k, kn) == 0, "the declaration of g survived the drop");
+    llmspell_kv_close(&kv);
+    ds_free(&d);
 }
 
 /* Numbers compare numerically across integer and float, strings by bytes (NUL and UTF-8
@@ -3410,6 +3628,21 @@ static int alloc_verify(counting_alloc *ca, llmspell_vec *v, const dataset *d, c
             bad++;
         }
     }
+    if (want) { /* g == 1: through the field index once it is declared */
+        llmspell_vec_filter f = FC(LLMSPELL_F_EQ, "g", VI(1));
+        llmspell_vec_query q = query_of(ds_vec(d, 0), ADIM, AN + 2, AN + 2, &f);
+        size_t j;
+        for (i = 1, want = 0; i < AN; i += 4) want += live[i];
+        if (llmspell_vec_search(v, &q, hits, &n) != LLMSPELL_OK || n != (size_t)want) {
+            CHECK(0, "N=%ld %s: filtered search found %zu, want %d", N, when, n, want);
+            bad++;
+        }
+        for (j = 0; j < n; j++)
+            if (id_num(hits[j].id, "a") % 4 != 1) {
+                CHECK(0, "N=%ld %s: filtered search returned %s", N, when, hits[j].id);
+                bad++;
+            }
+    }
     ca->paused = 0;
     return bad == 0;
 }
@@ -3486,6 +3719,11 @@ static int alloc_scenario(counting_alloc *ca, long N, const dataset *d)
     ASTEP(llmspell_vec_search(v, &q, hits, &n), live);
     CHECK(n == 5 && strcmp(hits[0].id, "a1") == 0, "N=%ld: filtered search: %zu hits, first %s", N, n, n ? hits[0].id : "-");
     for (i = 0; i < n; i++) CHECK(id_num(hits[i].id, "a") % 4 == 1, "N=%ld: filtered search returned %s", N, hits[i].id);
+    /* the same through a field index on g, kept by the writes and rebuilt by the opens below */
+    ASTEP(llmspell_vec_index_field(v, "g"), live);
+    ASTEP(llmspell_vec_search(v, &q, hits, &n), live);
+    CHECK(n == 5 && strcmp(hits[0].id, "a1") == 0, "N=%ld: search through the index: %zu hits, first %s", N, n, n ? hits[0].id : "-");
+    for (i = 0; i < n; i++) CHECK(id_num(hits[i].id, "a") % 4 == 1, "N=%ld: search through the index returned %s", N, hits[i].id);
     ASTEP(llmspell_vec_delete(v, "a5"), live);
     live[5] = 0;
     ASTEP(llmspell_vec_get(v, "a6", &got), live);
@@ -3731,6 +3969,8 @@ static llmspell_result op_batch(llmspell_vec *v, void *arg)
     return llmspell_vec_add_batch(v, b->recs, b->n);
 }
 static llmspell_result op_delete(llmspell_vec *v, void *arg) { return llmspell_vec_delete(v, (const char *)arg); }
+static llmspell_result op_index(llmspell_vec *v, void *arg) { return llmspell_vec_index_field(v, (const char *)arg); }
+static llmspell_result op_unindex(llmspell_vec *v, void *arg) { return llmspell_vec_unindex_field(v, (const char *)arg); }
 static llmspell_result op_purge(llmspell_vec *v, void *arg)
 {
     size_t *purged = (size_t *)arg;
@@ -3781,6 +4021,13 @@ static void test_kv_write_failure(void)
     }
     ba.recs = recs;
     ba.n = NB;
+    /* field indexes: a failed declaration leaves none behind; the batch below keeps one */
+    writes = KVF_SWEEP(v, &f, &outer, qs, qd, NQ, op_index, (void *)"batch", "index_field");
+    CHECK(writes >= 2, "index_field made %ld kv writes", writes);
+    writes = KVF_SWEEP(v, &f, &outer, qs, qd, NQ, op_index, (void *)"o", "index_field");
+    writes = KVF_SWEEP(v, &f, &outer, qs, qd, NQ, op_unindex, (void *)"o", "unindex_field");
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.field_indexes == 1, "%u field indexes after the sweeps, want 1", (unsigned)info.field_indexes);
     writes = KVF_SWEEP(v, &f, &outer, qs, qd, NQ, op_batch, &ba, "add_batch");
     fprintf(stderr, "note: kv_write_failure: add_batch made %ld kv writes, each failed in turn\n", writes);
     CHECK(writes > NB, "add_batch of %d made only %ld kv writes", NB, writes);
@@ -3806,6 +4053,15 @@ static void test_kv_write_failure(void)
     REQUIRE_RC(llmspell_vec_open(&v, &outer, "kf", NULL, &o), LLMSPELL_OK);
     CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
     CHECK(info.graph_loaded == 1, "reopen after the failures: graph_loaded %d", info.graph_loaded);
+    CHECK(info.field_indexes == 1, "reopen after the failures: %u field indexes", (unsigned)info.field_indexes);
+    {
+        llmspell_vec_filter fb = FC(LLMSPELL_F_EQ, "batch", VI(26));
+        llmspell_vec_query q = query_of(qs[0], DIM, 5, 0, &fb);
+        llmspell_vec_hit h[5];
+        size_t nh = 0;
+        CHECK_RC(llmspell_vec_search(v, &q, h, &nh), LLMSPELL_OK);
+        CHECK(nh == 1 && strcmp(h[0].id, "k3") == 0, "batch == 26 through the index: %zu hits, first %s", nh, nh ? h[0].id : "-");
+    }
     CHECK_RC(snap_take(v, &s2, qs, qd, NQ), LLMSPELL_OK);
     if (snap_diff(&s1, &s2, why, sizeof why)) CHECK(0, "after reopen: %s", why);
     llmspell_vec_close(v);
@@ -3841,6 +4097,7 @@ int main(void)
     RUN(test_ttl);
     RUN(test_filters);
     RUN(test_filter_values);
+    RUN(test_field_indexes);
     RUN(test_dims);
     for (i = 0; i < COUNT_OF(BACKENDS); i++) {
         snprintf(name, sizeof name, "persist_%s", BACKENDS[i].name);
