@@ -992,14 +992,22 @@ typedef struct llmspell__vfld { /* one filterable top-level field of a record's 
 } llmspell__vfld;
 
 typedef struct llmspell__vrec {
-    char *blob;                 /* one allocation: fields[], id, scope, metadata, decoded strings */
-    const char *id, *scope, *meta;
+    char *blob;                 /* one allocation: the times, fields[], id, scope, metadata, decoded strings */
     uint32_t idlen, scopelen, metalen, nfields;
-    llmspell__vfld *fields;
-    llmspell_time created, updated, expires;
+    llmspell_time expires;      /* here: searches read it */
     uint32_t ix, node;          /* its index (dimension) and node there; ix NONE: free slot */
     uint32_t hash;
 } llmspell__vrec;
+
+/* What a record's blob holds, in order: what only get and saving read lives there, so that
+   the record itself stays small (a collection holds one per vector). */
+#define LLMSPELL__RCREATED(r) (((llmspell_time *)(void *)(r)->blob)[0])
+#define LLMSPELL__RUPDATED(r) (((llmspell_time *)(void *)(r)->blob)[1])
+#define LLMSPELL__RTIMES_SIZE (2 * sizeof(llmspell_time))
+#define LLMSPELL__RFIELDS(r) ((llmspell__vfld *)(void *)((r)->blob + LLMSPELL__RTIMES_SIZE))
+#define LLMSPELL__RID(r) ((const char *)(r)->blob + LLMSPELL__RTIMES_SIZE + (size_t)(r)->nfields * sizeof(llmspell__vfld))
+#define LLMSPELL__RSCOPE(r) (LLMSPELL__RID(r) + (r)->idlen + 1)
+#define LLMSPELL__RMETA(r) (LLMSPELL__RSCOPE(r) + (r)->scopelen + 1)
 
 /* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
    its 2M links, their sequence lock, the inverse norm and the vector: what a search reads of a
@@ -1306,7 +1314,7 @@ static uint32_t llmspell__id_find(const llmspell_vec *v, const char *id, size_t 
     if (!v->idmap) return LLMSPELL__NONE;
     for (i = h & v->idmask; v->idmap[i]; i = (i + 1) & v->idmask) {
         const llmspell__vrec *r = &v->recs[v->idmap[i] - 1];
-        if (r->hash == h && r->idlen == n && memcmp(r->id, id, n) == 0) return v->idmap[i] - 1;
+        if (r->hash == h && r->idlen == n && memcmp(LLMSPELL__RID(r), id, n) == 0) return v->idmap[i] - 1;
     }
     return LLMSPELL__NONE;
 }
@@ -2092,8 +2100,9 @@ static int llmspell__fcmp(const llmspell__vfld *x, const llmspell_vec_value *y) 
 
 static const llmspell__vfld *llmspell__rec_field(const llmspell__vrec *r, uint32_t fid) {
     uint32_t i;
+    const llmspell__vfld *f = LLMSPELL__RFIELDS(r);
     for (i = 0; i < r->nfields; i++)
-        if (r->fields[i].id == fid) return &r->fields[i];
+        if (f[i].id == fid) return &f[i];
     return NULL;
 }
 
@@ -2491,7 +2500,7 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
         f.id = fid;
         fld[nf++] = f;
     }
-    need = nf * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
+    need = LLMSPELL__RTIMES_SIZE + nf * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
     for (i = 0; i < nf; i++)
         if (fld[i].type == LLMSPELL_VAL_STRING) need += fld[i].slen + 1;
     r->blob = (char *)llmspell__valloc(v, need);
@@ -2499,18 +2508,17 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
         llmspell__vfree(v, fld);
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
     }
-    r->fields = (llmspell__vfld *)r->blob;
     r->nfields = nf;
-    p = r->blob + nf * sizeof(llmspell__vfld);
-    memcpy(p, id, idlen); p[idlen] = 0; r->id = p; r->idlen = (uint32_t)idlen; p += idlen + 1;
-    memcpy(p, scope, scopelen); p[scopelen] = 0; r->scope = p; r->scopelen = (uint32_t)scopelen; p += scopelen + 1;
-    memcpy(p, meta, metalen); p[metalen] = 0; r->meta = p; r->metalen = (uint32_t)metalen; p += metalen + 1;
+    p = r->blob + LLMSPELL__RTIMES_SIZE + nf * sizeof(llmspell__vfld);
+    memcpy(p, id, idlen); p[idlen] = 0; r->idlen = (uint32_t)idlen; p += idlen + 1;
+    memcpy(p, scope, scopelen); p[scopelen] = 0; r->scopelen = (uint32_t)scopelen; p += scopelen + 1;
+    memcpy(p, meta, metalen); p[metalen] = 0; r->metalen = (uint32_t)metalen; p += metalen + 1;
     for (i = 0; i < nf; i++) {
-        r->fields[i] = fld[i];
+        LLMSPELL__RFIELDS(r)[i] = fld[i];
         if (fld[i].type == LLMSPELL_VAL_STRING) {
             if (fld[i].slen) memcpy(p, fld[i].s, fld[i].slen);
             p[fld[i].slen] = 0;
-            r->fields[i].s = p;
+            LLMSPELL__RFIELDS(r)[i].s = p;
             p += fld[i].slen + 1;
         }
     }
@@ -2524,12 +2532,12 @@ static uint8_t *llmspell__rec_blob(const llmspell_vec *v, const llmspell__vrec *
     uint8_t *b;
     memset(&rv, 0, sizeof rv);
     rv.dim = dim;
-    rv.created = r->created;
-    rv.updated = r->updated;
+    rv.created = LLMSPELL__RCREATED(r);
+    rv.updated = LLMSPELL__RUPDATED(r);
     rv.expires = r->expires;
-    rv.scope = r->scope;
+    rv.scope = LLMSPELL__RSCOPE(r);
     rv.scopelen = r->scopelen;
-    rv.meta = r->meta;
+    rv.meta = LLMSPELL__RMETA(r);
     rv.metalen = r->metalen;
     *len = llmspell__rec_size(&rv);
     if (!(b = (uint8_t *)llmspell__valloc(v, *len))) return NULL;
@@ -2723,7 +2731,7 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
         if (r != LLMSPELL__NONE) {
             p[2] = (uint8_t)v->recs[r].idlen;
             p[3] = (uint8_t)(v->recs[r].idlen >> 8);
-            memcpy(p + 4, v->recs[r].id, v->recs[r].idlen);
+            memcpy(p + 4, LLMSPELL__RID(&v->recs[r]), v->recs[r].idlen);
             p += 4 + v->recs[r].idlen;
         } else {
             const float *x = LLMSPELL__VEC(ix, node);
@@ -3305,8 +3313,8 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
             if (r != LLMSPELL_ERR_NOMEM) r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': record '%s' has bad metadata", v->name, id);
             goto fail;
         }
-        rec.created = rv.created;
-        rec.updated = rv.updated;
+        LLMSPELL__RCREATED(&rec) = rv.created;
+        LLMSPELL__RUPDATED(&rec) = rv.updated;
         rec.expires = rv.expires;
         if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + 1, sizeof *v->recs) || !llmspell__id_reserve(v, 1)) {
             llmspell__vfree(v, rec.blob);
@@ -3496,8 +3504,8 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
     memset(p, 0, sizeof *p);
     if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, where, 0)) != LLMSPELL_OK) return r;
     old = llmspell__id_find(v, rec->id, idlen, p->r.hash);
-    p->r.created = old != LLMSPELL__NONE ? v->recs[old].created : now;
-    p->r.updated = now;
+    LLMSPELL__RCREATED(&p->r) = old != LLMSPELL__NONE ? LLMSPELL__RCREATED(&v->recs[old]) : now;
+    LLMSPELL__RUPDATED(&p->r) = now;
     p->r.expires = rec->ttl > 0 ? (now > LLMSPELL_TIME_MAX - rec->ttl ? LLMSPELL_TIME_MAX : now + rec->ttl) : LLMSPELL_TIME_MAX;
     p->vec = rec->embedding;
     p->dim = rec->dim;
@@ -3608,7 +3616,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
     if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
     for (i = 0; i < n; i++) {
         llmspell__vprep *p = &w->prep[i];
-        uint32_t old = llmspell__id_find(v, p->r.id, p->r.idlen, p->r.hash), slot, node, ixno = 0;
+        uint32_t old = llmspell__id_find(v, LLMSPELL__RID(&p->r), p->r.idlen, p->r.hash), slot, node, ixno = 0;
         llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
         if (old != LLMSPELL__NONE) llmspell__forget(v, old);
         slot = llmspell__rec_slot(v);
@@ -3781,9 +3789,9 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     for (i = 0; i < n; i++) /* duplicate ids in one batch are ambiguous */
         for (j = 0; j < i; j++)
             if (w.prep[i].r.hash == w.prep[j].r.hash && w.prep[i].r.idlen == w.prep[j].r.idlen &&
-                memcmp(w.prep[i].r.id, w.prep[j].r.id, w.prep[i].r.idlen) == 0) {
+                memcmp(LLMSPELL__RID(&w.prep[i].r), LLMSPELL__RID(&w.prep[j].r), w.prep[i].r.idlen) == 0) {
                 r = llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id '%s' appears twice in the batch (records %u and %zu)", v->name,
-                                    w.prep[i].r.id, (unsigned)j, i);
+                                    LLMSPELL__RID(&w.prep[i].r), (unsigned)j, i);
                 goto out;
             }
     if (del_id) {
@@ -3796,7 +3804,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     }
     if ((r = llmspell__collect_expired(v, &w, now)) != LLMSPELL_OK) goto out;
     for (i = 0; i < n; i++) { /* records that add one: new ids, or ids whose record expired */
-        uint32_t old = llmspell__id_find(v, w.prep[i].r.id, w.prep[i].r.idlen, w.prep[i].r.hash);
+        uint32_t old = llmspell__id_find(v, LLMSPELL__RID(&w.prep[i].r), w.prep[i].r.idlen, w.prep[i].r.hash);
         if (old == LLMSPELL__NONE || v->recs[old].expires <= now) fresh++;
     }
     if (v->opts.max_vectors && v->live - w.npurge + fresh > v->opts.max_vectors) { /* what remains after this write */
@@ -3828,21 +3836,22 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     /* the store first: records in, replaced and purged ones out */
     if (v->kv) {
         for (i = 0; i < n && r == LLMSPELL_OK; i++) {
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, w.prep[i].r.id, w.prep[i].r.idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(&w.prep[i].r), w.prep[i].r.idlen, 0, 0, 0, 0);
             r = llmspell_kv_put_sys(v->kv, key, kn, w.prep[i].kvblob, w.prep[i].kvlen);
         }
         for (j = 0; j < w.npurge && r == LLMSPELL_OK; j++) {
             const llmspell__vrec *pr = &v->recs[w.purge[j]];
             int replaced = 0;
             for (i = 0; i < n; i++)
-                if (pr->hash == w.prep[i].r.hash && pr->idlen == w.prep[i].r.idlen && memcmp(pr->id, w.prep[i].r.id, pr->idlen) == 0)
+                if (pr->hash == w.prep[i].r.hash && pr->idlen == w.prep[i].r.idlen &&
+                    memcmp(LLMSPELL__RID(pr), LLMSPELL__RID(&w.prep[i].r), pr->idlen) == 0)
                     replaced = 1;
             if (replaced) continue;
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, pr->id, pr->idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(pr), pr->idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
         if (r == LLMSPELL_OK && del_rec != LLMSPELL__NONE && v->recs[del_rec].expires > now) {
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, v->recs[del_rec].id, v->recs[del_rec].idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(&v->recs[del_rec]), v->recs[del_rec].idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
         if (r != LLMSPELL_OK) {
@@ -4243,7 +4252,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
     for (i = 0; i < v->nrecs; i++) {
         const llmspell__vrec *r = &v->recs[i];
         if (r->ix == LLMSPELL__NONE) continue;
-        mem += r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
+        mem += LLMSPELL__RTIMES_SIZE + r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
     }
     for (i = 0; i < v->nfx; i++) mem += (uint64_t)v->fx[i].cap * sizeof *v->fx[i].p + v->fx[i].nlen + 1 + sizeof *v->fx;
     out->field_indexes = v->nfx;
@@ -4336,14 +4345,14 @@ static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_ve
     const llmspell__vrec *rec = &v->recs[r];
     const llmspell__hnsw *ix = v->ix[rec->ix];
     memset(out, 0, sizeof *out);
-    out->id = rec->id;
+    out->id = LLMSPELL__RID(rec);
     out->embedding = LLMSPELL__VEC(ix, rec->node); /* exactly as added */
     out->dim = ix->dim;
-    out->metadata = rec->meta;
+    out->metadata = LLMSPELL__RMETA(rec);
     out->metadata_len = rec->metalen;
-    out->scope = rec->scope;
-    out->created_at = rec->created;
-    out->updated_at = rec->updated;
+    out->scope = LLMSPELL__RSCOPE(rec);
+    out->created_at = LLMSPELL__RCREATED(rec);
+    out->updated_at = LLMSPELL__RUPDATED(rec);
     out->expires_at = rec->expires;
 }
 
@@ -4385,7 +4394,7 @@ static int llmspell__rec_idcmp(const void *a, const void *b, void *v) {
     const llmspell__vrec *x = &((const llmspell_vec *)v)->recs[*(const uint32_t *)a];
     const llmspell__vrec *y = &((const llmspell_vec *)v)->recs[*(const uint32_t *)b];
     size_t m = x->idlen < y->idlen ? x->idlen : y->idlen;
-    int c = memcmp(x->id, y->id, m);
+    int c = memcmp(LLMSPELL__RID(x), LLMSPELL__RID(y), m);
     return c ? c : (x->idlen < y->idlen ? -1 : x->idlen > y->idlen);
 }
 
@@ -4602,9 +4611,9 @@ static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llm
     for (i = m; i-- > 0;) {
         llmspell__dn d = llmspell__heap_pop(res);
         const llmspell__vrec *r = &v->recs[LLMSPELL__REC(sq->ix, d.id)];
-        hits[i].id = r->id;
+        hits[i].id = LLMSPELL__RID(r);
         hits[i].score = llmspell__score(v, d.d);
-        hits[i].metadata = r->meta;
+        hits[i].metadata = LLMSPELL__RMETA(r);
         hits[i].metadata_len = r->metalen;
         sq->s->hold[i] = r->blob;
     }
@@ -4657,7 +4666,7 @@ static int llmspell__scan_cands(llmspell_vec *v, llmspell__squery *sq) {
         if (i + 2 < n) { /* then its record, then the fields the filter reads */
             uint32_t r2 = LLMSPELL__REC(ix, s->cands[i + 2]);
             if (r2 != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(&v->recs[r2]);
-            if (i + 1 < n && (r2 = LLMSPELL__REC(ix, s->cands[i + 1])) != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(v->recs[r2].fields);
+            if (i + 1 < n && (r2 = LLMSPELL__REC(ix, s->cands[i + 1])) != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(v->recs[r2].blob);
         }
         if (!llmspell__accepts(ix, &sq->acc, node)) continue;
         d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
