@@ -2181,8 +2181,8 @@ typedef struct llmspell__findex {
 
 static uint64_t llmspell__pkey_num(double d) {
     uint64_t b;
-    if (d == 0) d = 0; /* -0 and 0 are one number */
     memcpy(&b, &d, sizeof b);
+    if ((b << 1) == 0) b = 0; /* -0 and 0 are one number (on the bits: fast-math may drop d == 0 tests) */
     b = b >> 63 ? ~b : b | 0x8000000000000000ull; /* ordered as an unsigned integer */
     return LLMSPELL__PK_NUM | b >> 2;
 }
@@ -2201,8 +2201,8 @@ static uint64_t llmspell__pkey(uint32_t type, int64_t i, double d, const char *s
     }
 }
 
-static uint64_t llmspell__pkey_of(const llmspell_vec_value *x) {
-    return llmspell__pkey(x->type, x->i, x->d, x->s, llmspell__fvalue_len(x));
+static uint64_t llmspell__pkey_of(const llmspell_vec_value *x) { /* s is read for strings only */
+    return llmspell__pkey(x->type, x->i, x->d, x->s, x->type == LLMSPELL_VAL_STRING ? llmspell__fvalue_len(x) : 0);
 }
 
 static int llmspell__posting_cmp(const void *a, const void *b) {
@@ -2378,8 +2378,10 @@ static int64_t llmspell__plan_ranges(const llmspell_vec *v, const llmspell__cfil
     case LLMSPELL_F_EQ: return llmspell__plan_add(v, pl, fx, llmspell__pkey_of(&f->value), llmspell__pkey_of(&f->value));
     case LLMSPELL_F_IN:
         for (j = 0; j < f->nvalues; j++) {
-            uint64_t k = llmspell__pkey_of(&f->values[j]);
-            if ((unsigned)f->values[j].type > LLMSPELL_VAL_STRING || (n = llmspell__plan_add(v, pl, fx, k, k)) < 0) return -1;
+            uint64_t k;
+            if ((unsigned)f->values[j].type > LLMSPELL_VAL_STRING) return -1;
+            k = llmspell__pkey_of(&f->values[j]);
+            if ((n = llmspell__plan_add(v, pl, fx, k, k)) < 0) return -1;
             total += n;
         }
         return total;
@@ -4483,6 +4485,10 @@ static llmspell_result llmspell__index_change(llmspell_vec *v, const char *field
             return llmspell__vfail(v, r, "vec '%s': writes run in a transaction of their own; commit the open one first", v->name);
         if (r != LLMSPELL_OK) return llmspell__kv_fail(v, r);
         own = 1;
+        if ((r = llmspell_kv_txn_exclusive(v->kv)) != LLMSPELL_OK) { /* the lock order, as every write */
+            (void)llmspell_kv_rollback(v->kv);
+            return llmspell__kv_fail(v, r);
+        }
     }
     llmspell__vw_lock(v);
     if ((r = llmspell__reload(v)) != LLMSPELL_OK) goto out;

@@ -1203,13 +1203,9 @@ int main(int argc, char **argv) {
         Peer P;
         llmspell_vec *v = NULL;
         bench_sweep(sift, &v, P, S);
-        if (g_quick) {
-            bench_exact(sift, v, S);
-            llmspell_vec_close(v);
-            bench_persist_and_filters(sift, S);
-        } else {
-            llmspell_vec_close(v);
-        }
+        if (g_quick) bench_exact(sift, v, S);
+        llmspell_vec_close(v);
+        bench_persist_and_filters(sift, S); /* the filter goals on a second data set */
     }
     if (have_glove) {
         Sweep S;

@@ -195,6 +195,13 @@ static void stress_writer(void *arg) {
         long i, ver, spins = 0;
         llmspell_result r;
         while (T_THREADS && !st->alone && T_LOAD(&st->searches) < op / 8 && spins++ < 2000) t_nap(); /* the readers keep up */
+        if (op % 250 == 0) { /* a field index comes and goes while the readers search through the others */
+            r = op % 500 ? llmspell_vec_unindex_field(st->v, "pad") : llmspell_vec_index_field(st->v, "pad");
+            if (r != LLMSPELL_OK) {
+                snprintf(why, sizeof why, "%sindex pad: %s (%.160s)", op % 500 ? "un" : "", rc_name(r), llmspell_vec_errmsg(st->v));
+                stress_fail(st, why);
+            }
+        }
         rng = mix(rng + 1);
         if (rng % 3 == 0 && next < SN) { /* a new record */
             i = next++;
