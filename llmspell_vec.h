@@ -72,13 +72,15 @@
    locks, no copies, batches linked on the calling thread.
 
    Contents (search for the >> markers):
-     declarations     >>kernels >>collections >>records >>filters >>search
-     stored form      >>storage: keys, "LVR1" records, "LVC1" settings (also compiled for export)
+     declarations     >>kernels >>collections >>records >>filters >>field indexes >>search
+     stored form      >>storage: keys, "LVR1" records, "LVC1" settings, "LVF1" field indexes
+                      (also compiled for export)
      implementation   >>kernels >>structures >>sync (lock order, node sequence locks) >>ids
-                      >>field names >>hnsw (>>hnsw search layer, >>hnsw select neighbours,
-                      >>hnsw insert, >>hnsw parallel inserts) >>filters >>indexes >>saving the
+                      >>field names >>hnsw (>>hnsw search layer, >>hnsw filtered search layer,
+                      >>hnsw select neighbours, >>hnsw insert, >>hnsw parallel inserts) >>filters
+                      >>field indexes (postings, the planner's ranges) >>indexes >>saving the
                       graph >>holds (what a read returned, kept from writers) >>loading >>writes
-                      >>public API >>search
+                      >>public API >>search (the filtered search's planner)
 */
 #ifndef LLMSPELL_VEC_H
 #define LLMSPELL_VEC_H
