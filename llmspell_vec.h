@@ -2024,6 +2024,7 @@ typedef struct llmspell__cfilter {
 } llmspell__cfilter;
 
 static size_t llmspell__fvalue_len(const llmspell_vec_value *x) { return x->slen ? x->slen : (x->s ? strlen(x->s) : 0); }
+static int llmspell__fvalue_num(const llmspell_vec_value *x) { return x->type == LLMSPELL_VAL_INT || x->type == LLMSPELL_VAL_DOUBLE; }
 
 static llmspell_result llmspell__filter_check(llmspell_vec *v, const llmspell_vec_filter *f, int depth, size_t *nodes) {
     size_t i;
@@ -2081,7 +2082,7 @@ static int llmspell__cmp_i64_f64(int64_t a, double b) {
    (different kinds, or bool/null under an ordering operator). */
 static int llmspell__fcmp(const llmspell__vfld *x, const llmspell_vec_value *y) {
     int xnum = x->type == LLMSPELL_VAL_INT || x->type == LLMSPELL_VAL_DOUBLE;
-    int ynum = y->type == LLMSPELL_VAL_INT || y->type == LLMSPELL_VAL_DOUBLE;
+    int ynum = llmspell__fvalue_num(y);
     if (xnum && ynum) {
         if (x->type == LLMSPELL_VAL_INT && y->type == LLMSPELL_VAL_INT) return x->i < y->i ? -1 : x->i > y->i;
         if (x->type == LLMSPELL_VAL_INT) return llmspell__cmp_i64_f64(x->i, y->d);
@@ -2339,8 +2340,6 @@ static int64_t llmspell__plan_add(const llmspell_vec *v, llmspell__plan *pl, con
     for (i = fx->nsorted; i < fx->n; i++) n += fx->p[i].key >= lo && fx->p[i].key <= hi;
     return n;
 }
-
-static int llmspell__fvalue_num(const llmspell_vec_value *x) { return x->type == LLMSPELL_VAL_INT || x->type == LLMSPELL_VAL_DOUBLE; }
 
 /* Appends to pl posting ranges that hold every record c accepts; returns how many postings
    they hold, or -1 when the declared indexes cannot answer c (or out of memory). AND takes its
