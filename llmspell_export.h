@@ -464,8 +464,10 @@ LLMSPELL_DEF int llmspell_json_key_compare(const char *a, size_t an, const char 
                        embedding = base64 of little-endian float32, plus two fields of ours:
                        "collection" (the collection name) and "expires_at" (only when the record
                        has a TTL). Collection settings go in a top-level "llmspell_collections"
-                       array [{tenant_id, name, metric, M, ef_construction, ef_search}] so that
-                       empty collections and metrics survive. Both are extensions: a reader that
+                       array [{tenant_id, name, metric, M, ef_construction, ef_search}, plus
+                       "quantization" ("f16" or "int8") for a quantized collection] so that
+                       empty collections and settings survive. Embeddings are the kept
+                       float32 whatever the quantization. Both are extensions: a reader that
                        ignores unknown fields (serde's default; the reference does not say
                        whether rs-llmspell sets deny_unknown_fields) is unaffected.
      knowledge_graph   every version of every entity / relationship with its four times;
@@ -4399,6 +4401,10 @@ static llmspell_result llmspell__xe_collection_row(llmspell__xe *e, long i, cons
     LLMSPELL__XT(llmspell_json_uint(e->w, c.c.ef_construction));
     LLMSPELL__XT(LLMSPELL__XK(e, "ef_search"));
     LLMSPELL__XT(llmspell_json_uint(e->w, c.c.ef_search));
+    if (c.c.quant != LLMSPELL_VEC_F32) { /* written only when set: f32 collections export as before */
+        LLMSPELL__XT(LLMSPELL__XK(e, "quantization"));
+        LLMSPELL__XT(llmspell_json_string(e->w, llmspell__vec_quant_names[c.c.quant], LLMSPELL_JSON_STRLEN));
+    }
     LLMSPELL__XT(llmspell_json_object_end(e->w));
     e->st.collections++;
     return LLMSPELL_OK;
@@ -5454,7 +5460,7 @@ static llmspell_result llmspell__xi_vec(llmspell__xi *x, uint32_t dim) {
 }
 
 static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
-    llmspell__xf f[6];
+    llmspell__xf f[7];
     llmspell_result rc;
     llmspell__xcol *col;
     llmspell__xcfg c;
@@ -5467,7 +5473,8 @@ static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
     f[3].name = "M"; f[3].kind = LLMSPELL__XF_I; f[3].flags = LLMSPELL__XF_NULL;
     f[4].name = "ef_construction"; f[4].kind = LLMSPELL__XF_I; f[4].flags = LLMSPELL__XF_NULL;
     f[5].name = "ef_search"; f[5].kind = LLMSPELL__XF_I; f[5].flags = LLMSPELL__XF_NULL;
-    if ((rc = llmspell__xi_record(x, f, 6)) != LLMSPELL_OK) return rc;
+    f[6].name = "quantization"; f[6].kind = LLMSPELL__XF_S; f[6].flags = LLMSPELL__XF_NULL;
+    if ((rc = llmspell__xi_record(x, f, 7)) != LLMSPELL_OK) return rc;
     if (f[1].isnull) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_INVALID, "'name' must be a string");
     if ((rc = llmspell__xi_tenant(x, &f[0])) != LLMSPELL_OK || (rc = llmspell__xi_text(x, &f[1], &x->tb)) != LLMSPELL_OK) return rc;
     if (x->tb.n == 0 || x->tb.n > LLMSPELL_VEC_MAX_NAME || memchr(x->tb.p, 0, x->tb.n))
@@ -5481,6 +5488,12 @@ static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
         if (i == 3) return llmspell__xi_field_fail(x, &f[2], LLMSPELL_ERR_INVALID, "metric must be \"cosine\", \"l2\" or \"ip\"");
         c.c.metric = (llmspell_metric)i;
     }
+    if (f[6].s) {
+        for (i = 0; i < 3; i++)
+            if (strlen(llmspell__vec_quant_names[i]) == f[6].len && memcmp(llmspell__vec_quant_names[i], f[6].s, f[6].len) == 0) break;
+        if (i == 3) return llmspell__xi_field_fail(x, &f[6], LLMSPELL_ERR_INVALID, "quantization must be \"f32\", \"f16\" or \"int8\"");
+        c.c.quant = (llmspell_vec_quant)i;
+    }
     for (i = 3; i <= 5; i++) { /* vec's own ranges (llmspell_vec_create refuses the same) */
         uint32_t *dst = i == 3 ? &c.c.M : i == 4 ? &c.c.ef_construction : &c.c.ef_search;
         const char *why;
@@ -5493,7 +5506,7 @@ static llmspell_result llmspell__xi_collection(llmspell__xi *x) {
     if ((rc = llmspell__xi_colget(x, x->tb.p, x->tb.n, &col)) != LLMSPELL_OK) return rc;
     if (x->apply) return LLMSPELL_OK;
     if (col->listed) return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "collection listed twice");
-    if (col->exists && (col->old.c.metric != c.c.metric || col->old.c.M != c.c.M || col->old.c.ef_construction != c.c.ef_construction ||
+    if (col->exists && (col->old.c.metric != c.c.metric || col->old.c.quant != c.c.quant || col->old.c.M != c.c.M || col->old.c.ef_construction != c.c.ef_construction ||
                         col->old.c.ef_search != c.c.ef_search))
         return llmspell__xi_field_fail(x, &f[1], LLMSPELL_ERR_CONFLICT, "the target store has this collection with other settings");
     col->listed = 1;

@@ -279,7 +279,7 @@ LLMSPELL_DEF uint32_t llmspell_crc32c(uint32_t crc, const void *data, size_t n);
 enum {
     LLMSPELL_CPU_SSE42 = 1,  /* x86: SSE4.2 (the CRC-32C instruction) */
     LLMSPELL_CPU_SSSE3 = 2,  /* x86: SSSE3 */
-    LLMSPELL_CPU_AVX2 = 4,   /* x86: AVX2 and FMA, YMM state saved */
+    LLMSPELL_CPU_AVX2 = 4,   /* x86: AVX2, FMA and F16C, YMM state saved */
     LLMSPELL_CPU_AVX512 = 8, /* x86: AVX-512F, ZMM and opmask state saved */
     LLMSPELL_CPU_NEON = 16   /* ARM: NEON (always on aarch64; on armv7 when built with it) */
 };
@@ -1889,7 +1889,8 @@ LLMSPELL_DEF unsigned llmspell_cpu_features(void) {
     llmspell__cpuid(1, 0, r);
     if (r[2] & (1u << 20)) f |= LLMSPELL_CPU_SSE42;
     if (r[2] & (1u << 9)) f |= LLMSPELL_CPU_SSSE3;
-    if (!(r[2] & (1u << 27)) || !(r[2] & (1u << 28)) || !(r[2] & (1u << 12)) || top < 7) return f; /* OSXSAVE, AVX, FMA */
+    if (!(r[2] & (1u << 27)) || !(r[2] & (1u << 28)) || !(r[2] & (1u << 12)) || !(r[2] & (1u << 29)) || top < 7)
+        return f; /* OSXSAVE, AVX, FMA, F16C */
     xcr0 = llmspell__xgetbv0();
     if ((xcr0 & 0x6u) != 0x6u) return f; /* XMM and YMM state */
     llmspell__cpuid(7, 0, r);

@@ -100,12 +100,16 @@
 extern "C" {
 #endif
 
-/* >>kernels: distances between float32 vectors of any length. */
+/* >>kernels: distances between vectors of any length: float32, and the two quantized forms a
+   collection may hold (IEEE half-precision bits; int8 in -127..127). */
 typedef struct llmspell_vec_kernel {
     const char *name; /* "scalar", "sse", "avx2", "avx512", "neon" */
     float (*dot)(const float *a, const float *b, size_t n);
     float (*l2sq)(const float *a, const float *b, size_t n);  /* squared Euclidean distance */
     float (*cosine)(const float *a, const float *b, size_t n); /* similarity; 0 if a norm is 0 */
+    float (*dot_f16)(const uint16_t *a, const uint16_t *b, size_t n);
+    float (*l2sq_f16)(const uint16_t *a, const uint16_t *b, size_t n);
+    int32_t (*dot_i8)(const int8_t *a, const int8_t *b, size_t n); /* exact for n <= 65536 */
 } llmspell_vec_kernel;
 
 /* The best kernel this CPU and OS run (the scalar one under LLMSPELL_VEC_NO_SIMD). */
@@ -120,12 +124,25 @@ typedef enum llmspell_metric {
     LLMSPELL_METRIC_IP
 } llmspell_metric;
 
+/* How a collection's index holds its vectors in memory. The kv keeps every record's float32
+   vector exactly whatever this is (export writes it, a rebuild re-quantizes it); get and each
+   return what the index holds, so a quantized collection without a kv keeps no float32.
+     f32   4 bytes a dimension, exact.
+     f16   2 bytes: IEEE half precision, rounded to nearest (relative error 2^-11; magnitudes
+           over 65504 become infinity and are refused when added).
+     int8  1 byte and 8 bytes a vector: x ~ s * q with q in -127..127 and s = max |x| / 127,
+           a scale per vector. Per vector rather than per dimension: nothing to train, no
+           drift as the data changes, and the dot product of two vectors is an exact integer
+           sum times their two scales (cosine needs neither scale). */
+typedef enum llmspell_vec_quant { LLMSPELL_VEC_F32 = 0, LLMSPELL_VEC_F16, LLMSPELL_VEC_INT8 } llmspell_vec_quant;
+
 /* Collection settings, fixed at creation; zero fields mean the defaults. */
 typedef struct llmspell_vec_config {
     llmspell_metric metric;   /* default cosine */
     uint32_t M;               /* links per node and layer (16; layer 0 has 2M); 2..100 */
     uint32_t ef_construction; /* candidate list while adding (200) */
     uint32_t ef_search;       /* candidate list while searching (50); a query may override */
+    llmspell_vec_quant quant; /* how the index holds vectors in memory (f32); see below */
 } llmspell_vec_config;
 
 /* Per-handle options; zero fields mean the defaults. The quotas count per kv handle, which is
@@ -180,6 +197,9 @@ LLMSPELL_DEF const char *llmspell_vec_errmsg(const llmspell_vec *v);
 /* The name of a metric ("cosine", "l2", "ip"; NULL for others), and back (ERR_INVALID). */
 LLMSPELL_DEF const char *llmspell_vec_metric_name(llmspell_metric m);
 LLMSPELL_DEF llmspell_result llmspell_vec_metric_parse(const char *name, llmspell_metric *m);
+/* "f32", "f16", "int8" (NULL for an unknown value), and back (ERR_INVALID for an unknown name). */
+LLMSPELL_DEF const char *llmspell_vec_quant_name(llmspell_vec_quant q);
+LLMSPELL_DEF llmspell_result llmspell_vec_quant_parse(const char *name, llmspell_vec_quant *q);
 /* A vector written as JSON text, "[0.1, 0.2, ...]" (n LLMSPELL_JSON_STRLEN: NUL-terminated):
    its numbers as float32 into out[0..cap), their count in *dim. ERR_PARSE for anything but a
    JSON array of numbers, ERR_TOO_LARGE for more than cap, ERR_NOMEM. */
@@ -350,6 +370,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
 #define LLMSPELL__VTAG_PAGE 'p'
 #define LLMSPELL__VEC_FORM_MAX_NAME LLMSPELL_VEC_MAX_NAME /* fixed, not an option */
 LLMSPELL__UNUSED_DATA static const char *const llmspell__vec_metric_names[3] = {"cosine", "l2", "ip"}; /* by llmspell_metric */
+LLMSPELL__UNUSED_DATA static const char *const llmspell__vec_quant_names[3] = {"f32", "f16", "int8"}; /* by llmspell_vec_quant */
 
 /* 0xFF 'V' tag tuple(name) [+ tuple(id)] [+ u32 dim [+ u32 page]] into k[0..cap); returns the
    length the key needs (written only when it fits, snprintf style). */
@@ -363,14 +384,14 @@ LLMSPELL__UNUSED static size_t llmspell__vkey(uint8_t *k, size_t cap, char tag, 
     return n;
 }
 
-/* settings: "LVC1" u8 metric, u8 0, u16 M, u32 ef_construction, u32 ef_search, u64 generation,
+/* settings: "LVC1" u8 metric, u8 quant (0 before quantized collections), u16 M, u32 ef_construction, u32 ef_search, u64 generation,
    u64 live records, i64 created, u32 0, u32 CRC-32C of the 44 bytes before it */
 #define LLMSPELL__META_SIZE 48
 LLMSPELL__UNUSED static void llmspell__meta_blob(uint8_t b[LLMSPELL__META_SIZE], const llmspell_vec_config *cfg, uint64_t gen, uint64_t count,
                                 llmspell_time created) {
     memcpy(b, "LVC1", 4);
     b[4] = (uint8_t)cfg->metric;
-    b[5] = 0;
+    b[5] = (uint8_t)cfg->quant;
     b[6] = (uint8_t)cfg->M;
     b[7] = (uint8_t)(cfg->M >> 8);
     llmspell__put32(b + 8, cfg->ef_construction);
@@ -396,6 +417,7 @@ LLMSPELL__UNUSED static int llmspell__fdecl_ok(const uint8_t *b, size_t bn, cons
 /* The ranges llmspell_vec_create accepts (after defaults): NULL, or what is wrong. */
 LLMSPELL__UNUSED static const char *llmspell__vec_config_error(const llmspell_vec_config *c) {
     if ((unsigned)c->metric > LLMSPELL_METRIC_IP) return "unknown metric";
+    if ((unsigned)c->quant > LLMSPELL_VEC_INT8) return "unknown quantization";
     if (c->M < 2 || c->M > 100) return "M is outside 2..100";
     if (c->ef_construction < 1 || c->ef_construction > 100000) return "ef_construction is outside 1..100000";
     if (c->ef_search < 1 || c->ef_search > 100000) return "ef_search is outside 1..100000";
@@ -407,6 +429,7 @@ LLMSPELL__UNUSED static int llmspell__meta_parse(const uint8_t *b, size_t n, llm
     if (n != LLMSPELL__META_SIZE || memcmp(b, "LVC1", 4) != 0 || llmspell__get32(b + 44) != llmspell_crc32c(0, b, 44)) return 0;
     memset(cfg, 0, sizeof *cfg);
     cfg->metric = (llmspell_metric)b[4];
+    cfg->quant = (llmspell_vec_quant)b[5];
     cfg->M = (uint32_t)b[6] | (uint32_t)b[7] << 8;
     cfg->ef_construction = llmspell__get32(b + 8);
     cfg->ef_search = llmspell__get32(b + 12);
@@ -623,7 +646,71 @@ static float llmspell__cos_ref(const float *a, const float *b, size_t n) {
     return llmspell__cos_finish(d, na, nb);
 }
 
-static const llmspell_vec_kernel llmspell__k_scalar = {"scalar", llmspell__dot_ref, llmspell__l2sq_ref, llmspell__cos_ref};
+/* IEEE half precision, the reference conversions (F16C's and NEON's agree with them). */
+static float llmspell__f16_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1Fu, m = h & 0x3FFu, u;
+    float f;
+    if (e == 0) { /* zero or subnormal: m * 2^-24 */
+        f = (float)m * 5.9604644775390625e-8f;
+        return sign ? -f : f;
+    }
+    u = sign | (e == 31 ? 0x7F800000u : (e + 112) << 23) | m << 13;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Rounded to nearest, ties to even; beyond 65504 (after rounding) infinity. */
+static uint16_t llmspell__f32_f16(float f) {
+    uint32_t u, sign, e, m, h, rest, half, shift;
+    memcpy(&u, &f, 4);
+    sign = (u >> 16) & 0x8000u;
+    e = (u >> 23) & 0xFFu;
+    m = u & 0x7FFFFFu;
+    if (e == 0xFF) return (uint16_t)(sign | 0x7C00u | (m ? 0x200u : 0)); /* infinity, NaN */
+    if (e >= 143) return (uint16_t)(sign | 0x7C00u);                      /* 2^16 and beyond */
+    if (e >= 113) {                                                          /* a normal half */
+        h = sign | (e - 112) << 10 | m >> 13;
+        rest = m & 0x1FFFu;
+        if (rest > 0x1000u || (rest == 0x1000u && (h & 1))) h++; /* a carry into the exponent is right, up to infinity */
+        return (uint16_t)h;
+    }
+    if (e < 102) return (uint16_t)sign; /* under half the smallest subnormal */
+    m |= 0x800000u;                     /* a subnormal half: m * 2^(e - 150) in units of 2^-24 */
+    shift = 126 - e;
+    h = m >> shift;
+    rest = m & ((1u << shift) - 1);
+    half = 1u << (shift - 1);
+    if (rest > half || (rest == half && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+}
+
+static float llmspell__dot_f16_ref(const uint16_t *a, const uint16_t *b, size_t n) {
+    float s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += llmspell__f16_f32(a[i]) * llmspell__f16_f32(b[i]);
+    return s;
+}
+
+static float llmspell__l2sq_f16_ref(const uint16_t *a, const uint16_t *b, size_t n) {
+    float s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float d = llmspell__f16_f32(a[i]) - llmspell__f16_f32(b[i]);
+        s += d * d;
+    }
+    return s;
+}
+
+static int32_t llmspell__dot_i8_ref(const int8_t *a, const int8_t *b, size_t n) {
+    int32_t s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += (int32_t)a[i] * b[i];
+    return s;
+}
+
+static const llmspell_vec_kernel llmspell__k_scalar = {"scalar",          llmspell__dot_ref,      llmspell__l2sq_ref,
+                                                       llmspell__cos_ref, llmspell__dot_f16_ref, llmspell__l2sq_f16_ref,
+                                                       llmspell__dot_i8_ref};
 
 #ifdef LLMSPELL__VEC_X86
 /* SSE2 is part of x86-64, and of every 32-bit build the gate above lets in. */
@@ -786,6 +873,95 @@ LLMSPELL__VEC_TARGET("avx2,fma") static float llmspell__cos_avx2(const float *a,
     return llmspell__cos_finish(sd, sx, sy);
 }
 
+/* SSE2 has no byte multiply: bytes widened to 16 bits (each doubled, then shifted back with
+   its sign), pairs multiplied and summed to 32 bits. Half-precision conversion is F16C's. */
+static int32_t llmspell__dot_i8_sse(const int8_t *a, const int8_t *b, size_t n) {
+    __m128i s = _mm_setzero_si128();
+    size_t i = 0;
+    int32_t r;
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i)), y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i xl = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), yl = _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8);
+        __m128i xh = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8), yh = _mm_srai_epi16(_mm_unpackhi_epi8(y, y), 8);
+        s = _mm_add_epi32(s, _mm_add_epi32(_mm_madd_epi16(xl, yl), _mm_madd_epi16(xh, yh)));
+    }
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    r = _mm_cvtsi128_si32(s);
+    for (; i < n; i++) r += (int32_t)a[i] * b[i];
+    return r;
+}
+
+LLMSPELL__VEC_TARGET("avx2,fma,f16c") static float llmspell__dot_f16_avx2(const uint16_t *a, const uint16_t *b, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i))),
+                             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i))), s0);
+        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i + 8))),
+                             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i + 8))), s1);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i))),
+                             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i))), s0);
+    s = llmspell__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += llmspell__f16_f32(a[i]) * llmspell__f16_f32(b[i]);
+    return s;
+}
+
+LLMSPELL__VEC_TARGET("avx2,fma,f16c") static float llmspell__l2sq_f16_avx2(const uint16_t *a, const uint16_t *b, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= n; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i))),
+                                  _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i))));
+        __m256 d1 = _mm256_sub_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i + 8))),
+                                  _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i + 8))));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_sub_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(a + i))),
+                                 _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + i))));
+        s0 = _mm256_fmadd_ps(d, d, s0);
+    }
+    s = llmspell__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) {
+        float d = llmspell__f16_f32(a[i]) - llmspell__f16_f32(b[i]);
+        s += d * d;
+    }
+    return s;
+}
+
+/* |x| times y with x's sign (maddubs multiplies unsigned by signed bytes), pairs summed to 16
+   bits (at most 2 * 127 * 127: no saturation in -127..127), then to 32. */
+LLMSPELL__VEC_TARGET("avx2,fma") static int32_t llmspell__dot_i8_avx2(const int8_t *a, const int8_t *b, size_t n) {
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256(), one = _mm256_set1_epi16(1);
+    __m128i t;
+    size_t i = 0;
+    int32_t r;
+    for (; i + 64 <= n; i += 64) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(a + i)), y0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + i));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(a + i + 32));
+        __m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + i + 32));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x0, x0), _mm256_sign_epi8(y0, x0)), one));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x1, x1), _mm256_sign_epi8(y1, x1)), one));
+    }
+    for (; i + 32 <= n; i += 32) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a + i)), y = _mm256_loadu_si256((const __m256i *)(const void *)(b + i));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)), one));
+    }
+    s0 = _mm256_add_epi32(s0, s1);
+    t = _mm_add_epi32(_mm256_castsi256_si128(s0), _mm256_extracti128_si256(s0, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    r = _mm_cvtsi128_si32(t);
+    for (; i < n; i++) r += (int32_t)a[i] * b[i];
+    return r;
+}
+
 /* GCC 12's AVX-512 intrinsics seed results with a self-initialised "undefined" vector, which
    its own -Wuninitialized then reports under C++ -O2: silence that here only. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -860,14 +1036,55 @@ LLMSPELL__VEC_TARGET("avx512f") static float llmspell__cos_avx512(const float *a
     return llmspell__cos_finish(llmspell__hsum512(d), llmspell__hsum512(x), llmspell__hsum512(y));
 }
 
+/* Half precision 16 lanes at a time (AVX-512F converts); the tail as the reference does. Bytes
+   stay with AVX2's kernel: 512-bit byte instructions need AVX-512BW. */
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__dot_f16_avx512(const uint16_t *a, const uint16_t *b, size_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + i))),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(b + i))), s0);
+        s1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + i + 16))),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(b + i + 16))), s1);
+    }
+    for (; i + 16 <= n; i += 16)
+        s0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + i))),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(b + i))), s0);
+    s = llmspell__hsum512(_mm512_add_ps(s0, s1));
+    for (; i < n; i++) s += llmspell__f16_f32(a[i]) * llmspell__f16_f32(b[i]);
+    return s;
+}
+
+LLMSPELL__VEC_TARGET("avx512f") static float llmspell__l2sq_f16_avx512(const uint16_t *a, const uint16_t *b, size_t n) {
+    __m512 s0 = _mm512_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= n; i += 16) {
+        __m512 d = _mm512_sub_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + i))),
+                                 _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(b + i))));
+        s0 = _mm512_fmadd_ps(d, d, s0);
+    }
+    s = llmspell__hsum512(s0);
+    for (; i < n; i++) {
+        float d = llmspell__f16_f32(a[i]) - llmspell__f16_f32(b[i]);
+        s += d * d;
+    }
+    return s;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-static const llmspell_vec_kernel llmspell__k_sse = {"sse", llmspell__dot_sse, llmspell__l2sq_sse, llmspell__cos_sse};
-static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2", llmspell__dot_avx2, llmspell__l2sq_avx2, llmspell__cos_avx2};
-static const llmspell_vec_kernel llmspell__k_avx512 = {"avx512", llmspell__dot_avx512, llmspell__l2sq_avx512,
-                                                        llmspell__cos_avx512};
+static const llmspell_vec_kernel llmspell__k_sse = {"sse",          llmspell__dot_sse,     llmspell__l2sq_sse,     llmspell__cos_sse,
+                                                    llmspell__dot_f16_ref, llmspell__l2sq_f16_ref, llmspell__dot_i8_sse};
+static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2",          llmspell__dot_avx2,      llmspell__l2sq_avx2,
+                                                     llmspell__cos_avx2, llmspell__dot_f16_avx2, llmspell__l2sq_f16_avx2,
+                                                     llmspell__dot_i8_avx2};
+static const llmspell_vec_kernel llmspell__k_avx512 = {"avx512",          llmspell__dot_avx512,      llmspell__l2sq_avx512,
+                                                       llmspell__cos_avx512, llmspell__dot_f16_avx512, llmspell__l2sq_f16_avx512,
+                                                       llmspell__dot_i8_avx2};
 
 #endif /* LLMSPELL__VEC_X86 */
 
@@ -947,7 +1164,75 @@ static float llmspell__cos_neon(const float *a, const float *b, size_t n) {
     return llmspell__cos_finish(sd, sx, sy);
 }
 
-static const llmspell_vec_kernel llmspell__k_neon = {"neon", llmspell__dot_neon, llmspell__l2sq_neon, llmspell__cos_neon};
+/* Bytes: 8 products of 16 bits at a time, added in pairs into 32-bit lanes (ARMv7 too). */
+static int32_t llmspell__dot_i8_neon(const int8_t *a, const int8_t *b, size_t n) {
+    int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+    size_t i = 0;
+    int32_t r;
+    for (; i + 16 <= n; i += 16) {
+        int8x16_t x = vld1q_s8(a + i), y = vld1q_s8(b + i);
+        s0 = vpadalq_s16(s0, vmull_s8(vget_low_s8(x), vget_low_s8(y)));
+        s1 = vpadalq_s16(s1, vmull_s8(vget_high_s8(x), vget_high_s8(y)));
+    }
+    s0 = vaddq_s32(s0, s1);
+#if defined(__aarch64__) || defined(_M_ARM64)
+    r = vaddvq_s32(s0);
+#else
+    {
+        int32x2_t t = vadd_s32(vget_low_s32(s0), vget_high_s32(s0));
+        r = vget_lane_s32(vpadd_s32(t, t), 0);
+    }
+#endif
+    for (; i < n; i++) r += (int32_t)a[i] * b[i];
+    return r;
+}
+
+/* Half precision: aarch64 converts (FCVTL) in every AdvSIMD unit; 32-bit ARM needs an FPU
+   option GCC does not assume, and MSVC's ARM64 headers spell the types otherwise: both take
+   the reference conversion. */
+#if defined(__aarch64__)
+#define LLMSPELL__VEC_NEON_F16 1
+#define LLMSPELL__H2F_LO(x) vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(x)))
+#define LLMSPELL__H2F_HI(x) vcvt_f32_f16(vreinterpret_f16_u16(vget_high_u16(x)))
+static float llmspell__dot_f16_neon(const uint16_t *a, const uint16_t *b, size_t n) {
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t x = vld1q_u16(a + i), y = vld1q_u16(b + i);
+        s0 = vfmaq_f32(s0, LLMSPELL__H2F_LO(x), LLMSPELL__H2F_LO(y));
+        s1 = vfmaq_f32(s1, LLMSPELL__H2F_HI(x), LLMSPELL__H2F_HI(y));
+    }
+    s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++) s += llmspell__f16_f32(a[i]) * llmspell__f16_f32(b[i]);
+    return s;
+}
+
+static float llmspell__l2sq_f16_neon(const uint16_t *a, const uint16_t *b, size_t n) {
+    float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
+    size_t i = 0;
+    float s;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t x = vld1q_u16(a + i), y = vld1q_u16(b + i);
+        float32x4_t d0 = vsubq_f32(LLMSPELL__H2F_LO(x), LLMSPELL__H2F_LO(y)), d1 = vsubq_f32(LLMSPELL__H2F_HI(x), LLMSPELL__H2F_HI(y));
+        s0 = vfmaq_f32(s0, d0, d0);
+        s1 = vfmaq_f32(s1, d1, d1);
+    }
+    s = vaddvq_f32(vaddq_f32(s0, s1));
+    for (; i < n; i++) {
+        float d = llmspell__f16_f32(a[i]) - llmspell__f16_f32(b[i]);
+        s += d * d;
+    }
+    return s;
+}
+#else
+#define llmspell__dot_f16_neon llmspell__dot_f16_ref
+#define llmspell__l2sq_f16_neon llmspell__l2sq_f16_ref
+#endif
+
+static const llmspell_vec_kernel llmspell__k_neon = {"neon",          llmspell__dot_neon,      llmspell__l2sq_neon,
+                                                     llmspell__cos_neon, llmspell__dot_f16_neon, llmspell__l2sq_f16_neon,
+                                                     llmspell__dot_i8_neon};
 #endif /* LLMSPELL__VEC_NEON */
 
 LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_best(void) {
@@ -1024,6 +1309,7 @@ typedef struct llmspell__vrec {
 typedef struct llmspell__hnsw {
     uint32_t dim, M, M0;
     size_t stride;              /* bytes of one level-0 block */
+    uint32_t vbytes;            /* of them, the vector's (its head and values, below) */
     uint8_t **l0;               /* chunks of LLMSPELL__CHUNK blocks */
     uint32_t nchunks, capchunks, cap0; /* chunks allocated, room in l0[], blocks in chunk 0 */
     uint32_t **up;
@@ -1040,13 +1326,18 @@ typedef struct llmspell__hnsw {
 } llmspell__hnsw;
 
 /* A node's level-0 block: u32 count, u32 links[M0], u32 sequence lock of its links (all levels),
-   u32 its record (NONE once deleted), float 1/|x| (cosine; 1 otherwise), float x[dim]. */
+   u32 its record (NONE once deleted), then the vector as the collection's quant holds it, from
+   its head (LLMSPELL__NV; a query is prepared in the same form):
+     f32   float 1/|x| (cosine; 1 otherwise), float x[dim]
+     f16   float 1/|x| of the half values (cosine; 1 otherwise), u16 x[dim], padded to 4 bytes
+     int8  float s, float aux, int8 q[dim] padded, x ~ s q; aux is 1/|q| (cosine: the scales
+           cancel) or |s q|^2 (l2: |a - b|^2 = |a|^2 + |b|^2 - 2 a.b), else 0 */
 #define LLMSPELL__L0(ix, node) \
     ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
 #define LLMSPELL__SEQ(ix, node) (LLMSPELL__L0(ix, node) + 1 + (ix)->M0)
 #define LLMSPELL__REC(ix, node) (LLMSPELL__L0(ix, node)[2 + (ix)->M0])
-#define LLMSPELL__INV(ix, node) (((float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))[0])
-#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->M0))
+#define LLMSPELL__NV(ix, node) ((float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))
+#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->M0)) /* f32 only */
 
 typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
 
@@ -1460,16 +1751,30 @@ static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int
 #endif
 }
 
-/* Distance used inside the graph: smaller is closer. Vectors are kept as given (get and export
-   return them bit for bit); cosine multiplies the dot product by the stored inverse norms. */
-static float llmspell__dist(const llmspell_vec *v, const float *a, float ainv, const float *b, float binv, uint32_t dim) {
-    if (v->cfg.metric == LLMSPELL_METRIC_L2) return v->k->l2sq(a, b, dim);
-    if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - v->k->dot(a, b, dim);
-    return 1.0f - v->k->dot(a, b, dim) * ainv * binv;
+/* Distance used inside the graph, between two vectors in the block's form (from their heads):
+   smaller is closer. f32 vectors are kept as given (get returns them bit for bit); cosine
+   multiplies the dot product by the stored inverse norms. */
+static float llmspell__dist(const llmspell_vec *v, const float *a, const float *b, uint32_t dim) {
+    if (v->cfg.quant == LLMSPELL_VEC_F32) {
+        if (v->cfg.metric == LLMSPELL_METRIC_L2) return v->k->l2sq(a + 1, b + 1, dim);
+        if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - v->k->dot(a + 1, b + 1, dim);
+        return 1.0f - v->k->dot(a + 1, b + 1, dim) * a[0] * b[0];
+    }
+    if (v->cfg.quant == LLMSPELL_VEC_F16) {
+        const uint16_t *x = (const uint16_t *)(const void *)(a + 1), *y = (const uint16_t *)(const void *)(b + 1);
+        if (v->cfg.metric == LLMSPELL_METRIC_L2) return v->k->l2sq_f16(x, y, dim);
+        if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - v->k->dot_f16(x, y, dim);
+        return 1.0f - v->k->dot_f16(x, y, dim) * a[0] * b[0];
+    } else {
+        float d = (float)v->k->dot_i8((const int8_t *)(const void *)(a + 2), (const int8_t *)(const void *)(b + 2), dim);
+        if (v->cfg.metric == LLMSPELL_METRIC_L2) return a[1] + b[1] - 2.0f * a[0] * b[0] * d;
+        if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - a[0] * b[0] * d;
+        return 1.0f - d * a[1] * b[1];
+    }
 }
 
-/* The distance from query q (inverse norm qinv) to a node. */
-#define LLMSPELL__DQ(v, ix, q, qinv, node) llmspell__dist(v, q, qinv, LLMSPELL__VEC(ix, node), LLMSPELL__INV(ix, node), (ix)->dim)
+/* The distance from q (a vector's head) to a node. */
+#define LLMSPELL__DQ(v, ix, q, node) llmspell__dist(v, q, LLMSPELL__NV(ix, node), (ix)->dim)
 
 static float llmspell__score(const llmspell_vec *v, float dist) {
     if (v->cfg.metric == LLMSPELL_METRIC_L2) return sqrtf(dist > 0 ? dist : 0);
@@ -1538,6 +1843,8 @@ typedef struct llmspell__vscratch {
     uint32_t capmatch;
     uint32_t *cands;            /* the nodes a field index names for a filter */
     uint32_t ncands, capcands;
+    float *qform;               /* a search's query in the index's form */
+    uint32_t capqform;
     void **hold;                /* a thread's: the record blobs its last read returned pointers into */
     uint32_t nhold, caphold;
     char apart_end[64];
@@ -1563,6 +1870,7 @@ static void llmspell__scratch_free(const llmspell_vec *v, llmspell__vscratch *s)
     llmspell__vfree(v, s->sel);
     llmspell__vfree(v, s->match);
     llmspell__vfree(v, s->cands);
+    llmspell__vfree(v, s->qform);
     llmspell__vfree(v, (void *)s->hold);
     memset(s, 0, sizeof *s);
 }
@@ -1599,7 +1907,7 @@ static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *a
 }
 
 /* Greedy descent on one upper level: moves *cur to the closest neighbour while it improves. */
-static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t *cur, float *dcur,
+static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, uint32_t *cur, float *dcur,
                              int l) {
     uint32_t buf[LLMSPELL__MAX_M0];
     int changed = 1;
@@ -1608,7 +1916,7 @@ static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw 
         uint32_t n = llmspell__links_get(ix, *cur, l, buf, &ln), i;
         changed = 0;
         for (i = 0; i < n; i++) {
-            float d = LLMSPELL__DQ(v, ix, q, qinv, ln[i]);
+            float d = LLMSPELL__DQ(v, ix, q, ln[i]);
             if (d < *dcur) {
                 *dcur = d;
                 *cur = ln[i];
@@ -1621,7 +1929,7 @@ static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw 
 /* >>hnsw search layer: the beam search on level l from ep; leaves up to ef accepted nodes in s->res
    (max-heap). Every node is a candidate (deleted and filtered-out ones too: they keep the
    graph connected); only accepted ones become results. Returns 0 on NOMEM. */
-static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t ep, float dep,
+static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, uint32_t ep, float dep,
                                   uint32_t ef, int l, const llmspell__accept *acc, llmspell__vscratch *s) {
     float bound = 1e30f;
     s->cand.n = s->res.n = 0;
@@ -1638,13 +1946,13 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
         if (c.d > bound && s->res.n >= ef) break;
         cnt = llmspell__links_get(ix, c.id, l, buf, &ln);
         /* the distance reads the vector, not the links at the block's start: fetch that */
-        for (i = 0; i < cnt && i < 4; i++) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i]) - 1);
+        for (i = 0; i < cnt && i < 4; i++) LLMSPELL__VEC_PREFETCH(LLMSPELL__NV(ix, ln[i]));
         for (i = 0; i < cnt; i++) {
             uint32_t nb = ln[i];
             float d;
-            if (i + 4 < cnt) LLMSPELL__VEC_PREFETCH(LLMSPELL__VEC(ix, ln[i + 4]) - 1);
+            if (i + 4 < cnt) LLMSPELL__VEC_PREFETCH(LLMSPELL__NV(ix, ln[i + 4]));
             if (!llmspell__visit(s, nb)) continue;
-            d = LLMSPELL__DQ(v, ix, q, qinv, nb);
+            d = LLMSPELL__DQ(v, ix, q, nb);
             if (s->res.n < ef || d < bound) {
                 if (!llmspell__heap_push(v, &s->cand, d, nb)) return 0;
                 if (llmspell__accepts(ix, acc, nb)) {
@@ -1676,7 +1984,7 @@ static int llmspell__beam_offer(const llmspell_vec *v, llmspell__vscratch *s, ui
    nodes); the second hop keeps the accepted part of the graph connected. The limits trade a
    little recall for half the time (glove100k at 10%: recall 0.979 against 0.998 with M0 and
    M0). Rejected nodes (deleted ones too) are stepping stones, each crossed once. */
-static int llmspell__search_acorn(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, float qinv, uint32_t ep, float dep,
+static int llmspell__search_acorn(const llmspell_vec *v, const llmspell__hnsw *ix, const float *q, uint32_t ep, float dep,
                                   uint32_t ef, const llmspell__accept *acc, llmspell__vscratch *s) {
     float bound = 1e30f;
     s->cand.n = s->res.n = 0;
@@ -1700,7 +2008,7 @@ static int llmspell__search_acorn(const llmspell_vec *v, const llmspell__hnsw *i
                 continue;
             }
             took++;
-            if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, qinv, nb), nb, &bound)) return 0;
+            if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, nb), nb, &bound)) return 0;
         }
         for (i = 0; i < nhop && i < ix->M0 / 4 && took < ix->M0 / 2; i++) {
             cnt = llmspell__links_get(ix, hop[i], 0, buf2, &ln2);
@@ -1708,7 +2016,7 @@ static int llmspell__search_acorn(const llmspell_vec *v, const llmspell__hnsw *i
                 uint32_t nb = ln2[j];
                 if (!llmspell__accepts(ix, acc, nb) || !llmspell__visit(s, nb)) continue; /* a rejected one stays open to a direct visit */
                 took++;
-                if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, qinv, nb), nb, &bound)) return 0;
+                if (!llmspell__beam_offer(v, s, ef, LLMSPELL__DQ(v, ix, q, nb), nb, &bound)) return 0;
             }
         }
     }
@@ -1727,10 +2035,9 @@ static uint32_t llmspell__select_neighbors(const llmspell_vec *v, const llmspell
     uint32_t kept = 0, i, j;
     for (i = 0; i < n && kept < m; i++) {
         int good = 1;
-        const float *vi = LLMSPELL__VEC(ix, c[i].id);
-        float ii = LLMSPELL__INV(ix, c[i].id);
+        const float *vi = LLMSPELL__NV(ix, c[i].id);
         for (j = 0; j < kept; j++) {
-            if (LLMSPELL__DQ(v, ix, vi, ii, c[j].id) < c[i].d) {
+            if (LLMSPELL__DQ(v, ix, vi, c[j].id) < c[i].d) {
                 good = 0;
                 break;
             }
@@ -1766,13 +2073,13 @@ static int llmspell__links_have(const llmspell__hnsw *ix, uint32_t node, uint32_
 static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t t) {
     uint32_t buf[LLMSPELL__MAX_M0], i, j, n, best = LLMSPELL__NONE, s;
     const uint32_t *out;
-    const float *x = LLMSPELL__VEC(ix, t);
-    float xinv = LLMSPELL__INV(ix, t), bd = 0;
+    const float *x = LLMSPELL__NV(ix, t);
+    float bd = 0;
     if (llmspell__ld32(&ix->indeg[t])) return; /* linked again meanwhile */
     n = llmspell__links_get(ix, t, 0, buf, &out);
     for (i = 0; i < n; i++) { /* the closest out-neighbour with room */
         uint32_t m = out[i];
-        float d = LLMSPELL__DQ(v, ix, x, xinv, m);
+        float d = LLMSPELL__DQ(v, ix, x, m);
         if (llmspell__ld32(llmspell__links(ix, m, 0)) < ix->M0 && (best == LLMSPELL__NONE || d < bd)) { best = m; bd = d; }
     }
     if (best != LLMSPELL__NONE) {
@@ -1797,7 +2104,7 @@ static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32
             float d;
             linked = ln[j] == t; /* meanwhile */
             if (linked || llmspell__ld32(&ix->indeg[ln[j]]) < 2) continue;
-            d = LLMSPELL__DQ(v, ix, LLMSPELL__VEC(ix, m), LLMSPELL__INV(ix, m), ln[j]);
+            d = LLMSPELL__DQ(v, ix, LLMSPELL__NV(ix, m), ln[j]);
             if (d > fd) { fd = d; farthest = j; }
         }
         if (farthest && !linked) {
@@ -1839,8 +2146,7 @@ static uint32_t llmspell__links_put(llmspell__hnsw *ix, uint32_t node, int l, co
 /* Adds `node` to the links of nb at level l, re-selecting nb's links when full. */
 static void llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb, uint32_t node, int l, llmspell__vscratch *s) {
     uint32_t *ln = llmspell__links(ix, nb, l), cap = l == 0 ? ix->M0 : ix->M, i, kept, seq, ids[LLMSPELL__MAX_M0];
-    const float *base = LLMSPELL__VEC(ix, nb);
-    float binv = LLMSPELL__INV(ix, nb);
+    const float *base = LLMSPELL__NV(ix, nb);
     llmspell__lost dropped;
     dropped.n = 0;
     seq = llmspell__node_lock(ix, nb);
@@ -1856,10 +2162,10 @@ static void llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb
     } else { /* full: the heuristic over its links and node (vectors only: no other lock) */
         for (i = 0; i < cap; i++) { /* s->sel holds at least M0 + 2 (llmspell__insert_reserve) */
             s->sel[i].id = ln[i + 1];
-            s->sel[i].d = LLMSPELL__DQ(v, ix, base, binv, ln[i + 1]);
+            s->sel[i].d = LLMSPELL__DQ(v, ix, base, ln[i + 1]);
         }
         s->sel[cap].id = node;
-        s->sel[cap].d = LLMSPELL__DQ(v, ix, base, binv, node);
+        s->sel[cap].d = LLMSPELL__DQ(v, ix, base, node);
         qsort(s->sel, (size_t)cap + 1, sizeof *s->sel, llmspell__dn_cmp);
         kept = llmspell__select_neighbors(v, ix, s->sel, cap + 1, cap);
         for (i = 0; i < kept; i++) ids[i] = s->sel[i].id;
@@ -1910,8 +2216,7 @@ static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t n
     llmspell__node_unlock(ix, node, seq);
     for (i = 0; i < nold; i++) {
         uint32_t o = old[i], *back = llmspell__links(ix, o, 0), nb, nc = 0, kept, s0, s1;
-        const float *ov = LLMSPELL__VEC(ix, o);
-        float oinv = LLMSPELL__INV(ix, o);
+        const float *ov = LLMSPELL__NV(ix, o);
         s0 = llmspell__node_lock(ix, o);
         nb = back[0];
         for (j = 1; j <= nb; j++) {
@@ -1931,9 +2236,9 @@ static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t n
         for (j = 0; j < nb; j++) { /* o's links and theirs, chosen by the usual heuristic */
             const uint32_t *two;
             uint32_t ntwo = llmspell__links_get(ix, snap[j], 0, buf, &two);
-            if (llmspell__visit(s, snap[j])) { s->sel[nc].id = snap[j]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, snap[j]); }
+            if (llmspell__visit(s, snap[j])) { s->sel[nc].id = snap[j]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, snap[j]); }
             for (k = 0; k < ntwo && nc < ix->M0 * (ix->M0 + 1); k++)
-                if (llmspell__visit(s, two[k])) { s->sel[nc].id = two[k]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, oinv, two[k]); }
+                if (llmspell__visit(s, two[k])) { s->sel[nc].id = two[k]; s->sel[nc++].d = LLMSPELL__DQ(v, ix, ov, two[k]); }
         }
         qsort(s->sel, nc, sizeof *s->sel, llmspell__dn_cmp);
         kept = llmspell__select_neighbors(v, ix, s->sel, nc, ix->M0);
@@ -1952,8 +2257,8 @@ static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t n
    that raises the top level holds `top` throughout, as hnswlib does, so the others start from
    a finished entry point. */
 static void llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, llmspell__vscratch *s) {
-    const float *q = LLMSPELL__VEC(ix, node);
-    float qinv = LLMSPELL__INV(ix, node), dcur;
+    const float *q = LLMSPELL__NV(ix, node);
+    float dcur;
     int L = ix->level[node], l, maxl, top;
     uint32_t cur, i, ids[LLMSPELL__MAX_M0], buf[LLMSPELL__MAX_M0];
     llmspell__accept acc;
@@ -1978,12 +2283,12 @@ static void llmspell__insert(llmspell_vec *v, llmspell__hnsw *ix, uint32_t node,
     top = L > maxl;
     if (!top) llmspell__top_unlock(v);
     s->cand.fixed = s->res.fixed = 1;
-    dcur = LLMSPELL__DQ(v, ix, q, qinv, cur);
-    for (l = maxl; l > L; l--) llmspell__search_greedy(v, ix, q, qinv, &cur, &dcur, l);
+    dcur = LLMSPELL__DQ(v, ix, q, cur);
+    for (l = maxl; l > L; l--) llmspell__search_greedy(v, ix, q, &cur, &dcur, l);
     for (l = L < maxl ? L : maxl; l >= 0; l--) {
         uint32_t m, cnt, seq;
         (void)llmspell__scratch_reset(v, s, ix->n); /* reserved: cannot fail */
-        (void)llmspell__search_layer(v, ix, q, qinv, cur, dcur, v->cfg.ef_construction, l, &acc, s);
+        (void)llmspell__search_layer(v, ix, q, cur, dcur, v->cfg.ef_construction, l, &acc, s);
         cnt = s->res.n;
         for (i = 0; i < cnt; i++) s->sel[i] = s->res.h[i];
         qsort(s->sel, cnt, sizeof *s->sel, llmspell__dn_cmp);
@@ -2584,6 +2889,13 @@ static llmspell__hnsw *llmspell__vix_find(const llmspell_vec *v, uint32_t dim, u
     return NULL;
 }
 
+/* Bytes of a vector in the block's form (its head and values, padded to 4). */
+static uint32_t llmspell__vbytes(llmspell_vec_quant quant, uint32_t dim) {
+    if (quant == LLMSPELL_VEC_F16) return 4 + (2 * dim + 3) / 4 * 4;
+    if (quant == LLMSPELL_VEC_INT8) return 8 + (dim + 3) / 4 * 4;
+    return 4 + 4 * dim;
+}
+
 static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     llmspell__hnsw *ix = (llmspell__hnsw *)llmspell__valloc(v, sizeof *ix);
     if (!ix) return NULL;
@@ -2591,7 +2903,8 @@ static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     ix->dim = dim;
     ix->M = v->cfg.M;
     ix->M0 = 2 * v->cfg.M;
-    ix->stride = 4 * (4 + (size_t)ix->M0) + 4 * (size_t)dim;
+    ix->vbytes = llmspell__vbytes(v->cfg.quant, dim);
+    ix->stride = 4 * (3 + (size_t)ix->M0) + ix->vbytes;
     ix->entry = LLMSPELL__NONE;
     ix->maxlevel = -1;
     return ix;
@@ -2657,23 +2970,59 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
     return 1;
 }
 
-/* The inverse norm cosine needs, from the vector in node's block. */
-static void llmspell__vix_setinv(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node) {
-    float *inv = &LLMSPELL__INV(ix, node);
-    *inv = 1.0f;
-    if (v->cfg.metric == LLMSPELL_METRIC_COSINE) {
-        const float *x = LLMSPELL__VEC(ix, node);
-        double s = 0;
-        uint32_t i;
-        for (i = 0; i < ix->dim; i++) s += (double)x[i] * x[i];
-        if (s > 0) *inv = (float)(1.0 / sqrt(s));
+/* Puts float32 x into the block's form at head h (a node's, or a query's; see >>structures):
+   f32 as given, f16 rounded, int8 scaled. The same x always gives the same bytes (a rebuild
+   from the records, an import, find what the graph was built with). f16 saturates beyond
+   65504 (x itself is finite: checked); a cosine vector that is zero in f16 keeps a zero
+   inverse norm (similarity 0 to everything). */
+static void llmspell__vform(const llmspell_vec *v, float *h, const float *x, uint32_t dim) {
+    int cosine = v->cfg.metric == LLMSPELL_METRIC_COSINE;
+    double s2 = 0;
+    uint32_t i;
+    h[0] = 1.0f;
+    if (v->cfg.quant == LLMSPELL_VEC_F32) {
+        if (h + 1 != x) memcpy(h + 1, x, (size_t)dim * 4);
+        for (i = 0; cosine && i < dim; i++) s2 += (double)x[i] * x[i];
+    } else if (v->cfg.quant == LLMSPELL_VEC_F16) {
+        uint16_t *y = (uint16_t *)(void *)(h + 1);
+        for (i = 0; i < dim; i++) {
+            double f;
+            y[i] = llmspell__f32_f16(x[i]);
+            if ((y[i] & 0x7C00u) == 0x7C00u) y[i] = (uint16_t)((y[i] & 0x8000u) | 0x7BFFu);
+            f = llmspell__f16_f32(y[i]);
+            s2 += f * f;
+        }
+        if (s2 == 0 && cosine) h[0] = 0.0f;
+    } else {
+        int8_t *q = (int8_t *)(void *)(h + 2);
+        double mx = 0, r;
+        for (i = 0; i < dim; i++) /* (a stored record is not checked for NaN or infinity: no harm from them) */
+            if (fabs((double)x[i]) > mx && fabs((double)x[i]) <= 3.5e38) mx = fabs((double)x[i]);
+        r = mx > 0 ? 127.0 / mx : 0;
+        for (i = 0; i < dim; i++) {
+            double t = floor((double)x[i] * r + 0.5);
+            q[i] = (int8_t)(t > 127 ? 127 : t < -127 ? -127 : t == t ? t : 0);
+            s2 += (double)q[i] * q[i];
+        }
+        h[0] = (float)(mx / 127.0);
+        h[1] = cosine ? (s2 > 0 ? (float)(1.0 / sqrt(s2)) : 0.0f) : v->cfg.metric == LLMSPELL_METRIC_L2 ? (float)((double)h[0] * h[0] * s2) : 0.0f;
+        return;
     }
+    if (cosine && s2 > 0) h[0] = (float)(1.0 / sqrt(s2));
 }
 
-/* Writes vector x into node's block (as given) and its inverse norm. */
+/* The float32 values of a vector in the block's form (what get and each return). */
+static void llmspell__vform_values(const llmspell_vec *v, const float *h, float *out, uint32_t dim) {
+    uint32_t i;
+    if (v->cfg.quant == LLMSPELL_VEC_F32) memcpy(out, h + 1, (size_t)dim * 4);
+    else if (v->cfg.quant == LLMSPELL_VEC_F16)
+        for (i = 0; i < dim; i++) out[i] = llmspell__f16_f32(((const uint16_t *)(const void *)(h + 1))[i]);
+    else
+        for (i = 0; i < dim; i++) out[i] = h[0] * (float)((const int8_t *)(const void *)(h + 2))[i];
+}
+
 static void llmspell__vix_setvec(const llmspell_vec *v, llmspell__hnsw *ix, uint32_t node, const float *x) {
-    if ((const float *)LLMSPELL__VEC(ix, node) != x) memcpy((float *)LLMSPELL__VEC(ix, node), x, (size_t)ix->dim * 4);
-    llmspell__vix_setinv(v, ix, node);
+    llmspell__vform(v, LLMSPELL__NV(ix, node), x, ix->dim);
 }
 
 /* Takes a node slot for record r: a deleted slot when there is one (its level grows to the
@@ -2709,7 +3058,51 @@ static uint32_t llmspell__vix_take(llmspell__hnsw *ix, uint32_t r, int level, ui
 
 /* >>saving the graph: a page is "LVP1" u32 page, u32 nodes, then per node u8 level, u8 live,
    u16 id length, the id, and per level 0..level a u32 count and the links; a deleted node
-   (a waypoint) also carries its vector, which no record holds any more. A CRC-32C ends it. */
+   (a waypoint) also carries its vector, which no record holds any more, in the index's form
+   (f32: dim float32; f16: float 1/|x|, dim u16; int8: float s, float aux, dim bytes; all
+   little-endian). A CRC-32C ends it. */
+static size_t llmspell__wp_size(const llmspell_vec *v, const llmspell__hnsw *ix) {
+    return v->cfg.quant == LLMSPELL_VEC_F32 ? 4 * (size_t)ix->dim : v->cfg.quant == LLMSPELL_VEC_F16 ? 4 + 2 * (size_t)ix->dim : 8 + (size_t)ix->dim;
+}
+
+static void llmspell__wp_put(const llmspell_vec *v, const llmspell__hnsw *ix, const float *h, uint8_t *p) {
+    uint32_t i, u, heads = v->cfg.quant == LLMSPELL_VEC_F32 ? 0 : v->cfg.quant == LLMSPELL_VEC_F16 ? 1 : 2;
+    for (i = 0; i < heads; i++, p += 4) {
+        memcpy(&u, &h[i], 4);
+        llmspell__put32(p, u);
+    }
+    if (v->cfg.quant == LLMSPELL_VEC_INT8) {
+        memcpy(p, h + 2, ix->dim);
+    } else if (v->cfg.quant == LLMSPELL_VEC_F16) {
+        const uint16_t *x = (const uint16_t *)(const void *)(h + 1);
+        for (i = 0; i < ix->dim; i++, p += 2) { p[0] = (uint8_t)x[i]; p[1] = (uint8_t)(x[i] >> 8); }
+    } else {
+        for (i = 0; i < ix->dim; i++, p += 4) {
+            memcpy(&u, &h[1 + i], 4);
+            llmspell__put32(p, u);
+        }
+    }
+}
+
+static void llmspell__wp_get(const llmspell_vec *v, const llmspell__hnsw *ix, const uint8_t *p, float *h) {
+    uint32_t i, u, heads = v->cfg.quant == LLMSPELL_VEC_F32 ? 0 : v->cfg.quant == LLMSPELL_VEC_F16 ? 1 : 2;
+    for (i = 0; i < heads; i++, p += 4) {
+        u = llmspell__get32(p);
+        memcpy(&h[i], &u, 4);
+    }
+    if (v->cfg.quant == LLMSPELL_VEC_INT8) {
+        memcpy(h + 2, p, ix->dim);
+    } else if (v->cfg.quant == LLMSPELL_VEC_F16) {
+        uint16_t *x = (uint16_t *)(void *)(h + 1);
+        for (i = 0; i < ix->dim; i++, p += 2) x[i] = (uint16_t)(p[0] | p[1] << 8);
+    } else {
+        for (i = 0; i < ix->dim; i++, p += 4) {
+            u = llmspell__get32(p);
+            memcpy(&h[1 + i], &u, 4);
+        }
+        llmspell__vform(v, h, h + 1, ix->dim); /* its inverse norm */
+    }
+}
 
 static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw *ix, uint32_t page, size_t *len) {
     uint32_t first = page * LLMSPELL__PAGE_NODES, last = first + LLMSPELL__PAGE_NODES, node;
@@ -2719,7 +3112,7 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
     if (last > ix->n) last = ix->n;
     for (node = first; node < last; node++) {
         uint32_t r = LLMSPELL__REC(ix, node);
-        n += 4 + (r == LLMSPELL__NONE ? 4 * (size_t)ix->dim : v->recs[r].idlen);
+        n += 4 + (r == LLMSPELL__NONE ? llmspell__wp_size(v, ix) : v->recs[r].idlen);
         for (l = 0; l <= ix->level[node]; l++) n += 4 + 4 * (size_t)llmspell__links(ix, node, l)[0];
     }
     if (!(b = (uint8_t *)llmspell__valloc(v, n))) return NULL;
@@ -2737,14 +3130,9 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
             memcpy(p + 4, LLMSPELL__RID(&v->recs[r]), v->recs[r].idlen);
             p += 4 + v->recs[r].idlen;
         } else {
-            const float *x = LLMSPELL__VEC(ix, node);
             p[2] = p[3] = 0;
-            p += 4;
-            for (i = 0; i < ix->dim; i++, p += 4) {
-                uint32_t u;
-                memcpy(&u, &x[i], 4);
-                llmspell__put32(p, u);
-            }
+            llmspell__wp_put(v, ix, LLMSPELL__NV(ix, node), p + 4);
+            p += 4 + llmspell__wp_size(v, ix);
         }
         for (l = 0; l <= ix->level[node]; l++) {
             const uint32_t *ln = llmspell__links(ix, node, l);
@@ -2979,6 +3367,8 @@ typedef struct llmspell__loader {
     uint32_t npages, cappages;
     uint8_t *valid;            /* per index: 1 while its saved graph can be trusted */
     uint32_t *matched;         /* per index: live nodes that found their record */
+    float *x;                  /* a record's float32 vector, for a quantized collection's form */
+    uint32_t capx;
 } llmspell__loader;
 
 static uint32_t llmspell__place_find(const llmspell__loader *ld, const char *id, size_t n, uint32_t h) {
@@ -3033,15 +3423,11 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             LLMSPELL__REC(ix, node) = LLMSPELL__NONE; /* until its record is seen */
             p += idlen;
         } else {
-            float *x = (float *)LLMSPELL__VEC(ix, node);
-            if ((size_t)(end - p) < 4 * (size_t)ix->dim) return 0;
-            for (i = 0; i < ix->dim; i++, p += 4) {
-                uint32_t u = llmspell__get32(p);
-                memcpy(&x[i], &u, 4);
-            }
+            if ((size_t)(end - p) < llmspell__wp_size(v, ix)) return 0;
+            llmspell__wp_get(v, ix, p, LLMSPELL__NV(ix, node));
+            p += llmspell__wp_size(v, ix);
             LLMSPELL__REC(ix, node) = LLMSPELL__NONE;
             ix->free[ix->nfree++] = node;
-            llmspell__vix_setinv(v, ix, node);
         }
         for (l = 0; l <= level; l++) {
             uint32_t *ln = llmspell__links(ix, node, l), c, cap = l == 0 ? ix->M0 : ix->M;
@@ -3181,6 +3567,7 @@ static void llmspell__loader_free(llmspell__loader *ld) {
     uint32_t i;
     for (i = 0; i < ld->npages; i++) llmspell__vfree(ld->v, ld->pages[i]);
     llmspell__vfree(ld->v, ld->pages);
+    llmspell__vfree(ld->v, ld->x);
     llmspell__vfree(ld->v, ld->pl);
     llmspell__vfree(ld->v, ld->map);
     llmspell__vfree(ld->v, ld->valid);
@@ -3357,13 +3744,18 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
             ix->up[node] = NULL;
             ix->level[node] = 0;
         }
+        if (v->cfg.quant != LLMSPELL_VEC_F32 && !llmspell__vgrow(v, (void **)&ld.x, &ld.capx, rv.dim, sizeof *ld.x)) {
+            llmspell__vfree(v, rec.blob);
+            r = LLMSPELL_ERR_NOMEM;
+            goto fail;
+        }
         slot = llmspell__rec_slot(v);
         rec.ix = ixno;
         rec.node = node;
         v->recs[slot] = rec;
         llmspell__id_insert(v, slot);
         {
-            float *x = (float *)LLMSPELL__VEC(ix, node);
+            float *x = v->cfg.quant == LLMSPELL_VEC_F32 ? (float *)LLMSPELL__VEC(ix, node) : ld.x;
             llmspell__vec_decode(rv.vec, x, rv.dim);
             llmspell__vix_setvec(v, ix, node, x);
         }
@@ -3992,7 +4384,6 @@ static void llmspell__vr_end(llmspell_vec *v, llmspell__tslot *t) {
 #endif
 }
 
-#ifndef LLMSPELL_NO_THREADS
 /* The thread's buffer, at least n bytes (NULL: no memory; the message is set): get's copy of a
    vector, which a write may move or overwrite once the read lock is released. */
 static char *llmspell__vout(llmspell_vec *v, llmspell__tslot *t, size_t n) {
@@ -4010,7 +4401,6 @@ static char *llmspell__vout(llmspell_vec *v, llmspell__tslot *t, size_t n) {
     }
     return (char *)t->buf;
 }
-#endif
 
 static llmspell_result llmspell__check_name(llmspell_kv *kv, const char *name, size_t *n) {
     *n = 0;
@@ -4032,8 +4422,9 @@ static llmspell_result llmspell__check_config(llmspell_kv *kv, const llmspell_ve
     {
         const char *why = llmspell__vec_config_error(out);
         if (why)
-            return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: %s (metric %d, M %u, ef_construction %u, ef_search %u)", why,
-                                         (int)out->metric, (unsigned)out->M, (unsigned)out->ef_construction, (unsigned)out->ef_search);
+            return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "vec: %s (metric %d, quant %d, M %u, ef_construction %u, ef_search %u)",
+                                         why, (int)out->metric, (int)out->quant, (unsigned)out->M, (unsigned)out->ef_construction,
+                                         (unsigned)out->ef_search);
     }
     return LLMSPELL_OK;
 }
@@ -4124,7 +4515,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *
         if ((r = llmspell_kv_read_begin(kv)) != LLMSPELL_OK) goto fail;
         r = llmspell__load(v, &created, &rebuilt);
         (void)llmspell_kv_read_end(kv);
-        if (r == LLMSPELL_OK && cfg && (want.metric != v->cfg.metric || want.M != v->cfg.M ||
+        if (r == LLMSPELL_OK && cfg && (want.metric != v->cfg.metric || want.quant != v->cfg.quant || want.M != v->cfg.M ||
                                          want.ef_construction != v->cfg.ef_construction || want.ef_search != v->cfg.ef_search)) {
             r = llmspell__vfail(v, LLMSPELL_ERR_CONFLICT, "vec: '%s' was created with other settings", name);
             llmspell__unload(v);
@@ -4276,6 +4667,21 @@ LLMSPELL_DEF const char *llmspell_vec_metric_name(llmspell_metric m) {
     return (unsigned)m <= LLMSPELL_METRIC_IP ? llmspell__vec_metric_names[m] : NULL;
 }
 
+LLMSPELL_DEF const char *llmspell_vec_quant_name(llmspell_vec_quant q) {
+    return (unsigned)q <= LLMSPELL_VEC_INT8 ? llmspell__vec_quant_names[q] : NULL;
+}
+
+LLMSPELL_DEF llmspell_result llmspell_vec_quant_parse(const char *name, llmspell_vec_quant *q) {
+    int i;
+    if (!name || !q) return LLMSPELL_ERR_INVALID;
+    for (i = 0; i <= LLMSPELL_VEC_INT8; i++)
+        if (strcmp(name, llmspell__vec_quant_names[i]) == 0) {
+            *q = (llmspell_vec_quant)i;
+            return LLMSPELL_OK;
+        }
+    return LLMSPELL_ERR_INVALID;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_vec_metric_parse(const char *name, llmspell_metric *m) {
     int i;
     if (!name || !m) return LLMSPELL_ERR_INVALID;
@@ -4349,7 +4755,7 @@ static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_ve
     const llmspell__hnsw *ix = v->ix[rec->ix];
     memset(out, 0, sizeof *out);
     out->id = LLMSPELL__RID(rec);
-    out->embedding = LLMSPELL__VEC(ix, rec->node); /* exactly as added */
+    out->embedding = v->cfg.quant == LLMSPELL_VEC_F32 ? LLMSPELL__VEC(ix, rec->node) : NULL; /* f32: exactly as added */
     out->dim = ix->dim;
     out->metadata = LLMSPELL__RMETA(rec);
     out->metadata_len = rec->metalen;
@@ -4373,9 +4779,12 @@ LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, l
         rc = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
     } else {
         llmspell__fill_record(v, r, out);
-#ifndef LLMSPELL_NO_THREADS
+#ifdef LLMSPELL_NO_THREADS
+        if (v->cfg.quant != LLMSPELL_VEC_F32)
+#endif
         { /* the strings live in the record's blob, which the thread holds (>>holds); the vector
-             lives in its node, which a write may reuse or move: copied */
+             lives in its node, which a write may reuse or move: copied (and a quantized one
+             turned back into float32) */
             llmspell__vscratch *s = llmspell__tscratch(v, t);
             float *x = (float *)(void *)llmspell__vout(v, t, (size_t)out->dim * sizeof *x);
             if (!s || !x || !llmspell__hold_room(v, s, 1)) {
@@ -4383,11 +4792,10 @@ LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, l
                 rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
             } else {
                 s->hold[0] = v->recs[r].blob;
-                memcpy(x, out->embedding, (size_t)out->dim * sizeof *x);
+                llmspell__vform_values(v, LLMSPELL__NV(v->ix[v->recs[r].ix], v->recs[r].node), x, out->dim);
                 out->embedding = x;
             }
         }
-#endif
     }
     llmspell__vr_end(v, t);
     return rc;
@@ -4442,9 +4850,13 @@ LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_eac
        that fn's kv calls never wait for a writer who waits for this read */
     if (v->kv && (rc = llmspell_kv_read_begin(v->kv)) != LLMSPELL_OK) return llmspell__kv_fail(v, rc);
     if ((t = llmspell__vr_begin(v, &rc)) != NULL) {
+        uint32_t maxdim = 0;
+        float *x = NULL; /* a quantized vector turned back into float32 */
         now = llmspell_time_now(&v->clock);
+        for (r = 0; v->cfg.quant != LLMSPELL_VEC_F32 && r < v->nix; r++) maxdim = v->ix[r]->dim > maxdim ? v->ix[r]->dim : maxdim;
         order = (uint32_t *)llmspell__valloc(v, ((size_t)v->live + 1) * sizeof *order);
-        if (!order) {
+        if (maxdim) x = (float *)llmspell__valloc(v, (size_t)maxdim * sizeof *x);
+        if (!order || (maxdim && !x)) {
             rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
         } else {
             for (r = 0; r < v->nrecs; r++)
@@ -4452,11 +4864,17 @@ LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_eac
             llmspell__sort_recs(v, order, n);
             for (r = 0; r < n; r++) {
                 llmspell_vec_record rec;
+                const llmspell__vrec *vr = &v->recs[order[r]];
                 llmspell__fill_record(v, order[r], &rec);
+                if (x) {
+                    llmspell__vform_values(v, LLMSPELL__NV(v->ix[vr->ix], vr->node), x, rec.dim);
+                    rec.embedding = x;
+                }
                 if (fn(user, &rec)) break;
             }
-            llmspell__vfree(v, order);
         }
+        llmspell__vfree(v, order);
+        llmspell__vfree(v, x);
         llmspell__vr_end(v, t);
     }
     if (v->kv) (void)llmspell_kv_read_end(v->kv);
@@ -4548,8 +4966,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_unindex_field(llmspell_vec *v, const c
 typedef struct llmspell__squery {
     llmspell__hnsw *ix;
     uint32_t ixno;
-    const float *q;
-    float qinv;
+    const float *q;            /* the query in the index's form (>>structures) */
     size_t k;
     uint32_t ef;
     llmspell__cfilter *cf;     /* compiled filter or NULL */
@@ -4579,8 +4996,10 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     sq->ix = llmspell__vix_find(v, q->dim, &sq->ixno);
     if (!sq->ix || sq->ix->live == 0)
         return llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no vectors of dimension %u", v->name, (unsigned)q->dim);
-    sq->q = q->vector;
-    sq->qinv = v->cfg.metric == LLMSPELL_METRIC_COSINE ? (float)(1.0 / sqrt(n2)) : 1.0f;
+    if (!llmspell__vgrow(v, (void **)&sq->s->qform, &sq->s->capqform, sq->ix->vbytes / 4, sizeof(float)))
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+    llmspell__vform(v, sq->s->qform, q->vector, q->dim);
+    sq->q = sq->s->qform;
     sq->k = q->k;
     sq->ef = q->ef ? q->ef : v->cfg.ef_search;
     if (sq->ef < q->k) sq->ef = (uint32_t)q->k; /* documented: ef is raised to k */
@@ -4638,7 +5057,7 @@ static int llmspell__scan(llmspell_vec *v, llmspell__squery *sq) {
     for (node = 0; node < ix->n; node++) {
         float d;
         if (!llmspell__accepts(ix, &sq->acc, node)) continue;
-        d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
+        d = LLMSPELL__DQ(v, ix, sq->q, node);
         if (res->n >= sq->k && d >= res->h[0].d) continue;
         if (!llmspell__heap_push(v, res, d, node)) return 0;
         if (res->n > sq->k) llmspell__heap_pop(res);
@@ -4652,7 +5071,7 @@ static int llmspell__scan(llmspell_vec *v, llmspell__squery *sq) {
 static int llmspell__scan_cands(llmspell_vec *v, llmspell__squery *sq) {
     llmspell__hnsw *ix = sq->ix;
     llmspell__vscratch *s = sq->s;
-    uint32_t i, w, n = 0, line, bytes = 8 + 4 * ix->dim;
+    uint32_t i, w, n = 0, line, bytes = 8 + ix->vbytes;
     if (!llmspell__scratch_reset(v, s, ix->n)) return 0;
     for (i = 0; i < s->ncands; i++) llmspell__visit(s, s->cands[i]);
     for (w = 0; w < s->vwords; w++) { /* the set, in order and once each */
@@ -4669,14 +5088,14 @@ static int llmspell__scan_cands(llmspell_vec *v, llmspell__squery *sq) {
         uint32_t node = s->cands[i];
         float d;
         if (i + 4 < n) /* its record index, inverse norm and vector */
-            for (line = 0; line < bytes; line += 64) LLMSPELL__VEC_PREFETCH((const char *)(LLMSPELL__VEC(ix, s->cands[i + 4]) - 2) + line);
+            for (line = 0; line < bytes; line += 64) LLMSPELL__VEC_PREFETCH((const char *)(LLMSPELL__NV(ix, s->cands[i + 4]) - 1) + line);
         if (i + 2 < n) { /* then its record, then the fields the filter reads */
             uint32_t r2 = LLMSPELL__REC(ix, s->cands[i + 2]);
             if (r2 != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(&v->recs[r2]);
             if (i + 1 < n && (r2 = LLMSPELL__REC(ix, s->cands[i + 1])) != LLMSPELL__NONE) LLMSPELL__VEC_PREFETCH(v->recs[r2].blob);
         }
         if (!llmspell__accepts(ix, &sq->acc, node)) continue;
-        d = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, node);
+        d = LLMSPELL__DQ(v, ix, sq->q, node);
         if (s->res.n >= sq->k && d >= s->res.h[0].d) continue;
         if (!llmspell__heap_push(v, &s->res, d, node)) return 0;
         if (s->res.n > sq->k) llmspell__heap_pop(&s->res);
@@ -4694,10 +5113,10 @@ static int llmspell__graph(llmspell_vec *v, llmspell__squery *sq, uint32_t ef, i
     int l;
     if (cur == LLMSPELL__NONE) return 1;
     if (!llmspell__scratch_reset(v, sq->s, ix->n)) return 0;
-    dcur = LLMSPELL__DQ(v, ix, sq->q, sq->qinv, cur);
-    for (l = ix->level[cur]; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, sq->qinv, &cur, &dcur, l);
-    if (acorn) return llmspell__search_acorn(v, ix, sq->q, sq->qinv, cur, dcur, ef, &sq->acc, sq->s);
-    return llmspell__search_layer(v, ix, sq->q, sq->qinv, cur, dcur, ef, 0, &sq->acc, sq->s);
+    dcur = LLMSPELL__DQ(v, ix, sq->q, cur);
+    for (l = ix->level[cur]; l > 0; l--) llmspell__search_greedy(v, ix, sq->q, &cur, &dcur, l);
+    if (acorn) return llmspell__search_acorn(v, ix, sq->q, cur, dcur, ef, &sq->acc, sq->s);
+    return llmspell__search_layer(v, ix, sq->q, cur, dcur, ef, 0, &sq->acc, sq->s);
 }
 
 /* The filtered search's planner: the cheapest of three plans, in units of one candidate of a

@@ -9,6 +9,8 @@
    float rounding can do to it when the squared norms reach the subnormal range: every product
    and sum there may be off by a 2^-149 step, so a norm made of a few such steps is only known
    to a few percent, in every kernel alike (FMA or not decides which way it rounds).
+   The same bytes also go through the int8 kernels (exactly equal to the reference) and the
+   half-precision ones (the float bound above, over the decoded halves).
    32-bit ARM: NEON there always flushes subnormal inputs and results to zero (the architecture's
    fixed mode), so subnormal inputs are replaced by 0 and the rounding step is 2^-126. */
 #define LLMSPELL_KV_IMPLEMENTATION
@@ -76,6 +78,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(fabs((double)d - ref->dot(a, b, n)) <= 1e-5 * sdot + 1e-30, "dot differs from the reference");
         CHECK(fabs((double)l - ref->l2sq(a, b, n)) <= 1e-5 * sl2 + 1e-30, "l2sq differs from the reference");
         CHECK(fabs((double)c - ref->cosine(a, b, n)) <= ctol || (isnan(c) && isnan(ref->cosine(a, b, n))), "cosine differs");
+    }
+    { /* the same bytes as int8 (-128 taken as -127, the format's range): exact; as half
+         precision (infinity and NaN taken as 0): within float rounding of the order */
+        const int8_t *p = (const int8_t *)data, *q = (const int8_t *)data + size / 2;
+        int8_t *ip = (int8_t *)malloc(size / 2 + 1), *iq = (int8_t *)malloc(size / 2 + 1);
+        uint16_t *hp = (uint16_t *)malloc((size / 4 + 1) * 2), *hq = (uint16_t *)malloc((size / 4 + 1) * 2);
+        size_t m = size / 2, h = size / 4;
+        double hs = 0, hl = 0;
+        for (i = 0; i < m; i++) {
+            ip[i] = p[i] == -128 ? -127 : p[i];
+            iq[i] = q[i] == -128 ? -127 : q[i];
+        }
+        for (i = 0; i < h; i++) {
+            double x, y;
+            hp[i] = (uint16_t)(data[4 * i] | data[4 * i + 1] << 8);
+            hq[i] = (uint16_t)(data[4 * i + 2] | data[4 * i + 3] << 8);
+            if ((hp[i] & 0x7C00) == 0x7C00) hp[i] = 0;
+            if ((hq[i] & 0x7C00) == 0x7C00) hq[i] = 0;
+            x = llmspell__f16_f32(hp[i]);
+            y = llmspell__f16_f32(hq[i]);
+            hs += fabs(x * y);
+            hl += (x - y) * (x - y);
+        }
+        for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+            const llmspell_vec_kernel *x = llmspell_vec_kernel_get(names[k]);
+            if (!x) continue;
+            CHECK(x->dot_i8(ip, iq, m) == ref->dot_i8(ip, iq, m), "dot_i8 differs from the reference");
+            CHECK(fabs((double)x->dot_f16(hp, hq, h) - ref->dot_f16(hp, hq, h)) <= 1e-5 * hs + 1e-30, "dot_f16 differs from the reference");
+            CHECK(fabs((double)x->l2sq_f16(hp, hq, h) - ref->l2sq_f16(hp, hq, h)) <= 1e-5 * hl + 1e-30, "l2sq_f16 differs from the reference");
+        }
+        free(ip);
+        free(iq);
+        free(hp);
+        free(hq);
     }
     free(a);
     free(b);

@@ -13,7 +13,9 @@
                 over the rest; the 44-byte header: bytes 40..43 over 0..39), so that mutations
                 reach the parsers behind the checksum instead of stopping at it
      bits 6-7   the metric
-   byte 1 splits the rest between the targets when more than one is chosen.
+   byte 1 splits the rest between the targets when more than one is chosen, and its value
+   modulo 3 picks the collection's quantization (f32, f16, int8: graph pages hold deleted
+   nodes' vectors in that form; record r7 is deleted so that page 0 holds one).
    Fields "i" and "s" are indexed (llmspell_vec_index_field), so the open builds their
    postings from whatever records it loads. Then llmspell_vec_open must succeed (rebuilding
    the graph when it must) or fail with LLMSPELL_ERR_CORRUPT; if it opens, search /
@@ -155,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     memset(&cfg, 0, sizeof cfg);
     cfg.metric = (llmspell_metric)((sel >> 6) % 3);
+    cfg.quant = (llmspell_vec_quant)(data[1] % 3);
     cfg.M = 4;
     cfg.ef_construction = 16;
     cfg.ef_search = 16;
@@ -192,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(llmspell_vec_add(v, &rec) == LLMSPELL_OK);
     }
     CHECK(llmspell_vec_index_field(v, "i") == LLMSPELL_OK && llmspell_vec_index_field(v, "s") == LLMSPELL_OK);
+    CHECK(llmspell_vec_delete(v, "r7") == LLMSPELL_OK); /* a waypoint: its vector in the page */
     llmspell_vec_close(v);
     v = NULL;
 

@@ -159,18 +159,23 @@ static void tuple_corpus(void) {
     put("fuzz_tuple", "bad_escape.bin", "\x00", 1, "ab\x00\x02", 4);
 }
 
-static void vec_corpus(void) {
+/* One collection "c" as fuzz_vec_load.c builds it (quantization quant), its seeds written with
+   byte 1 = quant: records, graph page 0 (holding the deleted r7) and the header. */
+static void vec_corpus_one(int quant) {
+    static const char *const sfx[3] = {"", "_f16", "_int8"};
     llmspell_kv kv;
     llmspell_vec *v;
     llmspell_vec_config cfg;
     llmspell_vec_options vo;
     uint8_t key[512];
+    char name[64], sel[2];
     const void *val;
     size_t kn, vn, i;
     memset(&cfg, 0, sizeof cfg);
     cfg.M = 4;
     cfg.ef_construction = 16;
     cfg.ef_search = 16;
+    cfg.quant = (llmspell_vec_quant)quant;
     memset(&vo, 0, sizeof vo);
     vo.seed = 7;
     llmspell_kv_open_memory(&kv, NULL);
@@ -193,26 +198,41 @@ static void vec_corpus(void) {
         rec.ttl = i == 3 ? (llmspell_time)1000000000000ll : 0;
         llmspell_vec_add(v, &rec);
     }
+    llmspell_vec_delete(v, "r7");
     llmspell_vec_close(v);
+    sel[1] = (char)quant;
     /* record r1 (sel 0x0b: record 1, fix the CRC), r3 with a TTL (0x0f) */
     key[0] = 0xFF; key[1] = 'V'; key[2] = 'r';
     kn = 3 + llmspell_tuple_put_bytes(key + 3, 500, "c", 1);
     kn += llmspell_tuple_put_bytes(key + kn, 500, "r1", 2);
-    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", "record_r1.bin", "\x0b\x00", 2, val, vn);
+    sel[0] = 0x0b;
+    snprintf(name, sizeof name, "record_r1%s.bin", sfx[quant]);
+    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", name, sel, 2, val, vn);
     kn -= 4;
     kn += llmspell_tuple_put_bytes(key + kn, 500, "r3", 2);
-    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", "record_r3.bin", "\x0f\x00", 2, val, vn);
+    sel[0] = 0x0f;
+    snprintf(name, sizeof name, "record_r3%s.bin", sfx[quant]);
+    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", name, sel, 2, val, vn);
     /* graph page 0 (0x10) and header (0x20) */
     key[2] = 'p';
     kn = 3 + llmspell_tuple_put_bytes(key + 3, 500, "c", 1);
     kn += llmspell_tuple_put_u64(key + kn, 8, 4);
     kn += llmspell_tuple_put_u64(key + kn, 8, 0);
-    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", "page0.bin", "\x18\x00", 2, val, vn);
+    sel[0] = 0x18;
+    snprintf(name, sizeof name, "page0%s.bin", sfx[quant]);
+    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", name, sel, 2, val, vn);
     key[2] = 'h';
     kn -= 8;
-    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", "header.bin", "\x28\x00", 2, val, vn);
-    put("fuzz_vec_load", "empty_record.bin", "\x01\x00", 2, "", 0);
+    sel[0] = 0x28;
+    snprintf(name, sizeof name, "header%s.bin", sfx[quant]);
+    if (llmspell_kv_get(&kv, key, kn, &val, &vn) == LLMSPELL_OK) put("fuzz_vec_load", name, sel, 2, val, vn);
     llmspell_kv_close(&kv);
+}
+
+static void vec_corpus(void) {
+    int quant;
+    for (quant = 0; quant < 3; quant++) vec_corpus_one(quant);
+    put("fuzz_vec_load", "empty_record.bin", "\x01\x00", 2, "", 0);
 }
 
 int main(void) {

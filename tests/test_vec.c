@@ -1,7 +1,8 @@
 /* test_vec.c - tests for llmspell_vec.h
    cc -std=c99 -O1 -g -Wall -Wextra -I. tests/test_vec.c -o build/test_vec -lsqlite3 -lm
 
-   a. distance kernels against the scalar reference      test_kernels, test_kernel_forced
+   a. distance kernels against the scalar reference      test_kernels, test_kernel_forced, test_kernels_quant
+   a2. quantized collections (f16, int8)                 test_quantized
    b. search recall per metric, scores, order, k >= count recall_<metric>
    c. deletes, slot reuse, updates, reachability         test_deletes, test_updates, test_*_reachable
    d. TTL with an injected clock                         test_ttl
@@ -381,6 +382,331 @@ static void test_kernels(void)
     }
     guarded_free(&ga);
     guarded_free(&gb);
+}
+
+/* Half precision: every half value survives a round trip through float32; a float32 becomes the
+   nearest half (ties to even), saturating to infinity past 65504. The f16 and int8 kernels of
+   every kernel this machine runs against the scalar references: int8 exactly (an integer sum),
+   f16 within float rounding and exactly on inputs whose sums are exact (multiples of 1/16);
+   lengths 1..2100, aligned, shifted by one element, and flush against a guard page. */
+static void test_kernels_quant(void)
+{
+    enum { MAXN = 2100 };
+    const llmspell_vec_kernel *ks[COUNT_OF(KERNEL_NAMES)], *scalar = llmspell_vec_kernel_get("scalar");
+    size_t nk = 0, i, n, t;
+    guarded ga, gb;
+    rng r = {99};
+    uint32_t h;
+    int layout, kind, bad = 0;
+    memset(&ga, 0, sizeof ga);
+    memset(&gb, 0, sizeof gb);
+    for (i = 0; i < COUNT_OF(KERNEL_NAMES); i++)
+        if ((ks[nk] = llmspell_vec_kernel_get(KERNEL_NAMES[i])) != NULL) {
+            CHECK(ks[nk]->dot_f16 && ks[nk]->l2sq_f16 && ks[nk]->dot_i8, "kernel %s lacks a quantized function", KERNEL_NAMES[i]);
+            nk++;
+        }
+    for (h = 0; h < 0x10000 && bad < 5; h++) { /* every half that is not NaN round-trips */
+        float f = llmspell__f16_f32((uint16_t)h);
+        if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF)) continue;
+        if (llmspell__f32_f16(f) != h) { bad++; CHECK(0, "half 0x%04x -> %g -> 0x%04x", (unsigned)h, f, (unsigned)llmspell__f32_f16(f)); }
+    }
+    CHECK(llmspell__f16_f32(0x3C00) == 1.0f && llmspell__f16_f32(0x7BFF) == 65504.0f && llmspell__f16_f32(0x0001) == 5.9604644775390625e-8f &&
+              llmspell__f16_f32(0xC000) == -2.0f, "half constants decode wrong");
+    CHECK(llmspell__f32_f16(65519.0f) == 0x7BFF && llmspell__f32_f16(65520.0f) == 0x7C00 && llmspell__f32_f16(-1e9f) == 0xFC00,
+          "the largest half / overflow to infinity");
+    CHECK(llmspell__f32_f16(1.0f + 1.0f / 2048) == 0x3C00 && llmspell__f32_f16(1.0f + 3.0f / 2048) == 0x3C02, "ties go to even");
+    for (i = 0; i < 200000 && bad < 10; i++) { /* nearest: no neighbouring half is closer */
+        float f = (float)(rng_gauss(&r) * pow(2.0, (double)rng_below(&r, 50) - 30));
+        uint16_t y = llmspell__f32_f16(f);
+        double e = fabs((double)llmspell__f16_f32(y) - f), lo, hi;
+        if ((y & 0x7FFF) >= 0x7C00) continue;
+        lo = (y & 0x7FFF) ? fabs((double)llmspell__f16_f32((uint16_t)(y - 1)) - f) : e;
+        hi = (y & 0x7FFF) < 0x7BFF ? fabs((double)llmspell__f16_f32((uint16_t)(y + 1)) - f) : e;
+        if (e > lo || e > hi) { bad++; CHECK(0, "%.9g became half %.9g, a neighbour is closer", f, llmspell__f16_f32(y)); }
+    }
+    REQUIRE(guarded_make(&ga, MAXN + 32) && guarded_make(&gb, MAXN + 32), "mmap failed");
+    for (n = 1; n <= MAXN && harness_failures < 20; n += n < 300 ? 1 : 7) {
+        for (layout = 0; layout < 3; layout++) {
+            for (kind = 0; kind < 2; kind++) {
+                uint16_t *a, *b;
+                int8_t *p, *q;
+                double S = 0, Sl = 0;
+                int32_t want;
+                float sd, sl;
+                if (layout == 0) { a = (uint16_t *)(void *)ga.base; b = (uint16_t *)(void *)gb.base; }
+                else if (layout == 1) { a = (uint16_t *)(void *)ga.base + 1; b = (uint16_t *)(void *)gb.base + 1; }
+                else { a = (uint16_t *)(void *)ga.end - n; b = (uint16_t *)(void *)gb.end - n; }
+                for (i = 0; i < n; i++) {
+                    float x = kind ? (float)((int)rng_below(&r, 33) - 16) / 16.0f : rng_sym(&r) * 3.0f;
+                    float y = kind ? (float)((int)rng_below(&r, 33) - 16) / 16.0f : rng_sym(&r) * 3.0f;
+                    a[i] = llmspell__f32_f16(x);
+                    b[i] = llmspell__f32_f16(y);
+                    x = llmspell__f16_f32(a[i]);
+                    y = llmspell__f16_f32(b[i]);
+                    S += fabs((double)x * y);
+                    Sl += ((double)x - y) * ((double)x - y);
+                }
+                sd = scalar->dot_f16(a, b, n);
+                sl = scalar->l2sq_f16(a, b, n);
+                for (t = 0; t < nk; t++) {
+                    float xd = ks[t]->dot_f16(a, b, n), xl = ks[t]->l2sq_f16(a, b, n);
+                    if (kind) {
+                        CHECK(xd == sd && xl == sl, "%s f16 n=%zu layout %d exact inputs: dot %.9g / %.9g, l2sq %.9g / %.9g", ks[t]->name, n,
+                              layout, xd, sd, xl, sl);
+                    } else {
+                        CHECK(fabs(xd - sd) <= 1e-5 * S + 1e-6, "%s dot_f16 n=%zu layout %d: %.9g, scalar %.9g", ks[t]->name, n, layout, xd, sd);
+                        CHECK(fabs(xl - sl) <= 1e-5 * Sl + 1e-6, "%s l2sq_f16 n=%zu layout %d: %.9g, scalar %.9g", ks[t]->name, n, layout, xl, sl);
+                    }
+                }
+                if (layout == 0) { p = (int8_t *)ga.base; q = (int8_t *)gb.base; }
+                else if (layout == 1) { p = (int8_t *)ga.base + 1; q = (int8_t *)gb.base + 3; }
+                else { p = (int8_t *)(void *)ga.end - n; q = (int8_t *)(void *)gb.end - n; }
+                want = 0;
+                for (i = 0; i < n; i++) {
+                    p[i] = (int8_t)(kind ? (i & 1 ? -127 : 127) : (int)rng_below(&r, 255) - 127);
+                    q[i] = (int8_t)(kind ? 127 : (int)rng_below(&r, 255) - 127);
+                    want += (int32_t)p[i] * q[i];
+                }
+                for (t = 0; t < nk; t++) {
+                    int32_t got = ks[t]->dot_i8(p, q, n);
+                    CHECK(got == want, "%s dot_i8 n=%zu layout %d: %ld, want %ld", ks[t]->name, n, layout, (long)got, (long)want);
+                }
+            }
+        }
+    }
+    { /* the extreme the format allows: 65536 products of 127 * 127 (int8 values of -127..127) */
+        int8_t *p = (int8_t *)xmalloc(65536), *q = (int8_t *)xmalloc(65536);
+        memset(p, 127, 65536);
+        memset(q, 0x81, 65536); /* -127 */
+        for (t = 0; t < nk; t++)
+            CHECK(ks[t]->dot_i8(p, q, 65536) == -127 * 127 * 65536, "%s dot_i8 over 65536 extremes: %ld", ks[t]->name,
+                  (long)ks[t]->dot_i8(p, q, 65536));
+        free(p);
+        free(q);
+    }
+    guarded_free(&ga);
+    guarded_free(&gb);
+}
+
+/* Clustered vectors for the quantized collections: what embeddings look like (not uniform). */
+static float *quant_data(size_t n, uint32_t dim, uint64_t seed)
+{
+    float *x = (float *)xmalloc(n * dim * sizeof *x), *c = (float *)xmalloc(16 * (size_t)dim * sizeof *c);
+    rng r;
+    size_t i, j;
+    r.s = seed;
+    for (i = 0; i < 16 * (size_t)dim; i++) c[i] = (float)rng_gauss(&r);
+    for (i = 0; i < n; i++)
+        for (j = 0; j < dim; j++) x[i * dim + j] = c[(i % 16) * dim + j] + 0.6f * (float)rng_gauss(&r);
+    free(c);
+    return x;
+}
+
+/* The exact top k of q over x[0..n) in double: ids "q<i>", best first. */
+static void quant_truth(const float *x, size_t n, uint32_t dim, const float *q, llmspell_metric m, size_t k, size_t *best)
+{
+    double *bd = (double *)xmalloc(k * sizeof *bd), qq = 0;
+    size_t i, j, have = 0;
+    for (j = 0; j < dim; j++) qq += (double)q[j] * q[j];
+    for (i = 0; i < n; i++) {
+        double s = 0, xx = 0, d;
+        size_t p;
+        for (j = 0; j < dim; j++) {
+            double a = x[i * dim + j];
+            s += m == LLMSPELL_METRIC_L2 ? (a - q[j]) * (a - q[j]) : a * q[j];
+            xx += a * a;
+        }
+        d = m == LLMSPELL_METRIC_L2 ? s : m == LLMSPELL_METRIC_IP ? -s : -s / sqrt(xx * qq);
+        if (have == k && d >= bd[k - 1]) continue;
+        p = have < k ? have++ : k - 1;
+        while (p > 0 && bd[p - 1] > d) { bd[p] = bd[p - 1]; best[p] = best[p - 1]; p--; }
+        bd[p] = d;
+        best[p] = i;
+    }
+    free(bd);
+}
+
+/* The float32 a kv keeps for record id of collection "qc" (bit for bit what was added). */
+static int quant_stored(llmspell_kv *kv, const char *id, float *out, uint32_t dim)
+{
+    uint8_t key[600];
+    const void *val;
+    size_t kn = llmspell__vkey(key, sizeof key, 'r', "qc", 2, id, strlen(id), 0, 0, 0, 0), vn;
+    llmspell__recview rv;
+    if (llmspell_kv_get(kv, key, kn, &val, &vn) != LLMSPELL_OK || !llmspell__rec_parse((const uint8_t *)val, vn, &rv) || rv.dim != dim) return 0;
+    llmspell__vec_decode(rv.vec, out, dim);
+    return 1;
+}
+
+/* f16 and int8 collections, every metric, on a file store:
+   - recall@10 of search against the exact float32 answer: f16 within 0.01 of an f32
+     collection's on the same data, int8 >= 0.9; get's vector within the rounding of its form;
+   - memory: each vector's block smaller by what its form saves;
+   - closed and reopened (the saved graph, a deleted waypoint in it): the same answers bit for
+     bit; the kv keeps every float32 exactly;
+   - exported and imported into a new store: the setting comes back, the same float32 are kept,
+     get returns the same values and search_exact the same answers;
+   - a query whose values are beyond half precision searches an f16 collection (saturated). */
+static void test_quantized(void)
+{
+    enum { N = 1500, DIM = 72, NQ = 30, K = 10 };
+    static const llmspell_metric metrics[] = {LLMSPELL_METRIC_COSINE, LLMSPELL_METRIC_L2, LLMSPELL_METRIC_IP};
+    float *x = quant_data(N + NQ, DIM, 4242), *back = (float *)xmalloc(DIM * sizeof *back);
+    llmspell_vec_options o = opts_clock(NULL);
+    size_t mi, i, j, best[K];
+    for (mi = 0; mi < COUNT_OF(metrics); mi++) {
+        double recall[3] = {0, 0, 0};
+        uint64_t mem[3] = {0, 0, 0};
+        int quant;
+        for (quant = 0; quant < 3; quant++) {
+            llmspell_vec_config c = config_of(metrics[mi], 0, 0, 0);
+            llmspell_kv kv, kv2;
+            llmspell_vec *v, *v2;
+            llmspell_vec_info info;
+            llmspell_vec_hit h1[K], h2[K];
+            llmspell_vec_query q;
+            llmspell_vec_record g;
+            char path[COMPAT_PATH_MAX], path2[COMPAT_PATH_MAX], id[16], ids[K][16];
+            size_t n1, n2, qi;
+            FILE *f;
+            c.quant = (llmspell_vec_quant)quant;
+            tmp_path(path, sizeof path, "quant");
+            tmp_path(path2, sizeof path2, "quant2");
+            REQUIRE_RC(llmspell_kv_open_file(&kv, path, NULL), LLMSPELL_OK);
+            REQUIRE_RC(llmspell_vec_create(&kv, "qc", &c, &o), LLMSPELL_OK);
+            REQUIRE_RC(llmspell_vec_open(&v, &kv, "qc", NULL, &o), LLMSPELL_OK);
+            for (i = 0; i < N; i++) {
+                llmspell_vec_record rec;
+                snprintf(id, sizeof id, "q%zu", i);
+                rec = rec_of(id, x + i * DIM, DIM, NULL);
+                REQUIRE_RC(llmspell_vec_add(v, &rec), LLMSPELL_OK);
+            }
+            CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+            CHECK(info.config.quant == c.quant, "info.config.quant %d, created with %d", (int)info.config.quant, quant);
+            mem[quant] = info.memory_bytes;
+            memset(&q, 0, sizeof q);
+            q.dim = DIM;
+            q.k = K;
+            q.ef = 64;
+            for (qi = 0; qi < NQ; qi++) {
+                q.vector = x + (N + qi) * DIM;
+                quant_truth(x, N, DIM, q.vector, metrics[mi], K, best);
+                REQUIRE_RC(llmspell_vec_search(v, &q, h1, &n1), LLMSPELL_OK);
+                for (i = 0; i < n1; i++)
+                    for (j = 0; j < K; j++) {
+                        snprintf(id, sizeof id, "q%zu", best[j]);
+                        recall[quant] += strcmp(id, h1[i].id) == 0;
+                    }
+            }
+            recall[quant] /= NQ * K;
+            for (i = 0; i < N; i += 97) { /* get: the index's values, within their rounding */
+                double worst = 0, mx = 0;
+                snprintf(id, sizeof id, "q%zu", i);
+                REQUIRE_RC(llmspell_vec_get(v, id, &g), LLMSPELL_OK);
+                for (j = 0; j < DIM; j++) {
+                    double e = fabs((double)g.embedding[j] - x[i * DIM + j]);
+                    if (quant == LLMSPELL_VEC_F16) e /= fabs((double)x[i * DIM + j]) + 1e-30;
+                    worst = e > worst ? e : worst;
+                    mx = fabs((double)x[i * DIM + j]) > mx ? fabs((double)x[i * DIM + j]) : mx;
+                }
+                if (quant == LLMSPELL_VEC_F32) CHECK(worst == 0, "f32 get changed the vector of %s", id);
+                if (quant == LLMSPELL_VEC_F16) CHECK(worst <= 1.0 / 2048, "f16 get of %s: relative error %g", id, worst);
+                if (quant == LLMSPELL_VEC_INT8) CHECK(worst <= mx / 127 * 0.5001, "int8 get of %s: error %g over a step of %g", id, worst, mx / 127);
+            }
+            /* delete a few (waypoints in the saved graph), then the saved graph answers the same */
+            for (i = 0; i < N; i += 211) {
+                snprintf(id, sizeof id, "q%zu", i);
+                CHECK_RC(llmspell_vec_delete(v, id), LLMSPELL_OK);
+            }
+            q.vector = x + N * DIM;
+            CHECK_RC(llmspell_vec_search(v, &q, h1, &n1), LLMSPELL_OK);
+            for (i = 0; i < n1; i++) snprintf(ids[i], sizeof ids[i], "%s", h1[i].id); /* the hits point into v */
+            llmspell_vec_close(v);
+            REQUIRE_RC(llmspell_vec_open(&v, &kv, "qc", NULL, &o), LLMSPELL_OK);
+            CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+            CHECK(info.graph_loaded == 1, "quant %d: the saved graph was not loaded", quant);
+            CHECK_RC(llmspell_vec_search(v, &q, h2, &n2), LLMSPELL_OK);
+            CHECK(n1 == n2, "reopened: %zu hits, %zu before", n2, n1);
+            for (i = 0; i < n1 && i < n2; i++)
+                CHECK(strcmp(ids[i], h2[i].id) == 0 && h1[i].score == h2[i].score, "quant %d reopened hit %zu: %s %.9g, before %s %.9g", quant, i,
+                      h2[i].id, h2[i].score, ids[i], h1[i].score);
+            for (i = 1; i < N; i += 131) {
+                snprintf(id, sizeof id, "q%zu", i);
+                if (i % 211 == 0) continue;
+                CHECK(quant_stored(&kv, id, back, DIM) && memcmp(back, x + i * DIM, DIM * sizeof *back) == 0, "quant %d: the kv's float32 of %s changed",
+                      quant, id);
+            }
+            /* export, import into a new store */
+            REQUIRE((f = tmpfile()) != NULL, "tmpfile");
+            CHECK_RC(llmspell_export_store_file(&kv, f, NULL, NULL, NULL), LLMSPELL_OK);
+            rewind(f);
+            REQUIRE_RC(llmspell_kv_open_file(&kv2, path2, NULL), LLMSPELL_OK);
+            CHECK_RC(llmspell_export_import_file(&kv2, f, NULL, NULL, NULL), LLMSPELL_OK);
+            fclose(f);
+            REQUIRE_RC(llmspell_vec_open(&v2, &kv2, "qc", NULL, &o), LLMSPELL_OK);
+            CHECK_RC(llmspell_vec_info_get(v2, &info), LLMSPELL_OK);
+            CHECK(info.config.quant == c.quant && info.count == N - (N + 210) / 211, "imported: quant %d (want %d), %llu records",
+                  (int)info.config.quant, quant, (unsigned long long)info.count);
+            for (i = 1; i < N; i += 131) {
+                llmspell_vec_record g2;
+                snprintf(id, sizeof id, "q%zu", i);
+                if (i % 211 == 0) continue;
+                CHECK(quant_stored(&kv2, id, back, DIM) && memcmp(back, x + i * DIM, DIM * sizeof *back) == 0,
+                      "quant %d: the imported float32 of %s differ", quant, id);
+                REQUIRE_RC(llmspell_vec_get(v, id, &g), LLMSPELL_OK);
+                memcpy(back, g.embedding, DIM * sizeof *back);
+                REQUIRE_RC(llmspell_vec_get(v2, id, &g2), LLMSPELL_OK);
+                CHECK(memcmp(back, g2.embedding, DIM * sizeof *back) == 0, "quant %d: get of %s differs after import", quant, id);
+            }
+            CHECK_RC(llmspell_vec_search_exact(v, &q, h1, &n1), LLMSPELL_OK);
+            CHECK_RC(llmspell_vec_search_exact(v2, &q, h2, &n2), LLMSPELL_OK);
+            for (i = 0; i < n1 && i < n2; i++)
+                CHECK(n1 == n2 && strcmp(h1[i].id, h2[i].id) == 0 && h1[i].score == h2[i].score, "quant %d imported exact hit %zu: %s, before %s", quant,
+                      i, h2[i].id, h1[i].id);
+            if (quant == LLMSPELL_VEC_F16) { /* beyond half precision: saturated, still an answer */
+                float big[DIM];
+                for (j = 0; j < DIM; j++) big[j] = j & 1 ? 1e6f : -3.0f;
+                q.vector = big;
+                CHECK_RC(llmspell_vec_search(v, &q, h1, &n1), LLMSPELL_OK);
+                CHECK(n1 == K, "f16 search with values past 65504: %zu hits", n1);
+            }
+            llmspell_vec_close(v2);
+            llmspell_vec_close(v);
+            llmspell_kv_close(&kv2);
+            llmspell_kv_close(&kv);
+        }
+        fprintf(stderr, "note: quantized %s: recall@10 f32 %.3f f16 %.3f int8 %.3f; memory f32 %llu B, f16 %llu, int8 %llu\n",
+                llmspell_vec_metric_name(metrics[mi]), recall[0], recall[1], recall[2], (unsigned long long)mem[0], (unsigned long long)mem[1],
+                (unsigned long long)mem[2]);
+        CHECK(recall[1] >= recall[0] - 0.01, "%s: f16 recall %.3f, f32 %.3f", llmspell_vec_metric_name(metrics[mi]), recall[1], recall[0]);
+        CHECK(recall[2] >= 0.9, "%s: int8 recall %.3f", llmspell_vec_metric_name(metrics[mi]), recall[2]);
+        /* every block smaller by what the form saves: f16 2 bytes a dimension, int8 3 less the 4 of its second float */
+        CHECK(mem[0] - mem[1] >= (uint64_t)N * 2 * DIM && mem[0] - mem[2] >= (uint64_t)N * (3 * DIM - 4), "%s: memory f32 %llu, f16 %llu, int8 %llu",
+              llmspell_vec_metric_name(metrics[mi]), (unsigned long long)mem[0], (unsigned long long)mem[1], (unsigned long long)mem[2]);
+    }
+    { /* settings: an unknown quant is refused; reopening with another one is a conflict */
+        llmspell_kv kv;
+        llmspell_vec *v;
+        llmspell_vec_config c = config_of(LLMSPELL_METRIC_L2, 0, 0, 0), c2;
+        llmspell_vec_quant qv;
+        REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+        c.quant = (llmspell_vec_quant)3;
+        CHECK_RC(llmspell_vec_create(&kv, "bad", &c, NULL), LLMSPELL_ERR_INVALID);
+        CHECK(strstr(llmspell_kv_errmsg(&kv), "quantization") != NULL, "message: %s", llmspell_kv_errmsg(&kv));
+        c.quant = LLMSPELL_VEC_INT8;
+        CHECK_RC(llmspell_vec_create(&kv, "i8", &c, NULL), LLMSPELL_OK);
+        c2 = c;
+        c2.quant = LLMSPELL_VEC_F16;
+        CHECK_RC(llmspell_vec_open(&v, &kv, "i8", &c2, NULL), LLMSPELL_ERR_CONFLICT);
+        CHECK_RC(llmspell_vec_open(&v, &kv, "i8", &c, NULL), LLMSPELL_OK);
+        llmspell_vec_close(v);
+        CHECK(llmspell_vec_quant_parse("int8", &qv) == LLMSPELL_OK && qv == LLMSPELL_VEC_INT8 && llmspell_vec_quant_parse("i8", &qv) == LLMSPELL_ERR_INVALID &&
+                  strcmp(llmspell_vec_quant_name(LLMSPELL_VEC_F16), "f16") == 0 && llmspell_vec_quant_name((llmspell_vec_quant)7) == NULL,
+              "quant names");
+        llmspell_kv_close(&kv);
+    }
+    free(back);
+    free(x);
 }
 
 /* A collection opened with a forced kernel reports it and finds the same neighbours. */
@@ -3602,6 +3928,19 @@ enum { AN = 100, ADIM = 8 };
 
 /* The collection holds exactly the records the model says are live: get (embedding bits),
    each, an exact search for everything, and a graph search for everything. */
+/* Whether got is x as v's index holds it: x itself (f32), or x put in the form and back. */
+static int same_form(const llmspell_vec *v, const float *got, const float *x, uint32_t dim)
+{
+    float *h = (float *)xmalloc(llmspell__vbytes(v->cfg.quant, dim)), *want = (float *)xmalloc(dim * sizeof *want);
+    int same;
+    llmspell__vform(v, h, x, dim);
+    llmspell__vform_values(v, h, want, dim);
+    same = memcmp(got, want, dim * sizeof *want) == 0 && (v->cfg.quant != LLMSPELL_VEC_F32 || memcmp(got, x, dim * sizeof *x) == 0);
+    free(h);
+    free(want);
+    return same;
+}
+
 static int alloc_verify(counting_alloc *ca, llmspell_vec *v, const dataset *d, const int *live, long N, const char *when)
 {
     uint32_t i;
@@ -3617,8 +3956,7 @@ static int alloc_verify(counting_alloc *ca, llmspell_vec *v, const dataset *d, c
         snprintf(id, sizeof id, i < AN ? "a%u" : "b%u", i < AN ? i : 0);
         rc = llmspell_vec_get(v, id, &rec);
         want += live[i];
-        if (rc != (live[i] ? LLMSPELL_OK : LLMSPELL_ERR_NOT_FOUND) ||
-            (rc == LLMSPELL_OK && memcmp(rec.embedding, ds_vec(d, i), ADIM * 4) != 0)) {
+        if (rc != (live[i] ? LLMSPELL_OK : LLMSPELL_ERR_NOT_FOUND) || (rc == LLMSPELL_OK && !same_form(v, rec.embedding, ds_vec(d, i), ADIM))) {
             CHECK(0, "N=%ld %s: get %s returned %s, the model says %s", N, when, id, rc_name(rc), live[i] ? "live" : "absent");
             bad++;
         }
@@ -3683,7 +4021,7 @@ static int alloc_open(llmspell_vec **v, llmspell_kv *kv, const llmspell_vec_opti
 }
 
 /* Returns 1 when the run met no injected failure. */
-static int alloc_scenario(counting_alloc *ca, long N, const dataset *d)
+static int alloc_scenario(counting_alloc *ca, long N, const dataset *d, llmspell_vec_quant quant)
 {
     llmspell_kv kv;
     llmspell_kv_options ko;
@@ -3692,6 +4030,7 @@ static int alloc_scenario(counting_alloc *ca, long N, const dataset *d)
     llmspell_vec_options o = opts_clock(&clk);
     llmspell_vec_config cfg = config_of(LLMSPELL_METRIC_COSINE, 6, 32, 16);
     llmspell_vec_record recs[AN], one, got;
+    cfg.quant = quant;
     llmspell_vec_filter f = FC(LLMSPELL_F_EQ, "g", VI(1));
     llmspell_vec_hit hits[8];
     llmspell_vec_query q;
@@ -3771,7 +4110,9 @@ out:
 
 /* The scenario (open on a memory kv using a counting allocator, add a batch, filtered search,
    delete, get, purge, add, close, reopen) run once per allocation, failing that one. */
-static void test_alloc_failure(void)
+/* The sweep for f32 and for int8 (whose open, get and each allocate for the form; f16 takes
+   the same paths). */
+static void alloc_sweep(llmspell_vec_quant quant)
 {
     counting_alloc ca;
     dataset d;
@@ -3780,14 +4121,17 @@ static void test_alloc_failure(void)
     for (n = 1; n < 200000; n++) {
         memset(&ca, 0, sizeof ca);
         ca.fail_at = n;
-        if (alloc_scenario(&ca, n, &d)) break;
+        if (alloc_scenario(&ca, n, &d, quant)) break;
         if (harness_failures) break;
     }
-    fprintf(stderr, "note: alloc_failure: the scenario was run with each of its %ld allocations failing\n", n - 1);
+    fprintf(stderr, "note: alloc_failure (%s): the scenario was run with each of its %ld allocations failing\n", llmspell_vec_quant_name(quant), n - 1);
     CHECK(n < 200000, "the scenario never completed");
     CHECK(n > 100, "the scenario completed after only %ld allocations: is the allocator used?", n - 1);
     ds_free(&d);
 }
+
+static void test_alloc_failure(void) { alloc_sweep(LLMSPELL_VEC_F32); }
+static void test_alloc_failure_int8(void) { alloc_sweep(LLMSPELL_VEC_INT8); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* >>a kv whose writes fail                                                                    */
@@ -4096,6 +4440,8 @@ int main(void)
     }
     RUN(test_kernels);
     RUN(test_kernel_forced);
+    RUN(test_kernels_quant);
+    RUN(test_quantized);
     for (i = 0; i < COUNT_OF(METRICS); i++) {
         snprintf(name, sizeof name, "recall_%s", METRICS[i].name);
         RUN_ARG(name, test_recall, &METRICS[i]);
@@ -4130,6 +4476,7 @@ int main(void)
     RUN(test_txn);
     RUN(test_quotas);
     RUN(test_alloc_failure);
+    RUN(test_alloc_failure_int8);
     RUN(test_kv_write_failure);
     compat_remove_tree(g_tmpdir);
     return harness_exit();

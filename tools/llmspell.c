@@ -552,8 +552,8 @@ static void print_collection(const char *name, const llmspell_vec_info *in) {
     uint32_t i;
     printf("  collection \"");
     put_escaped(stdout, name, strlen(name));
-    printf("\": %llu records, %s, M %u, ef %u/%u, dimensions", (unsigned long long)in->count, llmspell_vec_metric_name(in->config.metric),
-           in->config.M, in->config.ef_construction, in->config.ef_search);
+    printf("\": %llu records, %s, %s, M %u, ef %u/%u, dimensions", (unsigned long long)in->count, llmspell_vec_metric_name(in->config.metric),
+           llmspell_vec_quant_name(in->config.quant), in->config.M, in->config.ef_construction, in->config.ef_search);
     for (i = 0; i < in->ndims && i < LLMSPELL_VEC_INFO_DIMS; i++) printf(" %u (%llu)", in->dims[i], (unsigned long long)in->dim_counts[i]);
     if (in->ndims == 0) printf(" none yet");
     printf("\n");
@@ -856,12 +856,13 @@ static int vec_failed(const cli *c, const store *s, const char *name, llmspell_r
 static int cmd_vec_create(cli *c) {
     store s;
     llmspell_vec_config cfg;
-    const char *m = opt(c, "metric");
+    const char *m = opt(c, "metric"), *qn = opt(c, "quant");
     uint64_t M = 16, efc = 200, efs = 50;
     llmspell_result rc;
     int status;
     memset(&cfg, 0, sizeof cfg);
     if (m && llmspell_vec_metric_parse(m, &cfg.metric) != LLMSPELL_OK) return usage_error(c, "--metric is cosine, l2 or ip, not %s", m);
+    if (qn && llmspell_vec_quant_parse(qn, &cfg.quant) != LLMSPELL_OK) return usage_error(c, "--quant is f32, f16 or int8, not %s", qn);
     if ((status = opt_u64(c, "M", 2, 100, &M)) || (status = opt_u64(c, "ef-construction", 1, 100000, &efc)) ||
         (status = opt_u64(c, "ef-search", 1, 100000, &efs)))
         return status;
@@ -870,7 +871,9 @@ static int cmd_vec_create(cli *c) {
     cfg.ef_search = (uint32_t)efs;
     if ((status = store_open(c, &s, OPEN_WRITE)) != 0) return status;
     rc = llmspell_vec_create(s.kv, c->args[0], &cfg, NULL);
-    if (rc == LLMSPELL_OK) printf("created collection '%s' (%s, M %u) in %s\n", c->args[0], llmspell_vec_metric_name(cfg.metric), cfg.M, s.name);
+    if (rc == LLMSPELL_OK)
+        printf("created collection '%s' (%s, %s, M %u) in %s\n", c->args[0], llmspell_vec_metric_name(cfg.metric), llmspell_vec_quant_name(cfg.quant),
+               cfg.M, s.name);
     else status = vec_failed(c, &s, c->args[0], rc);
     store_close(&s, status);
     return status;
@@ -1471,8 +1474,8 @@ static const command_def commands[] = {
     {"kv", "scan", STORE_OPTS "limit=", 0, 1,
      "usage: llmspell kv scan [PREFIX] [--limit N] [store options]\n"
      "Prints key<TAB>value per line in key order (control bytes and backslash escaped).\n" U_STORE, cmd_kv_scan},
-    {"vec", "create", STORE_OPTS "metric= M= ef-construction= ef-search=", 1, 1,
-     "usage: llmspell vec create NAME [--metric cosine|l2|ip] [--M 16] [--ef-construction 200] [--ef-search 50]\n" U_STORE,
+    {"vec", "create", STORE_OPTS "metric= quant= M= ef-construction= ef-search=", 1, 1,
+     "usage: llmspell vec create NAME [--metric cosine|l2|ip] [--quant f32|f16|int8] [--M 16] [--ef-construction 200] [--ef-search 50]\n" U_STORE,
      cmd_vec_create},
     {"vec", "add", STORE_OPTS "vector= metadata= scope= ttl= input=", 1, 2,
      "usage: llmspell vec add NAME ID --vector '[0.1, 0.2, ...]' [--metadata JSON] [--scope S] [--ttl SECONDS]\n"
