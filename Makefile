@@ -90,21 +90,25 @@ build/test_vec: tests/test_vec.c tests/harness.h $(HEADERS) | build
 build/test_vec_san: tests/test_vec.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
-# bench_vec: llmspell_vec against hnswlib (Debian libhnswlib-dev) and SimSIMD (npm package simsimd,
-# fetched into $(SIMSIMD), outside the repository). Every part is built with -O2 -DNDEBUG and no
+# bench_vec: llmspell_vec against hnswlib (Debian libhnswlib-dev), SimSIMD (npm package simsimd,
+# fetched into $(SIMSIMD)) and usearch (npm package usearch, into $(USEARCH)), outside the repository. Every part is built with -O2 -DNDEBUG and no
 # -march: our kernels dispatch at run time, hnswlib uses what the compiler enables by default.
 SIMSIMD ?= /tmp/simsimd/package
+USEARCH ?= /tmp/usearch/package
 
 build/bench_vec: bench/bench_vec.cpp bench/vec_impl.c bench/bench_vec.sh $(HEADERS) | build
 	@sh bench/bench_vec.sh hnswlib
 	$(CC) -std=c99 -O2 -DNDEBUG -I. -c bench/vec_impl.c -o build/vec_impl.o
-	@if sh bench/bench_vec.sh simsimd $(SIMSIMD); then set -x; \
-	    $(CC) -O2 -DNDEBUG -I$(SIMSIMD)/include -c $(SIMSIMD)/c/lib.c -o build/simsimd.o && \
-	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. -DBENCH_SIMSIMD -isystem $(SIMSIMD)/include $< build/vec_impl.o build/simsimd.o -o $@ -lm -pthread; \
-	else \
-	    echo "bench: SimSIMD not available: building bench_vec without it (the kernel lines say so)"; set -x; \
-	    $(CXX) -std=c++17 -O2 -DNDEBUG -I. $< build/vec_impl.o -o $@ -lm -pthread; \
-	fi
+	@peers=""; objs=""; \
+	if sh bench/bench_vec.sh simsimd $(SIMSIMD); then \
+	    $(CC) -O2 -DNDEBUG -I$(SIMSIMD)/include -c $(SIMSIMD)/c/lib.c -o build/simsimd.o || exit 1; \
+	    peers="-DBENCH_SIMSIMD -isystem $(SIMSIMD)/include"; objs=build/simsimd.o; \
+	else echo "bench: SimSIMD not available: building bench_vec without it (the kernel lines say so)"; fi; \
+	if sh bench/bench_vec.sh usearch $(USEARCH); then \
+	    peers="$$peers -DBENCH_USEARCH -DUSEARCH_USE_NUMKONG=1 -DNK_DYNAMIC_DISPATCH=1 -DNK_NATIVE_F16=0 -DNK_NATIVE_BF16=0"; \
+	    peers="$$peers -isystem $(USEARCH)/include -isystem $(USEARCH)/numkong/include"; objs="$$objs $(USEARCH)/../numkong-o/*.o"; \
+	else echo "bench: usearch not available: building bench_vec without it (the quantized lines say so)"; fi; \
+	set -x; $(CXX) -std=c++17 -O2 -DNDEBUG -I. $$peers $< build/vec_impl.o $$objs -o $@ -lm -pthread
 
 bench-vec: build/bench_vec
 	./build/bench_vec

@@ -281,7 +281,8 @@ enum {
     LLMSPELL_CPU_SSSE3 = 2,  /* x86: SSSE3 */
     LLMSPELL_CPU_AVX2 = 4,   /* x86: AVX2, FMA and F16C, YMM state saved */
     LLMSPELL_CPU_AVX512 = 8, /* x86: AVX-512F, ZMM and opmask state saved */
-    LLMSPELL_CPU_NEON = 16   /* ARM: NEON (always on aarch64; on armv7 when built with it) */
+    LLMSPELL_CPU_NEON = 16,  /* ARM: NEON (always on aarch64; on armv7 when built with it) */
+    LLMSPELL_CPU_AVX512_VNNI = 32 /* x86: AVX-512F with BW and VNNI (byte dot products), state saved */
 };
 LLMSPELL_DEF unsigned llmspell_cpu_features(void);
 
@@ -1896,7 +1897,10 @@ LLMSPELL_DEF unsigned llmspell_cpu_features(void) {
     llmspell__cpuid(7, 0, r);
     if (!(r[1] & (1u << 5))) return f;
     f |= LLMSPELL_CPU_AVX2;
-    if ((r[1] & (1u << 16)) && (xcr0 & 0xE6u) == 0xE6u) f |= LLMSPELL_CPU_AVX512; /* opmask + ZMM state */
+    if ((r[1] & (1u << 16)) && (xcr0 & 0xE6u) == 0xE6u) {
+        f |= LLMSPELL_CPU_AVX512; /* opmask + ZMM state */
+        if ((r[1] & (1u << 30)) && (r[2] & (1u << 11))) f |= LLMSPELL_CPU_AVX512_VNNI;
+    }
 #elif defined(__ARM_NEON) && !defined(LLMSPELL_NO_SIMD)
     f |= LLMSPELL_CPU_NEON;
 #endif

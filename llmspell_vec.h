@@ -43,6 +43,9 @@
        ip       inner product, higher is better
    Deletes and expiry are visible at once; deleted nodes stay in the graph as waypoints until a
    later add reuses their slot, so the graph never needs a rebuild.
+   Quantized collections (config.quant f16 or int8) hold their vectors in 2 or 1 bytes a
+   dimension in memory, and measure distances on them (scores are approximate, as the vectors
+   are); the kv still keeps every float32 exactly, for export and for rebuilds.
 
    Persistence: with a llmspell_kv (root or tenant view) every record lives in the kv and every
    write also writes the index pages it changed, in one kv transaction. Opening a collection
@@ -311,6 +314,10 @@ typedef struct llmspell_vec_query {
     size_t k;                          /* 1..LLMSPELL_VEC_MAX_K */
     uint32_t ef;                       /* 0 = the collection's ef_search; raised to k when smaller */
     const llmspell_vec_filter *filter; /* NULL = none */
+    size_t rerank;                     /* quantized collection with a kv: the best max(k, rerank)
+                                          candidates are scored again on the float32 the kv
+                                          keeps, and the best k of them returned with exact
+                                          scores (0, f32 or no kv: as measured); search only */
 } llmspell_vec_query;
 
 typedef struct llmspell_vec_hit {
@@ -587,6 +594,8 @@ LLMSPELL__UNUSED static void llmspell__rec_write(uint8_t *b, const llmspell__rec
 #include <avx2intrin.h>
 #include <fmaintrin.h>
 #include <avx512fintrin.h>
+#include <avx512bwintrin.h>
+#include <avx512vnniintrin.h>
 #endif
 #endif
 #if !defined(LLMSPELL_VEC_NO_SIMD) && (defined(__ARM_NEON) || defined(_M_ARM64))
@@ -1037,7 +1046,7 @@ LLMSPELL__VEC_TARGET("avx512f") static float llmspell__cos_avx512(const float *a
 }
 
 /* Half precision 16 lanes at a time (AVX-512F converts); the tail as the reference does. Bytes
-   stay with AVX2's kernel: 512-bit byte instructions need AVX-512BW. */
+   use VNNI (below) where the CPU has it and BW, else AVX2's kernel. */
 LLMSPELL__VEC_TARGET("avx512f") static float llmspell__dot_f16_avx512(const uint16_t *a, const uint16_t *b, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
@@ -1073,6 +1082,26 @@ LLMSPELL__VEC_TARGET("avx512f") static float llmspell__l2sq_f16_avx512(const uin
     return s;
 }
 
+/* Bytes with AVX-512 VNNI (and BW): |x| as unsigned bytes times y negated where x is negative,
+   four products summed into each 32-bit lane by one instruction (no 16-bit step: nothing
+   saturates); masked loads take the tail. Offered as the avx512 kernel's where the CPU has it. */
+LLMSPELL__VEC_TARGET("avx512f,avx512bw,avx512vnni") static int32_t llmspell__dot_i8_vnni(const int8_t *a, const int8_t *b, size_t n) {
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512(), zero = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        __m512i x0 = _mm512_loadu_si512((const void *)(a + i)), y0 = _mm512_loadu_si512((const void *)(b + i));
+        __m512i x1 = _mm512_loadu_si512((const void *)(a + i + 64)), y1 = _mm512_loadu_si512((const void *)(b + i + 64));
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_abs_epi8(x0), _mm512_mask_sub_epi8(y0, _mm512_movepi8_mask(x0), zero, y0));
+        s1 = _mm512_dpbusd_epi32(s1, _mm512_abs_epi8(x1), _mm512_mask_sub_epi8(y1, _mm512_movepi8_mask(x1), zero, y1));
+    }
+    for (; i < n; i += 64) {
+        __mmask64 m = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+        __m512i x = _mm512_maskz_loadu_epi8(m, a + i), y = _mm512_maskz_loadu_epi8(m, b + i);
+        s0 = _mm512_dpbusd_epi32(s0, _mm512_abs_epi8(x), _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), zero, y));
+    }
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -1085,6 +1114,14 @@ static const llmspell_vec_kernel llmspell__k_avx2 = {"avx2",          llmspell__
 static const llmspell_vec_kernel llmspell__k_avx512 = {"avx512",          llmspell__dot_avx512,      llmspell__l2sq_avx512,
                                                        llmspell__cos_avx512, llmspell__dot_f16_avx512, llmspell__l2sq_f16_avx512,
                                                        llmspell__dot_i8_avx2};
+static const llmspell_vec_kernel llmspell__k_avx512_vnni = {"avx512",          llmspell__dot_avx512,      llmspell__l2sq_avx512,
+                                                            llmspell__cos_avx512, llmspell__dot_f16_avx512, llmspell__l2sq_f16_avx512,
+                                                            llmspell__dot_i8_vnni};
+
+/* The avx512 kernel, with VNNI's byte products where the CPU has them. */
+static const llmspell_vec_kernel *llmspell__k_avx512_for(unsigned f) {
+    return (f & LLMSPELL_CPU_AVX512_VNNI) ? &llmspell__k_avx512_vnni : &llmspell__k_avx512;
+}
 
 #endif /* LLMSPELL__VEC_X86 */
 
@@ -1238,7 +1275,7 @@ static const llmspell_vec_kernel llmspell__k_neon = {"neon",          llmspell__
 LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_best(void) {
 #ifdef LLMSPELL__VEC_X86
     unsigned f = llmspell_cpu_features(); /* the instructions AND the OS saving the wide registers */
-    return (f & LLMSPELL_CPU_AVX512) ? &llmspell__k_avx512 : (f & LLMSPELL_CPU_AVX2) ? &llmspell__k_avx2 : &llmspell__k_sse;
+    return (f & LLMSPELL_CPU_AVX512) ? llmspell__k_avx512_for(f) : (f & LLMSPELL_CPU_AVX2) ? &llmspell__k_avx2 : &llmspell__k_sse;
 #elif defined(LLMSPELL__VEC_NEON)
     return &llmspell__k_neon;
 #else
@@ -1252,7 +1289,7 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
 #ifdef LLMSPELL__VEC_X86
     if (strcmp(name, "sse") == 0) return &llmspell__k_sse;
     if (strcmp(name, "avx2") == 0) return (llmspell_cpu_features() & LLMSPELL_CPU_AVX2) ? &llmspell__k_avx2 : NULL;
-    if (strcmp(name, "avx512") == 0) return (llmspell_cpu_features() & LLMSPELL_CPU_AVX512) ? &llmspell__k_avx512 : NULL;
+    if (strcmp(name, "avx512") == 0) return (llmspell_cpu_features() & LLMSPELL_CPU_AVX512) ? llmspell__k_avx512_for(llmspell_cpu_features()) : NULL;
 #endif
 #ifdef LLMSPELL__VEC_NEON
     if (strcmp(name, "neon") == 0) return &llmspell__k_neon;
@@ -4977,7 +5014,7 @@ typedef struct llmspell__squery {
 
 /* Begins a search: the read lock, the thread's scratch, the query checked (NULL-free on
    failure: llmspell__squery_end is called either way). */
-static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec_query *q, llmspell__squery *sq) {
+static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec_query *q, size_t k, llmspell__squery *sq) {
     size_t nodes = 1;
     double n2;
     llmspell_result r = LLMSPELL_OK;
@@ -4986,8 +5023,9 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
     if (!(sq->s = llmspell__tscratch(v, sq->t))) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
     if (!q || !q->vector) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query vector is NULL", v->name);
     if (q->k == 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': k is 0", v->name);
-    if (q->k > LLMSPELL_VEC_MAX_K)
-        return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': k %zu is over %d", v->name, q->k, LLMSPELL_VEC_MAX_K);
+    if (q->k > LLMSPELL_VEC_MAX_K || q->rerank > LLMSPELL_VEC_MAX_K)
+        return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "vec '%s': %s %zu is over %d", v->name, q->k > LLMSPELL_VEC_MAX_K ? "k" : "rerank",
+                               q->k > LLMSPELL_VEC_MAX_K ? q->k : q->rerank, LLMSPELL_VEC_MAX_K);
     if (q->dim == 0 || q->dim > LLMSPELL_VEC_MAX_DIM)
         return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': query dimension %u is outside 1..%d", v->name, (unsigned)q->dim, LLMSPELL_VEC_MAX_DIM);
     if (!llmspell__vec_ok(q->vector, q->dim, v->cfg.metric == LLMSPELL_METRIC_COSINE, &n2))
@@ -5000,9 +5038,9 @@ static llmspell_result llmspell__squery_init(llmspell_vec *v, const llmspell_vec
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
     llmspell__vform(v, sq->s->qform, q->vector, q->dim);
     sq->q = sq->s->qform;
-    sq->k = q->k;
+    sq->k = k;
     sq->ef = q->ef ? q->ef : v->cfg.ef_search;
-    if (sq->ef < q->k) sq->ef = (uint32_t)q->k; /* documented: ef is raised to k */
+    if (sq->ef < k) sq->ef = (uint32_t)k; /* documented: ef is raised to k */
     sq->acc.v = v;
     sq->acc.s = sq->s;
     sq->acc.skip = LLMSPELL__NONE;
@@ -5028,7 +5066,7 @@ static void llmspell__squery_end(llmspell_vec *v, llmspell__squery *sq) {
 
 /* Turns the result heap (max-heap of up to ef) into the k best hits, best first; the thread
    holds their records (>>holds), whose blobs the ids and metadata point into. */
-static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llmspell_vec_hit *hits, size_t *n) {
+static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llmspell_vec_hit *hits, size_t *n, llmspell_time *updated) {
     llmspell__heap *res = &sq->s->res;
     size_t i, m;
     while (res->n > sq->k) llmspell__heap_pop(res);
@@ -5041,6 +5079,7 @@ static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llm
         hits[i].score = llmspell__score(v, d.d);
         hits[i].metadata = LLMSPELL__RMETA(r);
         hits[i].metadata_len = r->metalen;
+        if (updated) updated[i] = LLMSPELL__RUPDATED(r); /* (a re-ranking checks the record did not change) */
         sq->s->hold[i] = r->blob;
     }
     *n = m;
@@ -5181,15 +5220,81 @@ static int llmspell__plan_search(llmspell_vec *v, llmspell__squery *sq, int plan
     return ok;
 }
 
+/* The re-ranking of a quantized collection's candidates cand[0..m) on the float32 its kv
+   keeps: read in one snapshot of the store after the collection's lock is let go (the lock
+   order). A candidate deleted meanwhile is dropped; one written meanwhile (its update time or
+   metadata differ) keeps the score the search measured, so that a hit's score and metadata
+   always belong to one version. The best k go to hits, best first. */
+static llmspell_result llmspell__rerank(llmspell_vec *v, const llmspell_vec_query *q, const llmspell_vec_hit *cand, const llmspell_time *updated,
+                                        size_t m, llmspell_vec_hit *hits, size_t *n) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    float *x = (float *)llmspell__valloc(v, (size_t)q->dim * sizeof *x);
+    llmspell__dn *order = (llmspell__dn *)llmspell__valloc(v, (m ? m : 1) * sizeof *order);
+    llmspell_result r = LLMSPELL_OK;
+    size_t i, got = 0;
+    int snap = 0;
+    if (!x || !order) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+    else if ((r = llmspell_kv_read_begin(v->kv)) != LLMSPELL_OK) r = llmspell__kv_fail(v, r);
+    else snap = 1;
+    for (i = 0; r == LLMSPELL_OK && i < m; i++) {
+        const void *val;
+        size_t vn, kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, cand[i].id, strlen(cand[i].id), 0, 0, 0, 0);
+        llmspell__recview rv;
+        float d;
+        llmspell_result g = llmspell_kv_get(v->kv, key, kn, &val, &vn);
+        if (g == LLMSPELL_ERR_NOT_FOUND) continue;
+        if (g != LLMSPELL_OK) {
+            r = llmspell__kv_fail(v, g);
+            break;
+        }
+        if (!llmspell__rec_parse((const uint8_t *)val, vn, &rv)) continue;
+        if (rv.dim != q->dim || rv.updated != updated[i] || rv.metalen != cand[i].metadata_len || memcmp(rv.meta, cand[i].metadata, rv.metalen) != 0) {
+            d = v->cfg.metric == LLMSPELL_METRIC_L2 ? cand[i].score * cand[i].score : 1.0f - cand[i].score; /* as measured */
+        } else {
+            llmspell__vec_decode(rv.vec, x, q->dim);
+            d = v->cfg.metric == LLMSPELL_METRIC_L2 ? v->k->l2sq(q->vector, x, q->dim)
+                : v->cfg.metric == LLMSPELL_METRIC_IP ? 1.0f - v->k->dot(q->vector, x, q->dim)
+                                                      : 1.0f - v->k->cosine(q->vector, x, q->dim);
+        }
+        order[got].d = d;
+        order[got++].id = (uint32_t)i;
+    }
+
+    if (snap) (void)llmspell_kv_read_end(v->kv);
+    if (r == LLMSPELL_OK) {
+        qsort(order, got, sizeof *order, llmspell__dn_cmp);
+        for (i = 0; i < got && i < q->k; i++) {
+            hits[i] = cand[order[i].id];
+            hits[i].score = llmspell__score(v, order[i].d);
+        }
+        *n = i;
+    }
+    llmspell__vfree(v, x);
+    llmspell__vfree(v, order);
+    return r;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell_vec_query *q, llmspell_vec_hit *hits, size_t *n) {
     llmspell__squery sq;
     llmspell_result r;
+    llmspell_vec_hit *cand = NULL; /* a re-ranked search's candidates and their records' update times */
+    llmspell_time *updated = NULL;
+    size_t wide;
     int ok = 1;
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
     *n = 0;
-    if ((r = llmspell__squery_init(v, q, &sq)) != LLMSPELL_OK) {
+    wide = q && q->rerank > q->k ? q->rerank : q ? q->k : 0;
+    if (q && q->rerank && v->kv && v->cfg.quant != LLMSPELL_VEC_F32 && q->k && q->k <= LLMSPELL_VEC_MAX_K && wide <= LLMSPELL_VEC_MAX_K &&
+        (!(cand = (llmspell_vec_hit *)llmspell__valloc(v, wide * sizeof *cand)) ||
+         !(updated = (llmspell_time *)llmspell__valloc(v, wide * sizeof *updated)))) {
+        llmspell__vfree(v, cand);
+        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+    }
+    if ((r = llmspell__squery_init(v, q, cand ? wide : q ? q->k : 0, &sq)) != LLMSPELL_OK) {
         llmspell__squery_end(v, &sq);
+        llmspell__vfree(v, cand);
+        llmspell__vfree(v, updated);
         return r;
     }
     if (!sq.cf) {
@@ -5200,8 +5305,15 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
         ok = llmspell__plan_search(v, &sq, LLMSPELL__PLAN_AUTO);
     }
     if (!ok) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
-    else r = llmspell__emit(v, &sq, hits, n);
+    else r = llmspell__emit(v, &sq, cand ? cand : hits, n, updated);
     llmspell__squery_end(v, &sq);
+    if (cand && r == LLMSPELL_OK) {
+        size_t m = *n;
+        *n = 0;
+        r = llmspell__rerank(v, q, cand, updated, m, hits, n);
+    }
+    llmspell__vfree(v, cand);
+    llmspell__vfree(v, updated);
     return r;
 }
 
@@ -5212,9 +5324,9 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search_exact(llmspell_vec *v, const ll
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
     *n = 0;
-    if ((r = llmspell__squery_init(v, q, &sq)) == LLMSPELL_OK) {
+    if ((r = llmspell__squery_init(v, q, q ? q->k : 0, &sq)) == LLMSPELL_OK) {
         if (!llmspell__scan(v, &sq)) r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
-        else r = llmspell__emit(v, &sq, hits, n);
+        else r = llmspell__emit(v, &sq, hits, n, NULL);
     }
     llmspell__squery_end(v, &sq);
     return r;

@@ -39,6 +39,9 @@
 #include "../llmspell_vec.h"
 
 #include <hnswlib/hnswlib.h>
+#ifdef BENCH_USEARCH
+#include <usearch/index_dense.hpp>
+#endif
 
 #ifdef BENCH_SIMSIMD
 #define SIMSIMD_DYNAMIC_DISPATCH 1
@@ -1094,6 +1097,224 @@ static void bench_single(const Data &D) {
 
 /* ---- main --------------------------------------------------------------------------------- */
 
+/* ---- quantized collections at 1536-d ------------------------------------------------------ */
+#ifndef BENCH_BEFORE /* (the section needs the quantized collections: not in the headers of before-after's last commit) */
+
+/* The share's vectors at 1536 dimensions: each GloVe row times a fixed 100 x 1536 Gaussian
+   matrix (N(0, 1/1536), a splitmix64 stream with seed 1536). A random projection keeps cosine
+   similarities to within a few percent (Johnson-Lindenstrauss), so the neighbours keep a real
+   data set's structure at the width of the common 1536-d embedding models; the values are not
+   those of a real 1536-d model. The exact top-10 of each query is measured here by a full scan
+   in double precision. */
+static void make_wide(const Data &G, Data &W, int n, int nq, int dim) {
+    std::vector<float> R((size_t)G.d * (size_t)dim);
+    uint64_t s = 1536;
+    for (size_t i = 0; i < R.size(); i++) {
+        auto next = [&s]() {
+            uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+        };
+        double u = next() + 1e-12, v = next();
+        R[i] = (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v) / sqrt((double)dim));
+    }
+    auto project = [&](const float *x, float *y) {
+        for (int j = 0; j < dim; j++) y[j] = 0;
+        for (int k = 0; k < G.d; k++)
+            for (int j = 0; j < dim; j++) y[j] += x[k] * R[(size_t)k * dim + j];
+    };
+    W.name = G.name + "-1536";
+    W.cosine = G.cosine;
+    W.n = std::min(n, G.n);
+    W.nq = std::min(nq, G.nq);
+    W.d = dim;
+    W.gk = K;
+    W.base.resize((size_t)W.n * dim);
+    W.query.resize((size_t)W.nq * dim);
+    for (int i = 0; i < W.n; i++) project(&G.base[(size_t)i * G.d], &W.base[(size_t)i * dim]);
+    for (int i = 0; i < W.nq; i++) project(&G.query[(size_t)i * G.d], &W.query[(size_t)i * dim]);
+    std::vector<double> norm((size_t)W.n);
+    for (int i = 0; i < W.n; i++) {
+        double t = 0;
+        for (int j = 0; j < dim; j++) t += (double)W.base[(size_t)i * dim + j] * W.base[(size_t)i * dim + j];
+        norm[(size_t)i] = sqrt(t);
+    }
+    W.gt.assign((size_t)W.nq * K, -1);
+    for (int q = 0; q < W.nq; q++) {
+        const float *y = &W.query[(size_t)q * dim];
+        std::vector<std::pair<double, int>> d((size_t)W.n);
+        for (int i = 0; i < W.n; i++) {
+            const float *x = &W.base[(size_t)i * dim];
+            double s2 = 0, l2 = 0;
+            for (int j = 0; j < dim; j++) {
+                s2 += (double)x[j] * y[j];
+                l2 += ((double)x[j] - y[j]) * ((double)x[j] - y[j]);
+            }
+            d[(size_t)i] = {W.cosine ? -s2 / (norm[(size_t)i] + 1e-300) : l2, i};
+        }
+        std::partial_sort(d.begin(), d.begin() + K, d.end());
+        for (int j = 0; j < K; j++) W.gt[(size_t)q * K + j] = d[(size_t)j].second;
+    }
+    W.ids.resize((size_t)W.n * IDLEN);
+    for (int i = 0; i < W.n; i++) snprintf(&W.ids[(size_t)i * IDLEN], IDLEN, "%d", i);
+}
+
+#ifdef BENCH_USEARCH
+/* usearch (npm package usearch, its C++ headers), M=16, expansion_add=200, one thread. */
+struct UPeer {
+    unum::usearch::index_dense_t index;
+    bool ok = false;
+};
+
+static double usearch_build(UPeer &U, const Data &D, unum::usearch::scalar_kind_t kind) {
+    using namespace unum::usearch;
+    double t0 = now_s();
+    metric_punned_t metric((std::size_t)D.d, D.cosine ? metric_kind_t::cos_k : metric_kind_t::l2sq_k, kind);
+    index_dense_config_t cfg(HNSW_M, HNSW_EFC, 64);
+    auto made = index_dense_t::make(metric, cfg);
+    if (!made) die("usearch make: %s", made.error.what());
+    U.index = std::move(made.index);
+    if (!U.index.try_reserve((std::size_t)D.n)) die("usearch reserve failed");
+    for (int i = 0; i < D.n; i++) {
+        auto r = U.index.add((default_key_t)i, &D.base[(size_t)i * D.d]);
+        if (!r) die("usearch add: %s", r.error.what());
+    }
+    U.ok = true;
+    return now_s() - t0;
+}
+
+static double usearch_pass(UPeer &U, const Data &D, size_t ef, std::vector<int> &out, int nq) {
+    double t0 = now_s();
+    U.index.change_expansion_search(ef);
+    for (int qi = 0; qi < nq; qi++) {
+        auto r = U.index.search(&D.query[(size_t)qi * D.d], K);
+        if (!r) die("usearch search: %s", r.error.what());
+        for (int j = 0; j < K; j++) out[(size_t)qi * K + j] = j < (int)r.size() ? (int)r[(std::size_t)j].member.key : -1;
+    }
+    return now_s() - t0;
+}
+#endif
+
+/* One quantized form on the wide data: build, memory, the recall of each sweep ef. */
+struct QRun {
+    const char *name;
+    double build = 0, bytes = 0;
+    double rs[NEFS];
+    int ef = 0;
+    double r = 0, q = 0;
+};
+
+static void bench_quant(const Data &G) {
+    char b[6][32];
+    Data W;
+    double t0 = wall_s();
+    make_wide(G, W, g_quick ? 2000 : 20000, g_quick ? 100 : 200, 1536);
+    printf("# %s: %d x %d from %s (a fixed Gaussian projection), %d queries, exact top-10 by a full scan (%.1f s)\n", W.name.c_str(), W.n,
+           W.d, G.name.c_str(), W.nq, wall_s() - t0);
+    std::vector<int> out((size_t)W.nq * K);
+    static const llmspell_vec_quant quants[3] = {LLMSPELL_VEC_F32, LLMSPELL_VEC_F16, LLMSPELL_VEC_INT8};
+    QRun runs[3 + 1 + 2];
+    llmspell_vec *vs[3] = {NULL, NULL, NULL};
+    Peer P;
+    int nr = 0;
+    for (int i = 0; i < 3; i++) {
+        llmspell_vec_config cfg = our_config(W);
+        llmspell_vec_info info;
+        cfg.quant = quants[i];
+        runs[nr].name = i == 0 ? "ours f32" : i == 1 ? "ours f16" : "ours int8";
+        vcheck(llmspell_vec_open(&vs[i], NULL, runs[nr].name, &cfg, NULL), vs[i], "llmspell_vec_open (memory)");
+        runs[nr].build = ours_add_all(vs[i], W, false);
+        vcheck(llmspell_vec_info_get(vs[i], &info), vs[i], "llmspell_vec_info_get");
+        runs[nr].bytes = (double)info.memory_bytes / (double)info.count;
+        nr++;
+    }
+    runs[nr].name = "hnswlib f32";
+    runs[nr].build = peer_build(P, W);
+    runs[nr].bytes = peer_index_bytes(P) / W.n;
+    nr++;
+#ifdef BENCH_USEARCH
+    UPeer U[2];
+    for (int i = 0; i < 2; i++) {
+        runs[nr].name = i == 0 ? "usearch f16" : "usearch i8";
+        runs[nr].build = usearch_build(U[i], W, i == 0 ? unum::usearch::scalar_kind_t::f16_k : unum::usearch::scalar_kind_t::i8_k);
+        runs[nr].bytes = (double)U[i].index.memory_usage() / W.n;
+        nr++;
+    }
+#endif
+    auto pass = [&](int r, int ef) -> double {
+        if (r < 3) return ours_pass(vs[r], W, (uint32_t)ef, NULL, false, out, W.nq);
+        if (r == 3) return peer_pass(P, W, (size_t)ef, out, W.nq);
+#ifdef BENCH_USEARCH
+        return usearch_pass(U[r - 4], W, (size_t)ef, out, W.nq);
+#else
+        return 0;
+#endif
+    };
+    printf("vec %s build (%d x %d, M=%u, ef_construction=%u, 1 thread, CPU time):", W.name.c_str(), W.n, W.d, HNSW_M, HNSW_EFC);
+    for (int r = 0; r < nr; r++) printf("%s %s %.2f s", r ? "," : "", runs[r].name, runs[r].build);
+    printf("; ours int8 / ours f32 %.2f, ours int8 / hnswlib %.2f\n", runs[2].build / runs[0].build, runs[2].build / runs[3].build);
+    printf("vec %s memory per vector (%d-d = %d B of float32; ours info.memory_bytes / count, hnswlib its index arrays%s):", W.name.c_str(),
+           W.d, W.d * 4,
+#ifdef BENCH_USEARCH
+           ", usearch memory_usage() / count"
+#else
+           ""
+#endif
+    );
+    for (int r = 0; r < nr; r++) printf("%s %s %.0f B", r ? "," : "", runs[r].name, runs[r].bytes);
+    printf("; ours f16 / ours f32 %.3f, ours int8 / ours f32 %.3f (goal <= 0.3), ours f32 / hnswlib %.3f\n", runs[1].bytes / runs[0].bytes,
+           runs[2].bytes / runs[0].bytes, runs[0].bytes / runs[3].bytes);
+#ifndef BENCH_USEARCH
+    printf("# usearch is not built in (sh bench/bench_vec.sh usearch fetches it with npm): its f16 and i8 lines are missing\n");
+#endif
+    fflush(stdout);
+    double worst_f16 = 0;
+    for (int e = 0; e < NEFS; e++) {
+        int ef = EFS[e];
+        double w[6], q[6] = {0, 0, 0, 0, 0, 0};
+        for (int r = 0; r < nr; r++) {
+            w[r] = pass(r, ef);
+            runs[r].rs[e] = recall_gt(W, out);
+        }
+        for (int p = 0; p < g_passes; p++)
+            for (int r = 0; r < nr; r++) q[r] = std::max(q[r], qps_pass([&] { return pass(r, ef); }, w[r], W.nq));
+        printf("vec %s ef=%d:", W.name.c_str(), ef);
+        for (int r = 0; r < nr; r++) printf("%s %s recall@10 %.3f QPS %s", r ? "," : "", runs[r].name, runs[r].rs[e], fmt_qps(q[r], b[r]));
+        printf("\n");
+        worst_f16 = std::max(worst_f16, runs[0].rs[e] - runs[1].rs[e]);
+        fflush(stdout);
+    }
+    for (int r = 0; r < nr; r++) {
+        runs[r].ef = smallest_ef(
+            [&](int ef) {
+                pass(r, ef);
+                return recall_gt(W, out);
+            },
+            runs[r].rs, &runs[r].r);
+        if (runs[r].ef) {
+            double w = pass(r, runs[r].ef);
+            for (int p = 0; p < g_passes; p++) runs[r].q = std::max(runs[r].q, qps_pass([&] { return pass(r, runs[r].ef); }, w, W.nq));
+        }
+    }
+    printf("vec %s matched recall@10 >= %.2f (each at its smallest ef reaching it):", W.name.c_str(), TARGET_RECALL);
+    for (int r = 0; r < nr; r++) {
+        if (runs[r].ef) printf("%s %s ef=%d recall@10 %.3f QPS %s", r ? "," : "", runs[r].name, runs[r].ef, runs[r].r, fmt_qps(runs[r].q, b[r]));
+        else printf("%s %s not reached up to ef=%d", r ? "," : "", runs[r].name, EFS[NEFS - 1] * 4);
+    }
+    if (runs[0].q > 0 && runs[2].q > 0)
+        printf("; QPS ours int8 / ours f32 %.2f (goal >= 1), ours int8 / hnswlib f32 %.2f", runs[2].q / runs[0].q, runs[3].q > 0 ? runs[2].q / runs[3].q : 0.0);
+#ifdef BENCH_USEARCH
+    if (runs[2].q > 0 && runs[5].q > 0) printf(", ours int8 / usearch i8 %.2f", runs[2].q / runs[5].q);
+    if (runs[1].q > 0 && runs[4].q > 0) printf(", ours f16 / usearch f16 %.2f", runs[1].q / runs[4].q);
+#endif
+    printf("\n");
+    printf("vec %s f16 recall@10 against f32 at every sweep ef: largest shortfall %.3f (goal <= 0.005)\n", W.name.c_str(), worst_f16);
+    fflush(stdout);
+    for (int i = 0; i < 3; i++) llmspell_vec_close(vs[i]);
+}
+#endif
+
 static void print_machine(void) {
     char line[512], model[256] = "unknown";
     int family = -1, mod = -1;
@@ -1132,8 +1353,9 @@ int main(int argc, char **argv) {
             dir = argv[++i];
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             g_only = argv[++i];
-            if (g_only != "kernels" && g_only != "siftsmall" && g_only != "glove100k" && g_only != "threads" && g_only != "single") {
-                fprintf(stderr, "--only takes kernels, siftsmall, glove100k, threads or single\n");
+            if (g_only != "kernels" && g_only != "siftsmall" && g_only != "glove100k" && g_only != "threads" && g_only != "single" &&
+                g_only != "quant") {
+                fprintf(stderr, "--only takes kernels, siftsmall, glove100k, threads, single or quant\n");
                 return 2;
             }
         } else {
@@ -1176,7 +1398,7 @@ int main(int argc, char **argv) {
                dir.c_str());
         return 0;
     }
-    bool want_glove = !g_quick && (g_only.empty() || g_only == "glove100k" || g_only == "threads" || g_only == "single");
+    bool want_glove = !g_quick && (g_only.empty() || g_only == "glove100k" || g_only == "threads" || g_only == "single" || g_only == "quant");
     bool have_glove = want_glove && load(glove, dir, "glove100k", "glove100k_groundtruth_cosine.ivecs", true);
     printf("# data %s: siftsmall %d x %d (%d queries, L2)", dir.c_str(), sift.n, sift.d, sift.nq);
     if (have_glove) printf(", glove100k %d x %d (%d queries, cosine)", glove.n, glove.d, glove.nq);
@@ -1191,6 +1413,10 @@ int main(int argc, char **argv) {
         return 0;
     }
 #ifndef BENCH_BEFORE
+    if (g_only == "quant") {
+        bench_quant(have_glove ? glove : sift);
+        return 0;
+    }
     if (g_only == "threads") {
         bench_threads(have_glove ? glove : sift);
         return 0;
@@ -1219,6 +1445,7 @@ int main(int argc, char **argv) {
         bench_persist_and_filters(glove, S);
     }
 #ifndef BENCH_BEFORE
+    if (g_only.empty()) bench_quant(have_glove ? glove : sift);
     if (g_only.empty()) bench_threads(have_glove ? glove : sift);
 #endif
     printf("# done (sink %g)\n", (double)g_sink);

@@ -205,7 +205,11 @@ expect vec_create_cosine 0 "out~created collection 'docs' (cosine"
 run vec create near --metric l2 --path v.db
 expect vec_create_l2 0 "out~(l2"
 run vec create dot --metric ip --M 8 --path v.db
-expect vec_create_ip 0 "out~(ip, M 8)"
+expect vec_create_ip 0 "out~(ip, f32, M 8)"
+run vec create small --quant int8 --path v.db
+expect vec_create_int8 0 "out~created collection 'small' (cosine, int8, M 16)"
+run vec create bad --quant i4 --path v.db
+expect vec_create_bad_quant 2 "err~--quant is f32, f16 or int8, not i4"
 run vec create docs --path v.db
 expect vec_create_duplicate 1 "err~exists"
 run vec add docs a --vector '[1, 0, 0]' --path v.db
@@ -282,7 +286,7 @@ expect vec_search_missing_collection 1 "err~collection 'nope'" "err~not found" "
 run vec search papers --vector 1,0 --path v.db
 expect vec_search_wrong_dimension 1 "err~dimension 2" "out="
 run vec info --path v.db
-expect vec_info_all 0 'out~"docs": 3 records' 'out~"dot": 0 records, ip, M 8' 'out~"near": 3 records, l2' 'out~"papers": 4'
+expect vec_info_all 0 'out~"docs": 3 records' 'out~"dot": 0 records, ip, f32, M 8' 'out~"small": 0 records, cosine, int8' 'out~"near": 3 records, l2' 'out~"papers": 4'
 run vec info nope --path v.db
 expect vec_info_missing 1 "err~collection 'nope'" "err~not found" "err~file:v.db"
 "$BIN" vec create tv --tenant acme --backend sqlite --path v_sqlite.db > /dev/null

@@ -145,6 +145,8 @@ static double l2(const float *a, const float *b) {
 
 /* Checks that a hit (or a get) is one whole version of one record: the id, the metadata and
    (when q) the score against q all agree. *ver receives the version. */
+static double g_score_tol = 1e-3; /* relative: a score against the vector its metadata's version has */
+
 static int whole(const char *id, const char *meta, size_t mlen, const float *q, float score, long *ver, char *why, size_t cap) {
     long i = -1, mi = -2, mv = -1;
     char want[96];
@@ -156,7 +158,7 @@ static int whole(const char *id, const char *meta, size_t mlen, const float *q, 
     if (mlen != strlen(want) || memcmp(meta, want, mlen) != 0) return snprintf(why, cap, "%s: metadata '%.60s' is not whole", id, meta), 0;
     if (q) {
         vec_of(i, mv, x);
-        if (fabs(l2(q, x) - score) > 1e-3 * (1 + score))
+        if (fabs(l2(q, x) - score) > g_score_tol * (1 + score))
             return snprintf(why, cap, "%s version %ld: score %g, its vector gives %g", id, mv, score, l2(q, x)), 0;
     }
     *ver = mv;
@@ -175,6 +177,7 @@ typedef struct stress {
     t_atomic latest[SN];       /* the newest version written (0: none yet) */
     t_atomic ready, ops, searches, bad;
     int alone;                 /* the writer runs with no reader */
+    int rerank;                /* int8 collection: searches re-ranked on the kv's float32 */
     char first_bad[256];
     t_atomic bad_once;
 } stress;
@@ -293,6 +296,7 @@ static void stress_reader(void *arg) {
         qq.vector = q;
         qq.dim = DIM;
         qq.k = K;
+        qq.rerank = st->rerank ? 2 * K : 0;
         r = llmspell_vec_search(st->v, &qq, hits, &n);
         if (r != LLMSPELL_OK) {
             snprintf(why, sizeof why, "search: %s (%.160s)", rc_name(r), llmspell_vec_errmsg(st->v));
@@ -346,6 +350,11 @@ static void stress_reader(void *arg) {
                     stress_fail(st, why);
                 } else {
                     vec_of(i, ver, x);
+                    if (st->rerank) { /* what the int8 form gives back */
+                        float h[2 + DIM];
+                        llmspell__vform(st->v, h, x, DIM);
+                        llmspell__vform_values(st->v, h, x, DIM);
+                    }
                     if (got.dim != DIM || memcmp(got.embedding, x, sizeof x) != 0) {
                         snprintf(why, sizeof why, "get %s: the vector is not version %ld's", id, ver);
                         stress_fail(st, why);
@@ -432,8 +441,8 @@ static void stress_fill(stress *st) {
     free(xs);
 }
 
-typedef struct where { const char *name; int kind; } where; /* 0 in memory, 1 memory kv, 2 file kv */
-static const where WHERES[] = {{"memory", 0}, {"kv_memory", 1}, {"kv_file", 2}};
+typedef struct where { const char *name; int kind; } where; /* 0 in memory, 1 memory kv, 2 file kv, 3 memory kv and int8 */
+static const where WHERES[] = {{"memory", 0}, {"kv_memory", 1}, {"kv_file", 2}, {"kv_memory_int8", 3}};
 
 static void stress_run(const void *arg) {
     const where *w = (const where *)arg;
@@ -454,8 +463,13 @@ static void stress_run(const void *arg) {
     cfg.M = 8;
     cfg.ef_construction = 64;
     cfg.ef_search = 32;
+    if (w->kind == 3) { /* re-ranked searches read the kv beside the writer; the rest scores the int8 form */
+        cfg.quant = LLMSPELL_VEC_INT8;
+        st->rerank = 1;
+        g_score_tol = 0.05;
+    }
     memset(&kv, 0, sizeof kv);
-    if (w->kind == 1) REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    if (w->kind == 1 || w->kind == 3) REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
     if (w->kind == 2) {
         snprintf(path, sizeof path, "%s/stress.db", g_tmpdir);
         (void)compat_unlink(path);
@@ -534,6 +548,7 @@ static void stress_run(const void *arg) {
     }
     (void)meta;
     (void)x;
+    g_score_tol = 1e-3;
     free(st);
     free(alone);
 }

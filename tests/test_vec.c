@@ -526,6 +526,20 @@ static void quant_truth(const float *x, size_t n, uint32_t dim, const float *q, 
     free(bd);
 }
 
+/* The score search gives x for q, in double: cosine similarity, Euclidean distance, or the dot product. */
+static double quant_exact_score(const float *x, const float *q, uint32_t dim, llmspell_metric m)
+{
+    double s = 0, xx = 0, qq = 0, l2 = 0;
+    uint32_t j;
+    for (j = 0; j < dim; j++) {
+        s += (double)x[j] * q[j];
+        xx += (double)x[j] * x[j];
+        qq += (double)q[j] * q[j];
+        l2 += ((double)x[j] - q[j]) * ((double)x[j] - q[j]);
+    }
+    return m == LLMSPELL_METRIC_L2 ? sqrt(l2) : m == LLMSPELL_METRIC_IP ? s : s / sqrt(xx * qq);
+}
+
 /* The float32 a kv keeps for record id of collection "qc" (bit for bit what was added). */
 static int quant_stored(llmspell_kv *kv, const char *id, float *out, uint32_t dim)
 {
@@ -546,12 +560,15 @@ static int quant_stored(llmspell_kv *kv, const char *id, float *out, uint32_t di
      bit; the kv keeps every float32 exactly;
    - exported and imported into a new store: the setting comes back, the same float32 are kept,
      get returns the same values and search_exact the same answers;
-   - a query whose values are beyond half precision searches an f16 collection (saturated). */
+   - a query whose values are beyond half precision searches an f16 collection (saturated);
+   - re-ranked (query.rerank): exact scores, in order, recall no lower. */
 static void test_quantized(void)
 {
-    enum { N = 1500, DIM = 72, NQ = 30, K = 10 };
+    enum { N = 1000, DIM = 72, NQ = 30, K = 10 };
     static const llmspell_metric metrics[] = {LLMSPELL_METRIC_COSINE, LLMSPELL_METRIC_L2, LLMSPELL_METRIC_IP};
     float *x = quant_data(N + NQ, DIM, 4242), *back = (float *)xmalloc(DIM * sizeof *back);
+    static llmspell_vec_record recs[250];
+    static char recids[250][16];
     llmspell_vec_options o = opts_clock(NULL);
     size_t mi, i, j, best[K];
     for (mi = 0; mi < COUNT_OF(metrics); mi++) {
@@ -559,7 +576,7 @@ static void test_quantized(void)
         uint64_t mem[3] = {0, 0, 0};
         int quant;
         for (quant = 0; quant < 3; quant++) {
-            llmspell_vec_config c = config_of(metrics[mi], 0, 0, 0);
+            llmspell_vec_config c = config_of(metrics[mi], 8, 64, 0); /* small: the test also runs under valgrind */
             llmspell_kv kv, kv2;
             llmspell_vec *v, *v2;
             llmspell_vec_info info;
@@ -575,11 +592,10 @@ static void test_quantized(void)
             REQUIRE_RC(llmspell_kv_open_file(&kv, path, NULL), LLMSPELL_OK);
             REQUIRE_RC(llmspell_vec_create(&kv, "qc", &c, &o), LLMSPELL_OK);
             REQUIRE_RC(llmspell_vec_open(&v, &kv, "qc", NULL, &o), LLMSPELL_OK);
-            for (i = 0; i < N; i++) {
-                llmspell_vec_record rec;
-                snprintf(id, sizeof id, "q%zu", i);
-                rec = rec_of(id, x + i * DIM, DIM, NULL);
-                REQUIRE_RC(llmspell_vec_add(v, &rec), LLMSPELL_OK);
+            for (i = 0; i < N; i++) { /* in batches of 250: one kv commit each */
+                snprintf(recids[i % 250], sizeof recids[0], "q%zu", i);
+                recs[i % 250] = rec_of(recids[i % 250], x + i * DIM, DIM, NULL);
+                if (i % 250 == 249) REQUIRE_RC(llmspell_vec_add_batch(v, recs, 250), LLMSPELL_OK);
             }
             CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
             CHECK(info.config.quant == c.quant, "info.config.quant %d, created with %d", (int)info.config.quant, quant);
@@ -599,6 +615,33 @@ static void test_quantized(void)
                     }
             }
             recall[quant] /= NQ * K;
+            if (quant != LLMSPELL_VEC_F32) { /* re-ranked on the kept float32: exact scores, recall no worse */
+                double rr = 0;
+                q.rerank = 40;
+                for (qi = 0; qi < NQ; qi++) {
+                    q.vector = x + (N + qi) * DIM;
+                    quant_truth(x, N, DIM, q.vector, metrics[mi], K, best);
+                    REQUIRE_RC(llmspell_vec_search(v, &q, h1, &n1), LLMSPELL_OK);
+                    CHECK(n1 == K, "re-ranked search: %zu hits", n1);
+                    for (i = 0; i < n1; i++) {
+                        size_t row = (size_t)strtoul(h1[i].id + 1, NULL, 10);
+                        double want = quant_exact_score(x + row * DIM, q.vector, DIM, metrics[mi]);
+                        CHECK(fabs(h1[i].score - want) <= 1e-4 * (1 + fabs(want)), "re-ranked %s: score %.7g, exact %.7g", h1[i].id, h1[i].score, want);
+                        CHECK(i == 0 || (metrics[mi] == LLMSPELL_METRIC_L2 ? h1[i].score >= h1[i - 1].score : h1[i].score <= h1[i - 1].score),
+                              "re-ranked hits out of order at %zu", i);
+                        for (j = 0; j < K; j++) {
+                            snprintf(id, sizeof id, "q%zu", best[j]);
+                            rr += strcmp(id, h1[i].id) == 0;
+                        }
+                    }
+                }
+                q.rerank = 0;
+                rr /= NQ * K;
+                fprintf(stderr, "note: quantized %s %s: recall@10 %.3f, re-ranked from 40 %.3f\n", llmspell_vec_metric_name(metrics[mi]),
+                        llmspell_vec_quant_name(c.quant), recall[quant], rr);
+                CHECK(rr >= recall[quant], "%s %s: re-ranked recall %.3f below %.3f", llmspell_vec_metric_name(metrics[mi]),
+                      llmspell_vec_quant_name(c.quant), rr, recall[quant]);
+            }
             for (i = 0; i < N; i += 97) { /* get: the index's values, within their rounding */
                 double worst = 0, mx = 0;
                 snprintf(id, sizeof id, "q%zu", i);
@@ -617,6 +660,12 @@ static void test_quantized(void)
             for (i = 0; i < N; i += 211) {
                 snprintf(id, sizeof id, "q%zu", i);
                 CHECK_RC(llmspell_vec_delete(v, id), LLMSPELL_OK);
+            }
+            for (i = N; i < N + 3; i++) { /* and add a few: some of them take a deleted node's slot */
+                llmspell_vec_record rec;
+                snprintf(id, sizeof id, "q%zu", i);
+                rec = rec_of(id, x + (i - N + 5) * DIM, DIM, NULL);
+                CHECK_RC(llmspell_vec_add(v, &rec), LLMSPELL_OK);
             }
             q.vector = x + N * DIM;
             CHECK_RC(llmspell_vec_search(v, &q, h1, &n1), LLMSPELL_OK);
@@ -645,7 +694,7 @@ static void test_quantized(void)
             fclose(f);
             REQUIRE_RC(llmspell_vec_open(&v2, &kv2, "qc", NULL, &o), LLMSPELL_OK);
             CHECK_RC(llmspell_vec_info_get(v2, &info), LLMSPELL_OK);
-            CHECK(info.config.quant == c.quant && info.count == N - (N + 210) / 211, "imported: quant %d (want %d), %llu records",
+            CHECK(info.config.quant == c.quant && info.count == N + 3 - (N + 210) / 211, "imported: quant %d (want %d), %llu records",
                   (int)info.config.quant, quant, (unsigned long long)info.count);
             for (i = 1; i < N; i += 131) {
                 llmspell_vec_record g2;
@@ -1707,9 +1756,9 @@ static int scored_desc(const void *a, const void *b)
 static llmspell_result forced_search(llmspell_vec *v, const llmspell_vec_query *q, int plan, llmspell_vec_hit *hits, size_t *n)
 {
     llmspell__squery sq;
-    llmspell_result r = llmspell__squery_init(v, q, &sq);
+    llmspell_result r = llmspell__squery_init(v, q, q->k, &sq);
     *n = 0;
-    if (r == LLMSPELL_OK) r = llmspell__plan_search(v, &sq, plan) ? llmspell__emit(v, &sq, hits, n) : LLMSPELL_ERR_NOMEM;
+    if (r == LLMSPELL_OK) r = llmspell__plan_search(v, &sq, plan) ? llmspell__emit(v, &sq, hits, n, NULL) : LLMSPELL_ERR_NOMEM;
     llmspell__squery_end(v, &sq);
     return r;
 }
@@ -4069,6 +4118,10 @@ static int alloc_scenario(counting_alloc *ca, long N, const dataset *d, llmspell
     ASTEP(llmspell_vec_search(v, &q, hits, &n), live);
     CHECK(n == 5 && strcmp(hits[0].id, "a1") == 0, "N=%ld: filtered search: %zu hits, first %s", N, n, n ? hits[0].id : "-");
     for (i = 0; i < n; i++) CHECK(id_num(hits[i].id, "a") % 4 == 1, "N=%ld: filtered search returned %s", N, hits[i].id);
+    q.rerank = 8; /* int8: re-ranked on the kv's float32 (f32 collections take no notice) */
+    ASTEP(llmspell_vec_search(v, &q, hits, &n), live);
+    CHECK(n == 5 && strcmp(hits[0].id, "a1") == 0, "N=%ld: re-ranked search: %zu hits, first %s", N, n, n ? hits[0].id : "-");
+    q.rerank = 0;
     /* the same through a field index on g, kept by the writes and rebuilt by the opens below */
     ASTEP(llmspell_vec_index_field(v, "g"), live);
     ASTEP(llmspell_vec_search(v, &q, hits, &n), live);
