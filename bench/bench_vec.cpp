@@ -591,6 +591,48 @@ static void bench_kernels(void) {
             printf("%s\n", line);
             (void)len;
         }
+#ifndef BENCH_BEFORE
+        if (dim == 1536) { /* the quantized forms' products (timing only: the floats' bytes read as int8 / half) */
+            for (int form = 0; form < 2; form++) {
+                double ns[NV] = {0}, ss = 0;
+                printf("vec kernel %s dim=%zu:", form ? "dot_f16" : "dot_i8", dim);
+                for (int i = 0; i < NV; i++) {
+                    if (!ks[i]) continue;
+                    const llmspell_vec_kernel *k = ks[i];
+                    if (form)
+                        ns[i] = kernel_ns([k](const float *a, const float *b, size_t n) {
+                            return k->dot_f16((const uint16_t *)(const void *)a, (const uint16_t *)(const void *)b, n);
+                        }, A.data(), B.data(), P, dim);
+                    else
+                        ns[i] = kernel_ns([k](const float *a, const float *b, size_t n) {
+                            return (float)k->dot_i8((const int8_t *)(const void *)a, (const int8_t *)(const void *)b, n);
+                        }, A.data(), B.data(), P, dim);
+                    printf(" %s %.1f ns", names[i], ns[i]);
+                    if (i) printf(" (%.1fx)", ns[0] / ns[i]);
+                    printf(",");
+                }
+#ifdef BENCH_SIMSIMD
+                if (form)
+                    ss = kernel_ns([](const float *a, const float *b, size_t n) {
+                        simsimd_distance_t d;
+                        simsimd_dot_f16((const simsimd_f16_t *)(const void *)a, (const simsimd_f16_t *)(const void *)b, n, &d);
+                        return (float)d;
+                    }, A.data(), B.data(), P, dim);
+                else
+                    ss = kernel_ns([](const float *a, const float *b, size_t n) {
+                        simsimd_distance_t d;
+                        simsimd_dot_i8((const simsimd_i8_t *)(const void *)a, (const simsimd_i8_t *)(const void *)b, n, &d);
+                        return (float)d;
+                    }, A.data(), B.data(), P, dim);
+                printf(" simsimd %.1f ns", ss);
+                if (bi >= 0) printf("; ours(%s) vs simsimd speed %.2fx", names[bi], ss / ns[bi]);
+#else
+                printf(" simsimd n/a");
+#endif
+                printf("%s\n", form || !(llmspell_cpu_features() & LLMSPELL_CPU_AVX512_VNNI) ? "" : " (avx512 with VNNI)");
+            }
+        }
+#endif
         printf("# kernel agreement dim=%zu (P=%zu pairs): max error vs double (dot/|a||b|, l2sq relative, cos absolute):", dim, P);
         for (int i = 0; i < NV; i++)
             if (ks[i]) printf(" %s %.1e", names[i], err[i]);

@@ -1210,6 +1210,22 @@ static void test_one_owner(void) {
     expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"c\",\"ef_construction\":134217728}]}", LLMSPELL_ERR_INVALID,
                 "llmspell_collections[0].ef_construction", "ef_construction");
     expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"c\",\"ef_search\":0}]}", LLMSPELL_ERR_INVALID, NULL, NULL);
+    expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"c\",\"quantization\":\"i4\"}]}", LLMSPELL_ERR_INVALID,
+                "llmspell_collections[0].quantization", "\"f32\", \"f16\" or \"int8\"");
+    { /* a quantized collection's setting comes back; a store holding it with another one refuses the import */
+        llmspell_vec_config c;
+        llmspell_vec *v;
+        llmspell_vec_info info;
+        const char *doc = HEAD "{},\"llmspell_collections\":[{\"name\":\"q\",\"quantization\":\"f16\"}]}";
+        CHECK_RC(llmspell_export_import_buffer(&a, doc, strlen(doc), NULL, NULL, NULL), LLMSPELL_OK);
+        REQUIRE_RC(llmspell_vec_open(&v, &a, "q", NULL, NULL), LLMSPELL_OK);
+        CHECK(llmspell_vec_info_get(v, &info) == LLMSPELL_OK && info.config.quant == LLMSPELL_VEC_F16, "imported quantization %d", (int)info.config.quant);
+        llmspell_vec_close(v);
+        memset(&c, 0, sizeof c);
+        c.quant = LLMSPELL_VEC_INT8;
+        CHECK_RC(llmspell_vec_create(&a, "q8", &c, NULL), LLMSPELL_OK);
+        expect_fail(&a, HEAD "{},\"llmspell_collections\":[{\"name\":\"q8\",\"quantization\":\"f16\"}]}", LLMSPELL_ERR_CONFLICT, NULL, "other settings");
+    }
     expect_fail(&a, HEAD "{\"vector_embeddings\":{\"2\":[{\"id\":\"v\",\"dimension\":2,\"embedding\":\"AACAPwAAAEA=\",\"metadata\":{\"a\":1,\"a\":2}}]}}}",
                 LLMSPELL_ERR_PARSE, NULL, "duplicate");
     expect_fail(&a, HEAD "{\"vector_embeddings\":{\"2\":[{\"id\":\"v\",\"dimension\":2,\"embedding\":\"AACAPwAAAEA=\",\"metadata\":{\"o\":{\"a\":1,\"a\":2}}}]}}}",
