@@ -132,7 +132,7 @@ typedef enum llmspell_metric {
    return what the index holds, so a quantized collection without a kv keeps no float32.
      f32   4 bytes a dimension, exact.
      f16   2 bytes: IEEE half precision, rounded to nearest (relative error 2^-11; magnitudes
-           over 65504 become infinity and are refused when added).
+           over 65504 saturate to 65504).
      int8  1 byte and 8 bytes a vector: x ~ s * q with q in -127..127 and s = max |x| / 127,
            a scale per vector. Per vector rather than per dimension: nothing to train, no
            drift as the data changes, and the dot product of two vectors is an exact integer
@@ -596,6 +596,7 @@ LLMSPELL__UNUSED static void llmspell__rec_write(uint8_t *b, const llmspell__rec
 #include <avx512fintrin.h>
 #include <avx512bwintrin.h>
 #include <avx512vnniintrin.h>
+#include <f16cintrin.h>
 #endif
 #endif
 #if !defined(LLMSPELL_VEC_NO_SIMD) && (defined(__ARM_NEON) || defined(_M_ARM64))
@@ -3042,7 +3043,12 @@ static void llmspell__vform(const llmspell_vec *v, float *h, const float *x, uin
             s2 += (double)q[i] * q[i];
         }
         h[0] = (float)(mx / 127.0);
-        h[1] = cosine ? (s2 > 0 ? (float)(1.0 / sqrt(s2)) : 0.0f) : v->cfg.metric == LLMSPELL_METRIC_L2 ? (float)((double)h[0] * h[0] * s2) : 0.0f;
+        if (v->cfg.metric == LLMSPELL_METRIC_L2) { /* |s q|^2, kept finite (a float cast of more is undefined) */
+            double n2 = (double)h[0] * h[0] * s2;
+            h[1] = n2 < 3.4e38 ? (float)n2 : 3.4e38f;
+        } else {
+            h[1] = cosine && s2 > 0 ? (float)(1.0 / sqrt(s2)) : 0.0f;
+        }
         return;
     }
     if (cosine && s2 > 0) h[0] = (float)(1.0 / sqrt(s2));
@@ -3127,8 +3133,9 @@ static void llmspell__wp_get(const llmspell_vec *v, const llmspell__hnsw *ix, co
         u = llmspell__get32(p);
         memcpy(&h[i], &u, 4);
     }
-    if (v->cfg.quant == LLMSPELL_VEC_INT8) {
-        memcpy(h + 2, p, ix->dim);
+    if (v->cfg.quant == LLMSPELL_VEC_INT8) { /* -128 is outside the form (the kernels differ on it): -127 */
+        int8_t *q = (int8_t *)(void *)(h + 2);
+        for (i = 0; i < ix->dim; i++) q[i] = (int8_t)(p[i] == 0x80 ? -127 : (int)p[i] - (p[i] > 127 ? 256 : 0));
     } else if (v->cfg.quant == LLMSPELL_VEC_F16) {
         uint16_t *x = (uint16_t *)(void *)(h + 1);
         for (i = 0; i < ix->dim; i++, p += 2) x[i] = (uint16_t)(p[0] | p[1] << 8);
@@ -5225,8 +5232,8 @@ static int llmspell__plan_search(llmspell_vec *v, llmspell__squery *sq, int plan
    order). A candidate deleted meanwhile is dropped; one written meanwhile (its update time or
    metadata differ) keeps the score the search measured, so that a hit's score and metadata
    always belong to one version. The best k go to hits, best first. */
-static llmspell_result llmspell__rerank(llmspell_vec *v, const llmspell_vec_query *q, const llmspell_vec_hit *cand, const llmspell_time *updated,
-                                        size_t m, llmspell_vec_hit *hits, size_t *n) {
+static llmspell_result llmspell__rerank(llmspell_vec *v, const llmspell_vec_query *q, llmspell_metric metric, const llmspell_vec_hit *cand,
+                                        const llmspell_time *updated, size_t m, llmspell_vec_hit *hits, size_t *n) {
     uint8_t key[LLMSPELL__VKEY_MAX];
     float *x = (float *)llmspell__valloc(v, (size_t)q->dim * sizeof *x);
     llmspell__dn *order = (llmspell__dn *)llmspell__valloc(v, (m ? m : 1) * sizeof *order);
@@ -5249,12 +5256,12 @@ static llmspell_result llmspell__rerank(llmspell_vec *v, const llmspell_vec_quer
         }
         if (!llmspell__rec_parse((const uint8_t *)val, vn, &rv)) continue;
         if (rv.dim != q->dim || rv.updated != updated[i] || rv.metalen != cand[i].metadata_len || memcmp(rv.meta, cand[i].metadata, rv.metalen) != 0) {
-            d = v->cfg.metric == LLMSPELL_METRIC_L2 ? cand[i].score * cand[i].score : 1.0f - cand[i].score; /* as measured */
+            d = metric == LLMSPELL_METRIC_L2 ? cand[i].score * cand[i].score : 1.0f - cand[i].score; /* as measured */
         } else {
             llmspell__vec_decode(rv.vec, x, q->dim);
-            d = v->cfg.metric == LLMSPELL_METRIC_L2 ? v->k->l2sq(q->vector, x, q->dim)
-                : v->cfg.metric == LLMSPELL_METRIC_IP ? 1.0f - v->k->dot(q->vector, x, q->dim)
-                                                      : 1.0f - v->k->cosine(q->vector, x, q->dim);
+            d = metric == LLMSPELL_METRIC_L2 ? v->k->l2sq(q->vector, x, q->dim)
+                : metric == LLMSPELL_METRIC_IP ? 1.0f - v->k->dot(q->vector, x, q->dim)
+                                               : 1.0f - v->k->cosine(q->vector, x, q->dim);
         }
         order[got].d = d;
         order[got++].id = (uint32_t)i;
@@ -5265,7 +5272,7 @@ static llmspell_result llmspell__rerank(llmspell_vec *v, const llmspell_vec_quer
         qsort(order, got, sizeof *order, llmspell__dn_cmp);
         for (i = 0; i < got && i < q->k; i++) {
             hits[i] = cand[order[i].id];
-            hits[i].score = llmspell__score(v, order[i].d);
+            hits[i].score = metric == LLMSPELL_METRIC_L2 ? sqrtf(order[i].d > 0 ? order[i].d : 0) : 1.0f - order[i].d;
         }
         *n = i;
     }
@@ -5279,23 +5286,25 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
     llmspell_result r;
     llmspell_vec_hit *cand = NULL; /* a re-ranked search's candidates and their records' update times */
     llmspell_time *updated = NULL;
-    size_t wide;
+    llmspell_metric metric;
     int ok = 1;
     if (!v) return LLMSPELL_ERR_INVALID;
     if (!hits || !n) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': search needs hits and n", v->name);
     *n = 0;
-    wide = q && q->rerank > q->k ? q->rerank : q ? q->k : 0;
-    if (q && q->rerank && v->kv && v->cfg.quant != LLMSPELL_VEC_F32 && q->k && q->k <= LLMSPELL_VEC_MAX_K && wide <= LLMSPELL_VEC_MAX_K &&
-        (!(cand = (llmspell_vec_hit *)llmspell__valloc(v, wide * sizeof *cand)) ||
-         !(updated = (llmspell_time *)llmspell__valloc(v, wide * sizeof *updated)))) {
-        llmspell__vfree(v, cand);
-        return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
-    }
-    if ((r = llmspell__squery_init(v, q, cand ? wide : q ? q->k : 0, &sq)) != LLMSPELL_OK) {
+    if ((r = llmspell__squery_init(v, q, q ? q->k : 0, &sq)) != LLMSPELL_OK) {
         llmspell__squery_end(v, &sq);
-        llmspell__vfree(v, cand);
-        llmspell__vfree(v, updated);
         return r;
+    }
+    metric = v->cfg.metric; /* (read under the lock: a reload rewrites the settings) */
+    if (q->rerank && v->kv && v->cfg.quant != LLMSPELL_VEC_F32) { /* wider, for the re-ranking */
+        if (q->rerank > sq.k) sq.k = q->rerank;
+        if (sq.ef < sq.k) sq.ef = (uint32_t)sq.k;
+        if (!(cand = (llmspell_vec_hit *)llmspell__valloc(v, sq.k * sizeof *cand)) ||
+            !(updated = (llmspell_time *)llmspell__valloc(v, sq.k * sizeof *updated))) {
+            llmspell__squery_end(v, &sq);
+            llmspell__vfree(v, cand);
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory in search", v->name);
+        }
     }
     if (!sq.cf) {
         ok = llmspell__graph(v, &sq, sq.ef, 0);
@@ -5310,7 +5319,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_search(llmspell_vec *v, const llmspell
     if (cand && r == LLMSPELL_OK) {
         size_t m = *n;
         *n = 0;
-        r = llmspell__rerank(v, q, cand, updated, m, hits, n);
+        r = llmspell__rerank(v, q, metric, cand, updated, m, hits, n);
     }
     llmspell__vfree(v, cand);
     llmspell__vfree(v, updated);
