@@ -1338,8 +1338,8 @@ typedef struct llmspell__vrec {
    its 2M links, their sequence lock, the inverse norm and the vector: what a search reads of a
    node comes in adjacent cache lines (as in hnswlib).
    The blocks live in chunks of LLMSPELL__CHUNK nodes: a growing index adds a chunk instead of
-   copying every block into an array twice the size, and holds at most one chunk it does not
-   use (the first chunk grows by doubling, so a small collection stays small).
+   copying every block into an array twice the size; only the last chunk grows, so at most an
+   eighth of a chunk is held unused (llmspell__vix_blocks).
    Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0.
    Threads (see >>sync): the arrays, vectors, levels and rec change only under the collection's
    lock held exclusively; link lists change under their node's sequence lock while searches
@@ -1349,7 +1349,7 @@ typedef struct llmspell__hnsw {
     size_t stride;              /* bytes of one level-0 block */
     uint32_t vbytes;            /* of them, the vector's (its head and values, below) */
     uint8_t **l0;               /* chunks of LLMSPELL__CHUNK blocks */
-    uint32_t nchunks, capchunks, cap0; /* chunks allocated, room in l0[], blocks in chunk 0 */
+    uint32_t nchunks, capchunks, caplast; /* chunks allocated, room in l0[], blocks in the last chunk */
     uint32_t **up;
     uint8_t *level;
     uint32_t *indeg;            /* level-0 links pointing at each node (pruning must not orphan one) */
@@ -1963,9 +1963,10 @@ static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw 
     }
 }
 
-/* Asks for the vector of a node not visited yet, four neighbours ahead of its distance: every
-   line of it up to 1 KB, not the first alone (14% more queries a second at 100-d; longer
-   vectors stream on from there). */
+/* Asks for the vector of a node not visited yet, four neighbours ahead of its distance: up to
+   its first 1 KB, not its first line alone (14% more queries a second at 100-d, 9% for int8
+   at 1536-d); the hardware streams the rest of a longer one (asking for all of a 6 KB one is
+   12% slower). */
 static void llmspell__prefetch_vec(const llmspell__hnsw *ix, const llmspell__vscratch *s, uint32_t node) {
     uintptr_t p = (uintptr_t)LLMSPELL__NV(ix, node), end = p + (ix->vbytes < 1024 ? ix->vbytes : 1024);
     if (s->visited[node >> 6] & ((uint64_t)1 << (node & 63))) return;
@@ -2962,28 +2963,29 @@ static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     return ix;
 }
 
-/* Level-0 blocks for nodes [0, need): chunk 0 doubles up to a full chunk, then whole chunks. */
+/* Level-0 blocks for nodes [0, need). Only the last chunk grows (doubling from 16 blocks to an
+   eighth of a chunk, then by eighths), so at most an eighth of a chunk is held unused at any
+   size; full chunks never move. The collection is held exclusively here: no search holds a
+   block of the chunk that moves. */
 static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need) {
+    const uint32_t step = LLMSPELL__CHUNK / 8;
     if (need > LLMSPELL__NONE - LLMSPELL__CHUNK || ix->stride > ((size_t)-1) / LLMSPELL__CHUNK) return 0;
-    if (ix->nchunks <= 1 && ix->cap0 < LLMSPELL__CHUNK && need > ix->cap0) { /* the first chunk grows */
-        uint32_t n0 = ix->cap0 ? ix->cap0 : 16;
-        uint8_t *c;
-        while (n0 < need && n0 < LLMSPELL__CHUNK) n0 *= 2;
-        if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, 1, sizeof *ix->l0)) return 0;
-        if (!(c = (uint8_t *)llmspell__vrealloc(v, ix->nchunks ? ix->l0[0] : NULL, (size_t)n0 * ix->stride))) return 0;
-        memset(c + (size_t)ix->cap0 * ix->stride, 0, (size_t)(n0 - ix->cap0) * ix->stride); /* sequence locks start even */
-        ix->l0[0] = c;
-        ix->nchunks = 1;
-        ix->cap0 = n0;
+    for (;;) {
+        /* the chunk that grows: the last, or a new one after a full last */
+        uint32_t c = ix->nchunks && ix->caplast < LLMSPELL__CHUNK ? ix->nchunks - 1 : ix->nchunks;
+        uint32_t have = c < ix->nchunks ? ix->caplast : 0, n = have ? have : 16;
+        size_t want;
+        uint8_t *p;
+        if ((size_t)c * LLMSPELL__CHUNK + have >= need) return 1;
+        want = need - (size_t)c * LLMSPELL__CHUNK;
+        while (n < want && n < LLMSPELL__CHUNK) n = n < step ? 2 * n : n + step;
+        if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, (size_t)c + 1, sizeof *ix->l0)) return 0;
+        if (!(p = (uint8_t *)llmspell__vrealloc(v, c < ix->nchunks ? ix->l0[c] : NULL, (size_t)n * ix->stride))) return 0;
+        memset(p + (size_t)have * ix->stride, 0, (size_t)(n - have) * ix->stride); /* sequence locks start even */
+        ix->l0[c] = p;
+        ix->nchunks = c + 1;
+        ix->caplast = n;
     }
-    while ((size_t)ix->nchunks * LLMSPELL__CHUNK < need) {
-        uint8_t *c;
-        if (!llmspell__vgrow(v, (void **)&ix->l0, &ix->capchunks, (size_t)ix->nchunks + 1, sizeof *ix->l0)) return 0;
-        if (!(c = (uint8_t *)llmspell__valloc(v, (size_t)LLMSPELL__CHUNK * ix->stride))) return 0;
-        memset(c, 0, (size_t)LLMSPELL__CHUNK * ix->stride);
-        ix->l0[ix->nchunks++] = c;
-    }
-    return 1;
 }
 
 /* Room for `more` node slots (and their dirty-page bits) without allocating later. The arrays
@@ -4695,7 +4697,8 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
             out->dim_counts[out->ndims] = ix->live;
             out->ndims++;
         }
-        mem += (uint64_t)(ix->nchunks > 1 ? ix->nchunks * LLMSPELL__CHUNK : ix->cap0) * ix->stride + (uint64_t)ix->capchunks * sizeof *ix->l0;
+        if (ix->nchunks) mem += ((uint64_t)(ix->nchunks - 1) * LLMSPELL__CHUNK + ix->caplast) * ix->stride;
+        mem += (uint64_t)ix->capchunks * sizeof *ix->l0;
         mem += (uint64_t)ix->cap * (sizeof *ix->up + 1 + sizeof *ix->indeg) + (uint64_t)ix->capfree * 4;
         for (node = 0; node < ix->n; node++)
             if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->M) * 4;
