@@ -1306,6 +1306,9 @@ LLMSPELL_DEF const llmspell_vec_kernel *llmspell_vec_kernel_get(const char *name
 #define LLMSPELL__MAX_M0 200       /* 2M for the largest M */
 #define LLMSPELL__CHUNK_SHIFT 10
 #define LLMSPELL__CHUNK (1u << LLMSPELL__CHUNK_SHIFT) /* level-0 blocks per chunk */
+#ifndef LLMSPELL__LINK3_NODES                    /* tests lower it to widen small indexes */
+#define LLMSPELL__LINK3_NODES (1u << 24)         /* an index this big takes 4-byte links */
+#endif
 
 typedef struct llmspell__vfld { /* one filterable top-level field of a record's metadata */
     uint32_t id;                /* interned field name */
@@ -1346,6 +1349,7 @@ typedef struct llmspell__vrec {
    run; entry, indeg and dirty are atomics. */
 typedef struct llmspell__hnsw {
     uint32_t dim, M, M0;
+    uint32_t lw, w0, wm;        /* bytes of a link (3 or 4, >>links); words of a level-0 list's links, an upper one's */
     size_t stride;              /* bytes of one level-0 block */
     uint32_t vbytes;            /* of them, the vector's (its head and values, below) */
     uint8_t **l0;               /* chunks of LLMSPELL__CHUNK blocks */
@@ -1363,7 +1367,7 @@ typedef struct llmspell__hnsw {
     uint32_t dirty_pages;       /* bits allocated */
 } llmspell__hnsw;
 
-/* A node's level-0 block: u32 count, u32 links[M0], u32 sequence lock of its links (all levels),
+/* A node's level-0 block: u32 count, links[M0] in w0 words, u32 sequence lock of its links (all levels),
    u32 its record (NONE once deleted), then the vector as the collection's quant holds it, from
    its head (LLMSPELL__NV; a query is prepared in the same form):
      f32   float 1/|x| (cosine; 1 otherwise), float x[dim]
@@ -1372,10 +1376,10 @@ typedef struct llmspell__hnsw {
            cancel) or |s q|^2 (l2: |a - b|^2 = |a|^2 + |b|^2 - 2 a.b), else 0 */
 #define LLMSPELL__L0(ix, node) \
     ((uint32_t *)((ix)->l0[(node) >> LLMSPELL__CHUNK_SHIFT] + (size_t)((node) & (LLMSPELL__CHUNK - 1)) * (ix)->stride))
-#define LLMSPELL__SEQ(ix, node) (LLMSPELL__L0(ix, node) + 1 + (ix)->M0)
-#define LLMSPELL__REC(ix, node) (LLMSPELL__L0(ix, node)[2 + (ix)->M0])
-#define LLMSPELL__NV(ix, node) ((float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->M0))
-#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->M0)) /* f32 only */
+#define LLMSPELL__SEQ(ix, node) (LLMSPELL__L0(ix, node) + 1 + (ix)->w0)
+#define LLMSPELL__REC(ix, node) (LLMSPELL__L0(ix, node)[2 + (ix)->w0])
+#define LLMSPELL__NV(ix, node) ((float *)(LLMSPELL__L0(ix, node) + 3 + (ix)->w0))
+#define LLMSPELL__VEC(ix, node) ((const float *)(LLMSPELL__L0(ix, node) + 4 + (ix)->w0)) /* f32 only */
 
 typedef struct llmspell__fname { char *s; size_t n; uint32_t hash; } llmspell__fname;
 
@@ -1750,9 +1754,49 @@ static uint32_t llmspell__fname_add(llmspell_vec *v, const char *s, size_t n, ui
 
 /* >>hnsw ----------------------------------------------------------------------------------- */
 
-/* The link list of node at level l: [count, links...]. */
+/* >>links: a list is its u32 count, then its links. Below LLMSPELL__LINK3_NODES nodes a link
+   takes 3 bytes, four packed in three words: 32 links in 96 bytes, not 128, so a 100-d block
+   is 512 bytes, not 544 (an index that outgrows that is widened once, llmspell__vix_widen).
+   Words are read and written whole and atomically: searches copy a list under its node's
+   sequence lock while its writer holds the lock. */
+static uint32_t llmspell__lwords(uint32_t lw, uint32_t cap) { return lw == 4 ? cap : (3 * cap + 3) / 4; }
+
 static uint32_t *llmspell__links(const llmspell__hnsw *ix, uint32_t node, int l) {
-    return l == 0 ? LLMSPELL__L0(ix, node) : ix->up[node] + (size_t)(l - 1) * (1 + ix->M);
+    return l == 0 ? LLMSPELL__L0(ix, node) : ix->up[node] + (size_t)(l - 1) * (1 + ix->wm);
+}
+
+/* Link i (from 0) of list ln. */
+static uint32_t llmspell__lk(const llmspell__hnsw *ix, const uint32_t *ln, uint32_t i) {
+    uint32_t bit = 24 * i, sh = bit & 31, x;
+    const uint32_t *w = ln + 1 + (bit >> 5);
+    if (ix->lw == 4) return llmspell__ld32(ln + 1 + i);
+    x = llmspell__ld32(w) >> sh;
+    if (sh > 8) x |= llmspell__ld32(w + 1) << (32 - sh);
+    return x & 0xFFFFFFu;
+}
+
+/* Sets link i of list ln to t (its node's lock held). */
+static void llmspell__lk_set(const llmspell__hnsw *ix, uint32_t *ln, uint32_t i, uint32_t t) {
+    uint32_t bit = 24 * i, sh = bit & 31, *w = ln + 1 + (bit >> 5);
+    if (ix->lw == 4) {
+        llmspell__st32(ln + 1 + i, t);
+        return;
+    }
+    llmspell__st32(w, (llmspell__ld32(w) & ~(0xFFFFFFu << sh)) | t << sh);
+    if (sh > 8) llmspell__st32(w + 1, (llmspell__ld32(w + 1) & ~(0xFFFFFFu >> (32 - sh))) | t >> (32 - sh));
+}
+
+/* The count of list ln and its links in out[] (its node's lock held, or no writer). */
+static uint32_t llmspell__lk_all(const llmspell__hnsw *ix, const uint32_t *ln, uint32_t *out) {
+    uint32_t n = ln[0], i;
+    for (i = 0; i < n; i++) out[i] = llmspell__lk(ix, ln, i);
+    return n;
+}
+
+/* Appends t to list ln (its node's lock held; the list has room). */
+static void llmspell__lk_append(const llmspell__hnsw *ix, uint32_t *ln, uint32_t t) {
+    llmspell__lk_set(ix, ln, ln[0], t);
+    llmspell__st32(&ln[0], ln[0] + 1);
 }
 
 static void llmspell__mark_dirty(llmspell__hnsw *ix, uint32_t node) {
@@ -1766,9 +1810,12 @@ static void llmspell__mark_dirty(llmspell__hnsw *ix, uint32_t node) {
 static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int l, uint32_t *buf, const uint32_t **out) {
     const uint32_t *ln = llmspell__links(ix, node, l);
 #ifdef LLMSPELL_NO_THREADS
-    (void)buf;
-    *out = ln + 1;
-    return ln[0];
+    if (ix->lw == 4) {
+        *out = ln + 1;
+        return ln[0];
+    }
+    *out = buf;
+    return llmspell__lk_all(ix, ln, buf);
 #else
     const uint32_t *q = LLMSPELL__SEQ(ix, node);
     uint32_t cap = l == 0 ? ix->M0 : ix->M, s, n = 0, i;
@@ -1778,7 +1825,7 @@ static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int
         if (!(s & 1)) {
             n = llmspell__ld32(ln);
             if (n > cap) n = cap; /* torn by a writer: the recheck below throws it away */
-            for (i = 0; i < n; i++) buf[i] = llmspell__ld32(ln + 1 + i);
+            for (i = 0; i < n; i++) buf[i] = llmspell__lk(ix, ln, i);
             LLMSPELL__FENCE_ACQ(); /* ... and before the count is read again */
             if (llmspell__ld32(q) == s) break;
         }
@@ -2114,8 +2161,8 @@ static void llmspell__lost_add(llmspell__lost *lo, uint32_t id) {
 static int llmspell__links_have(const llmspell__hnsw *ix, uint32_t node, uint32_t t) {
     const uint32_t *ln = llmspell__links(ix, node, 0);
     uint32_t i;
-    for (i = 1; i <= ln[0]; i++)
-        if (ln[i] == t) return 1;
+    for (i = 0; i < ln[0]; i++)
+        if (llmspell__lk(ix, ln, i) == t) return 1;
     return 0;
 }
 
@@ -2139,8 +2186,7 @@ static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32
         uint32_t *ln = llmspell__links(ix, best, 0);
         s = llmspell__node_lock(ix, best);
         if (ln[0] < ix->M0 && !llmspell__links_have(ix, best, t)) {
-            llmspell__st32(&ln[ln[0] + 1], t);
-            llmspell__st32(&ln[0], ln[0] + 1);
+            llmspell__lk_append(ix, ln, t);
             llmspell__add32(&ix->indeg[t], 1);
             llmspell__node_unlock(ix, best, s);
             llmspell__mark_dirty(ix, best);
@@ -2149,20 +2195,21 @@ static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32
         llmspell__node_unlock(ix, best, s); /* filled meanwhile */
     }
     for (i = 0; i < n; i++) { /* all full: replace the farthest link that has company */
-        uint32_t m = out[i], *ln = llmspell__links(ix, m, 0), farthest = 0;
+        uint32_t m = out[i], *ln = llmspell__links(ix, m, 0), farthest = 0, cur[LLMSPELL__MAX_M0], nc;
         int linked = 0;
         float fd = -1;
         s = llmspell__node_lock(ix, m);
-        for (j = 1; j <= ln[0] && !linked; j++) {
+        nc = llmspell__lk_all(ix, ln, cur);
+        for (j = 0; j < nc && !linked; j++) {
             float d;
-            linked = ln[j] == t; /* meanwhile */
-            if (linked || llmspell__ld32(&ix->indeg[ln[j]]) < 2) continue;
-            d = LLMSPELL__DQ(v, ix, LLMSPELL__NV(ix, m), ln[j]);
-            if (d > fd) { fd = d; farthest = j; }
+            linked = cur[j] == t; /* meanwhile */
+            if (linked || llmspell__ld32(&ix->indeg[cur[j]]) < 2) continue;
+            d = LLMSPELL__DQ(v, ix, LLMSPELL__NV(ix, m), cur[j]);
+            if (d > fd) { fd = d; farthest = j + 1; }
         }
         if (farthest && !linked) {
-            llmspell__add32(&ix->indeg[ln[farthest]], (uint32_t)-1);
-            llmspell__st32(&ln[farthest], t);
+            llmspell__add32(&ix->indeg[cur[farthest - 1]], (uint32_t)-1);
+            llmspell__lk_set(ix, ln, farthest - 1, t);
             llmspell__add32(&ix->indeg[t], 1);
         }
         llmspell__node_unlock(ix, m, s);
@@ -2179,17 +2226,17 @@ static void llmspell__reattach(const llmspell_vec *v, llmspell__hnsw *ix, uint32
    other inserts added meanwhile (node is reachable while it is linked) are kept while there is
    room. Returns the count written. */
 static uint32_t llmspell__links_put(llmspell__hnsw *ix, uint32_t node, int l, const uint32_t *ids, uint32_t m, int keep, llmspell__lost *lo) {
-    uint32_t *ln = llmspell__links(ix, node, l), cap = l == 0 ? ix->M0 : ix->M, old[LLMSPELL__MAX_M0], nold = ln[0], n = 0, i, j;
-    memcpy(old, ln + 1, (size_t)nold * sizeof *old);
-    for (i = 0; i < m; i++) llmspell__st32(&ln[1 + n++], ids[i]);
+    uint32_t *ln = llmspell__links(ix, node, l), cap = l == 0 ? ix->M0 : ix->M, old[LLMSPELL__MAX_M0], nold, n = 0, i, j;
+    nold = llmspell__lk_all(ix, ln, old);
+    for (i = 0; i < m; i++) llmspell__lk_set(ix, ln, n++, ids[i]);
     for (i = 0; keep && i < nold && n < cap; i++) {
         for (j = 0; j < m && ids[j] != old[i]; j++) {
         }
-        if (j == m) llmspell__st32(&ln[1 + n++], old[i]);
+        if (j == m) llmspell__lk_set(ix, ln, n++, old[i]);
     }
     llmspell__st32(&ln[0], n);
     if (l == 0) { /* increments first: a node in both lists never reads 0 */
-        for (i = 0; i < n; i++) llmspell__add32(&ix->indeg[ln[1 + i]], 1);
+        for (i = 0; i < n; i++) llmspell__add32(&ix->indeg[llmspell__lk(ix, ln, i)], 1);
         for (i = 0; i < nold; i++)
             if (llmspell__add32(&ix->indeg[old[i]], (uint32_t)-1) == 0) llmspell__lost_add(lo, old[i]);
     }
@@ -2203,19 +2250,18 @@ static void llmspell__link_back(llmspell_vec *v, llmspell__hnsw *ix, uint32_t nb
     llmspell__lost dropped;
     dropped.n = 0;
     seq = llmspell__node_lock(ix, nb);
-    for (i = 1; i <= ln[0]; i++)
-        if (ln[i] == node) { /* a reused slot may still be linked */
+    for (i = 0; i < ln[0]; i++)
+        if (llmspell__lk(ix, ln, i) == node) { /* a reused slot may still be linked */
             llmspell__node_unlock(ix, nb, seq);
             return;
         }
     if (ln[0] < cap) {
-        llmspell__st32(&ln[ln[0] + 1], node);
-        llmspell__st32(&ln[0], ln[0] + 1);
+        llmspell__lk_append(ix, ln, node);
         if (l == 0) llmspell__add32(&ix->indeg[node], 1);
     } else { /* full: the heuristic over its links and node (vectors only: no other lock) */
         for (i = 0; i < cap; i++) { /* s->sel holds at least M0 + 2 (llmspell__insert_reserve) */
-            s->sel[i].id = ln[i + 1];
-            s->sel[i].d = LLMSPELL__DQ(v, ix, base, ln[i + 1]);
+            s->sel[i].id = llmspell__lk(ix, ln, i);
+            s->sel[i].d = LLMSPELL__DQ(v, ix, base, s->sel[i].id);
         }
         s->sel[cap].id = node;
         s->sel[cap].d = LLMSPELL__DQ(v, ix, base, node);
@@ -2262,8 +2308,7 @@ static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t n
     uint32_t *ln = llmspell__links(ix, node, 0), nold, i, j, k, seq;
     int l;
     seq = llmspell__node_lock(ix, node);
-    nold = ln[0];
-    memcpy(old, ln + 1, (size_t)nold * sizeof *old);
+    nold = llmspell__lk_all(ix, ln, old);
     (void)llmspell__links_put(ix, node, 0, NULL, 0, 0, lo); /* empty: its old targets lose a link */
     for (l = 1; l <= ix->level[node]; l++) llmspell__st32(llmspell__links(ix, node, l), 0);
     llmspell__node_unlock(ix, node, seq);
@@ -2271,15 +2316,15 @@ static void llmspell__unlink_old(llmspell_vec *v, llmspell__hnsw *ix, uint32_t n
         uint32_t o = old[i], *back = llmspell__links(ix, o, 0), nb, nc = 0, kept, s0, s1;
         const float *ov = LLMSPELL__NV(ix, o);
         s0 = llmspell__node_lock(ix, o);
-        nb = back[0];
-        for (j = 1; j <= nb; j++) {
-            if (back[j] != node) continue;
-            llmspell__st32(&back[j], back[nb]);
+        nb = llmspell__lk_all(ix, back, snap);
+        for (j = 0; j < nb; j++) {
+            if (snap[j] != node) continue;
+            snap[j] = snap[nb - 1];
+            llmspell__lk_set(ix, back, j, snap[j]);
             llmspell__st32(&back[0], --nb);
             llmspell__add32(&ix->indeg[node], (uint32_t)-1);
             break;
         }
-        memcpy(snap, back + 1, (size_t)nb * sizeof *snap);
         llmspell__node_unlock(ix, o, s0);
         llmspell__mark_dirty(ix, o);
         if (nb >= ix->M) continue;
@@ -2949,6 +2994,14 @@ static uint32_t llmspell__vbytes(llmspell_vec_quant quant, uint32_t dim) {
     return 4 + 4 * dim;
 }
 
+/* The sizes that follow from a link width (>>links). */
+static void llmspell__vix_layout(llmspell__hnsw *ix, uint32_t lw) {
+    ix->lw = lw;
+    ix->w0 = llmspell__lwords(lw, ix->M0);
+    ix->wm = llmspell__lwords(lw, ix->M);
+    ix->stride = 4 * (3 + (size_t)ix->w0) + ix->vbytes;
+}
+
 static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     llmspell__hnsw *ix = (llmspell__hnsw *)llmspell__valloc(v, sizeof *ix);
     if (!ix) return NULL;
@@ -2957,7 +3010,7 @@ static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     ix->M = v->cfg.M;
     ix->M0 = 2 * v->cfg.M;
     ix->vbytes = llmspell__vbytes(v->cfg.quant, dim);
-    ix->stride = 4 * (3 + (size_t)ix->M0) + ix->vbytes;
+    llmspell__vix_layout(ix, 3);
     ix->entry = LLMSPELL__NONE;
     ix->maxlevel = -1;
     return ix;
@@ -2988,10 +3041,52 @@ static int llmspell__vix_blocks(llmspell_vec *v, llmspell__hnsw *ix, size_t need
     }
 }
 
+/* Gives ix 4-byte links (>>links) when it is to hold more nodes than 3 bytes can name: every
+   block and upper list is copied into the wider layout, or, short of memory, nothing changes.
+   The collection is held exclusively. */
+static int llmspell__vix_widen(llmspell_vec *v, llmspell__hnsw *ix) {
+    llmspell__hnsw w = *ix;
+    uint32_t **up = NULL, node, c, i, ln[LLMSPELL__MAX_M0];
+    int l;
+    w.l0 = NULL;
+    w.nchunks = w.capchunks = w.caplast = 0;
+    llmspell__vix_layout(&w, 4);
+    if (ix->cap && !(up = (uint32_t **)llmspell__valloc(v, (size_t)ix->cap * sizeof *up))) return 0;
+    if (ix->cap) memset(up, 0, (size_t)ix->cap * sizeof *up);
+    w.up = up;
+    for (node = 0; node < ix->n; node++) /* the memory first, so that failing changes nothing */
+        if (ix->up[node] && !(up[node] = (uint32_t *)llmspell__valloc(v, (size_t)ix->level[node] * (1 + w.wm) * 4))) break;
+    if (node < ix->n || !llmspell__vix_blocks(v, &w, ix->n)) {
+        for (i = 0; i < node && i < ix->n; i++) llmspell__vfree(v, up[i]);
+        for (c = 0; c < w.nchunks; c++) llmspell__vfree(v, w.l0[c]);
+        llmspell__vfree(v, w.l0);
+        llmspell__vfree(v, up);
+        return 0;
+    }
+    for (node = 0; node < ix->n; node++) {
+        for (l = 0; l <= ix->level[node]; l++) {
+            const uint32_t *from = llmspell__links(ix, node, l);
+            uint32_t *to = llmspell__links(&w, node, l), n = llmspell__lk_all(ix, from, ln);
+            to[0] = n;
+            memcpy(to + 1, ln, (size_t)n * 4);
+        }
+        *LLMSPELL__SEQ(&w, node) = *LLMSPELL__SEQ(ix, node);
+        LLMSPELL__REC(&w, node) = LLMSPELL__REC(ix, node);
+        memcpy(LLMSPELL__NV(&w, node), LLMSPELL__NV(ix, node), ix->vbytes);
+        llmspell__vfree(v, ix->up[node]);
+    }
+    for (c = 0; c < ix->nchunks; c++) llmspell__vfree(v, ix->l0[c]);
+    llmspell__vfree(v, ix->l0);
+    llmspell__vfree(v, ix->up);
+    *ix = w;
+    return 1;
+}
+
 /* Room for `more` node slots (and their dirty-page bits) without allocating later. The arrays
    beside the blocks grow as llmspell__vgrow's do (a few bytes a node: a copy costs little). */
 static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t more) {
     size_t need = (size_t)ix->n + more, pages;
+    if (ix->lw == 3 && need > LLMSPELL__LINK3_NODES && !llmspell__vix_widen(v, ix)) return 0;
     if (!llmspell__vix_blocks(v, ix, need)) return 0;
     if (need > ix->cap) {
         size_t ncap = llmspell__grown(ix->cap, need);
@@ -3195,8 +3290,9 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
             p += 4 + llmspell__wp_size(v, ix);
         }
         for (l = 0; l <= ix->level[node]; l++) {
-            const uint32_t *ln = llmspell__links(ix, node, l);
-            for (i = 0; i <= ln[0]; i++, p += 4) llmspell__put32(p, ln[i]);
+            const uint32_t *ln = llmspell__links(ix, node, l); /* saved 4 bytes a link at any width */
+            llmspell__put32(p, ln[0]);
+            for (i = 0, p += 4; i < ln[0]; i++, p += 4) llmspell__put32(p, llmspell__lk(ix, ln, i));
         }
     }
     llmspell__put32(p, llmspell_crc32c(0, b, (size_t)(p - b)));
@@ -3398,9 +3494,9 @@ static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
         ix->up[node] = NULL;
         ix->level[node] = 0;
         if (lv > 0) {
-            ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)lv * (1 + ix->M) * sizeof(uint32_t));
+            ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)lv * (1 + ix->wm) * sizeof(uint32_t));
             if (!ix->up[node]) return 0;
-            memset(ix->up[node], 0, (size_t)lv * (1 + ix->M) * sizeof(uint32_t));
+            memset(ix->up[node], 0, (size_t)lv * (1 + ix->wm) * sizeof(uint32_t));
             ix->level[node] = (uint8_t)lv;
         }
     }
@@ -3462,7 +3558,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             return 0;
         ix->level[node] = (uint8_t)level;
         ix->up[node] = NULL;
-        if (level > 0 && !(ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)level * (1 + ix->M) * sizeof(uint32_t)))) return 0;
+        if (level > 0 && !(ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)level * (1 + ix->wm) * sizeof(uint32_t)))) return 0;
         if (live) {
             llmspell__place *pl;
             uint32_t h;
@@ -3496,9 +3592,10 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             p += 4;
             if (c > cap || (size_t)(end - p) < 4 * (size_t)c) return 0;
             ln[0] = c;
-            for (i = 1; i <= c; i++, p += 4) {
-                ln[i] = llmspell__get32(p);
-                if (ln[i] >= ix->n || ln[i] == node) return 0;
+            for (i = 0; i < c; i++, p += 4) {
+                uint32_t t = llmspell__get32(p);
+                if (t >= ix->n || t == node) return 0;
+                llmspell__lk_set(ix, ln, i, t);
             }
         }
     }
@@ -3565,15 +3662,15 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
             for (l = 1; l <= ix->level[node]; l++) {
                 const uint32_t *ln = llmspell__links(ix, node, l);
                 uint32_t i;
-                for (i = 1; i <= ln[0]; i++)
-                    if (ix->level[ln[i]] < l) return 0;
+                for (i = 0; i < ln[0]; i++)
+                    if (ix->level[llmspell__lk(ix, ln, i)] < l) return 0;
             }
         }
         memset(ix->indeg, 0, (size_t)n * sizeof *ix->indeg); /* counted again, not saved */
         for (node = 0; node < n; node++) {
             const uint32_t *ln = llmspell__links(ix, node, 0);
             uint32_t i;
-            for (i = 1; i <= ln[0]; i++) ix->indeg[ln[i]]++;
+            for (i = 0; i < ln[0]; i++) ix->indeg[llmspell__lk(ix, ln, i)]++;
         }
     }
     (void)live_pages;
@@ -3602,7 +3699,7 @@ static int llmspell__vix_relay(llmspell_vec *v, uint32_t ixno) {
         uint32_t r = LLMSPELL__REC(old, node), nn;
         if (r == LLMSPELL__NONE) continue;
         nn = ix->n++;
-        memcpy(LLMSPELL__L0(ix, nn), LLMSPELL__L0(old, node), ix->stride);
+        memcpy(LLMSPELL__NV(ix, nn), LLMSPELL__NV(old, node), ix->vbytes); /* the links are made again */
         ix->up[nn] = NULL;
         ix->level[nn] = 0;
         LLMSPELL__REC(ix, nn) = r;
@@ -4701,7 +4798,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
         mem += (uint64_t)ix->capchunks * sizeof *ix->l0;
         mem += (uint64_t)ix->cap * (sizeof *ix->up + 1 + sizeof *ix->indeg) + (uint64_t)ix->capfree * 4;
         for (node = 0; node < ix->n; node++)
-            if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->M) * 4;
+            if (ix->up[node]) mem += (uint64_t)ix->level[node] * (1 + ix->wm) * 4;
     }
     mem += (uint64_t)v->caprecs * sizeof *v->recs + (v->idmap ? (v->idmask + 1) * 4 : 0);
     for (i = 0; i < v->nrecs; i++) {

@@ -4186,6 +4186,112 @@ static void alloc_sweep(llmspell_vec_quant quant)
 static void test_alloc_failure(void) { alloc_sweep(LLMSPELL_VEC_F32); }
 static void test_alloc_failure_int8(void) { alloc_sweep(LLMSPELL_VEC_INT8); }
 
+/* >>link widths: an index's links take 3 bytes until it outgrows LLMSPELL__LINK3_NODES nodes,
+   then 4 (the index is widened once). Widening keeps the graph (the same answers, bit for
+   bit), changes nothing when any of its allocations fails, and a graph saved with 4-byte
+   links loads into 3-byte ones with the same answers. The suite also runs built with a small
+   LLMSPELL__LINK3_NODES (test_vec_wide), so every other test crosses the widening too. */
+enum { LW_N = 1200, LW_MORE = 300, LW_DIM = 20, LW_NQ = 40, LW_K = 10 };
+typedef struct lw_answers { char id[LW_NQ][LW_K][16]; float score[LW_NQ][LW_K]; size_t n[LW_NQ]; } lw_answers;
+
+static void lw_answer(llmspell_vec *v, const dataset *d, lw_answers *a)
+{
+    uint32_t i;
+    size_t j;
+    memset(a, 0, sizeof *a);
+    for (i = 0; i < LW_NQ; i++) {
+        llmspell_vec_hit hits[LW_K];
+        llmspell_vec_query q = query_of(ds_vec(d, LW_N + LW_MORE + i), LW_DIM, LW_K, 48, NULL);
+        CHECK_RC(llmspell_vec_search(v, &q, hits, &a->n[i]), LLMSPELL_OK);
+        for (j = 0; j < a->n[i]; j++) {
+            snprintf(a->id[i][j], sizeof a->id[i][j], "%s", hits[j].id);
+            a->score[i][j] = hits[j].score;
+        }
+    }
+}
+
+static int lw_same(const lw_answers *a, const lw_answers *b)
+{
+    return memcmp(a, b, sizeof *a) == 0;
+}
+
+static void test_link_widths(void)
+{
+    static lw_answers before, after;
+    counting_alloc ca;
+    llmspell_kv_options ko;
+    llmspell_kv kv;
+    llmspell_vec *v = NULL;
+    llmspell_vec_config cfg;
+    llmspell_vec_info info;
+    dataset d;
+    llmspell__hnsw *ix;
+    long k;
+    int widened = 0;
+    uint32_t lw0;
+
+    memset(&ca, 0, sizeof ca);
+    ca.paused = 1;
+    memset(&ko, 0, sizeof ko);
+    ko.allocator.alloc = ca_alloc;
+    ko.allocator.realloc = ca_realloc;
+    ko.allocator.free = ca_free;
+    ko.allocator.ctx = &ca;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.metric = LLMSPELL_METRIC_COSINE;
+    cfg.M = 8;
+    cfg.ef_construction = 48;
+    ds_make(&d, LW_N + LW_MORE + LW_NQ, LW_DIM, 12, 4242, 1);
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, &ko), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_create(&kv, "lw", &cfg, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "lw", NULL, NULL), LLMSPELL_OK);
+    CHECK_RC(add_range(v, &d, 0, "w", 0, LW_N, 100, NULL), LLMSPELL_OK);
+    ix = v->ix[0];
+    lw0 = LW_N > LLMSPELL__LINK3_NODES ? 4 : 3;
+    CHECK(ix->lw == lw0 && ix->stride == 4 * (3 + (size_t)llmspell__lwords(lw0, 16)) + ix->vbytes, "%u nodes: %u-byte links, block %zu",
+          ix->n, ix->lw, ix->stride);
+    lw_answer(v, &d, &before);
+
+    /* every allocation of the widening fails once: then nothing has changed */
+    for (k = 1; lw0 == 3 && !widened && k < 10000; k++) {
+        ca.paused = 0;
+        ca.calls = 0;
+        ca.fail_at = k;
+        ca.injected = 0;
+        widened = llmspell__vix_widen(v, v->ix[0]);
+        ca.paused = 1;
+        CHECK(widened == !ca.injected, "allocation %ld: widen returned %d, the failure %s injected", k, widened, ca.injected ? "was" : "was not");
+        if (!widened) {
+            CHECK(v->ix[0]->lw == 3, "allocation %ld failed: the links are %u bytes", k, v->ix[0]->lw);
+            lw_answer(v, &d, &after);
+            CHECK(lw_same(&before, &after), "allocation %ld failed: the answers changed", k);
+        }
+    }
+    ix = v->ix[0];
+    CHECK(ix->lw == 4 && ix->w0 == 16 && ix->stride == 4 * (3 + 16) + ix->vbytes, "widened: %u-byte links, block %zu", ix->lw, ix->stride);
+    lw_answer(v, &d, &after);
+    CHECK(lw_same(&before, &after), "widening changed the answers");
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.count == LW_N, "count %llu", (unsigned long long)info.count);
+
+    /* 4-byte links written, saved, and loaded into the width the size calls for */
+    CHECK_RC(add_range(v, &d, 0, "w", LW_N, LW_N + LW_MORE, 50, NULL), LLMSPELL_OK);
+    lw_answer(v, &d, &before);
+    llmspell_vec_close(v);
+    v = NULL;
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "lw", NULL, NULL), LLMSPELL_OK);
+    CHECK_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.graph_loaded && info.count == LW_N + LW_MORE, "reopened: graph_loaded %d, count %llu", info.graph_loaded,
+          (unsigned long long)info.count);
+    CHECK(v->ix[0]->lw == (LW_N + LW_MORE > LLMSPELL__LINK3_NODES ? 4u : 3u), "reopened: %u-byte links", v->ix[0]->lw);
+    lw_answer(v, &d, &after);
+    CHECK(lw_same(&before, &after), "the saved graph answers differently after loading");
+    llmspell_vec_close(v);
+    llmspell_kv_close(&kv);
+    CHECK(ca.live == 0, "%ld blocks leaked", ca.live);
+    ds_free(&d);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* >>a kv whose writes fail                                                                    */
 
@@ -4501,6 +4607,7 @@ int main(void)
     }
     RUN(test_deletes);
     RUN(test_memory_held);
+    RUN(test_link_widths);
     RUN(test_updates);
     RUN(test_update_each_reachable);
     RUN(test_delete_readd_reachable);
