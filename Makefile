@@ -98,6 +98,9 @@ build/test_vec_san: tests/test_vec.c tests/harness.h $(HEADERS) | build
 build/test_vec_wide_san: tests/test_vec.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) -DLLMSPELL__LINK3_NODES=200 $(WARN) -I. $< -o $@ -lsqlite3 -lm
 
+build/test_vec_wide_nt: tests/test_vec.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g -DLLMSPELL_NO_THREADS -DLLMSPELL__LINK3_NODES=200 $(WARN) -I. $< -o $@ -lsqlite3 -lm
+
 # bench_vec: llmspell_vec against hnswlib (Debian libhnswlib-dev), SimSIMD (npm package simsimd,
 # fetched into $(SIMSIMD)) and usearch (npm package usearch, into $(USEARCH)), outside the repository. Every part is built with -O2 -DNDEBUG and no
 # -march: our kernels dispatch at run time, hnswlib uses what the compiler enables by default.
@@ -188,7 +191,7 @@ test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/cr
       build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
       build/test_threads_graph build/test_threads_graph_tsan build/test_threads_graph_san build/test_threads_graph_nt \
       build/test_threads_vec build/test_threads_vec_tsan build/test_threads_vec_san build/test_threads_vec_nt build/test_threads_vec_wide_tsan \
-      build/test_vec build/test_vec_san build/test_vec_wide_san build/test_graph build/test_graph_san build/test_json build/test_json_san \
+      build/test_vec build/test_vec_san build/test_vec_wide_san build/test_vec_wide_nt build/test_graph build/test_graph_san build/test_json build/test_json_san \
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh
 

@@ -1839,11 +1839,15 @@ static uint32_t llmspell__links_get(const llmspell__hnsw *ix, uint32_t node, int
 /* Distance used inside the graph, between two vectors in the block's form (from their heads):
    smaller is closer. f32 vectors are kept as given (get returns them bit for bit); cosine
    multiplies the dot product by the stored inverse norms. */
+static float llmspell__dist_f32cos(float (*dot)(const float *, const float *, size_t), const float *a, const float *b, uint32_t dim) {
+    return 1.0f - dot(a + 1, b + 1, dim) * a[0] * b[0];
+}
+
 static float llmspell__dist(const llmspell_vec *v, const float *a, const float *b, uint32_t dim) {
     if (v->cfg.quant == LLMSPELL_VEC_F32) {
         if (v->cfg.metric == LLMSPELL_METRIC_L2) return v->k->l2sq(a + 1, b + 1, dim);
         if (v->cfg.metric == LLMSPELL_METRIC_IP) return 1.0f - v->k->dot(a + 1, b + 1, dim);
-        return 1.0f - v->k->dot(a + 1, b + 1, dim) * a[0] * b[0];
+        return llmspell__dist_f32cos(v->k->dot, a, b, dim); /* also search_layer's own */
     }
     if (v->cfg.quant == LLMSPELL_VEC_F16) {
         const uint16_t *x = (const uint16_t *)(const void *)(a + 1), *y = (const uint16_t *)(const void *)(b + 1);
@@ -2048,7 +2052,7 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
             float d;
             if (i + 4 < cnt) llmspell__prefetch_vec(ix, s, ln[i + 4]);
             if (!llmspell__visit(s, nb)) continue;
-            d = f32cos ? 1.0f - dot(q + 1, LLMSPELL__NV(ix, nb) + 1, ix->dim) * q[0] * LLMSPELL__NV(ix, nb)[0] : LLMSPELL__DQ(v, ix, q, nb);
+            d = f32cos ? llmspell__dist_f32cos(dot, q, LLMSPELL__NV(ix, nb), ix->dim) : LLMSPELL__DQ(v, ix, q, nb);
             if (s->res.n < ef || d < bound) {
                 if (!llmspell__heap_push(v, &s->cand, d, nb)) return 0;
                 if (llmspell__accepts(ix, acc, nb)) {
@@ -2058,9 +2062,9 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
                 }
             }
         }
-        if (s->cand.n) { /* the next round reads the best candidate's links: fetch them meanwhile */
-            const char *p = (const char *)LLMSPELL__L0(ix, s->cand.h[0].id);
-            for (i = 0; i < ix->stride - ix->vbytes; i += 64) LLMSPELL__VEC_PREFETCH(p + i);
+        if (l == 0 && s->cand.n) { /* the next round reads the best candidate's links: fetch them meanwhile */
+            uintptr_t p = (uintptr_t)LLMSPELL__L0(ix, s->cand.h[0].id), end = p + (ix->stride - ix->vbytes);
+            for (p &= ~(uintptr_t)63; p < end; p += 64) LLMSPELL__VEC_PREFETCH((const void *)p);
         }
     }
     return 1;
@@ -2831,6 +2835,7 @@ typedef struct llmspell__vprep {
     size_t kvlen;
     int level;
     uint32_t *up;            /* upper-level links for a fresh node */
+    uint32_t upw;            /* words of each of its lists' links (>>links: the index's width decides) */
 } llmspell__vprep;
 
 
@@ -4063,9 +4068,11 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
     p->dim = rec->dim;
     p->level = llmspell__vrandom_level(v);
     if (p->level > 0) {
-        p->up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + v->cfg.M) * sizeof(uint32_t));
+        const llmspell__hnsw *ix = llmspell__vix_find(v, rec->dim, NULL);
+        p->upw = ix ? ix->wm : llmspell__lwords(3, v->cfg.M); /* a widening in apply sizes it again */
+        p->up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + p->upw) * sizeof(uint32_t));
         if (!p->up) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
-        memset(p->up, 0, (size_t)p->level * (1 + v->cfg.M) * sizeof(uint32_t)); /* empty lists */
+        memset(p->up, 0, (size_t)p->level * (1 + p->upw) * sizeof(uint32_t)); /* empty lists */
     }
     if (v->kv && !(p->kvblob = llmspell__rec_blob(v, &p->r, rec->embedding, rec->dim, &p->kvlen)))
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
@@ -4158,6 +4165,17 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
         uint32_t spare = v->ix[j]->nfree > 1 ? v->ix[j]->nfree - 1 : 0; /* llmspell__vix_take keeps the entry */
         for (i = 0; i < n; i++) more += w->prep[i].dim == v->ix[j]->dim;
         if (!llmspell__vix_reserve(v, v->ix[j], (more > spare ? more - spare : 0) + 1)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        for (i = 0; i < n; i++) { /* widened just now: upper lists prepared for 3-byte links are too small */
+            llmspell__vprep *p = &w->prep[i];
+            uint32_t *up;
+            if (!p->up || p->dim != v->ix[j]->dim || p->upw == v->ix[j]->wm) continue;
+            if (!(up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + v->ix[j]->wm) * sizeof(uint32_t))))
+                return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+            memset(up, 0, (size_t)p->level * (1 + v->ix[j]->wm) * sizeof(uint32_t));
+            llmspell__vfree(v, p->up);
+            p->up = up;
+            p->upw = v->ix[j]->wm;
+        }
     }
     /* cannot fail from here */
     for (j = 0; j < w->npurge; j++)

@@ -118,6 +118,7 @@ count test_threads_vec_wide_tsan bash -c 'set -o pipefail; build/test_threads_ve
 count test_vec build/test_vec
 count test_vec_san build/test_vec_san
 count test_vec_wide_san bash -c 'set -o pipefail; build/test_vec_wide_san | sed -E "s/^(PASS|FAIL) /\1 wide_/"'
+count test_vec_wide_nt bash -c 'set -o pipefail; build/test_vec_wide_nt | sed -E "s/^(PASS|FAIL) /\1 wide_nt_/"'
 count test_graph build/test_graph
 count test_graph_san build/test_graph_san
 # the JSON conformance files are read when ../shared is there; the built-in cases always run
