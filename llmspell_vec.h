@@ -1343,7 +1343,8 @@ typedef struct llmspell__vrec {
    The blocks live in chunks of LLMSPELL__CHUNK nodes: a growing index adds a chunk instead of
    copying every block into an array twice the size; only the last chunk grows, so at most an
    eighth of a chunk is held unused (llmspell__vix_blocks).
-   Upper levels are separate arrays; a node has one of (1 + M) u32 per level above 0.
+   Upper levels are separate arrays; a node has one list of (1 + wm) u32 per level above 0
+   (llmspell__up_new).
    Threads (see >>sync): the arrays, vectors, levels and rec change only under the collection's
    lock held exclusively; link lists change under their node's sequence lock while searches
    run; entry, indeg and dirty are atomics. */
@@ -2018,10 +2019,14 @@ static void llmspell__search_greedy(const llmspell_vec *v, const llmspell__hnsw 
    its first 1 KB, not its first line alone (14% more queries a second at 100-d, 9% for int8
    at 1536-d); the hardware streams the rest of a longer one (asking for all of a 6 KB one is
    12% slower). */
-static void llmspell__prefetch_vec(const llmspell__hnsw *ix, const llmspell__vscratch *s, uint32_t node) {
-    uintptr_t p = (uintptr_t)LLMSPELL__NV(ix, node), end = p + (ix->vbytes < 1024 ? ix->vbytes : 1024);
-    if (s->visited[node >> 6] & ((uint64_t)1 << (node & 63))) return;
+static void llmspell__prefetch_span(const void *at, size_t n) { /* every cache line of [at, at + n) */
+    uintptr_t p = (uintptr_t)at, end = p + n;
     for (p &= ~(uintptr_t)63; p < end; p += 64) LLMSPELL__VEC_PREFETCH((const void *)p);
+}
+
+static void llmspell__prefetch_vec(const llmspell__hnsw *ix, const llmspell__vscratch *s, uint32_t node) {
+    if (s->visited[node >> 6] & ((uint64_t)1 << (node & 63))) return;
+    llmspell__prefetch_span(LLMSPELL__NV(ix, node), ix->vbytes < 1024 ? ix->vbytes : 1024);
 }
 
 /* >>hnsw search layer: the beam search on level l from ep; leaves up to ef accepted nodes in s->res
@@ -2062,10 +2067,8 @@ static int llmspell__search_layer(const llmspell_vec *v, const llmspell__hnsw *i
                 }
             }
         }
-        if (l == 0 && s->cand.n) { /* the next round reads the best candidate's links: fetch them meanwhile */
-            uintptr_t p = (uintptr_t)LLMSPELL__L0(ix, s->cand.h[0].id), end = p + (ix->stride - ix->vbytes);
-            for (p &= ~(uintptr_t)63; p < end; p += 64) LLMSPELL__VEC_PREFETCH((const void *)p);
-        }
+        if (l == 0 && s->cand.n) /* the next round reads the best candidate's links: fetch them meanwhile */
+            llmspell__prefetch_span(LLMSPELL__L0(ix, s->cand.h[0].id), ix->stride - ix->vbytes);
     }
     return 1;
 }
@@ -3007,6 +3010,14 @@ static void llmspell__vix_layout(llmspell__hnsw *ix, uint32_t lw) {
     ix->stride = 4 * (3 + (size_t)ix->w0) + ix->vbytes;
 }
 
+/* A node's upper lists for `level` levels above 0, each of `words` words of links, empty. */
+static uint32_t *llmspell__up_new(const llmspell_vec *v, int level, uint32_t words) {
+    size_t n = (size_t)level * (1 + words) * sizeof(uint32_t);
+    uint32_t *up = (uint32_t *)llmspell__valloc(v, n);
+    if (up) memset(up, 0, n);
+    return up;
+}
+
 static llmspell__hnsw *llmspell__vix_new(llmspell_vec *v, uint32_t dim) {
     llmspell__hnsw *ix = (llmspell__hnsw *)llmspell__valloc(v, sizeof *ix);
     if (!ix) return NULL;
@@ -3060,7 +3071,7 @@ static int llmspell__vix_widen(llmspell_vec *v, llmspell__hnsw *ix) {
     if (ix->cap) memset(up, 0, (size_t)ix->cap * sizeof *up);
     w.up = up;
     for (node = 0; node < ix->n; node++) /* the memory first, so that failing changes nothing */
-        if (ix->up[node] && !(up[node] = (uint32_t *)llmspell__valloc(v, (size_t)ix->level[node] * (1 + w.wm) * 4))) break;
+        if (ix->up[node] && !(up[node] = llmspell__up_new(v, ix->level[node], w.wm))) break;
     if (node < ix->n || !llmspell__vix_blocks(v, &w, ix->n)) {
         for (i = 0; i < node && i < ix->n; i++) llmspell__vfree(v, up[i]);
         for (c = 0; c < w.nchunks; c++) llmspell__vfree(v, w.l0[c]);
@@ -3499,9 +3510,7 @@ static int llmspell__vix_rebuild(llmspell_vec *v, llmspell__hnsw *ix) {
         ix->up[node] = NULL;
         ix->level[node] = 0;
         if (lv > 0) {
-            ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)lv * (1 + ix->wm) * sizeof(uint32_t));
-            if (!ix->up[node]) return 0;
-            memset(ix->up[node], 0, (size_t)lv * (1 + ix->wm) * sizeof(uint32_t));
+            if (!(ix->up[node] = llmspell__up_new(v, lv, ix->wm))) return 0;
             ix->level[node] = (uint8_t)lv;
         }
     }
@@ -3563,7 +3572,7 @@ static int llmspell__page_load(llmspell__loader *ld, llmspell__hnsw *ix, uint32_
             return 0;
         ix->level[node] = (uint8_t)level;
         ix->up[node] = NULL;
-        if (level > 0 && !(ix->up[node] = (uint32_t *)llmspell__valloc(v, (size_t)level * (1 + ix->wm) * sizeof(uint32_t)))) return 0;
+        if (level > 0 && !(ix->up[node] = llmspell__up_new(v, level, ix->wm))) return 0;
         if (live) {
             llmspell__place *pl;
             uint32_t h;
@@ -4070,9 +4079,7 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
     if (p->level > 0) {
         const llmspell__hnsw *ix = llmspell__vix_find(v, rec->dim, NULL);
         p->upw = ix ? ix->wm : llmspell__lwords(3, v->cfg.M); /* a widening in apply sizes it again */
-        p->up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + p->upw) * sizeof(uint32_t));
-        if (!p->up) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
-        memset(p->up, 0, (size_t)p->level * (1 + p->upw) * sizeof(uint32_t)); /* empty lists */
+        if (!(p->up = llmspell__up_new(v, p->level, p->upw))) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
     }
     if (v->kv && !(p->kvblob = llmspell__rec_blob(v, &p->r, rec->embedding, rec->dim, &p->kvlen)))
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
@@ -4169,9 +4176,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
             llmspell__vprep *p = &w->prep[i];
             uint32_t *up;
             if (!p->up || p->dim != v->ix[j]->dim || p->upw == v->ix[j]->wm) continue;
-            if (!(up = (uint32_t *)llmspell__valloc(v, (size_t)p->level * (1 + v->ix[j]->wm) * sizeof(uint32_t))))
-                return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
-            memset(up, 0, (size_t)p->level * (1 + v->ix[j]->wm) * sizeof(uint32_t));
+            if (!(up = llmspell__up_new(v, p->level, v->ix[j]->wm))) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
             llmspell__vfree(v, p->up);
             p->up = up;
             p->upw = v->ix[j]->wm;
