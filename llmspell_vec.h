@@ -1319,23 +1319,101 @@ typedef struct llmspell__vfld { /* one filterable top-level field of a record's 
     size_t slen;
 } llmspell__vfld;
 
-typedef struct llmspell__vrec {
-    char *blob;                 /* one allocation: the times, fields[], id, scope, metadata, decoded strings */
-    uint32_t idlen, scopelen, metalen, nfields;
-    llmspell_time expires;      /* here: searches read it */
+typedef struct llmspell__vrec { /* a collection holds one per vector: what is here is what a search reads */
+    char *blob;                 /* one allocation: the head below, then the rest of the record */
     uint32_t ix, node;          /* its index (dimension) and node there; ix NONE: free slot */
-    uint32_t hash;
 } llmspell__vrec;
 
-/* What a record's blob holds, in order: what only get and saving read lives there, so that
-   the record itself stays small (a collection holds one per vector). */
-#define LLMSPELL__RCREATED(r) (((llmspell_time *)(void *)(r)->blob)[0])
-#define LLMSPELL__RUPDATED(r) (((llmspell_time *)(void *)(r)->blob)[1])
-#define LLMSPELL__RTIMES_SIZE (2 * sizeof(llmspell_time))
-#define LLMSPELL__RFIELDS(r) ((llmspell__vfld *)(void *)((r)->blob + LLMSPELL__RTIMES_SIZE))
-#define LLMSPELL__RID(r) ((const char *)(r)->blob + LLMSPELL__RTIMES_SIZE + (size_t)(r)->nfields * sizeof(llmspell__vfld))
-#define LLMSPELL__RSCOPE(r) (LLMSPELL__RID(r) + (r)->idlen + 1)
-#define LLMSPELL__RMETA(r) (LLMSPELL__RSCOPE(r) + (r)->scopelen + 1)
+/* A record's blob: its head; then what the head's flags say is there: the i64 update time
+   (when it is not the creation time), the i64 expiry (when there is one), the u32 scope
+   length, metadata length and field count, and a u32 of padding (when scope or metadata is not
+   the default); then fields[], the id, the scope and the metadata, each NUL-terminated. The
+   defaults (scope "global", metadata {}, no expiry, never updated) take no bytes, so the common
+   record is its head and id. Searches and saving read only the head and id (llmspell__rid);
+   everything else is decoded into llmspell__rparts. */
+typedef struct llmspell__rhead {
+    llmspell_time created;
+    uint32_t hash;              /* of the id: the id map compares it first */
+    uint16_t idlen;             /* at most LLMSPELL__VEC_FORM_MAX_ID */
+    uint8_t flags;              /* LLMSPELL__R_* */
+    uint8_t unused;
+} llmspell__rhead;
+#define LLMSPELL__R_UPDATED 1u
+#define LLMSPELL__R_EXPIRES 2u
+#define LLMSPELL__R_EXTRA 4u
+#define LLMSPELL__RHEAD(r) ((const llmspell__rhead *)(const void *)(r)->blob)
+
+#define LLMSPELL__SCOPE_DEFAULT "global" /* what a record without a scope has */
+#define LLMSPELL__META_DEFAULT "{}"       /* what a record without metadata has */
+
+typedef struct llmspell__rparts {
+    const char *id, *scope, *meta;
+    const llmspell__vfld *fields;
+    uint32_t idlen, scopelen, metalen, nfields;
+    llmspell_time created, updated, expires;
+    size_t size;                /* of the blob */
+} llmspell__rparts;
+
+static size_t llmspell__rfixed(unsigned flags) { /* bytes from the blob's start to fields[] */
+    return sizeof(llmspell__rhead) + (flags & LLMSPELL__R_UPDATED ? 8u : 0u) + (flags & LLMSPELL__R_EXPIRES ? 8u : 0u) +
+           (flags & LLMSPELL__R_EXTRA ? 16u : 0u);
+}
+
+static const uint32_t *llmspell__rextra(const llmspell__rhead *h) { /* scope length, metadata length, field count */
+    return (const uint32_t *)(const void *)((const char *)h + llmspell__rfixed(h->flags) - 16);
+}
+
+static const char *llmspell__rid(const llmspell__vrec *r) {
+    const llmspell__rhead *h = LLMSPELL__RHEAD(r);
+    size_t at = llmspell__rfixed(h->flags);
+    if (h->flags & LLMSPELL__R_EXTRA) at += (size_t)llmspell__rextra(h)[2] * sizeof(llmspell__vfld);
+    return r->blob + at;
+}
+
+static llmspell_time llmspell__rexpires(const llmspell__vrec *r) {
+    const llmspell__rhead *h = LLMSPELL__RHEAD(r);
+    if (!(h->flags & LLMSPELL__R_EXPIRES)) return LLMSPELL_TIME_MAX;
+    return ((const llmspell_time *)(const void *)(h + 1))[h->flags & LLMSPELL__R_UPDATED ? 1 : 0];
+}
+
+static llmspell_time llmspell__rupdated(const llmspell__vrec *r) {
+    const llmspell__rhead *h = LLMSPELL__RHEAD(r);
+    return h->flags & LLMSPELL__R_UPDATED ? *(const llmspell_time *)(const void *)(h + 1) : h->created;
+}
+
+static const llmspell__vfld *llmspell__rfields(const llmspell__vrec *r, uint32_t *n) {
+    const llmspell__rhead *h = LLMSPELL__RHEAD(r);
+    *n = h->flags & LLMSPELL__R_EXTRA ? llmspell__rextra(h)[2] : 0;
+    return (const llmspell__vfld *)(const void *)(r->blob + llmspell__rfixed(h->flags));
+}
+
+static void llmspell__rparts_of(const llmspell__vrec *r, llmspell__rparts *o) {
+    const llmspell__rhead *h = LLMSPELL__RHEAD(r);
+    o->created = h->created;
+    o->updated = llmspell__rupdated(r);
+    o->expires = llmspell__rexpires(r);
+    o->fields = llmspell__rfields(r, &o->nfields);
+    o->id = llmspell__rid(r);
+    o->idlen = h->idlen;
+    if (h->flags & LLMSPELL__R_EXTRA) {
+        o->scopelen = llmspell__rextra(h)[0];
+        o->metalen = llmspell__rextra(h)[1];
+        o->scope = o->id + o->idlen + 1;
+        o->meta = o->scope + o->scopelen + 1;
+        o->size = (size_t)(o->meta + o->metalen + 1 - r->blob);
+        {
+            uint32_t i;
+            for (i = 0; i < o->nfields; i++)
+                if (o->fields[i].type == LLMSPELL_VAL_STRING) o->size += o->fields[i].slen + 1;
+        }
+    } else {
+        o->scope = LLMSPELL__SCOPE_DEFAULT;
+        o->scopelen = sizeof LLMSPELL__SCOPE_DEFAULT - 1;
+        o->meta = LLMSPELL__META_DEFAULT;
+        o->metalen = sizeof LLMSPELL__META_DEFAULT - 1;
+        o->size = (size_t)(o->id + o->idlen + 1 - r->blob);
+    }
+}
 
 /* One HNSW index: the vectors of one dimension. A node's level-0 block holds its link count,
    its 2M links, their sequence lock, the inverse norm and the vector: what a search reads of a
@@ -1650,7 +1728,7 @@ static uint32_t llmspell__id_find(const llmspell_vec *v, const char *id, size_t 
     if (!v->idmap) return LLMSPELL__NONE;
     for (i = h & v->idmask; v->idmap[i]; i = (i + 1) & v->idmask) {
         const llmspell__vrec *r = &v->recs[v->idmap[i] - 1];
-        if (r->hash == h && r->idlen == n && memcmp(LLMSPELL__RID(r), id, n) == 0) return v->idmap[i] - 1;
+        if (LLMSPELL__RHEAD(r)->hash == h && LLMSPELL__RHEAD(r)->idlen == n && memcmp(llmspell__rid(r), id, n) == 0) return v->idmap[i] - 1;
     }
     return LLMSPELL__NONE;
 }
@@ -1666,7 +1744,7 @@ static int llmspell__id_reserve(llmspell_vec *v, size_t more) {
     memset(m, 0, ncap * sizeof *m);
     for (i = 0; i < cap; i++) {
         if (v->idmap[i]) {
-            size_t j = v->recs[v->idmap[i] - 1].hash & (ncap - 1);
+            size_t j = LLMSPELL__RHEAD(&v->recs[v->idmap[i] - 1])->hash & (ncap - 1);
             while (m[j]) j = (j + 1) & (ncap - 1);
             m[j] = v->idmap[i];
         }
@@ -1678,18 +1756,18 @@ static int llmspell__id_reserve(llmspell_vec *v, size_t more) {
 }
 
 static void llmspell__id_insert(llmspell_vec *v, uint32_t r) {
-    size_t i = v->recs[r].hash & v->idmask;
+    size_t i = LLMSPELL__RHEAD(&v->recs[r])->hash & v->idmask;
     while (v->idmap[i]) i = (i + 1) & v->idmask;
     v->idmap[i] = r + 1;
     v->idcount++;
 }
 
 static void llmspell__id_remove(llmspell_vec *v, uint32_t r) {
-    size_t i = v->recs[r].hash & v->idmask, j;
+    size_t i = LLMSPELL__RHEAD(&v->recs[r])->hash & v->idmask, j;
     while (v->idmap[i] != r + 1) i = (i + 1) & v->idmask;
     v->idcount--;
     for (j = (i + 1) & v->idmask; v->idmap[j]; j = (j + 1) & v->idmask) { /* backward shift */
-        size_t home = v->recs[v->idmap[j] - 1].hash & v->idmask;
+        size_t home = LLMSPELL__RHEAD(&v->recs[v->idmap[j] - 1])->hash & v->idmask;
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
             v->idmap[i] = v->idmap[j];
             i = j;
@@ -1987,10 +2065,10 @@ static int llmspell__accepts(const llmspell__hnsw *ix, const llmspell__accept *a
     const llmspell__vrec *rec;
     if (r == LLMSPELL__NONE || node == acc->skip) return 0;
     if (!acc->f) /* nothing can have expired: skip the record (a cache miss) */
-        return acc->now < acc->v->next_expiry || acc->v->recs[r].expires > acc->now;
+        return acc->now < acc->v->next_expiry || llmspell__rexpires(&acc->v->recs[r]) > acc->now;
     if (!acc->s->match[node]) {
         rec = &acc->v->recs[r];
-        acc->s->match[node] = (uint8_t)(rec->expires > acc->now && llmspell__filter_match(acc->v, acc->f, rec) ? 2 : 1);
+        acc->s->match[node] = (uint8_t)(llmspell__rexpires(rec) > acc->now && llmspell__filter_match(acc->v, acc->f, rec) ? 2 : 1);
     }
     return acc->s->match[node] == 2;
 }
@@ -2512,9 +2590,9 @@ static int llmspell__fcmp(const llmspell__vfld *x, const llmspell_vec_value *y) 
 }
 
 static const llmspell__vfld *llmspell__rec_field(const llmspell__vrec *r, uint32_t fid) {
-    uint32_t i;
-    const llmspell__vfld *f = LLMSPELL__RFIELDS(r);
-    for (i = 0; i < r->nfields; i++)
+    uint32_t i, n;
+    const llmspell__vfld *f = llmspell__rfields(r, &n);
+    for (i = 0; i < n; i++)
         if (f[i].id == fid) return &f[i];
     return NULL;
 }
@@ -2855,12 +2933,17 @@ static llmspell_result llmspell__vjs_sink(void *user, const void *data, size_t n
    kept in llmspell_export.h's canonical form (member order kept), so export and import give
    back the same bytes; stored metadata is kept as stored and only read for its fields. */
 static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, const char *id, size_t idlen, const char *scope,
-                                           size_t scopelen, const char *meta, size_t metalen, const char *where, int stored) {
+                                           size_t scopelen, const char *meta, size_t metalen, const llmspell_time times[3],
+                                           const char *where, int stored) {
     llmspell__vfld *fld = NULL;
     uint32_t nf = 0, capf = 0;
     const llmspell_json_value *root;
     llmspell_json_error e;
     llmspell_result rc;
+    llmspell__rhead *h;
+    llmspell__vfld *f;
+    llmspell_time *t;
+    unsigned flags;
     char *p;
     size_t need, i, k;
     if (!v->jdoc && llmspell_json_doc_new(&v->a, &v->jdoc) != LLMSPELL_OK)
@@ -2914,7 +2997,13 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
         f.id = fid;
         fld[nf++] = f;
     }
-    need = LLMSPELL__RTIMES_SIZE + nf * sizeof(llmspell__vfld) + idlen + 1 + scopelen + 1 + metalen + 1;
+    flags = (times[1] != times[0] ? LLMSPELL__R_UPDATED : 0u) | (times[2] != LLMSPELL_TIME_MAX ? LLMSPELL__R_EXPIRES : 0u) |
+            (nf || scopelen != sizeof LLMSPELL__SCOPE_DEFAULT - 1 || memcmp(scope, LLMSPELL__SCOPE_DEFAULT, scopelen) != 0 ||
+                     metalen != sizeof LLMSPELL__META_DEFAULT - 1 || memcmp(meta, LLMSPELL__META_DEFAULT, metalen) != 0
+                 ? LLMSPELL__R_EXTRA
+                 : 0u);
+    need = llmspell__rfixed(flags) + nf * sizeof(llmspell__vfld) + idlen + 1;
+    if (flags & LLMSPELL__R_EXTRA) need += scopelen + 1 + metalen + 1;
     for (i = 0; i < nf; i++)
         if (fld[i].type == LLMSPELL_VAL_STRING) need += fld[i].slen + 1;
     r->blob = (char *)llmspell__valloc(v, need);
@@ -2922,37 +3011,56 @@ static llmspell_result llmspell__rec_build(llmspell_vec *v, llmspell__vrec *r, c
         llmspell__vfree(v, fld);
         return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "%s: out of memory", where);
     }
-    r->nfields = nf;
-    p = r->blob + LLMSPELL__RTIMES_SIZE + nf * sizeof(llmspell__vfld);
-    memcpy(p, id, idlen); p[idlen] = 0; r->idlen = (uint32_t)idlen; p += idlen + 1;
-    memcpy(p, scope, scopelen); p[scopelen] = 0; r->scopelen = (uint32_t)scopelen; p += scopelen + 1;
-    memcpy(p, meta, metalen); p[metalen] = 0; r->metalen = (uint32_t)metalen; p += metalen + 1;
+    h = (llmspell__rhead *)(void *)r->blob;
+    memset(h, 0, sizeof *h);
+    h->created = times[0];
+    h->hash = llmspell__vhash(id, idlen);
+    h->idlen = (uint16_t)idlen;
+    h->flags = (uint8_t)flags;
+    t = (llmspell_time *)(void *)(h + 1);
+    if (flags & LLMSPELL__R_UPDATED) *t++ = times[1];
+    if (flags & LLMSPELL__R_EXPIRES) *t++ = times[2];
+    if (flags & LLMSPELL__R_EXTRA) {
+        uint32_t *x = (uint32_t *)(void *)t;
+        x[0] = (uint32_t)scopelen;
+        x[1] = (uint32_t)metalen;
+        x[2] = nf;
+        x[3] = 0;
+    }
+    f = (llmspell__vfld *)(void *)(r->blob + llmspell__rfixed(flags));
+    p = (char *)(f + nf);
+    memcpy(p, id, idlen); p[idlen] = 0; p += idlen + 1;
+    if (flags & LLMSPELL__R_EXTRA) {
+        memcpy(p, scope, scopelen); p[scopelen] = 0; p += scopelen + 1;
+        memcpy(p, meta, metalen); p[metalen] = 0; p += metalen + 1;
+    }
     for (i = 0; i < nf; i++) {
-        LLMSPELL__RFIELDS(r)[i] = fld[i];
+        f[i] = fld[i];
         if (fld[i].type == LLMSPELL_VAL_STRING) {
             if (fld[i].slen) memcpy(p, fld[i].s, fld[i].slen);
             p[fld[i].slen] = 0;
-            LLMSPELL__RFIELDS(r)[i].s = p;
+            f[i].s = p;
             p += fld[i].slen + 1;
         }
     }
-    r->hash = llmspell__vhash(id, idlen);
     llmspell__vfree(v, fld);
     return LLMSPELL_OK;
 }
 
 static uint8_t *llmspell__rec_blob(const llmspell_vec *v, const llmspell__vrec *r, const float *vec, uint32_t dim, size_t *len) {
     llmspell__recview rv;
+    llmspell__rparts pt;
     uint8_t *b;
     memset(&rv, 0, sizeof rv);
     rv.dim = dim;
-    rv.created = LLMSPELL__RCREATED(r);
-    rv.updated = LLMSPELL__RUPDATED(r);
-    rv.expires = r->expires;
-    rv.scope = LLMSPELL__RSCOPE(r);
-    rv.scopelen = r->scopelen;
-    rv.meta = LLMSPELL__RMETA(r);
-    rv.metalen = r->metalen;
+    llmspell__rparts_of(r, &pt);
+    rv.created = pt.created;
+    rv.updated = pt.updated;
+    rv.expires = pt.expires;
+    rv.scope = pt.scope;
+    rv.scopelen = pt.scopelen;
+    rv.meta = pt.meta;
+    rv.metalen = pt.metalen;
     *len = llmspell__rec_size(&rv);
     if (!(b = (uint8_t *)llmspell__valloc(v, *len))) return NULL;
     llmspell__rec_write(b, &rv, vec);
@@ -3125,14 +3233,13 @@ static int llmspell__vix_reserve(llmspell_vec *v, llmspell__hnsw *ix, uint32_t m
         ix->dirty = d;
         ix->dirty_pages = (uint32_t)(nw * 32);
     }
-    /* any node may become free: the list never needs to grow while a write applies */
-    if (ix->capfree < ix->cap + 1) {
-        uint32_t *f = (uint32_t *)llmspell__vrealloc(v, ix->free, ((size_t)ix->cap + 1) * sizeof *f);
-        if (!f) return 0;
-        ix->free = f;
-        ix->capfree = ix->cap + 1;
-    }
     return 1;
+}
+
+/* Room on the free list for `more` nodes: a write makes room for every node it may free before
+   it changes anything, so the list never grows while the write applies. */
+static int llmspell__free_room(const llmspell_vec *v, llmspell__hnsw *ix, size_t more) {
+    return llmspell__vgrow(v, (void **)&ix->free, &ix->capfree, (size_t)ix->nfree + more, sizeof *ix->free);
 }
 
 /* Puts float32 x into the block's form at head h (a node's, or a query's; see >>structures):
@@ -3283,7 +3390,7 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
     if (last > ix->n) last = ix->n;
     for (node = first; node < last; node++) {
         uint32_t r = LLMSPELL__REC(ix, node);
-        n += 4 + (r == LLMSPELL__NONE ? llmspell__wp_size(v, ix) : v->recs[r].idlen);
+        n += 4 + (r == LLMSPELL__NONE ? llmspell__wp_size(v, ix) : LLMSPELL__RHEAD(&v->recs[r])->idlen);
         for (l = 0; l <= ix->level[node]; l++) n += 4 + 4 * (size_t)llmspell__links(ix, node, l)[0];
     }
     if (!(b = (uint8_t *)llmspell__valloc(v, n))) return NULL;
@@ -3296,10 +3403,11 @@ static uint8_t *llmspell__page_blob(const llmspell_vec *v, const llmspell__hnsw 
         p[0] = ix->level[node];
         p[1] = r != LLMSPELL__NONE;
         if (r != LLMSPELL__NONE) {
-            p[2] = (uint8_t)v->recs[r].idlen;
-            p[3] = (uint8_t)(v->recs[r].idlen >> 8);
-            memcpy(p + 4, LLMSPELL__RID(&v->recs[r]), v->recs[r].idlen);
-            p += 4 + v->recs[r].idlen;
+            uint32_t idlen = LLMSPELL__RHEAD(&v->recs[r])->idlen;
+            p[2] = (uint8_t)idlen;
+            p[3] = (uint8_t)(idlen >> 8);
+            memcpy(p + 4, llmspell__rid(&v->recs[r]), idlen);
+            p += 4 + idlen;
         } else {
             p[2] = p[3] = 0;
             llmspell__wp_put(v, ix, LLMSPELL__NV(ix, node), p + 4);
@@ -3662,7 +3770,7 @@ static int llmspell__graph_load(llmspell__loader *ld, uint32_t ixno, const uint8
         if (!(copy = (uint8_t *)llmspell__valloc(v, vn))) return 0;
         memcpy(copy, val, vn);
         ld->pages[ld->npages++] = copy; /* the place map points into it */
-        if (!llmspell__page_load(ld, ix, ixno, page, copy, vn)) return 0;
+        if (!llmspell__free_room(v, ix, LLMSPELL__PAGE_NODES) || !llmspell__page_load(ld, ix, ixno, page, copy, vn)) return 0;
         live_pages++;
     }
     ix->entry = llmspell__get32(head + 28);
@@ -3853,6 +3961,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
         size_t idlen = 0;
         llmspell__recview rv;
         llmspell__vrec rec;
+        llmspell_time times[3];
         llmspell__hnsw *ix;
         uint32_t ixno, slot, node, pl;
         /* the id into the metadata scratch (free while loading): ids up to the format's bound */
@@ -3870,19 +3979,19 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
         }
         id[idlen] = 0;
         memset(&rec, 0, sizeof rec);
-        if ((r = llmspell__rec_build(v, &rec, id, idlen, rv.scope, rv.scopelen, rv.meta, rv.metalen, "vec load", 1)) != LLMSPELL_OK) {
+        times[0] = rv.created;
+        times[1] = rv.updated;
+        times[2] = rv.expires;
+        if ((r = llmspell__rec_build(v, &rec, id, idlen, rv.scope, rv.scopelen, rv.meta, rv.metalen, times, "vec load", 1)) != LLMSPELL_OK) {
             if (r != LLMSPELL_ERR_NOMEM) r = llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': record '%s' has bad metadata", v->name, id);
             goto fail;
         }
-        LLMSPELL__RCREATED(&rec) = rv.created;
-        LLMSPELL__RUPDATED(&rec) = rv.updated;
-        rec.expires = rv.expires;
         if (!llmspell__vgrow(v, (void **)&v->recs, &v->caprecs, (size_t)v->nrecs + 1, sizeof *v->recs) || !llmspell__id_reserve(v, 1)) {
             llmspell__vfree(v, rec.blob);
             r = LLMSPELL_ERR_NOMEM;
             goto fail;
         }
-        pl = llmspell__place_find(&ld, id, idlen, rec.hash);
+        pl = llmspell__place_find(&ld, id, idlen, LLMSPELL__RHEAD(&rec)->hash);
         ix = NULL;
         if (pl != LLMSPELL__NONE && ld.valid[ld.pl[pl].ix] && v->ix[ld.pl[pl].ix]->dim == rv.dim &&
             LLMSPELL__REC(v->ix[ld.pl[pl].ix], ld.pl[pl].node) == LLMSPELL__NONE) {
@@ -3933,7 +4042,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
         LLMSPELL__REC(ix, node) = slot;
         ix->live++;
         v->live++;
-        if (rec.expires < v->next_expiry) v->next_expiry = rec.expires;
+        if (rv.expires < v->next_expiry) v->next_expiry = rv.expires;
     }
     llmspell_kv_iter_close(it);
     it = NULL;
@@ -4049,10 +4158,11 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
                                          llmspell_time now) {
     char where[64];
     size_t idlen = 0, mlen;
-    const char *meta = rec->metadata ? rec->metadata : "{}";
-    const char *scope = rec->scope ? rec->scope : "global";
+    const char *meta = rec->metadata ? rec->metadata : LLMSPELL__META_DEFAULT;
+    const char *scope = rec->scope ? rec->scope : LLMSPELL__SCOPE_DEFAULT;
     double norm2;
     llmspell_result r;
+    llmspell_time times[3];
     uint32_t old;
     snprintf(where, sizeof where, "vec '%.24s' record %zu", v->name, i);
     if ((r = llmspell__vcheck_id(v, rec->id, &idlen)) != LLMSPELL_OK) return r;
@@ -4064,15 +4174,15 @@ static llmspell_result llmspell__prepare(llmspell_vec *v, const llmspell_vec_rec
         return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): %s", where, rec->id,
                                norm2 == 0 ? "a zero vector has no cosine similarity" : "the embedding holds NaN or infinity");
     if (rec->ttl < 0) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "%s ('%s'): negative ttl", where, rec->id);
-    mlen = rec->metadata ? (rec->metadata_len ? rec->metadata_len : strlen(rec->metadata)) : 2;
+    mlen = rec->metadata ? (rec->metadata_len ? rec->metadata_len : strlen(rec->metadata)) : sizeof LLMSPELL__META_DEFAULT - 1;
     if (mlen > 0xFFFFFFu) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): metadata over 16 MiB", where, rec->id);
     if (strlen(scope) > 0xFFFF) return llmspell__vfail(v, LLMSPELL_ERR_TOO_LARGE, "%s ('%s'): scope over 64 KiB", where, rec->id);
     memset(p, 0, sizeof *p);
-    if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, where, 0)) != LLMSPELL_OK) return r;
-    old = llmspell__id_find(v, rec->id, idlen, p->r.hash);
-    LLMSPELL__RCREATED(&p->r) = old != LLMSPELL__NONE ? LLMSPELL__RCREATED(&v->recs[old]) : now;
-    LLMSPELL__RUPDATED(&p->r) = now;
-    p->r.expires = rec->ttl > 0 ? (now > LLMSPELL_TIME_MAX - rec->ttl ? LLMSPELL_TIME_MAX : now + rec->ttl) : LLMSPELL_TIME_MAX;
+    old = llmspell__id_find(v, rec->id, idlen, llmspell__vhash(rec->id, idlen));
+    times[0] = old != LLMSPELL__NONE ? LLMSPELL__RHEAD(&v->recs[old])->created : now;
+    times[1] = now;
+    times[2] = rec->ttl > 0 ? (now > LLMSPELL_TIME_MAX - rec->ttl ? LLMSPELL_TIME_MAX : now + rec->ttl) : LLMSPELL_TIME_MAX;
+    if ((r = llmspell__rec_build(v, &p->r, rec->id, idlen, scope, strlen(scope), meta, mlen, times, where, 0)) != LLMSPELL_OK) return r;
     p->vec = rec->embedding;
     p->dim = rec->dim;
     p->level = llmspell__vrandom_level(v);
@@ -4092,7 +4202,7 @@ static llmspell_result llmspell__collect_expired(llmspell_vec *v, llmspell__vwri
     w->npurge = 0;
     if (v->next_expiry > now) return LLMSPELL_OK;
     for (r = 0; r < v->nrecs; r++) {
-        if (v->recs[r].ix == LLMSPELL__NONE || v->recs[r].expires > now) continue;
+        if (v->recs[r].ix == LLMSPELL__NONE || llmspell__rexpires(&v->recs[r]) > now) continue;
         if (!llmspell__vgrow(v, (void **)&w->purge, &w->cappurge, (size_t)w->npurge + 1, sizeof *w->purge))
             return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
         w->purge[w->npurge++] = r;
@@ -4101,7 +4211,7 @@ static llmspell_result llmspell__collect_expired(llmspell_vec *v, llmspell__vwri
 }
 
 /* Removes record r from memory (its node becomes a reusable waypoint). Never allocates: the
-   free list has room (llmspell__vix_reserve). */
+   free list has room (llmspell__free_room). */
 static void llmspell__forget(llmspell_vec *v, uint32_t r) {
     llmspell__vrec *rec = &v->recs[r];
     llmspell__hnsw *ix = v->ix[rec->ix];
@@ -4119,7 +4229,7 @@ static void llmspell__recompute_expiry(llmspell_vec *v) {
     uint32_t r;
     v->next_expiry = LLMSPELL_TIME_MAX;
     for (r = 0; r < v->nrecs; r++)
-        if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires < v->next_expiry) v->next_expiry = v->recs[r].expires;
+        if (v->recs[r].ix != LLMSPELL__NONE && llmspell__rexpires(&v->recs[r]) < v->next_expiry) v->next_expiry = llmspell__rexpires(&v->recs[r]);
 }
 
 static llmspell_result llmspell__kv_fail(llmspell_vec *v, llmspell_result r) {
@@ -4171,7 +4281,9 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
         uint32_t more = 0;
         uint32_t spare = v->ix[j]->nfree > 1 ? v->ix[j]->nfree - 1 : 0; /* llmspell__vix_take keeps the entry */
         for (i = 0; i < n; i++) more += w->prep[i].dim == v->ix[j]->dim;
-        if (!llmspell__vix_reserve(v, v->ix[j], (more > spare ? more - spare : 0) + 1)) return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
+        if (!llmspell__vix_reserve(v, v->ix[j], (more > spare ? more - spare : 0) + 1) ||
+            !llmspell__free_room(v, v->ix[j], (size_t)w->npurge + n + 1)) /* purged, replaced, deleted */
+            return llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
         for (i = 0; i < n; i++) { /* widened just now: upper lists prepared for 3-byte links are too small */
             llmspell__vprep *p = &w->prep[i];
             uint32_t *up;
@@ -4184,14 +4296,14 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
     }
     /* cannot fail from here */
     for (j = 0; j < w->npurge; j++)
-        if (v->recs[w->purge[j]].ix != LLMSPELL__NONE && v->recs[w->purge[j]].expires <= now) {
+        if (v->recs[w->purge[j]].ix != LLMSPELL__NONE && llmspell__rexpires(&v->recs[w->purge[j]]) <= now) {
             llmspell__forget(v, w->purge[j]);
             w->purged++;
         }
     if (del_rec != LLMSPELL__NONE && v->recs[del_rec].ix != LLMSPELL__NONE) llmspell__forget(v, del_rec);
     for (i = 0; i < n; i++) {
         llmspell__vprep *p = &w->prep[i];
-        uint32_t old = llmspell__id_find(v, LLMSPELL__RID(&p->r), p->r.idlen, p->r.hash), slot, node, ixno = 0;
+        uint32_t old = llmspell__id_find(v, llmspell__rid(&p->r), LLMSPELL__RHEAD(&p->r)->idlen, LLMSPELL__RHEAD(&p->r)->hash), slot, node, ixno = 0;
         llmspell__hnsw *ix = llmspell__vix_find(v, p->dim, &ixno);
         if (old != LLMSPELL__NONE) llmspell__forget(v, old);
         slot = llmspell__rec_slot(v);
@@ -4204,7 +4316,7 @@ static llmspell_result llmspell__apply(llmspell_vec *v, llmspell__vwrite *w, uin
         llmspell__fx_note(v, slot, 1);
         llmspell__vix_setvec(v, ix, node, p->vec);
         v->live++;
-        if (v->recs[slot].expires < v->next_expiry) v->next_expiry = v->recs[slot].expires;
+        if (llmspell__rexpires(&v->recs[slot]) < v->next_expiry) v->next_expiry = llmspell__rexpires(&v->recs[slot]);
         items[i].ix = ixno;
         items[i].node = node;
     }
@@ -4363,24 +4475,24 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
         if ((r = llmspell__prepare(v, &recs[i], i, &w.prep[i], now)) != LLMSPELL_OK) goto out;
     for (i = 0; i < n; i++) /* duplicate ids in one batch are ambiguous */
         for (j = 0; j < i; j++)
-            if (w.prep[i].r.hash == w.prep[j].r.hash && w.prep[i].r.idlen == w.prep[j].r.idlen &&
-                memcmp(LLMSPELL__RID(&w.prep[i].r), LLMSPELL__RID(&w.prep[j].r), w.prep[i].r.idlen) == 0) {
+            if (LLMSPELL__RHEAD(&w.prep[i].r)->hash == LLMSPELL__RHEAD(&w.prep[j].r)->hash && LLMSPELL__RHEAD(&w.prep[i].r)->idlen == LLMSPELL__RHEAD(&w.prep[j].r)->idlen &&
+                memcmp(llmspell__rid(&w.prep[i].r), llmspell__rid(&w.prep[j].r), LLMSPELL__RHEAD(&w.prep[i].r)->idlen) == 0) {
                 r = llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': id '%s' appears twice in the batch (records %u and %zu)", v->name,
-                                    LLMSPELL__RID(&w.prep[i].r), (unsigned)j, i);
+                                    llmspell__rid(&w.prep[i].r), (unsigned)j, i);
                 goto out;
             }
     if (del_id) {
         size_t dl = strlen(del_id);
         del_rec = llmspell__id_find(v, del_id, dl, llmspell__vhash(del_id, dl));
-        if (del_rec == LLMSPELL__NONE || v->recs[del_rec].expires <= now) {
+        if (del_rec == LLMSPELL__NONE || llmspell__rexpires(&v->recs[del_rec]) <= now) {
             r = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, del_id);
             goto out;
         }
     }
     if ((r = llmspell__collect_expired(v, &w, now)) != LLMSPELL_OK) goto out;
     for (i = 0; i < n; i++) { /* records that add one: new ids, or ids whose record expired */
-        uint32_t old = llmspell__id_find(v, LLMSPELL__RID(&w.prep[i].r), w.prep[i].r.idlen, w.prep[i].r.hash);
-        if (old == LLMSPELL__NONE || v->recs[old].expires <= now) fresh++;
+        uint32_t old = llmspell__id_find(v, llmspell__rid(&w.prep[i].r), LLMSPELL__RHEAD(&w.prep[i].r)->idlen, LLMSPELL__RHEAD(&w.prep[i].r)->hash);
+        if (old == LLMSPELL__NONE || llmspell__rexpires(&v->recs[old]) <= now) fresh++;
     }
     if (v->opts.max_vectors && v->live - w.npurge + fresh > v->opts.max_vectors) { /* what remains after this write */
         r = llmspell__vfail(v, LLMSPELL_ERR_QUOTA, "vec '%s': %llu vectors would pass the quota of %llu", v->name,
@@ -4411,22 +4523,22 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     /* the store first: records in, replaced and purged ones out */
     if (v->kv) {
         for (i = 0; i < n && r == LLMSPELL_OK; i++) {
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(&w.prep[i].r), w.prep[i].r.idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, llmspell__rid(&w.prep[i].r), LLMSPELL__RHEAD(&w.prep[i].r)->idlen, 0, 0, 0, 0);
             r = llmspell_kv_put_sys(v->kv, key, kn, w.prep[i].kvblob, w.prep[i].kvlen);
         }
         for (j = 0; j < w.npurge && r == LLMSPELL_OK; j++) {
             const llmspell__vrec *pr = &v->recs[w.purge[j]];
             int replaced = 0;
             for (i = 0; i < n; i++)
-                if (pr->hash == w.prep[i].r.hash && pr->idlen == w.prep[i].r.idlen &&
-                    memcmp(LLMSPELL__RID(pr), LLMSPELL__RID(&w.prep[i].r), pr->idlen) == 0)
+                if (LLMSPELL__RHEAD(pr)->hash == LLMSPELL__RHEAD(&w.prep[i].r)->hash && LLMSPELL__RHEAD(pr)->idlen == LLMSPELL__RHEAD(&w.prep[i].r)->idlen &&
+                    memcmp(llmspell__rid(pr), llmspell__rid(&w.prep[i].r), LLMSPELL__RHEAD(pr)->idlen) == 0)
                     replaced = 1;
             if (replaced) continue;
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(pr), pr->idlen, 0, 0, 0, 0);
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, llmspell__rid(pr), LLMSPELL__RHEAD(pr)->idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
-        if (r == LLMSPELL_OK && del_rec != LLMSPELL__NONE && v->recs[del_rec].expires > now) {
-            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, LLMSPELL__RID(&v->recs[del_rec]), v->recs[del_rec].idlen, 0, 0, 0, 0);
+        if (r == LLMSPELL_OK && del_rec != LLMSPELL__NONE && llmspell__rexpires(&v->recs[del_rec]) > now) {
+            kn = llmspell__vkey(key, sizeof key, 'r', v->name, v->nlen, llmspell__rid(&v->recs[del_rec]), LLMSPELL__RHEAD(&v->recs[del_rec])->idlen, 0, 0, 0, 0);
             r = llmspell_kv_delete_sys(v->kv, key, kn);
         }
         if (r != LLMSPELL_OK) {
@@ -4804,7 +4916,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
     if (v->next_expiry <= llmspell_time_now(&v->clock)) { /* expired but not purged yet: not live */
         llmspell_time now = llmspell_time_now(&v->clock);
         for (i = 0; i < v->nrecs; i++)
-            if (v->recs[i].ix != LLMSPELL__NONE && v->recs[i].expires <= now) out->count--;
+            if (v->recs[i].ix != LLMSPELL__NONE && llmspell__rexpires(&v->recs[i]) <= now) out->count--;
     }
     out->config = v->cfg;
     out->kernel = v->k->name;
@@ -4827,7 +4939,9 @@ LLMSPELL_DEF llmspell_result llmspell_vec_info_get(llmspell_vec *v, llmspell_vec
     for (i = 0; i < v->nrecs; i++) {
         const llmspell__vrec *r = &v->recs[i];
         if (r->ix == LLMSPELL__NONE) continue;
-        mem += LLMSPELL__RTIMES_SIZE + r->nfields * sizeof(llmspell__vfld) + r->idlen + r->scopelen + r->metalen + 3;
+        llmspell__rparts pt;
+        llmspell__rparts_of(r, &pt);
+        mem += pt.size;
     }
     for (i = 0; i < v->nfx; i++) mem += (uint64_t)v->fx[i].cap * sizeof *v->fx[i].p + v->fx[i].nlen + 1 + sizeof *v->fx;
     out->field_indexes = v->nfx;
@@ -4934,16 +5048,18 @@ LLMSPELL_DEF llmspell_result llmspell_vec_purge_expired(llmspell_vec *v, size_t 
 static void llmspell__fill_record(const llmspell_vec *v, uint32_t r, llmspell_vec_record *out) {
     const llmspell__vrec *rec = &v->recs[r];
     const llmspell__hnsw *ix = v->ix[rec->ix];
+    llmspell__rparts pt;
+    llmspell__rparts_of(rec, &pt);
     memset(out, 0, sizeof *out);
-    out->id = LLMSPELL__RID(rec);
+    out->id = pt.id;
     out->embedding = v->cfg.quant == LLMSPELL_VEC_F32 ? LLMSPELL__VEC(ix, rec->node) : NULL; /* f32: exactly as added */
     out->dim = ix->dim;
-    out->metadata = LLMSPELL__RMETA(rec);
-    out->metadata_len = rec->metalen;
-    out->scope = LLMSPELL__RSCOPE(rec);
-    out->created_at = LLMSPELL__RCREATED(rec);
-    out->updated_at = LLMSPELL__RUPDATED(rec);
-    out->expires_at = rec->expires;
+    out->metadata = pt.meta;
+    out->metadata_len = pt.metalen;
+    out->scope = pt.scope;
+    out->created_at = pt.created;
+    out->updated_at = pt.updated;
+    out->expires_at = pt.expires;
 }
 
 LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, llmspell_vec_record *out) {
@@ -4956,7 +5072,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, l
     if (!out) return llmspell__vfail(v, LLMSPELL_ERR_INVALID, "vec '%s': get needs an output", v->name);
     if (!(t = llmspell__vr_begin(v, &rc))) return rc;
     r = llmspell__id_find(v, id, n, llmspell__vhash(id, n));
-    if (r == LLMSPELL__NONE || v->recs[r].expires <= llmspell_time_now(&v->clock)) {
+    if (r == LLMSPELL__NONE || llmspell__rexpires(&v->recs[r]) <= llmspell_time_now(&v->clock)) {
         rc = llmspell__vfail(v, LLMSPELL_ERR_NOT_FOUND, "vec '%s': no record '%s'", v->name, id);
     } else {
         llmspell__fill_record(v, r, out);
@@ -4985,9 +5101,9 @@ LLMSPELL_DEF llmspell_result llmspell_vec_get(llmspell_vec *v, const char *id, l
 static int llmspell__rec_idcmp(const void *a, const void *b, void *v) {
     const llmspell__vrec *x = &((const llmspell_vec *)v)->recs[*(const uint32_t *)a];
     const llmspell__vrec *y = &((const llmspell_vec *)v)->recs[*(const uint32_t *)b];
-    size_t m = x->idlen < y->idlen ? x->idlen : y->idlen;
-    int c = memcmp(LLMSPELL__RID(x), LLMSPELL__RID(y), m);
-    return c ? c : (x->idlen < y->idlen ? -1 : x->idlen > y->idlen);
+    size_t xn = LLMSPELL__RHEAD(x)->idlen, yn = LLMSPELL__RHEAD(y)->idlen;
+    int c = memcmp(llmspell__rid(x), llmspell__rid(y), xn < yn ? xn : yn);
+    return c ? c : (xn < yn ? -1 : xn > yn);
 }
 
 /* An insertion sort is enough for ids already nearly in order; otherwise a heap sort keeps
@@ -5041,7 +5157,7 @@ LLMSPELL_DEF llmspell_result llmspell_vec_each(llmspell_vec *v, llmspell_vec_eac
             rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
         } else {
             for (r = 0; r < v->nrecs; r++)
-                if (v->recs[r].ix != LLMSPELL__NONE && v->recs[r].expires > now) order[n++] = r;
+                if (v->recs[r].ix != LLMSPELL__NONE && llmspell__rexpires(&v->recs[r]) > now) order[n++] = r;
             llmspell__sort_recs(v, order, n);
             for (r = 0; r < n; r++) {
                 llmspell_vec_record rec;
@@ -5219,11 +5335,13 @@ static llmspell_result llmspell__emit(llmspell_vec *v, llmspell__squery *sq, llm
     for (i = m; i-- > 0;) {
         llmspell__dn d = llmspell__heap_pop(res);
         const llmspell__vrec *r = &v->recs[LLMSPELL__REC(sq->ix, d.id)];
-        hits[i].id = LLMSPELL__RID(r);
+        llmspell__rparts pt;
+        llmspell__rparts_of(r, &pt);
+        hits[i].id = pt.id;
         hits[i].score = llmspell__score(v, d.d);
-        hits[i].metadata = LLMSPELL__RMETA(r);
-        hits[i].metadata_len = r->metalen;
-        if (updated) updated[i] = LLMSPELL__RUPDATED(r); /* (a re-ranking checks the record did not change) */
+        hits[i].metadata = pt.meta;
+        hits[i].metadata_len = pt.metalen;
+        if (updated) updated[i] = pt.updated; /* (a re-ranking checks the record did not change) */
         sq->s->hold[i] = r->blob;
     }
     *n = m;

@@ -768,11 +768,18 @@ static void bench_sweep(const Data &D, llmspell_vec **keep, Peer &P, Sweep &S) {
                D.name.c_str(), TARGET_RECALL, S.ef_ours, S.r_ours, fmt_qps(S.q_ours, b1), S.ef_peer, S.r_peer, fmt_qps(S.q_peer, b2),
                S.q_ours / S.q_peer, D.name == "glove100k" ? " (goal >= 1.3)" : "");
     }
-    printf("vec %s memory per vector (graph + vector + id, %d-d = %d B of floats): ours %.0f B (info.memory_bytes / count; heap "
-           "delta of the build %.0f B), hnswlib %.0f B (level-0 blocks + upper link lists + level; heap delta of the build %.0f B, "
-           "incl. label map and locks), ratio %.2f\n",
-           D.name.c_str(), D.d, D.d * 4, (double)S.mem_ours / (double)S.count_ours, S.heap_ours / D.n, S.index_peer / D.n,
-           S.heap_peer / D.n, ((double)S.mem_ours / (double)S.count_ours) / (S.index_peer / D.n));
+    {
+        /* Total memory is what the heap grew by during the build, for both (malloc's own count).
+           hnswlib's includes a fixed part that does not grow with n: its 65536 update mutexes. */
+        double fixed_peer = (double)hnswlib::HierarchicalNSW<float>::max_update_element_locks * sizeof(std::mutex) / D.n;
+        double arrays_ours = (double)S.mem_ours / (double)S.count_ours;
+        printf("vec %s memory per vector (%d-d = %d B of floats): total (heap growth of the build / n): ours %.0f B, hnswlib %.0f B "
+               "(%.0f B of it its fixed 65536 update mutexes), ratio %.2f%s; the index alone: ours %.0f B (info.memory_bytes: blocks, "
+               "upper links, records with ids and times, id map), hnswlib %.0f B (level-0 blocks with 8-byte labels, upper links, "
+               "levels; not its label map or per-node mutexes), ratio %.2f\n",
+               D.name.c_str(), D.d, D.d * 4, S.heap_ours / D.n, S.heap_peer / D.n, fixed_peer, S.heap_ours / S.heap_peer,
+               D.name == "glove100k" ? " (goal <= 1)" : "", arrays_ours, S.index_peer / D.n, arrays_ours / (S.index_peer / D.n));
+    }
     fflush(stdout);
     *keep = v;
 }
@@ -1242,7 +1249,7 @@ static double usearch_pass(UPeer &U, const Data &D, size_t ef, std::vector<int> 
 /* One quantized form on the wide data: build, memory, the recall of each sweep ef. */
 struct QRun {
     const char *name;
-    double build = 0, bytes = 0;
+    double build = 0, bytes = 0, heap = 0; /* heap: growth of the heap during the build / n */
     double rs[NEFS];
     int ef = 0;
     double r = 0, q = 0;
@@ -1266,14 +1273,18 @@ static void bench_quant(const Data &G) {
         llmspell_vec_info info;
         cfg.quant = quants[i];
         runs[nr].name = i == 0 ? "ours f32" : i == 1 ? "ours f16" : "ours int8";
+        size_t h0 = heap_in_use();
         vcheck(llmspell_vec_open(&vs[i], NULL, runs[nr].name, &cfg, NULL), vs[i], "llmspell_vec_open (memory)");
         runs[nr].build = ours_add_all(vs[i], W, false);
+        runs[nr].heap = (double)(heap_in_use() - h0) / W.n;
         vcheck(llmspell_vec_info_get(vs[i], &info), vs[i], "llmspell_vec_info_get");
         runs[nr].bytes = (double)info.memory_bytes / (double)info.count;
         nr++;
     }
     runs[nr].name = "hnswlib f32";
+    size_t h0 = heap_in_use();
     runs[nr].build = peer_build(P, W);
+    runs[nr].heap = (double)(heap_in_use() - h0) / W.n;
     runs[nr].bytes = peer_index_bytes(P) / W.n;
     nr++;
 #ifdef BENCH_USEARCH
@@ -1308,6 +1319,10 @@ static void bench_quant(const Data &G) {
     for (int r = 0; r < nr; r++) printf("%s %s %.0f B", r ? "," : "", runs[r].name, runs[r].bytes);
     printf("; ours f16 / ours f32 %.3f, ours int8 / ours f32 %.3f (goal <= 0.3), ours f32 / hnswlib %.3f\n", runs[1].bytes / runs[0].bytes,
            runs[2].bytes / runs[0].bytes, runs[0].bytes / runs[3].bytes);
+    printf("vec %s memory per vector, total (heap growth of the build / n; hnswlib's includes %.0f B of fixed update mutexes):", W.name.c_str(),
+           (double)hnswlib::HierarchicalNSW<float>::max_update_element_locks * sizeof(std::mutex) / W.n);
+    for (int r = 0; r < 4; r++) printf("%s %s %.0f B", r ? "," : "", runs[r].name, runs[r].heap); /* usearch maps its own memory: malloc does not see it */
+    printf("; ours f32 / hnswlib f32 %.3f\n", runs[0].heap / runs[3].heap);
 #ifndef BENCH_USEARCH
     printf("# usearch is not built in (sh bench/bench_vec.sh usearch fetches it with npm): its f16 and i8 lines are missing\n");
 #endif

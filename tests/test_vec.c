@@ -4215,6 +4215,110 @@ static int lw_same(const lw_answers *a, const lw_answers *b)
     return memcmp(a, b, sizeof *a) == 0;
 }
 
+/* Every form a record's blob takes (updated or not, an expiry or not, the default scope or
+   another, no metadata or fields): get, each, a filter and a reopen from the kv give back what
+   was added, and the blob holds only what is not a default. */
+static void test_record_forms(void)
+{
+    enum { FORMS = 16, DIM = 8 };
+    static const char *metas[4] = {NULL, "{}", "{\"n\": 3, \"s\": \"x\"}", "{ }"};
+    tclock clk;
+    llmspell_vec_options o = opts_clock(&clk);
+    llmspell_kv kv;
+    llmspell_vec *v = NULL;
+    llmspell_vec_config cfg;
+    llmspell_vec_hit hits[FORMS];
+    llmspell_vec_filter f;
+    float x[DIM];
+    size_t nh, i;
+    int pass, k;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.metric = LLMSPELL_METRIC_L2;
+    cfg.M = 8;
+    cfg.ef_construction = 32;
+    clk.now = 1000000;
+    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_create(&kv, "forms", &cfg, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "forms", NULL, &o), LLMSPELL_OK);
+    for (k = 0; k < FORMS; k++) { /* bit 0 updated, 1 expires, 2 scope, 3 metadata with fields */
+        char id[16], scope[24];
+        llmspell_vec_record r;
+        int j;
+        for (j = 0; j < DIM; j++) x[j] = (float)(k * DIM + j + 1);
+        snprintf(id, sizeof id, "form%d", k);
+        snprintf(scope, sizeof scope, "session:%d", k);
+        memset(&r, 0, sizeof r);
+        r.id = id;
+        r.embedding = x;
+        r.dim = DIM;
+        r.scope = k & 4 ? scope : (k & 1 ? "global" : NULL); /* "global" given is the default */
+        r.metadata = k & 8 ? metas[2] : metas[k & 1 ? 1 : (k & 2 ? 3 : 0)];
+        r.ttl = k & 2 ? 5000000 : 0;
+        CHECK_RC(llmspell_vec_add(v, &r), LLMSPELL_OK);
+        if (k & 1) {
+            clk.now += 7;
+            CHECK_RC(llmspell_vec_add(v, &r), LLMSPELL_OK);
+            clk.now -= 7;
+        }
+    }
+    for (pass = 0; pass < 2; pass++) {
+        for (k = 0; k < FORMS; k++) {
+            char id[16], scope[24];
+            llmspell_vec_record g;
+            snprintf(id, sizeof id, "form%d", k);
+            snprintf(scope, sizeof scope, "session:%d", k);
+            CHECK_RC(llmspell_vec_get(v, id, &g), LLMSPELL_OK);
+            CHECK(strcmp(g.id, id) == 0 && g.dim == DIM && g.embedding && g.embedding[0] == (float)(k * DIM + 1), "pass %d %s: id or vector", pass, id);
+            CHECK(strcmp(g.scope, k & 4 ? scope : "global") == 0, "pass %d %s: scope '%s'", pass, id, g.scope);
+            CHECK(g.metadata_len == strlen(k & 8 ? "{\"n\":3,\"s\":\"x\"}" : "{}") &&
+                      memcmp(g.metadata, k & 8 ? "{\"n\":3,\"s\":\"x\"}" : "{}", g.metadata_len) == 0,
+                  "pass %d %s: metadata '%.*s'", pass, id, (int)g.metadata_len, g.metadata);
+            CHECK(g.created_at == 1000000 && g.updated_at == (k & 1 ? 1000007 : 1000000), "pass %d %s: times %lld %lld", pass, id,
+                  (long long)g.created_at, (long long)g.updated_at);
+            CHECK(g.expires_at == (k & 2 ? (k & 1 ? 6000007 : 6000000) : LLMSPELL_TIME_MAX), "pass %d %s: expires %lld", pass, id,
+                  (long long)g.expires_at);
+        }
+        memset(&f, 0, sizeof f);
+        f.op = LLMSPELL_F_EQ;
+        f.field = "s";
+        f.value.type = LLMSPELL_VAL_STRING;
+        f.value.s = "x";
+        for (i = 0; i < DIM; i++) x[i] = 0;
+        {
+            llmspell_vec_query q = query_of(x, DIM, FORMS, 64, &f);
+            CHECK_RC(llmspell_vec_search(v, &q, hits, &nh), LLMSPELL_OK);
+            CHECK(nh == FORMS / 2, "pass %d: the filter found %zu, not %d", pass, nh, FORMS / 2);
+            for (i = 0; i < nh; i++) CHECK(atoi(hits[i].id + 4) & 8, "pass %d: %s matched", pass, hits[i].id);
+        }
+        clk.now = 6000001; /* the expiries of the forms not updated have passed */
+        for (k = 0; k < FORMS; k++) {
+            char id[16];
+            llmspell_vec_record g;
+            snprintf(id, sizeof id, "form%d", k);
+            CHECK_RC(llmspell_vec_get(v, id, &g), (k & 3) == 2 ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_OK);
+        }
+        clk.now = 1000000;
+        llmspell_vec_close(v);
+        v = NULL;
+        REQUIRE_RC(llmspell_vec_open(&v, &kv, "forms", NULL, &o), LLMSPELL_OK);
+    }
+    for (k = 0; k < FORMS; k++) { /* the blob holds what is not a default, nothing more */
+        char id[16];
+        uint32_t r;
+        llmspell__rparts pt;
+        size_t want;
+        snprintf(id, sizeof id, "form%d", k);
+        r = llmspell__id_find(v, id, strlen(id), llmspell__vhash(id, strlen(id)));
+        REQUIRE(r != LLMSPELL__NONE, "%s is not in the id map", id);
+        llmspell__rparts_of(&v->recs[r], &pt);
+        want = sizeof(llmspell__rhead) + strlen(id) + 1 + (k & 1 ? 8 : 0) + (k & 2 ? 8 : 0);
+        if (k & 12) want += 16 + pt.scopelen + 1 + pt.metalen + 1 + (k & 8 ? 2 * sizeof(llmspell__vfld) + 2 : 0);
+        CHECK(pt.size == want, "%s: blob of %zu bytes, not %zu", id, pt.size, want);
+    }
+    llmspell_vec_close(v);
+    llmspell_kv_close(&kv);
+}
+
 static void test_link_widths(void)
 {
     static lw_answers before, after;
@@ -4608,6 +4712,7 @@ int main(void)
     RUN(test_deletes);
     RUN(test_memory_held);
     RUN(test_link_widths);
+    RUN(test_record_forms);
     RUN(test_updates);
     RUN(test_update_each_reachable);
     RUN(test_delete_readd_reachable);
