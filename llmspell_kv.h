@@ -5,7 +5,8 @@
        #include "llmspell_kv.h"
    and include it without the define anywhere else. No dependency but libc and the OS (POSIX
    or Win32; none with LLMSPELL_NO_OS); the SQLite backend is compiled only with
-   #define LLMSPELL_KV_SQLITE  (link -lsqlite3).
+   #define LLMSPELL_KV_SQLITE  (link -lsqlite3), the PostgreSQL backend only with
+   #define LLMSPELL_KV_POSTGRES  (link -lpq; libpq 14 or newer).
 
    Example:
        llmspell_kv kv;
@@ -21,6 +22,7 @@
        LLMSPELL_MALLOC(sz) / LLMSPELL_REALLOC(p,sz) / LLMSPELL_FREE(p)   all three or none
        LLMSPELL_STATIC            every public function static to the implementing file
        LLMSPELL_KV_SQLITE         compile the SQLite backend
+       LLMSPELL_KV_POSTGRES       compile the PostgreSQL backend
        LLMSPELL_NO_OS             no operating system (firmware): no file backend, no system clock;
                                   memory, views and your own backends remain (see >>time)
        LLMSPELL_NO_THREADS        one thread per handle, no locks (firmware; implied by LLMSPELL_NO_OS)
@@ -337,7 +339,7 @@ LLMSPELL_DEF const llmspell_kv_io *llmspell_kv_io_os(void);
 /* Options for every backend; all-zero (or a NULL pointer) means the defaults. */
 typedef struct llmspell_kv_options {
     llmspell_allocator allocator;
-    llmspell_durability durability;   /* file and SQLite backends */
+    llmspell_durability durability;   /* file, SQLite and PostgreSQL backends */
     int read_only;                    /* open without writing; writes fail with ERR_READONLY */
     int no_create;                    /* fail with ERR_NOT_FOUND instead of creating the file */
     double auto_compact_ratio;        /* file: compact when dead/file bytes passes it (0: 0.5; <0: never) */
@@ -403,7 +405,7 @@ typedef struct llmspell_kv_times {
    On failure, write a message with llmspell_kv_set_error(). `close` frees ctx. */
 struct llmspell_kv {
     void *ctx;
-    const char *name; /* "memory", "file", "sqlite", "tenant", or the user's */
+    const char *name; /* "memory", "file", "sqlite", "postgres", "tenant", or the user's */
     llmspell_result (*get)(llmspell_kv *kv, const uint8_t *key, size_t klen, const void **val, size_t *vlen);
     llmspell_result (*put)(llmspell_kv *kv, const uint8_t *key, size_t klen, const void *val, size_t vlen);
     llmspell_result (*del)(llmspell_kv *kv, const uint8_t *key, size_t klen);
@@ -449,6 +451,17 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_file(llmspell_kv *kv, const char *
 /* path ":memory:" gives a private in-memory database. */
 LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char *path,
                                                      const llmspell_kv_options *opts);
+#endif
+#ifdef LLMSPELL_KV_POSTGRES
+/* A PostgreSQL server through libpq: conninfo as PQconnectdb takes it ("host=/run/postgresql
+   dbname=app", "postgresql://user@host/app"). The store is table llmspell_kv in the
+   connection's current schema, created if missing (unless no_create or read_only): one store
+   per schema, e.g. "options='-c search_path=team1'". durability SAFE commits with
+   synchronous_commit on; BALANCED and FAST turn it off (a server crash may lose the last
+   commits, never half of one). Several processes may open the same store: each sees the
+   others' commits (>>postgres backend). */
+LLMSPELL_DEF llmspell_result llmspell_kv_open_postgres(llmspell_kv *kv, const char *conninfo,
+                                                       const llmspell_kv_options *opts);
 #endif
 /* A view of `parent` that scopes every key under tenant[0..n) (any bytes, empty allowed, at
    most LLMSPELL_KV_MAX_TENANT).
@@ -1106,6 +1119,9 @@ LLMSPELL__UNUSED static void llmspell__tslots_free(llmspell__tslots *ts, const l
 #endif
 #ifdef LLMSPELL_KV_SQLITE
 #include <sqlite3.h>
+#endif
+#ifdef LLMSPELL_KV_POSTGRES
+#include <libpq-fe.h>
 #endif
 
 
@@ -4176,6 +4192,120 @@ fail:
 
 #endif /* !LLMSPELL_NO_OS: the file backend */
 
+/* >>paged cursors: the SQL backends' cursors read ordered pages of rows by primary-key range
+   (k >= the sought key, then k > the last key returned) and copy them into the cursor. A
+   write through the handle bumps the store's write count, which drops the rows read ahead:
+   the next call reads again after the last key returned. The backend's fill reads one page
+   with llmspell__pc_add and sets at_end on a short page. */
+#if defined(LLMSPELL_KV_SQLITE) || defined(LLMSPELL_KV_POSTGRES)
+
+#define LLMSPELL__PC_PAGE 128 /* rows a page */
+
+typedef struct llmspell__pcursor llmspell__pcursor;
+struct llmspell__pcursor {
+    llmspell_kv_cursor base;
+    llmspell_result (*fill)(llmspell__pcursor *c); /* reads the page after (or from) last */
+    const uint64_t *writes; /* the store's write count */
+    const char *what;       /* the backend's name, for messages */
+    uint8_t *rows;          /* (u32 klen, u32 vlen, key, value)* */
+    size_t rlen, rcap, rpos;
+    int nrows, at_end;
+    uint64_t seen;          /* the store's write count when the rows were read */
+    uint8_t *last;          /* the key to continue from */
+    size_t lastn, lastcap;
+    int excl;               /* continue after last (a key was returned), not from it */
+};
+
+static llmspell_result llmspell__pc_open(llmspell_kv *kv, llmspell_kv_cursor **cur, llmspell_result (*fill)(llmspell__pcursor *),
+                                         const uint64_t *writes, const char *what) {
+    llmspell__pcursor *c = (llmspell__pcursor *)llmspell__alloc(&kv->allocator, sizeof *c);
+    if (!c) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "%s: out of memory opening a cursor", what);
+    memset(c, 0, sizeof *c);
+    c->base.kv = kv;
+    c->fill = fill;
+    c->writes = writes;
+    c->what = what;
+    c->at_end = 1; /* until seeked */
+    *cur = &c->base;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__pc_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
+    llmspell__pcursor *c = (llmspell__pcursor *)cur;
+    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, kn + 1) != LLMSPELL_OK)
+        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "%s: out of memory in seek", c->what);
+    if (kn) memcpy(c->last, k, kn);
+    c->lastn = kn;
+    c->excl = 0;
+    c->nrows = 0;
+    c->rpos = c->rlen = 0;
+    c->at_end = 0;
+    return LLMSPELL_OK;
+}
+
+/* Starts a page (fill calls it first). */
+static void llmspell__pc_restart(llmspell__pcursor *c) {
+    c->rlen = c->rpos = 0;
+    c->nrows = 0;
+    c->seen = *c->writes;
+}
+
+/* Appends one row of the page being read. */
+static llmspell_result llmspell__pc_add(llmspell__pcursor *c, const void *k, size_t kn, const void *v, size_t vn) {
+    if (llmspell__reserve(&c->base.kv->allocator, (void **)&c->rows, &c->rcap, c->rlen + 8 + kn + vn) != LLMSPELL_OK)
+        return llmspell_kv_set_error(c->base.kv, LLMSPELL_ERR_NOMEM, "%s: out of memory in scan", c->what);
+    llmspell__put32(c->rows + c->rlen, (uint32_t)kn);
+    llmspell__put32(c->rows + c->rlen + 4, (uint32_t)vn);
+    if (kn) memcpy(c->rows + c->rlen + 8, k, kn);
+    if (vn) memcpy(c->rows + c->rlen + 8 + kn, v, vn);
+    c->rlen += 8 + kn + vn;
+    c->nrows++;
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__pc_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn, const void **v, size_t *vn) {
+    llmspell__pcursor *c = (llmspell__pcursor *)cur;
+    const uint8_t *row;
+    if (c->seen != *c->writes) { /* rows read ahead may be stale */
+        c->rpos = c->rlen = 0;
+        c->at_end = 0;
+    }
+    if (c->rpos >= c->rlen) {
+        llmspell_result r;
+        if (c->at_end) return LLMSPELL_ERR_NOT_FOUND;
+        if ((r = c->fill(c)) != LLMSPELL_OK) {
+            c->rlen = c->rpos = 0;
+            c->nrows = 0;
+            return r;
+        }
+        if (c->nrows < LLMSPELL__PC_PAGE) c->at_end = 1;
+        if (c->rlen == 0) return LLMSPELL_ERR_NOT_FOUND;
+    }
+    row = c->rows + c->rpos;
+    *kn = llmspell__get32(row);
+    *vn = llmspell__get32(row + 4);
+    *k = row + 8;
+    *v = row + 8 + *kn;
+    c->rpos += 8 + *kn + *vn;
+    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, *kn) != LLMSPELL_OK) {
+        c->rpos -= 8 + *kn + *vn;
+        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "%s: out of memory in scan", c->what);
+    }
+    memcpy(c->last, *k, *kn);
+    c->lastn = *kn;
+    c->excl = 1;
+    return LLMSPELL_OK;
+}
+
+static void llmspell__pc_close(llmspell_kv_cursor *cur) {
+    llmspell__pcursor *c = (llmspell__pcursor *)cur;
+    llmspell_kv *kv = cur->kv;
+    llmspell__free(&kv->allocator, c->rows);
+    llmspell__free(&kv->allocator, c->last);
+    llmspell__free(&kv->allocator, c);
+}
+#endif
+
 /* >>sqlite backend (opt-in) ------------------------------------------------------------------
    table kv(k BLOB PRIMARY KEY, v BLOB NOT NULL, c INTEGER NOT NULL DEFAULT 0, u INTEGER NOT
    NULL DEFAULT 0) WITHOUT ROWID: c and u are the entry's created and updated times (0: none).
@@ -4183,8 +4313,6 @@ fail:
    A table from before the times (k, v only) gets the two columns by ALTER TABLE when opened for
    writing; opened read-only it is read as it is, every entry reporting times 0. */
 #ifdef LLMSPELL_KV_SQLITE
-
-#define LLMSPELL__SQ_CHUNK 128
 
 typedef struct llmspell__sq {
     sqlite3 *db;
@@ -4196,17 +4324,6 @@ typedef struct llmspell__sq {
     llmspell_durability durability;
     uint64_t writes; /* bumped by every change, so cursors drop rows they read ahead */
 } llmspell__sq;
-
-typedef struct llmspell__sqcursor {
-    llmspell_kv_cursor base;
-    uint8_t *rows;        /* (u32 klen, u32 vlen, key, value)* */
-    size_t rlen, rcap, rpos;
-    int nrows, at_end;
-    uint64_t seen;        /* the store's write count when the rows were read */
-    uint8_t *last;        /* the key to continue from */
-    size_t lastn, lastcap;
-    int excl;
-} llmspell__sqcursor;
 
 #define LLMSPELL__SQ(kv) ((llmspell__sq *)(kv)->ctx)
 
@@ -4326,101 +4443,26 @@ static llmspell_result llmspell__sq_del(llmspell_kv *kv, const uint8_t *k, size_
     return sqlite3_changes(s->db) ? LLMSPELL_OK : LLMSPELL_ERR_NOT_FOUND;
 }
 
-static llmspell_result llmspell__sq_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
-    llmspell__sqcursor *c = (llmspell__sqcursor *)llmspell__alloc(&kv->allocator, sizeof *c);
-    if (!c) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory opening a cursor");
-    memset(c, 0, sizeof *c);
-    c->base.kv = kv;
-    c->at_end = 1; /* until seeked */
-    *cur = &c->base;
-    return LLMSPELL_OK;
-}
-
-static llmspell_result llmspell__sq_cursor_seek(llmspell_kv_cursor *cur, const uint8_t *k, size_t kn) {
-    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
-    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, kn + 1) != LLMSPELL_OK)
-        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in seek");
-    if (kn) memcpy(c->last, k, kn);
-    c->lastn = kn;
-    c->excl = 0;
-    c->nrows = 0;
-    c->rpos = c->rlen = 0;
-    c->at_end = 0;
-    return LLMSPELL_OK;
-}
-
-/* Reads the next chunk of rows after (or from) the remembered key. */
-static llmspell_result llmspell__sq_fill(llmspell_kv_cursor *cur) {
-    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
-    llmspell_kv *kv = cur->kv;
+/* Reads the page after (or from) the cursor's key. */
+static llmspell_result llmspell__sq_fill(llmspell__pcursor *c) {
+    llmspell_kv *kv = c->base.kv;
     llmspell__sq *s = LLMSPELL__SQ(kv);
     sqlite3_stmt *st = c->excl ? s->from_excl : s->from_incl;
     llmspell_result r = LLMSPELL_OK;
     int rc;
-    c->rlen = c->rpos = 0;
-    c->nrows = 0;
-    c->seen = s->writes;
+    llmspell__pc_restart(c);
     sqlite3_bind_blob(st, 1, c->lastn ? (const void *)c->last : (const void *)"", (int)c->lastn, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t kn = (size_t)sqlite3_column_bytes(st, 0), vn;
-        const void *kp = sqlite3_column_blob(st, 0), *vp;
-        vn = (size_t)sqlite3_column_bytes(st, 1);
-        vp = sqlite3_column_blob(st, 1);
-        if (llmspell__reserve(&kv->allocator, (void **)&c->rows, &c->rcap, c->rlen + 8 + kn + vn) != LLMSPELL_OK) {
-            r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in scan");
-            break;
-        }
-        llmspell__put32(c->rows + c->rlen, (uint32_t)kn);
-        llmspell__put32(c->rows + c->rlen + 4, (uint32_t)vn);
-        if (kn) memcpy(c->rows + c->rlen + 8, kp, kn);
-        if (vn) memcpy(c->rows + c->rlen + 8 + kn, vp, vn);
-        c->rlen += 8 + kn + vn;
-        c->nrows++;
-    }
-    if (r == LLMSPELL_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) r = llmspell__sq_err(kv, rc, "scan");
+    while (r == LLMSPELL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = llmspell__pc_add(c, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1),
+                             (size_t)sqlite3_column_bytes(st, 1));
+    if (r == LLMSPELL_OK && rc != SQLITE_DONE) r = llmspell__sq_err(kv, rc, "scan");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (r != LLMSPELL_OK) c->rlen = 0, c->nrows = 0;
-    else if (c->nrows < LLMSPELL__SQ_CHUNK) c->at_end = 1;
     return r;
 }
 
-static llmspell_result llmspell__sq_cursor_next(llmspell_kv_cursor *cur, const uint8_t **k, size_t *kn, const void **v,
-                                                size_t *vn) {
-    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
-    const uint8_t *row;
-    if (c->seen != LLMSPELL__SQ(cur->kv)->writes) { /* rows read ahead may be stale */
-        c->rpos = c->rlen = 0;
-        c->at_end = 0;
-    }
-    if (c->rpos >= c->rlen) {
-        llmspell_result r;
-        if (c->at_end) return LLMSPELL_ERR_NOT_FOUND;
-        if ((r = llmspell__sq_fill(cur)) != LLMSPELL_OK) return r;
-        if (c->rlen == 0) return LLMSPELL_ERR_NOT_FOUND;
-    }
-    row = c->rows + c->rpos;
-    *kn = llmspell__get32(row);
-    *vn = llmspell__get32(row + 4);
-    *k = row + 8;
-    *v = row + 8 + *kn;
-    c->rpos += 8 + *kn + *vn;
-    if (llmspell__reserve(&cur->kv->allocator, (void **)&c->last, &c->lastcap, *kn) != LLMSPELL_OK) {
-        c->rpos -= 8 + *kn + *vn;
-        return llmspell_kv_set_error(cur->kv, LLMSPELL_ERR_NOMEM, "sqlite: out of memory in scan");
-    }
-    memcpy(c->last, *k, *kn);
-    c->lastn = *kn;
-    c->excl = 1;
-    return LLMSPELL_OK;
-}
-
-static void llmspell__sq_cursor_close(llmspell_kv_cursor *cur) {
-    llmspell__sqcursor *c = (llmspell__sqcursor *)cur;
-    llmspell_kv *kv = cur->kv;
-    llmspell__free(&kv->allocator, c->rows);
-    llmspell__free(&kv->allocator, c->last);
-    llmspell__free(&kv->allocator, c);
+static llmspell_result llmspell__sq_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    return llmspell__pc_open(kv, cur, llmspell__sq_fill, &LLMSPELL__SQ(kv)->writes, "sqlite");
 }
 
 static llmspell_result llmspell__sq_begin(llmspell_kv *kv) {
@@ -4564,7 +4606,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
         LLMSPELL__PREP(put, "INSERT OR REPLACE INTO kv(k, v) VALUES (?1, ?2)")
     }
     LLMSPELL__PREP(del, "DELETE FROM kv WHERE k = ?1")
-    LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT 128")
+    LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT 128") /* LLMSPELL__PC_PAGE */
     LLMSPELL__PREP(from_excl, "SELECT k, v FROM kv WHERE k > ?1 ORDER BY k LIMIT 128")
 #undef LLMSPELL__PREP
     kv->name = "sqlite";
@@ -4572,9 +4614,9 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
     kv->put = llmspell__sq_put;
     kv->del = llmspell__sq_del;
     kv->cursor_open = llmspell__sq_cursor_open;
-    kv->cursor_seek = llmspell__sq_cursor_seek;
-    kv->cursor_next = llmspell__sq_cursor_next;
-    kv->cursor_close = llmspell__sq_cursor_close;
+    kv->cursor_seek = llmspell__pc_seek;
+    kv->cursor_next = llmspell__pc_next;
+    kv->cursor_close = llmspell__pc_close;
     kv->begin = llmspell__sq_begin;
     kv->commit = llmspell__sq_commit;
     kv->rollback = llmspell__sq_rollback;
@@ -4593,6 +4635,487 @@ fail:
     return r;
 }
 #endif /* LLMSPELL_KV_SQLITE */
+
+/* >>postgres backend (opt-in) ----------------------------------------------------------------
+   table llmspell_kv(k bytea PRIMARY KEY, v bytea NOT NULL, c bigint NOT NULL DEFAULT 0, u bigint
+   NOT NULL DEFAULT 0) in the connection's current schema (search_path: one store per schema).
+   bytea compares as memcmp does, so the primary key's order is the store's. Prepared
+   statements with binary parameters and results; cursors read pages by key range like SQLite's
+   (>>paged cursors). A transaction is BEGIN ... COMMIT on the one connection; its puts go out
+   in libpq's pipeline mode without waiting for their results, so a batch of puts costs one
+   round trip at commit (a put's failure then fails the commit, and the transaction rolls back
+   whole). Reads and deletes inside a transaction send what is queued, then wait.
+   A lost connection fails the call (and the open transaction, which the server rolls back);
+   the next call outside a transaction reconnects and prepares the statements again. */
+#ifdef LLMSPELL_KV_POSTGRES
+
+typedef struct llmspell__pq {
+    PGconn *conn;
+    PGresult *res;    /* the last read's result: the value it returned points into it */
+    char label[160];  /* "postgres DB on HOST:PORT", for messages */
+    int read_only;
+    int in_pipe;      /* a transaction is open: pipeline mode */
+    int pending;      /* queued statements whose results are not read yet */
+    int broken;       /* the connection was lost: reconnect at the next call outside a transaction */
+    int fast;         /* synchronous_commit off (durability BALANCED or FAST) */
+    uint64_t writes;  /* bumped by every change, so cursors drop rows they read ahead */
+} llmspell__pq;
+
+#define LLMSPELL__PQ(kv) ((llmspell__pq *)(kv)->ctx)
+
+/* bigint in PostgreSQL's binary form: network byte order */
+static int64_t llmspell__pq_get64(const char *p) {
+    uint64_t u = 0;
+    int i;
+    int64_t x;
+    for (i = 0; i < 8; i++) u = u << 8 | (uint8_t)p[i];
+    memcpy(&x, &u, 8);
+    return x;
+}
+static void llmspell__pq_put64(uint8_t *p, int64_t x) {
+    uint64_t u;
+    int i;
+    memcpy(&u, &x, 8);
+    for (i = 7; i >= 0; i--, u >>= 8) p[i] = (uint8_t)u;
+}
+
+static const char *const llmspell__pq_sql[][2] = {
+    {"llmspell_get", "SELECT v FROM llmspell_kv WHERE k = $1"},
+    {"llmspell_times", "SELECT c, u FROM llmspell_kv WHERE k = $1"},
+    {"llmspell_put", "INSERT INTO llmspell_kv AS t (k, v, c, u) VALUES ($1, $2, $3, $4) ON CONFLICT (k) DO UPDATE SET "
+                     "v = EXCLUDED.v, c = CASE WHEN $5 THEN t.c ELSE EXCLUDED.c END, u = EXCLUDED.u"},
+    {"llmspell_del", "DELETE FROM llmspell_kv WHERE k = $1"},
+    {"llmspell_from_incl", "SELECT k, v FROM llmspell_kv WHERE k >= $1 ORDER BY k LIMIT 128"}, /* LLMSPELL__PC_PAGE */
+    {"llmspell_from_excl", "SELECT k, v FROM llmspell_kv WHERE k > $1 ORDER BY k LIMIT 128"},
+};
+enum { LLMSPELL__PQ_GET, LLMSPELL__PQ_TIMES, LLMSPELL__PQ_PUT, LLMSPELL__PQ_DEL, LLMSPELL__PQ_FROM_INCL, LLMSPELL__PQ_FROM_EXCL };
+
+/* The family's code for a failed statement, from its SQLSTATE (or the connection's state). */
+static llmspell_result llmspell__pq_code(PGconn *conn, const PGresult *res) {
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(conn) == CONNECTION_BAD || !st) return LLMSPELL_ERR_IO;
+    if (!strcmp(st, "40001") || !strcmp(st, "40P01") || !strcmp(st, "55P03")) return LLMSPELL_ERR_BUSY;
+    if (!strcmp(st, "25006") || !strcmp(st, "42501")) return LLMSPELL_ERR_READONLY;
+    if (!strncmp(st, "54", 2)) return LLMSPELL_ERR_TOO_LARGE;
+    if (!strncmp(st, "23", 2)) return LLMSPELL_ERR_CONFLICT; /* a constraint: unique, check, foreign key */
+    if (!strncmp(st, "22", 2)) return LLMSPELL_ERR_INVALID;
+    return LLMSPELL_ERR_IO; /* 08 connection, 53 resources, 57 operator, 58 system, ... */
+}
+
+/* Records the failure of `what` (res may be NULL: the connection's message). */
+static llmspell_result llmspell__pq_fail(llmspell_kv *kv, const PGresult *res, const char *what) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    const char *msg = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    size_t n = strlen(msg);
+    int lost = PQstatus(s->conn) == CONNECTION_BAD || (st && (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3))); /* 57P: shut down */
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) n--;
+    if (lost) s->broken = 1;
+    return llmspell_kv_set_error(kv, llmspell__pq_code(s->conn, res), "%s: %s: %s%.*s", s->label, what, lost ? "connection lost: " : "",
+                                 (int)n, msg);
+}
+
+static void llmspell__pq_clear(llmspell__pq *s) {
+    if (s->res) PQclear(s->res);
+    s->res = NULL;
+}
+
+/* Runs a statement that takes no parameters and returns no rows, outside pipeline mode. */
+static llmspell_result llmspell__pq_exec(llmspell_kv *kv, const char *sql, const char *what) {
+    PGresult *res = PQexec(LLMSPELL__PQ(kv)->conn, sql);
+    llmspell_result r = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ? LLMSPELL_OK
+                                                                                                         : llmspell__pq_fail(kv, res, what);
+    PQclear(res);
+    return r;
+}
+
+static llmspell_result llmspell__pq_prepare(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    size_t i;
+    for (i = 0; i < sizeof llmspell__pq_sql / sizeof llmspell__pq_sql[0]; i++) {
+        PGresult *res = PQprepare(s->conn, llmspell__pq_sql[i][0], llmspell__pq_sql[i][1], 0, NULL);
+        llmspell_result r = PQresultStatus(res) == PGRES_COMMAND_OK ? LLMSPELL_OK : llmspell__pq_fail(kv, res, "prepare");
+        PQclear(res);
+        if (r != LLMSPELL_OK) return r;
+    }
+    return s->fast ? llmspell__pq_exec(kv, "SET synchronous_commit = off", "set durability") : LLMSPELL_OK;
+}
+
+/* Before a call: a connection lost outside a transaction is made again (a lost transaction
+   stays failed until its rollback, which the server has done). */
+static llmspell_result llmspell__pq_live(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    if (!s->broken && PQstatus(s->conn) == CONNECTION_OK) return LLMSPELL_OK;
+    if (s->in_pipe) {
+        s->broken = 1;
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "%s: connection lost in a transaction (the server rolled it back)", s->label);
+    }
+    PQreset(s->conn);
+    if (PQstatus(s->conn) != CONNECTION_OK) return llmspell__pq_fail(kv, NULL, "reconnect");
+    s->broken = 0;
+    s->writes++; /* other writers may have changed anything meanwhile */
+    return llmspell__pq_prepare(kv);
+}
+
+/* Sends what a transaction has queued and reads every result up to the sync. The first failure
+   is returned; *last, if given, receives the last statement's result (the caller clears it). */
+static llmspell_result llmspell__pq_sync(llmspell_kv *kv, PGresult **last, const char *what) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r = LLMSPELL_OK;
+    PGresult *res;
+    if (last) *last = NULL;
+    if (PQpipelineSync(s->conn) != 1) return llmspell__pq_fail(kv, NULL, what);
+    for (;;) {
+        res = PQgetResult(s->conn);
+        if (!res) {
+            if (PQstatus(s->conn) == CONNECTION_BAD) return r != LLMSPELL_OK ? r : llmspell__pq_fail(kv, NULL, what);
+            continue; /* the end of one statement's results */
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (r == LLMSPELL_OK && PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+            PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+            r = llmspell__pq_fail(kv, res, what);
+        if (last) {
+            if (*last) PQclear(*last);
+            *last = res;
+        } else {
+            PQclear(res);
+        }
+    }
+    s->pending = 0;
+    if (r != LLMSPELL_OK && last && *last) {
+        PQclear(*last);
+        *last = NULL;
+    }
+    return r;
+}
+
+/* Runs prepared statement `stmt` with binary parameters and waits for its result (in a
+   transaction, after what was queued before it). */
+static llmspell_result llmspell__pq_call(llmspell_kv *kv, int stmt, int n, const char *const *vals, const int *lens, PGresult **out,
+                                         const char *what) {
+    static const int binary[5] = {1, 1, 1, 1, 1};
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    ExecStatusType want;
+    *out = NULL;
+    if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+    if (s->in_pipe) {
+        if (PQsendQueryPrepared(s->conn, llmspell__pq_sql[stmt][0], n, vals, lens, binary, 1) != 1) return llmspell__pq_fail(kv, NULL, what);
+        return llmspell__pq_sync(kv, out, what);
+    }
+    want = stmt == LLMSPELL__PQ_PUT || stmt == LLMSPELL__PQ_DEL ? PGRES_COMMAND_OK : PGRES_TUPLES_OK;
+    *out = PQexecPrepared(s->conn, llmspell__pq_sql[stmt][0], n, vals, lens, binary, 1);
+    if (PQresultStatus(*out) != want && PQstatus(s->conn) == CONNECTION_BAD && want == PGRES_TUPLES_OK) {
+        /* the server went away since the last call (a restart, an idle timeout): a read is
+           safe to send again; a write is not (it may have been done), so it fails */
+        PQclear(*out);
+        s->broken = 1;
+        if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+        *out = PQexecPrepared(s->conn, llmspell__pq_sql[stmt][0], n, vals, lens, binary, 1);
+    }
+    if (PQresultStatus(*out) == want) return LLMSPELL_OK;
+    r = llmspell__pq_fail(kv, *out, what);
+    PQclear(*out);
+    *out = NULL;
+    return r;
+}
+
+static llmspell_result llmspell__pq_get(llmspell_kv *kv, const uint8_t *k, size_t kn, const void **v, size_t *vn) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    const char *vals[1];
+    int lens[1];
+    llmspell_result r;
+    vals[0] = (const char *)k;
+    lens[0] = (int)kn;
+    llmspell__pq_clear(s);
+    if ((r = llmspell__pq_call(kv, LLMSPELL__PQ_GET, 1, vals, lens, &s->res, "get")) != LLMSPELL_OK) return r;
+    if (PQntuples(s->res) == 0) return LLMSPELL_ERR_NOT_FOUND;
+    *v = PQgetvalue(s->res, 0, 0);
+    *vn = (size_t)PQgetlength(s->res, 0, 0);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__pq_get_times(llmspell_kv *kv, const uint8_t *k, size_t kn, llmspell_kv_times *t) {
+    const char *vals[1];
+    int lens[1];
+    PGresult *res;
+    llmspell_result r;
+    vals[0] = (const char *)k;
+    lens[0] = (int)kn;
+    if ((r = llmspell__pq_call(kv, LLMSPELL__PQ_TIMES, 1, vals, lens, &res, "get times")) != LLMSPELL_OK) return r;
+    if (PQntuples(res) == 0) {
+        r = LLMSPELL_ERR_NOT_FOUND;
+    } else if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 8) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_CORRUPT, "%s: get times: the times are not bigint", LLMSPELL__PQ(kv)->label);
+    } else { /* network order */
+        t->created = llmspell__pq_get64(PQgetvalue(res, 0, 0));
+        t->updated = llmspell__pq_get64(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return r;
+}
+
+static llmspell_result llmspell__pq_put(llmspell_kv *kv, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+    static const int binary[5] = {1, 1, 1, 1, 1};
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    const llmspell_kv_times *t = kv->put_times;
+    uint8_t c[8], u[8], keep = t && t->created == LLMSPELL_TIME_MIN; /* keep the row's created (a new row takes updated) */
+    const char *vals[5];
+    int lens[5] = {(int)kn, (int)vn, 8, 8, 1};
+    PGresult *res;
+    llmspell_result r;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
+    llmspell__pq_put64(c, t ? (keep ? t->updated : t->created) : 0);
+    llmspell__pq_put64(u, t ? t->updated : 0);
+    vals[0] = (const char *)k;
+    vals[1] = vn ? (const char *)v : "";
+    vals[2] = (const char *)c;
+    vals[3] = (const char *)u;
+    vals[4] = (const char *)&keep;
+    s->writes++;
+    if (s->in_pipe) { /* queued: its result is read at the next sync */
+        if (s->broken) return llmspell__pq_live(kv);
+        if (PQsendQueryPrepared(s->conn, llmspell__pq_sql[LLMSPELL__PQ_PUT][0], 5, vals, lens, binary, 1) != 1)
+            return llmspell__pq_fail(kv, NULL, "put");
+        if (++s->pending % 64 == 0 && PQconsumeInput(s->conn) != 1) return llmspell__pq_fail(kv, NULL, "put"); /* results never back up */
+        return LLMSPELL_OK;
+    }
+    r = llmspell__pq_call(kv, LLMSPELL__PQ_PUT, 5, vals, lens, &res, "put");
+    if (res) PQclear(res);
+    return r;
+}
+
+static llmspell_result llmspell__pq_del(llmspell_kv *kv, const uint8_t *k, size_t kn) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    const char *vals[1];
+    int lens[1];
+    PGresult *res;
+    llmspell_result r;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
+    vals[0] = (const char *)k;
+    lens[0] = (int)kn;
+    s->writes++;
+    if ((r = llmspell__pq_call(kv, LLMSPELL__PQ_DEL, 1, vals, lens, &res, "delete")) != LLMSPELL_OK) return r;
+    r = strcmp(PQcmdTuples(res), "0") == 0 ? LLMSPELL_ERR_NOT_FOUND : LLMSPELL_OK;
+    PQclear(res);
+    return r;
+}
+
+/* Reads the page after (or from) the cursor's key. */
+static llmspell_result llmspell__pq_fill(llmspell__pcursor *c) {
+    llmspell_kv *kv = c->base.kv;
+    const char *vals[1];
+    int lens[1], i, n;
+    PGresult *res;
+    llmspell_result r;
+    llmspell__pc_restart(c);
+    vals[0] = c->lastn ? (const char *)c->last : "";
+    lens[0] = (int)c->lastn;
+    if ((r = llmspell__pq_call(kv, c->excl ? LLMSPELL__PQ_FROM_EXCL : LLMSPELL__PQ_FROM_INCL, 1, vals, lens, &res, "scan")) != LLMSPELL_OK) return r;
+    n = PQntuples(res);
+    for (i = 0; i < n && r == LLMSPELL_OK; i++)
+        r = llmspell__pc_add(c, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0), PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
+    PQclear(res);
+    return r;
+}
+
+static llmspell_result llmspell__pq_cursor_open(llmspell_kv *kv, llmspell_kv_cursor **cur) {
+    return llmspell__pc_open(kv, cur, llmspell__pq_fill, &LLMSPELL__PQ(kv)->writes, LLMSPELL__PQ(kv)->label);
+}
+
+static llmspell_result llmspell__pq_begin(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
+    if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+    llmspell__pq_clear(s);
+    if (PQenterPipelineMode(s->conn) != 1) return llmspell__pq_fail(kv, NULL, "begin");
+    s->in_pipe = 1;
+    if (PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1) return llmspell__pq_fail(kv, NULL, "begin");
+    s->pending = 1; /* BEGIN travels with the transaction's first statements */
+    return LLMSPELL_OK;
+}
+
+/* Leaves pipeline mode after the transaction ended (or the connection was lost). */
+static void llmspell__pq_end(llmspell__pq *s) {
+    if (PQstatus(s->conn) == CONNECTION_OK) (void)PQexitPipelineMode(s->conn);
+    else s->broken = 1;
+    s->in_pipe = 0;
+    s->pending = 0;
+    s->writes++;
+}
+
+static llmspell_result llmspell__pq_rollback(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell__pq_clear(s);
+    if (!s->in_pipe) return LLMSPELL_OK;
+    if (!s->broken && PQstatus(s->conn) == CONNECTION_OK &&
+        PQsendQueryParams(s->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) == 1)
+        (void)llmspell__pq_sync(kv, NULL, "rollback"); /* a failure here leaves nothing committed either */
+    llmspell__pq_end(s);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__pq_commit(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    llmspell__pq_clear(s);
+    if (s->broken || PQstatus(s->conn) != CONNECTION_OK) {
+        r = llmspell__pq_live(kv);
+    } else if (PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        r = llmspell__pq_fail(kv, NULL, "commit");
+    } else {
+        r = llmspell__pq_sync(kv, NULL, "commit");
+    }
+    if (r != LLMSPELL_OK) { /* a statement failed: the server skipped the rest and holds the transaction aborted */
+        char msg[sizeof kv->errmsg];
+        snprintf(msg, sizeof msg, "%s", llmspell_kv_errmsg(kv));
+        (void)llmspell__pq_rollback(kv);
+        llmspell_kv_set_error(kv, r, "%s", msg);
+        return r;
+    }
+    llmspell__pq_end(s);
+    return LLMSPELL_OK;
+}
+
+static llmspell_result llmspell__pq_clear_all(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
+    if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+    s->writes++;
+    if (!s->in_pipe) return llmspell__pq_exec(kv, "DELETE FROM llmspell_kv", "clear");
+    if (PQsendQueryParams(s->conn, "DELETE FROM llmspell_kv", 0, NULL, NULL, NULL, NULL, 0) != 1) return llmspell__pq_fail(kv, NULL, "clear");
+    return llmspell__pq_sync(kv, NULL, "clear");
+}
+
+static llmspell_result llmspell__pq_compact(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
+    if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+    if (s->in_pipe) return LLMSPELL_OK; /* VACUUM cannot run in a transaction; the server vacuums by itself too */
+    return llmspell__pq_exec(kv, "VACUUM llmspell_kv", "compact");
+}
+
+/* One bigint from a query without parameters (0 when it fails: stats are advisory). */
+static int64_t llmspell__pq_int(llmspell_kv *kv, const char *sql) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    PGresult *res;
+    int64_t v = 0;
+    if (s->in_pipe) {
+        if (PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 || llmspell__pq_sync(kv, &res, "stats") != LLMSPELL_OK) return 0;
+    } else {
+        res = PQexec(s->conn, sql);
+    }
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (res) PQclear(res);
+    return v;
+}
+
+static llmspell_result llmspell__pq_stats(llmspell_kv *kv, llmspell_kv_stats *st) {
+    llmspell_result r = llmspell__pq_live(kv);
+    if (r != LLMSPELL_OK) return r;
+    st->keys = (uint64_t)llmspell__pq_int(kv, "SELECT count(*) FROM llmspell_kv");
+    st->bytes = (uint64_t)llmspell__pq_int(kv, "SELECT coalesce(sum(octet_length(k) + octet_length(v)), 0) FROM llmspell_kv");
+    st->file_size = (uint64_t)llmspell__pq_int(kv, "SELECT pg_total_relation_size('llmspell_kv')");
+    st->dead_bytes = 0; /* not known exactly: the server's statistics of dead rows are estimates */
+    return LLMSPELL_OK;
+}
+
+static void llmspell__pq_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) {
+    c->persistent = 1;
+    c->transactional = 1;
+    c->supports_prefix_scan = 1;
+    c->supports_atomic_ops = 1;
+    c->read_latency_ns = 50000; /* make bench: a round trip on a unix socket */
+    c->write_latency_ns = LLMSPELL__PQ(kv)->fast ? 60000 : 1000000;
+}
+
+static void llmspell__pq_free(llmspell_kv *kv) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell__pq_clear(s);
+    if (s->conn) PQfinish(s->conn);
+    llmspell__free(&kv->allocator, s);
+}
+
+static void llmspell__pq_close(llmspell_kv *kv) {
+    (void)llmspell__pq_rollback(kv);
+    llmspell__pq_free(kv);
+}
+
+LLMSPELL_DEF llmspell_result llmspell_kv_open_postgres(llmspell_kv *kv, const char *conninfo, const llmspell_kv_options *opts) {
+    llmspell__pq *s;
+    llmspell_kv_options o;
+    llmspell_result r;
+    PGresult *res;
+    int exists;
+    if (!kv) return LLMSPELL_ERR_INVALID;
+    kv->errmsg[0] = 0;
+    llmspell__kv_reset(kv, opts);
+    if (!conninfo) return llmspell_kv_set_error(kv, LLMSPELL_ERR_INVALID, "postgres: conninfo is NULL");
+    if ((r = llmspell__check_opts(kv, opts)) != LLMSPELL_OK) { llmspell__kv_reset(kv, NULL); return r; }
+    memset(&o, 0, sizeof o);
+    if (opts) o = *opts;
+    s = (llmspell__pq *)llmspell__alloc(&kv->allocator, sizeof *s);
+    if (!s) return llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "postgres: out of memory");
+    memset(s, 0, sizeof *s);
+    kv->ctx = s;
+    s->read_only = o.read_only;
+    s->fast = o.durability != LLMSPELL_DURABILITY_SAFE;
+    s->conn = PQconnectdb(conninfo);
+    if (!s->conn) { r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOMEM, "postgres: out of memory connecting"); goto fail; }
+    snprintf(s->label, sizeof s->label, "postgres %s on %s:%s", PQdb(s->conn) ? PQdb(s->conn) : "?",
+             PQhost(s->conn) && PQhost(s->conn)[0] ? PQhost(s->conn) : "localhost", PQport(s->conn) ? PQport(s->conn) : "?");
+    if (PQstatus(s->conn) != CONNECTION_OK) { r = llmspell__pq_fail(kv, NULL, "connect"); goto fail; }
+    res = PQexec(s->conn, "SELECT to_regclass('llmspell_kv') IS NOT NULL");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) { r = llmspell__pq_fail(kv, res, "open"); PQclear(res); goto fail; }
+    exists = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!exists && (o.no_create || o.read_only)) {
+        r = llmspell_kv_set_error(kv, LLMSPELL_ERR_NOT_FOUND, "%s: table llmspell_kv does not exist", s->label);
+        goto fail;
+    }
+    if (!exists) { /* two processes may create it at once: the loser sees it exist */
+        res = PQexec(s->conn, "CREATE TABLE IF NOT EXISTS llmspell_kv (k bytea PRIMARY KEY, v bytea NOT NULL, "
+                              "c bigint NOT NULL DEFAULT 0, u bigint NOT NULL DEFAULT 0)");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            if (!st || (strcmp(st, "23505") != 0 && strcmp(st, "42P07") != 0)) { r = llmspell__pq_fail(kv, res, "create table"); PQclear(res); goto fail; }
+        }
+        PQclear(res);
+    }
+    if ((r = llmspell__pq_prepare(kv)) != LLMSPELL_OK) goto fail;
+    kv->name = "postgres";
+    kv->get = llmspell__pq_get;
+    kv->put = llmspell__pq_put;
+    kv->del = llmspell__pq_del;
+    kv->cursor_open = llmspell__pq_cursor_open;
+    kv->cursor_seek = llmspell__pc_seek;
+    kv->cursor_next = llmspell__pc_next;
+    kv->cursor_close = llmspell__pc_close;
+    kv->begin = llmspell__pq_begin;
+    kv->commit = llmspell__pq_commit;
+    kv->rollback = llmspell__pq_rollback;
+    kv->clear = llmspell__pq_clear_all;
+    kv->compact = llmspell__pq_compact;
+    kv->stats = llmspell__pq_stats;
+    kv->characteristics = llmspell__pq_chars;
+    kv->close = llmspell__pq_close;
+    kv->get_times = llmspell__pq_get_times;
+    kv->open = 1;
+    return LLMSPELL_OK;
+fail:
+    llmspell__pq_free(kv);
+    llmspell__kv_reset(kv, NULL);
+    return r;
+}
+#endif /* LLMSPELL_KV_POSTGRES */
+
 
 /* >>public operations: argument checks, transaction rules and error bookkeeping, then the
    backend's function pointer. */

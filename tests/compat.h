@@ -35,6 +35,14 @@
 #else
 #define COMPAT_HAS_SQLITE 0
 #endif
+/* PostgreSQL: a suite built with -DLLMSPELL_KV_POSTGRES (link -lpq) tests it on the server
+   that make test starts (tests/pg_server.sh), whose conninfo is in LLMSPELL_TEST_PG. */
+#ifdef LLMSPELL_KV_POSTGRES
+#define COMPAT_HAS_POSTGRES 1
+#include <libpq-fe.h>
+#else
+#define COMPAT_HAS_POSTGRES 0
+#endif
 
 #include <errno.h>
 #include <stdint.h>
@@ -89,6 +97,43 @@ static COMPAT_UNUSED void compat_note_no_sqlite(const char *suite)
                COMPAT_WIN32 ? "build with -DLLMSPELL_KV_SQLITE and an SQLite for Windows to run them"
                             : "built with -DLLMSPELL_TEST_NO_SQLITE");
 }
+
+#if COMPAT_HAS_POSTGRES
+/* A fresh PostgreSQL store: a new schema on the test server, and in out the conninfo whose
+   search_path selects it. 0 (with the reason in why) when there is no server: a suite built for
+   PostgreSQL fails then, it never skips. */
+static COMPAT_UNUSED int compat_pg_fresh(char *out, size_t cap, char *why, size_t whycap)
+{
+    static unsigned counter;
+    const char *base = getenv("LLMSPELL_TEST_PG");
+    char sql[256], schema[64];
+    PGconn *c;
+    PGresult *r;
+    int ok;
+    if (!base || !*base) {
+        snprintf(why, whycap, "LLMSPELL_TEST_PG is not set (make test starts a server: tests/pg_server.sh)");
+        return 0;
+    }
+    c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(why, whycap, "cannot reach the test server (%s): %s", base, PQerrorMessage(c));
+        PQfinish(c);
+        return 0;
+    }
+    snprintf(schema, sizeof schema, "t_%ld_%u", (long)getpid(), counter++);
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) snprintf(why, whycap, "CREATE SCHEMA %s: %s", schema, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    if (ok && snprintf(out, cap, "%s options='-c search_path=%s'", base, schema) >= (int)cap) {
+        snprintf(why, whycap, "conninfo too long");
+        ok = 0;
+    }
+    return ok;
+}
+#endif
 
 #if COMPAT_WIN32
 /* UTF-8 path -> UTF-16 in w[cap]; 0 on success. */

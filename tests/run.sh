@@ -96,6 +96,17 @@ run_example() {
 }
 
 count test_kv build/test_kv
+# PostgreSQL: a throwaway server (tests/pg_server.sh) for the suites built with its backend; a
+# suite that cannot reach it fails, and no server is a failure too
+if pg_env=$(bash tests/pg_server.sh start 2> build/pg_server.err); then
+    eval "$pg_env"
+    trap 'bash tests/pg_server.sh stop "$LLMSPELL_TEST_PG_DIR"' EXIT
+    count test_kv_pg env HARNESS_ONLY=postgres build/test_kv_pg
+    count test_kv_pg_san env HARNESS_ONLY=postgres build/test_kv_pg_san
+else
+    echo "FAIL postgres: no server: $(tr '\n' ' ' < build/pg_server.err)"
+    fail=$((fail + 1))
+fi
 count test_kv_san build/test_kv_san
 count crash_kv build/crash_kv 200
 count crash_kv_san build/crash_kv_san 20

@@ -501,7 +501,7 @@ static void in_child_at(const char *file, int line, void (*fn)(void *), const ch
 /* >>backend factory: opens a fresh store of one kind, reopens it, closes it                  */
 
 typedef enum backend_kind {
-    K_MEMORY, K_FILE, K_SQLITE_FILE, K_SQLITE_MEM, K_VIEW_MEMORY, K_VIEW_FILE, K_VIEW_NESTED, K_USER
+    K_MEMORY, K_FILE, K_SQLITE_FILE, K_SQLITE_MEM, K_VIEW_MEMORY, K_VIEW_FILE, K_VIEW_NESTED, K_USER, K_POSTGRES, K_VIEW_POSTGRES
 } backend_kind;
 
 /* >>a user-defined backend: a sorted array, filled into struct llmspell_kv by hand, to show
@@ -768,12 +768,16 @@ static const backend_desc BACKENDS[] = {
     {"view_file", K_VIEW_FILE, 1, "tenant"},
     {"view_nested", K_VIEW_NESTED, 0, "tenant"},
     {"user", K_USER, 0, "user-array"},
+#if COMPAT_HAS_POSTGRES /* (run on their own: tests/run.sh runs this build with HARNESS_ONLY=postgres) */
+    {"postgres", K_POSTGRES, 1, "postgres"},
+    {"view_postgres", K_VIEW_POSTGRES, 1, "tenant"},
+#endif
 };
 #define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])
 
 static int is_view(const backend_desc *b)
 {
-    return b->kind == K_VIEW_MEMORY || b->kind == K_VIEW_FILE || b->kind == K_VIEW_NESTED;
+    return b->kind == K_VIEW_MEMORY || b->kind == K_VIEW_FILE || b->kind == K_VIEW_NESTED || b->kind == K_VIEW_POSTGRES;
 }
 
 /* The handle under test is kv. For views, root is the real store and (nested) mid is the view
@@ -816,6 +820,12 @@ static llmspell_result store_open_layers(store *s)
 #endif
     case K_USER:
         rc = ua_open(&s->root, &s->opts); break;
+    case K_POSTGRES: case K_VIEW_POSTGRES:
+#if COMPAT_HAS_POSTGRES
+        rc = llmspell_kv_open_postgres(&s->root, s->path, &s->opts); break; /* path: the conninfo of a fresh schema */
+#else
+        rc = LLMSPELL_ERR_UNSUPPORTED; break;
+#endif
     }
     if (rc != LLMSPELL_OK) return rc;
     s->kv = &s->root;
@@ -893,6 +903,15 @@ static int store_open_at(const char *file, int line, store *s, const backend_des
     s->b = b;
     if (opts) s->opts = *opts;
     tmp_path(s->path, sizeof s->path, b->name);
+#if COMPAT_HAS_POSTGRES
+    if (b->kind == K_POSTGRES || b->kind == K_VIEW_POSTGRES) {
+        char why[512];
+        if (!compat_pg_fresh(s->path, sizeof s->path, why, sizeof why)) {
+            harness_fail(file, line, "no PostgreSQL store: %s", why);
+            return 0;
+        }
+    }
+#endif
     rc = store_open_layers(s);
     if (rc != LLMSPELL_OK) {
         harness_fail(file, line, "opening a %s store failed: %s (%s)", b->name, rc_name(rc), llmspell_kv_errmsg(&s->root));
@@ -4268,6 +4287,194 @@ static void alloc_failure(const void *arg)
     CHECK(n > 10, "the scenario completed after only %ld allocations: is the allocator used?", n - 1);
 }
 
+
+#if COMPAT_HAS_POSTGRES
+/* >>postgres faults: the server down at open, the connection lost inside a transaction, a
+   statement the server refuses. Each leaves a clear message naming the server and the
+   operation, a handle that works again, and nothing half-written. */
+
+static const backend_desc *pg_backend(void)
+{
+    size_t i;
+    for (i = 0; i < N_BACKENDS; i++)
+        if (BACKENDS[i].kind == K_POSTGRES) return &BACKENDS[i];
+    return NULL;
+}
+
+/* Runs sql on a connection of its own to the store's schema (a second client). */
+static int pg_admin(const char *conninfo, const char *sql)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    int ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+    if (!ok) fprintf(stderr, "pg_admin %s: %s\n", sql, r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    if (r) PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+/* Terminates the server process behind kv's connection, as an administrator or a crash would. */
+static int pg_kill(const char *conninfo, llmspell_kv *kv)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", PQbackendPID(((llmspell__pq *)kv->ctx)->conn));
+    return pg_admin(conninfo, sql);
+}
+
+static int errmsg_has(llmspell_kv *kv, const char *a, const char *b)
+{
+    const char *m = llmspell_kv_errmsg(kv);
+    return m && strstr(m, a) && (!b || strstr(m, b));
+}
+
+static void test_postgres_server_down(void)
+{
+    llmspell_kv kv;
+    char dir[COMPAT_PATH_MAX - 96], conninfo[COMPAT_PATH_MAX];
+    tmp_path(dir, sizeof dir, "no-server"); /* a socket directory where no server listens */
+    snprintf(conninfo, sizeof conninfo, "host=%s port=5432 user=postgres dbname=postgres connect_timeout=5", dir);
+    CHECK_RC(llmspell_kv_open_postgres(&kv, conninfo, NULL), LLMSPELL_ERR_IO);
+    CHECK(errmsg_has(&kv, "postgres postgres on ", "connect:"), "message: %s", llmspell_kv_errmsg(&kv));
+    CHECK(strcmp(llmspell_kv_name(&kv), "closed") == 0, "a failed open leaves %s", llmspell_kv_name(&kv));
+    CHECK_RC(llmspell_kv_put(&kv, S("k"), S("v")), LLMSPELL_ERR_CLOSED);
+}
+
+static void test_postgres_connection_lost(void)
+{
+    store s;
+    llmspell_kv *kv;
+    llmspell_kv_entry e[3];
+    char big[64];
+    size_t i;
+    OPEN_STORE(s, pg_backend(), NULL);
+    kv = s.kv;
+    CHECK_RC(llmspell_kv_put(kv, S("before"), S("1")), LLMSPELL_OK);
+
+    /* lost between two calls outside a transaction: the next call reconnects */
+    REQUIRE(pg_kill(s.path, kv), "could not terminate the connection");
+    CHECK_VALUE(kv, S("before"), S("1"));
+
+    /* lost inside a transaction, its puts queued: the commit fails, nothing is written */
+    CHECK_RC(llmspell_kv_begin(kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(kv, S("txn1"), S("a")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(kv, S("txn2"), S("b")), LLMSPELL_OK);
+    REQUIRE(pg_kill(s.path, kv), "could not terminate the connection");
+    CHECK_RC(llmspell_kv_commit(kv), LLMSPELL_ERR_IO);
+    CHECK(errmsg_has(kv, "postgres", "connection lost"), "message: %s", llmspell_kv_errmsg(kv));
+    (void)llmspell_kv_rollback(kv); /* the family may have ended it already */
+    CHECK_ABSENT(kv, S("txn1"));
+    CHECK_ABSENT(kv, S("txn2"));
+    CHECK_VALUE(kv, S("before"), S("1"));
+
+    /* lost inside a transaction before a read: the read fails, the rollback ends it */
+    CHECK_RC(llmspell_kv_begin(kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(kv, S("txn3"), S("c")), LLMSPELL_OK);
+    REQUIRE(pg_kill(s.path, kv), "could not terminate the connection");
+    {
+        const void *v;
+        size_t vn;
+        CHECK_RC(llmspell_kv_get(kv, S("before"), &v, &vn), LLMSPELL_ERR_IO);
+        CHECK(errmsg_has(kv, "get", NULL), "message: %s", llmspell_kv_errmsg(kv));
+    }
+    CHECK_RC(llmspell_kv_rollback(kv), LLMSPELL_OK);
+    CHECK_ABSENT(kv, S("txn3"));
+
+    /* a batch after all that is whole */
+    for (i = 0; i < 3; i++) {
+        snprintf(big, sizeof big, "after%u", (unsigned)i);
+        e[i].key = strdup(big);
+        e[i].klen = strlen(big);
+        e[i].val = "x";
+        e[i].vlen = 1;
+    }
+    CHECK_RC(llmspell_kv_put_batch(kv, e, 3), LLMSPELL_OK);
+    CHECK_VALUE(kv, S("after2"), S("x"));
+    for (i = 0; i < 3; i++) free((void *)e[i].key);
+    CLOSE_STORE(s);
+}
+
+static void test_postgres_statement_error(void)
+{
+    store s;
+    llmspell_kv *kv;
+    llmspell_kv_entry e[3];
+    char sql[160], big[200];
+    memset(big, 'b', sizeof big);
+    OPEN_STORE(s, pg_backend(), NULL);
+    kv = s.kv;
+    CHECK_RC(llmspell_kv_put(kv, S("keep"), S("1")), LLMSPELL_OK);
+    /* another client narrows the table: values of 100 bytes or more are refused */
+    snprintf(sql, sizeof sql, "ALTER TABLE llmspell_kv ADD CONSTRAINT small CHECK (octet_length(v) < 100)");
+    REQUIRE(pg_admin(s.path, sql), "could not add the constraint");
+
+    CHECK_RC(llmspell_kv_put(kv, S("one"), big, sizeof big), LLMSPELL_ERR_CONFLICT);
+    CHECK(errmsg_has(kv, "put", "small"), "message: %s", llmspell_kv_errmsg(kv));
+    CHECK_ABSENT(kv, S("one"));
+
+    /* in a batch the refusal arrives at commit: the batch is rolled back whole */
+    e[0].key = "b0"; e[0].klen = 2; e[0].val = "ok"; e[0].vlen = 2;
+    e[1].key = "b1"; e[1].klen = 2; e[1].val = big; e[1].vlen = sizeof big;
+    e[2].key = "b2"; e[2].klen = 2; e[2].val = "ok"; e[2].vlen = 2;
+    CHECK_RC(llmspell_kv_put_batch(kv, e, 3), LLMSPELL_ERR_CONFLICT);
+    CHECK(errmsg_has(kv, "postgres", "small"), "message: %s", llmspell_kv_errmsg(kv));
+    CHECK_ABSENT(kv, S("b0"));
+    CHECK_ABSENT(kv, S("b1"));
+    CHECK_ABSENT(kv, S("b2"));
+    CHECK_VALUE(kv, S("keep"), S("1"));
+    e[1].vlen = 2;
+    CHECK_RC(llmspell_kv_put_batch(kv, e, 3), LLMSPELL_OK); /* the handle is fine */
+    CHECK_VALUE(kv, S("b1"), big, 2);
+    CLOSE_STORE(s);
+}
+
+/* Two connections to one store (as two processes would have): each sees the other's commits,
+   never what the other has not committed. */
+static void test_postgres_two_clients(void)
+{
+    store s;
+    llmspell_kv other;
+    OPEN_STORE(s, pg_backend(), NULL);
+    REQUIRE_RC(llmspell_kv_open_postgres(&other, s.path, NULL), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("a"), S("1")), LLMSPELL_OK);
+    CHECK_VALUE(&other, S("a"), S("1"));
+    CHECK_RC(llmspell_kv_begin(s.kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("a"), S("2")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("b"), S("2")), LLMSPELL_OK);
+    CHECK_VALUE(s.kv, S("b"), S("2")); /* its own writes, inside the transaction */
+    CHECK_VALUE(&other, S("a"), S("1"));
+    CHECK_ABSENT(&other, S("b"));
+    CHECK_RC(llmspell_kv_commit(s.kv), LLMSPELL_OK);
+    CHECK_VALUE(&other, S("a"), S("2"));
+    CHECK_VALUE(&other, S("b"), S("2"));
+    CHECK_RC(llmspell_kv_delete(&other, S("a")), LLMSPELL_OK);
+    CHECK_ABSENT(s.kv, S("a"));
+    CHECK_RC(llmspell_kv_close(&other), LLMSPELL_OK);
+    CLOSE_STORE(s);
+}
+
+static void test_postgres_open_modes(void)
+{
+    char conninfo[COMPAT_PATH_MAX], why[512];
+    llmspell_kv kv, ro;
+    llmspell_kv_options o;
+    REQUIRE(compat_pg_fresh(conninfo, sizeof conninfo, why, sizeof why), "no PostgreSQL store: %s", why);
+    memset(&o, 0, sizeof o);
+    o.no_create = 1;
+    CHECK_RC(llmspell_kv_open_postgres(&kv, conninfo, &o), LLMSPELL_ERR_NOT_FOUND);
+    CHECK(errmsg_has(&kv, "llmspell_kv", "does not exist"), "message: %s", llmspell_kv_errmsg(&kv));
+    REQUIRE_RC(llmspell_kv_open_postgres(&kv, conninfo, NULL), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&kv, S("k"), S("v")), LLMSPELL_OK);
+    memset(&o, 0, sizeof o);
+    o.read_only = 1;
+    REQUIRE_RC(llmspell_kv_open_postgres(&ro, conninfo, &o), LLMSPELL_OK);
+    CHECK_VALUE(&ro, S("k"), S("v"));
+    CHECK_RC(llmspell_kv_put(&ro, S("k"), S("w")), LLMSPELL_ERR_READONLY);
+    CHECK_RC(llmspell_kv_close(&ro), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_open_postgres(&kv, NULL, NULL), LLMSPELL_ERR_INVALID);
+}
+#endif
+
 /* ------------------------------------------------------------------------------------------ */
 /* >>main                                                                                      */
 
@@ -4421,6 +4628,13 @@ int main(int argc, char **argv)
     RUN(test_crc32c);
     RUN(test_time_clock);
 
+#if COMPAT_HAS_POSTGRES
+    RUN(test_postgres_server_down);
+    RUN(test_postgres_connection_lost);
+    RUN(test_postgres_statement_error);
+    RUN(test_postgres_two_clients);
+    RUN(test_postgres_open_modes);
+#endif
     RUN_ARG("alloc_failure_memory", alloc_failure, &BACKENDS[0]);
     RUN_ARG("alloc_failure_file", alloc_failure, &BACKENDS[1]);
 
