@@ -37,6 +37,14 @@ build/test_kv_pg: tests/test_kv.c tests/harness.h tests/failalloc.h $(HEADERS) |
 	$(CC) -std=c99 $(CFLAGS) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq
 build/test_kv_pg_san: tests/test_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq
+build/test_vec_pg: tests/test_vec.c tests/harness.h tests/failalloc.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq -lm
+build/test_graph_pg: tests/test_graph.c tests/harness.h tests/failalloc.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq -lm
+build/test_export_pg: tests/test_export.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq -lm
+build/isolation_pg: tests/isolation.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(PG) -I. $< -o $@ -lsqlite3 -lpq -lm
 
 # One store shared by threads: plain, under ThreadSanitizer (a race fails the test) and ASan.
 build/test_threads_kv: tests/test_threads_kv.c tests/harness.h tests/failalloc.h tests/gate.h $(HEADERS) | build
@@ -194,7 +202,8 @@ demo: all
 
 # Everything: compile checks (C99 and C++, gcc and clang, -Werror), the suites, the same
 # suites under ASan+UBSan, the crash test. Ends with "N passed, M failed".
-test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/test_kv_pg build/test_kv_pg_san build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
+test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/test_kv_pg build/test_kv_pg_san \
+      build/test_vec_pg build/test_graph_pg build/test_export_pg build/isolation_pg build/crash_kv build/crash_kv_san build/crashsim_kv build/crashsim_kv_san \
       build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
       build/test_threads_graph build/test_threads_graph_tsan build/test_threads_graph_san build/test_threads_graph_nt \
       build/test_threads_vec build/test_threads_vec_tsan build/test_threads_vec_san build/test_threads_vec_nt build/test_threads_vec_wide_tsan \

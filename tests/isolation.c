@@ -216,6 +216,17 @@ static void test_isolation_sqlite(void) {
 }
 #endif
 
+#if COMPAT_HAS_POSTGRES
+static void test_isolation_postgres(void) {
+    char conninfo[COMPAT_PATH_MAX], why[512];
+    llmspell_kv root;
+    REQUIRE(compat_pg_fresh(conninfo, sizeof conninfo, why, sizeof why), "no PostgreSQL store: %s", why);
+    REQUIRE_RC(llmspell_kv_open_postgres(&root, conninfo, NULL), LLMSPELL_OK);
+    run_on(&root);
+    llmspell_kv_close(&root);
+}
+#endif
+
 int main(void) {
     ids_init();
     RUN(test_isolation_memory);
@@ -224,6 +235,9 @@ int main(void) {
     RUN(test_isolation_sqlite);
 #else
     compat_note_no_sqlite("isolation");
+#endif
+#if COMPAT_HAS_POSTGRES
+    RUN(test_isolation_postgres);
 #endif
     return harness_exit();
 }

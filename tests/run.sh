@@ -103,6 +103,11 @@ if pg_env=$(bash tests/pg_server.sh start 2> build/pg_server.err); then
     trap 'bash tests/pg_server.sh stop "$LLMSPELL_TEST_PG_DIR"' EXIT
     count test_kv_pg env HARNESS_ONLY=postgres build/test_kv_pg
     count test_kv_pg_san env HARNESS_ONLY=postgres build/test_kv_pg_san
+    # the other suites' store-level tests with postgres among their backends (ASan + UBSan builds)
+    count test_vec_pg env HARNESS_ONLY=postgres build/test_vec_pg
+    count test_graph_pg env HARNESS_ONLY=backends_agree build/test_graph_pg
+    count test_export_pg bash -c 'set -o pipefail; build/test_export_pg | sed -E "s/^(PASS|FAIL) /\1 pg_/"'
+    count isolation_pg env HARNESS_ONLY=postgres build/isolation_pg
 else
     echo "FAIL postgres: no server: $(tr '\n' ' ' < build/pg_server.err)"
     fail=$((fail + 1))

@@ -51,9 +51,10 @@ static void make_tmpdir(void) {
     }
 }
 
-/* kind 0 memory, 1 file, 2 SQLite (when compiled in); a fresh store each time */
-static const char *kind_name[3] = {"memory", "file", "sqlite"};
-#define NKINDS (COMPAT_HAS_SQLITE ? 3 : 2)
+/* kind 0 memory, 1 file, 2 SQLite, then PostgreSQL (each when compiled in: a build with
+   PostgreSQL has SQLite too); a fresh store each time */
+static const char *kind_name[4] = {"memory", "file", "sqlite", "postgres"};
+#define NKINDS (COMPAT_HAS_POSTGRES ? 4 : COMPAT_HAS_SQLITE ? 3 : 2)
 static llmspell_result open_kind(llmspell_kv *kv, int kind) {
     char path[COMPAT_PATH_MAX + 64];
     make_tmpdir();
@@ -61,6 +62,16 @@ static llmspell_result open_kind(llmspell_kv *kv, int kind) {
     compat_unlink(path);
     if (kind == 0) return llmspell_kv_open_memory(kv, NULL);
     if (kind == 1) return llmspell_kv_open_file(kv, path, NULL);
+#if COMPAT_HAS_POSTGRES
+    if (kind == 3) {
+        char why[512];
+        if (!compat_pg_fresh(path, sizeof path, why, sizeof why)) {
+            fprintf(stderr, "no PostgreSQL store: %s\n", why);
+            return LLMSPELL_ERR_IO;
+        }
+        return llmspell_kv_open_postgres(kv, path, NULL);
+    }
+#endif
 #if COMPAT_HAS_SQLITE
     return llmspell_kv_open_sqlite(kv, path, NULL);
 #else

@@ -55,9 +55,9 @@ static unsigned rng_below(rng *r, unsigned n) { return (unsigned)(rng_next(r) % 
 typedef struct tclock { llmspell_time now; } tclock;
 static llmspell_time tclock_now(void *ctx) { return ((tclock *)ctx)->now; }
 
-typedef enum bkind { B_MEMORY, B_FILE, B_SQLITE } bkind;
-static const char *const BNAMES[] = {"memory", "file", "sqlite"};
-#define NBACKENDS (COMPAT_HAS_SQLITE ? 3 : 2) /* the backends compiled in */
+typedef enum bkind { B_MEMORY, B_FILE, B_SQLITE, B_POSTGRES } bkind;
+static const char *const BNAMES[] = {"memory", "file", "sqlite", "postgres"};
+#define NBACKENDS (COMPAT_HAS_POSTGRES ? 4 : COMPAT_HAS_SQLITE ? 3 : 2) /* the backends compiled in (PostgreSQL builds have SQLite) */
 
 typedef struct env {
     bkind kind;
@@ -76,6 +76,9 @@ static llmspell_result env_open_kv(env *e)
     switch (e->kind) {
     case B_MEMORY: r = llmspell_kv_open_memory(&e->kv, &e->ko); break;
     case B_FILE: r = llmspell_kv_open_file(&e->kv, e->path, &e->ko); break;
+#if COMPAT_HAS_POSTGRES
+    case B_POSTGRES: r = llmspell_kv_open_postgres(&e->kv, e->path, &e->ko); break; /* path: the conninfo */
+#endif
 #if COMPAT_HAS_SQLITE
     default: r = llmspell_kv_open_sqlite(&e->kv, e->path, &e->ko); break;
 #else
@@ -104,6 +107,15 @@ static llmspell_result env_open(env *e, bkind kind, const char *name)
     e->go.clock.now = tclock_now;
     e->go.clock.ctx = &e->clk;
     snprintf(e->path, sizeof e->path, "%s/%s-%d.db", g_tmpdir, name, ++serial);
+#if COMPAT_HAS_POSTGRES
+    if (kind == B_POSTGRES) {
+        char why[512];
+        if (!compat_pg_fresh(e->path, sizeof e->path, why, sizeof why)) {
+            fprintf(stderr, "no PostgreSQL store: %s\n", why);
+            return LLMSPELL_ERR_IO;
+        }
+    }
+#endif
     if ((r = env_open_kv(e)) != LLMSPELL_OK) return r;
     return env_open_graph(e);
 }
@@ -1069,7 +1081,7 @@ static void scenario(env *e)
 static void test_backends_agree(void)
 {
     env e;
-    sbuf d[3], r;
+    sbuf d[NBACKENDS], r;
     char why[400];
     int b;
     memset(d, 0, sizeof d);
@@ -1086,7 +1098,7 @@ static void test_backends_agree(void)
         if (b) CHECK(strcmp(d[0].p, d[b].p) == 0, "memory vs %s: %s", BNAMES[b], dump_diff(d[0].p, d[b].p, why, sizeof why));
     }
     CHECK(strstr(d[0].p, "E q|person|Quinn") != NULL && strstr(d[0].p, "R qp|loves|q>p") != NULL, "scenario did not run: %.300s", d[0].p);
-    for (b = 0; b < 3; b++) sb_free(&d[b]);
+    for (b = 0; b < NBACKENDS; b++) sb_free(&d[b]);
     sb_free(&r);
 }
 

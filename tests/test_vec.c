@@ -2347,12 +2347,15 @@ static void test_dims(void)
 /* ------------------------------------------------------------------------------------------ */
 /* >>persistence                                                                               */
 
-typedef enum { B_MEMORY, B_FILE, B_SQLITE, B_TENANT_FILE } bkind;
+typedef enum { B_MEMORY, B_FILE, B_SQLITE, B_TENANT_FILE, B_POSTGRES } bkind;
 typedef struct backend { const char *name; bkind kind; } backend;
 static const backend BACKENDS[] = {{"memory", B_MEMORY},
                                    {"file", B_FILE},
 #if COMPAT_HAS_SQLITE
                                    {"sqlite", B_SQLITE},
+#endif
+#if COMPAT_HAS_POSTGRES
+                                   {"postgres", B_POSTGRES},
 #endif
                                    {"tenant_file", B_TENANT_FILE}};
 
@@ -2374,6 +2377,9 @@ static llmspell_result store_open(store *s)
     if (s->kind == B_MEMORY) rc = llmspell_kv_open_memory(&s->root, NULL);
 #if COMPAT_HAS_SQLITE
     else if (s->kind == B_SQLITE) rc = llmspell_kv_open_sqlite(&s->root, s->path, &ko);
+#endif
+#if COMPAT_HAS_POSTGRES
+    else if (s->kind == B_POSTGRES) rc = llmspell_kv_open_postgres(&s->root, s->path, &ko); /* path: the conninfo */
 #endif
     else rc = llmspell_kv_open_file(&s->root, s->path, &ko);
     if (rc != LLMSPELL_OK) return rc;
@@ -2552,6 +2558,9 @@ static void test_persist(const void *arg)
     memset(&t2, 0, sizeof t2);
     st.kind = b->kind;
     tmp_path(st.path, sizeof st.path, b->name);
+#if COMPAT_HAS_POSTGRES
+    if (b->kind == B_POSTGRES) REQUIRE(compat_pg_fresh(st.path, sizeof st.path, why, sizeof why), "no PostgreSQL store: %s", why);
+#endif
     ds_make(&d, N + 100 + NQ, DIM, 20, 777, 0);
     ds_make(&d5, 200, 5, 5, 778, 0);
     REQUIRE_RC(store_open(&st), LLMSPELL_OK);
