@@ -18,12 +18,15 @@ build/demo: examples/demo.c $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. -DLLMSPELL_KV_SQLITE $< -o $@ -lsqlite3 -lm
 
 # The command-line tool (tools/llmspell.c's first line is the same build as one cc command).
+# the tool speaks PostgreSQL when libpq-dev is installed
+CLI_PG = $(if $(wildcard /usr/include/postgresql/libpq-fe.h),$(PG),)
+CLI_PQ = $(if $(wildcard /usr/include/postgresql/libpq-fe.h),-lpq,)
 build/llmspell: tools/llmspell.c $(HEADERS) | build
 	@test -f /usr/include/sqlite3.h || { echo "make: llmspell needs SQLite: apt-get install -y libsqlite3-dev"; exit 1; }
-	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+	$(CC) -std=c99 $(CFLAGS) $(WARN) $(CLI_PG) -I. $< -o $@ -lsqlite3 $(CLI_PQ) -lm
 
 build/llmspell_san: tools/llmspell.c $(HEADERS) | build
-	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@ -lsqlite3 -lm
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) $(CLI_PG) -I. $< -o $@ -lsqlite3 $(CLI_PQ) -lm
 
 build/test_kv: tests/test_kv.c tests/harness.h tests/failalloc.h $(HEADERS) | build
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -I. $< -o $@ -lsqlite3

@@ -529,6 +529,48 @@ run storage migrate --from file:missing.db --to file:m9.db
 expect migrate_missing_source 1 "err~missing.db"
 check migrate_failures_create_nothing '[ ! -e m9.db ] && [ ! -e out.json ] && [ ! -e missing.db ]' "a target file appeared"
 
+# ---- postgres: on the server make test started (tests/pg_server.sh), in a schema of its own -----
+if "$BIN" storage info --backend postgres --path x 2>&1 | grep -q "built without PostgreSQL"; then
+    echo "SKIP cli_postgres: this llmspell was built without PostgreSQL (libpq-dev was missing)"
+elif [ -z "${LLMSPELL_TEST_PG:-}" ]; then
+    report postgres "LLMSPELL_TEST_PG is not set: no server to test against (make test starts one)"
+else
+    schema=cli_$$_$RANDOM
+    psql "$LLMSPELL_TEST_PG" -qc "CREATE SCHEMA $schema" > /dev/null 2>&1
+    PGC="$LLMSPELL_TEST_PG options='-c search_path=$schema'"
+    run kv get k --backend postgres --path "$PGC"
+    expect postgres_read_needs_table 1 "err~llmspell_kv does not exist"
+    run storage migrate --from file:src.db --to "postgres:$PGC"
+    expect migrate_file_to_postgres 0 "out~Migrated 9 total records from file:src.db to postgres:"
+    check migrate_file_to_postgres_data '[ "$(export_body postgres "$PGC")" = "$want" ]' "the export of the postgres store differs from the source's"
+    run storage migrate --from "postgres:$PGC" --to sqlite:p1.db
+    expect migrate_postgres_to_sqlite 0 "out~Migrated 9 total records from postgres:"
+    check migrate_postgres_to_sqlite_data '[ "$(export_body sqlite p1.db)" = "$want" ]' "the export of p1.db differs from the source's"
+    run storage migrate --from file:src.db --to "postgres:$PGC"
+    expect migrate_to_postgres_conflict 1 "err~the target is unchanged"
+    run kv put pgkey pgvalue --backend postgres --path "$PGC"
+    expect postgres_kv_put 0
+    run kv get pgkey --backend postgres --path "$PGC"
+    expect postgres_kv_get 0 "out=pgvalue"
+    run kv scan pg --backend postgres --path "$PGC"
+    expect postgres_kv_scan 0 "out~pgkey"
+    run vec add docs pg1 --vector 0.5,0.5 --backend postgres --path "$PGC"
+    expect postgres_vec_add 0
+    run vec search docs --vector 0.5,0.5 --k 1 --backend postgres --path "$PGC"
+    expect postgres_vec_search 0 "out~pg1"
+    run graph put pgnode --type person --name Pat --backend postgres --path "$PGC"
+    expect postgres_graph_put 0
+    run graph get pgnode --backend postgres --path "$PGC"
+    expect postgres_graph_get 0 "out~Pat"
+    run storage info --backend postgres --path "$PGC"
+    expect postgres_info 0 "out~backend: postgres" 'out~collection "docs"'
+    run storage compact --backend postgres --path "$PGC"
+    expect postgres_compact 0 "out~compacted postgres:"
+    run kv get pgkey --backend postgres --path "host=$W/no-server port=5432 user=postgres dbname=postgres"
+    expect postgres_server_down 1 "err~connect"
+    psql "$LLMSPELL_TEST_PG" -qc "DROP SCHEMA $schema CASCADE" > /dev/null 2>&1
+fi
+
 # ---- the build line at the top of tools/llmspell.c ---------------------------------------------
 line=$(head -1 "$REPO/tools/llmspell.c" | sed -n 's|^/\* *\(cc .*\)$|\1|p')
 mkdir "$W/b" && cp "$REPO"/llmspell_*.h "$W/b/" && cp -r "$REPO/tools" "$W/b/"

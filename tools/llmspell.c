@@ -1,8 +1,11 @@
 /* cc -std=c99 -O2 -I. tools/llmspell.c -o llmspell -lsqlite3 -lm
+   (with PostgreSQL: add -DLLMSPELL_KV_POSTGRES -I/usr/include/postgresql ... -lpq; make does when
+   libpq-dev is installed)
    llmspell - the command-line tool of llmspell-c: export, import, validate, inspect and migrate
    stores, and read or write their keys, vectors and graph from a shell script.
 
-   Every command takes the store as --backend memory|file|sqlite (default file) and --path DB;
+   Every command takes the store as --backend memory|file|sqlite|postgres (default file) and
+   --path DB (for postgres, a libpq conninfo such as "host=/run/postgresql dbname=app");
    a memory store starts empty, or loaded from the export file named by --path, and ends with
    the process, so only reading commands accept it. --tenant T works inside tenant T's view.
    Exit codes: 0 success, 1 bad data or a failed operation (stderr says what and where),
@@ -40,7 +43,7 @@ static const char *const usage_main =
     "  vec create|add|search|info   NAME ...                         vector collections\n"
     "  graph put|get|history|neighbors|traverse   ID ...             the bi-temporal graph\n"
     "\n"
-    "Store options (every command): --backend memory|file|sqlite (default file), --path DB,\n"
+    "Store options (every command): --backend memory|file|sqlite|postgres (default file), --path DB,\n"
     "--tenant T. Times (--valid-at, --tx-at, --valid-from, --valid-to): RFC 3339\n"
     "(2024-05-01T12:00:00Z, 2024-05-01, offsets and fractions allowed), integer microseconds since\n"
     "1970, now, +inf or -inf. Exit codes: 0 ok, 1 failed (stderr says why), 2 usage error.\n";
@@ -248,7 +251,7 @@ static int load_export_into(const cli *c, llmspell_kv *kv, const char *path);
 
 enum { OPEN_READ, OPEN_WRITE, OPEN_EXISTING }; /* read-only / writable, created if new / writable, must exist */
 
-/* Opens kind ("memory", "file", "sqlite") at path. */
+/* Opens kind ("memory", "file", "sqlite", "postgres") at path (postgres: a conninfo). */
 static int store_open_kind(const cli *c, store *s, const char *kind, const char *path, int mode) {
     llmspell_kv_options o;
     llmspell_result rc;
@@ -257,17 +260,25 @@ static int store_open_kind(const cli *c, store *s, const char *kind, const char 
     memset(&o, 0, sizeof o);
     o.read_only = !writable;
     o.no_create = mode != OPEN_WRITE;
-    snprintf(s->name, sizeof s->name, "%s:%s", kind, path ? path : "");
+    snprintf(s->name, sizeof s->name, "%s:%s", kind, path && strstr(path, "password") ? "(conninfo with a password)" : path ? path : "");
     s->path = path;
     if (strcmp(kind, "memory") == 0) {
-        if (writable) return usage_error(c, "the memory backend ends with this process: write to --backend file or sqlite");
+        if (writable) return usage_error(c, "the memory backend ends with this process: write to --backend file, sqlite or postgres");
         rc = llmspell_kv_open_memory(&s->root, NULL);
         if (rc == LLMSPELL_OK && path && load_export_into(c, &s->root, path) != 0) {
             llmspell_kv_close(&s->root);
             return EXIT_FAIL;
         }
+    } else if (strcmp(kind, "postgres") == 0) {
+#ifdef LLMSPELL_KV_POSTGRES
+        if (!path || !*path) return usage_error(c, "--path is required for the postgres backend (a conninfo)");
+        rc = llmspell_kv_open_postgres(&s->root, path, &o); /* the table is created only by writing commands */
+#else
+        say(c, "this llmspell was built without PostgreSQL (build it with -DLLMSPELL_KV_POSTGRES ... -lpq)");
+        return EXIT_FAIL;
+#endif
     } else if (strcmp(kind, "file") != 0 && strcmp(kind, "sqlite") != 0) {
-        return usage_error(c, "unknown backend '%s' (memory, file or sqlite)", kind);
+        return usage_error(c, "unknown backend '%s' (memory, file, sqlite or postgres)", kind);
     } else if (!path || !*path) {
         return usage_error(c, "--path is required for the %s backend", kind);
     } else {
@@ -319,7 +330,7 @@ static int store_open_spec(const cli *c, store *s, const char *spec, int mode) {
     const char *colon = strchr(spec, ':');
     size_t n = colon ? (size_t)(colon - spec) : 0;
     if (!colon || n == 0 || n >= sizeof kind)
-        return usage_error(c, "'%s' is not KIND:PATH (memory:EXPORT.json, file:DB or sqlite:DB)", spec);
+        return usage_error(c, "'%s' is not KIND:PATH (memory:EXPORT.json, file:DB, sqlite:DB or postgres:CONNINFO)", spec);
     memcpy(kind, spec, n);
     kind[n] = 0;
     return store_open_kind(c, s, kind, colon[1] ? colon + 1 : NULL, mode);
@@ -1418,8 +1429,8 @@ static int cmd_graph_traverse(cli *c) {
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
-#define U_STORE "  --backend memory|file|sqlite   default file; memory: --path is an export file loaded first\n" \
-                "  --path DB                      the store (file or SQLite database)\n"                     \
+#define U_STORE "  --backend memory|file|sqlite|postgres   default file; memory: --path is an export file loaded first\n" \
+                "  --path DB                      the store (file, SQLite database or PostgreSQL conninfo)\n"  \
                 "  --tenant T                     work inside tenant T's view\n"
 #define U_TIMES "  --valid-at TIME                as of this valid time (default now)\n"                    \
                 "  --tx-at TIME                   as the graph knew it at this time (default: current knowledge)\n"
@@ -1433,7 +1444,7 @@ static const command_def commands[] = {
      "  --pretty                       indented\n",
      cmd_export},
     {"storage", "import", STORE_OPTS "input= skip-empty-embeddings times-in-seconds", 0, 0,
-     "usage: llmspell storage import --path DB --input FILE|- [--backend file|sqlite] [--tenant T]\n"
+     "usage: llmspell storage import --path DB --input FILE|- [--backend file|sqlite|postgres] [--tenant T]\n"
      "Validates the whole file, then writes it in one transaction: all of it or, on any error, nothing.\n"
      "Prints the number of records per section.\n" U_STORE
      "  --input FILE|-                 an llmspell v1.0 export (- reads standard input); with --tenant T\n"
@@ -1453,16 +1464,18 @@ static const command_def commands[] = {
      "collections (records, metric, dimensions) and graph sizes.\n" U_STORE,
      cmd_info},
     {"storage", "compact", "backend= path=", 0, 0,
-     "usage: llmspell storage compact --path DB [--backend file|sqlite]\n"
+     "usage: llmspell storage compact --path DB [--backend file|sqlite|postgres]\n"
      "Rewrites the store without the bytes that overwritten and deleted keys left behind (the file\n"
-     "backend: a new file, fsync'd, then renamed over the old one; a crash at any point keeps one of the two).\n"
-     "  --backend file|sqlite          default file\n"
+     "backend: a new file, fsync'd, then renamed over the old one; a crash at any point keeps one of the two;\n"
+     "postgres: VACUUM).\n"
+     "  --backend file|sqlite|postgres default file\n"
      "  --path DB                      the store\n",
      cmd_compact},
     {"storage", "migrate", "from= to= skip-empty-embeddings times-in-seconds", 0, 0,
      "usage: llmspell storage migrate --from KIND:DB --to KIND:DB\n"
      "Copies a whole store (every tenant, collection and graph version) through the export format,\n"
-     "in one transaction on the target. KIND is file or sqlite; --from may also be memory:EXPORT.json.\n",
+     "in one transaction on the target. KIND is file, sqlite or postgres (postgres:CONNINFO); --from may\n"
+     "also be memory:EXPORT.json.\n",
      cmd_migrate},
     {"kv", "get", STORE_OPTS "raw", 1, 1,
      "usage: llmspell kv get KEY [--raw] [store options]\n"
