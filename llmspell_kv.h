@@ -361,6 +361,8 @@ typedef struct llmspell_kv_characteristics {
     int transactional;          /* begin/commit/rollback are atomic */
     int supports_prefix_scan;   /* ordered scans are native, not emulated */
     int supports_atomic_ops;    /* batches are all-or-nothing */
+    int shared;                 /* other processes may write the store between two calls (postgres,
+                                   an SQLite file): caches of it (vec, graph) check for their commits */
     uint64_t read_latency_ns;   /* typical point read, as make bench measured it on a 2-core VM */
     uint64_t write_latency_ns;  /* typical autocommitted put in the handle's durability mode */
 } llmspell_kv_characteristics;
@@ -4517,6 +4519,7 @@ static void llmspell__sq_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) 
     c->transactional = 1;
     c->supports_prefix_scan = 1;
     c->supports_atomic_ops = 1;
+    c->shared = c->persistent;
     c->read_latency_ns = 5000; /* make bench: ~0.2M gets/s after reopen; synchronous=FULL commits ~12-14 ms */
     c->write_latency_ns = s->durability == LLMSPELL_DURABILITY_SAFE ? 12000000 : 20000;
 }
@@ -4641,7 +4644,8 @@ fail:
    NOT NULL DEFAULT 0) in the connection's current schema (search_path: one store per schema).
    bytea compares as memcmp does, so the primary key's order is the store's. Prepared
    statements with binary parameters and results; cursors read pages by key range like SQLite's
-   (>>paged cursors). A transaction is BEGIN ... COMMIT on the one connection; its puts go out
+   (>>paged cursors). A transaction is BEGIN ... COMMIT on the one connection, holding an advisory
+   lock on the table so that writers take turns across processes as they do inside one; its puts go out
    in libpq's pipeline mode without waiting for their results, so a batch of puts costs one
    round trip at commit (a put's failure then fails the commit, and the transaction rolls back
    whole). Reads and deletes inside a transaction send what is queued, then wait.
@@ -4935,8 +4939,12 @@ static llmspell_result llmspell__pq_begin(llmspell_kv *kv) {
     llmspell__pq_clear(s);
     if (PQenterPipelineMode(s->conn) != 1) return llmspell__pq_fail(kv, NULL, "begin");
     s->in_pipe = 1;
-    if (PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1) return llmspell__pq_fail(kv, NULL, "begin");
-    s->pending = 1; /* BEGIN travels with the transaction's first statements */
+    /* one writer at a time, as on every backend: other processes' transactions on this table
+       wait here until this one ends, so what it reads after begin stays what it read */
+    if (PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        PQsendQueryParams(s->conn, "SELECT pg_advisory_xact_lock('llmspell_kv'::regclass::oid::bigint)", 0, NULL, NULL, NULL, NULL, 0) != 1)
+        return llmspell__pq_fail(kv, NULL, "begin");
+    s->pending = 2; /* they travel with the transaction's first statements */
     return LLMSPELL_OK;
 }
 
@@ -5032,6 +5040,7 @@ static void llmspell__pq_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) 
     c->transactional = 1;
     c->supports_prefix_scan = 1;
     c->supports_atomic_ops = 1;
+    c->shared = 1;
     c->read_latency_ns = 50000; /* make bench: a round trip on a unix socket */
     c->write_latency_ns = LLMSPELL__PQ(kv)->fast ? 60000 : 1000000;
 }

@@ -1488,6 +1488,8 @@ struct llmspell_vec {
     uint64_t rng;
     int graph_loaded;
     int broken;                 /* memory is empty after a failed write or reload: reload on the next call */
+    int shared;                 /* other processes write the store too (>>shared stores) */
+    uint32_t gen32;             /* atomic: gen's low bits, for the check without the writers' lock */
     /* writer scratch (one writer at a time) */
     struct llmspell__vscratch *ws;
     llmspell_json_doc *jdoc;    /* reading metadata (llmspell_export.h) */
@@ -3921,6 +3923,7 @@ static llmspell_result llmspell__load(llmspell_vec *v, llmspell_time *created, i
     memset(&cfg, 0, sizeof cfg);
     if (!llmspell__meta_parse((const uint8_t *)val, vn, &cfg, &v->gen, &count, created))
         return llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': the collection's settings record is corrupt", v->name);
+    llmspell__st32(&v->gen32, (uint32_t)v->gen);
     v->cfg = cfg;
     /* saved graphs */
     pre = llmspell__vkey(key, sizeof key, 'h', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
@@ -4386,6 +4389,44 @@ static void llmspell__insert_all(llmspell_vec *v, const llmspell__vins *items, s
 #endif
 }
 
+/* >>shared stores. When other processes write the store (kv characteristics shared: postgres,
+   an SQLite file), memory is a cache of it: every call first reads the collection's generation
+   from its settings record, which each write bumps in the transaction that changes the
+   records, and reloads the collection when the store's is not the one memory holds. A call
+   therefore sees every write another process committed before the call began; its own are
+   seen at once, as always. Writers take turns across processes (the backend's transactions
+   do: postgres holds a lock from begin, SQLite begins immediate), so a write compares and
+   reloads inside its transaction and changes the latest state, never a stale one. A reload
+   outside a write is checked against the generation read after it: another commit meanwhile
+   (the backend may not hold one snapshot across the reads) makes it load again. */
+
+/* The store's generation of this collection (ERR_NOT_FOUND: dropped by another process). */
+static llmspell_result llmspell__store_gen(llmspell_vec *v, uint64_t *gen) {
+    uint8_t key[LLMSPELL__VKEY_MAX];
+    const void *val;
+    size_t vn, kn = llmspell__vkey(key, sizeof key, 'm', v->name, v->nlen, NULL, 0, 0, 0, 0, 0);
+    llmspell_vec_config cfg;
+    uint64_t count;
+    llmspell_time created;
+    llmspell_result r = llmspell_kv_get(v->kv, key, kn, &val, &vn);
+    if (r == LLMSPELL_ERR_NOT_FOUND) return llmspell__vfail(v, r, "vec '%s': the collection is no longer in the store", v->name);
+    if (r != LLMSPELL_OK) return llmspell__kv_fail(v, r);
+    if (!llmspell__meta_parse((const uint8_t *)val, vn, &cfg, gen, &count, &created))
+        return llmspell__vfail(v, LLMSPELL_ERR_CORRUPT, "vec '%s': the collection's settings record is corrupt", v->name);
+    return LLMSPELL_OK;
+}
+
+/* Under wlock: marks memory for a reload when the store holds another generation. */
+static llmspell_result llmspell__stale_check(llmspell_vec *v) {
+    uint64_t gen;
+    llmspell_result r = llmspell__store_gen(v, &gen);
+    if (r != LLMSPELL_OK || gen == v->gen) return r;
+    llmspell__vx_lock(v);
+    v->broken = 1;
+    llmspell__vx_unlock(v);
+    return LLMSPELL_OK;
+}
+
 /* Under wlock, with the store's lock held (the writer's transaction or a reader's snapshot):
    a handle whose memory was dropped after a failed write (broken) reloads it from the store;
    if even that fails (out of memory, say), every call tries again first. */
@@ -4423,6 +4464,33 @@ static llmspell_result llmspell__heal(llmspell_vec *v, int keep) {
     }
     if (keep) memcpy(llmspell__vmsg(v), msg, sizeof msg);
     return r;
+}
+
+/* Before a read on a shared store, holding none of vec's locks: reloads when another process
+   has written the collection (>>shared stores). */
+static llmspell_result llmspell__catch_up(llmspell_vec *v) {
+    uint64_t gen, after = 0;
+    llmspell_result r;
+    int tries, again;
+    if ((r = llmspell__store_gen(v, &gen)) != LLMSPELL_OK) return r;
+    if ((uint32_t)gen == llmspell__ld32(&v->gen32)) return LLMSPELL_OK; /* the common case: no lock taken */
+    for (tries = 0; tries < 8; tries++) {
+        if ((r = llmspell_kv_read_begin(v->kv)) != LLMSPELL_OK) return llmspell__kv_fail(v, r);
+        llmspell__vw_lock(v); /* this process's writers finish first: their commit may be what differs */
+        r = llmspell__stale_check(v);
+        if (r == LLMSPELL_OK) r = llmspell__reload(v);
+        if (r == LLMSPELL_OK) r = llmspell__store_gen(v, &after);
+        again = r == LLMSPELL_OK && after != v->gen;
+        if (again) { /* a commit landed during the reload: load again */
+            llmspell__vx_lock(v);
+            v->broken = 1;
+            llmspell__vx_unlock(v);
+        }
+        llmspell__vw_unlock(v);
+        (void)llmspell_kv_read_end(v->kv);
+        if (!again) return r;
+    }
+    return llmspell__vfail(v, LLMSPELL_ERR_BUSY, "vec '%s': other processes kept writing the collection while it was reloaded", v->name);
 }
 
 /* Adds recs[0..n) (linked on `threads` threads), or deletes del_id, or (neither) only purges;
@@ -4464,6 +4532,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     }
     llmspell__vw_lock(v);
     if (t && t->scratch) ((llmspell__vscratch *)t->scratch)->nhold = 0; /* this call ends what its last read returned */
+    if (v->shared && (r = llmspell__stale_check(v)) != LLMSPELL_OK) goto out; /* writers take turns: what it reads now stays */
     if ((r = llmspell__reload(v)) != LLMSPELL_OK) goto out;
     if (n && !(w.prep = (llmspell__vprep *)llmspell__valloc(v, n * sizeof *w.prep))) {
         r = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory", v->name);
@@ -4556,6 +4625,7 @@ static llmspell_result llmspell__write(llmspell_vec *v, const llmspell_vec_recor
     /* linking the new nodes, with searches running: cannot fail from here */
     llmspell__insert_all(v, items, n, v->ws, xs, threads);
     v->gen++;
+    llmspell__st32(&v->gen32, (uint32_t)v->gen);
     if (v->kv) {
         created = llmspell__created_of(v);
         r = llmspell__save(v, created);
@@ -4654,6 +4724,7 @@ static llmspell__tslot *llmspell__vr_begin(llmspell_vec *v, llmspell_result *rc)
             *rc = llmspell__vfail(v, LLMSPELL_ERR_NOMEM, "vec '%s': out of memory for this thread's state", v->name);
             return NULL;
         }
+        if (v->shared && t->depth == 0 && (*rc = llmspell__catch_up(v)) != LLMSPELL_OK) return NULL;
 #ifndef LLMSPELL_NO_THREADS
         if (t->depth == 0) llmspell__rw_read_lock(&v->rw, t->stripe);
 #endif
@@ -4803,7 +4874,9 @@ LLMSPELL_DEF llmspell_result llmspell_vec_open(llmspell_vec **out, llmspell_kv *
         goto fail;
     }
     if (kv) { /* one state of the store throughout (other threads may write it meanwhile) */
+        llmspell_kv_characteristics ch;
         int rebuilt = 0;
+        v->shared = llmspell_kv_characteristics_get(kv, &ch) == LLMSPELL_OK && ch.shared;
         if ((r = llmspell_kv_read_begin(kv)) != LLMSPELL_OK) goto fail;
         r = llmspell__load(v, &created, &rebuilt);
         (void)llmspell_kv_read_end(kv);

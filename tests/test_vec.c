@@ -4328,6 +4328,140 @@ static void test_record_forms(void)
     llmspell_kv_close(&kv);
 }
 
+#if COMPAT_HAS_POSTGRES && !COMPAT_WIN32
+#include <sys/wait.h>
+/* >>shared stores: processes on one PostgreSQL store see each other's committed writes.
+   Every vector is a function of its id's number, so any process can check any record. */
+enum { MP_DIM = 8 };
+static void mp_vec(unsigned n, float *x)
+{
+    unsigned j;
+    for (j = 0; j < MP_DIM; j++) x[j] = (float)sin(n * 0.7 + j * 1.3) + (float)(n % 97) * 0.01f;
+}
+
+/* Adds ids prefix0..prefix(count-1) (numbers base..) in batches, each one checked found
+   right after; 0 on success, else the step that failed. Runs in a child process. */
+static int mp_writer(const char *conninfo, const char *prefix, unsigned base, unsigned count, unsigned batch)
+{
+    llmspell_kv kv;
+    llmspell_vec *v = NULL;
+    unsigned i, j;
+    if (llmspell_kv_open_postgres(&kv, conninfo, NULL) != LLMSPELL_OK) return 1;
+    if (llmspell_vec_open(&v, &kv, "shared", NULL, NULL) != LLMSPELL_OK) return 2;
+    for (i = 0; i < count; i += batch) {
+        float x[16][MP_DIM];
+        char ids[16][24];
+        llmspell_vec_record r[16];
+        llmspell_vec_hit hit;
+        llmspell_vec_query q;
+        size_t nh;
+        for (j = 0; j < batch && i + j < count; j++) {
+            snprintf(ids[j], sizeof ids[j], "%s%u", prefix, i + j);
+            mp_vec(base + i + j, x[j]);
+            r[j] = rec_of(ids[j], x[j], MP_DIM, NULL);
+        }
+        if (llmspell_vec_add_batch(v, r, j) != LLMSPELL_OK) {
+            fprintf(stderr, "%s: add_batch at %u: %s\n", prefix, i, llmspell_vec_errmsg(v));
+            return 3;
+        }
+        q = query_of(x[j - 1], MP_DIM, 1, 64, NULL);
+        if (llmspell_vec_search(v, &q, &hit, &nh) != LLMSPELL_OK || nh != 1 || strcmp(hit.id, ids[j - 1]) != 0) {
+            fprintf(stderr, "%s: its own %s not found after adding it\n", prefix, ids[j - 1]);
+            return 4;
+        }
+    }
+    llmspell_vec_close(v);
+    llmspell_kv_close(&kv);
+    return 0;
+}
+
+static pid_t mp_spawn(const char *conninfo, const char *prefix, unsigned base, unsigned count, unsigned batch)
+{
+    pid_t pid = fork();
+    if (pid == 0) _exit(mp_writer(conninfo, prefix, base, count, batch));
+    return pid;
+}
+
+static int mp_wait(pid_t pid)
+{
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* Every record of prefix (numbers base..base+count) is in v and is its own nearest neighbour. */
+static void mp_check_all(llmspell_vec *v, const char *prefix, unsigned base, unsigned count)
+{
+    unsigned i, bad = 0;
+    for (i = 0; i < count; i++) {
+        char id[24];
+        float x[MP_DIM];
+        llmspell_vec_hit hit;
+        size_t nh;
+        llmspell_vec_query q;
+        snprintf(id, sizeof id, "%s%u", prefix, i);
+        mp_vec(base + i, x);
+        q = query_of(x, MP_DIM, 1, 128, NULL);
+        if (llmspell_vec_search(v, &q, &hit, &nh) != LLMSPELL_OK || nh != 1 || strcmp(hit.id, id) != 0) bad++;
+    }
+    CHECK(bad == 0, "%u of the %u records %s* are not their own nearest neighbour here", bad, count, prefix);
+}
+
+static void test_postgres_two_processes(void)
+{
+    char conninfo[COMPAT_PATH_MAX], why[512];
+    llmspell_kv kv;
+    llmspell_vec *v = NULL;
+    llmspell_vec_config cfg;
+    llmspell_vec_info info;
+    llmspell_vec_record got;
+    pid_t a, b;
+    int ra, rb;
+    REQUIRE(compat_pg_fresh(conninfo, sizeof conninfo, why, sizeof why), "no PostgreSQL store: %s", why);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.metric = LLMSPELL_METRIC_L2;
+    cfg.M = 8;
+    cfg.ef_construction = 64;
+    REQUIRE_RC(llmspell_kv_open_postgres(&kv, conninfo, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_create(&kv, "shared", &cfg, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "shared", NULL, NULL), LLMSPELL_OK);
+    CHECK(mp_writer(conninfo, "p", 0, 40, 8) == 0, "the parent's own writes failed");
+    REQUIRE_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.count == 40, "the parent's handle sees %llu records, not 40 (written through another handle)", (unsigned long long)info.count);
+
+    /* one other process writes and deletes while this handle stays open */
+    a = mp_spawn(conninfo, "a", 1000, 60, 10);
+    CHECK((ra = mp_wait(a)) == 0, "process a ended with %d", ra);
+    CHECK_RC(llmspell_vec_get(v, "a59", &got), LLMSPELL_OK);
+    mp_check_all(v, "a", 1000, 60);
+    CHECK_RC(llmspell_vec_delete(v, "a0"), LLMSPELL_OK); /* a write here, after theirs */
+    REQUIRE_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.count == 99, "count %llu, not 99", (unsigned long long)info.count);
+
+    /* two processes write at once, each in many small transactions */
+    a = mp_spawn(conninfo, "b", 2000, 120, 4);
+    b = mp_spawn(conninfo, "c", 3000, 120, 4);
+    ra = mp_wait(a);
+    rb = mp_wait(b);
+    CHECK(ra == 0 && rb == 0, "processes b and c ended with %d and %d", ra, rb);
+    REQUIRE_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.count == 339, "count %llu, not 339 after both", (unsigned long long)info.count);
+    CHECK_RC(llmspell_vec_get(v, "a0", &got), LLMSPELL_ERR_NOT_FOUND);
+    mp_check_all(v, "p", 0, 40);
+    mp_check_all(v, "b", 2000, 120);
+    mp_check_all(v, "c", 3000, 120);
+    llmspell_vec_close(v);
+    /* and a fresh open agrees: the graph pages the writers saved in turn hold every node */
+    REQUIRE_RC(llmspell_vec_open(&v, &kv, "shared", NULL, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_vec_info_get(v, &info), LLMSPELL_OK);
+    CHECK(info.count == 339 && info.graph_loaded, "reopened: count %llu, graph_loaded %d", (unsigned long long)info.count, info.graph_loaded);
+    mp_check_all(v, "b", 2000, 120);
+    mp_check_all(v, "c", 3000, 120);
+    llmspell_vec_close(v);
+    llmspell_kv_close(&kv);
+}
+#endif
+
 static void test_link_widths(void)
 {
     static lw_answers before, after;
@@ -4722,6 +4856,9 @@ int main(void)
     RUN(test_memory_held);
     RUN(test_link_widths);
     RUN(test_record_forms);
+#if COMPAT_HAS_POSTGRES && !COMPAT_WIN32
+    RUN(test_postgres_two_processes);
+#endif
     RUN(test_updates);
     RUN(test_update_each_reachable);
     RUN(test_delete_readd_reachable);
