@@ -188,6 +188,9 @@ build/bench_graph: bench/bench_graph.c bench/graph_no_threads.c bench/graph_thre
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. bench/bench_graph.c bench/graph_no_threads.c -o $@ -lsqlite3 -lm -pthread
 
+build/bench_kv_pg: bench/bench_kv_pg.c $(HEADERS) | build
+	$(CC) -std=c99 -O2 -DNDEBUG $(PG) -I. $< -o $@ -lpq -lsqlite3
+
 build/bench_kv: bench/bench_kv.c $(HEADERS) | build
 	@test -f /usr/include/lmdb.h || { echo "bench: LMDB is missing: apt-get install -y liblmdb-dev"; exit 1; }
 	@test -f /usr/include/sqlite3.h || { echo "bench: SQLite is missing: apt-get install -y libsqlite3-dev"; exit 1; }
@@ -217,6 +220,9 @@ test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/te
 bench: build/bench_kv build/bench_kv_threads build/bench_vec build/bench_graph build/bench_json build/bench_export
 	./build/bench_kv
 	./build/bench_kv_threads
+	@if [ -f /usr/include/postgresql/libpq-fe.h ] && ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then \
+		$(MAKE) --no-print-directory build/bench_kv_pg && bash bench/bench_kv_pg.sh; \
+	else echo "bench: PostgreSQL is missing (apt-get install -y postgresql libpq-dev): the kv postgres lines are skipped"; fi
 	./build/bench_vec
 	./build/bench_graph
 	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi

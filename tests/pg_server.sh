@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests: initdb into a new directory, listening on a unix
 # socket in that directory only (no TCP, so no port can clash: the port only names the socket),
-# fsync off (the tests check our behaviour, not the server's disks).
+# fsync off (the tests check our behaviour, not the server's disks; LLMSPELL_PG_FSYNC=on for
+# benchmarks of durable commits).
 #   eval "$(bash tests/pg_server.sh start)"   sets LLMSPELL_TEST_PG (a conninfo) and LLMSPELL_TEST_PG_DIR
 #   bash tests/pg_server.sh stop DIR           stops it and removes DIR
 # As root the server runs as the postgres user (initdb refuses root). Exits non-zero, saying
@@ -26,7 +27,7 @@ start)
         exit 1
     fi
     if ! "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-c listen_addresses='' -k $dir -p 5432 -c fsync=off -c max_connections=50" > /dev/null 2>&1; then
+        -o "-c listen_addresses='' -k $dir -p 5432 -c fsync=${LLMSPELL_PG_FSYNC:-off} -c max_connections=50" > /dev/null 2>&1; then
         echo "pg_server: the server did not start:" >&2
         tail -5 "$dir/server.log" >&2
         exit 1
