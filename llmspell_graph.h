@@ -710,6 +710,7 @@ typedef struct llmspell__gimpl {
     uint64_t seq;
     uint32_t epoch;
     /* transaction (and the write in progress): only the thread holding the lock looks */
+    int shared;            /* other processes write the store too: memory is a cache (llmspell__gcatch_up) */
     int txn, txn_owns, txn_failed, txn_dirty;
     int txn_alone;         /* the open transaction holds the lock from now to its end */
     int hide;              /* a write or transaction of its own kv one is under way: other
@@ -1708,6 +1709,91 @@ static llmspell_result llmspell__genter(llmspell_graph *g, llmspell__gimpl **out
     return llmspell__glost(I, *me);
 }
 
+/* >>shared stores. When other processes write the store (kv characteristics shared: postgres,
+   an SQLite file), the graph in memory is a cache of it. The meta record's sequence number,
+   which every write group puts in the transaction that writes it, says whether the store holds
+   groups this handle has not seen: each call compares it first and, if so, loads the graph
+   again. A call therefore sees every group another process committed before it began. A
+   write compares inside its kv transaction (writers take turns across processes: postgres holds
+   a lock from begin, SQLite begins immediate), so its group always follows the latest one. */
+
+static llmspell_result llmspell__gload_all(llmspell__gimpl *I);
+
+/* The store's sequence number (0: no group written yet). */
+static llmspell_result llmspell__gstore_seq(llmspell__gimpl *I, uint64_t *seq) {
+    const void *v;
+    size_t vn;
+    llmspell_time last;
+    llmspell_result r = llmspell_kv_get(I->kv, llmspell__gmeta_key, 3, &v, &vn);
+    *seq = 0;
+    if (r == LLMSPELL_ERR_NOT_FOUND) return LLMSPELL_OK;
+    if (r != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the meta record");
+    if ((r = llmspell__gmeta_read(v, vn, &last, seq)) != LLMSPELL_OK) return llmspell__gerr(I->g, r, "graph: bad meta record (%zu bytes)", vn);
+    return LLMSPELL_OK;
+}
+
+/* Whether memory may be compared with the store: no write of this process under way and no
+   group waiting for its kv transaction's outcome. */
+static int llmspell__gsettled(const llmspell__gimpl *I) { return !I->hide && !I->nundo && !I->txn; }
+
+/* Frees every node (retiring what reads may hold) and empties both maps. */
+static void llmspell__gdrop_nodes(llmspell__gimpl *I) {
+    int pass;
+    size_t i;
+    for (pass = 0; pass < 2; pass++) {
+        llmspell__gmap *m = pass ? &I->ents : &I->rels;
+        for (i = 0; m->slot && i <= m->mask; i++)
+            if (m->slot[i].n) llmspell__gnode_free(I, m->slot[i].n);
+        llmspell__gfree(&I->a, m->slot);
+        memset(m, 0, sizeof *m);
+    }
+}
+
+/* Under the lock to write, settled: the graph leaves memory (what reads handed out is retired
+   as every write retires it) and is loaded again from the store. On failure memory is empty
+   and the sequence number one no store holds, so the next call tries again. */
+static llmspell_result llmspell__grefresh(llmspell__gimpl *I) {
+    llmspell_result r;
+    llmspell__gfinal(I, 0);
+    llmspell__gdrop_nodes(I);
+    if ((r = llmspell__gload_all(I)) != LLMSPELL_OK) {
+        llmspell__gdrop_nodes(I);
+        I->seq = (uint64_t)-1;
+    }
+    return r;
+}
+
+/* Before a read on a shared store, holding none of the graph's locks: loads the graph again
+   when another process has written it. A reload is checked against the sequence number read
+   after it (the store may not hold one snapshot across the reads): one that moved meanwhile
+   loads again. */
+static llmspell_result llmspell__gcatch_up(llmspell__gimpl *I, llmspell__tslot *me) {
+    uint64_t seq, after = 0;
+    llmspell_result r;
+    int tries, same, again;
+    for (tries = 0; tries < 8; tries++) {
+        if ((r = llmspell__gstore_seq(I, &seq)) != LLMSPELL_OK) return r;
+        if ((r = llmspell__glock(I, me, 0)) != LLMSPELL_OK) return r;
+        same = seq == I->seq || !llmspell__gsettled(I);
+        llmspell__gunlock(I, me);
+        if (same) return LLMSPELL_OK;
+        if ((r = llmspell_kv_read_begin(I->kv)) != LLMSPELL_OK) return llmspell__gkverr(I, r, "reading the store");
+        again = 0;
+        if ((r = llmspell__glock(I, me, 1)) == LLMSPELL_OK) {
+            r = llmspell__gstore_seq(I, &seq);
+            if (r == LLMSPELL_OK && seq != I->seq && llmspell__gsettled(I)) {
+                r = llmspell__grefresh(I);
+                if (r == LLMSPELL_OK) r = llmspell__gstore_seq(I, &after);
+                again = r == LLMSPELL_OK && after != I->seq;
+            }
+            llmspell__gunlock(I, me);
+        }
+        (void)llmspell_kv_read_end(I->kv);
+        if (!again) return r;
+    }
+    return llmspell__gerr(I->g, LLMSPELL_ERR_BUSY, "graph: other processes kept writing the graph while it was loaded again");
+}
+
 /* A read: the lock shared with other readers (none taken inside this thread's transaction,
    which holds it). If groups wait for a kv transaction, they are settled first and the read
    keeps the store's snapshot till its end, so no writer slips in between. */
@@ -1723,6 +1809,7 @@ static llmspell_result llmspell__grd_begin(llmspell_graph *g, llmspell__grd *c) 
     memset(c, 0, sizeof *c);
     c->seen = LLMSPELL_TIME_MAX;
     if ((r = llmspell__genter(g, &c->I, &c->me)) != LLMSPELL_OK || c->me->depth) return r;
+    if (c->I->shared && (r = llmspell__gcatch_up(c->I, c->me)) != LLMSPELL_OK) return r;
     if ((r = llmspell__glock(c->I, c->me, 0)) != LLMSPELL_OK) return r;
     if (c->I->hide) { /* a write of its own kv transaction: nothing to settle */
         if (!LLMSPELL__GTHR(c->me)->in_txn) c->seen = c->I->txn_seen;
@@ -1829,6 +1916,12 @@ static llmspell_result llmspell__gw_lock(llmspell_graph *g, llmspell__gw *w) {
     if (I->nundo) { /* in a new kv transaction of its own, every waiting group's has ended */
         r = llmspell__gresolve(I, w->mode == LLMSPELL__GW_AUTO);
         w->mark = I->nundo;
+        if (r != LLMSPELL_OK) return llmspell__gw_end(w, r);
+    }
+    if (I->shared && llmspell__gsettled(I)) { /* another process's groups first (>>shared stores) */
+        uint64_t seq;
+        r = llmspell__gstore_seq(I, &seq);
+        if (r == LLMSPELL_OK && seq != I->seq) r = llmspell__grefresh(I);
         if (r != LLMSPELL_OK) return llmspell__gw_end(w, r);
     }
     if (w->mode == LLMSPELL__GW_AUTO) {
@@ -3334,17 +3427,33 @@ static void llmspell__gload_done(llmspell__gimpl *I) {
     }
 }
 
+/* Reads the meta record, then every entity and relationship into the empty maps. */
+static llmspell_result llmspell__gload_all(llmspell__gimpl *I) {
+    const void *v;
+    size_t vn;
+    llmspell_result r = llmspell_kv_get(I->kv, llmspell__gmeta_key, 3, &v, &vn);
+    I->seq = 0;
+    if (r == LLMSPELL_OK) {
+        if ((r = llmspell__gmeta_read(v, vn, &I->last_tx, &I->seq)) != LLMSPELL_OK)
+            r = llmspell__gerr(I->g, r, "graph: bad meta record (%zu bytes)", vn);
+    } else if (r == LLMSPELL_ERR_NOT_FOUND) {
+        r = LLMSPELL_OK;
+    } else {
+        r = llmspell__gkverr(I, r, "reading the meta record");
+    }
+    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GE);
+    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GR);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GE);
+    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GR);
+    llmspell__gload_done(I);
+    return r;
+}
+
 static void llmspell__gfree_all(llmspell__gimpl *I) {
-    int pass;
     size_t i;
     llmspell__gload_done(I);
     llmspell__gfinal(I, 0);
-    for (pass = 0; pass < 2; pass++) {
-        llmspell__gmap *m = pass ? &I->ents : &I->rels;
-        for (i = 0; m->slot && i <= m->mask; i++)
-            if (m->slot[i].n) llmspell__gnode_free(I, m->slot[i].n);
-        llmspell__gfree(&I->a, m->slot);
-    }
+    llmspell__gdrop_nodes(I);
     for (i = 0; I->sb && i <= I->smask; i++) { /* nothing should be left; free it anyway */
         llmspell__gstr *x = I->sb[i], *nx;
         for (; x; x = nx) {
@@ -3386,8 +3495,6 @@ static void llmspell__gfree_all(llmspell__gimpl *I) {
 LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv *kv, const llmspell_graph_options *opts) {
     llmspell__gimpl *I;
     llmspell_result r;
-    const void *v;
-    size_t vn;
     if (!g) return LLMSPELL_ERR_INVALID;
     memset(g, 0, sizeof *g);
     if (!kv) return llmspell__gerr(g, LLMSPELL_ERR_INVALID, "graph: the kv store is NULL");
@@ -3409,21 +3516,11 @@ LLMSPELL_DEF llmspell_result llmspell_graph_open(llmspell_graph *g, llmspell_kv 
     I->gen = 1; /* what open loads is born at 1; pin 0 means "holds nothing" */
     g->impl = I;
     g->kv = kv;
-    r = llmspell_kv_get(kv, llmspell__gmeta_key, 3, &v, &vn);
-    if (r == LLMSPELL_OK) {
-        if ((r = llmspell__gmeta_read(v, vn, &I->last_tx, &I->seq)) != LLMSPELL_OK)
-            r = llmspell__gerr(g, r, "graph: bad meta record (%zu bytes)", vn);
-    } else if (r == LLMSPELL_ERR_NOT_FOUND) {
-        r = LLMSPELL_OK;
-    } else {
-        llmspell__gkverr(I, r, "reading the meta record");
+    {
+        llmspell_kv_characteristics ch;
+        I->shared = llmspell_kv_characteristics_get(kv, &ch) == LLMSPELL_OK && ch.shared;
     }
-    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GE);
-    if (r == LLMSPELL_OK) r = llmspell__gload(I, LLMSPELL__GR);
-    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GE);
-    if (r == LLMSPELL_OK) r = llmspell__gfinish(I, LLMSPELL__GR);
-    llmspell__gload_done(I);
-    if (r != LLMSPELL_OK) {
+    if ((r = llmspell__gload_all(I)) != LLMSPELL_OK) {
         llmspell__gfree_all(I);
         g->impl = NULL;
     }

@@ -106,6 +106,7 @@ if pg_env=$(bash tests/pg_server.sh start 2> build/pg_server.err); then
     # the other suites' store-level tests with postgres among their backends (ASan + UBSan builds)
     count test_vec_pg env HARNESS_ONLY=postgres build/test_vec_pg
     count test_graph_pg env HARNESS_ONLY=backends_agree build/test_graph_pg
+    count test_graph_pg_processes env HARNESS_ONLY=postgres build/test_graph_pg
     count test_export_pg bash -c 'set -o pipefail; build/test_export_pg | sed -E "s/^(PASS|FAIL) /\1 pg_/"'
     count isolation_pg env HARNESS_ONLY=postgres build/isolation_pg
 else

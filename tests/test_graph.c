@@ -1102,6 +1102,95 @@ static void test_backends_agree(void)
     sb_free(&r);
 }
 
+#if COMPAT_HAS_POSTGRES && !COMPAT_WIN32
+#include <sys/wait.h>
+/* >>shared stores: processes on one PostgreSQL store see each other's graph writes. A writer
+   puts entities prefix0.. and links each to the hub "hub", one write at a time. */
+static int gp_writer(const char *conninfo, const char *prefix, int count)
+{
+    llmspell_kv kv;
+    llmspell_graph g;
+    int i;
+    if (llmspell_kv_open_postgres(&kv, conninfo, NULL) != LLMSPELL_OK || llmspell_graph_open(&g, &kv, NULL) != LLMSPELL_OK) return 1;
+    for (i = 0; i < count; i++) {
+        char id[32], rel[40];
+        llmspell_graph_entity e;
+        snprintf(id, sizeof id, "%s%d", prefix, i);
+        snprintf(rel, sizeof rel, "%s-hub", id);
+        if (llmspell_graph_put_entity(&g, id, "person", id, NULL, LLMSPELL_TIME_MIN, LLMSPELL_TIME_MAX) != LLMSPELL_OK ||
+            llmspell_graph_put_rel(&g, rel, "knows", id, "hub", NULL, LLMSPELL_TIME_MIN, LLMSPELL_TIME_MAX) != LLMSPELL_OK) {
+            fprintf(stderr, "%s: write %d: %s\n", prefix, i, llmspell_graph_errmsg(&g));
+            return 2;
+        }
+        if (llmspell_graph_get_entity(&g, id, NOW, NOW, &e) != LLMSPELL_OK) return 3;
+    }
+    llmspell_graph_close(&g);
+    llmspell_kv_close(&kv);
+    return 0;
+}
+
+static int gp_wait(pid_t pid)
+{
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+}
+
+static void test_postgres_two_processes(void)
+{
+    char conninfo[COMPAT_PATH_MAX], why[512];
+    llmspell_kv kv;
+    llmspell_graph g, fresh;
+    llmspell_graph_info info;
+    llmspell_graph_entity e;
+    llmspell_graph_rows rows;
+    sbuf a, b;
+    pid_t p1, p2;
+    int r1, r2;
+    REQUIRE(compat_pg_fresh(conninfo, sizeof conninfo, why, sizeof why), "no PostgreSQL store: %s", why);
+    REQUIRE_RC(llmspell_kv_open_postgres(&kv, conninfo, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_open(&g, &kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(llmspell_graph_put_entity(&g, "hub", "place", "Hub", NULL, LLMSPELL_TIME_MIN, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+
+    /* another process writes while this handle stays open */
+    if ((p1 = fork()) == 0) _exit(gp_writer(conninfo, "a", 20));
+    CHECK((r1 = gp_wait(p1)) == 0, "process a ended with %d", r1);
+    CHECK_RC(llmspell_graph_get_entity(&g, "a19", NOW, NOW, &e), LLMSPELL_OK);
+    memset(&rows, 0, sizeof rows);
+    CHECK_RC(llmspell_graph_neighbors(&g, "hub", LLMSPELL_GRAPH_IN, NULL, NOW, NOW, &rows), LLMSPELL_OK);
+    CHECK(rows.count == 20, "the hub has %zu neighbours here, not 20", (size_t)rows.count);
+    llmspell_graph_rows_free(&rows);
+    /* a write here after theirs follows theirs */
+    CHECK_RC(llmspell_graph_put_entity(&g, "hub", "place", "Hub 2", NULL, LLMSPELL_TIME_MIN, LLMSPELL_TIME_MAX), LLMSPELL_OK);
+
+    /* two processes write at once */
+    if ((p1 = fork()) == 0) _exit(gp_writer(conninfo, "b", 40));
+    if ((p2 = fork()) == 0) _exit(gp_writer(conninfo, "c", 40));
+    r1 = gp_wait(p1);
+    r2 = gp_wait(p2);
+    CHECK(r1 == 0 && r2 == 0, "processes b and c ended with %d and %d", r1, r2);
+    REQUIRE_RC(llmspell_graph_info_get(&g, &info), LLMSPELL_OK);
+    CHECK(info.entities == 101 && info.relationships == 100, "%llu entities and %llu relationships here, not 101 and 100",
+          (unsigned long long)info.entities, (unsigned long long)info.relationships);
+    memset(&rows, 0, sizeof rows);
+    CHECK_RC(llmspell_graph_neighbors(&g, "hub", LLMSPELL_GRAPH_IN, NULL, NOW, NOW, &rows), LLMSPELL_OK);
+    CHECK(rows.count == 100, "the hub has %zu neighbours here, not 100", (size_t)rows.count);
+    llmspell_graph_rows_free(&rows);
+    /* this handle's view is a fresh open's, at every probe time */
+    REQUIRE_RC(llmspell_graph_open(&fresh, &kv, NULL), LLMSPELL_OK);
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    dump_graph(&g, &a, PROBE, NPROBE);
+    dump_graph(&fresh, &b, PROBE, NPROBE);
+    CHECK(a.p && b.p && strcmp(a.p, b.p) == 0, "the open handle and a fresh open differ: %.200s", dump_diff(a.p, b.p, why, sizeof why));
+    sb_free(&a);
+    sb_free(&b);
+    llmspell_graph_close(&fresh);
+    llmspell_graph_close(&g);
+    llmspell_kv_close(&kv);
+}
+#endif
+
 static void test_tenants_isolated(void)
 {
     llmspell_kv root, t1, t2;
@@ -1910,6 +1999,9 @@ int main(void)
     RUN(test_delete_before);
     RUN(test_transactions);
     RUN(test_backends_agree);
+#if COMPAT_HAS_POSTGRES && !COMPAT_WIN32
+    RUN(test_postgres_two_processes);
+#endif
     RUN(test_tenants_isolated);
     RUN(test_corrupt_records);
     RUN(test_alloc_failure);
