@@ -4201,7 +4201,8 @@ fail:
    with llmspell__pc_add and sets at_end on a short page. */
 #if defined(LLMSPELL_KV_SQLITE) || defined(LLMSPELL_KV_POSTGRES)
 
-#define LLMSPELL__PC_PAGE 128 /* rows a page */
+#define LLMSPELL__PC_PAGE 128      /* rows of a scan's first page: a short scan reads little ahead */
+#define LLMSPELL__PC_PAGE_MAX 512 /* each page doubles up to this: a long scan costs few round trips */
 
 typedef struct llmspell__pcursor llmspell__pcursor;
 struct llmspell__pcursor {
@@ -4212,6 +4213,7 @@ struct llmspell__pcursor {
     uint8_t *rows;          /* (u32 klen, u32 vlen, key, value)* */
     size_t rlen, rcap, rpos;
     int nrows, at_end;
+    int page;               /* rows the next page asks for (fill passes it as the LIMIT) */
     uint64_t seen;          /* the store's write count when the rows were read */
     uint8_t *last;          /* the key to continue from */
     size_t lastn, lastcap;
@@ -4228,6 +4230,7 @@ static llmspell_result llmspell__pc_open(llmspell_kv *kv, llmspell_kv_cursor **c
     c->writes = writes;
     c->what = what;
     c->at_end = 1; /* until seeked */
+    c->page = LLMSPELL__PC_PAGE;
     *cur = &c->base;
     return LLMSPELL_OK;
 }
@@ -4242,6 +4245,7 @@ static llmspell_result llmspell__pc_seek(llmspell_kv_cursor *cur, const uint8_t 
     c->nrows = 0;
     c->rpos = c->rlen = 0;
     c->at_end = 0;
+    c->page = LLMSPELL__PC_PAGE;
     return LLMSPELL_OK;
 }
 
@@ -4280,7 +4284,8 @@ static llmspell_result llmspell__pc_next(llmspell_kv_cursor *cur, const uint8_t 
             c->nrows = 0;
             return r;
         }
-        if (c->nrows < LLMSPELL__PC_PAGE) c->at_end = 1;
+        if (c->nrows < c->page) c->at_end = 1;
+        else if (c->page < LLMSPELL__PC_PAGE_MAX) c->page *= 2;
         if (c->rlen == 0) return LLMSPELL_ERR_NOT_FOUND;
     }
     row = c->rows + c->rpos;
@@ -4454,6 +4459,7 @@ static llmspell_result llmspell__sq_fill(llmspell__pcursor *c) {
     int rc;
     llmspell__pc_restart(c);
     sqlite3_bind_blob(st, 1, c->lastn ? (const void *)c->last : (const void *)"", (int)c->lastn, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, c->page);
     while (r == LLMSPELL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
         r = llmspell__pc_add(c, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1),
                              (size_t)sqlite3_column_bytes(st, 1));
@@ -4609,8 +4615,8 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
         LLMSPELL__PREP(put, "INSERT OR REPLACE INTO kv(k, v) VALUES (?1, ?2)")
     }
     LLMSPELL__PREP(del, "DELETE FROM kv WHERE k = ?1")
-    LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT 128") /* LLMSPELL__PC_PAGE */
-    LLMSPELL__PREP(from_excl, "SELECT k, v FROM kv WHERE k > ?1 ORDER BY k LIMIT 128")
+    LLMSPELL__PREP(from_incl, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT ?2")
+    LLMSPELL__PREP(from_excl, "SELECT k, v FROM kv WHERE k > ?1 ORDER BY k LIMIT ?2")
 #undef LLMSPELL__PREP
     kv->name = "sqlite";
     kv->get = llmspell__sq_get;
@@ -4689,8 +4695,8 @@ static const char *const llmspell__pq_sql[][2] = {
     {"llmspell_put", "INSERT INTO llmspell_kv AS t (k, v, c, u) VALUES ($1, $2, $3, $4) ON CONFLICT (k) DO UPDATE SET "
                      "v = EXCLUDED.v, c = CASE WHEN $5 THEN t.c ELSE EXCLUDED.c END, u = EXCLUDED.u"},
     {"llmspell_del", "DELETE FROM llmspell_kv WHERE k = $1"},
-    {"llmspell_from_incl", "SELECT k, v FROM llmspell_kv WHERE k >= $1 ORDER BY k LIMIT 128"}, /* LLMSPELL__PC_PAGE */
-    {"llmspell_from_excl", "SELECT k, v FROM llmspell_kv WHERE k > $1 ORDER BY k LIMIT 128"},
+    {"llmspell_from_incl", "SELECT k, v FROM llmspell_kv WHERE k >= $1 ORDER BY k LIMIT $2::int4"},
+    {"llmspell_from_excl", "SELECT k, v FROM llmspell_kv WHERE k > $1 ORDER BY k LIMIT $2::int4"},
 };
 enum { LLMSPELL__PQ_GET, LLMSPELL__PQ_TIMES, LLMSPELL__PQ_PUT, LLMSPELL__PQ_DEL, LLMSPELL__PQ_FROM_INCL, LLMSPELL__PQ_FROM_EXCL };
 
@@ -4912,14 +4918,21 @@ static llmspell_result llmspell__pq_del(llmspell_kv *kv, const uint8_t *k, size_
 /* Reads the page after (or from) the cursor's key. */
 static llmspell_result llmspell__pq_fill(llmspell__pcursor *c) {
     llmspell_kv *kv = c->base.kv;
-    const char *vals[1];
-    int lens[1], i, n;
+    const char *vals[2];
+    int lens[2], i, n;
+    uint8_t limit[4]; /* int4 in network order */
     PGresult *res;
     llmspell_result r;
     llmspell__pc_restart(c);
+    limit[0] = (uint8_t)(c->page >> 24);
+    limit[1] = (uint8_t)(c->page >> 16);
+    limit[2] = (uint8_t)(c->page >> 8);
+    limit[3] = (uint8_t)c->page;
     vals[0] = c->lastn ? (const char *)c->last : "";
     lens[0] = (int)c->lastn;
-    if ((r = llmspell__pq_call(kv, c->excl ? LLMSPELL__PQ_FROM_EXCL : LLMSPELL__PQ_FROM_INCL, 1, vals, lens, &res, "scan")) != LLMSPELL_OK) return r;
+    vals[1] = (const char *)limit;
+    lens[1] = 4;
+    if ((r = llmspell__pq_call(kv, c->excl ? LLMSPELL__PQ_FROM_EXCL : LLMSPELL__PQ_FROM_INCL, 2, vals, lens, &res, "scan")) != LLMSPELL_OK) return r;
     n = PQntuples(res);
     for (i = 0; i < n && r == LLMSPELL_OK; i++)
         r = llmspell__pc_add(c, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0), PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
@@ -5041,8 +5054,8 @@ static void llmspell__pq_chars(llmspell_kv *kv, llmspell_kv_characteristics *c) 
     c->supports_prefix_scan = 1;
     c->supports_atomic_ops = 1;
     c->shared = 1;
-    c->read_latency_ns = 50000; /* make bench: a round trip on a unix socket */
-    c->write_latency_ns = LLMSPELL__PQ(kv)->fast ? 60000 : 1000000;
+    c->read_latency_ns = 80000; /* make bench (bench_kv_pg), a server on the same VM's unix socket: a get ~80 us, */
+    c->write_latency_ns = LLMSPELL__PQ(kv)->fast ? 110000 : 250000; /* an autocommitted put ~250 us (SAFE), ~110 us (FAST) */
 }
 
 static void llmspell__pq_free(llmspell_kv *kv) {

@@ -109,6 +109,20 @@ static double ours_gets(llmspell_kv *kv, const uint32_t *order) {
     return (double)N / (now_s() - t0);
 }
 
+/* Microseconds per autocommitted put of an existing key (the latency characteristics report). */
+static double ours_put_latency(llmspell_kv *kv, size_t n) {
+    size_t i;
+    char k[24];
+    uint8_t v[VLEN];
+    double t0 = now_s();
+    for (i = 0; i < n; i++) {
+        key_of(i, k);
+        value_of(i, v);
+        KV_CHECK(kv, llmspell_kv_put(kv, k, 16, v, VLEN));
+    }
+    return (now_s() - t0) * 1e6 / (double)n;
+}
+
 /* Microseconds per scan of one prefix. */
 static double ours_scans(llmspell_kv *kv, const uint32_t *prefixes) {
     size_t s;
@@ -313,6 +327,19 @@ int main(int argc, char **argv) {
            "keys/s, ratio %.2f; our sqlite backend (synchronous=FULL) %.0f keys/s\n", BATCH, b_ours, b_raw, b_ours / b_raw, b_sq);
     printf("kv postgres prefix scan (%d keys): ours %.0f us, raw libpq (one SELECT) %.0f us, time ratio %.2f; our sqlite backend "
            "%.0f us\n", PER_PREFIX, s_ours, s_raw, s_ours / s_raw, s_sq);
+    {
+        llmspell_kv fast;
+        llmspell_kv_characteristics ch;
+        double safe_us = ours_put_latency(&pg, quick ? 100 : 500), fast_us;
+        o.durability = LLMSPELL_DURABILITY_FAST;
+        KV_CHECK(&fast, llmspell_kv_open_postgres(&fast, ci_ours, &o));
+        fast_us = ours_put_latency(&fast, quick ? 100 : 2000);
+        KV_CHECK(&fast, llmspell_kv_close(&fast));
+        KV_CHECK(&pg, llmspell_kv_characteristics_get(&pg, &ch));
+        printf("# postgres latency: get %.1f us, autocommitted put %.1f us (SAFE), %.1f us (FAST: synchronous_commit off); "
+               "characteristics report read %.1f us, write %.1f us (SAFE)\n", 1e6 / g_ours, safe_us, fast_us,
+               (double)ch.read_latency_ns / 1e3, (double)ch.write_latency_ns / 1e3);
+    }
     KV_CHECK(&pg, llmspell_kv_close(&pg));
     KV_CHECK(&sq, llmspell_kv_close(&sq));
     PQfinish(raw);
