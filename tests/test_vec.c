@@ -148,6 +148,25 @@ static llmspell_vec_filter FB(llmspell_vec_op op, const llmspell_vec_filter *kid
     return f;
 }
 
+/* The kv under the suite's collections: memory, or, in a build with PostgreSQL and with
+   LLMSPELL_TEST_BACKEND=postgres (tests/run.sh sets it), a fresh PostgreSQL store: the same
+   tests run there. */
+static llmspell_result test_kv_open(llmspell_kv *kv)
+{
+#if COMPAT_HAS_POSTGRES
+    const char *b = getenv("LLMSPELL_TEST_BACKEND");
+    if (b && strcmp(b, "postgres") == 0) {
+        char conninfo[COMPAT_PATH_MAX], why[512];
+        if (!compat_pg_fresh(conninfo, sizeof conninfo, why, sizeof why)) {
+            fprintf(stderr, "no PostgreSQL store: %s\n", why);
+            return LLMSPELL_ERR_IO;
+        }
+        return llmspell_kv_open_postgres(kv, conninfo, NULL);
+    }
+#endif
+    return llmspell_kv_open_memory(kv, NULL);
+}
+
 static llmspell_vec_record rec_of(const char *id, const float *x, uint32_t dim, const char *meta)
 {
     llmspell_vec_record r;
@@ -738,7 +757,7 @@ static void test_quantized(void)
         llmspell_vec *v;
         llmspell_vec_config c = config_of(LLMSPELL_METRIC_L2, 0, 0, 0), c2;
         llmspell_vec_quant qv;
-        REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+        REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
         c.quant = (llmspell_vec_quant)3;
         CHECK_RC(llmspell_vec_create(&kv, "bad", &c, NULL), LLMSPELL_ERR_INVALID);
         CHECK(strstr(llmspell_kv_errmsg(&kv), "quantization") != NULL, "message: %s", llmspell_kv_errmsg(&kv));
@@ -1088,7 +1107,7 @@ static void test_deletes(void)
     double rec0, rec1, rec2;
 
     ds_make(&d, N + N / 2 + NQ, DIM, 30, 99, 0);
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "del", &cfg, &o), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "del", NULL, &o), LLMSPELL_OK);
     CHECK_RC(add_range(v, &d, 0, "v", 0, N, 300, NULL), LLMSPELL_OK);
@@ -1200,7 +1219,7 @@ static void test_updates(void)
     double r0, r1;
 
     ds_make(&d, 3 * N + NQ, DIM, 30, 555, 0);
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "upd", NULL, &o), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "upd", NULL, &o), LLMSPELL_OK);
     CHECK_RC(add_range(v, &d, 0, "v", 0, N, 200, meta_ver), LLMSPELL_OK);
@@ -2028,7 +2047,7 @@ static void test_field_indexes(void)
     uint8_t k[VKEY_CAP];
     size_t kn;
     ds_make(&d, N + 16, DIM, 12, 777, 0);
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "fx", NULL, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "fx", NULL, &o), LLMSPELL_OK);
     tin[0] = VS("tag1");
@@ -2273,7 +2292,7 @@ static void test_dims(void)
         x[di] = (float *)xmalloc((size_t)PER * dims[di] * sizeof(float));
         for (i = 0; i < (size_t)PER * dims[di]; i++) x[di][i] = rng_sym(&r);
     }
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "dims", NULL, &o), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "dims", NULL, &o), LLMSPELL_OK);
     /* one batch, the dimensions interleaved */
@@ -2764,7 +2783,7 @@ static void test_names(void)
     size_t i, j, k;
     char longname[LLMSPELL_VEC_MAX_NAME + 1];
 
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     for (i = 0; i < NN; i++) {
         REQUIRE_RC(llmspell_vec_create(&kv, names[i], NULL, NULL), LLMSPELL_OK);
         REQUIRE_RC(llmspell_vec_open(&v, &kv, names[i], NULL, &o), LLMSPELL_OK);
@@ -3354,7 +3373,7 @@ static void test_bad_records(void)
     static const char *const not_object[] = {"[1]", "null", "\"str\"", "1", "true"};
 
     for (i = 0; i < LLMSPELL_VEC_MAX_DIM + 1; i++) huge[i] = 1.0f;
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "bad", NULL, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "bad", NULL, &o), LLMSPELL_OK);
     for (i = 0; i < 20; i++) {
@@ -3652,7 +3671,7 @@ static void test_bad_collections(void)
     llmspell_vec_config c;
     char longname[LLMSPELL_VEC_MAX_NAME + 2];
 
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     memset(longname, 'n', LLMSPELL_VEC_MAX_NAME + 1);
     longname[LLMSPELL_VEC_MAX_NAME + 1] = 0;
     EXPECT_KV(&kv, llmspell_vec_create(&kv, NULL, NULL, NULL), LLMSPELL_ERR_INVALID);
@@ -3740,7 +3759,7 @@ static void test_txn(void)
     const void *val;
     size_t vn;
 
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "t", NULL, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "t", NULL, &o), LLMSPELL_OK);
     for (i = 0; i < 10; i++) {
@@ -3867,7 +3886,7 @@ static void test_quotas(void)
     llmspell_result rc;
     namelist l;
 
-    REQUIRE_RC(llmspell_kv_open_memory(&root, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&root), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_open_tenant(&ta, &root, S("A")), LLMSPELL_OK);
     REQUIRE_RC(llmspell_kv_open_tenant(&tb, &root, S("B")), LLMSPELL_OK);
     q = o;
@@ -4246,7 +4265,7 @@ static void test_record_forms(void)
     cfg.M = 8;
     cfg.ef_construction = 32;
     clk.now = 1000000;
-    REQUIRE_RC(llmspell_kv_open_memory(&kv, NULL), LLMSPELL_OK);
+    REQUIRE_RC(test_kv_open(&kv), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_create(&kv, "forms", &cfg, NULL), LLMSPELL_OK);
     REQUIRE_RC(llmspell_vec_open(&v, &kv, "forms", NULL, &o), LLMSPELL_OK);
     for (k = 0; k < FORMS; k++) { /* bit 0 updated, 1 expires, 2 scope, 3 metadata with fields */
