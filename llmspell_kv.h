@@ -4650,11 +4650,12 @@ fail:
    NOT NULL DEFAULT 0) in the connection's current schema (search_path: one store per schema).
    bytea compares as memcmp does, so the primary key's order is the store's. Prepared
    statements with binary parameters and results; cursors read pages by key range like SQLite's
-   (>>paged cursors). A transaction is BEGIN ... COMMIT on the one connection, holding an advisory
-   lock on the table so that writers take turns across processes as they do inside one; its puts go out
-   in libpq's pipeline mode without waiting for their results, so a batch of puts costs one
-   round trip at commit (a put's failure then fails the commit, and the transaction rolls back
-   whole). Reads and deletes inside a transaction send what is queued, then wait.
+   (>>paged cursors). A transaction is BEGIN ... COMMIT on the one connection, holding an
+   advisory lock on the table so that writers take turns across processes as they do inside
+   one; its puts go out in libpq's pipeline mode without waiting for their results, so a batch
+   of puts costs one round trip at commit (a put's failure then fails the commit, and the
+   transaction rolls back whole). Reads and deletes inside a transaction send what is queued,
+   then wait.
    A lost connection fails the call (and the open transaction, which the server rolls back);
    the next call outside a transaction reconnects and prepares the statements again. */
 #ifdef LLMSPELL_KV_POSTGRES
