@@ -1764,9 +1764,9 @@ static llmspell_result llmspell__grefresh(llmspell__gimpl *I) {
 }
 
 /* Before a read on a shared store, holding none of the graph's locks: loads the graph again
-   when another process has written it. A reload is checked against the sequence number read
-   after it (the store may not hold one snapshot across the reads): one that moved meanwhile
-   loads again. */
+   when another process has written it, inside a read snapshot (on PostgreSQL and SQLite one
+   state of the store across processes). A backend whose snapshot is not is caught by the
+   sequence number read after the reload: one that moved meanwhile loads again. */
 static llmspell_result llmspell__gcatch_up(llmspell__gimpl *I, llmspell__tslot *me) {
     uint64_t seq, after = 0;
     llmspell_result r;

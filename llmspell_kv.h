@@ -398,6 +398,11 @@ typedef struct llmspell_kv_times {
                   NULL means "none" (the put of a system key, which reports 0), otherwise the
                   times to keep with the entry; get_times returns them (ERR_NOT_FOUND when the
                   key is absent). An entry replaced by a put without times has times 0.
+     read_snapshot -> may be NULL. Called with begin 1 when the store's outermost read snapshot
+                  (llmspell_kv_read_begin) starts and with 0 when it ends, alone (a backend
+                  with concurrent_reads is not called). A store other processes write opens a
+                  read-only transaction there, outside its own, so the snapshot's reads see one
+                  state; on 0 it ends what 1 opened.
    Threads: the family runs your functions under the store's lock, one write at a time and
    never during a read. Set concurrent_reads to 1 if get, get_times and the cursor functions may
    run in several threads at once (each thread with its own cursors); 0 runs every call alone.
@@ -426,6 +431,7 @@ struct llmspell_kv {
     void (*characteristics)(llmspell_kv *kv, llmspell_kv_characteristics *out);
     void (*close)(llmspell_kv *kv);
     llmspell_result (*get_times)(llmspell_kv *kv, const uint8_t *key, size_t klen, llmspell_kv_times *out); /* optional */
+    llmspell_result (*read_snapshot)(llmspell_kv *kv, int begin);                                        /* optional */
     int concurrent_reads; /* see "Threads" above; a backend may change it only inside a write */
     /* kept by the family: */
     int open;           /* 1 between a successful open and close */
@@ -435,6 +441,7 @@ struct llmspell_kv {
     llmspell_clock clock;                  /* from the options; a view's is its parent's */
     const llmspell_kv_times *put_times;    /* set during put (see "Writing a backend") */
     llmspell_time txn_time;                /* the open transaction's write time (LLMSPELL_TIME_MIN: not read yet) */
+    int snapshots;                         /* read snapshots open on the store, counted under its lock (no concurrent_reads) */
     char idbuf[40];                        /* llmspell_kv_get_info's derived id (LLMSPELL_NO_THREADS) */
     void *threads;                         /* the lock and the per-thread state (see >>threads) */
     char errmsg[256];
@@ -532,8 +539,10 @@ LLMSPELL_DEF int llmspell_kv_in_txn(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_txn_exclusive(llmspell_kv *kv);
 /* Read snapshots: between read_begin and read_end, every read this thread makes on the store
    under kv (through any of its handles and views) sees one state: writers of the store wait
-   until read_end, and pointers the reads return stay valid until then. They nest (each begin
-   needs its end). A write by this thread while it holds one is ERR_BUSY. */
+   until read_end, and pointers the reads return stay valid until then. On a store that other
+   processes write too (PostgreSQL, SQLite) the snapshot is a read-only transaction there, so
+   their commits stay out of it as well. They nest (each begin needs its end). A write by this
+   thread while it holds one is ERR_BUSY. */
 LLMSPELL_DEF llmspell_result llmspell_kv_read_begin(llmspell_kv *kv);
 LLMSPELL_DEF llmspell_result llmspell_kv_read_end(llmspell_kv *kv);
 /* After a failure r inside a transaction this caller began: rolls it back and returns r,
@@ -4328,6 +4337,7 @@ typedef struct llmspell__sq {
     size_t vcap;
     char *path;
     int read_only;
+    int in_snap; /* a read snapshot's transaction is open */
     llmspell_durability durability;
     uint64_t writes; /* bumped by every change, so cursors drop rows they read ahead */
 } llmspell__sq;
@@ -4487,12 +4497,27 @@ static llmspell_result llmspell__sq_rollback(llmspell_kv *kv) {
     if (sqlite3_get_autocommit(LLMSPELL__SQ(kv)->db)) return LLMSPELL_OK; /* sqlite already rolled back */
     return llmspell__sq_exec(kv, "ROLLBACK");
 }
+/* A read snapshot is a deferred transaction: WAL keeps its reads on the state of its first one,
+   whatever other processes commit meanwhile. Inside this handle's own transaction it is that. */
+static llmspell_result llmspell__sq_snapshot(llmspell_kv *kv, int begin) {
+    llmspell__sq *s = LLMSPELL__SQ(kv);
+    llmspell_result r;
+    if (!begin) {
+        if (s->in_snap && !sqlite3_get_autocommit(s->db)) (void)llmspell__sq_exec(kv, "COMMIT");
+        s->in_snap = 0;
+        return LLMSPELL_OK;
+    }
+    if (!sqlite3_get_autocommit(s->db)) return LLMSPELL_OK;
+    if ((r = llmspell__sq_exec(kv, "BEGIN")) != LLMSPELL_OK) return r;
+    s->in_snap = 1;
+    return LLMSPELL_OK;
+}
 static llmspell_result llmspell__sq_clear(llmspell_kv *kv) {
     if (LLMSPELL__SQ(kv)->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "sqlite: opened read-only");
     return llmspell__sq_exec(kv, "DELETE FROM kv");
 }
 static llmspell_result llmspell__sq_sync(llmspell_kv *kv) {
-    if (LLMSPELL__SQ(kv)->read_only || kv->in_txn) return LLMSPELL_OK;
+    if (LLMSPELL__SQ(kv)->read_only || kv->in_txn || LLMSPELL__SQ(kv)->in_snap) return LLMSPELL_OK;
     return llmspell__sq_exec(kv, "PRAGMA wal_checkpoint(FULL)");
 }
 static llmspell_result llmspell__sq_compact(llmspell_kv *kv) {
@@ -4636,6 +4661,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_sqlite(llmspell_kv *kv, const char
     kv->characteristics = llmspell__sq_chars;
     kv->close = llmspell__sq_close;
     kv->get_times = s->times ? llmspell__sq_get_times : NULL;
+    kv->read_snapshot = llmspell__sq_snapshot;
     kv->open = 1;
     return LLMSPELL_OK;
 fail:
@@ -4666,6 +4692,7 @@ typedef struct llmspell__pq {
     char label[160];  /* "postgres DB on HOST:PORT", for messages */
     int read_only;
     int in_pipe;      /* a transaction is open: pipeline mode */
+    int in_snap;      /* a read snapshot's read-only transaction is open */
     int pending;      /* queued statements whose results are not read yet */
     int broken;       /* the connection was lost: reconnect at the next call outside a transaction */
     int fast;         /* synchronous_commit off (durability BALANCED or FAST) */
@@ -4757,9 +4784,10 @@ static llmspell_result llmspell__pq_prepare(llmspell_kv *kv) {
 static llmspell_result llmspell__pq_live(llmspell_kv *kv) {
     llmspell__pq *s = LLMSPELL__PQ(kv);
     if (!s->broken && PQstatus(s->conn) == CONNECTION_OK) return LLMSPELL_OK;
-    if (s->in_pipe) {
+    if (s->in_pipe || s->in_snap) {
         s->broken = 1;
-        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "%s: connection lost in a transaction (the server rolled it back)", s->label);
+        return llmspell_kv_set_error(kv, LLMSPELL_ERR_IO, "%s: connection lost in a %s", s->label,
+                                     s->in_pipe ? "transaction (the server rolled it back)" : "read snapshot");
     }
     PQreset(s->conn);
     if (PQstatus(s->conn) != CONNECTION_OK) return llmspell__pq_fail(kv, NULL, "reconnect");
@@ -4962,6 +4990,26 @@ static llmspell_result llmspell__pq_begin(llmspell_kv *kv) {
     return LLMSPELL_OK;
 }
 
+/* A read snapshot: the reads until its end run in one REPEATABLE READ transaction, so they see
+   one state of the table however other processes commit meanwhile (a graph or a collection
+   loading again after another process wrote it relies on that). Inside this handle's own
+   transaction its reads already see one state. */
+static llmspell_result llmspell__pq_snapshot(llmspell_kv *kv, int begin) {
+    llmspell__pq *s = LLMSPELL__PQ(kv);
+    llmspell_result r;
+    llmspell__pq_clear(s);
+    if (!begin) {
+        if (s->in_snap && !s->broken && PQstatus(s->conn) == CONNECTION_OK) (void)llmspell__pq_exec(kv, "COMMIT", "end a read snapshot");
+        s->in_snap = 0;
+        return LLMSPELL_OK;
+    }
+    if (s->in_pipe) return LLMSPELL_OK;
+    if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__pq_exec(kv, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin a read snapshot")) != LLMSPELL_OK) return r;
+    s->in_snap = 1;
+    return LLMSPELL_OK;
+}
+
 /* Leaves pipeline mode after the transaction ended (or the connection was lost). */
 static void llmspell__pq_end(llmspell__pq *s) {
     if (PQstatus(s->conn) == CONNECTION_OK) (void)PQexitPipelineMode(s->conn);
@@ -5020,7 +5068,7 @@ static llmspell_result llmspell__pq_compact(llmspell_kv *kv) {
     llmspell_result r;
     if (s->read_only) return llmspell_kv_set_error(kv, LLMSPELL_ERR_READONLY, "%s: opened read-only", s->label);
     if ((r = llmspell__pq_live(kv)) != LLMSPELL_OK) return r;
-    if (s->in_pipe) return LLMSPELL_OK; /* VACUUM cannot run in a transaction; the server vacuums by itself too */
+    if (s->in_pipe || s->in_snap) return LLMSPELL_OK; /* VACUUM cannot run in a transaction; the server vacuums by itself too */
     return llmspell__pq_exec(kv, "VACUUM llmspell_kv", "compact");
 }
 
@@ -5130,6 +5178,7 @@ LLMSPELL_DEF llmspell_result llmspell_kv_open_postgres(llmspell_kv *kv, const ch
     kv->characteristics = llmspell__pq_chars;
     kv->close = llmspell__pq_close;
     kv->get_times = llmspell__pq_get_times;
+    kv->read_snapshot = llmspell__pq_snapshot;
     kv->open = 1;
     return LLMSPELL_OK;
 fail:
@@ -5363,11 +5412,34 @@ static uint8_t *llmspell__out(llmspell_kv *kv, size_t n) {
 }
 #endif
 
+/* Tells a backend that keeps read snapshots (read_snapshot) when the store's outermost one
+   begins and ends. It runs alone: without concurrent_reads a snapshot holds the store's lock
+   exclusively, and so does every other call. */
+static llmspell_result llmspell__snapshot(llmspell_kv *kv, int begin) {
+    llmspell_kv *s = llmspell__store(kv);
+    llmspell_result r;
+    if (s->concurrent_reads) return LLMSPELL_OK;
+    if (!begin) {
+        if (s->snapshots > 0 && --s->snapshots == 0 && s->read_snapshot) (void)s->read_snapshot(s, 0);
+        return LLMSPELL_OK;
+    }
+    if (s->snapshots == 0 && s->read_snapshot && (r = s->read_snapshot(s, 1)) != LLMSPELL_OK) {
+        if (s != kv) llmspell_kv_set_error(kv, r, "%s", llmspell_kv_errmsg(s));
+        return r;
+    }
+    s->snapshots++;
+    return LLMSPELL_OK;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_kv_read_begin(llmspell_kv *kv) {
     llmspell__tslot *t;
     llmspell_result r;
     LLMSPELL__CHECK_OPEN(kv);
     if ((r = llmspell__lock(kv, 0, &t)) != LLMSPELL_OK) return r;
+    if ((r = llmspell__snapshot(kv, 1)) != LLMSPELL_OK) {
+        llmspell__unlock(kv, t);
+        return r;
+    }
     if (t) t->snapshots++; /* the lock's level stays until read_end */
     return LLMSPELL_OK;
 }
@@ -5384,9 +5456,11 @@ LLMSPELL_DEF llmspell_result llmspell_kv_read_end(llmspell_kv *kv) {
     if (!t || t->snapshots == 0)
         return llmspell_kv_set_error(kv, LLMSPELL_ERR_TXN, "%s: read_end without read_begin in this thread", kv->name);
     t->snapshots--;
+    (void)llmspell__snapshot(kv, 0);
     llmspell__unlock(kv, t);
 #else
     LLMSPELL__CHECK_OPEN(kv);
+    (void)llmspell__snapshot(kv, 0);
 #endif
     return LLMSPELL_OK;
 }

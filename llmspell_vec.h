@@ -4397,8 +4397,9 @@ static void llmspell__insert_all(llmspell_vec *v, const llmspell__vins *items, s
    seen at once, as always. Writers take turns across processes (the backend's transactions
    do: postgres holds a lock from begin, SQLite begins immediate), so a write compares and
    reloads inside its transaction and changes the latest state, never a stale one. A reload
-   outside a write is checked against the generation read after it: another commit meanwhile
-   (the backend may not hold one snapshot across the reads) makes it load again. */
+   outside a write runs in a read snapshot, one state of the store on postgres and SQLite; on
+   a backend whose snapshot is not, it is checked against the generation read after it, and
+   another commit meanwhile makes it load again. */
 
 /* The store's generation of this collection (ERR_NOT_FOUND: dropped by another process). */
 static llmspell_result llmspell__store_gen(llmspell_vec *v, uint64_t *gen) {

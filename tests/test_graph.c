@@ -1125,7 +1125,10 @@ static int gp_writer(const char *conninfo, const char *prefix, int count)
             fprintf(stderr, "%s: write %d: %s\n", prefix, i, llmspell_graph_errmsg(&g));
             return 2;
         }
-        if (llmspell_graph_get_entity(&g, id, NOW, NOW, &e) != LLMSPELL_OK) return 3;
+        if (llmspell_graph_get_entity(&g, id, NOW, NOW, &e) != LLMSPELL_OK) {
+            fprintf(stderr, "%s: reading back %s: %s\n", prefix, id, llmspell_graph_errmsg(&g));
+            return 3;
+        }
     }
     llmspell_graph_close(&g);
     llmspell_kv_close(&kv);

@@ -3794,6 +3794,56 @@ static void test_file_times_recovery(void)
     CHECK_RC(llmspell_kv_close(&kv), LLMSPELL_OK);
 }
 
+#if COMPAT_HAS_SQLITE || COMPAT_HAS_POSTGRES
+/* A read snapshot on a store other processes write too (here a second handle with a connection
+   of its own) sees one state: the other's commits during it appear only after read_end. */
+static void snapshot_shared(const void *arg)
+{
+    const backend_desc *b = (const backend_desc *)arg;
+    store s;
+    llmspell_kv other;
+    llmspell_result r;
+    pairs got = {0};
+    OPEN_STORE(s, b, NULL);
+#if COMPAT_HAS_POSTGRES
+    if (b->kind == K_POSTGRES) r = llmspell_kv_open_postgres(&other, s.path, NULL);
+    else
+#endif
+        r = llmspell_kv_open_sqlite(&other, s.path, NULL);
+    REQUIRE_RC(r, LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("sa"), S("1")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(s.kv, S("sb"), S("1")), LLMSPELL_OK);
+
+    CHECK_RC(llmspell_kv_read_begin(s.kv), LLMSPELL_OK);
+    CHECK_VALUE(s.kv, S("sa"), S("1"));
+    CHECK_RC(llmspell_kv_put(&other, S("sa"), S("2")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_put(&other, S("sc"), S("2")), LLMSPELL_OK);
+    CHECK_RC(llmspell_kv_delete(&other, S("sb")), LLMSPELL_OK);
+    CHECK_VALUE(s.kv, S("sa"), S("1"));
+    CHECK_VALUE(s.kv, S("sb"), S("1"));
+    CHECK_ABSENT(s.kv, S("sc"));
+    CHECK_RC(scan_collect(s.kv, S("s"), NULL, 0, &got), LLMSPELL_OK);
+    CHECK(got.n == 2, "the snapshot's scan found %zu keys, not 2", got.n);
+    CHECK_RC(llmspell_kv_read_begin(s.kv), LLMSPELL_OK); /* nested: the same state */
+    CHECK_VALUE(s.kv, S("sa"), S("1"));
+    CHECK_RC(llmspell_kv_read_end(s.kv), LLMSPELL_OK);
+    CHECK_ABSENT(s.kv, S("sc"));
+    CHECK_RC(llmspell_kv_put(s.kv, S("sd"), S("1")), LLMSPELL_ERR_BUSY);
+    CHECK_RC(llmspell_kv_read_end(s.kv), LLMSPELL_OK);
+
+    CHECK_VALUE(s.kv, S("sa"), S("2"));
+    CHECK_ABSENT(s.kv, S("sb"));
+    CHECK_VALUE(s.kv, S("sc"), S("2"));
+    CHECK_RC(scan_collect(s.kv, S("s"), NULL, 0, &got), LLMSPELL_OK);
+    CHECK(got.n == 2, "after the snapshot the scan found %zu keys, not 2", got.n);
+    CHECK_RC(llmspell_kv_put(s.kv, S("sd"), S("1")), LLMSPELL_OK); /* writes work again */
+    CHECK_VALUE(&other, S("sd"), S("1"));
+    pairs_free(&got);
+    CHECK_RC(llmspell_kv_close(&other), LLMSPELL_OK);
+    CLOSE_STORE(s);
+}
+#endif
+
 #if COMPAT_HAS_SQLITE
 /* An SQLite store from before the times (table kv(k, v)): read as it is read-only, given the
    two columns when opened for writing. */
@@ -4589,6 +4639,7 @@ int main(int argc, char **argv)
     RUN_ARG("txn_join_sqlite", txn_join, &BACKENDS[2]);
     RUN_ARG("tenants_sqlite", tenants_run, &BACKENDS[2]);
     RUN(test_sqlite_old_table);
+    RUN_ARG("snapshot_shared_sqlite", snapshot_shared, &BACKENDS[2]);
 #endif
     RUN(test_txn_join_failure);
     RUN(test_entry_derived_ids);
@@ -4633,6 +4684,7 @@ int main(int argc, char **argv)
     RUN(test_postgres_connection_lost);
     RUN(test_postgres_statement_error);
     RUN(test_postgres_two_clients);
+    RUN_ARG("snapshot_shared_postgres", snapshot_shared, pg_backend());
     RUN(test_postgres_open_modes);
 #endif
     RUN_ARG("alloc_failure_memory", alloc_failure, &BACKENDS[0]);
