@@ -1727,19 +1727,64 @@ bad:
 #undef LLMSPELL__J_DIG
 }
 
-/* Value of a grammar-checked number text. Integer literals that fit int64 are exact (is_int);
+/* The value of a grammar-checked number s[0..n) from its parts: the sign, the first 19
+   significant digits w (many: there were more) times 10^q, and whether it was written as an
+   integer (no fraction, no exponent). Integer literals that fit int64 are exact (is_int);
    everything else is the correctly rounded double. Returns 0, or -1 when the magnitude
    overflows the double range (d is then +-infinity). */
-static int llmspell__j_number(const char *s, size_t n, int *is_int, int64_t *iv, double *dv) {
+static int llmspell__j_number_value(int neg, uint64_t w, int64_t q, int many, int integer, const char *s, size_t n, int *is_int,
+                                    int64_t *iv, double *dv) {
     static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    size_t i = 0;
-    int neg = 0, nd = 0, many = 0, frac = 0, expo = 0;
-    uint64_t w = 0, bits;
-    int64_t q = 0, e = 0;
+    uint64_t bits;
     double d;
     *is_int = 0;
     *iv = 0;
+    if (integer && !many && w != 0) {
+        if (!neg && w <= (uint64_t)INT64_MAX) {
+            *is_int = 1;
+            *iv = (int64_t)w;
+            *dv = (double)*iv;
+            return 0;
+        }
+        if (neg && w <= (uint64_t)INT64_MAX + 1u) {
+            *is_int = 1;
+            *iv = w == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)w;
+            *dv = (double)*iv;
+            return 0;
+        }
+    }
+    if (integer && !many && w == 0 && !neg) { /* "0" */
+        *is_int = 1;
+        *dv = 0.0;
+        return 0;
+    }
+    if (many) {
+        bits = llmspell__j_slow(s, n);
+    } else if (w == 0) {
+        bits = 0;
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    } else if (w <= (1ull << 53) && q >= -22 && q <= 22) { /* both exact: one rounding */
+        d = (double)w;
+        d = q < 0 ? d / p10[-q] : d * p10[q];
+        memcpy(&bits, &d, 8);
+#endif
+    } else if (!llmspell__j_lemire(w, q, &bits)) {
+        bits = llmspell__j_slow(s, n);
+    }
+    (void)p10;
+    if (neg) bits |= 0x8000000000000000ull;
+    memcpy(&d, &bits, 8);
+    *dv = d;
+    return (bits & LLMSPELL__J_INF_BITS) == LLMSPELL__J_INF_BITS ? -1 : 0;
+}
+
+/* Value of a grammar-checked number text (see llmspell__j_number_value). */
+static int llmspell__j_number(const char *s, size_t n, int *is_int, int64_t *iv, double *dv) {
+    size_t i = 0;
+    int neg = 0, nd = 0, many = 0, frac = 0, expo = 0;
+    uint64_t w = 0;
+    int64_t q = 0, e = 0;
     if (s[0] == '-') { neg = 1; i++; }
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
         if (nd == 0 && s[i] == '0') continue;
@@ -1763,43 +1808,7 @@ static int llmspell__j_number(const char *s, size_t n, int *is_int, int64_t *iv,
             if (e < 1000000) e = e * 10 + (s[i] - '0');
         q += eneg ? -e : e;
     }
-    if (!frac && !expo && !many && w != 0) {
-        if (!neg && w <= (uint64_t)INT64_MAX) {
-            *is_int = 1;
-            *iv = (int64_t)w;
-            *dv = (double)*iv;
-            return 0;
-        }
-        if (neg && w <= (uint64_t)INT64_MAX + 1u) {
-            *is_int = 1;
-            *iv = w == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)w;
-            *dv = (double)*iv;
-            return 0;
-        }
-    }
-    if (!frac && !expo && !many && w == 0 && !neg) { /* "0" */
-        *is_int = 1;
-        *dv = 0.0;
-        return 0;
-    }
-    if (many) {
-        bits = llmspell__j_slow(s, n);
-    } else if (w == 0) {
-        bits = 0;
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-    } else if (w <= (1ull << 53) && q >= -22 && q <= 22) { /* both exact: one rounding */
-        d = (double)w;
-        d = q < 0 ? d / p10[-q] : d * p10[q];
-        memcpy(&bits, &d, 8);
-#endif
-    } else if (!llmspell__j_lemire(w, q, &bits)) {
-        bits = llmspell__j_slow(s, n);
-    }
-    (void)p10;
-    if (neg) bits |= 0x8000000000000000ull;
-    memcpy(&d, &bits, 8);
-    *dv = d;
-    return (bits & LLMSPELL__J_INF_BITS) == LLMSPELL__J_INF_BITS ? -1 : 0;
+    return llmspell__j_number_value(neg, w, q, many, !frac && !expo, s, n, is_int, iv, dv);
 }
 
 /* Shortest of %.15g / %.16g / %.17g that reads back to the same bits, made locale-proof and
@@ -2735,20 +2744,13 @@ static int llmspell__jr_hex4(const unsigned char *p, const unsigned char *e, uns
     return 4;
 }
 
-/* Decodes the escape at p ('\\') into out (<= 4 bytes, *olen). Returns the bytes consumed, or 0
-   after recording an error. */
-static size_t llmspell__jr_escape(llmspell_json_reader *r, const unsigned char *p, const unsigned char *e,
-                                  unsigned char *out, size_t *olen) {
-    const unsigned char *b = (const unsigned char *)r->buf;
-    uint64_t at = r->base + (uint64_t)(p - b);
+/* Decodes the escape at p ('\\') into out (<= 4 bytes, *olen): the bytes consumed, or 0 when
+   it is not a valid one (the reader and the DOM's fast path share these rules). */
+static size_t llmspell__j_unescape(const unsigned char *p, const unsigned char *e, unsigned char *out, size_t *olen) {
     unsigned cp, lo;
-    int k;
     size_t used = 6;
     *olen = 1;
-    if (e - p < 2) {
-        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, r->base + (uint64_t)(e - b), "unterminated string");
-        return 0;
-    }
+    if (e - p < 2) return 0;
     switch (p[1]) {
     case '"': out[0] = '"'; return 2;
     case '\\': out[0] = '\\'; return 2;
@@ -2759,30 +2761,15 @@ static size_t llmspell__jr_escape(llmspell_json_reader *r, const unsigned char *
     case 'r': out[0] = '\r'; return 2;
     case 't': out[0] = '\t'; return 2;
     case 'u': break;
-    default: {
-        char w[24];
-        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at + 1, "invalid escape: %s after '\\'",
-                             llmspell__jr_what(p[1], w, sizeof w));
-        return 0;
+    default: return 0;
     }
-    }
-    if ((k = llmspell__jr_hex4(p + 2, e, &cp)) < 4) {
-        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at + 2 + (uint64_t)k,
-                             p + 2 + k >= e ? "unterminated string" : "invalid \\u escape: expected 4 hex digits");
-        return 0;
-    }
+    if (llmspell__jr_hex4(p + 2, e, &cp) < 4) return 0;
     if (cp >= 0xD800 && cp <= 0xDBFF) { /* must pair with a low surrogate */
-        if (e - p >= 12 && p[6] == '\\' && p[7] == 'u' && llmspell__jr_hex4(p + 8, e, &lo) == 4 && lo >= 0xDC00 &&
-            lo <= 0xDFFF) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            used = 12;
-        } else {
-            llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at,
-                                 "lone surrogate \\u%04X (not followed by a low surrogate): not valid Unicode", cp);
+        if (!(e - p >= 12 && p[6] == '\\' && p[7] == 'u' && llmspell__jr_hex4(p + 8, e, &lo) == 4 && lo >= 0xDC00 && lo <= 0xDFFF))
             return 0;
-        }
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        used = 12;
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at, "lone low surrogate \\u%04X: not valid Unicode", cp);
         return 0;
     }
     if (cp < 0x80) {
@@ -2804,6 +2791,31 @@ static size_t llmspell__jr_escape(llmspell_json_reader *r, const unsigned char *
         *olen = 4;
     }
     return used;
+}
+
+/* The reader's escape: decoded, or 0 after recording why it is not valid. */
+static size_t llmspell__jr_escape(llmspell_json_reader *r, const unsigned char *p, const unsigned char *e,
+                                  unsigned char *out, size_t *olen) {
+    const unsigned char *b = (const unsigned char *)r->buf;
+    uint64_t at = r->base + (uint64_t)(p - b);
+    size_t used = llmspell__j_unescape(p, e, out, olen);
+    unsigned cp;
+    int k;
+    char w[24];
+    if (used) return used;
+    if (e - p < 2) {
+        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, r->base + (uint64_t)(e - b), "unterminated string");
+    } else if (p[1] != 'u') {
+        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at + 1, "invalid escape: %s after '\\'", llmspell__jr_what(p[1], w, sizeof w));
+    } else if ((k = llmspell__jr_hex4(p + 2, e, &cp)) < 4) {
+        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at + 2 + (uint64_t)k,
+                             p + 2 + k >= e ? "unterminated string" : "invalid \\u escape: expected 4 hex digits");
+    } else if (cp >= 0xD800 && cp <= 0xDBFF) {
+        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at, "lone surrogate \\u%04X (not followed by a low surrogate): not valid Unicode", cp);
+    } else {
+        llmspell__jr_fail_at(r, LLMSPELL_ERR_PARSE, at, "lone low surrogate \\u%04X: not valid Unicode", cp);
+    }
+    return 0;
 }
 
 /* Reads a string from r->pos (just past the opening quote, or inside a chunked string).
@@ -3397,12 +3409,25 @@ typedef struct llmspell__j_block {
 #define LLMSPELL__J_BLOCK_MAX ((size_t)32 << 10)
 #define LLMSPELL__J_BIG ((size_t)8 << 10)
 
+typedef struct llmspell__jf_key {
+    const char *s;
+    size_t n;
+} llmspell__jf_key;
+
 struct llmspell_json_doc {
     llmspell_allocator al;
     llmspell__j_block *first, *cur; /* blocks in allocation order; cur is being filled */
     llmspell__j_block *big;         /* items with a block of their own */
     size_t bytes, next;
     llmspell_json_value root;
+    /* the fast path's stacks (see >>json-dom fast path), kept for the next parse */
+    llmspell_json_value *fv; /* values of the open containers */
+    llmspell__jf_key *fk;    /* their keys (objects), at the same index */
+    size_t *ff;              /* each open container: its first value's index * 2 + is-object */
+    char *fs;                /* a string with escapes, decoded */
+    uint32_t *fh;            /* duplicate-key check of a large object */
+    size_t fv_cap, fk_cap, ff_cap, fs_cap, fh_cap;
+    int f_nomem;             /* the fast path stopped for want of memory */
 };
 
 static llmspell__j_block *llmspell__jd_block(llmspell_json_doc *d, size_t size) {
@@ -3498,6 +3523,11 @@ LLMSPELL_DEF void llmspell_json_doc_free(llmspell_json_doc *d) {
     al = d->al;
     llmspell__jd_free_list(d, d->big);
     llmspell__jd_free_list(d, d->first);
+    llmspell__ex_free(&al, d->fv);
+    llmspell__ex_free(&al, d->fk);
+    llmspell__ex_free(&al, d->ff);
+    llmspell__ex_free(&al, d->fs);
+    llmspell__ex_free(&al, d->fh);
     llmspell__ex_free(&al, d);
 }
 
@@ -3653,6 +3683,275 @@ LLMSPELL_DEF llmspell_result llmspell_json_read_value(llmspell_json_reader *r, l
     return LLMSPELL_OK;
 }
 
+/* >>json-dom fast path: llmspell_json_parse and parse_into read a buffer here, straight into
+   the tree, without the pull reader's tokens, lines and path. It accepts exactly what the
+   reader accepts, under the same flags and limits, and builds the same tree (test_json and
+   the fuzz target fuzz_json_dom compare the two). At anything else (an error, a limit, no
+   memory, reported as such) it gives up and the reader parses the input again, so every error
+   is the reader's, with its line, column and path; a bad input costs a second parse, a good
+   one none. */
+
+/* An allocation of the fast path (d->f_nomem records a failure). */
+static int llmspell__jf_grow(llmspell_json_doc *d, void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    if (llmspell__ex_grow(&d->al, p, cap, need, elem)) d->f_nomem = 1;
+    return d->f_nomem;
+}
+static void *llmspell__jf_alloc(llmspell_json_doc *d, size_t n) {
+    void *p = llmspell__jd_alloc(d, n);
+    if (!p) d->f_nomem = 1;
+    return p;
+}
+
+#define LLMSPELL__JF_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+
+static const unsigned char *llmspell__jf_ws(const unsigned char *p, const unsigned char *e) {
+    while (p < e && LLMSPELL__JF_WS(*p)) p++;
+    return p;
+}
+
+/* Past plain bytes and valid UTF-8: at the end, a quote, a backslash or a control character;
+   NULL at invalid UTF-8. */
+static const unsigned char *llmspell__jf_plain(const unsigned char *p, const unsigned char *e) {
+    for (;;) {
+        int k;
+        p = llmspell__j_scan(p, e);
+        if (p == e || *p < 0x80) return p;
+        if ((k = llmspell__ex_utf8(p, (size_t)(e - p))) <= 0) return NULL;
+        p += k;
+    }
+}
+
+/* Copies s[0..n) into the arena, NUL-terminated. */
+static const unsigned char *llmspell__jf_keep(llmspell_json_doc *d, const void *s, size_t n, size_t max, const unsigned char *next,
+                                              const char **out, size_t *outn) {
+    char *dst;
+    if (n > max || !(dst = (char *)llmspell__jf_alloc(d, n + 1))) return NULL;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    *out = dst;
+    *outn = n;
+    return next;
+}
+
+/* A string with escapes: s is its first byte, p its first backslash. Decoded into d->fs. */
+static const unsigned char *llmspell__jf_escaped(llmspell_json_doc *d, const unsigned char *s, const unsigned char *p,
+                                                 const unsigned char *e, size_t max, const char **out, size_t *outn) {
+    size_t n = 0;
+    for (;;) {
+        size_t run = (size_t)(p - s), ulen, used;
+        if (llmspell__jf_grow(d, (void **)&d->fs, &d->fs_cap, n + run + 4, 1)) return NULL;
+        memcpy(d->fs + n, s, run);
+        n += run;
+        if (*p == '"') return llmspell__jf_keep(d, d->fs, n, max, p + 1, out, outn);
+        if (!(used = llmspell__j_unescape(p, e, (unsigned char *)d->fs + n, &ulen))) return NULL;
+        n += ulen;
+        s = p + used;
+        if (!(p = llmspell__jf_plain(s, e)) || p == e || (*p != '"' && *p != '\\')) return NULL;
+    }
+}
+
+/* A string from p (past its quote) into the arena; the byte after it, or NULL. */
+static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
+                                                const char **out, size_t *outn) {
+    const unsigned char *s = p;
+    if (!(p = llmspell__jf_plain(p, e)) || p == e) return NULL;
+    if (*p == '"') return llmspell__jf_keep(d, s, (size_t)(p - s), max, p + 1, out, outn);
+    if (*p == '\\') return llmspell__jf_escaped(d, s, p, e, max, out, outn);
+    return NULL; /* a control character */
+}
+
+#define LLMSPELL__JF_DIGIT(c) ((unsigned)((c) - '0') < 10u)
+
+/* A number from p: its grammar checked as it is read, its value from the same digits. */
+static const unsigned char *llmspell__jf_number(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e,
+                                                unsigned flags, size_t max, llmspell_json_value *v) {
+    const unsigned char *s = p;
+    uint64_t w = 0;
+    int64_t q = 0, x = 0;
+    int neg = 0, nd = 0, many = 0, integer = 1, is_int;
+    if (*p == '-' && ++p == e) return NULL;
+    neg = p != s;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        do {
+            if (nd < 19) {
+                w = w * 10 + (uint64_t)(*p - '0');
+                nd++;
+            } else {
+                many = 1;
+            }
+        } while (++p < e && LLMSPELL__JF_DIGIT(*p));
+    } else {
+        return NULL;
+    }
+    if (p < e && *p == '.') {
+        integer = 0;
+        if (++p == e || !LLMSPELL__JF_DIGIT(*p)) return NULL;
+        do {
+            if (nd == 0 && *p == '0') {
+                q--;
+            } else if (nd < 19) {
+                w = w * 10 + (uint64_t)(*p - '0');
+                nd++;
+                q--;
+            } else {
+                many = 1;
+            }
+        } while (++p < e && LLMSPELL__JF_DIGIT(*p));
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        integer = 0;
+        if (++p < e && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        if (p == e || !LLMSPELL__JF_DIGIT(*p)) return NULL;
+        do {
+            if (x < 1000000) x = x * 10 + (*p - '0');
+        } while (++p < e && LLMSPELL__JF_DIGIT(*p));
+        q += eneg ? -x : x;
+    }
+    if (p < e && llmspell__jr_numch((char)*p)) return NULL; /* the reader takes the whole run: it fails */
+    if (llmspell__j_number_value(neg, w, q, many, integer, (const char *)s, (size_t)(p - s), &is_int, &v->i, &v->d) < 0 &&
+        !(flags & LLMSPELL_JSON_ALLOW_OVERFLOW))
+        return NULL;
+    v->type = LLMSPELL_JSON_NUMBER;
+    v->is_int = (unsigned char)is_int;
+    return llmspell__jf_keep(d, s, (size_t)(p - s), max, p, &v->u.str, &v->len);
+}
+
+/* Whether the keys k[0..n) of one object repeat (the reader's rule: the same decoded bytes):
+   1 yes, 0 no, -1 no memory. */
+static int llmspell__jf_dup(llmspell_json_doc *d, const llmspell__jf_key *k, size_t n) {
+    size_t i, j, cap = 32;
+    if (n <= 16) {
+        for (i = 1; i < n; i++)
+            for (j = 0; j < i; j++)
+                if (k[i].n == k[j].n && memcmp(k[i].s, k[j].s, k[i].n) == 0) return 1;
+        return 0;
+    }
+    while (cap < 2 * n) cap *= 2;
+    if (n > 0x3FFFFFFF) return -1;
+    if (llmspell__jf_grow(d, (void **)&d->fh, &d->fh_cap, cap, sizeof *d->fh)) return -1;
+    memset(d->fh, 0, cap * sizeof *d->fh);
+    for (i = 0; i < n; i++) {
+        for (j = (size_t)llmspell__j_hash(k[i].s, k[i].n) & (cap - 1); d->fh[j]; j = (j + 1) & (cap - 1)) {
+            const llmspell__jf_key *o = &k[d->fh[j] - 1];
+            if (o->n == k[i].n && memcmp(o->s, k[i].s, o->n) == 0) return 1;
+        }
+        d->fh[j] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+/* Parses p[0..e) into the empty d: 1, or 0 to leave it to the reader. A container's own value
+   takes a slot on the stack, its members the slots after it, so a key waiting for its value
+   stays where it is while the value's members come and go. */
+static int llmspell__jf_parse(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, unsigned flags,
+                              size_t max_depth, size_t max) {
+    llmspell_json_value v;
+    size_t nf = 0, nm = 0;
+    int obj = 0; /* the innermost container is an object */
+    if ((flags & LLMSPELL_JSON_ALLOW_BOM) && e - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3;
+    p = llmspell__jf_ws(p, e);
+value:
+    if (p == e) return 0;
+    memset(&v, 0, sizeof v);
+    switch (*p) {
+    case '{':
+    case '[':
+        if (nf >= max_depth || llmspell__jf_grow(d, (void **)&d->ff, &d->ff_cap, nf + 1, sizeof *d->ff)) return 0;
+        obj = *p == '{';
+        d->ff[nf++] = (nm + 1) * 2 + (size_t)obj;
+        nm++; /* its own slot */
+        p = llmspell__jf_ws(p + 1, e);
+        if (p == e) return 0;
+        if (*p == (obj ? '}' : ']')) {
+            p++;
+            goto close;
+        }
+        if (obj) goto key;
+        goto value;
+    case '"':
+        if (!(p = llmspell__jf_string(d, p + 1, e, max, &v.u.str, &v.len))) return 0;
+        v.type = LLMSPELL_JSON_STRING;
+        break;
+    case 't':
+        if (e - p < 4 || memcmp(p, "true", 4) != 0) return 0;
+        v.type = LLMSPELL_JSON_BOOL;
+        v.b = 1;
+        p += 4;
+        break;
+    case 'f':
+        if (e - p < 5 || memcmp(p, "false", 5) != 0) return 0;
+        v.type = LLMSPELL_JSON_BOOL;
+        p += 5;
+        break;
+    case 'n':
+        if (e - p < 4 || memcmp(p, "null", 4) != 0) return 0;
+        p += 4;
+        break;
+    default:
+        if (!(p = llmspell__jf_number(d, p, e, flags, max, &v))) return 0;
+        break;
+    }
+push: /* v is complete: it takes slot nm - 1 of a container's own, or the next one */
+    if (!nf) {
+        d->root = v;
+        return llmspell__jf_ws(p, e) == e;
+    }
+    if (llmspell__jf_grow(d, (void **)&d->fv, &d->fv_cap, nm + 1, sizeof *d->fv)) return 0;
+    d->fv[nm++] = v;
+    p = llmspell__jf_ws(p, e);
+    if (p == e) return 0;
+    if (*p == ',') {
+        p = llmspell__jf_ws(p + 1, e);
+        if (p == e) return 0;
+        if ((flags & LLMSPELL_JSON_ALLOW_TRAILING_COMMAS) && *p == (obj ? '}' : ']')) {
+            p++;
+            goto close;
+        }
+        if (obj) goto key;
+        goto value;
+    }
+    if (*p != (obj ? '}' : ']')) return 0;
+    p++;
+close: {
+    size_t start = d->ff[--nf] >> 1, cnt = nm - start, i;
+    memset(&v, 0, sizeof v);
+    v.len = cnt;
+    if (d->ff[nf] & 1) {
+        llmspell_json_member *m = NULL;
+        if (cnt && !(m = (llmspell_json_member *)llmspell__jf_alloc(d, cnt * sizeof *m))) return 0;
+        for (i = 0; i < cnt; i++) {
+            m[i].key = d->fk[start + i].s;
+            m[i].klen = d->fk[start + i].n;
+            m[i].value = d->fv[start + i];
+        }
+        if ((flags & LLMSPELL_JSON_REJECT_DUPLICATES) && cnt > 1 && llmspell__jf_dup(d, d->fk + start, cnt) != 0) return 0;
+        v.type = LLMSPELL_JSON_OBJECT;
+        v.u.members = m;
+    } else {
+        llmspell_json_value *it = NULL;
+        if (cnt && !(it = (llmspell_json_value *)llmspell__jf_alloc(d, cnt * sizeof *it))) return 0;
+        if (cnt) memcpy(it, d->fv + start, cnt * sizeof *it);
+        v.type = LLMSPELL_JSON_ARRAY;
+        v.u.items = it;
+    }
+    nm = start - 1; /* back to the container's own slot */
+    obj = nf && (d->ff[nf - 1] & 1);
+    goto push;
+}
+key:
+    if (*p != '"' || llmspell__jf_grow(d, (void **)&d->fk, &d->fk_cap, nm + 1, sizeof *d->fk) ||
+        !(p = llmspell__jf_string(d, p + 1, e, max, &d->fk[nm].s, &d->fk[nm].n)))
+        return 0;
+    p = llmspell__jf_ws(p, e);
+    if (p == e || *p != ':') return 0;
+    p = llmspell__jf_ws(p + 1, e);
+    goto value;
+}
+
 LLMSPELL_DEF llmspell_result llmspell_json_parse_into(llmspell_json_doc *d, const void *data, size_t len,
                                                       const llmspell_json_read_options *opts, llmspell_json_error *err) {
     llmspell_json_reader *r;
@@ -3660,6 +3959,23 @@ LLMSPELL_DEF llmspell_result llmspell_json_parse_into(llmspell_json_doc *d, cons
     llmspell_result rc;
     if (err) memset(err, 0, sizeof *err);
     if (d) llmspell__jd_reset(d);
+    if (d && (data || !len) && (!opts || llmspell__ex_allocator_ok(&opts->allocator))) { /* the fast path first */
+        const unsigned char *p = (const unsigned char *)(data ? data : "");
+        d->f_nomem = 0;
+        if (llmspell__jf_parse(d, p, p + len, opts ? opts->flags : 0,
+                               opts && opts->max_depth ? opts->max_depth : LLMSPELL__J_DEFAULT_DEPTH,
+                               opts && opts->max_string ? opts->max_string : (size_t)128 << 20))
+            return LLMSPELL_OK;
+        llmspell__jd_reset(d);
+        if (d->f_nomem) { /* no second try: it would need the same memory */
+            if (err) {
+                err->code = LLMSPELL_ERR_NOMEM;
+                snprintf(err->message, sizeof err->message, "out of memory for the tree of a %llu-byte document",
+                         (unsigned long long)len);
+            }
+            return LLMSPELL_ERR_NOMEM;
+        }
+    }
     if (!d || (!data && len)) rc = LLMSPELL_ERR_INVALID;
     else rc = llmspell_json_reader_open_buffer(&r, data, len, opts);
     if (rc != LLMSPELL_OK) {
