@@ -407,8 +407,10 @@ LLMSPELL_DEF llmspell_result llmspell_json_read_value(llmspell_json_reader *r, l
 /* Reuse: an empty document (allocator may be NULL) whose memory the _into functions recycle.
    Each _into call first empties doc (every value from it becomes invalid), keeps its memory,
    and builds the new tree there: parsing many documents or records into one doc allocates
-   nothing once it has grown, except for strings over 8 KiB (one allocation each). On failure
-   doc is left empty (root null). Free with llmspell_json_doc_free. */
+   nothing once it has grown (a larger document, or one of another shape, may add blocks). On
+   failure doc is left empty (root null). Free with llmspell_json_doc_free. With the default
+   allocator, the memory of the last document freed (up to 32 MiB) is kept for the next
+   doc_new or parse, so that a fresh tree lands on memory the process already has. */
 LLMSPELL_DEF llmspell_result llmspell_json_doc_new(const llmspell_allocator *allocator, llmspell_json_doc **doc);
 LLMSPELL_DEF llmspell_result llmspell_json_parse_into(llmspell_json_doc *doc, const void *data, size_t len,
                                                       const llmspell_json_read_options *opts, llmspell_json_error *err);
@@ -3401,13 +3403,11 @@ typedef struct llmspell__j_block {
     size_t cap, used;
 } llmspell__j_block;
 #define LLMSPELL__J_BLOCK_HDR ((sizeof(llmspell__j_block) + 15) & ~(size_t)15)
-/* Blocks grow from 4 KiB to 32 KiB; an item over 8 KiB gets an allocation of its own (freed
-   when the document is emptied; the blocks are kept for reuse). Keeping every chunk well under
-   64 KiB is deliberate: malloc implementations cache and recycle such chunks (glibc trims its
-   heap only when a free makes a chunk of 64 KiB or more), so document after document reuses
-   the same memory instead of page-faulting a fresh tree in, which costs more than parsing. */
+/* Blocks grow from 4 KiB to 32 KiB, and an item larger than the next block gets a block of its
+   size. Every block stays with the document for its next tree (parse_into, read_value_into),
+   in the order it was filled, so that trees of one shape reuse them all and allocate nothing;
+   a freed document's memory waits for the next new one (llmspell__jd_kept). */
 #define LLMSPELL__J_BLOCK_MAX ((size_t)32 << 10)
-#define LLMSPELL__J_BIG ((size_t)8 << 10)
 
 typedef struct llmspell__jf_key {
     const char *s;
@@ -3417,16 +3417,15 @@ typedef struct llmspell__jf_key {
 struct llmspell_json_doc {
     llmspell_allocator al;
     llmspell__j_block *first, *cur; /* blocks in allocation order; cur is being filled */
-    llmspell__j_block *big;         /* items with a block of their own */
     size_t bytes, next;
     llmspell_json_value root;
     /* the fast path's stacks (see >>json-dom fast path), kept for the next parse */
     llmspell_json_value *fv; /* values of the open containers */
     llmspell__jf_key *fk;    /* their keys (objects), at the same index */
     size_t *ff;              /* each open container: its first value's index * 2 + is-object */
-    char *fs;                /* a string with escapes, decoded */
+    char *ft, *ftp;          /* strings and number texts (the input's length and a little), its end */
     uint32_t *fh;            /* duplicate-key check of a large object */
-    size_t fv_cap, fk_cap, ff_cap, fs_cap, fh_cap;
+    size_t fv_cap, fk_cap, ff_cap, ft_cap, fh_cap;
     int f_nomem;             /* the fast path stopped for want of memory */
 };
 
@@ -3446,13 +3445,6 @@ static void *llmspell__jd_alloc(llmspell_json_doc *d, size_t n) {
     n = (n + 7) & ~(size_t)7;
     if (n < 8) n = 8; /* never hand out a zero-sized (shared) address */
     if (!b || b->cap - b->used < n) {
-        if (n > LLMSPELL__J_BIG) { /* a big item: a block of its own */
-            if (!(b = llmspell__jd_block(d, n))) return NULL;
-            b->used = n;
-            b->next = d->big;
-            d->big = b;
-            return (char *)b + LLMSPELL__J_BLOCK_HDR;
-        }
         if (b && b->next && b->next->cap >= n) { /* a block kept from an earlier tree */
             b = b->next;
         } else { /* a new block, after the current one */
@@ -3491,21 +3483,50 @@ static void llmspell__jd_free_list(llmspell_json_doc *d, llmspell__j_block *b) {
     }
 }
 
-/* Empties the document, keeping its regular blocks for the next tree. */
+/* Empties the document, keeping its blocks for the next tree. */
 static void llmspell__jd_reset(llmspell_json_doc *d) {
     llmspell__j_block *b;
-    llmspell__jd_free_list(d, d->big);
-    d->big = NULL;
     for (b = d->first; b; b = b->next) b->used = 0;
     d->cur = d->first;
     memset(&d->root, 0, sizeof d->root);
 }
+
+/* The memory of the last document freed (default allocator only, at most LLMSPELL__JD_KEEP
+   bytes) waits here for the next llmspell_json_doc_new: a program that parses one document
+   after another then builds each tree on pages it already has, not on fresh pages the kernel
+   must fault in and zero, which costs about as much as the parse. One slot, taken and given
+   back with a compare-and-swap. */
+#define LLMSPELL__JD_KEEP ((size_t)32 << 20)
+#ifndef LLMSPELL_NO_THREADS
+static llmspell__atomic_ptr llmspell__jd_kept;
+static llmspell_json_doc *llmspell__jd_take(void) {
+    void *d = llmspell__aload_ptr(&llmspell__jd_kept);
+    return d && llmspell__acas_ptr(&llmspell__jd_kept, d, NULL) ? (llmspell_json_doc *)d : NULL;
+}
+static int llmspell__jd_give(llmspell_json_doc *d) { return llmspell__acas_ptr(&llmspell__jd_kept, NULL, d); }
+#else
+static llmspell_json_doc *llmspell__jd_kept;
+static llmspell_json_doc *llmspell__jd_take(void) {
+    llmspell_json_doc *d = llmspell__jd_kept;
+    llmspell__jd_kept = NULL;
+    return d;
+}
+static int llmspell__jd_give(llmspell_json_doc *d) {
+    if (llmspell__jd_kept) return 0;
+    llmspell__jd_kept = d;
+    return 1;
+}
+#endif
 
 LLMSPELL_DEF llmspell_result llmspell_json_doc_new(const llmspell_allocator *allocator, llmspell_json_doc **out) {
     llmspell_allocator al;
     llmspell_json_doc *d;
     if (!out) return LLMSPELL_ERR_INVALID;
     *out = NULL;
+    if ((!allocator || !allocator->alloc) && (d = llmspell__jd_take()) != NULL) {
+        *out = d;
+        return LLMSPELL_OK;
+    }
     if (allocator) al = *allocator;
     else memset(&al, 0, sizeof al);
     if (!llmspell__ex_allocator_ok(&al)) return LLMSPELL_ERR_INVALID;
@@ -3521,18 +3542,21 @@ LLMSPELL_DEF void llmspell_json_doc_free(llmspell_json_doc *d) {
     llmspell_allocator al;
     if (!d) return;
     al = d->al;
-    llmspell__jd_free_list(d, d->big);
+    if (!al.alloc && llmspell_json_doc_memory(d) <= LLMSPELL__JD_KEEP) {
+        llmspell__jd_reset(d);
+        if (llmspell__jd_give(d)) return;
+    }
     llmspell__jd_free_list(d, d->first);
     llmspell__ex_free(&al, d->fv);
     llmspell__ex_free(&al, d->fk);
     llmspell__ex_free(&al, d->ff);
-    llmspell__ex_free(&al, d->fs);
+    llmspell__ex_free(&al, d->ft);
     llmspell__ex_free(&al, d->fh);
     llmspell__ex_free(&al, d);
 }
 
 LLMSPELL_DEF const llmspell_json_value *llmspell_json_doc_root(const llmspell_json_doc *d) { return d ? &d->root : NULL; }
-LLMSPELL_DEF size_t llmspell_json_doc_memory(const llmspell_json_doc *d) { return d ? d->bytes + sizeof *d : 0; }
+LLMSPELL_DEF size_t llmspell_json_doc_memory(const llmspell_json_doc *d) { return d ? d->bytes + d->ft_cap + sizeof *d : 0; }
 
 typedef struct llmspell__jb_frame {
     size_t start;     /* its first member on the member stack */
@@ -3705,60 +3729,77 @@ static void *llmspell__jf_alloc(llmspell_json_doc *d, size_t n) {
 
 #define LLMSPELL__JF_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
+/* Past whitespace. Compact JSON has none, pretty JSON a space or a newline and an indent. */
 static const unsigned char *llmspell__jf_ws(const unsigned char *p, const unsigned char *e) {
+    if (p == e || !LLMSPELL__JF_WS(*p)) return p;
+    if (++p == e || !LLMSPELL__JF_WS(*p)) return p;
+#if LLMSPELL__EX_SSE2
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i w = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        unsigned m = (unsigned)_mm_movemask_epi8(w) ^ 0xFFFFu;
+        if (m) return p + llmspell__ex_ctz32(m);
+        p += 16;
+    }
+#endif
     while (p < e && LLMSPELL__JF_WS(*p)) p++;
     return p;
 }
 
-/* Past plain bytes and valid UTF-8: at the end, a quote, a backslash or a control character;
-   NULL at invalid UTF-8. */
-static const unsigned char *llmspell__jf_plain(const unsigned char *p, const unsigned char *e) {
-    for (;;) {
-        int k;
-        p = llmspell__j_scan(p, e);
-        if (p == e || *p < 0x80) return p;
-        if ((k = llmspell__ex_utf8(p, (size_t)(e - p))) <= 0) return NULL;
-        p += k;
-    }
-}
+/* Strings and number texts go to d->ft, one region as long as the input and 32 bytes: each
+   takes at most the bytes it had in the input (its NUL where its closing quote or the next
+   byte was), so the region never runs out and needs no check, and a 16-byte store past a
+   string's end stays inside it. */
+#define LLMSPELL__JF_SLACK 32
 
-/* Copies s[0..n) into the arena, NUL-terminated. */
-static const unsigned char *llmspell__jf_keep(llmspell_json_doc *d, const void *s, size_t n, size_t max, const unsigned char *next,
-                                              const char **out, size_t *outn) {
-    char *dst;
-    if (n > max || !(dst = (char *)llmspell__jf_alloc(d, n + 1))) return NULL;
-    memcpy(dst, s, n);
-    dst[n] = 0;
-    *out = dst;
-    *outn = n;
-    return next;
-}
-
-/* A string with escapes: s is its first byte, p its first backslash. Decoded into d->fs. */
-static const unsigned char *llmspell__jf_escaped(llmspell_json_doc *d, const unsigned char *s, const unsigned char *p,
-                                                 const unsigned char *e, size_t max, const char **out, size_t *outn) {
-    size_t n = 0;
-    for (;;) {
-        size_t run = (size_t)(p - s), ulen, used;
-        if (llmspell__jf_grow(d, (void **)&d->fs, &d->fs_cap, n + run + 4, 1)) return NULL;
-        memcpy(d->fs + n, s, run);
-        n += run;
-        if (*p == '"') return llmspell__jf_keep(d, d->fs, n, max, p + 1, out, outn);
-        if (!(used = llmspell__j_unescape(p, e, (unsigned char *)d->fs + n, &ulen))) return NULL;
-        n += ulen;
-        s = p + used;
-        if (!(p = llmspell__jf_plain(s, e)) || p == e || (*p != '"' && *p != '\\')) return NULL;
-    }
-}
-
-/* A string from p (past its quote) into the arena; the byte after it, or NULL. */
+/* A string from p (past its quote), decoded into the text region; the byte after it, or NULL. */
 static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
                                                 const char **out, size_t *outn) {
-    const unsigned char *s = p;
-    if (!(p = llmspell__jf_plain(p, e)) || p == e) return NULL;
-    if (*p == '"') return llmspell__jf_keep(d, s, (size_t)(p - s), max, p + 1, out, outn);
-    if (*p == '\\') return llmspell__jf_escaped(d, s, p, e, max, out, outn);
-    return NULL; /* a control character */
+    char *start = d->ftp, *o = start;
+    size_t n;
+    for (;;) {
+        int k;
+#if LLMSPELL__EX_SSE2
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+        while (e - p >= 16) { /* copy 16 bytes, keep those before the first quote, backslash, control or non-ASCII */
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, sp)));
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            if (m) {
+                k = llmspell__ex_ctz32(m);
+                p += k;
+                o += k;
+                break;
+            }
+            p += 16;
+            o += 16;
+        }
+#endif
+        while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') *o++ = (char)*p++;
+        if (p == e) return NULL;
+        if (*p == '"') break;
+        if (*p >= 0x80) {
+            if ((k = llmspell__ex_utf8(p, (size_t)(e - p))) <= 0) return NULL;
+            memcpy(o, p, (size_t)k);
+            o += k;
+            p += k;
+        } else if (*p == '\\') {
+            size_t ulen, used = llmspell__j_unescape(p, e, (unsigned char *)o, &ulen);
+            if (!used) return NULL;
+            o += ulen;
+            p += used;
+        } else {
+            return NULL; /* a control character */
+        }
+    }
+    if ((n = (size_t)(o - start)) > max) return NULL;
+    *o = 0;
+    d->ftp = o + 1;
+    *out = start;
+    *outn = n;
+    return p + 1;
 }
 
 #define LLMSPELL__JF_DIGIT(c) ((unsigned)((c) - '0') < 10u)
@@ -3817,7 +3858,12 @@ static const unsigned char *llmspell__jf_number(llmspell_json_doc *d, const unsi
         return NULL;
     v->type = LLMSPELL_JSON_NUMBER;
     v->is_int = (unsigned char)is_int;
-    return llmspell__jf_keep(d, s, (size_t)(p - s), max, p, &v->u.str, &v->len);
+    if ((v->len = (size_t)(p - s)) > max) return NULL;
+    v->u.str = d->ftp;
+    memcpy(d->ftp, s, v->len);
+    d->ftp[v->len] = 0;
+    d->ftp += v->len + 1;
+    return p;
 }
 
 /* Whether the keys k[0..n) of one object repeat (the reader's rule: the same decoded bytes):
@@ -3852,6 +3898,17 @@ static int llmspell__jf_parse(llmspell_json_doc *d, const unsigned char *p, cons
     llmspell_json_value v;
     size_t nf = 0, nm = 0;
     int obj = 0; /* the innermost container is an object */
+    if ((size_t)(e - p) > d->ft_cap - LLMSPELL__JF_SLACK || !d->ft) { /* sized exactly: its old text is dead */
+        size_t need = (size_t)(e - p) + LLMSPELL__JF_SLACK;
+        llmspell__ex_free(&d->al, d->ft);
+        d->ft_cap = 0;
+        if (need < LLMSPELL__JF_SLACK || !(d->ft = (char *)llmspell__ex_alloc(&d->al, need))) {
+            d->f_nomem = 1;
+            return 0;
+        }
+        d->ft_cap = need;
+    }
+    d->ftp = d->ft;
     if ((flags & LLMSPELL_JSON_ALLOW_BOM) && e - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3;
     p = llmspell__jf_ws(p, e);
 value:
