@@ -159,7 +159,7 @@ build/test_json_san: tests/test_json.c tests/harness.h $(HEADERS) | build
 
 build/bench_json: bench/bench_json.c $(HEADERS) | build
 	@test -f /usr/include/cjson/cJSON.h || { echo "bench: cJSON is missing: apt-get install -y libcjson-dev"; exit 1; }
-	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lcjson
+	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lcjson -lm
 
 # simdjson is only a reference point for bench_json (C++); built when its header is there
 build/bench_simdjson: bench/bench_simdjson.cpp | build

@@ -771,6 +771,15 @@ LLMSPELL_DEF int llmspell_json_utf8_valid(const void *s, size_t n, size_t *bad) 
             while (i < n && p[i] < 0x80) i++;
             continue;
         }
+        /* the common 3-byte (most of CJK) and 2-byte forms inline; the rest, and errors, below */
+        if (p[i] >= 0xE1 && p[i] <= 0xEF && p[i] != 0xED && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            continue;
+        }
+        if (p[i] >= 0xC2 && p[i] < 0xE0 && n - i >= 2 && (p[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         k = llmspell__ex_utf8(p + i, n - i);
         if (k <= 0) {
             if (bad) *bad = i;
@@ -3729,9 +3738,8 @@ static void *llmspell__jf_alloc(llmspell_json_doc *d, size_t n) {
 
 #define LLMSPELL__JF_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
-/* Past whitespace. Compact JSON has none, pretty JSON a space or a newline and an indent. */
-static const unsigned char *llmspell__jf_ws(const unsigned char *p, const unsigned char *e) {
-    if (p == e || !LLMSPELL__JF_WS(*p)) return p;
+/* Past the whitespace that starts at p. */
+static const unsigned char *llmspell__jf_ws_run(const unsigned char *p, const unsigned char *e) {
     if (++p == e || !LLMSPELL__JF_WS(*p)) return p;
 #if LLMSPELL__EX_SSE2
     while (e - p >= 16) {
@@ -3747,28 +3755,35 @@ static const unsigned char *llmspell__jf_ws(const unsigned char *p, const unsign
     return p;
 }
 
+/* Past whitespace: compact JSON has none (no call), pretty JSON a space, or a newline and an
+   indent. */
+#define LLMSPELL__JF_SKIP_WS(p, e) ((p) < (e) && LLMSPELL__JF_WS(*(p)) ? llmspell__jf_ws_run((p), (e)) : (p))
+
 /* Strings and number texts go to d->ft, one region as long as the input and 32 bytes: each
    takes at most the bytes it had in the input (its NUL where its closing quote or the next
    byte was), so the region never runs out and needs no check, and a 16-byte store past a
    string's end stays inside it. */
 #define LLMSPELL__JF_SLACK 32
 
-/* A string from p (past its quote), decoded into the text region; the byte after it, or NULL. */
+/* A string from p (past its quote), decoded into the text region; the byte after it, or NULL.
+   Bytes from 0x80 up are copied as they come and the string is checked as UTF-8 once whole. */
 static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
                                                 const char **out, size_t *outn) {
     char *start = d->ftp, *o = start;
+    unsigned high = 0; /* some byte had its top bit set */
     size_t n;
     for (;;) {
-        int k;
 #if LLMSPELL__EX_SSE2
-        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
-        while (e - p >= 16) { /* copy 16 bytes, keep those before the first quote, backslash, control or non-ASCII */
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+        __m128i hi = _mm_setzero_si128();
+        while (e - p >= 16) { /* copy 16 bytes, keep those before the first quote, backslash or control */
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            unsigned m = (unsigned)_mm_movemask_epi8(
-                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, sp)));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                                                  _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
             _mm_storeu_si128((__m128i *)(void *)o, v);
+            hi = _mm_or_si128(hi, v); /* bytes after the stop count too: it only costs a check */
             if (m) {
-                k = llmspell__ex_ctz32(m);
+                int k = llmspell__ex_ctz32(m);
                 p += k;
                 o += k;
                 break;
@@ -3776,16 +3791,15 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
             p += 16;
             o += 16;
         }
+        high |= (unsigned)_mm_movemask_epi8(hi);
 #endif
-        while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') *o++ = (char)*p++;
+        while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
+            high |= *p & 0x80u;
+            *o++ = (char)*p++;
+        }
         if (p == e) return NULL;
         if (*p == '"') break;
-        if (*p >= 0x80) {
-            if ((k = llmspell__ex_utf8(p, (size_t)(e - p))) <= 0) return NULL;
-            memcpy(o, p, (size_t)k);
-            o += k;
-            p += k;
-        } else if (*p == '\\') {
+        if (*p == '\\') {
             size_t ulen, used = llmspell__j_unescape(p, e, (unsigned char *)o, &ulen);
             if (!used) return NULL;
             o += ulen;
@@ -3794,7 +3808,8 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
             return NULL; /* a control character */
         }
     }
-    if ((n = (size_t)(o - start)) > max) return NULL;
+    n = (size_t)(o - start);
+    if (n > max || (high && !llmspell_json_utf8_valid(start, n, NULL))) return NULL;
     *o = 0;
     d->ftp = o + 1;
     *out = start;
@@ -3804,43 +3819,73 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
 
 #define LLMSPELL__JF_DIGIT(c) ((unsigned)((c) - '0') < 10u)
 
-/* A number from p: its grammar checked as it is read, its value from the same digits. */
+/* Whether the 8 bytes at p are all digits; if so *v is their value. The bytes are read as a
+   little-endian word (the first digit lowest) on every machine; after subtracting '0', each
+   step adds neighbours at once: pairs, then two multiplies gather the four pairs. */
+static int llmspell__jf_8digits(const unsigned char *p, uint64_t *v) {
+    uint64_t x = llmspell__get64(p);
+    if ((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull ||
+        ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull)
+        return 0;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8); /* byte 2k: digits 2k and 2k+1 as a number below 100 */
+    *v = ((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) + ((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >> 32;
+    return 1;
+}
+
+/* A number from p into *v: its grammar checked as it is read, its value from the same digits. */
 static const unsigned char *llmspell__jf_number(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e,
                                                 unsigned flags, size_t max, llmspell_json_value *v) {
     const unsigned char *s = p;
-    uint64_t w = 0;
+    uint64_t w = 0, eight;
     int64_t q = 0, x = 0;
+    size_t n;
     int neg = 0, nd = 0, many = 0, integer = 1, is_int;
     if (*p == '-' && ++p == e) return NULL;
     neg = p != s;
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
-        do {
+        while (e - p >= 8 && nd <= 11 && llmspell__jf_8digits(p, &eight)) {
+            w = w * 100000000u + eight;
+            nd += 8;
+            p += 8;
+        }
+        while (p < e && LLMSPELL__JF_DIGIT(*p)) {
             if (nd < 19) {
                 w = w * 10 + (uint64_t)(*p - '0');
                 nd++;
             } else {
                 many = 1;
             }
-        } while (++p < e && LLMSPELL__JF_DIGIT(*p));
+            p++;
+        }
     } else {
         return NULL;
     }
     if (p < e && *p == '.') {
         integer = 0;
         if (++p == e || !LLMSPELL__JF_DIGIT(*p)) return NULL;
-        do {
-            if (nd == 0 && *p == '0') {
-                q--;
-            } else if (nd < 19) {
+        while (nd == 0 && p < e && *p == '0') { /* leading zeros are not significant */
+            q--;
+            p++;
+        }
+        while (e - p >= 8 && nd <= 11 && llmspell__jf_8digits(p, &eight)) {
+            w = w * 100000000u + eight;
+            nd += 8;
+            q -= 8;
+            p += 8;
+        }
+        while (p < e && LLMSPELL__JF_DIGIT(*p)) {
+            if (nd < 19) {
                 w = w * 10 + (uint64_t)(*p - '0');
                 nd++;
                 q--;
             } else {
                 many = 1;
             }
-        } while (++p < e && LLMSPELL__JF_DIGIT(*p));
+            p++;
+        }
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         int eneg = 0;
@@ -3853,16 +3898,19 @@ static const unsigned char *llmspell__jf_number(llmspell_json_doc *d, const unsi
         q += eneg ? -x : x;
     }
     if (p < e && llmspell__jr_numch((char)*p)) return NULL; /* the reader takes the whole run: it fails */
-    if (llmspell__j_number_value(neg, w, q, many, integer, (const char *)s, (size_t)(p - s), &is_int, &v->i, &v->d) < 0 &&
+    if ((n = (size_t)(p - s)) > max) return NULL;
+    if (llmspell__j_number_value(neg, w, q, many, integer, (const char *)s, n, &is_int, &v->i, &v->d) < 0 &&
         !(flags & LLMSPELL_JSON_ALLOW_OVERFLOW))
         return NULL;
     v->type = LLMSPELL_JSON_NUMBER;
     v->is_int = (unsigned char)is_int;
-    if ((v->len = (size_t)(p - s)) > max) return NULL;
+    v->b = 0;
+    v->len = n;
     v->u.str = d->ftp;
-    memcpy(d->ftp, s, v->len);
-    d->ftp[v->len] = 0;
-    d->ftp += v->len + 1;
+    if (n <= 32 && e - s >= 32) memcpy(d->ftp, s, 32); /* one fixed copy: the text region has room */
+    else memcpy(d->ftp, s, n);
+    d->ftp[n] = 0;
+    d->ftp += n + 1;
     return p;
 }
 
@@ -3895,7 +3943,7 @@ static int llmspell__jf_dup(llmspell_json_doc *d, const llmspell__jf_key *k, siz
    stays where it is while the value's members come and go. */
 static int llmspell__jf_parse(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, unsigned flags,
                               size_t max_depth, size_t max) {
-    llmspell_json_value v;
+    llmspell_json_value *v; /* the slot being filled: values are built where they stay */
     size_t nf = 0, nm = 0;
     int obj = 0; /* the innermost container is an object */
     if ((size_t)(e - p) > d->ft_cap - LLMSPELL__JF_SLACK || !d->ft) { /* sized exactly: its old text is dead */
@@ -3910,18 +3958,21 @@ static int llmspell__jf_parse(llmspell_json_doc *d, const unsigned char *p, cons
     }
     d->ftp = d->ft;
     if ((flags & LLMSPELL_JSON_ALLOW_BOM) && e - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3;
-    p = llmspell__jf_ws(p, e);
+    p = LLMSPELL__JF_SKIP_WS(p, e);
 value:
-    if (p == e) return 0;
-    memset(&v, 0, sizeof v);
+    if (p == e || (nm >= d->fv_cap && llmspell__jf_grow(d, (void **)&d->fv, &d->fv_cap, nm + 1, sizeof *d->fv))) return 0;
+    v = d->fv + nm;
+    v->is_int = v->b = 0;
+    v->i = 0;
+    v->d = 0.0;
     switch (*p) {
     case '{':
     case '[':
         if (nf >= max_depth || llmspell__jf_grow(d, (void **)&d->ff, &d->ff_cap, nf + 1, sizeof *d->ff)) return 0;
         obj = *p == '{';
-        d->ff[nf++] = (nm + 1) * 2 + (size_t)obj;
-        nm++; /* its own slot */
-        p = llmspell__jf_ws(p + 1, e);
+        d->ff[nf++] = (nm + 1) * 2 + (size_t)obj; /* slot nm is its own, its members follow */
+        nm++;
+        p = LLMSPELL__JF_SKIP_WS(p + 1, e);
         if (p == e) return 0;
         if (*p == (obj ? '}' : ']')) {
             p++;
@@ -3930,39 +3981,45 @@ value:
         if (obj) goto key;
         goto value;
     case '"':
-        if (!(p = llmspell__jf_string(d, p + 1, e, max, &v.u.str, &v.len))) return 0;
-        v.type = LLMSPELL_JSON_STRING;
+        if (!(p = llmspell__jf_string(d, p + 1, e, max, &v->u.str, &v->len))) return 0;
+        v->type = LLMSPELL_JSON_STRING;
         break;
     case 't':
         if (e - p < 4 || memcmp(p, "true", 4) != 0) return 0;
-        v.type = LLMSPELL_JSON_BOOL;
-        v.b = 1;
+        v->type = LLMSPELL_JSON_BOOL;
+        v->b = 1;
+        v->len = 0;
+        v->u.str = NULL;
         p += 4;
         break;
     case 'f':
         if (e - p < 5 || memcmp(p, "false", 5) != 0) return 0;
-        v.type = LLMSPELL_JSON_BOOL;
+        v->type = LLMSPELL_JSON_BOOL;
+        v->len = 0;
+        v->u.str = NULL;
         p += 5;
         break;
     case 'n':
         if (e - p < 4 || memcmp(p, "null", 4) != 0) return 0;
+        v->type = LLMSPELL_JSON_NULL;
+        v->len = 0;
+        v->u.str = NULL;
         p += 4;
         break;
     default:
-        if (!(p = llmspell__jf_number(d, p, e, flags, max, &v))) return 0;
+        if (!(p = llmspell__jf_number(d, p, e, flags, max, v))) return 0;
         break;
     }
-push: /* v is complete: it takes slot nm - 1 of a container's own, or the next one */
+push: /* slot nm holds a finished value */
     if (!nf) {
-        d->root = v;
-        return llmspell__jf_ws(p, e) == e;
+        d->root = d->fv[nm];
+        return LLMSPELL__JF_SKIP_WS(p, e) == e;
     }
-    if (llmspell__jf_grow(d, (void **)&d->fv, &d->fv_cap, nm + 1, sizeof *d->fv)) return 0;
-    d->fv[nm++] = v;
-    p = llmspell__jf_ws(p, e);
+    nm++;
+    p = LLMSPELL__JF_SKIP_WS(p, e);
     if (p == e) return 0;
     if (*p == ',') {
-        p = llmspell__jf_ws(p + 1, e);
+        p = LLMSPELL__JF_SKIP_WS(p + 1, e);
         if (p == e) return 0;
         if ((flags & LLMSPELL_JSON_ALLOW_TRAILING_COMMAS) && *p == (obj ? '}' : ']')) {
             p++;
@@ -3975,8 +4032,7 @@ push: /* v is complete: it takes slot nm - 1 of a container's own, or the next o
     p++;
 close: {
     size_t start = d->ff[--nf] >> 1, cnt = nm - start, i;
-    memset(&v, 0, sizeof v);
-    v.len = cnt;
+    const void *kids = NULL;
     if (d->ff[nf] & 1) {
         llmspell_json_member *m = NULL;
         if (cnt && !(m = (llmspell_json_member *)llmspell__jf_alloc(d, cnt * sizeof *m))) return 0;
@@ -3986,26 +4042,29 @@ close: {
             m[i].value = d->fv[start + i];
         }
         if ((flags & LLMSPELL_JSON_REJECT_DUPLICATES) && cnt > 1 && llmspell__jf_dup(d, d->fk + start, cnt) != 0) return 0;
-        v.type = LLMSPELL_JSON_OBJECT;
-        v.u.members = m;
-    } else {
-        llmspell_json_value *it = NULL;
-        if (cnt && !(it = (llmspell_json_value *)llmspell__jf_alloc(d, cnt * sizeof *it))) return 0;
-        if (cnt) memcpy(it, d->fv + start, cnt * sizeof *it);
-        v.type = LLMSPELL_JSON_ARRAY;
-        v.u.items = it;
+        kids = m;
+    } else if (cnt) {
+        llmspell_json_value *it = (llmspell_json_value *)llmspell__jf_alloc(d, cnt * sizeof *it);
+        if (!it) return 0;
+        memcpy(it, d->fv + start, cnt * sizeof *it);
+        kids = it;
     }
-    nm = start - 1; /* back to the container's own slot */
+    nm = start - 1; /* the container's own slot */
+    v = d->fv + nm;
+    v->type = d->ff[nf] & 1 ? LLMSPELL_JSON_OBJECT : LLMSPELL_JSON_ARRAY;
+    v->len = cnt;
+    if (d->ff[nf] & 1) v->u.members = (const llmspell_json_member *)kids;
+    else v->u.items = (const llmspell_json_value *)kids;
     obj = nf && (d->ff[nf - 1] & 1);
     goto push;
 }
 key:
-    if (*p != '"' || llmspell__jf_grow(d, (void **)&d->fk, &d->fk_cap, nm + 1, sizeof *d->fk) ||
+    if (*p != '"' || (nm >= d->fk_cap && llmspell__jf_grow(d, (void **)&d->fk, &d->fk_cap, nm + 1, sizeof *d->fk)) ||
         !(p = llmspell__jf_string(d, p + 1, e, max, &d->fk[nm].s, &d->fk[nm].n)))
         return 0;
-    p = llmspell__jf_ws(p, e);
+    p = LLMSPELL__JF_SKIP_WS(p, e);
     if (p == e || *p != ':') return 0;
-    p = llmspell__jf_ws(p + 1, e);
+    p = LLMSPELL__JF_SKIP_WS(p + 1, e);
     goto value;
 }
 

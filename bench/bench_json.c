@@ -39,6 +39,7 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -359,10 +360,594 @@ static void bench_base64(void) {
     free(text);
 }
 
+/* ---- the general documents ------------------------------------------------------------------
+   Five documents in the shapes of the usual JSON benchmark files and of an agent's traffic,
+   generated here (deterministic), about 0.5 to 2 MB each:
+     numbers  GeoJSON polygons: [lon, lat] pairs of 17 significant digits (compact; canada.json)
+     objects  an event catalog: objects keyed by id, integer ids and times, short strings,
+              4-space pretty print (citm_catalog.json)
+     text     social-media statuses: Japanese and emoji text, escaped slashes and newlines, user
+              objects, 2-space pretty print (twitter.json)
+     api      chat-completion responses of an LLM API: markdown content with escapes, tool calls
+              whose arguments are JSON inside strings (compact)
+     nested   a configuration tree 24 levels deep: small objects and arrays inside each other
+   More files (say the standard canada, citm_catalog and twitter) are measured beside them when
+   named in BENCH_JSON_DOCS (space-separated paths); the goals are read on the general set. */
+
+typedef struct gbuf {
+    char *p;
+    size_t n, cap;
+} gbuf;
+
+static void g_put(gbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 1 << 16;
+        while (c < b->n + n + 1) c *= 2;
+        if (!(b->p = (char *)realloc(b->p, c))) die("malloc");
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void g_s(gbuf *b, const char *s) { g_put(b, s, strlen(s)); }
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void g_f(gbuf *b, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) die("g_f: too long");
+    g_put(b, tmp, (size_t)n);
+}
+/* A newline and the indent of `level` (pretty documents), or nothing (width 0). */
+static void g_nl(gbuf *b, int width, int level) {
+    static const char sp[] = "                                                                ";
+    if (!width) return;
+    g_put(b, "\n", 1);
+    g_put(b, sp, (size_t)(width * level) < sizeof sp - 1 ? (size_t)(width * level) : sizeof sp - 1);
+}
+static const char *g_colon(int width) { return width ? ": " : ":"; }
+static unsigned g_rand(unsigned n) { return (unsigned)(rng_next() % n); }
+
+/* Words of several scripts, as UTF-8. */
+static const char *const g_ja[] = {"名前", "前田あゆみ", "第一印象", "なんか怖っ", "今の印象", "とりあえず", "キモい", "噛み合わない",
+                                   "好きなところ", "ぶすでキモいとこ", "最近", "ほんとに", "ありがとう", "野球部", "マネージャー",
+                                   "最高の夏", "東京", "今日", "明日", "写真"};
+static const char *const g_en[] = {"the", "model", "returns", "a", "tool", "call", "with", "arguments", "for", "search",
+                                   "results", "context", "window", "tokens", "agent", "memory", "vector", "graph", "query", "store"};
+static const char *const g_emoji[] = {"\xE2\x9D\xA4\xEF\xB8\x8E", "\xF0\x9F\x98\x80", "\xF0\x9F\x8E\x89", "\xE2\x9C\xA8", "\xF0\x9F\x91\x8D"};
+
+static void gen_numbers(gbuf *b) {
+    int ring, pt;
+    g_s(b, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"name\":\"Canada\"},"
+           "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[");
+    for (ring = 0; ring < 480; ring++) {
+        double lon = -141.0 + (double)g_rand(8900) / 100.0, lat = 41.0 + (double)g_rand(4200) / 100.0;
+        if (ring) g_s(b, ",");
+        g_s(b, "[");
+        for (pt = 0; pt < 120; pt++) {
+            lon += ((double)g_rand(2000001) - 1000000.0) * 1e-9 * 1000.0;
+            lat += ((double)g_rand(2000001) - 1000000.0) * 1e-9 * 1000.0;
+            g_f(b, "%s[%.15f,%.15f]", pt ? "," : "", lon, lat);
+        }
+        g_s(b, "]");
+    }
+    g_s(b, "]}}]}");
+}
+
+static void gen_objects(gbuf *b) {
+    const int W = 4;
+    int i, j, k;
+    g_s(b, "{");
+    g_nl(b, W, 1);
+    g_f(b, "\"areaNames\"%s{", g_colon(W));
+    for (i = 0; i < 300; i++) {
+        g_s(b, i ? "," : "");
+        g_nl(b, W, 2);
+        g_f(b, "\"%d\"%s\"%s %s %d\"", 205705993 + i * 7, g_colon(W), "Arri\xC3\xA8re-sc\xC3\xA8ne", g_en[g_rand(20)], i);
+    }
+    g_nl(b, W, 1);
+    g_s(b, "},");
+    g_nl(b, W, 1);
+    g_f(b, "\"events\"%s{", g_colon(W));
+    for (i = 0; i < 1000; i++) {
+        int id = 138586341 + i * 13;
+        g_s(b, i ? "," : "");
+        g_nl(b, W, 2);
+        g_f(b, "\"%d\"%s{", id, g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"description\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"id\"%s%d,", g_colon(W), id);
+        g_nl(b, W, 3);
+        if (i % 3) g_f(b, "\"logo\"%s\"/images/UE0AAAAACEKo6QAAAAZDSVRN%d\",", g_colon(W), i);
+        else g_f(b, "\"logo\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"name\"%s\"%s %s %d\",", g_colon(W), g_en[g_rand(20)], g_en[g_rand(20)], i);
+        g_nl(b, W, 3);
+        g_f(b, "\"subTopicIds\"%s[", g_colon(W));
+        for (j = 0; j < 4; j++) {
+            g_s(b, j ? "," : "");
+            g_nl(b, W, 4);
+            g_f(b, "%d", 337184269 + (int)g_rand(100000));
+        }
+        g_nl(b, W, 3);
+        g_s(b, "],");
+        g_nl(b, W, 3);
+        g_f(b, "\"subjectCode\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"subtitle\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"topicIds\"%s[", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "%d,", 324846099 + (int)g_rand(1000));
+        g_nl(b, W, 4);
+        g_f(b, "%d", 107888604 + (int)g_rand(1000));
+        g_nl(b, W, 3);
+        g_s(b, "]");
+        g_nl(b, W, 2);
+        g_s(b, "}");
+    }
+    g_nl(b, W, 1);
+    g_s(b, "},");
+    g_nl(b, W, 1);
+    g_f(b, "\"performances\"%s[", g_colon(W));
+    for (i = 0; i < 900; i++) {
+        g_s(b, i ? "," : "");
+        g_nl(b, W, 2);
+        g_s(b, "{");
+        g_nl(b, W, 3);
+        g_f(b, "\"eventId\"%s%d,", g_colon(W), 138586341 + (int)g_rand(1000) * 13);
+        g_nl(b, W, 3);
+        g_f(b, "\"id\"%s%d,", g_colon(W), 339887544 + i);
+        g_nl(b, W, 3);
+        g_f(b, "\"prices\"%s[", g_colon(W));
+        for (j = 0; j < 3; j++) {
+            g_s(b, j ? "," : "");
+            g_nl(b, W, 4);
+            g_s(b, "{");
+            g_nl(b, W, 5);
+            g_f(b, "\"amount\"%s%d,", g_colon(W), 90250 - j * 10000);
+            g_nl(b, W, 5);
+            g_f(b, "\"audienceSubCategoryId\"%s%d,", g_colon(W), 337100890);
+            g_nl(b, W, 5);
+            g_f(b, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
+            g_nl(b, W, 4);
+            g_s(b, "}");
+        }
+        g_nl(b, W, 3);
+        g_s(b, "],");
+        g_nl(b, W, 3);
+        g_f(b, "\"seatCategories\"%s[", g_colon(W));
+        for (j = 0; j < 2; j++) {
+            g_s(b, j ? "," : "");
+            g_nl(b, W, 4);
+            g_s(b, "{");
+            g_nl(b, W, 5);
+            g_f(b, "\"areas\"%s[", g_colon(W));
+            for (k = 0; k < 3; k++) {
+                g_s(b, k ? "," : "");
+                g_nl(b, W, 6);
+                g_f(b, "{\"areaId\"%s%d,\"blockIds\"%s[]}", g_colon(W), 205705999 + k, g_colon(W));
+            }
+            g_nl(b, W, 5);
+            g_s(b, "],");
+            g_nl(b, W, 5);
+            g_f(b, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
+            g_nl(b, W, 4);
+            g_s(b, "}");
+        }
+        g_nl(b, W, 3);
+        g_s(b, "],");
+        g_nl(b, W, 3);
+        g_f(b, "\"seatMapImage\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"start\"%s%lld,", g_colon(W), 1372701600000LL + (long long)i * 86400000LL);
+        g_nl(b, W, 3);
+        g_f(b, "\"venueCode\"%s\"PLEYEL_PLEYEL\"", g_colon(W));
+        g_nl(b, W, 2);
+        g_s(b, "}");
+    }
+    g_nl(b, W, 1);
+    g_s(b, "]");
+    g_nl(b, W, 0);
+    g_s(b, "}");
+}
+
+/* Japanese words with emoji, spaces and escaped newlines. */
+static void g_ja_text(gbuf *b, int words) {
+    int i;
+    for (i = 0; i < words; i++) {
+        g_s(b, g_ja[g_rand(20)]);
+        switch (g_rand(6)) {
+        case 0: g_s(b, "\\n"); break;
+        case 1: g_s(b, g_emoji[g_rand(5)]); break;
+        case 2: g_s(b, " "); break;
+        default: break;
+        }
+    }
+}
+
+static void gen_text(gbuf *b) {
+    const int W = 2;
+    int i;
+    g_s(b, "{");
+    g_nl(b, W, 1);
+    g_f(b, "\"statuses\"%s[", g_colon(W));
+    for (i = 0; i < 500; i++) {
+        long long id = 505874924095815681LL + i;
+        g_s(b, i ? "," : "");
+        g_nl(b, W, 2);
+        g_s(b, "{");
+        g_nl(b, W, 3);
+        g_f(b, "\"metadata\"%s{\"result_type\"%s\"recent\",\"iso_language_code\"%s\"ja\"},", g_colon(W), g_colon(W), g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"created_at\"%s\"Sun Aug 31 00:29:%02d +0000 2014\",", g_colon(W), i % 60);
+        g_nl(b, W, 3);
+        g_f(b, "\"id\"%s%lld,", g_colon(W), id);
+        g_nl(b, W, 3);
+        g_f(b, "\"id_str\"%s\"%lld\",", g_colon(W), id);
+        g_nl(b, W, 3);
+        g_f(b, "\"text\"%s\"@aym0566x ", g_colon(W));
+        g_ja_text(b, 12 + (int)g_rand(20));
+        g_s(b, " http:\\/\\/t.co\\/");
+        g_f(b, "%08x\",", (unsigned)g_rand(0xFFFFFFFFu));
+        g_nl(b, W, 3);
+        g_f(b, "\"source\"%s\"<a href=\\\"http:\\/\\/twitter.com\\/download\\/iphone\\\" rel=\\\"nofollow\\\">Twitter for iPhone<\\/a>\",",
+            g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"truncated\"%sfalse,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"in_reply_to_status_id\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"user\"%s{", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"id\"%s%u,", g_colon(W), 1186275104u + (unsigned)i);
+        g_nl(b, W, 4);
+        g_f(b, "\"name\"%s\"", g_colon(W));
+        g_ja_text(b, 2);
+        g_s(b, "\",");
+        g_nl(b, W, 4);
+        g_f(b, "\"screen_name\"%s\"ayuu%04d\",", g_colon(W), i);
+        g_nl(b, W, 4);
+        g_f(b, "\"location\"%s\"\xE6\x9D\xB1\xE4\xBA\xAC\",", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"description\"%s\"", g_colon(W));
+        g_ja_text(b, 10);
+        g_s(b, "\",");
+        g_nl(b, W, 4);
+        g_f(b, "\"url\"%snull,", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"entities\"%s{\"description\"%s{\"urls\"%s[]}},", g_colon(W), g_colon(W), g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"protected\"%sfalse,", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"followers_count\"%s%u,", g_colon(W), g_rand(5000));
+        g_nl(b, W, 4);
+        g_f(b, "\"friends_count\"%s%u,", g_colon(W), g_rand(5000));
+        g_nl(b, W, 4);
+        g_f(b, "\"created_at\"%s\"Fri Feb 15 23:26:%02d +0000 2013\",", g_colon(W), i % 60);
+        g_nl(b, W, 4);
+        g_f(b, "\"profile_image_url\"%s\"http:\\/\\/pbs.twimg.com\\/profile_images\\/%u\\/LDjAwR_y_normal.jpeg\",", g_colon(W),
+            (unsigned)g_rand(1000000000));
+        g_nl(b, W, 4);
+        g_f(b, "\"profile_background_color\"%s\"C0DEED\",", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"verified\"%sfalse", g_colon(W));
+        g_nl(b, W, 3);
+        g_s(b, "},");
+        g_nl(b, W, 3);
+        g_f(b, "\"geo\"%snull,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"retweet_count\"%s%u,", g_colon(W), g_rand(100));
+        g_nl(b, W, 3);
+        g_f(b, "\"entities\"%s{", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"hashtags\"%s[],", g_colon(W));
+        g_nl(b, W, 4);
+        g_f(b, "\"user_mentions\"%s[{\"screen_name\"%s\"aym0566x\",\"name\"%s\"\xE5\x89\x8D\xE7\x94\xB0\xE3\x81\x82\xE3\x82\x86\xE3\x81\xBF\","
+               "\"id\"%s866260188,\"indices\"%s[0,9]}]",
+            g_colon(W), g_colon(W), g_colon(W), g_colon(W), g_colon(W));
+        g_nl(b, W, 3);
+        g_s(b, "},");
+        g_nl(b, W, 3);
+        g_f(b, "\"favorited\"%sfalse,", g_colon(W));
+        g_nl(b, W, 3);
+        g_f(b, "\"lang\"%s\"ja\"", g_colon(W));
+        g_nl(b, W, 2);
+        g_s(b, "}");
+    }
+    g_nl(b, W, 1);
+    g_s(b, "]");
+    g_nl(b, W, 0);
+    g_s(b, "}");
+}
+
+static void g_en_text(gbuf *b, int words) {
+    int i;
+    for (i = 0; i < words; i++) {
+        g_s(b, g_en[g_rand(20)]);
+        switch (g_rand(12)) {
+        case 0: g_s(b, ".\\n\\n"); break;
+        case 1: g_s(b, " \\\""); break;
+        case 2: g_s(b, "\\\" "); break;
+        case 3: g_s(b, " `code` "); break;
+        case 4: g_s(b, " \xE2\x80\x94 "); break;
+        default: g_s(b, " "); break;
+        }
+    }
+}
+
+static void gen_api(gbuf *b) {
+    int i;
+    g_s(b, "[");
+    for (i = 0; i < 1200; i++) {
+        g_f(b, "%s{\"id\":\"chatcmpl-%08x%08x\",\"object\":\"chat.completion\",\"created\":%u,\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,"
+               "\"message\":{\"role\":\"assistant\",\"content\":\"",
+            i ? "," : "", (unsigned)g_rand(0xFFFFFFFFu), (unsigned)g_rand(0xFFFFFFFFu), 1733400000u + (unsigned)i);
+        g_en_text(b, 40 + (int)g_rand(80));
+        g_s(b, "\"");
+        if (i % 2 == 0) {
+            g_f(b, ",\"tool_calls\":[{\"id\":\"call_%08x\",\"type\":\"function\",\"function\":{\"name\":\"search_memory\",\"arguments\":"
+                   "\"{\\\"query\\\": \\\"",
+                (unsigned)g_rand(0xFFFFFFFFu));
+            g_en_text(b, 6);
+            g_f(b, "\\\", \\\"k\\\": %u, \\\"filter\\\": {\\\"scope\\\": \\\"session:%u\\\"}}\"}}]", 5 + g_rand(20), g_rand(1000));
+        }
+        g_f(b, "},\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":%u,\"total_tokens\":%u},"
+               "\"system_fingerprint\":\"fp_%08x\"}",
+            i % 2 ? "stop" : "tool_calls", 200 + g_rand(3000), 20 + g_rand(500), 3700 + g_rand(500), (unsigned)g_rand(0xFFFFFFFFu));
+    }
+    g_s(b, "]");
+}
+
+static void g_tree(gbuf *b, int depth) {
+    int i;
+    g_f(b, "{\"name\":\"node%u\",\"enabled\":%s,\"weight\":%u.%u,\"tags\":[\"%s\",\"%s\"],\"limits\":[%u,%u,%u]", g_rand(1000),
+        g_rand(2) ? "true" : "false", g_rand(100), g_rand(100), g_en[g_rand(20)], g_en[g_rand(20)], g_rand(100), g_rand(1000),
+        g_rand(10000));
+    if (depth < 24) {
+        g_s(b, ",\"children\":[");
+        for (i = 0; i < (depth % 6 == 5 ? 2 : 1); i++) {
+            g_s(b, i ? "," : "");
+            g_tree(b, depth + 1);
+        }
+        g_s(b, "]");
+    }
+    g_s(b, "}");
+}
+
+static void gen_nested(gbuf *b) {
+    int i;
+    g_s(b, "[");
+    for (i = 0; i < 60; i++) {
+        g_s(b, i ? "," : "");
+        g_tree(b, 0);
+    }
+    g_s(b, "]");
+}
+
+/* Elements of a tree (every value, containers included), to check that each parser read it all. */
+static size_t count_ours(const llmspell_json_value *v) {
+    size_t n = 1, i;
+    if (v->type == LLMSPELL_JSON_ARRAY)
+        for (i = 0; i < v->len; i++) n += count_ours(&v->u.items[i]);
+    else if (v->type == LLMSPELL_JSON_OBJECT)
+        for (i = 0; i < v->len; i++) n += count_ours(&v->u.members[i].value);
+    return n;
+}
+static size_t count_cjson(const cJSON *v) {
+    size_t n = 1;
+    const cJSON *c;
+    if (cJSON_IsArray(v) || cJSON_IsObject(v))
+        for (c = v->child; c; c = c->next) n += count_cjson(c);
+    return n;
+}
+
+typedef struct gdoc {
+    char name[300];
+    char *text;
+    size_t len, values;
+    char path[300];
+    double ours, cjson, simdjson, w_ours, w_cjson; /* MB/s */
+} gdoc;
+
+static int g_runs(double first, int quick) {
+    int r = first > 0 ? (int)(0.3 / first) : 200;
+    if (r < 5) r = 5;
+    if (r > (quick ? 20 : 200)) r = quick ? 20 : 200;
+    return r;
+}
+
+/* Parse (a fresh tree each time, freed outside the timing) and write (the tree back to compact
+   text in memory), ours and cJSON's, best of several runs; every run checked. */
+static void g_measure(gdoc *g, int quick) {
+    double t, best = 1e9, mb = (double)g->len / 1e6;
+    int r, runs = 1;
+    llmspell_json_doc *doc = NULL;
+    llmspell_json_error err;
+    cJSON *root = NULL;
+    for (r = 0; r < runs; r++) {
+        llmspell_json_doc *d;
+        t = now();
+        if (llmspell_json_parse(g->text, g->len, NULL, &d, &err) != LLMSPELL_OK) die("%s: parse: %s", g->name, err.message);
+        t = now() - t;
+        if (t < best) best = t;
+        if (r == 0) runs = g_runs(t, quick);
+        if (count_ours(llmspell_json_doc_root(d)) != g->values && g->values) die("%s: ours read %zu values", g->name, count_ours(llmspell_json_doc_root(d)));
+        if (!g->values) g->values = count_ours(llmspell_json_doc_root(d));
+        llmspell_json_doc_free(d);
+    }
+    g->ours = mb / best;
+    best = 1e9;
+    for (r = 0; r < runs; r++) {
+        cJSON *c;
+        t = now();
+        c = cJSON_ParseWithLength(g->text, g->len);
+        t = now() - t;
+        if (!c) die("%s: cJSON parse failed", g->name);
+        if (t < best) best = t;
+        if (r == 0 && count_cjson(c) != g->values) die("%s: cJSON read %zu values, ours %zu", g->name, count_cjson(c), g->values);
+        cJSON_Delete(c);
+    }
+    g->cjson = mb / best;
+
+    if (llmspell_json_parse(g->text, g->len, NULL, &doc, &err) != LLMSPELL_OK) die("%s: parse: %s", g->name, err.message);
+    if (!(root = cJSON_ParseWithLength(g->text, g->len))) die("%s: cJSON parse failed", g->name);
+    best = 1e9;
+    for (r = 0; r < runs; r++) {
+        llmspell_json_writer *w;
+        const char *out;
+        size_t n;
+        t = now();
+        if (llmspell_json_writer_open_buffer(&w, NULL) != LLMSPELL_OK || llmspell_json_write_value(w, llmspell_json_doc_root(doc)) != LLMSPELL_OK ||
+            llmspell_json_writer_finish(w) != LLMSPELL_OK)
+            die("%s: write", g->name);
+        out = llmspell_json_writer_data(w, &n);
+        t = now() - t;
+        if (t < best) best = t;
+        if (r == 0) { /* what it wrote reads back to as many values */
+            llmspell_json_doc *back;
+            if (llmspell_json_parse(out, n, NULL, &back, &err) != LLMSPELL_OK || count_ours(llmspell_json_doc_root(back)) != g->values)
+                die("%s: the written text does not read back", g->name);
+            llmspell_json_doc_free(back);
+        }
+        llmspell_json_writer_free(w);
+    }
+    g->w_ours = mb / best;
+    best = 1e9;
+    for (r = 0; r < runs; r++) {
+        char *out;
+        t = now();
+        out = cJSON_PrintUnformatted(root);
+        t = now() - t;
+        if (!out) die("%s: cJSON print failed", g->name);
+        if (t < best) best = t;
+        free(out);
+    }
+    g->w_cjson = mb / best;
+    llmspell_json_doc_free(doc);
+    cJSON_Delete(root);
+}
+
+/* simdjson's DOM parse of every document, one run of build/bench_simdjson (0 when not built). */
+static void g_simdjson(const char *self, gdoc *g, size_t n, int quick) {
+    char simd[1100], *cmd, line[1400];
+    size_t i, len = 0;
+    FILE *p;
+    snprintf(simd, sizeof simd, "%s", self);
+    {
+        char *slash = strrchr(simd, '/');
+        if (slash) snprintf(slash + 1, sizeof simd - (size_t)(slash + 1 - simd), "bench_simdjson");
+    }
+    for (i = 0; i < n; i++) g[i].simdjson = 0;
+    if (access(simd, X_OK) != 0) return;
+    for (i = 0; i < n; i++) len += strlen(g[i].path) + 4;
+    if (!(cmd = (char *)malloc(len + sizeof simd + 64))) die("malloc");
+    snprintf(cmd, len + sizeof simd + 64, "'%s' --docs %d", simd, quick ? 10 : 50);
+    for (i = 0; i < n; i++) {
+        strcat(cmd, " '");
+        strcat(cmd, g[i].path);
+        strcat(cmd, "'");
+    }
+    fflush(stdout);
+    if (!(p = popen(cmd, "r"))) die("cannot run %s", simd);
+    while (fgets(line, sizeof line, p)) {
+        char file[1300];
+        double mbs;
+        size_t values;
+        if (sscanf(line, "simdjson %1299s %lf %zu", file, &mbs, &values) != 3) die("bench_simdjson said: %s", line);
+        for (i = 0; i < n; i++) {
+            if (strcmp(file, g[i].path) != 0) continue;
+            if (values != g[i].values) die("%s: simdjson read %zu values, ours %zu", g[i].name, values, g[i].values);
+            g[i].simdjson = mbs;
+        }
+    }
+    if (pclose(p) != 0) die("bench_simdjson failed");
+    free(cmd);
+    for (i = 0; i < n; i++)
+        if (!g[i].simdjson) die("%s: no figure from bench_simdjson", g[i].name);
+}
+
+static void g_report(const char *set, gdoc *g, size_t n) {
+    double lp = 0, ls = 0, lw = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        printf("json doc %s (%.2f MB, %zu values): parse ours %.0f MB/s, cjson %.0f MB/s", g[i].name, (double)g[i].len / 1e6,
+               g[i].values, g[i].ours, g[i].cjson);
+        if (g[i].simdjson) printf(", simdjson %.0f MB/s", g[i].simdjson);
+        printf("; ours/cjson %.2f", g[i].ours / g[i].cjson);
+        if (g[i].simdjson) printf(", ours/simdjson %.2f", g[i].ours / g[i].simdjson);
+        printf(" | write ours %.0f MB/s, cjson %.0f MB/s, ours/cjson %.2f\n", g[i].w_ours, g[i].w_cjson, g[i].w_ours / g[i].w_cjson);
+        lp += log(g[i].ours / g[i].cjson);
+        if (g[i].simdjson) ls += log(g[i].ours / g[i].simdjson);
+        lw += log(g[i].w_ours / g[i].w_cjson);
+    }
+    printf("json %s, geomean of %zu: parse ours/cjson %.2f (goal >= 4)", set, n, exp(lp / (double)n));
+    if (g[0].simdjson) printf(", ours/simdjson %.2f (goal >= 0.5)", exp(ls / (double)n));
+    else printf(", simdjson not built (build/bench_simdjson needs libsimdjson-dev)");
+    printf("; write ours/cjson %.2f (goal >= 3)\n", exp(lw / (double)n));
+}
+
+static void bench_general(const char *self, int quick) {
+    static const struct {
+        const char *name;
+        void (*gen)(gbuf *);
+    } kinds[] = {{"numbers", gen_numbers}, {"objects", gen_objects}, {"text", gen_text}, {"api", gen_api}, {"nested", gen_nested}};
+    gdoc g[5], *x = NULL;
+    size_t i, nx = 0;
+    const char *extra = getenv("BENCH_JSON_DOCS");
+    printf("# general documents: parse = bytes in memory -> a fresh tree (llmspell_json_parse; cJSON_ParseWithLength; simdjson's "
+           "dom::parser, its buffers reused), write = that tree -> compact text in memory (llmspell_json_write_value into a "
+           "buffer writer; cJSON_PrintUnformatted); best of up to %d runs each, every run checked\n", quick ? 20 : 200);
+    memset(g, 0, sizeof g);
+    for (i = 0; i < 5; i++) {
+        gbuf b = {NULL, 0, 0};
+        FILE *f;
+        rng_state = 777 + i;
+        kinds[i].gen(&b);
+        snprintf(g[i].name, sizeof g[i].name, "%s", kinds[i].name);
+        g[i].text = b.p;
+        g[i].len = b.n;
+        snprintf(g[i].path, sizeof g[i].path, "/tmp/bench_json_%ld_%s.json", (long)getpid(), kinds[i].name);
+        if (!(f = fopen(g[i].path, "wb")) || fwrite(b.p, 1, b.n, f) != b.n || fclose(f) != 0) die("cannot write %s", g[i].path);
+        g_measure(&g[i], quick);
+    }
+    g_simdjson(self, g, 5, quick);
+    g_report("general set (numbers, objects, text, api, nested)", g, 5);
+    if (extra && *extra) { /* the user's files, measured the same way */
+        char *list = strdup(extra), *tok, *save = NULL;
+        if (!list) die("malloc");
+        for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            if (!(x = (gdoc *)realloc(x, (nx + 1) * sizeof *x))) die("malloc");
+            memset(&x[nx], 0, sizeof *x);
+            snprintf(x[nx].name, sizeof x[nx].name, "%s", tok);
+            snprintf(x[nx].path, sizeof x[nx].path, "%s", tok);
+            x[nx].text = read_all(tok, &x[nx].len);
+            g_measure(&x[nx], quick);
+            nx++;
+        }
+        free(list);
+        g_simdjson(self, x, nx, quick);
+        g_report("BENCH_JSON_DOCS files", x, nx);
+        for (i = 0; i < nx; i++) free(x[i].text);
+        free(x);
+    }
+    for (i = 0; i < 5; i++) {
+        if (!getenv("BENCH_JSON_KEEP")) unlink(g[i].path);
+        free(g[i].text);
+    }
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-    int quick = 0, runs, i;
+    int quick = 0, general_only = 0, runs, i;
     size_t records, n;
     char path[256], self[1024], simd[1100];
     char *buf;
@@ -378,7 +963,8 @@ int main(int argc, char **argv) {
         return child_mem(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10), atoi(argv[5]));
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
-        else die("usage: bench_json [--quick]");
+        else if (!strcmp(argv[i], "--general")) general_only = 1;
+        else die("usage: bench_json [--quick] [--general]");
     }
     records = quick ? 10000 : 100000;
     runs = quick ? 3 : 3;
@@ -389,6 +975,8 @@ int main(int argc, char **argv) {
     printf("# llmspell_export %s, cJSON %d.%d.%d; %zu records of dimension %d (base64 float32)%s\n",
            LLMSPELL_VERSION_STRING, CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR, CJSON_VERSION_PATCH, records, DIM,
            quick ? " (--quick)" : "");
+    bench_general(self, quick);
+    if (general_only) return 0;
 
     /* writer speed, then the file */
     for (i = 0; i < runs; i++) {
