@@ -408,9 +408,7 @@ LLMSPELL_DEF llmspell_result llmspell_json_read_value(llmspell_json_reader *r, l
    Each _into call first empties doc (every value from it becomes invalid), keeps its memory,
    and builds the new tree there: parsing many documents or records into one doc allocates
    nothing once it has grown (a larger document, or one of another shape, may add blocks). On
-   failure doc is left empty (root null). Free with llmspell_json_doc_free. With the default
-   allocator, the memory of the last document freed (up to 32 MiB) is kept for the next
-   doc_new or parse, so that a fresh tree lands on memory the process already has. */
+   failure doc is left empty (root null). Free with llmspell_json_doc_free. */
 LLMSPELL_DEF llmspell_result llmspell_json_doc_new(const llmspell_allocator *allocator, llmspell_json_doc **doc);
 LLMSPELL_DEF llmspell_result llmspell_json_parse_into(llmspell_json_doc *doc, const void *data, size_t len,
                                                       const llmspell_json_read_options *opts, llmspell_json_error *err);
@@ -761,7 +759,10 @@ LLMSPELL_DEF int llmspell_json_utf8_valid(const void *s, size_t n, size_t *bad) 
     while (i < n) {
         int k;
         if (p[i] < 0x80) {
-            /* ASCII runs 8 bytes at a time */
+            /* ASCII runs 16 or 8 bytes at a time */
+#if LLMSPELL__EX_SSE2
+            while (i + 16 <= n && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)))) i += 16;
+#endif
             while (i + 8 <= n) {
                 uint64_t x;
                 memcpy(&x, p + i, 8);
@@ -2755,25 +2756,34 @@ static int llmspell__jr_hex4(const unsigned char *p, const unsigned char *e, uns
     return 4;
 }
 
+/* The byte a one-letter escape (the letter after '\\') stands for, or -1. */
+static int llmspell__j_unescape1(unsigned char c) {
+    switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return -1;
+    }
+}
+
 /* Decodes the escape at p ('\\') into out (<= 4 bytes, *olen): the bytes consumed, or 0 when
    it is not a valid one (the reader and the DOM's fast path share these rules). */
 static size_t llmspell__j_unescape(const unsigned char *p, const unsigned char *e, unsigned char *out, size_t *olen) {
     unsigned cp, lo;
     size_t used = 6;
+    int c;
     *olen = 1;
     if (e - p < 2) return 0;
-    switch (p[1]) {
-    case '"': out[0] = '"'; return 2;
-    case '\\': out[0] = '\\'; return 2;
-    case '/': out[0] = '/'; return 2;
-    case 'b': out[0] = '\b'; return 2;
-    case 'f': out[0] = '\f'; return 2;
-    case 'n': out[0] = '\n'; return 2;
-    case 'r': out[0] = '\r'; return 2;
-    case 't': out[0] = '\t'; return 2;
-    case 'u': break;
-    default: return 0;
+    if ((c = llmspell__j_unescape1(p[1])) >= 0) {
+        out[0] = (unsigned char)c;
+        return 2;
     }
+    if (p[1] != 'u') return 0;
     if (llmspell__jr_hex4(p + 2, e, &cp) < 4) return 0;
     if (cp >= 0xD800 && cp <= 0xDBFF) { /* must pair with a low surrogate */
         if (!(e - p >= 12 && p[6] == '\\' && p[7] == 'u' && llmspell__jr_hex4(p + 8, e, &lo) == 4 && lo >= 0xDC00 && lo <= 0xDFFF))
@@ -3414,8 +3424,14 @@ typedef struct llmspell__j_block {
 #define LLMSPELL__J_BLOCK_HDR ((sizeof(llmspell__j_block) + 15) & ~(size_t)15)
 /* Blocks grow from 4 KiB to 32 KiB, and an item larger than the next block gets a block of its
    size. Every block stays with the document for its next tree (parse_into, read_value_into),
-   in the order it was filled, so that trees of one shape reuse them all and allocate nothing;
-   a freed document's memory waits for the next new one (llmspell__jd_kept). */
+   in the order it was filled, so that trees of one shape reuse them all and allocate nothing.
+   A fresh document parsed by the fast path from more than 2 KiB starts with one block of four
+   times the input (most trees fit; at most 64 MiB; pages it never touches cost no memory on
+   systems that map lazily): a few large allocations, which malloc implementations hand back
+   without faulting fresh pages in once the program has freed one such document, where many
+   small ones would be trimmed and faulted in again on every parse. */
+#define LLMSPELL__JF_FIRST_MIN ((size_t)2048)
+#define LLMSPELL__JF_FIRST_MAX ((size_t)64 << 20)
 #define LLMSPELL__J_BLOCK_MAX ((size_t)32 << 10)
 
 typedef struct llmspell__jf_key {
@@ -3500,42 +3516,12 @@ static void llmspell__jd_reset(llmspell_json_doc *d) {
     memset(&d->root, 0, sizeof d->root);
 }
 
-/* The memory of the last document freed (default allocator only, at most LLMSPELL__JD_KEEP
-   bytes) waits here for the next llmspell_json_doc_new: a program that parses one document
-   after another then builds each tree on pages it already has, not on fresh pages the kernel
-   must fault in and zero, which costs about as much as the parse. One slot, taken and given
-   back with a compare-and-swap. */
-#define LLMSPELL__JD_KEEP ((size_t)32 << 20)
-#ifndef LLMSPELL_NO_THREADS
-static llmspell__atomic_ptr llmspell__jd_kept;
-static llmspell_json_doc *llmspell__jd_take(void) {
-    void *d = llmspell__aload_ptr(&llmspell__jd_kept);
-    return d && llmspell__acas_ptr(&llmspell__jd_kept, d, NULL) ? (llmspell_json_doc *)d : NULL;
-}
-static int llmspell__jd_give(llmspell_json_doc *d) { return llmspell__acas_ptr(&llmspell__jd_kept, NULL, d); }
-#else
-static llmspell_json_doc *llmspell__jd_kept;
-static llmspell_json_doc *llmspell__jd_take(void) {
-    llmspell_json_doc *d = llmspell__jd_kept;
-    llmspell__jd_kept = NULL;
-    return d;
-}
-static int llmspell__jd_give(llmspell_json_doc *d) {
-    if (llmspell__jd_kept) return 0;
-    llmspell__jd_kept = d;
-    return 1;
-}
-#endif
-
 LLMSPELL_DEF llmspell_result llmspell_json_doc_new(const llmspell_allocator *allocator, llmspell_json_doc **out) {
     llmspell_allocator al;
     llmspell_json_doc *d;
     if (!out) return LLMSPELL_ERR_INVALID;
     *out = NULL;
-    if ((!allocator || !allocator->alloc) && (d = llmspell__jd_take()) != NULL) {
-        *out = d;
-        return LLMSPELL_OK;
-    }
+
     if (allocator) al = *allocator;
     else memset(&al, 0, sizeof al);
     if (!llmspell__ex_allocator_ok(&al)) return LLMSPELL_ERR_INVALID;
@@ -3551,10 +3537,6 @@ LLMSPELL_DEF void llmspell_json_doc_free(llmspell_json_doc *d) {
     llmspell_allocator al;
     if (!d) return;
     al = d->al;
-    if (!al.alloc && llmspell_json_doc_memory(d) <= LLMSPELL__JD_KEEP) {
-        llmspell__jd_reset(d);
-        if (llmspell__jd_give(d)) return;
-    }
     llmspell__jd_free_list(d, d->first);
     llmspell__ex_free(&al, d->fv);
     llmspell__ex_free(&al, d->fk);
@@ -3800,8 +3782,14 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
         if (p == e) return NULL;
         if (*p == '"') break;
         if (*p == '\\') {
-            size_t ulen, used = llmspell__j_unescape(p, e, (unsigned char *)o, &ulen);
-            if (!used) return NULL;
+            int c = e - p >= 2 ? llmspell__j_unescape1(p[1]) : -1;
+            size_t ulen, used;
+            if (c >= 0) { /* a one-letter escape, without the call */
+                *o++ = (char)c;
+                p += 2;
+                continue;
+            }
+            if (!(used = llmspell__j_unescape(p, e, (unsigned char *)o, &ulen))) return NULL;
             o += ulen;
             p += used;
         } else {
@@ -3957,6 +3945,10 @@ static int llmspell__jf_parse(llmspell_json_doc *d, const unsigned char *p, cons
         d->ft_cap = need;
     }
     d->ftp = d->ft;
+    if (!d->first && (size_t)(e - p) > LLMSPELL__JF_FIRST_MIN) { /* a fresh document: one block for most trees */
+        size_t est = (size_t)(e - p) < LLMSPELL__JF_FIRST_MAX / 4 ? (size_t)(e - p) * 4 : LLMSPELL__JF_FIRST_MAX;
+        if ((d->first = d->cur = llmspell__jd_block(d, est)) != NULL) d->next = est; /* else small blocks, as ever */
+    }
     if ((flags & LLMSPELL_JSON_ALLOW_BOM) && e - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3;
     p = LLMSPELL__JF_SKIP_WS(p, e);
 value:

@@ -79,11 +79,13 @@ static void sb_fmt(sbuf *b, const char *fmt, ...) {
 typedef struct acount {
     long live, calls, fail_at, allocs;
     size_t cur, peak;
+    size_t max_size; /* requests larger than this fail (0: no limit) */
 } acount;
 static void *ac_alloc(void *ctx, size_t n) {
     acount *a = (acount *)ctx;
     size_t *p;
     if (a->fail_at && ++a->calls == a->fail_at) return NULL;
+    if (a->max_size && n > a->max_size) return NULL;
     if (!(p = (size_t *)malloc(n + 16))) return NULL;
     p[0] = n;
     a->live++;
@@ -106,6 +108,7 @@ static void *ac_realloc(void *ctx, void *ptr, size_t n) {
     size_t *p, old;
     if (!ptr) return ac_alloc(ctx, n);
     if (a->fail_at && ++a->calls == a->fail_at) return NULL;
+    if (a->max_size && n > a->max_size) return NULL;
     p = (size_t *)(void *)((char *)ptr - 16);
     old = p[0];
     if (!(p = (size_t *)realloc(p, n + 16))) return NULL;
@@ -1503,6 +1506,37 @@ static void test_doc_reuse(void) {
     }
 }
 
+/* A fresh document parsed from more than 2 KiB first reserves one block of four times the
+   input; an allocator that refuses so much gets the same tree from small blocks, no error. */
+static void test_dom_first_block_refused(void) {
+    acount ac;
+    llmspell_json_read_options o;
+    llmspell_json_doc *a = NULL, *b = NULL;
+    llmspell_json_error err;
+    sbuf doc, ca = {0, 0, 0}, cb = {0, 0, 0};
+    make_export(&doc, 40, 64);
+    REQUIRE(doc.n > 2048, "a %zu-byte document", doc.n);
+    memset(&ac, 0, sizeof ac);
+    ac.max_size = doc.n * 2; /* the text region (the input and a little) fits, four times does not */
+    memset(&o, 0, sizeof o);
+    o.allocator = ac_make(&ac);
+    CHECK_RC(llmspell_json_parse(doc.p, doc.n, &o, &a, &err), LLMSPELL_OK);
+    CHECK_RC(llmspell_json_parse(doc.p, doc.n, NULL, &b, &err), LLMSPELL_OK);
+    if (a && b) {
+        canon_dom(llmspell_json_doc_root(a), &ca);
+        canon_dom(llmspell_json_doc_root(b), &cb);
+        CHECK(ca.n == cb.n && !memcmp(ca.p, cb.p, ca.n), "the trees differ");
+        CHECK(llmspell_json_doc_memory(a) < llmspell_json_doc_memory(b), "no smaller: %zu vs %zu bytes",
+              llmspell_json_doc_memory(a), llmspell_json_doc_memory(b));
+    }
+    llmspell_json_doc_free(a);
+    llmspell_json_doc_free(b);
+    CHECK(ac.live == 0, "%ld leaked", ac.live);
+    free(ca.p);
+    free(cb.p);
+    free(doc.p);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* >>f. base64                                                                                 */
 
@@ -1782,6 +1816,7 @@ int main(int argc, char **argv) {
     RUN(test_stream_chunked_strings);
     RUN(test_reader_api);
     RUN(test_doc_reuse);
+    RUN(test_dom_first_block_refused);
     RUN(test_base64_rfc4648);
     RUN(test_base64_strict_failures);
     RUN(test_base64_differential);
