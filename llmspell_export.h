@@ -629,7 +629,7 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 
 /* One place decides the SIMD paths: x86-64 with GCC, clang or MSVC. SSE2 is part of x86-64;
    SSSE3 code is compiled per function (a target attribute on GCC / clang; MSVC compiles the
-   intrinsics without flags) and only called after a CPU check (llmspell__b64_has_ssse3). */
+   intrinsics without flags) and only called after a CPU check (llmspell__ex_has_ssse3). */
 #if defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))
 #define LLMSPELL__EX_X64 1
 #else
@@ -720,6 +720,29 @@ static int llmspell__ex_grow(const llmspell_allocator *a, void **p, size_t *cap,
 /* A user allocator must give alloc and free (realloc is optional). */
 static int llmspell__ex_allocator_ok(const llmspell_allocator *a) { return !a->alloc || a->free; }
 
+/* Whether the SSSE3 code may run, for an input of n bytes or characters. Known when the build
+   targets SSSE3 (-mssse3, -march=x86-64-v2, /arch:AVX). Otherwise GCC and clang keep the CPU's
+   answer themselves (their runtime fills it in before main, as for llmspell_crc32c), and other
+   compilers (MSVC, clang-cl) ask llmspell_cpu_features: a few cpuid instructions, which a
+   hypervisor traps (about 9 us each time on a cloud VM), so only for inputs of at least
+   LLMSPELL__EX_ASK bytes, where SSSE3 pays that back; smaller ones take the portable path. No
+   answer is kept between calls (the family keeps no global mutable state). */
+#define LLMSPELL__EX_ASK ((size_t)32 * 1024)
+static int llmspell__ex_has_ssse3(size_t n) {
+#if !LLMSPELL__EX_SSSE3
+    (void)n;
+    return 0;
+#elif defined(__SSSE3__) || defined(__AVX__)
+    (void)n;
+    return 1;
+#elif (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER)
+    (void)n;
+    return __builtin_cpu_supports("ssse3") ? 1 : 0;
+#else
+    return n >= LLMSPELL__EX_ASK && (llmspell_cpu_features() & LLMSPELL_CPU_SSSE3) != 0;
+#endif
+}
+
 /* >>utf8 ---------------------------------------------------------------------------------- */
 
 /* Length of the UTF-8 sequence at s (n >= 1 bytes available): 1..4 when valid (RFC 3629), 0
@@ -749,6 +772,80 @@ static int llmspell__ex_utf8(const unsigned char *s, size_t n) {
     return need;
 }
 
+#if LLMSPELL__EX_SSSE3
+/* UTF-8 checked 16 bytes at a time (after Keiser and Lemire, "Validating UTF-8 in less than one
+   instruction per byte", 2021). Every error shows in a pair of neighbouring bytes: three table
+   lookups, by the high nibble of the first byte, its low nibble and the high nibble of the
+   second, each give the error kinds that nibble allows, and a kind all three allow is there.
+   Continuations where a 3- or 4-byte form needs them are checked apart, from the bytes two and
+   three back. 1 when s[0..n) is valid, else 0 (the scalar loop then finds where). */
+#define LLMSPELL__U8_SHORT 0x01     /* a lead without its continuation */
+#define LLMSPELL__U8_LONG 0x02      /* a continuation after ASCII */
+#define LLMSPELL__U8_OVER3 0x04     /* E0 80..9F */
+#define LLMSPELL__U8_LARGE 0x08     /* F4 90..BF, F5..FF 90..BF */
+#define LLMSPELL__U8_SURR 0x10      /* ED A0..BF */
+#define LLMSPELL__U8_OVER2 0x20     /* C0, C1 */
+#define LLMSPELL__U8_OVER4 0x40     /* F0 80..8F; also F5..FF 80..8F (LARGE's other half) */
+#define LLMSPELL__U8_CONTS 0x80     /* two continuations: right only inside a 3- or 4-byte form */
+#define LLMSPELL__U8_ANY (LLMSPELL__U8_SHORT | LLMSPELL__U8_LONG | LLMSPELL__U8_CONTS)
+LLMSPELL__EX_TARGET("ssse3") static int llmspell__utf8_ssse3(const unsigned char *s, size_t n) {
+    const __m128i hi1 = _mm_setr_epi8(
+        LLMSPELL__U8_LONG, LLMSPELL__U8_LONG, LLMSPELL__U8_LONG, LLMSPELL__U8_LONG, LLMSPELL__U8_LONG, LLMSPELL__U8_LONG,
+        LLMSPELL__U8_LONG, LLMSPELL__U8_LONG, (char)LLMSPELL__U8_CONTS, (char)LLMSPELL__U8_CONTS, (char)LLMSPELL__U8_CONTS,
+        (char)LLMSPELL__U8_CONTS, LLMSPELL__U8_SHORT | LLMSPELL__U8_OVER2, LLMSPELL__U8_SHORT,
+        LLMSPELL__U8_SHORT | LLMSPELL__U8_OVER3 | LLMSPELL__U8_SURR, LLMSPELL__U8_SHORT | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4);
+    const __m128i lo1 = _mm_setr_epi8(
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_OVER3 | LLMSPELL__U8_OVER2 | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_OVER2),
+        (char)LLMSPELL__U8_ANY, (char)LLMSPELL__U8_ANY, (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4 | LLMSPELL__U8_SURR),
+        (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4), (char)(LLMSPELL__U8_ANY | LLMSPELL__U8_LARGE | LLMSPELL__U8_OVER4));
+    const __m128i hi2 = _mm_setr_epi8(
+        LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT,
+        LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT,
+        (char)(LLMSPELL__U8_LONG | LLMSPELL__U8_OVER2 | LLMSPELL__U8_CONTS | LLMSPELL__U8_OVER3 | LLMSPELL__U8_OVER4),
+        (char)(LLMSPELL__U8_LONG | LLMSPELL__U8_OVER2 | LLMSPELL__U8_CONTS | LLMSPELL__U8_OVER3 | LLMSPELL__U8_LARGE),
+        (char)(LLMSPELL__U8_LONG | LLMSPELL__U8_OVER2 | LLMSPELL__U8_CONTS | LLMSPELL__U8_SURR | LLMSPELL__U8_LARGE),
+        (char)(LLMSPELL__U8_LONG | LLMSPELL__U8_OVER2 | LLMSPELL__U8_CONTS | LLMSPELL__U8_SURR | LLMSPELL__U8_LARGE),
+        LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT, LLMSPELL__U8_SHORT);
+    const __m128i nib = _mm_set1_epi8(0x0F), x80 = _mm_set1_epi8((char)0x80);
+    __m128i prev = _mm_setzero_si128(), err = _mm_setzero_si128();
+    unsigned char tail[32];
+    size_t i = 0;
+    for (;;) {
+        __m128i cur, p1, p2, p3, sc, must;
+        if (n - i >= 16) {
+            cur = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        } else { /* the rest, then zeros (also a whole block of them after a last full one): a
+                    form cut short by the end meets ASCII there and shows as an error */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, s + i, n - i);
+            cur = _mm_loadu_si128((const __m128i *)(const void *)tail);
+        }
+        if (!_mm_movemask_epi8(_mm_or_si128(cur, prev)) && n - i >= 16) { /* ASCII after ASCII */
+            prev = cur;
+            i += 16;
+            continue;
+        }
+        p1 = _mm_alignr_epi8(cur, prev, 15);
+        p2 = _mm_alignr_epi8(cur, prev, 14);
+        p3 = _mm_alignr_epi8(cur, prev, 13);
+        sc = _mm_and_si128(_mm_and_si128(_mm_shuffle_epi8(hi1, _mm_and_si128(_mm_srli_epi16(p1, 4), nib)),
+                                         _mm_shuffle_epi8(lo1, _mm_and_si128(p1, nib))),
+                           _mm_shuffle_epi8(hi2, _mm_and_si128(_mm_srli_epi16(cur, 4), nib)));
+        must = _mm_and_si128(_mm_or_si128(_mm_subs_epu8(p2, _mm_set1_epi8(0x60)), _mm_subs_epu8(p3, _mm_set1_epi8(0x70))), x80);
+        err = _mm_or_si128(err, _mm_xor_si128(must, sc));
+        if (n - i < 16) break;
+        prev = cur;
+        i += 16;
+    }
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) == 0xFFFF;
+}
+#endif
+
 LLMSPELL_DEF int llmspell_json_utf8_valid(const void *s, size_t n, size_t *bad) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -756,6 +853,9 @@ LLMSPELL_DEF int llmspell_json_utf8_valid(const void *s, size_t n, size_t *bad) 
         if (bad) *bad = 0;
         return 0;
     }
+#if LLMSPELL__EX_SSSE3
+    if (n >= 16 && llmspell__ex_has_ssse3(n) && llmspell__utf8_ssse3(p, n)) return 1; /* else the loop says where */
+#endif
     while (i < n) {
         int k;
         if (p[i] < 0x80) {
@@ -832,36 +932,13 @@ LLMSPELL_DEF size_t llmspell_b64_encoded_len(size_t n) {
 
 LLMSPELL_DEF size_t llmspell_b64_decoded_max(size_t n) { return (n / 4 + (n % 4 != 0)) * 3; }
 
-/* Whether the SSSE3 code may run, for an input of n bytes or characters. Known when the build
-   targets SSSE3 (-mssse3, -march=x86-64-v2, /arch:AVX). Otherwise GCC and clang keep the CPU's
-   answer themselves (their runtime fills it in before main, as for llmspell_crc32c), and other
-   compilers (MSVC, clang-cl) ask llmspell_cpu_features: a few cpuid instructions, which a
-   hypervisor traps (about 9 us each time on a cloud VM), so only for inputs of at least
-   LLMSPELL__B64_ASK bytes, where SSSE3 (4x the table's speed) pays that back; smaller ones take
-   the table. No answer is kept between calls (the family keeps no global mutable state). */
-#define LLMSPELL__B64_ASK ((size_t)32 * 1024)
-static int llmspell__b64_has_ssse3(size_t n) {
-#if !LLMSPELL__EX_SSSE3
-    (void)n;
-    return 0;
-#elif defined(__SSSE3__) || defined(__AVX__)
-    (void)n;
-    return 1;
-#elif (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER)
-    (void)n;
-    return __builtin_cpu_supports("ssse3") ? 1 : 0;
-#else
-    return n >= LLMSPELL__B64_ASK && (llmspell_cpu_features() & LLMSPELL_CPU_SSSE3) != 0;
-#endif
-}
-
 LLMSPELL_DEF llmspell_b64_impl llmspell_b64_best(void) {
-    return llmspell__b64_has_ssse3((size_t)-1) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
+    return llmspell__ex_has_ssse3((size_t)-1) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
 }
 
 /* What AUTO means for an input of n bytes or characters. */
 static llmspell_b64_impl llmspell__b64_auto(size_t n) {
-    return llmspell__b64_has_ssse3(n) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
+    return llmspell__ex_has_ssse3(n) ? LLMSPELL_B64_SSSE3 : LLMSPELL_B64_TABLE;
 }
 
 LLMSPELL_DEF const char *llmspell_b64_impl_name(llmspell_b64_impl impl) {
@@ -950,7 +1027,7 @@ LLMSPELL_DEF llmspell_result llmspell_b64_encode_with(llmspell_b64_impl impl, ch
     case LLMSPELL_B64_TABLE: done = llmspell__b64_enc_table(out, p, n); break;
     case LLMSPELL_B64_SSSE3:
 #if LLMSPELL__EX_SSSE3
-        if (!llmspell__b64_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
+        if (!llmspell__ex_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
         done = llmspell__b64_enc_ssse3(out, p, n);
         done += llmspell__b64_enc_table(out + done / 3 * 4, p + done, n - done);
         break;
@@ -1109,7 +1186,7 @@ LLMSPELL_DEF llmspell_result llmspell_b64_decode_with(llmspell_b64_impl impl, vo
     if (impl == LLMSPELL_B64_AUTO) impl = llmspell__b64_auto(n);
     if (impl != LLMSPELL_B64_SCALAR && impl != LLMSPELL_B64_TABLE && impl != LLMSPELL_B64_SSSE3)
         return LLMSPELL_ERR_INVALID;
-    if (impl == LLMSPELL_B64_SSSE3 && !llmspell__b64_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
+    if (impl == LLMSPELL_B64_SSSE3 && !llmspell__ex_has_ssse3((size_t)-1)) return LLMSPELL_ERR_UNSUPPORTED;
     if (n == 0) return LLMSPELL_OK;
     if (n % 4) /* malformed whatever the characters: find the first offending one, write nothing */
         return llmspell__b64_dec_rest(NULL, s, 0, n, err_pos);

@@ -1506,6 +1506,77 @@ static void test_doc_reuse(void) {
     }
 }
 
+/* The UTF-8 check, its SIMD path against a byte-by-byte reference (llmspell__ex_utf8): every
+   pair of bytes and every lead with two following bytes from a set of edge values, at each
+   position of a block and across block boundaries, and random mixes of valid and broken text. */
+static int utf8_reference(const unsigned char *p, size_t n, size_t *bad) {
+    size_t i = 0;
+    while (i < n) {
+        int k = llmspell__ex_utf8(p + i, n - i);
+        if (k <= 0) {
+            *bad = i;
+            return 0;
+        }
+        i += (size_t)k;
+    }
+    return 1;
+}
+
+static void utf8_agree(const unsigned char *p, size_t n, long *checked) {
+    size_t bad_ref = 0, bad = 0;
+    int ref = utf8_reference(p, n, &bad_ref), got = llmspell_json_utf8_valid(p, n, &bad);
+    (*checked)++;
+    if (ref != got || (!ref && bad != bad_ref)) {
+        char hex[200];
+        size_t i, o = 0;
+        for (i = 0; i < n && o + 4 < sizeof hex; i++) o += (size_t)snprintf(hex + o, sizeof hex - o, "%02X ", p[i]);
+        CHECK(0, "utf8_valid says %d (bad at %zu), the reference %d (at %zu): %s", got, bad, ref, bad_ref, hex);
+    }
+}
+
+static void test_utf8_simd_vs_reference(void) {
+    static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
+                                         0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+    unsigned char buf[64];
+    long checked = 0;
+    unsigned a, b, c, pos;
+    rng g = {99};
+    int r;
+    for (pos = 12; pos < 20; pos++) /* every pair, around the first block boundary */
+        for (a = 0; a < 256; a++)
+            for (b = 0; b < 256; b++) {
+                memset(buf, 'a', sizeof buf);
+                buf[pos] = (unsigned char)a;
+                buf[pos + 1] = (unsigned char)b;
+                utf8_agree(buf, 40, &checked);
+            }
+    for (pos = 0; pos < 34; pos++) /* leads with two more bytes, everywhere, and cut by the end */
+        for (a = 0xC0; a < 256; a++)
+            for (b = 0; b < sizeof edge; b++)
+                for (c = 0; c < sizeof edge; c++) {
+                    memset(buf, 'a', sizeof buf);
+                    buf[pos] = (unsigned char)a;
+                    buf[pos + 1] = edge[b];
+                    buf[pos + 2] = edge[c];
+                    buf[pos + 3] = 0x80;
+                    utf8_agree(buf, 36, &checked);
+                }
+    for (r = 0; r < 200000; r++) { /* valid text with a few random bytes */
+        size_t n = 0, want = rng_below(&g, 60);
+        while (n < want) {
+            static const char *const forms[] = {"a", "\xC3\xA9", "\xE3\x81\x82", "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF"};
+            const char *f = forms[rng_below(&g, 6)];
+            size_t k = strlen(f);
+            if (n + k > want) break;
+            memcpy(buf + n, f, k);
+            n += k;
+        }
+        if (n && rng_below(&g, 3) == 0) buf[rng_below(&g, (unsigned)n)] = (unsigned char)rng_next(&g);
+        utf8_agree(buf, n, &checked);
+    }
+    printf("note: utf8: %ld inputs, the SIMD path %s\n", checked, llmspell__ex_has_ssse3((size_t)-1) ? "on" : "off (not this CPU or build)");
+}
+
 /* A fresh document parsed from more than 2 KiB first reserves one block of four times the
    input; an allocator that refuses so much gets the same tree from small blocks, no error. */
 static void test_dom_first_block_refused(void) {
@@ -1809,6 +1880,7 @@ int main(int argc, char **argv) {
     RUN(test_writer_roundtrip);
     RUN(test_writer_ascii_only);
     RUN(test_writer_rejects_bad_utf8);
+    RUN(test_utf8_simd_vs_reference);
     RUN(test_writer_misuse);
     RUN(test_write_value_roundtrip);
     RUN(test_writer_large_base64);
