@@ -2374,6 +2374,71 @@ LLMSPELL_DEF llmspell_result llmspell_json_array_end(llmspell_json_writer *w) {
     return w ? llmspell__jw_end(w, '[') : LLMSPELL_ERR_INVALID;
 }
 
+/* The escape of a quote, a backslash or a control character c into out: its length. */
+static size_t llmspell__jw_esc1(unsigned c, char *out) {
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    switch (c) {
+    case '"': out[1] = '"'; return 2;
+    case '\\': out[1] = '\\'; return 2;
+    case '\b': out[1] = 'b'; return 2;
+    case '\f': out[1] = 'f'; return 2;
+    case '\n': out[1] = 'n'; return 2;
+    case '\r': out[1] = 'r'; return 2;
+    case '\t': out[1] = 't'; return 2;
+    default:
+        out[1] = 'u'; out[2] = '0'; out[3] = '0';
+        out[4] = hex[c >> 4]; out[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+/* Strings up to this long are escaped straight into the buffer, with room for the worst case
+   (6 bytes per byte) made first; longer ones, and ascii_only, take llmspell__jw_escape. */
+#define LLMSPELL__JW_DIRECT ((size_t)16 << 10)
+
+/* Writes s[0..n) escaped into the buffer, which has room for 6n + 16 bytes: 16-byte blocks are
+   copied whole, up to the next quote, backslash or control character; UTF-8 is checked once,
+   at the end, and a string that fails leaves nothing written. */
+static llmspell_result llmspell__jw_escape_direct(llmspell_json_writer *w, const unsigned char *s, size_t n) {
+    const unsigned char *p = s, *e = s + n;
+    char *o = w->buf + w->len;
+    unsigned high = 0;
+    size_t bad = 0;
+    for (;;) {
+#if LLMSPELL__EX_SSE2
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+        __m128i hi = _mm_setzero_si128();
+        while (e - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                                                  _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            hi = _mm_or_si128(hi, v);
+            if (m) {
+                int k = llmspell__ex_ctz32(m);
+                p += k;
+                o += k;
+                break;
+            }
+            p += 16;
+            o += 16;
+        }
+        high |= (unsigned)_mm_movemask_epi8(hi);
+#endif
+        while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
+            high |= *p & 0x80u;
+            *o++ = (char)*p++;
+        }
+        if (p == e) break;
+        o += llmspell__jw_esc1(*p++, o);
+    }
+    if (high && !llmspell_json_utf8_valid(s, n, &bad))
+        return llmspell__jw_fail(w, LLMSPELL_ERR_INVALID, "string is not valid UTF-8 (byte %llu)", (unsigned long long)bad);
+    w->len = (size_t)(o - w->buf);
+    return LLMSPELL_OK;
+}
+
 /* Writes the escaped form of s[0..n) (no quotes). With tail != NULL an incomplete UTF-8
    sequence at the very end is not an error: *tail receives its offset. */
 static llmspell_result llmspell__jw_escape(llmspell_json_writer *w, const unsigned char *s, size_t n, size_t *tail) {
@@ -2415,19 +2480,7 @@ static llmspell_result llmspell__jw_escape(llmspell_json_writer *w, const unsign
             if (llmspell__jw_put(w, run, (size_t)(p - run)) != LLMSPELL_OK) return w->failed;
             p += len;
         } else {
-            esc[k++] = '\\';
-            switch (c) {
-            case '"': esc[k++] = '"'; break;
-            case '\\': esc[k++] = '\\'; break;
-            case '\b': esc[k++] = 'b'; break;
-            case '\f': esc[k++] = 'f'; break;
-            case '\n': esc[k++] = 'n'; break;
-            case '\r': esc[k++] = 'r'; break;
-            case '\t': esc[k++] = 't'; break;
-            default:
-                esc[k++] = 'u'; esc[k++] = '0'; esc[k++] = '0';
-                esc[k++] = hex[c >> 4]; esc[k++] = hex[c & 15];
-            }
+            k = llmspell__jw_esc1(c, esc);
             if (llmspell__jw_put(w, run, (size_t)(p - run)) != LLMSPELL_OK) return w->failed;
             p++;
         }
@@ -2438,6 +2491,19 @@ static llmspell_result llmspell__jw_escape(llmspell_json_writer *w, const unsign
 }
 
 static llmspell_result llmspell__jw_quoted(llmspell_json_writer *w, const char *s, size_t n) {
+    if (!w->ascii && n <= LLMSPELL__JW_DIRECT) {
+        if (llmspell__jw_room(w, 6 * n + 18) != LLMSPELL_OK) return w->failed;
+        if (w->cap - w->len > 6 * n + 18) { /* a flushed FILE* or sink buffer may still be too small */
+            size_t at = w->len;
+            w->buf[w->len++] = '"';
+            if (llmspell__jw_escape_direct(w, (const unsigned char *)s, n) != LLMSPELL_OK) {
+                w->len = at;
+                return w->failed;
+            }
+            w->buf[w->len++] = '"';
+            return LLMSPELL_OK;
+        }
+    }
     if (llmspell__jw_put(w, "\"", 1) != LLMSPELL_OK) return w->failed;
     if (llmspell__jw_escape(w, (const unsigned char *)s, n, NULL) != LLMSPELL_OK) return w->failed;
     return llmspell__jw_put(w, "\"", 1);
