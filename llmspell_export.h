@@ -662,6 +662,15 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 #include <intrin.h>
 #endif
 
+/* A hot function the compiler should copy into its callers (C99 inline alone is a hint). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMSPELL__EX_INLINE __attribute__((always_inline)) static inline
+#elif defined(_MSC_VER)
+#define LLMSPELL__EX_INLINE static __forceinline
+#else
+#define LLMSPELL__EX_INLINE static
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMSPELL__EX_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LLMSPELL__EX_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -3891,22 +3900,21 @@ static const unsigned char *llmspell__jf_ws_run(const unsigned char *p, const un
 #define LLMSPELL__JF_SLACK 32
 
 /* A string from p (past its quote), decoded into the text region; the byte after it, or NULL.
-   Bytes from 0x80 up are copied as they come and the string is checked as UTF-8 once whole. */
-static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
+   Bytes from 0x80 up are copied as they come, and the string is checked as UTF-8 once whole,
+   from the first block that had one (what comes before it is ASCII). */
+LLMSPELL__EX_INLINE const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
                                                 const char **out, size_t *outn) {
-    char *start = d->ftp, *o = start;
-    unsigned high = 0; /* some byte had its top bit set */
+    char *start = d->ftp, *o = start, *high = NULL; /* high: where a byte with its top bit set was first seen (or before) */
     size_t n;
     for (;;) {
 #if LLMSPELL__EX_SSE2
         const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
-        __m128i hi = _mm_setzero_si128();
         while (e - p >= 16) { /* copy 16 bytes, keep those before the first quote, backslash or control */
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
             unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
                                                                   _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
             _mm_storeu_si128((__m128i *)(void *)o, v);
-            hi = _mm_or_si128(hi, v); /* bytes after the stop count too: it only costs a check */
+            if (!high && _mm_movemask_epi8(v)) high = o; /* bytes after the stop count too: it only costs a check */
             if (m) {
                 int k = llmspell__ex_ctz32(m);
                 p += k;
@@ -3916,10 +3924,9 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
             p += 16;
             o += 16;
         }
-        high |= (unsigned)_mm_movemask_epi8(hi);
 #endif
         while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
-            high |= *p & 0x80u;
+            if (*p >= 0x80 && !high) high = o;
             *o++ = (char)*p++;
         }
         if (p == e) return NULL;
@@ -3940,7 +3947,7 @@ static const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsi
         }
     }
     n = (size_t)(o - start);
-    if (n > max || (high && !llmspell_json_utf8_valid(start, n, NULL))) return NULL;
+    if (n > max || (high && high < o && !llmspell_json_utf8_valid(high, (size_t)(o - high), NULL))) return NULL;
     *o = 0;
     d->ftp = o + 1;
     *out = start;
