@@ -157,6 +157,10 @@ build/test_json: tests/test_json.c tests/harness.h $(HEADERS) | build
 build/test_json_san: tests/test_json.c tests/harness.h $(HEADERS) | build
 	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -I. $< -o $@
 
+# the portable paths (no SSE2 or SSSE3) on this machine too, under the sanitizers
+build/test_json_nosimd_san: tests/test_json.c tests/harness.h $(HEADERS) | build
+	$(CC) -std=c99 -O1 -g $(SAN) $(WARN) -DLLMSPELL_EXPORT_NO_SIMD -I. $< -o $@
+
 build/bench_json: bench/bench_json.c $(HEADERS) | build
 	@test -f /usr/include/cjson/cJSON.h || { echo "bench: cJSON is missing: apt-get install -y libcjson-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lcjson -lm
@@ -213,7 +217,7 @@ test: build/llmspell build/llmspell_san build/test_kv build/test_kv_san build/te
       build/corrupt_kv build/corrupt_kv_san build/test_threads_kv build/test_threads_kv_tsan build/test_threads_kv_san \
       build/test_threads_graph build/test_threads_graph_tsan build/test_threads_graph_san build/test_threads_graph_nt \
       build/test_threads_vec build/test_threads_vec_tsan build/test_threads_vec_san build/test_threads_vec_nt build/test_threads_vec_wide_tsan \
-      build/test_vec build/test_vec_san build/test_vec_wide_san build/test_vec_wide_nt build/test_graph build/test_graph_san build/test_json build/test_json_san \
+      build/test_vec build/test_vec_san build/test_vec_wide_san build/test_vec_wide_nt build/test_graph build/test_graph_san build/test_json build/test_json_san build/test_json_nosimd_san \
       build/test_export build/test_export_san build/isolation build/isolation_san build/split
 	bash tests/run.sh
 

@@ -145,9 +145,11 @@ json_suite=../shared/testsuites/JSONTestSuite/test_parsing
 if [ -d "$json_suite" ]; then
     count test_json build/test_json "$json_suite"
     count test_json_san build/test_json_san "$json_suite"
+    count test_json_nosimd_san bash -c 'set -o pipefail; build/test_json_nosimd_san "$1" | sed -E "s/^(PASS|FAIL) /\1 nosimd_/"' _ "$json_suite"
 else
     count test_json build/test_json
     count test_json_san build/test_json_san
+    count test_json_nosimd_san bash -c 'set -o pipefail; build/test_json_nosimd_san | sed -E "s/^(PASS|FAIL) /\1 nosimd_/"'
 fi
 count test_export build/test_export
 count test_export_san build/test_export_san
