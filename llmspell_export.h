@@ -2142,6 +2142,39 @@ static const unsigned char *llmspell__j_scan(const unsigned char *p, const unsig
     return p;
 }
 
+/* The plain run of a JSON string's body, copied (the DOM's fast path and the writer): bytes
+   from *pp up to e go to *po until a quote, a backslash or a control character; both pointers
+   advance to that byte (or to e). *high, while NULL, becomes the first byte >= 0x80 or the
+   start of the 16-byte block that had one. Up to 15 bytes past the stop are written too. */
+LLMSPELL__EX_INLINE void llmspell__j_copy_plain(const unsigned char **pp, const unsigned char *e, char **po, const unsigned char **high) {
+    const unsigned char *p = *pp;
+    char *o = *po;
+#if LLMSPELL__EX_SSE2
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                                              _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        if (!*high && _mm_movemask_epi8(v)) *high = p; /* bytes after the stop count too: it only costs a check */
+        if (m) {
+            int k = llmspell__ex_ctz32(m);
+            *pp = p + k;
+            *po = o + k;
+            return;
+        }
+        p += 16;
+        o += 16;
+    }
+#endif
+    while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
+        if (*p >= 0x80 && !*high) *high = p;
+        *o++ = (char)*p++;
+    }
+    *pp = p;
+    *po = o;
+}
+
 /* >>json-writer --------------------------------------------------------------------------- */
 
 struct llmspell_json_writer {
@@ -2410,40 +2443,17 @@ static size_t llmspell__jw_esc1(unsigned c, char *out) {
    copied whole, up to the next quote, backslash or control character; UTF-8 is checked once,
    at the end, and a string that fails leaves nothing written. */
 static llmspell_result llmspell__jw_escape_direct(llmspell_json_writer *w, const unsigned char *s, size_t n) {
-    const unsigned char *p = s, *e = s + n;
+    const unsigned char *p = s, *e = s + n, *high = NULL;
     char *o = w->buf + w->len;
-    unsigned high = 0;
     size_t bad = 0;
     for (;;) {
-#if LLMSPELL__EX_SSE2
-        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
-        __m128i hi = _mm_setzero_si128();
-        while (e - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                                                  _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
-            _mm_storeu_si128((__m128i *)(void *)o, v);
-            hi = _mm_or_si128(hi, v);
-            if (m) {
-                int k = llmspell__ex_ctz32(m);
-                p += k;
-                o += k;
-                break;
-            }
-            p += 16;
-            o += 16;
-        }
-        high |= (unsigned)_mm_movemask_epi8(hi);
-#endif
-        while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
-            high |= *p & 0x80u;
-            *o++ = (char)*p++;
-        }
+        llmspell__j_copy_plain(&p, e, &o, &high);
         if (p == e) break;
         o += llmspell__jw_esc1(*p++, o);
     }
-    if (high && !llmspell_json_utf8_valid(s, n, &bad))
-        return llmspell__jw_fail(w, LLMSPELL_ERR_INVALID, "string is not valid UTF-8 (byte %llu)", (unsigned long long)bad);
+    if (high && !llmspell_json_utf8_valid(high, (size_t)(e - high), &bad))
+        return llmspell__jw_fail(w, LLMSPELL_ERR_INVALID, "string is not valid UTF-8 (byte %llu)",
+                                 (unsigned long long)(bad + (size_t)(high - s)));
     w->len = (size_t)(o - w->buf);
     return LLMSPELL_OK;
 }
@@ -3903,32 +3913,12 @@ static const unsigned char *llmspell__jf_ws_run(const unsigned char *p, const un
    Bytes from 0x80 up are copied as they come, and the string is checked as UTF-8 once whole,
    from the first block that had one (what comes before it is ASCII). */
 LLMSPELL__EX_INLINE const unsigned char *llmspell__jf_string(llmspell_json_doc *d, const unsigned char *p, const unsigned char *e, size_t max,
-                                                const char **out, size_t *outn) {
-    char *start = d->ftp, *o = start, *high = NULL; /* high: where a byte with its top bit set was first seen (or before) */
+                                                             const char **out, size_t *outn) {
+    const unsigned char *high = NULL; /* the first non-ASCII byte, or before it (the checks start there) */
+    char *start = d->ftp, *o = start;
     size_t n;
     for (;;) {
-#if LLMSPELL__EX_SSE2
-        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
-        while (e - p >= 16) { /* copy 16 bytes, keep those before the first quote, backslash or control */
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                                                  _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f)));
-            _mm_storeu_si128((__m128i *)(void *)o, v);
-            if (!high && _mm_movemask_epi8(v)) high = o; /* bytes after the stop count too: it only costs a check */
-            if (m) {
-                int k = llmspell__ex_ctz32(m);
-                p += k;
-                o += k;
-                break;
-            }
-            p += 16;
-            o += 16;
-        }
-#endif
-        while (p < e && *p >= 0x20 && *p != '"' && *p != '\\') {
-            if (*p >= 0x80 && !high) high = o;
-            *o++ = (char)*p++;
-        }
+        llmspell__j_copy_plain(&p, e, &o, &high);
         if (p == e) return NULL;
         if (*p == '"') break;
         if (*p == '\\') {
@@ -3946,8 +3936,9 @@ LLMSPELL__EX_INLINE const unsigned char *llmspell__jf_string(llmspell_json_doc *
             return NULL; /* a control character */
         }
     }
+    /* escapes are ASCII and decode to valid UTF-8: the raw bytes say whether the whole is */
     n = (size_t)(o - start);
-    if (n > max || (high && high < o && !llmspell_json_utf8_valid(high, (size_t)(o - high), NULL))) return NULL;
+    if (n > max || (high && high < p && !llmspell_json_utf8_valid(high, (size_t)(p - high), NULL))) return NULL;
     *o = 0;
     d->ftp = o + 1;
     *out = start;
@@ -4105,6 +4096,8 @@ value:
     if (p == e || (nm >= d->fv_cap && llmspell__jf_grow(d, (void **)&d->fv, &d->fv_cap, nm + 1, sizeof *d->fv))) return 0;
     v = d->fv + nm;
     v->is_int = v->b = 0;
+    v->len = 0;
+    v->u.str = NULL;
     v->i = 0;
     v->d = 0.0;
     switch (*p) {
@@ -4130,22 +4123,16 @@ value:
         if (e - p < 4 || memcmp(p, "true", 4) != 0) return 0;
         v->type = LLMSPELL_JSON_BOOL;
         v->b = 1;
-        v->len = 0;
-        v->u.str = NULL;
         p += 4;
         break;
     case 'f':
         if (e - p < 5 || memcmp(p, "false", 5) != 0) return 0;
         v->type = LLMSPELL_JSON_BOOL;
-        v->len = 0;
-        v->u.str = NULL;
         p += 5;
         break;
     case 'n':
         if (e - p < 4 || memcmp(p, "null", 4) != 0) return 0;
         v->type = LLMSPELL_JSON_NULL;
-        v->len = 0;
-        v->u.str = NULL;
         p += 4;
         break;
     default:

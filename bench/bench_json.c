@@ -413,6 +413,22 @@ static void g_f(gbuf *b, const char *fmt, ...) {
     g_put(b, tmp, (size_t)n);
 }
 /* A newline and the indent of `level` (pretty documents), or nothing (width 0). */
+static void g_nl(gbuf *b, int width, int level);
+/* A line at `level`: the newline and indent, then the formatted text. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static void g_line(gbuf *b, int width, int level, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    int n;
+    g_nl(b, width, level);
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) die("g_line: too long");
+    g_put(b, tmp, (size_t)n);
+}
 static void g_nl(gbuf *b, int width, int level) {
     static const char sp[] = "                                                                ";
     if (!width) return;
@@ -452,119 +468,75 @@ static void gen_objects(gbuf *b) {
     const int W = 4;
     int i, j, k;
     g_s(b, "{");
-    g_nl(b, W, 1);
-    g_f(b, "\"areaNames\"%s{", g_colon(W));
+    g_line(b, W, 1, "\"areaNames\"%s{", g_colon(W));
     for (i = 0; i < 300; i++) {
         g_s(b, i ? "," : "");
-        g_nl(b, W, 2);
-        g_f(b, "\"%d\"%s\"%s %s %d\"", 205705993 + i * 7, g_colon(W), "Arri\xC3\xA8re-sc\xC3\xA8ne", g_en[g_rand(20)], i);
+        g_line(b, W, 2, "\"%d\"%s\"%s %s %d\"", 205705993 + i * 7, g_colon(W), "Arri\xC3\xA8re-sc\xC3\xA8ne", g_en[g_rand(20)], i);
     }
-    g_nl(b, W, 1);
-    g_s(b, "},");
-    g_nl(b, W, 1);
-    g_f(b, "\"events\"%s{", g_colon(W));
+    g_line(b, W, 1, "},");
+    g_line(b, W, 1, "\"events\"%s{", g_colon(W));
     for (i = 0; i < 1000; i++) {
         int id = 138586341 + i * 13;
         g_s(b, i ? "," : "");
-        g_nl(b, W, 2);
-        g_f(b, "\"%d\"%s{", id, g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"description\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"id\"%s%d,", g_colon(W), id);
+        g_line(b, W, 2, "\"%d\"%s{", id, g_colon(W));
+        g_line(b, W, 3, "\"description\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"id\"%s%d,", g_colon(W), id);
         g_nl(b, W, 3);
         if (i % 3) g_f(b, "\"logo\"%s\"/images/UE0AAAAACEKo6QAAAAZDSVRN%d\",", g_colon(W), i);
         else g_f(b, "\"logo\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"name\"%s\"%s %s %d\",", g_colon(W), g_en[g_rand(20)], g_en[g_rand(20)], i);
-        g_nl(b, W, 3);
-        g_f(b, "\"subTopicIds\"%s[", g_colon(W));
+        g_line(b, W, 3, "\"name\"%s\"%s %s %d\",", g_colon(W), g_en[g_rand(20)], g_en[g_rand(20)], i);
+        g_line(b, W, 3, "\"subTopicIds\"%s[", g_colon(W));
         for (j = 0; j < 4; j++) {
             g_s(b, j ? "," : "");
-            g_nl(b, W, 4);
-            g_f(b, "%d", 337184269 + (int)g_rand(100000));
+            g_line(b, W, 4, "%d", 337184269 + (int)g_rand(100000));
         }
-        g_nl(b, W, 3);
-        g_s(b, "],");
-        g_nl(b, W, 3);
-        g_f(b, "\"subjectCode\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"subtitle\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"topicIds\"%s[", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "%d,", 324846099 + (int)g_rand(1000));
-        g_nl(b, W, 4);
-        g_f(b, "%d", 107888604 + (int)g_rand(1000));
-        g_nl(b, W, 3);
-        g_s(b, "]");
-        g_nl(b, W, 2);
-        g_s(b, "}");
+        g_line(b, W, 3, "],");
+        g_line(b, W, 3, "\"subjectCode\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"subtitle\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"topicIds\"%s[", g_colon(W));
+        g_line(b, W, 4, "%d,", 324846099 + (int)g_rand(1000));
+        g_line(b, W, 4, "%d", 107888604 + (int)g_rand(1000));
+        g_line(b, W, 3, "]");
+        g_line(b, W, 2, "}");
     }
-    g_nl(b, W, 1);
-    g_s(b, "},");
-    g_nl(b, W, 1);
-    g_f(b, "\"performances\"%s[", g_colon(W));
+    g_line(b, W, 1, "},");
+    g_line(b, W, 1, "\"performances\"%s[", g_colon(W));
     for (i = 0; i < 900; i++) {
         g_s(b, i ? "," : "");
-        g_nl(b, W, 2);
-        g_s(b, "{");
-        g_nl(b, W, 3);
-        g_f(b, "\"eventId\"%s%d,", g_colon(W), 138586341 + (int)g_rand(1000) * 13);
-        g_nl(b, W, 3);
-        g_f(b, "\"id\"%s%d,", g_colon(W), 339887544 + i);
-        g_nl(b, W, 3);
-        g_f(b, "\"prices\"%s[", g_colon(W));
+        g_line(b, W, 2, "{");
+        g_line(b, W, 3, "\"eventId\"%s%d,", g_colon(W), 138586341 + (int)g_rand(1000) * 13);
+        g_line(b, W, 3, "\"id\"%s%d,", g_colon(W), 339887544 + i);
+        g_line(b, W, 3, "\"prices\"%s[", g_colon(W));
         for (j = 0; j < 3; j++) {
             g_s(b, j ? "," : "");
-            g_nl(b, W, 4);
-            g_s(b, "{");
-            g_nl(b, W, 5);
-            g_f(b, "\"amount\"%s%d,", g_colon(W), 90250 - j * 10000);
-            g_nl(b, W, 5);
-            g_f(b, "\"audienceSubCategoryId\"%s%d,", g_colon(W), 337100890);
-            g_nl(b, W, 5);
-            g_f(b, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
-            g_nl(b, W, 4);
-            g_s(b, "}");
+            g_line(b, W, 4, "{");
+            g_line(b, W, 5, "\"amount\"%s%d,", g_colon(W), 90250 - j * 10000);
+            g_line(b, W, 5, "\"audienceSubCategoryId\"%s%d,", g_colon(W), 337100890);
+            g_line(b, W, 5, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
+            g_line(b, W, 4, "}");
         }
-        g_nl(b, W, 3);
-        g_s(b, "],");
-        g_nl(b, W, 3);
-        g_f(b, "\"seatCategories\"%s[", g_colon(W));
+        g_line(b, W, 3, "],");
+        g_line(b, W, 3, "\"seatCategories\"%s[", g_colon(W));
         for (j = 0; j < 2; j++) {
             g_s(b, j ? "," : "");
-            g_nl(b, W, 4);
-            g_s(b, "{");
-            g_nl(b, W, 5);
-            g_f(b, "\"areas\"%s[", g_colon(W));
+            g_line(b, W, 4, "{");
+            g_line(b, W, 5, "\"areas\"%s[", g_colon(W));
             for (k = 0; k < 3; k++) {
                 g_s(b, k ? "," : "");
-                g_nl(b, W, 6);
-                g_f(b, "{\"areaId\"%s%d,\"blockIds\"%s[]}", g_colon(W), 205705999 + k, g_colon(W));
+                g_line(b, W, 6, "{\"areaId\"%s%d,\"blockIds\"%s[]}", g_colon(W), 205705999 + k, g_colon(W));
             }
-            g_nl(b, W, 5);
-            g_s(b, "],");
-            g_nl(b, W, 5);
-            g_f(b, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
-            g_nl(b, W, 4);
-            g_s(b, "}");
+            g_line(b, W, 5, "],");
+            g_line(b, W, 5, "\"seatCategoryId\"%s%d", g_colon(W), 338937295 + j);
+            g_line(b, W, 4, "}");
         }
-        g_nl(b, W, 3);
-        g_s(b, "],");
-        g_nl(b, W, 3);
-        g_f(b, "\"seatMapImage\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"start\"%s%lld,", g_colon(W), 1372701600000LL + (long long)i * 86400000LL);
-        g_nl(b, W, 3);
-        g_f(b, "\"venueCode\"%s\"PLEYEL_PLEYEL\"", g_colon(W));
-        g_nl(b, W, 2);
-        g_s(b, "}");
+        g_line(b, W, 3, "],");
+        g_line(b, W, 3, "\"seatMapImage\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"start\"%s%lld,", g_colon(W), 1372701600000LL + (long long)i * 86400000LL);
+        g_line(b, W, 3, "\"venueCode\"%s\"PLEYEL_PLEYEL\"", g_colon(W));
+        g_line(b, W, 2, "}");
     }
-    g_nl(b, W, 1);
-    g_s(b, "]");
-    g_nl(b, W, 0);
-    g_s(b, "}");
+    g_line(b, W, 1, "]");
+    g_line(b, W, 0, "}");
 }
 
 /* Japanese words with emoji, spaces and escaped newlines. */
@@ -585,95 +557,58 @@ static void gen_text(gbuf *b) {
     const int W = 2;
     int i;
     g_s(b, "{");
-    g_nl(b, W, 1);
-    g_f(b, "\"statuses\"%s[", g_colon(W));
+    g_line(b, W, 1, "\"statuses\"%s[", g_colon(W));
     for (i = 0; i < 500; i++) {
         long long id = 505874924095815681LL + i;
         g_s(b, i ? "," : "");
-        g_nl(b, W, 2);
-        g_s(b, "{");
-        g_nl(b, W, 3);
-        g_f(b, "\"metadata\"%s{\"result_type\"%s\"recent\",\"iso_language_code\"%s\"ja\"},", g_colon(W), g_colon(W), g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"created_at\"%s\"Sun Aug 31 00:29:%02d +0000 2014\",", g_colon(W), i % 60);
-        g_nl(b, W, 3);
-        g_f(b, "\"id\"%s%lld,", g_colon(W), id);
-        g_nl(b, W, 3);
-        g_f(b, "\"id_str\"%s\"%lld\",", g_colon(W), id);
-        g_nl(b, W, 3);
-        g_f(b, "\"text\"%s\"@aym0566x ", g_colon(W));
+        g_line(b, W, 2, "{");
+        g_line(b, W, 3, "\"metadata\"%s{\"result_type\"%s\"recent\",\"iso_language_code\"%s\"ja\"},", g_colon(W), g_colon(W), g_colon(W));
+        g_line(b, W, 3, "\"created_at\"%s\"Sun Aug 31 00:29:%02d +0000 2014\",", g_colon(W), i % 60);
+        g_line(b, W, 3, "\"id\"%s%lld,", g_colon(W), id);
+        g_line(b, W, 3, "\"id_str\"%s\"%lld\",", g_colon(W), id);
+        g_line(b, W, 3, "\"text\"%s\"@aym0566x ", g_colon(W));
         g_ja_text(b, 12 + (int)g_rand(20));
         g_s(b, " http:\\/\\/t.co\\/");
         g_f(b, "%08x\",", (unsigned)g_rand(0xFFFFFFFFu));
-        g_nl(b, W, 3);
-        g_f(b, "\"source\"%s\"<a href=\\\"http:\\/\\/twitter.com\\/download\\/iphone\\\" rel=\\\"nofollow\\\">Twitter for iPhone<\\/a>\",",
+        g_line(b, W, 3, "\"source\"%s\"<a href=\\\"http:\\/\\/twitter.com\\/download\\/iphone\\\" rel=\\\"nofollow\\\">Twitter for iPhone<\\/a>\",",
             g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"truncated\"%sfalse,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"in_reply_to_status_id\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"user\"%s{", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"id\"%s%u,", g_colon(W), 1186275104u + (unsigned)i);
-        g_nl(b, W, 4);
-        g_f(b, "\"name\"%s\"", g_colon(W));
+        g_line(b, W, 3, "\"truncated\"%sfalse,", g_colon(W));
+        g_line(b, W, 3, "\"in_reply_to_status_id\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"user\"%s{", g_colon(W));
+        g_line(b, W, 4, "\"id\"%s%u,", g_colon(W), 1186275104u + (unsigned)i);
+        g_line(b, W, 4, "\"name\"%s\"", g_colon(W));
         g_ja_text(b, 2);
         g_s(b, "\",");
-        g_nl(b, W, 4);
-        g_f(b, "\"screen_name\"%s\"ayuu%04d\",", g_colon(W), i);
-        g_nl(b, W, 4);
-        g_f(b, "\"location\"%s\"\xE6\x9D\xB1\xE4\xBA\xAC\",", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"description\"%s\"", g_colon(W));
+        g_line(b, W, 4, "\"screen_name\"%s\"ayuu%04d\",", g_colon(W), i);
+        g_line(b, W, 4, "\"location\"%s\"\xE6\x9D\xB1\xE4\xBA\xAC\",", g_colon(W));
+        g_line(b, W, 4, "\"description\"%s\"", g_colon(W));
         g_ja_text(b, 10);
         g_s(b, "\",");
-        g_nl(b, W, 4);
-        g_f(b, "\"url\"%snull,", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"entities\"%s{\"description\"%s{\"urls\"%s[]}},", g_colon(W), g_colon(W), g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"protected\"%sfalse,", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"followers_count\"%s%u,", g_colon(W), g_rand(5000));
-        g_nl(b, W, 4);
-        g_f(b, "\"friends_count\"%s%u,", g_colon(W), g_rand(5000));
-        g_nl(b, W, 4);
-        g_f(b, "\"created_at\"%s\"Fri Feb 15 23:26:%02d +0000 2013\",", g_colon(W), i % 60);
-        g_nl(b, W, 4);
-        g_f(b, "\"profile_image_url\"%s\"http:\\/\\/pbs.twimg.com\\/profile_images\\/%u\\/LDjAwR_y_normal.jpeg\",", g_colon(W),
+        g_line(b, W, 4, "\"url\"%snull,", g_colon(W));
+        g_line(b, W, 4, "\"entities\"%s{\"description\"%s{\"urls\"%s[]}},", g_colon(W), g_colon(W), g_colon(W));
+        g_line(b, W, 4, "\"protected\"%sfalse,", g_colon(W));
+        g_line(b, W, 4, "\"followers_count\"%s%u,", g_colon(W), g_rand(5000));
+        g_line(b, W, 4, "\"friends_count\"%s%u,", g_colon(W), g_rand(5000));
+        g_line(b, W, 4, "\"created_at\"%s\"Fri Feb 15 23:26:%02d +0000 2013\",", g_colon(W), i % 60);
+        g_line(b, W, 4, "\"profile_image_url\"%s\"http:\\/\\/pbs.twimg.com\\/profile_images\\/%u\\/LDjAwR_y_normal.jpeg\",", g_colon(W),
             (unsigned)g_rand(1000000000));
-        g_nl(b, W, 4);
-        g_f(b, "\"profile_background_color\"%s\"C0DEED\",", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"verified\"%sfalse", g_colon(W));
-        g_nl(b, W, 3);
-        g_s(b, "},");
-        g_nl(b, W, 3);
-        g_f(b, "\"geo\"%snull,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"retweet_count\"%s%u,", g_colon(W), g_rand(100));
-        g_nl(b, W, 3);
-        g_f(b, "\"entities\"%s{", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"hashtags\"%s[],", g_colon(W));
-        g_nl(b, W, 4);
-        g_f(b, "\"user_mentions\"%s[{\"screen_name\"%s\"aym0566x\",\"name\"%s\"\xE5\x89\x8D\xE7\x94\xB0\xE3\x81\x82\xE3\x82\x86\xE3\x81\xBF\","
+        g_line(b, W, 4, "\"profile_background_color\"%s\"C0DEED\",", g_colon(W));
+        g_line(b, W, 4, "\"verified\"%sfalse", g_colon(W));
+        g_line(b, W, 3, "},");
+        g_line(b, W, 3, "\"geo\"%snull,", g_colon(W));
+        g_line(b, W, 3, "\"retweet_count\"%s%u,", g_colon(W), g_rand(100));
+        g_line(b, W, 3, "\"entities\"%s{", g_colon(W));
+        g_line(b, W, 4, "\"hashtags\"%s[],", g_colon(W));
+        g_line(b, W, 4, "\"user_mentions\"%s[{\"screen_name\"%s\"aym0566x\",\"name\"%s\"\xE5\x89\x8D\xE7\x94\xB0\xE3\x81\x82\xE3\x82\x86\xE3\x81\xBF\","
                "\"id\"%s866260188,\"indices\"%s[0,9]}]",
             g_colon(W), g_colon(W), g_colon(W), g_colon(W), g_colon(W));
-        g_nl(b, W, 3);
-        g_s(b, "},");
-        g_nl(b, W, 3);
-        g_f(b, "\"favorited\"%sfalse,", g_colon(W));
-        g_nl(b, W, 3);
-        g_f(b, "\"lang\"%s\"ja\"", g_colon(W));
-        g_nl(b, W, 2);
-        g_s(b, "}");
+        g_line(b, W, 3, "},");
+        g_line(b, W, 3, "\"favorited\"%sfalse,", g_colon(W));
+        g_line(b, W, 3, "\"lang\"%s\"ja\"", g_colon(W));
+        g_line(b, W, 2, "}");
     }
-    g_nl(b, W, 1);
-    g_s(b, "]");
-    g_nl(b, W, 0);
-    g_s(b, "}");
+    g_line(b, W, 1, "]");
+    g_line(b, W, 0, "}");
 }
 
 static void g_en_text(gbuf *b, int words) {

@@ -3,7 +3,8 @@
 
    Input: byte 0 selects reader options (flags, a small depth limit, a small string limit),
    the rest is the JSON text. The same text is read by
-     A. the DOM parser (llmspell_json_parse), walked into an event list;
+     A. the DOM parser (llmspell_json_parse: its fast path, the reader for what that refuses),
+        walked into an event list;
      B. the pull reader over the buffer;
      C. the pull reader over a source that gives 1 byte per call (buffer_size 64);
      D. the pull reader over a source that gives 1..13 bytes per call (buffer_size 64..127),
