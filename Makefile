@@ -229,7 +229,8 @@ bench: build/bench_kv build/bench_kv_threads build/bench_vec build/bench_graph b
 	else echo "bench: PostgreSQL is missing (apt-get install -y postgresql libpq-dev): the kv postgres lines are skipped"; fi
 	./build/bench_vec
 	./build/bench_graph
-	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; fi
+	@if [ -f /usr/include/simdjson.h ]; then $(MAKE) --no-print-directory build/bench_simdjson; \
+	else echo "bench: simdjson is missing (apt-get install -y libsimdjson-dev): the json simdjson figures are skipped"; fi
 	./build/bench_json
 	./build/bench_export
 

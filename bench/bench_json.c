@@ -1,9 +1,16 @@
-/* bench_json.c - the codec of llmspell_export.h against cJSON (and simdjson for reference), in one run.
+/* bench_json.c - the codec of llmspell_export.h against cJSON and simdjson, in one run.
 
-   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_json.c -o build/bench_json -lcjson
-   build/bench_json [--quick]      (--quick: the JSON document 10x smaller, a smoke run)
+   cc -std=c99 -O2 -DNDEBUG -I. bench/bench_json.c -o build/bench_json -lcjson -lm
+   build/bench_json [--quick] [--general]   (--quick: fewer runs and the export document 10x
+                                             smaller; --general: the general documents only)
+   BENCH_JSON_DOCS="canada.json citm_catalog.json twitter.json" build/bench_json   (also files)
 
-   Data: an llmspell v1.0 export as our writer produces it: {"version", "exported_at",
+   First, general JSON (see "the general documents" below: numbers, objects, text, API
+   responses, nesting): parse into a fresh tree and write it back, ours against cJSON and
+   simdjson's DOM parser (build/bench_simdjson, when libsimdjson-dev is installed), one line
+   per document and a geomean per set with the goals. Then the export-shaped document:
+
+   an llmspell v1.0 export as our writer produces it: {"version", "exported_at",
    "source_backend", "migrations", "data": {"vector_embeddings": {"1536": [records]}}} with
    100,000 records (10,000 with --quick), each an id, tenant, scope, dimension, a metadata object
    (strings, ints, a double, an array) and the base64 of 1536 little-endian float32 (8,192
