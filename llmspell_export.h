@@ -651,6 +651,13 @@ LLMSPELL_DEF llmspell_result llmspell_export_migrate(llmspell_kv *from, llmspell
 #define LLMSPELL__EX_SSE2 0
 #define LLMSPELL__EX_SSSE3 0
 #endif
+/* AArch64 always has NEON (Advanced SIMD): the JSON string and whitespace loops use it there. */
+#if !defined(LLMSPELL_EXPORT_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64)) && LLMSPELL__EX_SIMD_CC
+#define LLMSPELL__EX_NEON 1
+#include <arm_neon.h>
+#else
+#define LLMSPELL__EX_NEON 0
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMSPELL__EX_TARGET(t) __attribute__((target(t)))
 #else
@@ -2114,6 +2121,22 @@ static int llmspell__ex_ctz32(unsigned x) { /* x != 0 */
 #endif
 }
 #endif
+#if LLMSPELL__EX_NEON
+/* NEON has no movemask: each byte of a 0x00/0xFF comparison becomes 4 bits of a 64-bit word
+   (a narrowing shift), so the first set byte is the lowest set bit / 4. 0: none. */
+static uint64_t llmspell__ex_neon_mask(uint8x16_t m) {
+    return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+}
+static int llmspell__ex_neon_first(uint64_t mask) { /* mask != 0 */
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(mask) >> 2;
+#else
+    unsigned long i;
+    _BitScanForward64(&i, mask);
+    return (int)(i >> 2);
+#endif
+}
+#endif
 
 static const unsigned char *llmspell__j_scan(const unsigned char *p, const unsigned char *e) {
 #if LLMSPELL__EX_SSE2
@@ -2159,6 +2182,22 @@ LLMSPELL__EX_INLINE void llmspell__j_copy_plain(const unsigned char **pp, const 
         if (!*high && _mm_movemask_epi8(v)) *high = p; /* bytes after the stop count too: it only costs a check */
         if (m) {
             int k = llmspell__ex_ctz32(m);
+            *pp = p + k;
+            *po = o + k;
+            return;
+        }
+        p += 16;
+        o += 16;
+    }
+#elif LLMSPELL__EX_NEON
+    const uint8x16_t q = vdupq_n_u8('"'), bs = vdupq_n_u8('\\'), c1f = vdupq_n_u8(0x1F);
+    while (e - p >= 16) {
+        uint8x16_t v = vld1q_u8(p);
+        uint64_t m = llmspell__ex_neon_mask(vorrq_u8(vorrq_u8(vceqq_u8(v, q), vceqq_u8(v, bs)), vcleq_u8(v, c1f)));
+        vst1q_u8((uint8_t *)(void *)o, v);
+        if (!*high && vmaxvq_u8(v) >= 0x80) *high = p;
+        if (m) {
+            int k = llmspell__ex_neon_first(m);
             *pp = p + k;
             *po = o + k;
             return;
@@ -3892,6 +3931,15 @@ static const unsigned char *llmspell__jf_ws_run(const unsigned char *p, const un
                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
         unsigned m = (unsigned)_mm_movemask_epi8(w) ^ 0xFFFFu;
         if (m) return p + llmspell__ex_ctz32(m);
+        p += 16;
+    }
+#elif LLMSPELL__EX_NEON
+    while (e - p >= 16) {
+        uint8x16_t v = vld1q_u8(p);
+        uint8x16_t w = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(' ')), vceqq_u8(v, vdupq_n_u8('\n'))),
+                                vorrq_u8(vceqq_u8(v, vdupq_n_u8('\r')), vceqq_u8(v, vdupq_n_u8('\t'))));
+        uint64_t m = llmspell__ex_neon_mask(vmvnq_u8(w));
+        if (m) return p + llmspell__ex_neon_first(m);
         p += 16;
     }
 #endif
