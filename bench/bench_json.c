@@ -406,18 +406,20 @@ static void g_put(gbuf *b, const char *s, size_t n) {
     b->p[b->n] = 0;
 }
 static void g_s(gbuf *b, const char *s) { g_put(b, s, strlen(s)); }
+static void g_vf(gbuf *b, const char *fmt, va_list ap) {
+    char tmp[512];
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) die("generator: a piece too long");
+    g_put(b, tmp, (size_t)n);
+}
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 2, 3)))
 #endif
 static void g_f(gbuf *b, const char *fmt, ...) {
-    char tmp[512];
     va_list ap;
-    int n;
     va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    g_vf(b, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) die("g_f: too long");
-    g_put(b, tmp, (size_t)n);
 }
 /* A newline and the indent of `level` (pretty documents), or nothing (width 0). */
 static void g_nl(gbuf *b, int width, int level);
@@ -426,15 +428,11 @@ static void g_nl(gbuf *b, int width, int level);
 __attribute__((format(printf, 4, 5)))
 #endif
 static void g_line(gbuf *b, int width, int level, const char *fmt, ...) {
-    char tmp[512];
     va_list ap;
-    int n;
     g_nl(b, width, level);
     va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    g_vf(b, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) die("g_line: too long");
-    g_put(b, tmp, (size_t)n);
 }
 static void g_nl(gbuf *b, int width, int level) {
     static const char sp[] = "                                                                ";
