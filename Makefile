@@ -165,7 +165,7 @@ build/bench_json: bench/bench_json.c $(HEADERS) | build
 	@test -f /usr/include/cjson/cJSON.h || { echo "bench: cJSON is missing: apt-get install -y libcjson-dev"; exit 1; }
 	$(CC) -std=c99 -O2 -DNDEBUG -I. $< -o $@ -lcjson -lm
 
-# simdjson is only a reference point for bench_json (C++); built when its header is there
+# simdjson is bench_json's second peer (C++, the DOM parser); built when its header is there
 build/bench_simdjson: bench/bench_simdjson.cpp | build
 	$(CXX) -std=c++17 -O2 -DNDEBUG $< -o $@ -lsimdjson
 
